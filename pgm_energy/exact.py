@@ -1,0 +1,394 @@
+"""The exact oracle: log Z, marginals, queries, likelihoods and thermodynamics by enumeration.
+
+General Boltzmann machines are enumerated in Gray-code order with incremental
+local fields (Numba, split across cores); restricted machines sum one layer in
+closed form and enumerate the other. Everything is streamed in log space: no
+``2**n`` table is ever held, and weights of +-50 neither overflow nor underflow.
+
+All functions take the size of the enumeration from the units left free after
+the evidence is clamped and refuse more than ``max_units`` enumerated units
+(default 30) with a :class:`~pgm_energy.exceptions.ModelSizeError`.
+
+Conventions: natural logarithms (nats), Boltzmann's constant 1, so
+``F = -T log Z``, ``U = <E>``, ``S = -sum p log p`` and ``F = U - T S``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ._validation import check_evidence, check_int, check_states, describe
+from .exceptions import EvidenceError, ModelSizeError, ValidationError
+from .models import BoltzmannMachine, RestrictedBoltzmannMachine
+
+__all__ = [
+    "DEFAULT_MAX_UNITS",
+    "log_partition_function",
+    "marginals",
+    "query",
+    "log_likelihood",
+    "log_probability",
+    "mean_energy",
+    "entropy",
+    "helmholtz_free_energy",
+]
+
+#: default limit on the number of enumerated units (2**30 states, about a minute on 2 cores)
+DEFAULT_MAX_UNITS = 30
+#: most query variables a joint table may hold (2**20 entries)
+MAX_QUERY_VARIABLES = 20
+# Blocks of states handed to the parallel kernels: 2**8 blocks balance two to many cores.
+_PREFIX_BITS = 8
+# Enumeration speed on one core of the reference machine (unit updates per second),
+# only used to estimate the cost in the size-guard message.
+_UNIT_UPDATES_PER_SECOND = {"pairwise": 3.0e9, "bipartite": 1.5e8}
+
+
+class _Pairwise(NamedTuple):
+    """Free part of a general machine at T = 1: ``E'(s) = -1/2 s'Ws - b's + constant``."""
+
+    weights: np.ndarray  # (n_free, n_free), C-contiguous
+    biases: np.ndarray  # (n_free,)
+    constant: float
+    free: np.ndarray  # model indices of the free units
+
+
+class _Bipartite(NamedTuple):
+    """Free part of an RBM at T = 1: ``E'(v, h) = -v'Wh - b'v - c'h + constant``."""
+
+    weights: np.ndarray  # (n_free_visible, n_free_hidden)
+    visible_bias: np.ndarray
+    hidden_bias: np.ndarray
+    constant: float
+    free_visible: np.ndarray  # model indices
+    free_hidden: np.ndarray
+
+
+class _Enumeration(NamedTuple):
+    """What one enumeration returns, in units of T = 1."""
+
+    log_z: float
+    mean_energy: float  # <E / T>, offset included
+    free: np.ndarray  # model indices of the free units
+    free_means: np.ndarray | None  # p(s_i = 1) of the free units, in the order of ``free``
+
+
+def _check_model(model) -> None:
+    if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine)):
+        raise TypeError(
+            f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {describe(model)}"
+        )
+
+
+def _flatten(model, clamped: dict[int, int]):
+    """Condition ``model`` on ``clamped`` (unit index -> 0/1) and scale to T = 1."""
+    temperature = model.temperature
+    if isinstance(model, RestrictedBoltzmannMachine):
+        n_visible = model.n_visible
+        weights = model.weights / temperature
+        b = model.visible_bias / temperature
+        c = model.hidden_bias / temperature
+        clamped_v = np.array([i for i in clamped if i < n_visible], dtype=np.int64)
+        clamped_h = np.array([i - n_visible for i in clamped if i >= n_visible], dtype=np.int64)
+        value_v = np.array([clamped[i] for i in clamped_v], dtype=np.float64)
+        value_h = np.array([clamped[i + n_visible] for i in clamped_h], dtype=np.float64)
+        free_v = np.setdiff1d(np.arange(n_visible), clamped_v)
+        free_h = np.setdiff1d(np.arange(model.n_hidden), clamped_h)
+        constant = -(value_v @ weights[np.ix_(clamped_v, clamped_h)] @ value_h) - b[clamped_v] @ value_v - c[clamped_h] @ value_h
+        return _Bipartite(
+            np.ascontiguousarray(weights[np.ix_(free_v, free_h)]),
+            b[free_v] + weights[np.ix_(free_v, clamped_h)] @ value_h,
+            c[free_h] + value_v @ weights[np.ix_(clamped_v, free_h)],
+            float(constant),
+            free_v,
+            free_h + n_visible,
+        )
+    n_units = model.n_units
+    clamped_idx = np.array(sorted(clamped), dtype=np.int64)
+    values = np.array([clamped[i] for i in clamped_idx], dtype=np.float64)
+    free = np.setdiff1d(np.arange(n_units), clamped_idx)
+    weights = model.weights
+    b = model.biases / temperature
+    if model.is_sparse:
+        free_block = weights[free][:, free].toarray()
+        cross = np.asarray(weights[free][:, clamped_idx] @ values).ravel()
+        clamped_quadratic = float(values @ (weights[clamped_idx][:, clamped_idx] @ values))
+    else:
+        free_block = weights[np.ix_(free, free)]
+        cross = weights[np.ix_(free, clamped_idx)] @ values
+        clamped_quadratic = float(values @ weights[np.ix_(clamped_idx, clamped_idx)] @ values)
+    constant = (-0.5 * clamped_quadratic / temperature - b[clamped_idx] @ values + model.offset / temperature)
+    return _Pairwise(
+        np.ascontiguousarray(free_block / temperature, dtype=np.float64),
+        b[free] + cross / temperature,
+        float(constant),
+        free,
+    )
+
+
+def _guard(model, clamped: dict[int, int], max_units: int) -> None:
+    """Refuse an enumeration over more than ``max_units`` units, before any array is built."""
+    if isinstance(model, RestrictedBoltzmannMachine):
+        n_clamped_visible = sum(1 for i in clamped if i < model.n_visible)
+        free_visible = model.n_visible - n_clamped_visible
+        free_hidden = model.n_hidden - (len(clamped) - n_clamped_visible)
+        n, larger = min(free_visible, free_hidden), max(free_visible, free_hidden)
+        what = f"the smaller free layer ({n} units) of an RBM"
+        seconds = 2.0**n * larger / _UNIT_UPDATES_PER_SECOND["bipartite"]
+    else:
+        n = model.n_units - len(clamped)
+        what = f"{n} free units of a Boltzmann machine"
+        seconds = 2.0**n * n / _UNIT_UPDATES_PER_SECOND["pairwise"]
+    if n <= max_units:
+        return
+    raise ModelSizeError(
+        f"exact enumeration of {what} visits 2**{n} = {2.0**n:.3g} states "
+        f"(roughly {seconds:.3g} s on one core), more than max_units={max_units} allows; "
+        f"pass max_units={n} to run it anyway, clamp units with evidence, or use a sampler"
+    )
+
+
+def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
+    from ._kernels.enumeration import bipartite_block_sums, pairwise_block_sums
+
+    if isinstance(problem, _Pairwise):
+        n = problem.biases.shape[0]
+        log_mass, block_energy, block_state = pairwise_block_sums(
+            problem.weights, problem.biases, min(n, _PREFIX_BITS), with_moments
+        )
+        log_z = float(logsumexp(log_mass))
+        share = np.exp(log_mass - log_z)
+        means = share @ block_state if with_moments else None
+        return _Enumeration(
+            log_z - problem.constant,
+            float(share @ block_energy) + problem.constant,
+            problem.free,
+            means,
+        )
+    weights, b, c = problem.weights, problem.visible_bias, problem.hidden_bias
+    # Enumerate the smaller layer; the larger one is summed in closed form.
+    enumerate_hidden = c.shape[0] <= b.shape[0]
+    if enumerate_hidden:
+        coupling, analytic_bias, enumerated_bias = np.ascontiguousarray(weights.T), b, c
+    else:
+        coupling, analytic_bias, enumerated_bias = np.ascontiguousarray(weights), c, b
+    n_enumerated = enumerated_bias.shape[0]
+    log_mass, block_energy, block_analytic, block_enumerated = bipartite_block_sums(
+        coupling, analytic_bias, enumerated_bias, min(n_enumerated, _PREFIX_BITS), with_moments
+    )
+    log_z = float(logsumexp(log_mass))
+    share = np.exp(log_mass - log_z)
+    free = np.concatenate([problem.free_visible, problem.free_hidden])
+    means = None
+    if with_moments:
+        analytic = share @ block_analytic
+        enumerated = share @ block_enumerated
+        means = np.concatenate([analytic, enumerated] if enumerate_hidden else [enumerated, analytic])
+    return _Enumeration(
+        log_z - problem.constant,
+        float(share @ block_energy) + problem.constant,
+        free,
+        means,
+    )
+
+
+def _solve(model, evidence, max_units, *, with_moments):
+    _check_model(model)
+    max_units = check_int(max_units, "max_units", minimum=0)
+    clamped = check_evidence(evidence, model.names)
+    _guard(model, clamped, max_units)
+    problem = _flatten(model, clamped)
+    return _enumerate(problem, with_moments=with_moments), clamped
+
+
+def log_partition_function(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS) -> float:
+    """Exact ``log Z(T) = log sum_s exp(-E(s) / T)``.
+
+    Parameters
+    ----------
+    model : BoltzmannMachine or RestrictedBoltzmannMachine
+    evidence : dict of str -> 0/1, optional
+        With evidence, the log of the sum over the states that agree with it
+        (so ``log p(evidence) = log_partition_function(model, evidence=e) - log_partition_function(model)``).
+    max_units : int, default 30
+        Largest number of enumerated units allowed (a general machine's free
+        units, or an RBM's smaller free layer).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ModelSizeError
+        If the enumeration exceeds ``max_units``.
+    EvidenceError
+        For unknown variables or values other than 0/1 in ``evidence``.
+    """
+    result, _ = _solve(model, evidence, max_units, with_moments=False)
+    return result.log_z
+
+
+def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS) -> np.ndarray:
+    """Exact ``p(s_i = 1 | evidence)`` for every unit.
+
+    Returns
+    -------
+    ndarray, shape (n_units,)
+        In the order of ``model.names``; clamped units hold their evidence value.
+    """
+    result, clamped = _solve(model, evidence, max_units, with_moments=True)
+    probabilities = np.empty(model.n_units)
+    for index, value in clamped.items():
+        probabilities[index] = value
+    probabilities[result.free] = result.free_means
+    return probabilities
+
+
+def _check_variables(model, variables, clamped: dict[int, int]) -> list[str]:
+    if isinstance(variables, str):
+        raise TypeError(f"variables must be a list of variable names, got the string {variables!r}")
+    try:
+        variables = list(variables)
+    except TypeError:
+        raise TypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
+    if not variables:
+        raise ValidationError("variables must name at least one variable, got []")
+    if len(set(variables)) != len(variables):
+        raise ValidationError(f"variables must not repeat a name, got {variables!r}")
+    names = set(model.names)
+    for variable in variables:
+        if variable not in names:
+            raise EvidenceError(f"variables names {variable!r}, which is not a variable of the model")
+        if model.names.index(variable) in clamped:
+            raise EvidenceError(f"variable {variable!r} is both queried and given as evidence")
+    if len(variables) > MAX_QUERY_VARIABLES:
+        raise ModelSizeError(
+            f"a joint query over {len(variables)} variables builds a table of 2**{len(variables)} "
+            f"entries; at most {MAX_QUERY_VARIABLES} variables are allowed (use joint=False for marginals)"
+        )
+    return variables
+
+
+def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_UNITS):
+    """Exact posterior over ``variables`` given ``evidence``, as pgmpy factors.
+
+    Interchangeable with ``pgmpy.inference.VariableElimination(...).query`` on
+    ``model.to_markov_network()``, except that the result is normalized.
+
+    Parameters
+    ----------
+    model : BoltzmannMachine or RestrictedBoltzmannMachine
+    variables : list of str
+        Variables to query (not in ``evidence``); at most 20 for a joint table.
+    evidence : dict of str -> 0/1, optional
+    joint : bool, default True
+        One joint factor (values in C order, the last variable fastest), or a
+        dict name -> single-variable factor.
+
+    Returns
+    -------
+    pgmpy.factors.discrete.DiscreteFactor or dict of str -> DiscreteFactor
+        States are named 0 and 1.
+    """
+    from .interop.pgmpy import binary_factor
+
+    _check_model(model)
+    clamped = check_evidence(evidence, model.names)
+    variables = _check_variables(model, variables, clamped)
+    evidence = dict(evidence or {})
+    if not joint:
+        probabilities = marginals(model, evidence=evidence, max_units=max_units)
+        return {
+            name: binary_factor([name], np.array([1.0 - probabilities[model.index(name)], probabilities[model.index(name)]]))
+            for name in variables
+        }
+    log_mass = np.empty(2 ** len(variables))
+    for row, assignment in enumerate(itertools.product((0, 1), repeat=len(variables))):
+        conditioned = dict(evidence)
+        conditioned.update(zip(variables, assignment))
+        log_mass[row] = log_partition_function(model, evidence=conditioned, max_units=max_units)
+    values = np.exp(log_mass - logsumexp(log_mass))
+    return binary_factor(variables, values)
+
+
+def log_probability(model, states, *, max_units=DEFAULT_MAX_UNITS):
+    """Exact ``log p(s)`` of complete states (all units, visible and hidden).
+
+    Parameters
+    ----------
+    states : array_like of 0/1, shape (n_units,) or (n_states, n_units)
+        For an RBM: visible units then hidden units.
+
+    Returns
+    -------
+    float or ndarray of shape (n_states,)
+    """
+    _check_model(model)
+    batch, single = check_states(states, model.n_units)
+    log_z = log_partition_function(model, max_units=max_units)
+    if isinstance(model, RestrictedBoltzmannMachine):
+        energies = model.energy(batch[:, : model.n_visible], batch[:, model.n_visible :])
+    else:
+        energies = model.energy(batch)
+    values = -np.asarray(energies) / model.temperature - log_z
+    return float(values[0]) if single else values
+
+
+def log_likelihood(model, data, *, max_units=DEFAULT_MAX_UNITS) -> float:
+    """Exact mean log-likelihood ``(1/m) sum_k log p(v_k)`` of visible data, summing over hidden units.
+
+    Parameters
+    ----------
+    model : BoltzmannMachine or RestrictedBoltzmannMachine
+    data : array_like of 0/1, shape (n_samples, n_visible) or (n_visible,)
+        Columns in the order of ``model.visible_names``; a pandas DataFrame is
+        reordered by its column names.
+
+    Returns
+    -------
+    float
+        Mean log-probability in nats.
+    """
+    _check_model(model)
+    visible_names = model.visible_names
+    if hasattr(data, "columns"):
+        missing = [name for name in visible_names if name not in data.columns]
+        if missing:
+            raise ValidationError(f"data is missing columns for visible units {missing[:5]!r}")
+        data = data[list(visible_names)].to_numpy()
+    batch, _ = check_states(data, len(visible_names), "data")
+    if batch.shape[0] == 0:
+        raise ValidationError("data must hold at least one sample, got 0 rows")
+    log_z = log_partition_function(model, max_units=max_units)
+    if isinstance(model, RestrictedBoltzmannMachine):
+        return float(np.mean(-model.free_energy(batch) / model.temperature) - log_z)
+    rows, counts = np.unique(batch.astype(np.int8), axis=0, return_inverse=False, return_counts=True)
+    total = 0.0
+    for row, count in zip(rows, counts):
+        evidence = dict(zip(visible_names, row.tolist()))
+        total += count * log_partition_function(model, evidence=evidence, max_units=max_units)
+    return float(total / batch.shape[0] - log_z)
+
+
+def helmholtz_free_energy(model, *, max_units=DEFAULT_MAX_UNITS) -> float:
+    """Helmholtz free energy ``F = -T log Z``."""
+    return -model.temperature * log_partition_function(model, max_units=max_units)
+
+
+def mean_energy(model, *, max_units=DEFAULT_MAX_UNITS) -> float:
+    """Internal energy ``U = <E>`` under the model's Boltzmann distribution."""
+    _check_model(model)
+    result, _ = _solve(model, None, max_units, with_moments=True)
+    return model.temperature * result.mean_energy
+
+
+def entropy(model, *, max_units=DEFAULT_MAX_UNITS) -> float:
+    """Entropy ``S = -sum_s p(s) log p(s)`` in nats (equal to ``(U - F) / T``)."""
+    _check_model(model)
+    result, _ = _solve(model, None, max_units, with_moments=True)
+    return result.log_z + result.mean_energy

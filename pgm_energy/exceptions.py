@@ -1,0 +1,45 @@
+"""The exception hierarchy of pgm_energy.
+
+Every error raised on purpose by the package derives from :class:`PGMEnergyError`.
+Errors about bad values also derive from :class:`ValueError` (and errors about
+bad types from :class:`TypeError`), so code written against the standard
+exceptions keeps working.
+"""
+
+__all__ = [
+    "PGMEnergyError",
+    "ValidationError",
+    "StateError",
+    "EvidenceError",
+    "ModelSizeError",
+    "ConversionError",
+    "ModelFileError",
+]
+
+
+class PGMEnergyError(Exception):
+    """Base class of every error raised on purpose by pgm_energy."""
+
+
+class ValidationError(PGMEnergyError, ValueError):
+    """A parameter has a bad value (shape, symmetry, finiteness, range, ...)."""
+
+
+class StateError(ValidationError):
+    """A unit state is not 0 or 1, or a batch of states has the wrong shape."""
+
+
+class EvidenceError(ValidationError):
+    """Evidence names an unknown variable, gives a value other than 0/1, or contradicts itself."""
+
+
+class ModelSizeError(PGMEnergyError, ValueError):
+    """An exact computation would enumerate more states than the size limit allows."""
+
+
+class ConversionError(PGMEnergyError, ValueError):
+    """A model cannot be converted exactly to or from another representation."""
+
+
+class ModelFileError(PGMEnergyError, ValueError):
+    """A model file is truncated, corrupted, of an unknown format or not a pgm_energy file."""

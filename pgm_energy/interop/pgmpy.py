@@ -1,0 +1,224 @@
+"""Exact conversion between Boltzmann machines and pgmpy ``DiscreteMarkovNetwork``s.
+
+This is the only module of pgm_energy that imports pgmpy (lazily, inside functions,
+since ``import pgmpy`` costs seconds).
+
+A machine becomes one pairwise factor per edge, with each unit's bias folded
+into exactly one of its edge factors and a unary factor for a unit without
+edges: pgmpy's variable elimination silently merges identical factors on the
+same scope, so several factors on one scope are avoided. The constant offset
+is folded into the first factor so the network's partition function equals the
+machine's ``Z(T)`` exactly. Hidden units become the network's ``latents``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..exceptions import ConversionError
+from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
+
+__all__ = ["to_markov_network", "from_markov_network", "binary_factor", "BINARY_STATES"]
+
+#: the state names given to every binary variable: state index = unit value
+BINARY_STATES = (0, 1)
+_LOG_RANGE = 700.0  # exp() of anything larger overflows float64 tables
+
+
+def _import_pgmpy():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*pgmpy\.estimators\.StructureScore.*")
+        from pgmpy.factors.discrete import DiscreteFactor
+        from pgmpy.models import DiscreteMarkovNetwork
+    return DiscreteFactor, DiscreteMarkovNetwork
+
+
+def binary_factor(variables: Sequence[str], values: np.ndarray):
+    """A pgmpy ``DiscreteFactor`` over binary variables with states named 0 and 1.
+
+    Parameters
+    ----------
+    variables : sequence of str, length k
+    values : array_like, 2**k entries in C order (the last variable changes fastest)
+    """
+    DiscreteFactor, _ = _import_pgmpy()
+    variables = list(variables)
+    return DiscreteFactor(
+        variables,
+        [2] * len(variables),
+        np.asarray(values, dtype=np.float64).reshape([2] * len(variables)),
+        state_names={name: list(BINARY_STATES) for name in variables},
+    )
+
+
+def _upper_edges(model: BoltzmannMachine):
+    """Edges (i, j, w_ij) with i < j and w_ij != 0, in row-major order."""
+    if model.is_sparse:
+        upper = sp.triu(model.weights, k=1, format="coo")
+        order = np.lexsort((upper.col, upper.row))
+        return upper.row[order], upper.col[order], upper.data[order]
+    rows, cols = np.nonzero(np.triu(model.weights, 1))
+    return rows, cols, model.weights[rows, cols]
+
+
+def to_markov_network(model):
+    """Convert a machine to a pgmpy ``DiscreteMarkovNetwork`` with the same distribution and Z.
+
+    Parameters
+    ----------
+    model : BoltzmannMachine or RestrictedBoltzmannMachine
+        An RBM is converted through its exact embedding
+        (:meth:`RestrictedBoltzmannMachine.to_boltzmann_machine`).
+
+    Returns
+    -------
+    pgmpy.models.DiscreteMarkovNetwork
+        Passes ``check_model()``; variables are the unit names with states 0 and 1,
+        hidden units are listed in ``latents``, and the product of the factors is
+        ``exp(-E(s) / T)`` for every state, offset included.
+
+    Raises
+    ------
+    ConversionError
+        If a factor entry ``exp(-E / T)`` would overflow or underflow float64
+        (pgmpy stores factors in linear space).
+    """
+    if isinstance(model, RestrictedBoltzmannMachine):
+        model = model.to_boltzmann_machine()
+    if not isinstance(model, BoltzmannMachine):
+        raise TypeError(f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {type(model).__name__}")
+    DiscreteFactor, DiscreteMarkovNetwork = _import_pgmpy()
+    temperature = model.temperature
+    names = model.names
+    biases = model.biases / temperature
+    rows, cols, weights = _upper_edges(model)
+    bias_placed = np.zeros(model.n_units, dtype=bool)
+    log_offset = -model.offset / temperature
+    log_tables = []
+    for i, j, w in zip(rows.tolist(), cols.tolist(), (weights / temperature).tolist()):
+        # log phi(s_i, s_j) = w s_i s_j + u_i s_i + u_j s_j, u = bias if not yet placed elsewhere
+        u_i = 0.0 if bias_placed[i] else biases[i]
+        u_j = 0.0 if bias_placed[j] else biases[j]
+        bias_placed[i] = bias_placed[j] = True
+        log_tables.append(([names[i], names[j]], np.array([0.0, u_j, u_i, w + u_i + u_j])))
+    for i in np.flatnonzero(~bias_placed).tolist():
+        log_tables.append(([names[i]], np.array([0.0, biases[i]])))
+    log_tables[0][1][:] += log_offset
+    network = DiscreteMarkovNetwork(
+        latents=[name for name, visible in zip(names, model.visible.tolist()) if not visible]
+    )
+    network.add_nodes_from(names)
+    network.add_edges_from((names[i], names[j]) for i, j in zip(rows.tolist(), cols.tolist()))
+    factors = []
+    for scope, log_values in log_tables:
+        if np.max(np.abs(log_values)) > _LOG_RANGE:
+            raise ConversionError(
+                f"the factor over {scope} would hold exp({np.max(np.abs(log_values)):.4g}), outside the "
+                "float64 range pgmpy's linear-space tables can hold; lower the weights or raise the temperature"
+            )
+        factors.append(
+            DiscreteFactor(
+                scope,
+                [2] * len(scope),
+                np.exp(log_values).reshape([2] * len(scope)),
+                state_names={name: list(BINARY_STATES) for name in scope},
+            )
+        )
+    network.add_factors(*factors)
+    return network
+
+
+def _factor_label(factor) -> str:
+    return f"factor over {list(factor.scope())}"
+
+
+def from_markov_network(markov_network) -> BoltzmannMachine:
+    """Convert a binary pairwise pgmpy ``DiscreteMarkovNetwork`` exactly to a machine at T = 1.
+
+    Any number of unary and pairwise factors per scope is allowed, and factors
+    over no variable become part of the offset, so ``log Z`` is preserved.
+    A variable's first state (index 0, whatever its state name) is unit value 0.
+    Variables listed in ``latents`` become hidden units.
+
+    Raises
+    ------
+    ConversionError
+        For a factor over three or more variables, a variable with other than
+        two states, a zero or negative factor entry, inconsistent state names,
+        or a variable name that is not a non-empty string.
+    """
+    DiscreteFactor, DiscreteMarkovNetwork = _import_pgmpy()
+    if not isinstance(markov_network, DiscreteMarkovNetwork):
+        raise TypeError(f"markov_network must be a pgmpy DiscreteMarkovNetwork, got {type(markov_network).__name__}")
+    names = list(markov_network.nodes())
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ConversionError(f"variable names must be non-empty strings, got {name!r}")
+    index = {name: k for k, name in enumerate(names)}
+    n_units = len(names)
+    states_of: dict[str, list] = {}
+    biases = np.zeros(n_units)
+    offset = 0.0
+    pairs: dict[tuple[int, int], float] = {}
+    for factor in markov_network.get_factors():
+        scope = list(factor.scope())
+        if len(scope) > 2:
+            raise ConversionError(f"{_factor_label(factor)} has {len(scope)} variables; a Boltzmann machine holds only unary and pairwise factors")
+        for variable, cardinality in zip(scope, factor.cardinality):
+            if variable not in index:
+                raise ConversionError(f"{_factor_label(factor)} names {variable!r}, which is not a node of the network")
+            if cardinality != 2:
+                raise ConversionError(f"{_factor_label(factor)}: variable {variable!r} has {cardinality} states; Boltzmann machine units are binary")
+        values = np.asarray(factor.values, dtype=np.float64)
+        if not np.all(np.isfinite(values)) or np.any(values <= 0):
+            raise ConversionError(
+                f"{_factor_label(factor)} has a zero, negative or non-finite entry; an energy model needs strictly positive potentials"
+            )
+        # Align each axis with the variable's canonical state order (first factor seen).
+        for axis, variable in enumerate(scope):
+            states = list(factor.state_names[variable])
+            canonical = states_of.setdefault(variable, states)
+            if states != canonical:
+                if sorted(map(repr, states)) != sorted(map(repr, canonical)):
+                    raise ConversionError(
+                        f"{_factor_label(factor)} names the states of {variable!r} {states!r}, "
+                        f"but another factor names them {canonical!r}"
+                    )
+                values = np.flip(values, axis=axis)
+        log_values = np.log(values)
+        if len(scope) == 0:
+            offset -= float(np.sum(log_values))
+        elif len(scope) == 1:
+            i = index[scope[0]]
+            biases[i] += log_values[1] - log_values[0]
+            offset -= log_values[0]
+        else:
+            i, j = index[scope[0]], index[scope[1]]
+            if i == j:
+                raise ConversionError(f"{_factor_label(factor)} repeats a variable")
+            biases[i] += log_values[1, 0] - log_values[0, 0]
+            biases[j] += log_values[0, 1] - log_values[0, 0]
+            key = (min(i, j), max(i, j))
+            pairs[key] = pairs.get(key, 0.0) + (
+                log_values[1, 1] - log_values[1, 0] - log_values[0, 1] + log_values[0, 0]
+            )
+            offset -= log_values[0, 0]
+    rows = np.array([i for i, _ in pairs] + [j for _, j in pairs], dtype=np.int64)
+    cols = np.array([j for _, j in pairs] + [i for i, _ in pairs], dtype=np.int64)
+    data = np.array(list(pairs.values()) * 2, dtype=np.float64)
+    weights = sp.csr_array((data, (rows, cols)), shape=(n_units, n_units))
+    # Small networks are returned dense (the usual case for exact work); large ones stay sparse.
+    dense_limit = 2048
+    latents = set(markov_network.latents)
+    visible = np.array([name not in latents for name in names], dtype=bool)
+    return BoltzmannMachine(
+        weights.toarray() if n_units <= dense_limit else weights,
+        biases,
+        visible=visible,
+        names=names,
+        offset=offset,
+    )

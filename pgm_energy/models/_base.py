@@ -1,0 +1,85 @@
+"""What every energy model shares: names, temperature, immutability, files."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["EnergyModel", "readonly"]
+
+
+def readonly(array: np.ndarray) -> np.ndarray:
+    """Return ``array`` marked read-only (models never change after construction)."""
+    array.flags.writeable = False
+    return array
+
+
+class EnergyModel:
+    """Base class of the binary energy-based models.
+
+    Subclasses store their parameters as read-only arrays, a tuple of unit
+    names and a temperature, and implement ``_to_arrays`` / ``_from_arrays``
+    for :mod:`pgm_energy.io`.
+    """
+
+    __slots__ = ()
+    #: the name stored in model files; unique per subclass
+    _FILE_KIND: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of all units, in the order of the model's arrays."""
+        raise NotImplementedError  # every subclass defines it
+
+    @property
+    def n_units(self) -> int:
+        """Number of units."""
+        return len(self.names)
+
+    @property
+    def temperature(self) -> float:
+        """Temperature T > 0: p(s) is proportional to exp(-E(s) / T)."""
+        return self._temperature
+
+    def index(self, name: str) -> int:
+        """Position of the unit called ``name`` in the model's arrays.
+
+        Raises
+        ------
+        KeyError
+            If no unit has that name.
+        """
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"the model has no unit named {name!r}") from None
+
+    def save(self, path) -> None:
+        """Write the model to ``path`` as a ``.npz`` file (no pickle, atomic).
+
+        See Also
+        --------
+        pgm_energy.load : read it back.
+        """
+        from ..io import save
+
+        save(self, path)
+
+    def to_markov_network(self):
+        """The model as a pgmpy ``DiscreteMarkovNetwork`` (one factor per edge).
+
+        See :func:`pgm_energy.interop.pgmpy.to_markov_network`.
+        """
+        from ..interop.pgmpy import to_markov_network
+
+        return to_markov_network(self)
+
+    def __setattr__(self, name, value):
+        if hasattr(self, "_frozen"):
+            raise AttributeError(
+                f"{type(self).__name__} is immutable; use methods such as "
+                "with_temperature() to get a changed copy"
+            )
+        object.__setattr__(self, name, value)
+
+    def _freeze(self) -> None:
+        object.__setattr__(self, "_frozen", True)

@@ -1,0 +1,406 @@
+"""General Boltzmann machines: any undirected graph of binary stochastic units."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+
+from .._validation import (
+    check_finite_array,
+    check_names,
+    check_positive_temperature,
+    check_states,
+    check_vector,
+    describe,
+)
+from ..exceptions import ValidationError
+from ._base import EnergyModel, readonly
+
+__all__ = ["BoltzmannMachine", "IsingModel"]
+
+
+class IsingModel(NamedTuple):
+    """Ising form of a Boltzmann machine over spins sigma in {-1, +1}.
+
+    ``E(sigma) = -1/2 sigma^T J sigma - h^T sigma + offset``, with ``J``
+    symmetric with zero diagonal (so the pair term is ``-sum_{i<j} J_ij sigma_i sigma_j``).
+    """
+
+    h: np.ndarray
+    J: np.ndarray | sp.csr_array
+    offset: float
+
+
+def _check_weights(weights) -> np.ndarray | sp.csr_array:
+    """Validate a symmetric, zero-diagonal, finite square weight matrix."""
+    if sp.issparse(weights):
+        matrix = sp.csr_array(weights, dtype=np.float64, copy=True)
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
+            raise ValidationError(f"weights must be a non-empty square matrix, got shape {matrix.shape}")
+        matrix.sum_duplicates()
+        if not np.all(np.isfinite(matrix.data)):
+            raise ValidationError("weights must be finite, got NaN or inf entries")
+        matrix.eliminate_zeros()
+        matrix.sort_indices()
+        diagonal = matrix.diagonal()
+        if np.any(diagonal != 0):
+            i = int(np.flatnonzero(diagonal)[0])
+            raise ValidationError(
+                f"weights must have a zero diagonal (no self-connections), got weights[{i}, {i}] = {diagonal[i]!r}"
+            )
+        difference = abs(matrix - matrix.T)
+        if difference.nnz and difference.max() != 0:
+            rows, cols = difference.nonzero()
+            i, j = int(rows[0]), int(cols[0])
+            raise ValidationError(
+                f"weights must be symmetric, got weights[{i}, {j}] = {matrix[i, j]!r} but "
+                f"weights[{j}, {i}] = {matrix[j, i]!r}; use (W + W.T) / 2 to symmetrize"
+            )
+        for part in (matrix.data, matrix.indices, matrix.indptr):
+            readonly(part)
+        return matrix
+    matrix = check_finite_array(weights, "weights", ndim=2)
+    if matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
+        raise ValidationError(f"weights must be a non-empty square matrix, got shape {matrix.shape}")
+    diagonal = np.diagonal(matrix)
+    if np.any(diagonal != 0):
+        i = int(np.flatnonzero(diagonal)[0])
+        raise ValidationError(
+            f"weights must have a zero diagonal (no self-connections), got weights[{i}, {i}] = {diagonal[i]!r}"
+        )
+    asymmetric = np.argwhere(matrix != matrix.T)
+    if asymmetric.size:
+        i, j = (int(k) for k in asymmetric[0])
+        raise ValidationError(
+            f"weights must be symmetric, got weights[{i}, {j}] = {matrix[i, j]!r} but "
+            f"weights[{j}, {i}] = {matrix[j, i]!r}; use (W + W.T) / 2 to symmetrize"
+        )
+    return readonly(matrix)
+
+
+def _check_visible(visible, n_units: int) -> np.ndarray:
+    if visible is None:
+        return readonly(np.ones(n_units, dtype=bool))
+    mask = np.array(visible, copy=True)
+    if mask.dtype != np.bool_:
+        raise ValidationError(
+            f"visible must be a boolean mask of length {n_units}, got dtype {mask.dtype}: {describe(visible)}"
+        )
+    if mask.shape != (n_units,):
+        raise ValidationError(f"visible must have shape ({n_units},), got {mask.shape}")
+    return readonly(mask)
+
+
+def _default_names(visible: np.ndarray) -> tuple[str, ...]:
+    """Visible units are named v0, v1, ..., hidden units h0, h1, ... in order."""
+    counters = {True: 0, False: 0}
+    names = []
+    for is_visible in visible.tolist():
+        names.append(f"{'v' if is_visible else 'h'}{counters[is_visible]}")
+        counters[is_visible] += 1
+    return tuple(names)
+
+
+class BoltzmannMachine(EnergyModel):
+    r"""A Boltzmann machine: an undirected graph of binary stochastic units.
+
+    Units take states :math:`s_i \in \{0, 1\}`. The energy and distribution are
+
+    .. math::
+
+        E(s) = -\tfrac12 s^\top W s - b^\top s + \text{offset}, \qquad
+        p(s) = e^{-E(s)/T} / Z(T),
+
+    and the local field of unit *i* is :math:`z_i = b_i + \sum_j W_{ij} s_j`, so
+    :math:`p(s_i = 1 \mid s_{-i}) = \sigma(z_i / T)`.
+
+    Parameters
+    ----------
+    weights : array_like or scipy.sparse matrix, shape (n_units, n_units)
+        Symmetric, zero diagonal, finite. Sparse input is kept sparse (CSR).
+    biases : array_like, shape (n_units,)
+    visible : array_like of bool, shape (n_units,), optional
+        Which units are visible (default: all).
+    names : sequence of str, optional
+        Unique unit names (default ``v0, v1, ...`` for visible and ``h0, ...`` for hidden units).
+    temperature : float, default 1.0
+    offset : float, default 0.0
+        Constant added to every energy; it cancels in probabilities but is kept
+        so conversions (Ising, pgmpy) are exact including log Z.
+
+    Raises
+    ------
+    ValidationError
+        For a non-square, asymmetric, non-finite or non-zero-diagonal ``weights``,
+        a wrong-length ``biases``/``visible``/``names``, or ``temperature <= 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pgm_energy import BoltzmannMachine
+    >>> bm = BoltzmannMachine([[0.0, 1.5], [1.5, 0.0]], [-0.5, 0.25])
+    >>> float(bm.energy([1, 1]))
+    -1.25
+    """
+
+    _FILE_KIND = "BoltzmannMachine"
+
+    def __init__(self, weights, biases, *, visible=None, names=None, temperature=1.0, offset=0.0):
+        self._weights = _check_weights(weights)
+        n_units = self._weights.shape[0]
+        self._biases = readonly(check_vector(biases, "biases", n_units))
+        self._visible = _check_visible(visible, n_units)
+        self._names = _default_names(self._visible) if names is None else check_names(names, n_units)
+        self._temperature = check_positive_temperature(temperature)
+        offset_array = check_finite_array(offset, "offset", ndim=0)
+        self._offset = float(offset_array)
+        self._freeze()
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def weights(self) -> np.ndarray | sp.csr_array:
+        """Symmetric weight matrix, shape (n_units, n_units), read-only (dense or CSR)."""
+        return self._weights
+
+    @property
+    def biases(self) -> np.ndarray:
+        """Biases, shape (n_units,), read-only."""
+        return self._biases
+
+    @property
+    def visible(self) -> np.ndarray:
+        """Boolean mask of the visible units, shape (n_units,), read-only."""
+        return self._visible
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self._names
+
+    @property
+    def offset(self) -> float:
+        """Constant energy offset."""
+        return self._offset
+
+    @property
+    def is_sparse(self) -> bool:
+        """True when the weights are stored as a sparse CSR matrix."""
+        return sp.issparse(self._weights)
+
+    @property
+    def n_visible(self) -> int:
+        return int(self._visible.sum())
+
+    @property
+    def n_hidden(self) -> int:
+        return self.n_units - self.n_visible
+
+    @property
+    def visible_names(self) -> tuple[str, ...]:
+        return tuple(n for n, v in zip(self._names, self._visible.tolist()) if v)
+
+    @property
+    def hidden_names(self) -> tuple[str, ...]:
+        return tuple(n for n, v in zip(self._names, self._visible.tolist()) if not v)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of non-zero couplings (each undirected edge once)."""
+        if self.is_sparse:
+            return int(self._weights.nnz // 2)
+        return int(np.count_nonzero(np.triu(self._weights, 1)))
+
+    def dense_weights(self) -> np.ndarray:
+        """A writable dense float64 copy of the weights, shape (n_units, n_units)."""
+        return self._weights.toarray() if self.is_sparse else self._weights.copy()
+
+    def _replace(self, **changes) -> "BoltzmannMachine":
+        arguments = dict(
+            weights=self._weights,
+            biases=self._biases,
+            visible=self._visible,
+            names=self._names,
+            temperature=self._temperature,
+            offset=self._offset,
+        )
+        arguments.update(changes)
+        weights = arguments.pop("weights")
+        biases = arguments.pop("biases")
+        return BoltzmannMachine(weights, biases, **arguments)
+
+    def with_temperature(self, temperature) -> "BoltzmannMachine":
+        """The same machine at another temperature."""
+        return self._replace(temperature=temperature)
+
+    # ------------------------------------------------------------------ energies
+    def _products(self, batch: np.ndarray) -> np.ndarray:
+        """W s for each row s of ``batch``: shape (n_states, n_units)."""
+        return np.asarray(self._weights @ batch.T).T
+
+    def local_fields(self, states) -> np.ndarray:
+        """Local fields ``z = b + W s`` (temperature-independent).
+
+        Parameters
+        ----------
+        states : array_like of 0/1, shape (n_units,) or (n_states, n_units)
+
+        Returns
+        -------
+        ndarray, same shape as ``states``
+        """
+        batch, single = check_states(states, self.n_units)
+        fields = self._biases + self._products(batch)
+        return fields[0] if single else fields
+
+    def energy(self, states):
+        """Energy ``E(s) = -1/2 s^T W s - b^T s + offset``.
+
+        Parameters
+        ----------
+        states : array_like of 0/1, shape (n_units,) or (n_states, n_units)
+
+        Returns
+        -------
+        float or ndarray of shape (n_states,)
+        """
+        batch, single = check_states(states, self.n_units)
+        energies = (
+            -0.5 * np.einsum("ij,ij->i", batch, self._products(batch))
+            - batch @ self._biases
+            + self._offset
+        )
+        return float(energies[0]) if single else energies
+
+    def unnormalized_log_probability(self, states):
+        """``-E(s) / T``: log p(s) up to the constant log Z.
+
+        Returns
+        -------
+        float or ndarray of shape (n_states,)
+        """
+        return self.energy(states) / -self._temperature
+
+    def conditional_probabilities(self, states) -> np.ndarray:
+        """``p(s_i = 1 | s_{-i}) = sigmoid(z_i / T)`` for every unit.
+
+        Returns
+        -------
+        ndarray, same shape as ``states``
+        """
+        return expit(self.local_fields(states) / self._temperature)
+
+    # ------------------------------------------------------------------ Ising form
+    def to_ising(self) -> IsingModel:
+        """Exact Ising form over spins ``sigma = 2 s - 1``.
+
+        Returns
+        -------
+        IsingModel
+            ``(h, J, offset)`` with ``E(sigma) = -1/2 sigma^T J sigma - h^T sigma + offset``
+            equal to this machine's energy for every state; ``J = W / 4`` keeps
+            the storage (dense or CSR) of the weights.
+        """
+        row_sums = np.asarray(self._weights.sum(axis=1)).ravel()
+        couplings = self._weights * 0.25
+        fields = 0.5 * self._biases + 0.25 * row_sums
+        offset = self._offset - 0.125 * row_sums.sum() - 0.5 * self._biases.sum()
+        return IsingModel(fields, couplings, float(offset))
+
+    @classmethod
+    def from_ising(cls, h, J, offset=0.0, *, visible=None, names=None, temperature=1.0) -> "BoltzmannMachine":
+        """Build the machine whose energy equals the Ising energy for every state.
+
+        Parameters
+        ----------
+        h : array_like, shape (n_units,)
+        J : array_like or scipy.sparse matrix, shape (n_units, n_units)
+            Symmetric, zero diagonal: ``E(sigma) = -1/2 sigma^T J sigma - h^T sigma + offset``.
+        offset : float
+        """
+        couplings = _check_weights(J if sp.issparse(J) else check_finite_array(J, "J", ndim=2))
+        n_units = couplings.shape[0]
+        fields = check_vector(h, "h", n_units)
+        offset = float(check_finite_array(offset, "offset", ndim=0))
+        row_sums = np.asarray(couplings.sum(axis=1)).ravel()
+        weights = couplings * 4.0
+        biases = 2.0 * fields - 2.0 * row_sums
+        bm_offset = offset + 0.5 * row_sums.sum() + fields.sum() - row_sums.sum()
+        # offset_bm = offset_ising + 1/8 1'W1 + 1/2 sum(b) with W = 4J, b = 2h - 2J1
+        return cls(weights, biases, visible=visible, names=names, temperature=temperature, offset=bm_offset)
+
+    # ------------------------------------------------------------------ graphs
+    @property
+    def graph(self):
+        """A new networkx ``Graph`` of the machine.
+
+        Nodes are unit names with attributes ``bias`` and ``visible``; edges carry
+        ``weight`` (zero weights are no edge); the graph attributes hold
+        ``temperature`` and ``offset``.
+        """
+        from ..interop.networkx import to_networkx
+
+        return to_networkx(self)
+
+    @classmethod
+    def from_networkx(cls, graph, *, nodes=None) -> "BoltzmannMachine":
+        """Build a machine from a networkx graph (see :func:`pgm_energy.interop.networkx.from_networkx`)."""
+        from ..interop.networkx import from_networkx
+
+        return from_networkx(graph, nodes=nodes)
+
+    @classmethod
+    def from_markov_network(cls, markov_network) -> "BoltzmannMachine":
+        """Exact conversion of a binary pairwise pgmpy ``DiscreteMarkovNetwork``.
+
+        See :func:`pgm_energy.interop.pgmpy.from_markov_network`.
+        """
+        from ..interop.pgmpy import from_markov_network
+
+        return from_markov_network(markov_network)
+
+    # ------------------------------------------------------------------ files
+    def _to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {
+            "biases": self._biases,
+            "visible": self._visible,
+            "names": np.array(self._names, dtype=str),
+            "temperature": np.float64(self._temperature),
+            "offset": np.float64(self._offset),
+        }
+        if self.is_sparse:
+            arrays.update(
+                weights_data=self._weights.data,
+                weights_indices=self._weights.indices,
+                weights_indptr=self._weights.indptr,
+            )
+        else:
+            arrays["weights"] = self._weights
+        return arrays
+
+    @classmethod
+    def _from_arrays(cls, arrays) -> "BoltzmannMachine":
+        n_units = arrays["biases"].shape[0]
+        if "weights" in arrays:
+            weights = arrays["weights"]
+        else:
+            weights = sp.csr_array(
+                (arrays["weights_data"], arrays["weights_indices"], arrays["weights_indptr"]),
+                shape=(n_units, n_units),
+            )
+        return cls(
+            weights,
+            arrays["biases"],
+            visible=arrays["visible"],
+            names=[str(name) for name in arrays["names"]],
+            temperature=float(arrays["temperature"]),
+            offset=float(arrays["offset"]),
+        )
+
+    def __repr__(self) -> str:
+        storage = "sparse" if self.is_sparse else "dense"
+        return (
+            f"BoltzmannMachine(n_units={self.n_units}, n_visible={self.n_visible}, "
+            f"n_edges={self.n_edges}, {storage}, temperature={self._temperature:g})"
+        )
