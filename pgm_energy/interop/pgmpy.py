@@ -22,7 +22,13 @@ import scipy.sparse as sp
 from ..exceptions import ConversionError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 
-__all__ = ["to_markov_network", "from_markov_network", "binary_factor", "BINARY_STATES"]
+__all__ = [
+    "to_markov_network",
+    "from_markov_network",
+    "binary_factor",
+    "variable_elimination_query",
+    "BINARY_STATES",
+]
 
 #: the state names given to every binary variable: state index = unit value
 BINARY_STATES = (0, 1)
@@ -222,3 +228,38 @@ def from_markov_network(markov_network) -> BoltzmannMachine:
         names=names,
         offset=offset,
     )
+
+
+def variable_elimination_query(markov_network, variables, *, evidence=None):
+    """pgmpy ``VariableElimination`` query on a Markov network, normalized.
+
+    pgmpy's default greedy elimination path explodes on dense bipartite graphs
+    (RBMs) and its named heuristics are ignored on Markov networks, so the
+    variables to eliminate are ordered explicitly: fewest neighbours first.
+
+    Parameters
+    ----------
+    markov_network : pgmpy.models.DiscreteMarkovNetwork
+    variables : list of str
+    evidence : dict of str -> state name, optional
+
+    Returns
+    -------
+    pgmpy.factors.discrete.DiscreteFactor
+        Normalized joint over ``variables`` (pgmpy returns Z-scaled tables on Markov networks).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*pgmpy\.estimators\.StructureScore.*")
+        from pgmpy.inference import VariableElimination
+
+    evidence = dict(evidence or {})
+    kept = set(variables) | set(evidence)
+    order = sorted(
+        (node for node in markov_network.nodes() if node not in kept),
+        key=lambda node: markov_network.degree(node),
+    )
+    result = VariableElimination(markov_network).query(
+        list(variables), evidence=evidence or None, elimination_order=order, show_progress=False
+    )
+    result.normalize()
+    return result
