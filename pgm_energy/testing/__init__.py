@@ -1,0 +1,44 @@
+"""Public hypothesis strategies for property-testing code built on pgm_energy.
+
+Importing this module imports hypothesis (``pip install hypothesis``);
+``import pgm_energy`` alone never does.
+
+Examples
+--------
+>>> import numpy as np
+>>> from hypothesis import given, settings, strategies as st
+>>> from pgm_energy.testing import binary_states, boltzmann_machines
+>>> @settings(max_examples=10)
+... @given(boltzmann_machines(max_units=4), st.data())
+... def test_energy_is_finite(bm, data):
+...     assert np.isfinite(bm.energy(data.draw(binary_states(bm))))
+>>> test_energy_is_finite()
+"""
+
+try:
+    import hypothesis  # noqa: F401
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "pgm_energy.testing needs hypothesis; install it with `pip install hypothesis` "
+        "(or `pip install pgm-energy[test]`)"
+    ) from error
+
+from .strategies import (
+    binary_states,
+    boltzmann_machines,
+    evidence,
+    hidden_states,
+    restricted_boltzmann_machines,
+    temperatures,
+    visible_states,
+)
+
+__all__ = [
+    "boltzmann_machines",
+    "restricted_boltzmann_machines",
+    "binary_states",
+    "visible_states",
+    "hidden_states",
+    "evidence",
+    "temperatures",
+]
