@@ -64,6 +64,18 @@ class EnergyModel:
 
         save(self, path)
 
+    @property
+    def graph(self):
+        """A new networkx ``Graph`` of the model.
+
+        Nodes are unit names with attributes ``bias`` and ``visible``; edges carry
+        ``weight`` (zero weights are no edge); the graph attributes hold
+        ``temperature`` and ``offset``. See :func:`pgm_energy.interop.networkx.to_networkx`.
+        """
+        from ..interop.networkx import to_networkx
+
+        return to_networkx(self)
+
     def to_markov_network(self):
         """The model as a pgmpy ``DiscreteMarkovNetwork`` (one factor per edge).
 

@@ -331,18 +331,6 @@ class BoltzmannMachine(EnergyModel):
         return cls(weights, biases, visible=visible, names=names, temperature=temperature, offset=bm_offset)
 
     # ------------------------------------------------------------------ graphs
-    @property
-    def graph(self):
-        """A new networkx ``Graph`` of the machine.
-
-        Nodes are unit names with attributes ``bias`` and ``visible``; edges carry
-        ``weight`` (zero weights are no edge); the graph attributes hold
-        ``temperature`` and ``offset``.
-        """
-        from ..interop.networkx import to_networkx
-
-        return to_networkx(self)
-
     @classmethod
     def from_networkx(cls, graph, *, nodes=None) -> "BoltzmannMachine":
         """Build a machine from a networkx graph (see :func:`pgm_energy.interop.networkx.from_networkx`)."""
