@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .exceptions import EvidenceError, StateError, ValidationError
+from .exceptions import EvidenceError, ParameterTypeError, StateError, ValidationError
 
 __all__ = [
     "describe",
@@ -39,7 +39,7 @@ def describe(value, limit: int = 80) -> str:
 def check_positive_temperature(temperature, name: str = "temperature") -> float:
     """Return ``temperature`` as a float; it must be a finite real number > 0."""
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
-        raise TypeError(f"{name} must be a real number > 0, got {describe(temperature)}")
+        raise ParameterTypeError(f"{name} must be a real number > 0, got {describe(temperature)}")
     value = float(temperature)
     if not np.isfinite(value) or value <= 0.0:
         raise ValidationError(f"{name} must be finite and > 0, got {temperature!r}")
@@ -49,7 +49,7 @@ def check_positive_temperature(temperature, name: str = "temperature") -> float:
 def check_int(value, name: str, *, minimum: int | None = None) -> int:
     """Return ``value`` as an int (bools rejected), optionally bounded below."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {describe(value)}")
+        raise ParameterTypeError(f"{name} must be an integer, got {describe(value)}")
     value = int(value)
     if minimum is not None and value < minimum:
         raise ValidationError(f"{name} must be >= {minimum}, got {value}")
@@ -89,13 +89,17 @@ def check_vector(values, name: str, length: int) -> np.ndarray:
 def check_names(names, count: int, name: str = "names") -> tuple[str, ...]:
     """Return ``names`` as a tuple of ``count`` unique non-empty strings."""
     if isinstance(names, (str, bytes)) or not isinstance(names, (Sequence, np.ndarray)):
-        raise TypeError(f"{name} must be a sequence of strings, got {describe(names)}")
+        raise ParameterTypeError(f"{name} must be a sequence of strings, got {describe(names)}")
     names = tuple(names)
     if len(names) != count:
         raise ValidationError(f"{name} must have {count} entries, got {len(names)}")
     for item in names:
         if not isinstance(item, str) or not item:
             raise ValidationError(f"{name} must be non-empty strings, got {item!r}")
+        if "\x00" in item:
+            # NUL cannot survive NumPy's fixed-width strings (model files) or most file formats.
+            raise ValidationError(f"{name} must not contain the NUL character, got {item!r}")
+    names = tuple(str(item) for item in names)  # np.str_ -> str
     if len(set(names)) != len(names):
         seen, duplicates = set(), []
         for item in names:
@@ -149,7 +153,7 @@ def check_evidence(evidence, names: Sequence[str], name: str = "evidence") -> di
     if evidence is None:
         return {}
     if not isinstance(evidence, Mapping):
-        raise TypeError(f"{name} must be a dict of variable name -> 0/1, got {describe(evidence)}")
+        raise ParameterTypeError(f"{name} must be a dict of variable name -> 0/1, got {describe(evidence)}")
     index = {unit: i for i, unit in enumerate(names)}
     clean: dict[int, int] = {}
     for variable, value in evidence.items():
@@ -171,4 +175,4 @@ def check_rng(rng) -> np.random.Generator:
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng
-    raise TypeError(f"rng must be None, an int or a numpy.random.Generator, got {describe(rng)}")
+    raise ParameterTypeError(f"rng must be None, an int or a numpy.random.Generator, got {describe(rng)}")

@@ -9,6 +9,7 @@ exceptions keeps working.
 __all__ = [
     "PGMEnergyError",
     "ValidationError",
+    "ParameterTypeError",
     "StateError",
     "EvidenceError",
     "ModelSizeError",
@@ -23,6 +24,10 @@ class PGMEnergyError(Exception):
 
 class ValidationError(PGMEnergyError, ValueError):
     """A parameter has a bad value (shape, symmetry, finiteness, range, ...)."""
+
+
+class ParameterTypeError(PGMEnergyError, TypeError):
+    """A parameter has the wrong type (for example a string where a list of names is needed)."""
 
 
 class StateError(ValidationError):

@@ -8,13 +8,13 @@ truncated or corrupted file is recognised and reported instead of half-loaded.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .exceptions import ModelFileError, PGMEnergyError
+from .exceptions import ModelFileError, ParameterTypeError, PGMEnergyError
 from .models import BoltzmannMachine, RestrictedBoltzmannMachine
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
@@ -37,12 +37,14 @@ def save(model, path) -> None:
         If ``model`` is not a pgm_energy model.
     """
     if not isinstance(model, tuple(_KINDS.values())):
-        raise TypeError(f"model must be a pgm_energy model, got {type(model).__name__}")
+        raise ParameterTypeError(f"model must be a pgm_energy model, got {type(model).__name__}")
     path = Path(path)
     arrays = dict(model._to_arrays())
     arrays[_KIND_KEY] = np.array(type(model)._FILE_KIND)
     arrays[_VERSION_KEY] = np.array(FORMAT_VERSION)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    # Like mkstemp, but with the usual permissions (0o666 less the umask) instead of 0o600.
+    temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             np.savez(handle, **arrays)
@@ -78,12 +80,17 @@ def load(path):
             arrays = {key: content[key] for key in content.files}
     except (FileNotFoundError, ModelFileError):
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, NotImplementedError, RuntimeError) as error:
+        # zipfile raises NotImplementedError / RuntimeError for damaged directory entries
         raise ModelFileError(f"{str(path)!r} is not a readable pgm_energy model file: {error}") from error
     if _KIND_KEY not in arrays or _VERSION_KEY not in arrays:
         raise ModelFileError(f"{str(path)!r} is not a pgm_energy model file (no kind/format markers)")
-    kind = str(arrays.pop(_KIND_KEY))
-    version = int(arrays.pop(_VERSION_KEY))
+    kind_marker, version_marker = arrays.pop(_KIND_KEY), arrays.pop(_VERSION_KEY)
+    if version_marker.shape != () or not np.issubdtype(version_marker.dtype, np.integer):
+        raise ModelFileError(f"{str(path)!r} has an unreadable format version {version_marker!r}")
+    if kind_marker.shape != () or kind_marker.dtype.kind != "U":
+        raise ModelFileError(f"{str(path)!r} has an unreadable model kind {kind_marker!r}")
+    kind, version = str(kind_marker), int(version_marker)
     if version != FORMAT_VERSION:
         raise ModelFileError(
             f"{str(path)!r} has model format version {version}; this pgm_energy reads version {FORMAT_VERSION}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..exceptions import ConversionError
+from ..exceptions import ConversionError, ParameterTypeError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 
 __all__ = ["to_networkx", "from_networkx"]
@@ -34,7 +34,7 @@ def to_networkx(model):
     rbm = isinstance(model, RestrictedBoltzmannMachine)
     machine = model.to_boltzmann_machine() if rbm else model
     if not isinstance(machine, BoltzmannMachine):
-        raise TypeError(f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {type(model).__name__}")
+        raise ParameterTypeError(f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {type(model).__name__}")
     graph = nx.Graph(temperature=machine.temperature, offset=machine.offset)
     names = machine.names
     for name, bias, visible in zip(names, machine.biases.tolist(), machine.visible.tolist()):

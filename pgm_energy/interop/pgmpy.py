@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..exceptions import ConversionError
+from ..exceptions import ConversionError, ParameterTypeError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 
 __all__ = [
@@ -96,7 +96,7 @@ def to_markov_network(model):
     if isinstance(model, RestrictedBoltzmannMachine):
         model = model.to_boltzmann_machine()
     if not isinstance(model, BoltzmannMachine):
-        raise TypeError(f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {type(model).__name__}")
+        raise ParameterTypeError(f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {type(model).__name__}")
     DiscreteFactor, DiscreteMarkovNetwork = _import_pgmpy()
     temperature = model.temperature
     names = model.names
@@ -159,7 +159,7 @@ def from_markov_network(markov_network) -> BoltzmannMachine:
     """
     DiscreteFactor, DiscreteMarkovNetwork = _import_pgmpy()
     if not isinstance(markov_network, DiscreteMarkovNetwork):
-        raise TypeError(f"markov_network must be a pgmpy DiscreteMarkovNetwork, got {type(markov_network).__name__}")
+        raise ParameterTypeError(f"markov_network must be a pgmpy DiscreteMarkovNetwork, got {type(markov_network).__name__}")
     names = list(markov_network.nodes())
     for name in names:
         if not isinstance(name, str) or not name:
@@ -262,4 +262,13 @@ def variable_elimination_query(markov_network, variables, *, evidence=None):
         list(variables), evidence=evidence or None, elimination_order=order, show_progress=False
     )
     result.normalize()
-    return result
+    # pgmpy returns the variables in an order of its own choosing; restore the requested one.
+    DiscreteFactor, _ = _import_pgmpy()
+    variables = list(variables)
+    axes = [result.variables.index(name) for name in variables]
+    return DiscreteFactor(
+        variables,
+        [result.cardinality[axis] for axis in axes],
+        np.transpose(result.values, axes),
+        state_names={name: result.state_names[name] for name in variables},
+    )

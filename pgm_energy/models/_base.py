@@ -93,5 +93,8 @@ class EnergyModel:
             )
         object.__setattr__(self, name, value)
 
+    def __delattr__(self, name):
+        raise AttributeError(f"{type(self).__name__} is immutable; its attributes cannot be deleted")
+
     def _freeze(self) -> None:
         object.__setattr__(self, "_frozen", True)

@@ -34,49 +34,49 @@ class IsingModel(NamedTuple):
     offset: float
 
 
-def _check_weights(weights) -> np.ndarray | sp.csr_array:
-    """Validate a symmetric, zero-diagonal, finite square weight matrix."""
+def _check_weights(weights, name: str = "weights") -> np.ndarray | sp.csr_array:
+    """Validate a symmetric, zero-diagonal, finite square weight matrix called ``name``."""
     if sp.issparse(weights):
         matrix = sp.csr_array(weights, dtype=np.float64, copy=True)
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
-            raise ValidationError(f"weights must be a non-empty square matrix, got shape {matrix.shape}")
+            raise ValidationError(f"{name} must be a non-empty square matrix, got shape {matrix.shape}")
         matrix.sum_duplicates()
         if not np.all(np.isfinite(matrix.data)):
-            raise ValidationError("weights must be finite, got NaN or inf entries")
+            raise ValidationError(f"{name} must be finite, got NaN or inf entries")
         matrix.eliminate_zeros()
         matrix.sort_indices()
         diagonal = matrix.diagonal()
         if np.any(diagonal != 0):
             i = int(np.flatnonzero(diagonal)[0])
             raise ValidationError(
-                f"weights must have a zero diagonal (no self-connections), got weights[{i}, {i}] = {diagonal[i]!r}"
+                f"{name} must have a zero diagonal (no self-connections), got {name}[{i}, {i}] = {diagonal[i]!r}"
             )
         difference = abs(matrix - matrix.T)
         if difference.nnz and difference.max() != 0:
             rows, cols = difference.nonzero()
             i, j = int(rows[0]), int(cols[0])
             raise ValidationError(
-                f"weights must be symmetric, got weights[{i}, {j}] = {matrix[i, j]!r} but "
-                f"weights[{j}, {i}] = {matrix[j, i]!r}; use (W + W.T) / 2 to symmetrize"
+                f"{name} must be symmetric, got {name}[{i}, {j}] = {matrix[i, j]!r} but "
+                f"{name}[{j}, {i}] = {matrix[j, i]!r}; use ({name} + {name}.T) / 2 to symmetrize"
             )
         for part in (matrix.data, matrix.indices, matrix.indptr):
             readonly(part)
         return matrix
-    matrix = check_finite_array(weights, "weights", ndim=2)
+    matrix = check_finite_array(weights, name, ndim=2)
     if matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
-        raise ValidationError(f"weights must be a non-empty square matrix, got shape {matrix.shape}")
+        raise ValidationError(f"{name} must be a non-empty square matrix, got shape {matrix.shape}")
     diagonal = np.diagonal(matrix)
     if np.any(diagonal != 0):
         i = int(np.flatnonzero(diagonal)[0])
         raise ValidationError(
-            f"weights must have a zero diagonal (no self-connections), got weights[{i}, {i}] = {diagonal[i]!r}"
+            f"{name} must have a zero diagonal (no self-connections), got {name}[{i}, {i}] = {diagonal[i]!r}"
         )
     asymmetric = np.argwhere(matrix != matrix.T)
     if asymmetric.size:
         i, j = (int(k) for k in asymmetric[0])
         raise ValidationError(
-            f"weights must be symmetric, got weights[{i}, {j}] = {matrix[i, j]!r} but "
-            f"weights[{j}, {i}] = {matrix[j, i]!r}; use (W + W.T) / 2 to symmetrize"
+            f"{name} must be symmetric, got {name}[{i}, {j}] = {matrix[i, j]!r} but "
+            f"{name}[{j}, {i}] = {matrix[j, i]!r}; use ({name} + {name}.T) / 2 to symmetrize"
         )
     return readonly(matrix)
 
@@ -162,7 +162,14 @@ class BoltzmannMachine(EnergyModel):
     # ------------------------------------------------------------------ parameters
     @property
     def weights(self) -> np.ndarray | sp.csr_array:
-        """Symmetric weight matrix, shape (n_units, n_units), read-only (dense or CSR)."""
+        """Symmetric weight matrix, shape (n_units, n_units), read-only (dense or CSR).
+
+        A sparse matrix is handed out as a new CSR object over the model's
+        read-only arrays, so reassigning its attributes cannot change the model.
+        """
+        if self.is_sparse:
+            stored = self._weights
+            return sp.csr_array((stored.data, stored.indices, stored.indptr), shape=stored.shape, copy=False)
         return self._weights
 
     @property
@@ -319,7 +326,7 @@ class BoltzmannMachine(EnergyModel):
             Symmetric, zero diagonal: ``E(sigma) = -1/2 sigma^T J sigma - h^T sigma + offset``.
         offset : float
         """
-        couplings = _check_weights(J if sp.issparse(J) else check_finite_array(J, "J", ndim=2))
+        couplings = _check_weights(J, "J")
         n_units = couplings.shape[0]
         fields = check_vector(h, "h", n_units)
         offset = float(check_finite_array(offset, "offset", ndim=0))

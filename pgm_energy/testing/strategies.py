@@ -5,7 +5,7 @@ weights, biases bounded by a scale, binary ``uint8`` states of the right
 length, evidence dictionaries over real variable names. Parameters are checked
 when the strategy is built, so a mistake in a test is reported at once with a
 :class:`~pgm_energy.exceptions.ValidationError` (a ``ValueError``) or a
-``TypeError`` naming the parameter.
+``TypeError`` (the package's ``ParameterTypeError``) naming the parameter.
 
 Floats are drawn with ``allow_nan=False, allow_infinity=False,
 allow_subnormal=False`` inside ``[-scale, scale]``; hypothesis shrinks them
@@ -25,7 +25,7 @@ from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
 from .._validation import check_int, describe
-from ..exceptions import ValidationError
+from ..exceptions import ParameterTypeError, ValidationError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 
 __all__ = [
@@ -45,7 +45,7 @@ _SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)
 def _check_scale(value, name: str) -> float:
     """A finite scale >= 0 that is 0 or at least the smallest normal float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number >= 0, got {describe(value)}")
+        raise ParameterTypeError(f"{name} must be a real number >= 0, got {describe(value)}")
     scale = float(value)
     if not math.isfinite(scale) or scale < 0.0:
         raise ValidationError(f"{name} must be finite and >= 0, got {value!r}")
@@ -66,7 +66,7 @@ def _check_range(minimum, maximum, min_name: str, max_name: str, *, lower: int) 
 
 def _check_temperature_value(value, name: str = "temperature") -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number > 0 or a hypothesis strategy, got {describe(value)}")
+        raise ParameterTypeError(f"{name} must be a real number > 0 or a hypothesis strategy, got {describe(value)}")
     temperature = float(value)
     if not math.isfinite(temperature) or temperature <= 0.0:
         raise ValidationError(f"{name} must be finite and > 0, got {value!r}")
@@ -75,7 +75,7 @@ def _check_temperature_value(value, name: str = "temperature") -> float:
 
 def _check_offset_value(value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"offset must be a real number or a hypothesis strategy, got {describe(value)}")
+        raise ParameterTypeError(f"offset must be a real number or a hypothesis strategy, got {describe(value)}")
     offset = float(value)
     if not math.isfinite(offset):
         raise ValidationError(f"offset must be finite, got {value!r}")
@@ -84,7 +84,7 @@ def _check_offset_value(value) -> float:
 
 def _check_bool_value(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True, False or a hypothesis strategy of booleans, got {describe(value)}")
+        raise ParameterTypeError(f"{name} must be True, False or a hypothesis strategy of booleans, got {describe(value)}")
     return bool(value)
 
 
@@ -97,7 +97,7 @@ def _as_strategy(value, check) -> SearchStrategy:
 
 def _check_names_strategy(names, name: str = "names"):
     if names is not None and not isinstance(names, SearchStrategy):
-        raise TypeError(
+        raise ParameterTypeError(
             f"{name} must be None (default names) or a hypothesis strategy of strings, got {describe(names)}"
         )
     return names
@@ -118,7 +118,7 @@ def _bounded_floats(scale: float) -> SearchStrategy:
 
 def _check_model(model, name: str = "model"):
     if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine)):
-        raise TypeError(
+        raise ParameterTypeError(
             f"{name} must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {describe(model)}"
         )
     return model
@@ -370,7 +370,7 @@ def _length(model, which: str) -> int:
     if isinstance(model, numbers.Integral) and not isinstance(model, bool):
         return check_int(model, "model", minimum=0)
     if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine)):
-        raise TypeError(
+        raise ParameterTypeError(
             "model must be a BoltzmannMachine, a RestrictedBoltzmannMachine or a number of units, "
             f"got {describe(model)}"
         )
@@ -505,7 +505,7 @@ def evidence(model, *, variables=None, min_size=0, max_size=None) -> SearchStrat
         variables = list(model.names)
     else:
         if isinstance(variables, str) or not hasattr(variables, "__iter__"):
-            raise TypeError(f"variables must be a sequence of variable names, got {describe(variables)}")
+            raise ParameterTypeError(f"variables must be a sequence of variable names, got {describe(variables)}")
         variables = list(variables)
         known = set(model.names)
         for variable in variables:

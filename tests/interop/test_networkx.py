@@ -1,0 +1,171 @@
+"""Conversion between Boltzmann machines and networkx graphs."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from pgm_energy import BoltzmannMachine, ConversionError, PGMEnergyError, RestrictedBoltzmannMachine
+from pgm_energy.interop.networkx import from_networkx, to_networkx
+
+W = np.array([[0.0, 1.5, -2.0, 0.0], [1.5, 0.0, 0.5, 0.0], [-2.0, 0.5, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+B = np.array([-0.5, 0.25, 1.0, 3.0])
+
+
+def machine(**options):
+    options.setdefault("names", ["a", "b", "c", "d"])
+    return BoltzmannMachine(W, B, visible=[True, False, True, True], temperature=2.0, offset=-0.5, **options)
+
+
+def test_to_networkx_hand_example():
+    graph = to_networkx(machine())
+    assert type(graph) is nx.Graph
+    assert list(graph.nodes) == ["a", "b", "c", "d"]
+    assert dict(graph.nodes(data="bias")) == {"a": -0.5, "b": 0.25, "c": 1.0, "d": 3.0}
+    assert dict(graph.nodes(data="visible")) == {"a": True, "b": False, "c": True, "d": True}
+    assert {frozenset((u, v)): w for u, v, w in graph.edges(data="weight")} == {
+        frozenset("ab"): 1.5,
+        frozenset("ac"): -2.0,
+        frozenset("bc"): 0.5,
+    }
+    assert graph.degree("d") == 0  # an isolated unit is still a node
+    assert graph.graph == {"temperature": 2.0, "offset": -0.5}
+    assert all(type(w) is float for *_, w in graph.edges(data="weight"))
+    assert all(type(b) is float for _, b in graph.nodes(data="bias"))
+    assert all(type(v) is bool for _, v in graph.nodes(data="visible"))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_round_trip(sparse):
+    bm = machine()
+    if sparse:
+        bm = BoltzmannMachine(sp.csr_array(W), B, visible=bm.visible, names=bm.names, temperature=2.0, offset=-0.5)
+    back = from_networkx(to_networkx(bm), sparse=sparse)
+    assert back.is_sparse == sparse
+    np.testing.assert_array_equal(back.dense_weights(), W)
+    np.testing.assert_array_equal(back.biases, B)
+    np.testing.assert_array_equal(back.visible, bm.visible)
+    assert back.names == bm.names and back.temperature == 2.0 and back.offset == -0.5
+
+
+def test_round_trip_through_the_graph_property_and_classmethod():
+    bm = machine()
+    back = BoltzmannMachine.from_networkx(bm.graph)
+    for state in itertools.product((0, 1), repeat=4):
+        assert back.energy(state) == bm.energy(state)
+
+
+def test_from_networkx_defaults():
+    graph = nx.Graph()
+    graph.add_edge("x", "y", weight=2.0)
+    graph.add_node("z", bias=-1.0, visible=False)
+    bm = from_networkx(graph)
+    assert bm.names == ("x", "y", "z")
+    np.testing.assert_array_equal(bm.biases, [0.0, 0.0, -1.0])
+    np.testing.assert_array_equal(bm.visible, [True, True, False])
+    assert bm.temperature == 1.0 and bm.offset == 0.0 and not bm.is_sparse
+    # E(1, 1, 1) = -2 + 1 = -1
+    assert bm.energy([1, 1, 1]) == pytest.approx(-1.0)
+
+
+def test_from_networkx_node_order():
+    graph = to_networkx(machine())
+    bm = from_networkx(graph, nodes=["d", "c", "b", "a"])
+    assert bm.names == ("d", "c", "b", "a")
+    np.testing.assert_array_equal(bm.biases, B[::-1])
+    np.testing.assert_array_equal(bm.dense_weights(), W[::-1, ::-1])
+    np.testing.assert_array_equal(bm.visible, [True, True, False, True])
+
+
+def test_large_graphs_become_sparse_by_default():
+    graph = nx.path_graph([f"u{i}" for i in range(3000)])
+    nx.set_edge_attributes(graph, 0.5, "weight")
+    bm = from_networkx(graph)
+    assert bm.is_sparse and bm.n_units == 3000 and bm.n_edges == 2999
+
+
+def test_rbm_graph_is_bipartite():
+    rbm = RestrictedBoltzmannMachine.random(4, 3, scale=1.0, rng=1, hidden_names=["x", "y", "z"])
+    graph = to_networkx(rbm)
+    assert dict(graph.nodes(data="bipartite")) == {"v0": 0, "v1": 0, "v2": 0, "v3": 0, "x": 1, "y": 1, "z": 1}
+    assert dict(graph.nodes(data="visible")) == {"v0": True, "v1": True, "v2": True, "v3": True, "x": False, "y": False, "z": False}
+    assert nx.is_bipartite(graph)
+    assert graph.number_of_edges() == 12
+    top = {n for n, d in graph.nodes(data=True) if d["bipartite"] == 0}
+    assert nx.bipartite.is_bipartite_node_set(graph, top)
+    for i, j in itertools.product(range(4), range(3)):
+        assert graph.edges[rbm.visible_names[i], rbm.hidden_names[j]]["weight"] == rbm.weights[i, j]
+    back = from_networkx(graph)
+    for v in itertools.product((0, 1), repeat=4):
+        for h in itertools.product((0, 1), repeat=3):
+            assert back.energy(v + h) == pytest.approx(rbm.energy(v, h), abs=1e-14)
+
+
+def test_bm_graph_has_no_bipartite_attribute():
+    assert all("bipartite" not in data for _, data in to_networkx(machine()).nodes(data=True))
+
+
+def self_loop_graph():
+    graph = nx.Graph()
+    graph.add_edge("a", "b", weight=1.0)
+    graph.add_edge("b", "b", weight=2.0)
+    return graph
+
+
+def missing_weight_graph():
+    graph = nx.Graph()
+    graph.add_edge("a", "b", weight=1.0)
+    graph.add_edge("b", "c")
+    return graph
+
+
+def directed_graph():
+    graph = nx.DiGraph()
+    graph.add_edge("a", "b", weight=1.0)
+    return graph
+
+
+def multigraph():
+    graph = nx.MultiGraph()
+    graph.add_edge("a", "b", weight=1.0)
+    graph.add_edge("a", "b", weight=2.0)
+    return graph
+
+
+@pytest.mark.parametrize(
+    "make, options, pattern",
+    [
+        (self_loop_graph, {}, r"self-loop.*'b'"),
+        (missing_weight_graph, {}, r"edge \('b', 'c'\).*weight"),
+        (directed_graph, {}, r"undirected.*DiGraph"),
+        (multigraph, {}, r"undirected.*MultiGraph"),
+        (lambda: nx.Graph([("a", "b", {"weight": 1.0})]), {"nodes": ["a"]}, r"nodes.*every node"),
+        (lambda: nx.Graph([("a", "b", {"weight": 1.0})]), {"nodes": ["a", "a"]}, r"nodes.*every node"),
+        (lambda: nx.Graph([("a", "b", {"weight": 1.0})]), {"nodes": ["a", "c"]}, r"nodes.*every node"),
+    ],
+    ids=["self_loop", "missing_weight", "directed", "multigraph", "nodes_missing", "nodes_repeated", "nodes_foreign"],
+)
+def test_from_networkx_errors(make, options, pattern):
+    with pytest.raises(ConversionError, match=pattern) as info:
+        from_networkx(make(), **options)
+    assert isinstance(info.value, PGMEnergyError) and isinstance(info.value, ValueError)
+
+
+def test_from_networkx_rejects_a_non_graph():
+    with pytest.raises((ConversionError, TypeError), match=r"networkx\.Graph.*dict"):
+        from_networkx({"a": ["b"]})
+
+
+def test_from_networkx_bad_values_are_validation_errors():
+    graph = nx.Graph()
+    graph.add_edge("a", "b", weight=float("nan"))
+    with pytest.raises(ValueError, match=r"weights.*nan"):
+        from_networkx(graph)
+    graph = nx.Graph()
+    graph.add_edge(0, 1, weight=1.0)  # node names must be strings
+    with pytest.raises(ValueError, match=r"names.*strings.*0"):
+        from_networkx(graph)
