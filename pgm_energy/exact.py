@@ -16,13 +16,14 @@ Conventions: natural logarithms (nats), Boltzmann's constant 1, so
 from __future__ import annotations
 
 import itertools
+import math
 from typing import NamedTuple
 
 import numpy as np
 from scipy.special import logsumexp
 
 from ._validation import check_evidence, check_int, check_states, describe
-from .exceptions import EvidenceError, ModelSizeError, ValidationError
+from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
 from .models import BoltzmannMachine, RestrictedBoltzmannMachine
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
     "helmholtz_free_energy",
 ]
 
-#: default limit on the number of enumerated units (2**30 states, about a minute on 2 cores)
+#: default limit on the number of enumerated units (2**30 states: ~20 s for a dense 30-unit machine on 2 cores)
 DEFAULT_MAX_UNITS = 30
 #: most query variables a joint table may hold (2**20 entries)
 MAX_QUERY_VARIABLES = 20
@@ -45,7 +46,9 @@ MAX_QUERY_VARIABLES = 20
 _PREFIX_BITS = 8
 # Enumeration speed on one core of the reference machine (unit updates per second),
 # only used to estimate the cost in the size-guard message.
-_UNIT_UPDATES_PER_SECOND = {"pairwise": 3.0e9, "bipartite": 1.5e8}
+_UNIT_UPDATES_PER_SECOND = {"pairwise": 3.0e9, "bipartite": 4.0e9}
+# Below this many unit updates an enumeration runs on one thread (about 0.1-1 ms of work).
+_SERIAL_WORK_LIMIT = 2.0**18
 
 
 class _Pairwise(NamedTuple):
@@ -79,8 +82,8 @@ class _Enumeration(NamedTuple):
 
 def _check_model(model) -> None:
     if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine)):
-        raise TypeError(
-            f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {describe(model)}"
+        raise ParameterTypeError(
+            f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {type(model).__name__}: {describe(model)}"
         )
 
 
@@ -130,6 +133,12 @@ def _flatten(model, clamped: dict[int, int]):
     )
 
 
+def _power_of_ten(log10_value: float) -> str:
+    """Format 10**log10_value without overflow, e.g. '1.07e+09'."""
+    exponent = math.floor(log10_value)
+    return f"{10 ** (log10_value - exponent):.3g}e{exponent:+03d}"
+
+
 def _guard(model, clamped: dict[int, int], max_units: int) -> None:
     """Refuse an enumeration over more than ``max_units`` units, before any array is built."""
     if isinstance(model, RestrictedBoltzmannMachine):
@@ -138,31 +147,45 @@ def _guard(model, clamped: dict[int, int], max_units: int) -> None:
         free_hidden = model.n_hidden - (len(clamped) - n_clamped_visible)
         n, larger = min(free_visible, free_hidden), max(free_visible, free_hidden)
         what = f"the smaller free layer ({n} units) of an RBM"
-        seconds = 2.0**n * larger / _UNIT_UPDATES_PER_SECOND["bipartite"]
+        cost_per_state = larger / _UNIT_UPDATES_PER_SECOND["bipartite"]
     else:
         n = model.n_units - len(clamped)
         what = f"{n} free units of a Boltzmann machine"
-        seconds = 2.0**n * n / _UNIT_UPDATES_PER_SECOND["pairwise"]
+        cost_per_state = max(n, 1) / _UNIT_UPDATES_PER_SECOND["pairwise"]
     if n <= max_units:
         return
+    # In log10, since 2**n overflows a float for n >= 1024.
+    log10_states = n * math.log10(2.0)
+    log10_seconds = log10_states + math.log10(cost_per_state)
     raise ModelSizeError(
-        f"exact enumeration of {what} visits 2**{n} = {2.0**n:.3g} states "
-        f"(roughly {seconds:.3g} s on one core), more than max_units={max_units} allows; "
+        f"exact enumeration of {what} visits 2**{n} = {_power_of_ten(log10_states)} states "
+        f"(roughly {_power_of_ten(log10_seconds)} s on one core), more than max_units={max_units} allows; "
         f"pass max_units={n} to run it anyway, clamp units with evidence, or use a sampler"
     )
 
 
+def _block_shares(log_mass: np.ndarray, log_z: float) -> np.ndarray:
+    """Each block's share of Z, summing to 1 up to one rounding."""
+    share = np.exp(log_mass - log_z)
+    return share / share.sum()
+
+
+def _pick(parallel_kernel, serial_kernel, work: float):
+    """The serial kernel for small enumerations: waking a thread pool costs more than the work."""
+    return parallel_kernel if work > _SERIAL_WORK_LIMIT else serial_kernel
+
+
 def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
-    from ._kernels.enumeration import bipartite_block_sums, pairwise_block_sums
+    from ._kernels import enumeration
 
     if isinstance(problem, _Pairwise):
         n = problem.biases.shape[0]
-        log_mass, block_energy, block_state = pairwise_block_sums(
-            problem.weights, problem.biases, min(n, _PREFIX_BITS), with_moments
-        )
+        kernel = _pick(enumeration.pairwise_block_sums, enumeration.pairwise_block_sums_serial, 2.0**n * n)
+        log_mass, block_energy, block_state = kernel(problem.weights, problem.biases, min(n, _PREFIX_BITS), with_moments)
         log_z = float(logsumexp(log_mass))
-        share = np.exp(log_mass - log_z)
-        means = share @ block_state if with_moments else None
+        share = _block_shares(log_mass, log_z)
+        # Rounding may leave a probability a few ulps outside [0, 1]; clip to the exact range.
+        means = np.clip(share @ block_state, 0.0, 1.0) if with_moments else None
         return _Enumeration(
             log_z - problem.constant,
             float(share @ block_energy) + problem.constant,
@@ -170,30 +193,31 @@ def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
             means,
         )
     weights, b, c = problem.weights, problem.visible_bias, problem.hidden_bias
+    free = np.concatenate([problem.free_visible, problem.free_hidden])
     # Enumerate the smaller layer; the larger one is summed in closed form.
     enumerate_hidden = c.shape[0] <= b.shape[0]
     if enumerate_hidden:
         coupling, analytic_bias, enumerated_bias = np.ascontiguousarray(weights.T), b, c
     else:
         coupling, analytic_bias, enumerated_bias = np.ascontiguousarray(weights), c, b
-    n_enumerated = enumerated_bias.shape[0]
-    log_mass, block_energy, block_analytic, block_enumerated = bipartite_block_sums(
-        coupling, analytic_bias, enumerated_bias, min(n_enumerated, _PREFIX_BITS), with_moments
+    n_enumerated, n_analytic = coupling.shape
+    if not with_moments:
+        # log Z alone: the product kernel (no exp or log per analytic unit and state).
+        from ._kernels.bipartite import bipartite_log_mass
+
+        log_mass = bipartite_log_mass(coupling, analytic_bias, enumerated_bias)
+        return _Enumeration(float(logsumexp(log_mass)) - problem.constant, float("nan"), free, None)
+    kernel = _pick(
+        enumeration.bipartite_block_sums, enumeration.bipartite_block_sums_serial, 2.0**n_enumerated * n_analytic
+    )
+    log_mass, block_energy, block_analytic, block_enumerated = kernel(
+        coupling, analytic_bias, enumerated_bias, min(n_enumerated, _PREFIX_BITS), True
     )
     log_z = float(logsumexp(log_mass))
-    share = np.exp(log_mass - log_z)
-    free = np.concatenate([problem.free_visible, problem.free_hidden])
-    means = None
-    if with_moments:
-        analytic = share @ block_analytic
-        enumerated = share @ block_enumerated
-        means = np.concatenate([analytic, enumerated] if enumerate_hidden else [enumerated, analytic])
-    return _Enumeration(
-        log_z - problem.constant,
-        float(share @ block_energy) + problem.constant,
-        free,
-        means,
-    )
+    share = _block_shares(log_mass, log_z)
+    layers = [share @ block_analytic, share @ block_enumerated]
+    means = np.clip(np.concatenate(layers if enumerate_hidden else layers[::-1]), 0.0, 1.0)
+    return _Enumeration(log_z - problem.constant, float(share @ block_energy) + problem.constant, free, means)
 
 
 def _solve(model, evidence, max_units, *, with_moments):
@@ -251,11 +275,11 @@ def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS) -> np.ndarra
 
 def _check_variables(model, variables, clamped: dict[int, int]) -> list[str]:
     if isinstance(variables, str):
-        raise TypeError(f"variables must be a list of variable names, got the string {variables!r}")
+        raise ParameterTypeError(f"variables must be a list of variable names, got the string {variables!r}")
     try:
         variables = list(variables)
     except TypeError:
-        raise TypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
+        raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
     if not variables:
         raise ValidationError("variables must name at least one variable, got []")
     if len(set(variables)) != len(variables):

@@ -15,7 +15,12 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["pairwise_block_sums", "bipartite_block_sums"]
+__all__ = [
+    "pairwise_block_sums",
+    "pairwise_block_sums_serial",
+    "bipartite_block_sums",
+    "bipartite_block_sums_serial",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -36,8 +41,7 @@ def _softplus_and_sigmoid(x):
     return math.log1p(e), e / (1.0 + e)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def pairwise_block_sums(weights, biases, n_prefix, with_moments):
+def _pairwise_block_sums(weights, biases, n_prefix, with_moments):
     """Enumerate ``E(s) = -1/2 s^T W s - b^T s`` over all 2**n states, block by block.
 
     Parameters
@@ -114,8 +118,7 @@ def pairwise_block_sums(weights, biases, n_prefix, with_moments):
     return log_mass, mean_energy, mean_state
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, with_moments):
+def _bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, with_moments):
     """Enumerate one layer of a bipartite model and sum the other analytically.
 
     For ``E(a, e) = -a^T C^T e - p^T a - q^T e`` with ``a`` the analytic layer
@@ -216,3 +219,13 @@ def bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, wit
             for j in range(n_enum):
                 mean_enumerated[block, j] = enumerated_sum[j] / total
     return log_mass, mean_energy, mean_analytic, mean_enumerated
+
+
+# Each kernel is compiled twice: a parallel version for large enumerations and a
+# serial one for small ones, where waking a thread pool costs more than the work
+# (milliseconds on a busy machine). ``prange`` runs as ``range`` in the serial one;
+# both combine blocks identically, so they return the same bits.
+pairwise_block_sums = njit(cache=True, nogil=True, parallel=True)(_pairwise_block_sums)
+pairwise_block_sums_serial = njit(cache=True, nogil=True)(_pairwise_block_sums)
+bipartite_block_sums = njit(cache=True, nogil=True, parallel=True)(_bipartite_block_sums)
+bipartite_block_sums_serial = njit(cache=True, nogil=True)(_bipartite_block_sums)

@@ -1,0 +1,54 @@
+"""Random numbers inside kernels that do not depend on thread scheduling.
+
+Two generators, both far cheaper than ``np.random`` inside Numba:
+
+- *streams*: one xorshift64* state per chain (``uint64`` array), advanced in
+  place by :func:`next_uniform`. A chain's draws depend only on its own seed.
+- *counters*: :func:`counter_uniform` hashes ``(key, counter)`` with the
+  SplitMix64 finaliser, so the number used for a given (sweep, unit) is fixed
+  whichever thread updates that unit: used where one chain's units are updated in parallel.
+
+Seeds come from a ``numpy.random.Generator`` with :func:`seed_streams`.
+"""
+
+import numpy as np
+from numba import njit
+
+__all__ = ["seed_streams", "next_uniform", "counter_uniform"]
+
+_XORSHIFT_MULTIPLIER = np.uint64(0x2545F4914F6CDD1D)
+_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+_TO_UNIT_INTERVAL = 1.0 / 9007199254740992.0  # 2**-53
+
+
+def seed_streams(generator: np.random.Generator, n_streams: int) -> np.ndarray:
+    """Non-zero uint64 seeds, one per stream, drawn from ``generator``.
+
+    Returns
+    -------
+    ndarray of uint64, shape (n_streams,)
+    """
+    return generator.integers(1, np.iinfo(np.uint64).max, size=n_streams, dtype=np.uint64, endpoint=True)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def next_uniform(streams, index):
+    """Advance ``streams[index]`` (xorshift64*) and return a float64 uniform in [0, 1)."""
+    x = streams[index]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    streams[index] = x
+    return np.float64((x * _XORSHIFT_MULTIPLIER) >> np.uint64(11)) * _TO_UNIT_INTERVAL
+
+
+@njit(cache=True, nogil=True, inline="always")
+def counter_uniform(key, counter):
+    """A float64 uniform in [0, 1) determined by ``(key, counter)`` alone (SplitMix64 hash)."""
+    z = key + (np.uint64(counter) + np.uint64(1)) * _GOLDEN_GAMMA
+    z = (z ^ (z >> np.uint64(30))) * _MIX_1
+    z = (z ^ (z >> np.uint64(27))) * _MIX_2
+    z ^= z >> np.uint64(31)
+    return np.float64(z >> np.uint64(11)) * _TO_UNIT_INTERVAL
