@@ -273,7 +273,7 @@ def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS) -> np.ndarra
     return probabilities
 
 
-def _check_variables(model, variables, clamped: dict[int, int]) -> list[str]:
+def _check_variables(model, variables, clamped: dict[int, int], *, joint: bool = True) -> list[str]:
     if isinstance(variables, str):
         raise ParameterTypeError(f"variables must be a list of variable names, got the string {variables!r}")
     try:
@@ -290,7 +290,7 @@ def _check_variables(model, variables, clamped: dict[int, int]) -> list[str]:
             raise EvidenceError(f"variables names {variable!r}, which is not a variable of the model")
         if model.names.index(variable) in clamped:
             raise EvidenceError(f"variable {variable!r} is both queried and given as evidence")
-    if len(variables) > MAX_QUERY_VARIABLES:
+    if joint and len(variables) > MAX_QUERY_VARIABLES:
         raise ModelSizeError(
             f"a joint query over {len(variables)} variables builds a table of 2**{len(variables)} "
             f"entries; at most {MAX_QUERY_VARIABLES} variables are allowed (use joint=False for marginals)"
@@ -323,7 +323,7 @@ def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_
 
     _check_model(model)
     clamped = check_evidence(evidence, model.names)
-    variables = _check_variables(model, variables, clamped)
+    variables = _check_variables(model, variables, clamped, joint=joint)
     evidence = dict(evidence or {})
     if not joint:
         probabilities = marginals(model, evidence=evidence, max_units=max_units)
