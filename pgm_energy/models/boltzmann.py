@@ -337,6 +337,42 @@ class BoltzmannMachine(EnergyModel):
         # offset_bm = offset_ising + 1/8 1'W1 + 1/2 sum(b) with W = 4J, b = 2h - 2J1
         return cls(weights, biases, visible=visible, names=names, temperature=temperature, offset=bm_offset)
 
+    @classmethod
+    def hebbian(cls, patterns, *, names=None, temperature=1.0) -> "BoltzmannMachine":
+        """A Hopfield memory storing ``patterns`` with Hebb's rule.
+
+        With spins ``sigma = 2 s - 1`` the couplings are ``J = (1/n) sum_p sigma_p sigma_p^T``
+        with a zero diagonal and no external field; the machine is that Ising model in
+        binary units (:meth:`from_ising`), so at ``T -> 0`` asynchronous updates descend to
+        stored patterns (and to spurious states: their mixtures and negations).
+
+        Parameters
+        ----------
+        patterns : array_like of 0/1, shape (n_patterns, n_units)
+        names : sequence of str, optional
+        temperature : float, default 1.0
+
+        Returns
+        -------
+        BoltzmannMachine
+            All units visible.
+
+        Examples
+        --------
+        >>> from pgm_energy import BoltzmannMachine
+        >>> memory = BoltzmannMachine.hebbian([[1, 0, 1, 0], [1, 1, 0, 0]])
+        >>> memory.n_units
+        4
+        """
+        batch, _ = check_states(patterns, np.asarray(patterns).shape[-1] if np.ndim(patterns) else 0, "patterns")
+        if batch.shape[0] == 0 or batch.shape[1] == 0:
+            raise ValidationError(f"patterns must hold at least one pattern of at least one unit, got shape {batch.shape}")
+        spins = 2.0 * batch - 1.0
+        n_units = spins.shape[1]
+        couplings = spins.T @ spins / n_units
+        np.fill_diagonal(couplings, 0.0)
+        return cls.from_ising(np.zeros(n_units), couplings, 0.0, names=names, temperature=temperature)
+
     # ------------------------------------------------------------------ graphs
     @classmethod
     def from_networkx(cls, graph, *, nodes=None) -> "BoltzmannMachine":
