@@ -28,6 +28,7 @@ __all__ = [
     "binary_factor",
     "variable_elimination_query",
     "BINARY_STATES",
+    "GibbsSampling",
 ]
 
 #: the state names given to every binary variable: state index = unit value
@@ -272,3 +273,6 @@ def variable_elimination_query(markov_network, variables, *, evidence=None):
         np.transpose(result.values, axes),
         state_names={name: result.state_names[name] for name in variables},
     )
+
+
+from .pgmpy_gibbs import GibbsSampling  # noqa: E402
