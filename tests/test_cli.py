@@ -42,3 +42,31 @@ def test_main_rejects_bad_arguments(arguments, capsys):
     with pytest.raises(SystemExit) as raised:
         main(arguments)
     assert raised.value.code == 2
+
+
+def test_sample_writes_csv_and_npy_with_the_model_names(tmp_path, capsys):
+    model_path = tmp_path / "model.npz"
+    RestrictedBoltzmannMachine.random(4, 2, scale=1.0, rng=0).save(model_path)
+    assert main(["sample", str(model_path), "-n", "5", "--chains", "3", "--burn-in", "2", "--seed", "7", "--no-progress"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "v0,v1,v2,v3,h0,h1"
+    assert len(lines) == 1 + 3 * 5
+    assert all(set(line.split(",")) <= {"0", "1"} for line in lines[1:])
+    output = tmp_path / "draws.npy"
+    assert main(["sample", str(model_path), "-n", "5", "--chains", "3", "--seed", "7", "--evidence", "v1=1", "-o", str(output), "--no-progress"]) == 0
+    states = np.load(output)
+    assert states.shape == (3, 5, 6) and states.dtype == np.uint8
+    assert np.all(states[:, :, 1] == 1)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [(["--evidence", "nope=1"], "nope"), (["--evidence", "v0=2"], "v0=2"), (["-o", "draws.txt"], "draws.txt")],
+)
+def test_sample_reports_bad_arguments(tmp_path, capsys, extra, message):
+    model_path = tmp_path / "model.npz"
+    RestrictedBoltzmannMachine.random(4, 2, rng=0).save(model_path)
+    with pytest.raises(SystemExit) as raised:
+        main(["sample", str(model_path), "-n", "2", "--no-progress", *extra])
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err

@@ -85,6 +85,22 @@ class EnergyModel:
 
         return to_markov_network(self)
 
+    def sample(self, n_samples, **options):
+        """Draw ``n_samples`` states per chain with a :class:`~pgm_energy.samplers.GibbsSampler`.
+
+        ``burn_in``, ``thin``, ``scan`` and ``dtype`` in ``options`` configure the sampler; the
+        other options (``n_chains``, ``evidence``, ``initial_states``, ``temperature``,
+        ``rng``, ``progress``, ``keep``) go to :meth:`GibbsSampler.sample`.
+
+        Returns
+        -------
+        SampleSet
+        """
+        from ..samplers.gibbs import GibbsSampler
+
+        settings = {key: options.pop(key) for key in ("burn_in", "thin", "scan", "dtype") if key in options}
+        return GibbsSampler(**settings).sample(self, n_samples, **options)
+
     def __setattr__(self, name, value):
         if hasattr(self, "_frozen"):
             raise AttributeError(

@@ -1,0 +1,185 @@
+"""Simulated annealing (and zero-temperature Hopfield dynamics) for Boltzmann machines."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .. import schedules
+from .._validation import check_evidence, check_int, check_rng
+from ..exceptions import ValidationError
+from ..models import RestrictedBoltzmannMachine
+from .gibbs import (
+    _check_model,
+    _check_scan,
+    _energies,
+    _free_units,
+    _initial_states,
+    _prepare,
+    _run_single_site,
+    _thread_count,
+)
+from .sampleset import SampleSet
+
+__all__ = ["SimulatedAnnealingSampler", "default_schedule"]
+
+#: sweeps of the default schedule
+DEFAULT_SWEEPS = 1000
+
+
+def _field_range(model, clamped: dict) -> tuple[float, float]:
+    """Largest possible |local field| of a free unit, and the smallest non-zero coupling or bias.
+
+    Evidence is folded into the biases first, so clamped units count as constants.
+    """
+    import scipy.sparse as sp
+
+    free = _free_units(model.n_units, clamped)
+    if free.size == 0:
+        return 0.0, 0.0
+    weights = model.weights
+    biases = np.array(model.biases, dtype=np.float64)
+    if clamped:
+        index = np.array(sorted(clamped), dtype=np.int64)
+        values = np.array([clamped[i] for i in index], dtype=np.float64)
+        biases = biases + np.asarray(weights[:, index] @ values).ravel()
+    block = weights[free][:, free] if sp.issparse(weights) else weights[np.ix_(free, free)]
+    magnitude = abs(block)
+    row_bounds = np.asarray(magnitude.sum(axis=1)).ravel() + np.abs(biases[free])
+    nonzero = np.concatenate([(block.data if sp.issparse(block) else block[block != 0]), biases[free]])
+    nonzero = np.abs(nonzero[nonzero != 0])
+    return float(row_bounds.max()), float(nonzero.min()) if nonzero.size else 0.0
+
+
+def default_schedule(model, n_sweeps=DEFAULT_SWEEPS, *, evidence=None) -> np.ndarray:
+    """The default geometric annealing schedule for ``model``.
+
+    Hot end: a flip costing the largest possible field change ``max_i (|b_i| + sum_j |W_ij|)``
+    is accepted with probability 1/2 by the Metropolis rule (``T_hot = dE_max / ln 2``).
+    Cold end: a flip costing the smallest non-zero coupling or bias is accepted
+    with probability 1/100 (``T_cold = dE_min / ln 100``). Evidence is folded into
+    the biases first. A model without any coupling or bias gets ``T = 1`` throughout.
+
+    Returns
+    -------
+    ndarray, shape (n_sweeps,)
+        Temperatures in the model's energy units (the model's own temperature is not used).
+    """
+    if isinstance(model, RestrictedBoltzmannMachine):
+        model = model.to_boltzmann_machine()
+    _check_model(model, allow_rbm=False)
+    n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=1)
+    clamped = check_evidence(evidence, model.names)
+    largest, smallest = _field_range(model, clamped)
+    if largest == 0.0:
+        return np.ones(n_sweeps)
+    t_hot = largest / math.log(2.0)
+    t_cold = min(smallest / math.log(100.0), t_hot)
+    return schedules.geometric(t_hot, t_cold, n_sweeps)
+
+
+class SimulatedAnnealingSampler:
+    """Simulated annealing by single-site heat-bath sweeps down a temperature schedule.
+
+    Parameters
+    ----------
+    schedule : array_like of float >= 0, optional
+        One temperature per sweep, in the model's energy units (``p ~ exp(-E / T)``;
+        the model's own temperature is ignored). Build one with
+        :mod:`pgm_energy.schedules`. A temperature of 0 is the zero-temperature
+        limit: deterministic asynchronous Hopfield updates ``s_i = [z_i > 0]`` (ties
+        keep the state), under which the energy never increases. Default:
+        :func:`default_schedule` with ``n_sweeps`` sweeps.
+    n_sweeps : int >= 1, optional
+        Length of the default schedule (1000). With an explicit ``schedule`` it may
+        be omitted, or must equal ``len(schedule)``.
+    scan : {"sequential", "random", "chromatic"}, default "sequential"
+        Order of the single-site updates in a sweep (see :class:`GibbsSampler`).
+
+    Examples
+    --------
+    >>> from pgm_energy import BoltzmannMachine
+    >>> from pgm_energy.samplers import SimulatedAnnealingSampler
+    >>> bm = BoltzmannMachine([[0.0, -2.0], [-2.0, 0.0]], [1.0, 1.5])
+    >>> result = SimulatedAnnealingSampler(n_sweeps=100).sample(bm, 4, rng=0)
+    >>> result.lowest()[0].tolist()
+    [[0, 1]]
+    """
+
+    def __init__(self, *, schedule=None, n_sweeps=None, scan="sequential"):
+        if n_sweeps is not None:
+            n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=1)
+        if schedule is not None:
+            schedule = schedules.as_temperatures(schedule, "schedule", allow_zero=True)
+            schedule.flags.writeable = False
+            if n_sweeps is not None and n_sweeps != schedule.shape[0]:
+                raise ValidationError(
+                    f"n_sweeps must equal len(schedule) = {schedule.shape[0]} when both are given, got {n_sweeps}"
+                )
+        self.schedule = schedule
+        self.n_sweeps = (DEFAULT_SWEEPS if schedule is None else schedule.shape[0]) if n_sweeps is None else n_sweeps
+        self.scan = _check_scan(scan)
+
+    def __repr__(self) -> str:
+        kind = "default" if self.schedule is None else "custom"
+        return f"SimulatedAnnealingSampler(n_sweeps={self.n_sweeps}, schedule={kind}, scan={self.scan!r})"
+
+    def sample(self, model, n_reads=10, *, evidence=None, initial_states=None, rng=None) -> SampleSet:
+        """Anneal ``n_reads`` independent chains and return their final states.
+
+        Parameters
+        ----------
+        model : BoltzmannMachine or RestrictedBoltzmannMachine
+            An RBM is annealed as its equivalent general machine (visible units first).
+        n_reads : int >= 1, default 10
+            Independent annealing runs (run in parallel).
+        evidence : dict of str -> 0/1, optional
+            Clamped units, never updated.
+        initial_states : array_like of 0/1, shape (n_units,) or (n_reads, n_units), optional
+            Default: uniformly random from ``rng``.
+        rng : None, int or numpy.random.Generator
+
+        Returns
+        -------
+        SampleSet
+            ``n_chains = n_reads``, ``n_draws = 1``; ``energies`` equal ``model.energy``;
+            ``temperature`` is the last temperature of the schedule; ``info`` holds the
+            ``schedule``, ``timings``, ``sweeps``, ``scan`` and ``n_threads``.
+        """
+        started = time.perf_counter()
+        _check_model(model)
+        n_reads = check_int(n_reads, "n_reads", minimum=1)
+        original = model
+        if isinstance(model, RestrictedBoltzmannMachine):
+            model = model.to_boltzmann_machine()
+        clamped = check_evidence(evidence, model.names)
+        generator = check_rng(rng)
+        temperatures = (
+            default_schedule(model, self.n_sweeps, evidence=evidence) if self.schedule is None else self.schedule
+        )
+        n_units = model.n_units
+        states = _initial_states(initial_states, n_reads, n_units, clamped, generator)
+        problem = _prepare(model)
+        free = _free_units(n_units, clamped)
+        with np.errstate(divide="ignore"):
+            betas = (1.0 / temperatures)[:, None]  # T = 0 -> beta = inf: Hopfield updates
+        slots = np.full(temperatures.shape[0], -1, dtype=np.int64)
+        slots[-1] = 0
+        out = np.empty((n_reads, 1, n_units), dtype=np.uint8)
+        prepared = time.perf_counter()
+        details = _run_single_site(model, problem, states, free, self.scan, np.ascontiguousarray(betas), slots, out, generator, False)
+        sampled = time.perf_counter()
+        energies = _energies(original, out)
+        info = {
+            "sampler": "SimulatedAnnealingSampler",
+            "scan": self.scan,
+            "sweeps": int(temperatures.shape[0]),
+            "schedule": np.array(temperatures),
+            "n_threads": _thread_count(),
+            "timings": {"setup": prepared - started, "sampling": sampled - prepared, "energies": time.perf_counter() - sampled},
+            **details,
+        }
+        return SampleSet(out, energies, original.names, temperature=float(temperatures[-1]), info=info)
+

@@ -1,0 +1,233 @@
+"""SampleSet: the states drawn by a sampler, their energies, and MCMC diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._validation import check_int, check_names
+from ..exceptions import ValidationError
+
+__all__ = ["SampleSet"]
+
+
+def _autocovariance(series: np.ndarray) -> np.ndarray:
+    """Autocovariance of each row along the last axis, by FFT (biased estimator, lag 0..n-1).
+
+    Parameters
+    ----------
+    series : ndarray, shape (..., n)
+
+    Returns
+    -------
+    ndarray, shape (..., n)
+    """
+    n = series.shape[-1]
+    centred = series - series.mean(axis=-1, keepdims=True)
+    size = 1 << (2 * n - 1).bit_length()
+    spectrum = np.fft.rfft(centred, n=size, axis=-1)
+    return np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=-1)[..., :n] / n
+
+
+class SampleSet:
+    """States drawn by a sampler, with their energies and diagnostics.
+
+    Parameters
+    ----------
+    states : array_like of 0/1, shape (n_chains, n_draws, n_units)
+        Stored as uint8.
+    energies : array_like, shape (n_chains, n_draws)
+        Energy of each state under the sampled model (temperature-independent).
+    names : sequence of str, length n_units
+    temperature : float
+        Temperature the draws target (the final one for annealing).
+    info : mapping, optional
+        Sampler details: timings, acceptance or swap rates, schedule, ...
+
+    Notes
+    -----
+    Diagnostics treat each unit as a scalar chain: ``effective_sample_size`` and
+    ``split_r_hat`` follow Gelman et al., *Bayesian Data Analysis* (3rd ed., 2013,
+    sec. 11.4-11.5), with Geyer's initial monotone sequence truncating the
+    autocorrelation sum. A unit constant over all draws has no defined ESS or R-hat (NaN).
+    """
+
+    def __init__(self, states, energies, names, *, temperature, info: Mapping | None = None):
+        states = np.asarray(states)
+        if states.ndim != 3:
+            raise ValidationError(f"states must have shape (n_chains, n_draws, n_units), got {states.shape}")
+        if not np.all((states == 0) | (states == 1)):
+            raise ValidationError("states must contain only 0 and 1")
+        energies = np.asarray(energies, dtype=np.float64)
+        if energies.shape != states.shape[:2]:
+            raise ValidationError(f"energies must have shape {states.shape[:2]}, got {energies.shape}")
+        self._states = states.astype(np.uint8, copy=False)
+        self._states.flags.writeable = False
+        self._energies = energies
+        self._energies.flags.writeable = False
+        self._names = check_names(names, states.shape[2])
+        self._temperature = float(temperature)
+        self.info = dict(info or {})
+
+    # ------------------------------------------------------------------ contents
+    @property
+    def states(self) -> np.ndarray:
+        """uint8 states, shape (n_chains, n_draws, n_units), read-only."""
+        return self._states
+
+    @property
+    def energies(self) -> np.ndarray:
+        """Energies, shape (n_chains, n_draws), read-only."""
+        return self._energies
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self._names
+
+    @property
+    def temperature(self) -> float:
+        return self._temperature
+
+    @property
+    def n_chains(self) -> int:
+        return self._states.shape[0]
+
+    @property
+    def n_draws(self) -> int:
+        return self._states.shape[1]
+
+    @property
+    def n_units(self) -> int:
+        return self._states.shape[2]
+
+    def __len__(self) -> int:
+        return self.n_chains * self.n_draws
+
+    def __repr__(self) -> str:
+        return (
+            f"SampleSet(n_chains={self.n_chains}, n_draws={self.n_draws}, n_units={self.n_units}, "
+            f"temperature={self._temperature:g})"
+        )
+
+    def flat_states(self) -> np.ndarray:
+        """All draws chain after chain, shape (n_chains * n_draws, n_units)."""
+        return self._states.reshape(-1, self.n_units)
+
+    def to_pandas(self):
+        """The draws as a pandas DataFrame in pgmpy's layout: one int64 column per variable name.
+
+        Rows run chain after chain.
+        """
+        import pandas as pd
+
+        return pd.DataFrame(self.flat_states().astype(np.int64), columns=list(self._names))
+
+    # ------------------------------------------------------------------ estimates
+    def marginals(self) -> np.ndarray:
+        """Monte Carlo estimate of ``p(s_i = 1)``, shape (n_units,), order of ``names``."""
+        return self._states.mean(axis=(0, 1), dtype=np.float64)
+
+    def marginal_standard_errors(self) -> np.ndarray:
+        """Monte Carlo standard error of each marginal, ``sqrt(p (1 - p) / ESS)``, shape (n_units,)."""
+        p = self.marginals()
+        ess = self.effective_sample_size()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            errors = np.sqrt(p * (1.0 - p) / ess)
+        return np.where(np.isnan(ess), 0.0, errors)
+
+    def lowest(self, n: int = 1):
+        """The ``n`` distinct states of lowest energy among the draws.
+
+        Returns
+        -------
+        states : ndarray of uint8, shape (k, n_units), k <= n
+        energies : ndarray, shape (k,), ascending
+        """
+        n = check_int(n, "n", minimum=1)
+        flat = self.flat_states()
+        energies = self._energies.ravel()
+        unique, first = np.unique(flat, axis=0, return_index=True)
+        order = np.argsort(energies[first], kind="stable")[:n]
+        return unique[order], energies[first][order]
+
+    # ------------------------------------------------------------------ diagnostics
+    def _series(self) -> np.ndarray:
+        """Per-chain scalar series of every unit, shape (n_chains, n_units, n_draws)."""
+        return np.moveaxis(self._states, 2, 1).astype(np.float64)
+
+    def autocorrelation(self, max_lag: int | None = None) -> np.ndarray:
+        """Autocorrelation of each unit's chain, averaged over chains.
+
+        Returns
+        -------
+        ndarray, shape (n_units, max_lag + 1)
+            Lag 0 is 1; a constant unit gives NaN.
+        """
+        max_lag = self.n_draws - 1 if max_lag is None else check_int(max_lag, "max_lag", minimum=0)
+        if max_lag >= self.n_draws:
+            raise ValidationError(f"max_lag must be < n_draws = {self.n_draws}, got {max_lag}")
+        covariance = _autocovariance(self._series()).mean(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return covariance[:, : max_lag + 1] / covariance[:, :1]
+
+    def effective_sample_size(self) -> np.ndarray:
+        """Effective sample size of each unit over all chains, shape (n_units,).
+
+        Requires at least 4 draws per chain.
+        """
+        if self.n_draws < 4:
+            raise ValidationError(f"effective_sample_size needs >= 4 draws per chain, got {self.n_draws}")
+        series = self._series()
+        n_chains, _, n_draws = series.shape
+        autocovariance = _autocovariance(series)  # (chains, units, draws)
+        chain_means = series.mean(axis=2)
+        within = autocovariance[:, :, 0].mean(axis=0) * n_draws / (n_draws - 1.0)
+        between_over_n = chain_means.var(axis=0, ddof=1) if n_chains > 1 else np.zeros(series.shape[1])
+        variance_plus = within * (n_draws - 1.0) / n_draws + between_over_n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = 1.0 - (within[:, None] - autocovariance.mean(axis=0)) / variance_plus[:, None]
+        rho[:, 0] = 1.0
+        ess = np.empty(series.shape[1])
+        for unit in range(series.shape[1]):
+            if not variance_plus[unit] > 0:
+                ess[unit] = np.nan
+                continue
+            ess[unit] = n_chains * n_draws / self._integrated_time(rho[unit])
+        return ess
+
+    @staticmethod
+    def _integrated_time(rho: np.ndarray) -> float:
+        """1 + 2 sum of autocorrelations, truncated by Geyer's initial monotone sequence."""
+        n = rho.shape[0]
+        pairs = rho[: n - n % 2].reshape(-1, 2).sum(axis=1)  # Gamma_k = rho_2k + rho_2k+1
+        total, previous = 0.0, np.inf
+        for value in pairs:
+            if not value > 0:
+                break
+            value = min(value, previous)  # enforce a monotone sequence
+            total += value
+            previous = value
+        return max(2.0 * total - 1.0, 1.0 / np.log10(max(n, 10)))
+
+    def split_r_hat(self) -> np.ndarray:
+        """Split R-hat of each unit (chains cut in halves), shape (n_units,); ~1 at convergence.
+
+        Requires at least 4 draws per chain. Half-chains that are each constant give
+        ``inf`` when they disagree and ``NaN`` when they all agree.
+        """
+        if self.n_draws < 4:
+            raise ValidationError(f"split_r_hat needs >= 4 draws per chain, got {self.n_draws}")
+        half = self.n_draws // 2
+        series = self._series()
+        halves = np.concatenate([series[:, :, :half], series[:, :, -half:]], axis=0)  # (2m, units, half)
+        chain_means = halves.mean(axis=2)
+        within = halves.var(axis=2, ddof=1).mean(axis=0)
+        between_over_n = chain_means.var(axis=0, ddof=1)
+        variance_plus = within * (half - 1.0) / half + between_over_n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r_hat = np.sqrt(variance_plus / within)
+        # Every half-chain constant: identical halves carry no information (NaN);
+        # halves stuck at different values are the worst non-convergence (inf).
+        stuck = np.where(between_over_n > 0, np.inf, np.nan)
+        return np.where(within > 0, r_hat, stuck)

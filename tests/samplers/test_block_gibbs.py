@@ -1,0 +1,244 @@
+"""Block Gibbs sampling of RBMs: shapes, dtypes, reproducibility, evidence, errors, the fused kernel."""
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from pgm_energy import RestrictedBoltzmannMachine
+from pgm_energy._kernels.block_gibbs import layer_margins, sample_layer, sigmoid_row
+from pgm_energy._kernels.rng import next_uniform, seed_streams
+from pgm_energy.exceptions import EvidenceError, ParameterTypeError, StateError, ValidationError
+from pgm_energy.samplers._block import sample_rbm
+
+
+
+def _rbm(n_visible=5, n_hidden=3, scale=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return RestrictedBoltzmannMachine(
+        rng.normal(0, scale, (n_visible, n_hidden)), rng.normal(0, 1, n_visible), rng.normal(0, 1, n_hidden)
+    )
+
+
+# ---------------------------------------------------------------- the fused kernel
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_row_accuracy(dtype):
+    x = np.linspace(-100, 100, 200_001).astype(dtype)
+    out = np.empty_like(x)
+    sigmoid_row(x, np.zeros_like(x), out)
+    reference = expit(x.astype(np.float64))
+    # relative error, plus the cap of |x| (80 in float32, 700 in float64) as an absolute floor
+    tolerance, floor = (4e-7, 2e-35) if dtype == np.float32 else (2e-15, 1e-304)
+    assert np.all(np.abs(out - reference) <= tolerance * reference + floor)
+    extreme = np.array([-1e4, -750, 0.0, 750, 1e4], dtype=dtype)
+    sigmoid_row(extreme, np.zeros_like(extreme), out[:5])
+    assert np.all(np.isfinite(out[:5])) and out[0] >= 0 and out[2] == 0.5 and out[4] == 1.0
+
+
+def _reference_layer(bias, rows, other, streams):
+    """Plain loops: unit j of chain c is [u < sigmoid(a)], u from rng.next_uniform, a exact in float64."""
+    n, m = other.shape[0], rows.shape[0]
+    out = np.empty((n, m))
+    for c in range(n):
+        for j in range(m):
+            u = next_uniform(streams, c)
+            a = float(bias[j]) + sum(float(rows[j, k]) for k in range(rows.shape[1]) if other[c, k])
+            out[c, j] = u < expit(a)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_chains", [1, 4, 7])
+@pytest.mark.parametrize("force_exact", [False, True])
+def test_sample_layer_matches_plain_loops(dtype, n_chains, force_exact):
+    """Four-chain interleaving, the remainder chains and the exact path give the reference draws."""
+    rng = np.random.default_rng(3)
+    k, m = 9, 6
+    rows = rng.normal(0, 2, (m, k)).astype(dtype)
+    bias = rng.normal(0, 1, m).astype(dtype)
+    other = rng.integers(0, 2, (n_chains, k)).astype(dtype)
+    slope, floor = layer_margins(rows, bias, dtype)
+    if force_exact:  # every draw takes the exact path
+        slope, floor = np.full(m, 10.0), 2.0
+    streams = seed_streams(rng, n_chains)
+    expected = _reference_layer(bias, rows, other, streams.copy())
+    out = np.full((n_chains, m), 7, dtype=dtype)
+    states = np.zeros((n_chains, 3, m + 2), np.uint8)
+    pre = (other @ rows.T).astype(dtype)
+    sample_layer(pre, bias, slope, floor, rows, other, np.zeros(m, np.uint8), streams, out, states, 1, 2,
+                 np.empty((4, m), dtype), np.empty(4 * m, np.int64), np.empty(4 * m))
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(states[:, 1, 2:], expected)
+    assert not states[:, [0, 2]].any() and not states[:, 1, :2].any()
+
+
+def test_sample_layer_keeps_clamped_units():
+    rng = np.random.default_rng(4)
+    m, k, n = 5, 4, 6
+    rows = rng.normal(0, 1, (m, k))
+    bias = np.array([50.0, -50.0, 0.0, 50.0, -50.0])  # unclamped they would be 1 and 0
+    other = rng.integers(0, 2, (n, k)).astype(float)
+    out = np.zeros((n, m))
+    out[:, 0] = 0.0
+    out[:, 1] = 1.0
+    clamped = np.array([1, 1, 0, 0, 0], np.uint8)
+    slope, floor = layer_margins(rows, bias, np.float64)
+    sample_layer(other @ rows.T, bias, slope, floor, rows, other, clamped, seed_streams(rng, n), out,
+                 np.zeros((n, 1, m), np.uint8), -1, 0, np.empty((4, m)), np.empty(4 * m, np.int64), np.empty(4 * m))
+    assert np.all(out[:, 0] == 0) and np.all(out[:, 1] == 1)
+    assert np.all(out[:, 3] == 1) and np.all(out[:, 4] == 0)
+
+
+def test_margins_bound_blas_discrepancy():
+    """The tolerance covers the real float32 BLAS error (1 vs 2 threads, and row blocking)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    rng = np.random.default_rng(5)
+    w = rng.normal(0, 0.05, (300, 200)).astype(np.float32)
+    bias = rng.normal(0, 0.5, 200).astype(np.float32)
+    x = rng.integers(0, 2, (64, 300)).astype(np.float32)
+    slope, _ = layer_margins(np.ascontiguousarray(w.T), bias, np.float32)
+    exact = x.astype(np.float64) @ w.astype(np.float64) + bias
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        fast = [x @ w + bias, np.concatenate([x[:13] @ w, x[13:] @ w]) + bias]
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        fast.append(x @ w + bias)
+    spread = slope / np.exp(slope)  # D_j
+    for value in fast:
+        assert np.all(np.abs(value - exact) <= spread)
+
+
+# ---------------------------------------------------------------- sample_rbm
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_shapes_dtype_info(dtype):
+    rbm = _rbm()
+    states, info = sample_rbm(rbm, 7, n_chains=3, burn_in=2, thin=3, rng=0, dtype=dtype)
+    assert states.shape == (3, 7, 8) and states.dtype == np.uint8
+    assert set(np.unique(states)) <= {0, 1}
+    assert info["sweeps"] == 2 + 7 * 3 and info["dtype"] == dtype and info["thin"] == 3
+    assert info["threads"]["numba"] == 1
+    assert info["temperature"] == 1.0 and info["seconds"]["sampling"] >= 0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_same_rng_same_samples(dtype):
+    rbm = _rbm(12, 9)
+    a, _ = sample_rbm(rbm, 20, n_chains=6, rng=11, dtype=dtype)
+    b, _ = sample_rbm(rbm, 20, n_chains=6, rng=np.random.default_rng(11), dtype=dtype)
+    c, _ = sample_rbm(rbm, 20, n_chains=6, rng=12, dtype=dtype)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_chains_are_independent_streams():
+    """A chain's draws depend on its own stream only: adding chains (a remainder after a block
+    of four) leaves the first four unchanged, given the same seeds and initial states."""
+    rbm = _rbm(6, 4)
+    start = np.random.default_rng(0).integers(0, 2, (5, 10))
+    # seed_streams draws the seeds one after another, so 4 seeds are a prefix of 5
+    assert np.array_equal(seed_streams(np.random.default_rng(3), 5)[:4], seed_streams(np.random.default_rng(3), 4))
+    five, _ = sample_rbm(rbm, 15, n_chains=5, rng=3, initial_states=start)
+    four, _ = sample_rbm(rbm, 15, n_chains=4, rng=3, initial_states=start[:4])
+    np.testing.assert_array_equal(five[:4], four)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_thread_count_independence(dtype):
+    """Same rng, identical samples with 1 and 2 BLAS threads (whose float products differ)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    rbm = RestrictedBoltzmannMachine.random(300, 200, scale=0.05, rng=1)
+    results = []
+    for threads in (1, 2):
+        with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+            states, _ = sample_rbm(rbm, 15, n_chains=64, rng=5, dtype=dtype)
+        results.append(states)
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_evidence_is_clamped():
+    rbm = _rbm(6, 4, scale=3.0)
+    evidence = {"v0": 1, "v3": 0, "h1": 1}
+    states, _ = sample_rbm(rbm, 50, n_chains=4, rng=0, evidence=evidence,
+                           initial_states=np.zeros(10, int))
+    assert np.all(states[:, :, 0] == 1) and np.all(states[:, :, 3] == 0) and np.all(states[:, :, 7] == 1)
+    free = states[:, :, [1, 2, 4, 5, 6, 8, 9]]
+    assert 0 < free.mean() < 1
+
+
+@pytest.mark.parametrize("evidence", [
+    {f"v{i}": i % 2 for i in range(6)},
+    {f"h{j}": 1 for j in range(4)},
+    {**{f"v{i}": 1 for i in range(6)}, **{f"h{j}": 0 for j in range(4)}},
+])
+def test_fully_clamped_layers(evidence):
+    rbm = _rbm(6, 4)
+    states, _ = sample_rbm(rbm, 30, n_chains=3, rng=2, evidence=evidence)
+    names = rbm.names
+    for name, value in evidence.items():
+        assert np.all(states[:, :, names.index(name)] == value)
+    assert set(np.unique(states)) <= {0, 1}
+
+
+def test_initial_states_single_and_per_chain():
+    rbm = _rbm(4, 2)
+    # thin=1, burn_in=0: the first draw is one sweep after the start; with huge biases it is fixed
+    strong = RestrictedBoltzmannMachine(np.zeros((4, 2)), [60.0, -60, 60, -60], [-60.0, 60])
+    states, _ = sample_rbm(strong, 2, n_chains=3, rng=0, initial_states=[0, 1, 0, 1, 1, 0])
+    assert np.all(states == np.array([1, 0, 1, 0, 0, 1]))
+    per_chain = np.random.default_rng(0).integers(0, 2, (3, 6))
+    states, _ = sample_rbm(rbm, 2, n_chains=3, rng=0, initial_states=per_chain.astype(bool))
+    assert states.shape == (3, 2, 6)
+
+
+def test_temperature():
+    rbm = _rbm(5, 3)
+    hot, info = sample_rbm(rbm, 5, n_chains=2, rng=0, temperature=2.0)
+    same, _ = sample_rbm(rbm.with_temperature(2.0), 5, n_chains=2, rng=0)
+    np.testing.assert_array_equal(hot, same)
+    assert info["temperature"] == 2.0
+
+
+def test_progress_bar(capsys):
+    states, _ = sample_rbm(_rbm(), 130, n_chains=2, rng=0, progress=True)
+    assert states.shape == (2, 130, 8)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_samples": 0}, ValidationError, "n_samples must be >= 1"),
+        ({"n_samples": 2.5}, ParameterTypeError, "n_samples must be an integer"),
+        ({"n_chains": 0}, ValidationError, "n_chains must be >= 1"),
+        ({"burn_in": -1}, ValidationError, "burn_in must be >= 0"),
+        ({"thin": 0}, ValidationError, "thin must be >= 1"),
+        ({"temperature": 0.0}, ValidationError, "temperature must be finite and > 0"),
+        ({"temperature": "hot"}, ParameterTypeError, "temperature must be a real number"),
+        ({"dtype": "float16"}, ValidationError, "dtype must be 'float32' or 'float64', got 'float16'"),
+        ({"dtype": None}, ValidationError, "dtype must be"),
+        ({"dtype": "int64"}, ValidationError, "dtype must be"),
+        ({"evidence": {"x9": 1}}, EvidenceError, "'x9', which is not a variable"),
+        ({"evidence": {"v0": 2}}, EvidenceError, r"evidence\['v0'\] must be 0 or 1, got 2"),
+        ({"evidence": [("v0", 1)]}, ParameterTypeError, "evidence must be a dict"),
+        ({"initial_states": [0, 1]}, StateError, r"initial_states must have shape \(8,\) or \(n_chains, 8\)"),
+        ({"initial_states": np.full(8, 0.5)}, StateError, "initial_states must contain only 0 and 1, got 0.5"),
+        ({"initial_states": np.zeros((3, 8))}, StateError, r"\(n_chains, 8\) = \(2, 8\), got \(3, 8\)"),
+        ({"initial_states": ["a"] * 8}, StateError, "initial_states must be an array of 0/1 values"),
+        ({"rng": "seed"}, ParameterTypeError, "rng must be None, an int or a numpy.random.Generator"),
+        ({"rng": -1}, ValidationError, "rng must be None, a non-negative int"),
+        ({"progress": "yes"}, ParameterTypeError, "progress must be True or False"),
+    ],
+)
+def test_bad_arguments(kwargs, error, match):
+    arguments = {"n_samples": 3, "n_chains": 2, **kwargs}
+    n_samples = arguments.pop("n_samples")
+    with pytest.raises(error, match=match):
+        sample_rbm(_rbm(), n_samples, **arguments)
+
+
+def test_not_an_rbm():
+    with pytest.raises(ParameterTypeError, match="rbm must be a RestrictedBoltzmannMachine"):
+        sample_rbm(np.zeros((3, 3)), 2)
+
+
+def test_unknown_keyword():
+    with pytest.raises(TypeError):
+        sample_rbm(_rbm(), 2, chains=3)
