@@ -476,3 +476,15 @@ def test_exact_inference_constructor_validation():
         ExactInference(random_bm(24, 3), max_units=-1)
     with pytest.raises(TypeError):
         ExactInference(random_bm(24, 3), units=3)
+
+
+def test_model_predict_methods_delegate_to_exact_inference():
+    import pandas as pd
+
+    from pgm_energy import RestrictedBoltzmannMachine
+    from pgm_energy.inference import ExactInference
+
+    rbm = RestrictedBoltzmannMachine.random(5, 3, scale=2.0, rng=11)
+    data = pd.DataFrame({"v0": [0, 1, 1], "v3": [1, 0, 1]})
+    pd.testing.assert_frame_equal(rbm.predict(data), ExactInference(rbm).predict(data))
+    pd.testing.assert_frame_equal(rbm.predict_probability(data), ExactInference(rbm).predict_probability(data))

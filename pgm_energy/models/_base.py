@@ -101,6 +101,24 @@ class EnergyModel:
         settings = {key: options.pop(key) for key in ("burn_in", "thin", "scan", "dtype") if key in options}
         return GibbsSampler(**settings).sample(self, n_samples, **options)
 
+    def predict(self, data, **options):
+        """Fill the missing columns of a DataFrame with their most probable values (pgmpy's convention).
+
+        See :meth:`pgm_energy.inference.ExactInference.predict` (exact, by enumeration).
+        """
+        from ..inference import ExactInference
+
+        return ExactInference(self).predict(data, **options)
+
+    def predict_probability(self, data, **options):
+        """Probabilities of each state of the missing columns given each row (pgmpy's convention).
+
+        See :meth:`pgm_energy.inference.ExactInference.predict_probability`.
+        """
+        from ..inference import ExactInference
+
+        return ExactInference(self).predict_probability(data, **options)
+
     def __setattr__(self, name, value):
         if hasattr(self, "_frozen"):
             raise AttributeError(
