@@ -57,7 +57,12 @@ class SampleSet:
         states = np.asarray(states)
         if states.ndim != 3:
             raise ValidationError(f"states must have shape (n_chains, n_draws, n_units), got {states.shape}")
-        if not np.all((states == 0) | (states == 1)):
+        # For unsigned integers one max() suffices (no boolean temporaries the size of the states).
+        if np.issubdtype(states.dtype, np.unsignedinteger) or states.dtype == np.bool_:
+            binary = states.size == 0 or states.max() <= 1
+        else:
+            binary = bool(np.all((states == 0) | (states == 1)))
+        if not binary:
             raise ValidationError("states must contain only 0 and 1")
         energies = np.asarray(energies, dtype=np.float64)
         if energies.shape != states.shape[:2]:
