@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import expit
 
+from .._math import is_sparse, sigmoid
 from .._validation import (
     check_finite_array,
     check_names,
@@ -30,13 +29,15 @@ class IsingModel(NamedTuple):
     """
 
     h: np.ndarray
-    J: np.ndarray | sp.csr_array
+    J: "np.ndarray | scipy.sparse.csr_array"
     offset: float
 
 
-def _check_weights(weights, name: str = "weights") -> np.ndarray | sp.csr_array:
+def _check_weights(weights, name: str = "weights"):
     """Validate a symmetric, zero-diagonal, finite square weight matrix called ``name``."""
-    if sp.issparse(weights):
+    if is_sparse(weights):
+        import scipy.sparse as sp  # only sparse models pay for importing scipy.sparse
+
         matrix = sp.csr_array(weights, dtype=np.float64, copy=True)
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
             raise ValidationError(f"{name} must be a non-empty square matrix, got shape {matrix.shape}")
@@ -161,13 +162,15 @@ class BoltzmannMachine(EnergyModel):
 
     # ------------------------------------------------------------------ parameters
     @property
-    def weights(self) -> np.ndarray | sp.csr_array:
+    def weights(self):
         """Symmetric weight matrix, shape (n_units, n_units), read-only (dense or CSR).
 
         A sparse matrix is handed out as a new CSR object over the model's
         read-only arrays, so reassigning its attributes cannot change the model.
         """
         if self.is_sparse:
+            import scipy.sparse as sp
+
             stored = self._weights
             return sp.csr_array((stored.data, stored.indices, stored.indptr), shape=stored.shape, copy=False)
         return self._weights
@@ -194,7 +197,7 @@ class BoltzmannMachine(EnergyModel):
     @property
     def is_sparse(self) -> bool:
         """True when the weights are stored as a sparse CSR matrix."""
-        return sp.issparse(self._weights)
+        return is_sparse(self._weights)
 
     @property
     def n_visible(self) -> int:
@@ -296,7 +299,7 @@ class BoltzmannMachine(EnergyModel):
         -------
         ndarray, same shape as ``states``
         """
-        return expit(self.local_fields(states) / self._temperature)
+        return sigmoid(self.local_fields(states) / self._temperature)
 
     # ------------------------------------------------------------------ Ising form
     def to_ising(self) -> IsingModel:
@@ -416,6 +419,8 @@ class BoltzmannMachine(EnergyModel):
         if "weights" in arrays:
             weights = arrays["weights"]
         else:
+            import scipy.sparse as sp
+
             weights = sp.csr_array(
                 (arrays["weights_data"], arrays["weights_indices"], arrays["weights_indptr"]),
                 shape=(n_units, n_units),

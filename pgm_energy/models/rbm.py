@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from .._validation import (
     check_finite_array,
@@ -14,16 +13,12 @@ from .._validation import (
     check_states,
     check_vector,
 )
+from .._math import sigmoid, softplus
 from ..exceptions import StateError, ValidationError
 from ._base import EnergyModel, readonly
 from .boltzmann import BoltzmannMachine
 
 __all__ = ["RestrictedBoltzmannMachine"]
-
-
-def _softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + exp(x)), stable for any finite x."""
-    return np.logaddexp(0.0, x)
 
 
 class RestrictedBoltzmannMachine(EnergyModel):
@@ -209,7 +204,7 @@ class RestrictedBoltzmannMachine(EnergyModel):
         ndarray, shape (n_hidden,) or (n_states, n_hidden)
         """
         v, single = check_states(visible, self.n_visible, "visible")
-        probabilities = expit((v @ self._weights + self._hidden_bias) / self._temperature)
+        probabilities = sigmoid((v @ self._weights + self._hidden_bias) / self._temperature)
         return probabilities[0] if single else probabilities
 
     def visible_probabilities(self, hidden) -> np.ndarray:
@@ -224,7 +219,7 @@ class RestrictedBoltzmannMachine(EnergyModel):
         ndarray, shape (n_visible,) or (n_states, n_visible)
         """
         h, single = check_states(hidden, self.n_hidden, "hidden")
-        probabilities = expit((h @ self._weights.T + self._visible_bias) / self._temperature)
+        probabilities = sigmoid((h @ self._weights.T + self._visible_bias) / self._temperature)
         return probabilities[0] if single else probabilities
 
     def free_energy(self, visible):
@@ -241,7 +236,7 @@ class RestrictedBoltzmannMachine(EnergyModel):
         v, single = check_states(visible, self.n_visible, "visible")
         temperature = self._temperature
         pre_activation = (v @ self._weights + self._hidden_bias) / temperature
-        energies = -(v @ self._visible_bias) - temperature * _softplus(pre_activation).sum(axis=1)
+        energies = -(v @ self._visible_bias) - temperature * softplus(pre_activation).sum(axis=1)
         return float(energies[0]) if single else energies
 
     # ------------------------------------------------------------------ conversions
