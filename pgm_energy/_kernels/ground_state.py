@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .enumeration import _lowest_set_bit
+
 __all__ = ["pairwise_ground_state", "bipartite_ground_state", "default_tolerance"]
 
 #: relative tolerance under which two energies count as tied (times 1 + the largest possible |E|)
@@ -40,14 +42,6 @@ def default_tolerance(*arrays) -> float:
     for array in arrays:
         scale += float(np.abs(array).sum())
     return RELATIVE_TOLERANCE * (1.0 + scale)
-
-
-@njit(cache=True, nogil=True)
-def _lowest_set_bit(t):
-    index = 0
-    while (t >> index) & 1 == 0:
-        index += 1
-    return index
 
 
 @njit(cache=True, nogil=True)
