@@ -101,6 +101,14 @@ def _check_data(model, data) -> tuple[list[str], np.ndarray]:
     return columns, values
 
 
+def _map_query_arguments(model, variables, evidence) -> tuple[dict[int, int], list[str]]:
+    """Validated evidence (index -> value) and the variables a MAP query reports (default: all unobserved)."""
+    clamped = check_evidence(evidence, model.names)
+    if variables is None:
+        return clamped, [name for i, name in enumerate(model.names) if i not in clamped]
+    return clamped, _check_variable_list(model, variables, clamped, allow_empty=True)
+
+
 def _is_missing(value) -> bool:
     import pandas as pd
 
@@ -332,11 +340,7 @@ class ExactInference:
             If the enumeration exceeds ``max_units``.
         """
         model = self.model
-        clamped = check_evidence(evidence, model.names)
-        if variables is None:
-            variables = [name for i, name in enumerate(model.names) if i not in clamped]
-        else:
-            variables = _check_variable_list(model, variables, clamped, allow_empty=True)
+        clamped, variables = _map_query_arguments(model, variables, evidence)
         state = _ground_state(model, clamped, self.max_units)
         return {name: int(state[model.index(name)]) for name in variables}
 
@@ -626,11 +630,7 @@ class GibbsInference:
         dict of str -> int
         """
         model = self.model
-        clamped = check_evidence(evidence, model.names)
-        if variables is None:
-            variables = [name for i, name in enumerate(model.names) if i not in clamped]
-        else:
-            variables = _check_variable_list(model, variables, clamped, allow_empty=True)
+        clamped, variables = _map_query_arguments(model, variables, evidence)
         from .samplers.annealing import SimulatedAnnealingSampler
 
         sampler = SimulatedAnnealingSampler(**self._annealing_options)
