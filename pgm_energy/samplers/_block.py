@@ -211,15 +211,14 @@ def sample_rbm(
     update_visible = not visible_clamped.all()
     update_hidden = not hidden_clamped.all()
 
-    visible = initial[:, :n_visible].astype(dtype)
-    hidden = initial[:, n_visible:].astype(dtype)
-    visible_pre = np.empty((n_chains, n_visible), dtype=dtype)
-    hidden_pre = np.empty((n_chains, n_hidden), dtype=dtype)
-    # Scratch of the fused step: probabilities of four chains and the rare close calls.
-    visible_scratch = (np.empty((4, n_visible), dtype=dtype), np.empty(4 * n_visible, dtype=np.int64),
-                       np.empty(4 * n_visible))
-    hidden_scratch = (np.empty((4, n_hidden), dtype=dtype), np.empty(4 * n_hidden, dtype=np.int64),
-                      np.empty(4 * n_hidden))
+    # Chain-minor layout: one row per unit, one column per chain (the fused step then runs
+    # contiguous loops over the chains); the products are W.T @ visible and W @ hidden.
+    visible = np.ascontiguousarray(initial[:, :n_visible].T, dtype=dtype)  # (n_visible, n_chains)
+    hidden = np.ascontiguousarray(initial[:, n_visible:].T, dtype=dtype)  # (n_hidden, n_chains)
+    visible_pre = np.empty((n_visible, n_chains), dtype=dtype)
+    hidden_pre = np.empty((n_hidden, n_chains), dtype=dtype)
+    # Scratch of the fused step: probabilities (a row of chains, or a chain's units) and uniforms.
+    scratch = (np.empty(max(n_chains, n_visible, n_hidden), dtype=dtype), np.empty(n_chains))
     states = np.empty((n_chains, n_samples, n_units), dtype=np.uint8)
     if not update_visible:  # a fully clamped layer is never touched again: fill its columns once
         states[:, :, :n_visible] = initial[:, None, :n_visible]
@@ -239,13 +238,13 @@ def sample_rbm(
             drawn += 1
             record_at += thin
         if update_hidden:
-            matmul(visible, weights, out=hidden_pre)
+            matmul(weights_t, visible, out=hidden_pre)
             sample_layer(hidden_pre, hidden_bias, hidden_slope, floor, weights_t, visible, hidden_clamped,
-                         streams, hidden, states, record, n_visible, *hidden_scratch)
+                         streams, hidden, states, record, n_visible, *scratch)
         if update_visible:
-            matmul(hidden, weights_t, out=visible_pre)
+            matmul(weights, hidden, out=visible_pre)
             sample_layer(visible_pre, visible_bias, visible_slope, floor, weights, hidden, visible_clamped,
-                         streams, visible, states, record, 0, *visible_scratch)
+                         streams, visible, states, record, 0, *scratch)
         if progress and (sweep + 1) % _PROGRESS_EVERY == 0:
             bar.update(sweep + 1)
     bar.update(total)

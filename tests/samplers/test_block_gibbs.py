@@ -50,7 +50,8 @@ def _reference_layer(bias, rows, other, streams):
 @pytest.mark.parametrize("n_chains", [1, 4, 7])
 @pytest.mark.parametrize("force_exact", [False, True])
 def test_sample_layer_matches_plain_loops(dtype, n_chains, force_exact):
-    """Four-chain interleaving, the remainder chains and the exact path give the reference draws."""
+    """The vectorised loop over chains, the one-chain-at-a-time path (n_chains < 4) and the
+    exact path give the reference draws."""
     rng = np.random.default_rng(3)
     k, m = 9, 6
     rows = rng.normal(0, 2, (m, k)).astype(dtype)
@@ -61,32 +62,42 @@ def test_sample_layer_matches_plain_loops(dtype, n_chains, force_exact):
         slope, floor = np.full(m, 10.0), 2.0
     streams = seed_streams(rng, n_chains)
     expected = _reference_layer(bias, rows, other, streams.copy())
-    out = np.full((n_chains, m), 7, dtype=dtype)
+    # chain-minor layout: one row per unit, one column per chain
+    out = np.full((m, n_chains), 7, dtype=dtype)
     states = np.zeros((n_chains, 3, m + 2), np.uint8)
-    pre = (other @ rows.T).astype(dtype)
-    sample_layer(pre, bias, slope, floor, rows, other, np.zeros(m, np.uint8), streams, out, states, 1, 2,
-                 np.empty((4, m), dtype), np.empty(4 * m, np.int64), np.empty(4 * m))
+    other_t = np.ascontiguousarray(other.T)
+    pre = (rows @ other_t).astype(dtype)
+    sample_layer(pre, bias, slope, floor, rows, other_t, np.zeros(m, np.uint8), streams, out, states, 1, 2,
+                 np.empty(max(n_chains, m), dtype), np.empty(n_chains))
     assert out.dtype == dtype
-    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(out.T, expected)
     np.testing.assert_array_equal(states[:, 1, 2:], expected)
     assert not states[:, [0, 2]].any() and not states[:, 1, :2].any()
 
 
 def test_sample_layer_keeps_clamped_units():
+    """Clamped units keep their value, and their draws are still consumed (the stream is the same)."""
     rng = np.random.default_rng(4)
     m, k, n = 5, 4, 6
     rows = rng.normal(0, 1, (m, k))
     bias = np.array([50.0, -50.0, 0.0, 50.0, -50.0])  # unclamped they would be 1 and 0
-    other = rng.integers(0, 2, (n, k)).astype(float)
-    out = np.zeros((n, m))
-    out[:, 0] = 0.0
-    out[:, 1] = 1.0
+    other = np.ascontiguousarray(rng.integers(0, 2, (n, k)).astype(float).T)
+    out = np.zeros((m, n))
+    out[0] = 0.0
+    out[1] = 1.0
     clamped = np.array([1, 1, 0, 0, 0], np.uint8)
     slope, floor = layer_margins(rows, bias, np.float64)
-    sample_layer(other @ rows.T, bias, slope, floor, rows, other, clamped, seed_streams(rng, n), out,
-                 np.zeros((n, 1, m), np.uint8), -1, 0, np.empty((4, m)), np.empty(4 * m, np.int64), np.empty(4 * m))
-    assert np.all(out[:, 0] == 0) and np.all(out[:, 1] == 1)
-    assert np.all(out[:, 3] == 1) and np.all(out[:, 4] == 0)
+    streams = seed_streams(rng, n)
+    free_streams = streams.copy()
+    sample_layer(rows @ other, bias, slope, floor, rows, other, clamped, streams, out,
+                 np.zeros((n, 1, m), np.uint8), -1, 0, np.empty(max(n, m)), np.empty(n))
+    assert np.all(out[0] == 0) and np.all(out[1] == 1)
+    assert np.all(out[3] == 1) and np.all(out[4] == 0)
+    free_out = np.zeros((m, n))
+    sample_layer(rows @ other, bias, slope, floor, rows, other, np.zeros(m, np.uint8), free_streams, free_out,
+                 np.zeros((n, 1, m), np.uint8), -1, 0, np.empty(max(n, m)), np.empty(n))
+    np.testing.assert_array_equal(streams, free_streams)
+    np.testing.assert_array_equal(out[2:], free_out[2:])
 
 
 def test_margins_bound_blas_discrepancy():
