@@ -14,7 +14,7 @@ Seeds come from a ``numpy.random.Generator`` with :func:`seed_streams`.
 import numpy as np
 from numba import njit
 
-__all__ = ["seed_streams", "next_uniform", "counter_uniform"]
+__all__ = ["seed_streams", "next_uniform", "xorshift_step", "counter_uniform"]
 
 _XORSHIFT_MULTIPLIER = np.uint64(0x2545F4914F6CDD1D)
 _GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -42,6 +42,19 @@ def next_uniform(streams, index):
     x ^= x >> np.uint64(27)
     streams[index] = x
     return np.float64((x * _XORSHIFT_MULTIPLIER) >> np.uint64(11)) * _TO_UNIT_INTERVAL
+
+
+@njit(cache=True, nogil=True, inline="always")
+def xorshift_step(x):
+    """The same generator as :func:`next_uniform` on a state held in a local variable.
+
+    Returns ``(new_state, uniform)``; a kernel keeps the state in a register and writes
+    it back once, instead of a load and store per draw.
+    """
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    return x, np.float64((x * _XORSHIFT_MULTIPLIER) >> np.uint64(11)) * _TO_UNIT_INTERVAL
 
 
 @njit(cache=True, nogil=True, inline="always")

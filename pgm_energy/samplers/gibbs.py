@@ -226,8 +226,10 @@ def _chunks(n_sweeps: int, progress: bool):
     return [(start, min(start + step, n_sweeps)) for start in range(0, n_sweeps, step)]
 
 
-def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots, out, generator, progress):
+def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots, out, generator, progress, acceptance="heat-bath"):
     """Run the single-site kernels over all sweeps of ``betas`` (n_sweeps, n_columns); fill ``out``.
+
+    ``acceptance``: ``"heat-bath"`` or ``"metropolis"`` (finite temperatures; ``beta = inf`` is Hopfield).
 
     Returns the dict of details (colours, storage) for ``info``.
     """
@@ -235,6 +237,7 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
     from .._kernels.rng import seed_streams
 
     streams = seed_streams(generator, states.shape[0])
+    rule = kernels.METROPOLIS if acceptance == "metropolis" else kernels.HEAT_BATH
     details = {"storage": "dense" if problem.dense else "csr"}
     arrays = (problem.indptr, problem.indices, problem.data, problem.dense_w, problem.dense)
     bar = None
@@ -253,12 +256,12 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
             for start, stop in _chunks(betas.shape[0], progress):
                 if by_class:
                     kernels.run_chromatic(
-                        states, class_ptr, class_units, streams, start, betas[start:stop], slots[start:stop], out,
+                        states, class_ptr, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
                         problem.biases, *arrays,
                     )
                 else:
                     kernels.run_chromatic_chains(
-                        states, class_units, streams, start, betas[start:stop], slots[start:stop], out,
+                        states, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
                         problem.biases, *arrays,
                     )
                 if bar is not None:
@@ -269,7 +272,7 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
             code = kernels.SEQUENTIAL if scan == "sequential" else kernels.RANDOM
             for start, stop in _chunks(betas.shape[0], progress):
                 kernels.run_chains(
-                    states, fields, free, code, betas[start:stop], slots[start:stop], out, streams, *arrays
+                    states, fields, free, code, rule, betas[start:stop], slots[start:stop], out, streams, *arrays
                 )
                 if bar is not None:
                     bar.update(stop - start)

@@ -59,10 +59,11 @@ def test_explicit_schedule_is_used():
     assert result.temperature == 0.0
 
 
+@pytest.mark.parametrize("acceptance", ["heat-bath", "metropolis"])
 @pytest.mark.parametrize("scan", SCANS)
-def test_reproducible_and_thread_count_independent(scan):
+def test_reproducible_and_thread_count_independent(scan, acceptance):
     model = machine(12, 3)
-    sampler = SimulatedAnnealingSampler(n_sweeps=30, scan=scan)
+    sampler = SimulatedAnnealingSampler(n_sweeps=30, scan=scan, acceptance=acceptance)
     previous = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -86,6 +87,29 @@ def test_zero_temperature_is_deterministic_hopfield_dynamics():
     fields = model.local_fields(first.flat_states())
     states = first.flat_states()
     assert np.all((fields > 0) <= (states == 1)) and np.all((fields < 0) <= (states == 0))
+
+
+@pytest.mark.parametrize("scan", SCANS)
+def test_acceptance_rules_differ_at_finite_and_agree_at_zero_temperature(scan):
+    model = machine(10, 5)
+    start = np.random.default_rng(3).integers(0, 2, (8, 10))
+
+    def run(acceptance, schedule):
+        sampler = SimulatedAnnealingSampler(schedule=schedule, scan=scan, acceptance=acceptance)
+        return sampler.sample(model, 8, initial_states=start, rng=2).states
+
+    assert SimulatedAnnealingSampler().acceptance == "heat-bath"
+    assert not np.array_equal(run("heat-bath", np.full(5, 2.0)), run("metropolis", np.full(5, 2.0)))
+    np.testing.assert_array_equal(run("heat-bath", np.zeros(5)), run("metropolis", np.zeros(5)))
+
+
+def test_metropolis_always_accepts_downhill_and_level_flips():
+    # Independent units (W = 0) at T = 0.01: unit 0 (z = 0) flips at every sweep, 0 -> 1 -> 0 -> 1;
+    # unit 1 (z = 3) flips up at once and its way back, dE = 3, is accepted with probability exp(-300).
+    model = BoltzmannMachine(np.zeros((2, 2)), [0.0, 3.0])
+    sampler = SimulatedAnnealingSampler(schedule=np.full(3, 0.01), acceptance="metropolis")
+    result = sampler.sample(model, 16, initial_states=[0, 0], rng=0)
+    assert np.all(result.states[:, 0, :] == 1)
 
 
 def test_zero_temperature_keeps_a_unit_with_zero_field():
@@ -148,6 +172,8 @@ def test_rbm_is_annealed_as_its_boltzmann_machine():
         ({"n_sweeps": 0}, ValidationError),
         ({"n_sweeps": 2.5}, ParameterTypeError),
         ({"scan": "zigzag"}, ValidationError),
+        ({"acceptance": "glauber"}, ValidationError),
+        ({"acceptance": None}, ValidationError),
         ({"burn_in": 5}, TypeError),
     ],
 )

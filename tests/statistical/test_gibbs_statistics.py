@@ -112,6 +112,19 @@ def test_tempering_with_evidence_matches_exact_conditionals():
     check_against_exact(model, result.states, evidence=evidence)
 
 
+@pytest.mark.parametrize("scan", SCANS)
+@pytest.mark.parametrize("acceptance", ["metropolis", "heat-bath"])
+def test_annealing_at_a_constant_temperature_matches_exact(scan, acceptance):
+    # A constant schedule makes each read an independent chain of 60 sweeps at T = 1.3
+    # from a uniform start; on this weakly coupled 10-unit machine 60 sweeps mix fully,
+    # so the final states are independent draws (pooled as one chain of independent draws).
+    model = random_machine(81, scale=1.0)
+    sampler = SimulatedAnnealingSampler(schedule=np.full(60, 1.3), scan=scan, acceptance=acceptance)
+    result = sampler.sample(model, N_DRAWS, rng=12)
+    assert result.info["acceptance"] == acceptance
+    check_against_exact(model, result.states.reshape(1, N_DRAWS, model.n_units), temperature=1.3)
+
+
 def brute_force_ground_energy(model):
     n = model.n_units
     states = ((np.arange(2**n)[:, None] >> np.arange(n - 1, -1, -1)) & 1).astype(np.float64)
