@@ -102,7 +102,8 @@ def test_sample_layer_keeps_clamped_units():
 
 def test_margins_bound_blas_discrepancy():
     """The tolerance covers the real float32 BLAS error (1 vs 2 threads, and row blocking)."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl
+
     rng = np.random.default_rng(5)
     w = rng.normal(0, 0.05, (300, 200)).astype(np.float32)
     bias = rng.normal(0, 0.5, 200).astype(np.float32)
@@ -155,7 +156,8 @@ def test_chains_are_independent_streams():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_thread_count_independence(dtype):
     """Same rng, identical samples with 1 and 2 BLAS threads (whose float products differ)."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl
+
     rbm = RestrictedBoltzmannMachine.random(300, 200, scale=0.05, rng=1)
     results = []
     for threads in (1, 2):
