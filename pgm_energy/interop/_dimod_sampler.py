@@ -19,6 +19,8 @@ __all__ = ["BoltzmannSampler"]
 
 _SCHEDULE_TYPES = ("linear", "geometric", "custom")
 _SCANS = ("sequential", "random", "chromatic")
+# neal's names of the acceptance rules -> SimulatedAnnealingSampler's
+_ACCEPTANCE = {"Gibbs": "heat-bath", "Metropolis": "metropolis"}
 #: internal models store weights sparse above this many variables, like from_bqm
 _SPARSE_ABOVE = 2048
 
@@ -85,9 +87,9 @@ class BoltzmannSampler(dimod.Sampler, dimod.Initialized):
         Update order (see :class:`pgm_energy.samplers.GibbsSampler`); ``"chromatic"``
         updates each colour class of a graph colouring in parallel threads.
         Default: ``"random"`` if ``randomize_order`` else ``"sequential"``.
-    proposal_acceptance_criteria : {"Gibbs"}, default "Gibbs"
-        Accepted for compatibility with neal; ``"Metropolis"`` is refused (this
-        sampler is heat-bath only).
+    proposal_acceptance_criteria : {"Gibbs", "Metropolis"}, default "Gibbs"
+        Heat-bath updates, or Metropolis flips (neal's default rule); see
+        ``acceptance`` of :class:`pgm_energy.samplers.SimulatedAnnealingSampler`.
 
     Unknown keyword arguments are dropped with a ``dimod.exceptions.SamplerUnknownArgWarning``,
     as the ``dimod.Sampler`` contract requires.
@@ -119,7 +121,7 @@ class BoltzmannSampler(dimod.Sampler, dimod.Initialized):
         self._properties = {
             "beta_schedule_options": _SCHEDULE_TYPES,
             "scan_options": _SCANS,
-            "proposal_acceptance_criteria_options": ("Gibbs",),
+            "proposal_acceptance_criteria_options": ("Gibbs", "Metropolis"),
         }
 
     @property
@@ -230,9 +232,10 @@ class BoltzmannSampler(dimod.Sampler, dimod.Initialized):
             raise ValidationError(f"scan must be one of {', '.join(map(repr, _SCANS))}, got {describe(scan)}")
         elif randomize_order and scan != "random":
             raise ValidationError(f"randomize_order=True contradicts scan={scan!r}")
-        if proposal_acceptance_criteria != "Gibbs":
+        acceptance = _ACCEPTANCE.get(proposal_acceptance_criteria) if isinstance(proposal_acceptance_criteria, str) else None
+        if acceptance is None:
             raise ValidationError(
-                "proposal_acceptance_criteria must be 'Gibbs' (BoltzmannSampler uses heat-bath updates), "
+                "proposal_acceptance_criteria must be 'Gibbs' (heat bath) or 'Metropolis', "
                 f"got {describe(proposal_acceptance_criteria)}"
             )
         if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
@@ -292,7 +295,7 @@ class BoltzmannSampler(dimod.Sampler, dimod.Initialized):
 
         from ..samplers import SimulatedAnnealingSampler
 
-        annealer = SimulatedAnnealingSampler(schedule=temperatures, scan=scan)
+        annealer = SimulatedAnnealingSampler(schedule=temperatures, scan=scan, acceptance=acceptance)
         sampling = time.perf_counter_ns()
         result = annealer.sample(model, num_reads, initial_states=states, rng=generator)
         finished = time.perf_counter_ns()

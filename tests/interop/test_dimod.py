@@ -375,7 +375,7 @@ def test_num_sweeps_per_beta_and_custom_schedule():
         ({"seed": -1}, "seed"),
         ({"scan": "diagonal"}, "scan must be one of"),
         ({"randomize_order": True, "scan": "chromatic"}, "contradicts"),
-        ({"proposal_acceptance_criteria": "Metropolis"}, "heat-bath"),
+        ({"proposal_acceptance_criteria": "Glauber"}, "proposal_acceptance_criteria"),
         ({"initial_states_generator": "zeros"}, "initial_states_generator"),
     ],
 )
@@ -399,3 +399,13 @@ def test_sampler_type_errors_and_unknown_arguments():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sampler.sample(random_bqm(3, 0, "SPIN"), num_sweeps=5)
+
+
+def test_metropolis_acceptance_finds_exact_ground_states():
+    bqm = random_bqm(10, 3, "SPIN")
+    ground = dimod.ExactSolver().sample(bqm).first.energy
+    result = BoltzmannSampler().sample(
+        bqm, num_reads=10, num_sweeps=500, proposal_acceptance_criteria="Metropolis", seed=5
+    )
+    assert result.first.energy == pytest.approx(ground)
+    dimod.testing.assert_sampleset_energies(result, bqm)
