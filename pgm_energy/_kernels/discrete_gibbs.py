@@ -47,6 +47,24 @@ def count_impossible(log_table, position):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _draw(weights, c, u):
+    """Index drawn with probability proportional to ``weights[:c]`` (>= 0), given a uniform ``u``."""
+    total = 0.0
+    for s in range(c):
+        total += weights[s]
+    target = u * total
+    acc = 0.0
+    last = 0
+    for s in range(c):
+        if weights[s] > 0.0:
+            last = s
+            acc += weights[s]
+            if target < acc:
+                return s
+    return last  # rounding at the top end
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _conditional(v, state, cards, var_ptr, entry_factor, entry_stride, log_table, position, logp):
     """Fill ``logp[:cards[v]]`` with the unnormalised log-conditional of ``v``; return its max."""
     c = cards[v]
@@ -121,24 +139,9 @@ def gibbs_run(state, free_vars, cards, var_ptr, entry_factor, entry_stride, log_
                                    log_table, position, logp)
                 if top == -np.inf:
                     return v, sweep
-                total = 0.0
                 for s in range(c):
-                    w = np.exp(logp[s] - top)
-                    logp[s] = w
-                    total += w
-                u = next_uniform(streams, chain) * total
-                acc = 0.0
-                new = -1
-                last = 0
-                for s in range(c):
-                    if logp[s] > 0.0:
-                        last = s
-                        acc += logp[s]
-                        if u < acc:
-                            new = s
-                            break
-                if new < 0:  # rounding at the top end
-                    new = last
+                    logp[s] = np.exp(logp[s] - top)
+                new = _draw(logp, c, next_uniform(streams, chain))
             _move(v, new, state, var_ptr, entry_factor, entry_stride, position)
         sweep += 1
         if sweep >= n_burn and (sweep - n_burn) % thin == 0 and row < n_rows:
@@ -196,24 +199,9 @@ def repair_state(state, free_vars, cards, var_ptr, entry_factor, entry_stride, l
                 for s in range(c):
                     if zeros[s] == fewest and logp[s] > top:
                         top = logp[s]
-                total = 0.0
                 for s in range(c):
-                    w = np.exp(logp[s] - top) if zeros[s] == fewest else 0.0
-                    logp[s] = w
-                    total += w
-                u = next_uniform(streams, chain) * total
-                acc = 0.0
-                new = -1
-                last = 0
-                for s in range(c):
-                    if logp[s] > 0.0:
-                        last = s
-                        acc += logp[s]
-                        if u < acc:
-                            new = s
-                            break
-                if new < 0:
-                    new = last
+                    logp[s] = np.exp(logp[s] - top) if zeros[s] == fewest else 0.0
+                new = _draw(logp, c, next_uniform(streams, chain))
             _move(v, new, state, var_ptr, entry_factor, entry_stride, position)
         remaining = count_impossible(log_table, position)
         sweep += 1
