@@ -14,6 +14,7 @@ from .exceptions import (
     ParameterTypeError,
     PGMEnergyError,
     StateError,
+    TrainingDivergedError,
     ValidationError,
 )
 from .io import load, save
@@ -35,6 +36,7 @@ __all__ = [
     "ModelSizeError",
     "ConversionError",
     "ModelFileError",
+    "TrainingDivergedError",
     "exact",
     "interop",
     "datasets",

