@@ -18,13 +18,14 @@ from .exceptions import (
     ValidationError,
 )
 from .io import load, save
-from .models import BoltzmannMachine, IsingModel, RestrictedBoltzmannMachine
+from .models import BoltzmannMachine, IsingModel, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BoltzmannMachine",
     "RestrictedBoltzmannMachine",
+    "SigmoidBeliefNetwork",
     "IsingModel",
     "load",
     "save",

@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from .exceptions import ModelFileError, ParameterTypeError, PGMEnergyError
-from .models import BoltzmannMachine, RestrictedBoltzmannMachine
+from .models import BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _KIND_KEY = "__pgm_energy_kind__"
 _VERSION_KEY = "__pgm_energy_format__"
-_KINDS = {cls._FILE_KIND: cls for cls in (BoltzmannMachine, RestrictedBoltzmannMachine)}
+_KINDS = {cls._FILE_KIND: cls for cls in (BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork)}
 
 
 def save(model, path) -> None:
@@ -61,7 +61,7 @@ def load(path):
 
     Returns
     -------
-    BoltzmannMachine or RestrictedBoltzmannMachine
+    BoltzmannMachine, RestrictedBoltzmannMachine or SigmoidBeliefNetwork
 
     Raises
     ------

@@ -1,4 +1,5 @@
-"""Exact conversion between Boltzmann machines and pgmpy ``DiscreteMarkovNetwork``s.
+"""Exact conversion between Boltzmann machines and pgmpy ``DiscreteMarkovNetwork``s,
+and from sigmoid belief networks to pgmpy ``DiscreteBayesianNetwork``s.
 
 This is the only module of pgm_energy that imports pgmpy (lazily, inside functions,
 since ``import pgmpy`` costs seconds).
@@ -20,11 +21,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..exceptions import ConversionError, ParameterTypeError
-from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
+from ..models import BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
 
 __all__ = [
     "to_markov_network",
     "from_markov_network",
+    "to_bayesian_network",
     "binary_factor",
     "variable_elimination_query",
     "BINARY_STATES",
@@ -136,6 +138,57 @@ def to_markov_network(model):
             )
         )
     network.add_factors(*factors)
+    return network
+
+
+def to_bayesian_network(sbn):
+    """Convert a sigmoid belief network to a pgmpy ``DiscreteBayesianNetwork`` with the same distribution.
+
+    Parameters
+    ----------
+    sbn : SigmoidBeliefNetwork
+
+    Returns
+    -------
+    pgmpy.models.DiscreteBayesianNetwork
+        Passes ``check_model()``. One node per unit (states named 0 and 1), an edge
+        parent -> child per non-zero weight, and one ``TabularCPD`` per unit holding the
+        sigmoid evaluated at every parent configuration
+        (:meth:`SigmoidBeliefNetwork.conditional_table`: columns in
+        ``itertools.product`` order of the parents, the last parent fastest, as pgmpy
+        expects). Units above the bottom layer are listed in ``latents``.
+
+    Raises
+    ------
+    ModelSizeError
+        If a unit has more than 16 parents (its table would exceed 2**16 columns); the
+        message names the unit and its fan-in.
+    """
+    if not isinstance(sbn, SigmoidBeliefNetwork):
+        raise ParameterTypeError(f"sbn must be a SigmoidBeliefNetwork, got {type(sbn).__name__}")
+    tables = {name: sbn.conditional_table(name) for name in sbn.names}  # size errors before importing pgmpy
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*pgmpy\.estimators\.StructureScore.*")
+        from pgmpy.factors.discrete import TabularCPD
+        from pgmpy.models import DiscreteBayesianNetwork
+
+    network = DiscreteBayesianNetwork()
+    network.add_nodes_from(sbn.names)
+    network.add_edges_from((parent, name) for name, (parents, _) in tables.items() for parent in parents)
+    network.latents = set(sbn.hidden_names)  # pgmpy accepts latents only once they are nodes
+    cpds = []
+    for name, (parents, table) in tables.items():
+        cpds.append(
+            TabularCPD(
+                name,
+                2,
+                table,
+                evidence=list(parents) or None,
+                evidence_card=[2] * len(parents) or None,
+                state_names={variable: list(BINARY_STATES) for variable in (name, *parents)},
+            )
+        )
+    network.add_cpds(*cpds)
     return network
 
 

@@ -1,0 +1,680 @@
+"""Sigmoid belief networks: layered directed graphs of binary stochastic units."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from .._math import sigmoid, softplus
+from .._validation import (
+    check_evidence,
+    check_finite_array,
+    check_int,
+    check_names,
+    check_positive_temperature,
+    check_rng,
+    check_states,
+    describe,
+)
+from ..exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
+from ._base import EnergyModel, readonly
+
+__all__ = ["SigmoidBeliefNetwork", "DEFAULT_MAX_UNITS", "MAX_QUERY_VARIABLES", "MAX_CPD_PARENTS"]
+
+#: default limit on the number of units an exact enumeration sums over (2**20 configurations)
+DEFAULT_MAX_UNITS = 20
+#: most variables a joint query table may hold (2**20 entries), as in :mod:`pgm_energy.exact`
+MAX_QUERY_VARIABLES = 20
+#: most parents a unit may have in :meth:`SigmoidBeliefNetwork.conditional_table` (2**16 columns)
+MAX_CPD_PARENTS = 16
+# Free units used as the enumeration's cell index: 2**6 cells share the work between threads.
+_PARALLEL_PREFIX = 6
+
+
+def _log_sum_exp(values: np.ndarray, axis=None):
+    """``log(sum(exp(values)))`` along ``axis``; an all ``-inf`` slice gives ``-inf``."""
+    peak = np.max(values, axis=axis, keepdims=True)
+    safe = np.where(np.isfinite(peak), peak, 0.0)
+    with np.errstate(divide="ignore"):
+        result = safe + np.log(np.sum(np.exp(values - safe), axis=axis, keepdims=True))
+    return float(result.ravel()[0]) if axis is None else np.squeeze(result, axis=axis)
+
+
+class SigmoidBeliefNetwork(EnergyModel):
+    r"""A sigmoid belief network: layers of binary units, each layer caused by the one above.
+
+    Layers are listed **bottom first**: layer 0 is the visible (observed) layer and layer
+    ``L - 1`` the top. Each unit ``i`` of layer ``k < L - 1`` has the units of layer ``k + 1``
+    as parents (those joined by a non-zero weight) and
+
+    .. math::
+
+        p(x^{(k)}_i = 1 \mid x^{(k+1)}) = \sigma\bigl((b^{(k)}_i + \textstyle\sum_j W^{(k)}_{ij} x^{(k+1)}_j) / T\bigr),
+
+    while the top layer has a factorial prior :math:`p(x^{(L-1)}_j = 1) = \sigma(b^{(L-1)}_j / T)`.
+    ``W^{(k)}`` has shape (n_k, n_{k+1}), the orientation of an RBM's ``weights`` (lower layer
+    by upper layer), so the generative weights of a deep belief net's layer are its RBM's weights.
+    ``p(x)`` is the product of these conditionals (no partition function); ``T`` is the
+    temperature (the network at ``T`` equals the one with ``W / T, b / T`` at ``T = 1``).
+
+    Units are ordered layer by layer, bottom first; states, names and the columns of samples
+    follow that order.
+
+    Parameters
+    ----------
+    weights : sequence of L - 1 array_like
+        ``weights[k]`` has shape (n_k, n_{k+1}); an exactly zero weight is no edge.
+    biases : sequence of L array_like
+        ``biases[k]`` has shape (n_k,); ``biases[-1]`` are the prior log-odds of the top layer.
+    names : sequence of str, optional
+        One unique name per unit in unit order. Default ``v{i}`` for layer 0 and
+        ``h{k}_{j}`` for unit ``j`` of hidden layer ``k >= 1``.
+    temperature : float > 0, default 1.0
+
+    Examples
+    --------
+    >>> from pgm_energy import SigmoidBeliefNetwork
+    >>> sbn = SigmoidBeliefNetwork([[[2.0, 2.0]]], [[-3.0], [-1.0, -1.0]],
+    ...                            names=["effect", "cause_a", "cause_b"])
+    >>> sbn.layer_sizes
+    (1, 2)
+    >>> round(sbn.log_probability([1, 1, 0]), 4)
+    -2.9398
+    """
+
+    _FILE_KIND = "SigmoidBeliefNetwork"
+
+    def __init__(self, weights, biases, *, names=None, temperature=1.0):
+        if not isinstance(biases, (list, tuple)):
+            raise ParameterTypeError(f"biases must be a list of bias vectors (one per layer), got {describe(biases)}")
+        if not isinstance(weights, (list, tuple)):
+            raise ParameterTypeError(
+                f"weights must be a list of weight matrices (one per pair of layers), got {describe(weights)}"
+            )
+        if len(biases) == 0:
+            raise ValidationError("biases must hold at least one layer, got []")
+        if len(weights) != len(biases) - 1:
+            raise ValidationError(
+                f"weights must hold one matrix per pair of adjacent layers: {len(biases) - 1} for "
+                f"{len(biases)} bias vectors, got {len(weights)}"
+            )
+        bias_vectors = []
+        for k, vector in enumerate(biases):
+            vector = check_finite_array(vector, f"biases[{k}]", ndim=1)
+            if vector.shape[0] == 0:
+                raise ValidationError(f"biases[{k}] must have at least one unit, got shape {vector.shape}")
+            bias_vectors.append(readonly(vector))
+        sizes = tuple(vector.shape[0] for vector in bias_vectors)
+        matrices = []
+        for k, matrix in enumerate(weights):
+            matrix = check_finite_array(matrix, f"weights[{k}]", ndim=2)
+            expected = (sizes[k], sizes[k + 1])
+            if matrix.shape != expected:
+                raise ValidationError(
+                    f"weights[{k}] must have shape (n_{k}, n_{k + 1}) = {expected} to match biases[{k}] "
+                    f"and biases[{k + 1}], got {matrix.shape}"
+                )
+            matrices.append(readonly(matrix))
+        self._weights = tuple(matrices)
+        self._biases = tuple(bias_vectors)
+        self._layer_sizes = sizes
+        self._offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(sizes)]))
+        n_units = self._offsets[-1]
+        if names is None:
+            default = [f"v{i}" for i in range(sizes[0])]
+            for k, size in enumerate(sizes[1:], start=1):
+                default += [f"h{k}_{j}" for j in range(size)]
+            self._names = tuple(default)
+        else:
+            self._names = check_names(names, n_units, "names")
+        self._temperature = check_positive_temperature(temperature)
+        self._freeze()
+
+    @classmethod
+    def random(cls, layer_sizes, *, scale=1.0, rng=None, **options) -> "SigmoidBeliefNetwork":
+        """A network with weights and biases drawn from N(0, scale^2).
+
+        Parameters
+        ----------
+        layer_sizes : sequence of int >= 1
+            Units per layer, bottom (visible) layer first.
+        scale : float >= 0
+        rng : None, int or numpy.random.Generator
+        **options
+            ``names``, ``temperature``.
+        """
+        if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, (Sequence, np.ndarray)):
+            raise ParameterTypeError(f"layer_sizes must be a sequence of ints, got {describe(layer_sizes)}")
+        sizes = [check_int(size, f"layer_sizes[{k}]", minimum=1) for k, size in enumerate(layer_sizes)]
+        if not sizes:
+            raise ValidationError("layer_sizes must hold at least one layer, got []")
+        scale = float(check_finite_array(scale, "scale", ndim=0))
+        if scale < 0:
+            raise ValidationError(f"scale must be >= 0, got {scale!r}")
+        generator = check_rng(rng)
+        weights = [generator.normal(0.0, scale, size=(sizes[k], sizes[k + 1])) for k in range(len(sizes) - 1)]
+        biases = [generator.normal(0.0, scale, size=size) for size in sizes]
+        return cls(weights, biases, **options)
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def weights(self) -> tuple[np.ndarray, ...]:
+        """``weights[k]``, shape (n_k, n_{k+1}), read-only: layer k+1 -> layer k."""
+        return self._weights
+
+    @property
+    def biases(self) -> tuple[np.ndarray, ...]:
+        """``biases[k]``, shape (n_k,), read-only; the last entry is the top layer's prior."""
+        return self._biases
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """Units per layer, bottom (visible) layer first."""
+        return self._layer_sizes
+
+    @property
+    def n_layers(self) -> int:
+        return len(self._layer_sizes)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Unit names, layer by layer, bottom layer first."""
+        return self._names
+
+    @property
+    def layers(self) -> tuple[tuple[str, ...], ...]:
+        """Names of the units of each layer, bottom layer first."""
+        return tuple(self._names[self._offsets[k] : self._offsets[k + 1]] for k in range(self.n_layers))
+
+    @property
+    def n_visible(self) -> int:
+        return self._layer_sizes[0]
+
+    @property
+    def n_hidden(self) -> int:
+        return self.n_units - self.n_visible
+
+    @property
+    def visible_names(self) -> tuple[str, ...]:
+        """Names of the bottom layer."""
+        return self._names[: self.n_visible]
+
+    @property
+    def hidden_names(self) -> tuple[str, ...]:
+        """Names of every unit above the bottom layer."""
+        return self._names[self.n_visible :]
+
+    def layer_of(self, name: str) -> int:
+        """Layer index (0 = bottom) of the unit called ``name``."""
+        index = self.index(name)
+        return int(np.searchsorted(self._offsets, index, side="right")) - 1
+
+    def parents(self, name: str) -> tuple[str, ...]:
+        """Parents of the unit called ``name``: the units of the layer above joined by a non-zero weight."""
+        layer = self.layer_of(name)
+        if layer == self.n_layers - 1:
+            return ()
+        row = self._weights[layer][self.index(name) - self._offsets[layer]]
+        start = self._offsets[layer + 1]
+        return tuple(self._names[start + j] for j in np.flatnonzero(row).tolist())
+
+    def with_temperature(self, temperature) -> "SigmoidBeliefNetwork":
+        """The same network at another temperature."""
+        return SigmoidBeliefNetwork(self._weights, self._biases, names=self._names, temperature=temperature)
+
+    # ------------------------------------------------------------------ probabilities
+    def _pre_activations(self, batch: np.ndarray) -> np.ndarray:
+        """``a_i / T`` of every unit for each state of ``batch`` (n_states, n_units) -> same shape."""
+        offsets, temperature = self._offsets, self._temperature
+        out = np.empty(batch.shape, dtype=np.float64)
+        for k in range(self.n_layers):
+            lo, hi = offsets[k], offsets[k + 1]
+            if k == self.n_layers - 1:
+                out[:, lo:hi] = self._biases[k]
+            else:
+                out[:, lo:hi] = batch[:, hi : offsets[k + 2]] @ self._weights[k].T + self._biases[k]
+        if temperature != 1.0:
+            out /= temperature
+        return out
+
+    def _log_probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """``log p(x)`` of each row of a validated float batch: sum of log-Bernoulli terms."""
+        activations = self._pre_activations(batch)
+        # log sigmoid(a) = a - softplus(a), log(1 - sigmoid(a)) = -softplus(a)
+        return np.sum(batch * activations - softplus(activations), axis=1)
+
+    def log_probability(self, states):
+        """``log p(x)`` of complete configurations (every unit, visible and hidden).
+
+        Parameters
+        ----------
+        states : array_like of 0/1, shape (n_units,) or (n_states, n_units)
+            Columns in the order of :attr:`names`.
+
+        Returns
+        -------
+        float or ndarray of shape (n_states,)
+        """
+        batch, single = check_states(states, self.n_units)
+        values = self._log_probabilities(batch)
+        return float(values[0]) if single else values
+
+    def conditional_probabilities(self, states) -> np.ndarray:
+        """``p(x_i = 1 | parents of i)`` of every unit, given the parents' values in ``states``.
+
+        Parameters
+        ----------
+        states : array_like of 0/1, shape (n_units,) or (n_states, n_units)
+
+        Returns
+        -------
+        ndarray, shape (n_units,) or (n_states, n_units)
+            Top-layer entries are the prior probabilities; a unit's own value is ignored.
+        """
+        batch, single = check_states(states, self.n_units)
+        probabilities = sigmoid(self._pre_activations(batch))
+        return probabilities[0] if single else probabilities
+
+    def conditional_table(self, name: str) -> tuple[tuple[str, ...], np.ndarray]:
+        """The conditional probability table of one unit, in pgmpy's ``TabularCPD`` layout.
+
+        Parameters
+        ----------
+        name : str
+
+        Returns
+        -------
+        parents : tuple of str, length k
+            As :meth:`parents`.
+        table : ndarray, shape (2, 2**k)
+            ``table[x, col] = p(unit = x | parents = col)``; column ``col`` is the parent
+            assignment of ``itertools.product((0, 1), repeat=k)`` number ``col`` (the last
+            parent changes fastest). ``table[0]`` is computed as ``sigmoid(-a)``, not ``1 - sigmoid(a)``,
+            so tiny probabilities keep their precision.
+
+        Raises
+        ------
+        ModelSizeError
+            If the unit has more than 16 parents (above 2**16 columns).
+        """
+        parents = self.parents(name)
+        fan_in = len(parents)
+        if fan_in > MAX_CPD_PARENTS:
+            raise ModelSizeError(
+                f"the conditional table of unit {name!r} has fan-in {fan_in}: 2**{fan_in} columns, above the "
+                f"limit of 2**{MAX_CPD_PARENTS}; use query(), log_marginal_likelihood() or gibbs_posterior() instead"
+            )
+        layer = self.layer_of(name)
+        local = self.index(name) - self._offsets[layer]
+        if layer == self.n_layers - 1:
+            activations = np.array([self._biases[layer][local]])
+        else:
+            row = self._weights[layer][local]
+            parent_weights = row[np.flatnonzero(row)]
+            columns = (np.arange(2**fan_in)[:, None] >> np.arange(fan_in - 1, -1, -1)) & 1
+            activations = self._biases[layer][local] + columns @ parent_weights
+        activations = activations / self._temperature
+        return parents, np.stack([sigmoid(-activations), sigmoid(activations)])
+
+    # ------------------------------------------------------------------ sampling
+    def _ancestral(self, n_samples: int, generator: np.random.Generator) -> np.ndarray:
+        """``n_samples`` independent draws of p(x), uint8, shape (n_samples, n_units)."""
+        offsets = self._offsets
+        states = np.empty((n_samples, self.n_units), dtype=np.uint8)
+        # Top layer first: each layer is drawn given the one above it.
+        for k in range(self.n_layers - 1, -1, -1):
+            lo, hi = offsets[k], offsets[k + 1]
+            activations = np.broadcast_to(self._biases[k], (n_samples, hi - lo))
+            if k < self.n_layers - 1:
+                activations = states[:, hi : offsets[k + 2]] @ self._weights[k].T + self._biases[k]
+            probabilities = sigmoid(activations / self._temperature)
+            states[:, lo:hi] = generator.random((n_samples, hi - lo)) < probabilities
+        return states
+
+    def sample(self, n_samples, *, rng=None):
+        """Independent draws of ``p(x)`` by ancestral sampling (top layer first, then each layer below).
+
+        Parameters
+        ----------
+        n_samples : int >= 1
+        rng : None, int or numpy.random.Generator
+
+        Returns
+        -------
+        SampleSet
+            One chain of ``n_samples`` independent draws: ``states`` of shape
+            (1, n_samples, n_units) uint8 in the order of :attr:`names`, ``energies`` equal
+            to ``-log p(x)`` of each draw, ``info["sampler"] == "ancestral"``.
+        """
+        from ..samplers.sampleset import SampleSet
+
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        generator = check_rng(rng)
+        states = self._ancestral(n_samples, generator)
+        energies = -self._log_probabilities(states.astype(np.float64))
+        return SampleSet(
+            states[None], energies[None], self._names, temperature=self._temperature, info={"sampler": "ancestral"}
+        )
+
+    def gibbs_posterior(self, evidence, n_samples, *, n_chains=4, burn_in=1000, thin=1, rng=None):
+        """Draws of ``p(x | evidence)`` by single-site Gibbs sampling over each unit's Markov blanket.
+
+        Every unit not in ``evidence`` (hidden causes and unobserved visible units) is
+        updated in a sequential scan from its full conditional, which involves its parents,
+        its children and the children's other parents, in log space (see
+        :mod:`pgm_energy._kernels.sigmoid_belief`; Numba, chains in parallel, one xorshift
+        stream per chain, so the draws do not depend on the thread count). Chains start from
+        independent ancestral draws of the prior with the evidence clamped.
+
+        Parameters
+        ----------
+        evidence : dict of str -> 0/1 or None
+            Clamped units (never updated).
+        n_samples : int >= 1
+            Draws per chain, one every ``thin`` sweeps after ``burn_in`` sweeps.
+        n_chains : int >= 1, default 4
+        burn_in : int >= 0, default 1000
+        thin : int >= 1, default 1
+        rng : None, int or numpy.random.Generator
+
+        Returns
+        -------
+        SampleSet
+            ``states`` (n_chains, n_samples, n_units) uint8 of every unit in the order of
+            :attr:`names` (evidence units hold their values), ``energies`` equal to
+            ``-log p(x)`` (the joint, evidence included), ``info`` with ``sweeps``,
+            ``burn_in``, ``thin`` and ``timings``. ``marginals()`` and
+            ``marginal_standard_errors()`` give posterior estimates with Monte Carlo errors.
+
+        Raises
+        ------
+        EvidenceError
+            For unknown variables or values other than 0/1 in ``evidence``.
+        """
+        from .._kernels import sigmoid_belief as kernels
+        from .._kernels.rng import seed_streams
+        from ..samplers.sampleset import SampleSet
+
+        started = time.perf_counter()
+        clamped = check_evidence(evidence, self._names)
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        n_chains = check_int(n_chains, "n_chains", minimum=1)
+        burn_in = check_int(burn_in, "burn_in", minimum=0)
+        thin = check_int(thin, "thin", minimum=1)
+        generator = check_rng(rng)
+        states = self._ancestral(n_chains, generator)
+        for index, value in clamped.items():
+            states[:, index] = value
+        states = np.ascontiguousarray(states)
+        activations = np.ascontiguousarray(self._pre_activations(states.astype(np.float64)))
+        free = np.array([i for i in range(self.n_units) if i not in clamped], dtype=np.int64)
+        child_ptr, child_index, child_weight = self._csr(children=True)
+        n_sweeps = burn_in + n_samples * thin
+        slots = np.full(n_sweeps, -1, dtype=np.int64)
+        recorded = np.arange(burn_in + thin - 1, n_sweeps, thin)
+        slots[recorded] = np.arange(recorded.shape[0])
+        out = np.empty((n_chains, n_samples, self.n_units), dtype=np.uint8)
+        streams = seed_streams(generator, n_chains)
+        prepared = time.perf_counter()
+        kernels.run_chains(states, activations, free, child_ptr, child_index, child_weight, slots, out, streams)
+        sampled = time.perf_counter()
+        energies = np.empty((n_chains, n_samples))
+        for chain in range(n_chains):
+            energies[chain] = -self._log_probabilities(out[chain].astype(np.float64))
+        info = {
+            "sampler": "gibbs_posterior",
+            "scan": "sequential",
+            "burn_in": burn_in,
+            "thin": thin,
+            "sweeps": n_sweeps,
+            "unit_updates": n_chains * n_sweeps * free.shape[0],
+            "evidence": {self._names[i]: v for i, v in clamped.items()},
+            "timings": {"setup": prepared - started, "sampling": sampled - prepared, "energies": time.perf_counter() - sampled},
+        }
+        return SampleSet(out, energies, self._names, temperature=self._temperature, info=info)
+
+    # ------------------------------------------------------------------ exact inference
+    def _guard(self, n_enumerated: int, max_units: int, what: str) -> None:
+        if n_enumerated <= max_units:
+            return
+        raise ModelSizeError(
+            f"exact enumeration of {what} visits 2**{n_enumerated} = {2.0**n_enumerated:.3g} configurations, "
+            f"more than max_units={max_units} allows; pass max_units={n_enumerated} to run it anyway, "
+            "give more evidence, or use gibbs_posterior()"
+        )
+
+    def _csr(self, *, children: bool):
+        """Parents (or children) of every unit in CSR form, weights divided by T: (ptr, index, weight)."""
+        counts = [np.zeros(self._layer_sizes[-1 if not children else 0], dtype=np.int64)]
+        blocks = []
+        for k, matrix in enumerate(self._weights):
+            # matrix[i, j]: edge from unit j of layer k+1 to unit i of layer k
+            oriented = matrix.T if children else matrix
+            rows, cols = np.nonzero(oriented)  # sorted by row
+            counts.append(np.bincount(rows, minlength=oriented.shape[0]).astype(np.int64))
+            targets = cols + (self._offsets[k] if children else self._offsets[k + 1])
+            blocks.append((targets.astype(np.int64), oriented[rows, cols] / self._temperature))
+        if not children:
+            # parent counts come per layer k = 0 .. L-2, then the parentless top layer
+            counts = counts[1:] + counts[:1]
+        ptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64)
+        index = np.concatenate([b[0] for b in blocks]) if blocks else np.empty(0, dtype=np.int64)
+        weight = np.concatenate([b[1] for b in blocks]) if blocks else np.empty(0, dtype=np.float64)
+        return ptr, np.ascontiguousarray(index, dtype=np.int64), np.ascontiguousarray(weight, dtype=np.float64)
+
+    def _enumerate_cells(self, clamped: dict[int, int], prefix, rest, *, with_units: bool):
+        """Log mass of each assignment (C order) of ``prefix``, summed over ``rest``; see the kernel.
+
+        Returns ``log_mass`` (2**len(prefix),) and, with ``with_units``, ``log_on``
+        (2**len(prefix), n_units): the log mass of each cell's states with unit i on (-inf if none).
+        """
+        from .._kernels.sigmoid_belief import enumerate_cells
+
+        template = np.zeros(self.n_units, dtype=np.uint8)
+        for index, value in clamped.items():
+            template[index] = value
+        peak, total, on = enumerate_cells(
+            template,
+            np.concatenate(self._biases) / self._temperature,
+            *self._csr(children=False),
+            *self._csr(children=True),
+            np.asarray(prefix, dtype=np.int64),
+            np.asarray(rest, dtype=np.int64),
+            with_units,
+        )
+        log_mass = peak + np.log(total)
+        if not with_units:
+            return log_mass, None
+        with np.errstate(divide="ignore"):  # a unit never on in a cell: log 0 = -inf
+            return log_mass, peak[:, None] + np.log(on)
+
+    def _check_variables(self, variables, clamped: dict[int, int], joint: bool) -> list[str]:
+        if isinstance(variables, (str, bytes)):
+            raise ParameterTypeError(f"variables must be a list of variable names, got the string {variables!r}")
+        try:
+            variables = list(variables)
+        except TypeError:
+            raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
+        if not variables:
+            raise ValidationError("variables must name at least one variable, got []")
+        if len(set(variables)) != len(variables):
+            raise ValidationError(f"variables must not repeat a name, got {variables!r}")
+        index = {name: i for i, name in enumerate(self._names)}
+        for variable in variables:
+            if not isinstance(variable, str) or variable not in index:
+                raise EvidenceError(f"variables names {variable!r}, which is not a variable of the model")
+            if index[variable] in clamped:
+                raise EvidenceError(f"variable {variable!r} is both queried and given as evidence")
+        if joint and len(variables) > MAX_QUERY_VARIABLES:
+            raise ModelSizeError(
+                f"a joint query over {len(variables)} variables builds a table of 2**{len(variables)} "
+                f"entries; at most {MAX_QUERY_VARIABLES} variables are allowed (use joint=False for marginals)"
+            )
+        return variables
+
+    def query(self, variables, evidence=None, joint=True, *, max_units=DEFAULT_MAX_UNITS):
+        """Exact posterior over ``variables`` given ``evidence``, by enumeration, as pgmpy factors.
+
+        Interchangeable with ``pgmpy.inference.VariableElimination(sbn.to_bayesian_network()).query``
+        (normalized, variables in the order asked).
+
+        Parameters
+        ----------
+        variables : list of str
+            Variables to query (not in ``evidence``); at most 20 for a joint table.
+        evidence : dict of str -> 0/1, optional
+        joint : bool, default True
+            One joint factor (values in C order, the last variable fastest), or a dict
+            name -> single-variable factor.
+        max_units : int, default 20
+            Most units the enumeration may sum over (every unit not in ``evidence``).
+
+        Returns
+        -------
+        pgmpy.factors.discrete.DiscreteFactor or dict of str -> DiscreteFactor
+            States are named 0 and 1.
+
+        Raises
+        ------
+        ModelSizeError
+            If more than ``max_units`` units are free, or a joint table over more than 20 variables.
+        EvidenceError
+            For unknown variables, values other than 0/1, or a variable both queried and observed.
+        """
+        from ..interop.pgmpy import binary_factor
+
+        clamped = check_evidence(evidence, self._names)
+        variables = self._check_variables(variables, clamped, joint)
+        max_units = check_int(max_units, "max_units", minimum=0)
+        targets = [self.index(name) for name in variables]
+        chosen = set(targets)
+        others = [i for i in range(self.n_units) if i not in clamped and i not in chosen]
+        n_free = len(targets) + len(others)
+        self._guard(n_free, max_units, f"the {n_free} unobserved units of a sigmoid belief network")
+        if joint:
+            # Extra prefix units only split the work into more cells (threads); summed out below.
+            extra = others[: max(0, _PARALLEL_PREFIX - len(targets))]
+            log_mass, _ = self._enumerate_cells(clamped, targets + extra, others[len(extra) :], with_units=False)
+            log_mass = _log_sum_exp(log_mass.reshape(2 ** len(targets), 2 ** len(extra)), axis=1)
+            return binary_factor(variables, np.exp(log_mass - _log_sum_exp(log_mass)))
+        free = targets + others
+        log_mass, log_on = self._enumerate_cells(
+            clamped, free[:_PARALLEL_PREFIX], free[_PARALLEL_PREFIX:], with_units=True
+        )
+        probabilities = np.exp(_log_sum_exp(log_on[:, targets], axis=0) - _log_sum_exp(log_mass))
+        probabilities = np.clip(probabilities, 0.0, 1.0)
+        return {name: binary_factor([name], [1.0 - p, p]) for name, p in zip(variables, probabilities.tolist())}
+
+    def log_marginal_likelihood(self, visible, *, max_units=DEFAULT_MAX_UNITS):
+        """Exact ``log p(v)`` of visible vectors, summing ``p(v, h)`` over every hidden configuration.
+
+        Parameters
+        ----------
+        visible : array_like of 0/1, shape (n_visible,) or (n_states, n_visible)
+            Columns in the order of :attr:`visible_names`.
+        max_units : int, default 20
+            Most hidden units the enumeration may sum over.
+
+        Returns
+        -------
+        float or ndarray of shape (n_states,)
+
+        Raises
+        ------
+        ModelSizeError
+            If the network has more than ``max_units`` hidden units.
+        """
+        batch, single = check_states(visible, self.n_visible, "visible")
+        max_units = check_int(max_units, "max_units", minimum=0)
+        n_visible, n_hidden = self.n_visible, self.n_hidden
+        self._guard(n_hidden, max_units, f"the {n_hidden} hidden units of a sigmoid belief network")
+        hidden = list(range(n_visible, self.n_units))
+        rows, inverse = np.unique(batch.astype(np.uint8), axis=0, return_inverse=True)
+        values = np.empty(rows.shape[0])
+        for r, row in enumerate(rows):
+            log_mass, _ = self._enumerate_cells(
+                dict(enumerate(row.tolist())), hidden[:_PARALLEL_PREFIX], hidden[_PARALLEL_PREFIX:], with_units=False
+            )
+            values[r] = _log_sum_exp(log_mass)
+        values = values[inverse.ravel()]
+        return float(values[0]) if single else values
+
+    # ------------------------------------------------------------------ conversions
+    def to_bayesian_network(self):
+        """The network as a pgmpy ``DiscreteBayesianNetwork`` with one sigmoid ``TabularCPD`` per unit.
+
+        See :func:`pgm_energy.interop.pgmpy.to_bayesian_network`.
+        """
+        from ..interop.pgmpy import to_bayesian_network
+
+        return to_bayesian_network(self)
+
+    def to_markov_network(self):
+        """The moral graph as a pgmpy ``DiscreteMarkovNetwork`` (one factor per unit's CPD; Z = 1).
+
+        Built by pgmpy's ``DiscreteBayesianNetwork.to_markov_model`` from :meth:`to_bayesian_network`.
+        """
+        return self.to_bayesian_network().to_markov_model()
+
+    @property
+    def graph(self):
+        """A new networkx ``DiGraph``: an edge parent -> child per non-zero weight.
+
+        Nodes carry ``bias`` (the unit's own bias), ``layer`` (0 = bottom) and ``visible``;
+        edges carry ``weight``; the graph attribute ``temperature`` holds T.
+        """
+        import networkx as nx
+
+        graph = nx.DiGraph(temperature=self._temperature)
+        for k, names in enumerate(self.layers):
+            for name, bias in zip(names, self._biases[k].tolist()):
+                graph.add_node(name, bias=bias, layer=k, visible=k == 0)
+        for k, matrix in enumerate(self._weights):
+            rows, cols = np.nonzero(matrix)
+            for i, j in zip(rows.tolist(), cols.tolist()):
+                graph.add_edge(
+                    self._names[self._offsets[k + 1] + j], self._names[self._offsets[k] + i], weight=float(matrix[i, j])
+                )
+        return graph
+
+    def predict(self, data, **options):
+        """Not available: use :meth:`query` (exact) or :meth:`gibbs_posterior`."""
+        raise NotImplementedError(
+            "SigmoidBeliefNetwork has no predict(); use query() for exact posteriors, gibbs_posterior() for "
+            "sampled ones, or to_bayesian_network() and pgmpy's own predict()"
+        )
+
+    def predict_probability(self, data, **options):
+        """Not available: use :meth:`query` (exact) or :meth:`gibbs_posterior`."""
+        raise NotImplementedError(
+            "SigmoidBeliefNetwork has no predict_probability(); use query() for exact posteriors, "
+            "gibbs_posterior() for sampled ones, or to_bayesian_network() and pgmpy's own predict_probability()"
+        )
+
+    # ------------------------------------------------------------------ files
+    def _to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {
+            "layer_sizes": np.array(self._layer_sizes, dtype=np.int64),
+            "names": np.array(self._names, dtype=str),
+            "temperature": np.float64(self._temperature),
+        }
+        for k, vector in enumerate(self._biases):
+            arrays[f"biases_{k}"] = vector
+        for k, matrix in enumerate(self._weights):
+            arrays[f"weights_{k}"] = matrix
+        return arrays
+
+    @classmethod
+    def _from_arrays(cls, arrays) -> "SigmoidBeliefNetwork":
+        n_layers = int(np.asarray(arrays["layer_sizes"]).shape[0])
+        return cls(
+            [arrays[f"weights_{k}"] for k in range(n_layers - 1)],
+            [arrays[f"biases_{k}"] for k in range(n_layers)],
+            names=[str(name) for name in arrays["names"]],
+            temperature=float(arrays["temperature"]),
+        )
+
+    def __repr__(self) -> str:
+        return f"SigmoidBeliefNetwork(layer_sizes={self._layer_sizes}, temperature={self._temperature:g})"
