@@ -6,6 +6,7 @@ Run from the repository root::
     python benchmarks/bench_rbm_gibbs.py                  # 784x500, 100 chains, BLAS threads 1 and 2
     python benchmarks/bench_rbm_gibbs.py --threads 1      # one BLAS thread only
     python benchmarks/bench_rbm_gibbs.py --sweeps 100 --rounds 9 --json out.json
+    python benchmarks/bench_rbm_gibbs.py --chains 4,7,15,100 --dtypes float32   # small chain counts
 
 One sweep = sample all hidden units given the visible ones, then all visible units
 given the hidden ones (2 * 100 * 784 * 500 multiply-adds). Measured per BLAS thread
@@ -121,7 +122,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visible", type=int, default=784)
     parser.add_argument("--hidden", type=int, default=500)
-    parser.add_argument("--chains", type=int, default=100)
+    parser.add_argument("--chains", default="100", help="chain counts, comma separated")
     parser.add_argument("--scale", type=float, default=0.05, help="standard deviation of the weights")
     parser.add_argument("--sweeps", type=int, default=60, help="sweeps per timed run")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; medians are reported")
@@ -129,11 +130,11 @@ def main(argv=None):
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--json", help="also write the raw numbers here")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()
     thread_counts = [int(t) for t in args.threads.split(",")]
     dtypes = args.dtypes.split(",")
+    chain_counts = [int(c) for c in args.chains.split(",")]
     rbm = _model(args.visible, args.hidden, args.scale)
-    updates = args.chains * (args.visible + args.hidden)
-    flops = 2 * 2 * args.chains * args.visible * args.hidden
 
     # Warm-up: compile (or load from cache) both kernel specialisations.
     for dtype in dtypes:
@@ -144,34 +145,42 @@ def main(argv=None):
     for threads in thread_counts:
         with threadpool_limits(threads, user_api="blas"):
             for dtype in dtypes:
-                times = {"2 matmuls": [], "pgm_energy": [], "NumPy": []}
-                for _ in range(args.rounds):
-                    times["2 matmuls"].append(_time_matmuls(rbm, args.chains, args.sweeps, dtype))
-                    times["pgm_energy"].append(_time_ours(rbm, args.chains, args.sweeps, dtype))
-                    times["NumPy"].append(_time_numpy(rbm, args.chains, args.sweeps, dtype))
-                raw[f"{threads}:{dtype}"] = times
-                gemm = statistics.median(times["2 matmuls"])
-                for name, values in times.items():
-                    per_sweep = statistics.median(values)
-                    rows.append((threads, dtype, name, per_sweep, updates / per_sweep, per_sweep / gemm,
-                                 flops / per_sweep / 1e9))
+                for chains in chain_counts:
+                    updates = chains * (args.visible + args.hidden)
+                    flops = 2 * 2 * chains * args.visible * args.hidden
+                    # fewer chains, more sweeps: each timed run does about the same work
+                    sweeps = max(args.sweeps, args.sweeps * 100 // chains)
+                    times = {"2 matmuls": [], "pgm_energy": [], "NumPy": []}
+                    for _ in range(args.rounds):
+                        times["2 matmuls"].append(_time_matmuls(rbm, chains, sweeps, dtype))
+                        times["pgm_energy"].append(_time_ours(rbm, chains, sweeps, dtype))
+                        times["NumPy"].append(_time_numpy(rbm, chains, sweeps, dtype))
+                    raw[f"{threads}:{dtype}:{chains}"] = times
+                    gemm = statistics.median(times["2 matmuls"])
+                    for name, values in times.items():
+                        per_sweep = statistics.median(values)
+                        rows.append((threads, dtype, chains, name, per_sweep, updates / per_sweep, per_sweep / gemm,
+                                     flops / per_sweep / 1e9))
                 print(f"done: {threads} BLAS thread(s), {dtype}", file=sys.stderr)
-    identical = {dtype: _same_across_threads(rbm, args.chains, 20, dtype, thread_counts) for dtype in dtypes}
+    identical = {dtype: _same_across_threads(rbm, chain_counts[-1], 20, dtype, thread_counts) for dtype in dtypes}
 
     blas = [f"{i.get('internal_api')} {i.get('version')}" for i in threadpool_info() if i.get("user_api") == "blas"]
     print(f"# RBM block Gibbs, {args.visible}x{args.hidden}, {args.chains} chains\n")
     print(f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs; "
-          f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          f"load average before: {', '.join(f'{x:.2f}' for x in load_before)}")
     print(f"- numpy {np.__version__}, numba {numba.__version__}, BLAS: {', '.join(blas)}")
-    print(f"- weights N(0, {args.scale}^2), biases N(0, 0.25); {args.sweeps} sweeps per run, median of "
-          f"{args.rounds} interleaved rounds; the fused Numba step is serial (1 thread)")
-    print(f"- unit updates per sweep: {updates}; same rng, identical samples under BLAS threads "
-          f"{args.threads}: " + ", ".join(f"{d}: {'yes' if ok else 'NO'}" for d, ok in identical.items()))
+    print(f"- weights N(0, {args.scale}^2), biases N(0, 0.25); {args.sweeps} sweeps per run (times 100 / chains "
+          f"below 100 chains), median of {args.rounds} interleaved rounds; the fused Numba step is serial (1 thread)")
+    print(f"- same rng, identical samples under BLAS threads {args.threads} ({chain_counts[-1]} chains): "
+          + ", ".join(f"{d}: {'yes' if ok else 'NO'}" for d, ok in identical.items()))
+    print(f"- load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
-    print("| BLAS threads | dtype | method | ms / sweep | unit updates / s | time / 2 matmuls | GFLOP/s (matmul work) |")
-    print("|---:|---|---|---:|---:|---:|---:|")
-    for threads, dtype, name, per_sweep, rate, ratio, gflops in rows:
-        print(f"| {threads} | {dtype} | {name} | {per_sweep * 1e3:.3f} | {rate:.3g} | {ratio:.2f}x | {gflops:.1f} |")
+    print("| BLAS threads | dtype | chains | method | ms / sweep | unit updates / s | time / 2 matmuls "
+          "| GFLOP/s (matmul work) |")
+    print("|---:|---|---:|---|---:|---:|---:|---:|")
+    for threads, dtype, chains, name, per_sweep, rate, ratio, gflops in rows:
+        print(f"| {threads} | {dtype} | {chains} | {name} | {per_sweep * 1e3:.3f} | {rate:.3g} | {ratio:.2f}x "
+              f"| {gflops:.1f} |")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"args": vars(args), "times": raw, "identical": identical}, handle, indent=1)

@@ -18,7 +18,13 @@ from .exceptions import (
     ValidationError,
 )
 from .io import load, save
-from .models import BoltzmannMachine, IsingModel, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
+from .models import (
+    BoltzmannMachine,
+    DeepBeliefNetwork,
+    IsingModel,
+    RestrictedBoltzmannMachine,
+    SigmoidBeliefNetwork,
+)
 
 __version__ = "0.1.0"
 
@@ -26,6 +32,7 @@ __all__ = [
     "BoltzmannMachine",
     "RestrictedBoltzmannMachine",
     "SigmoidBeliefNetwork",
+    "DeepBeliefNetwork",
     "IsingModel",
     "load",
     "save",
@@ -39,12 +46,13 @@ __all__ = [
     "ModelFileError",
     "TrainingDivergedError",
     "exact",
+    "ais",
     "interop",
     "datasets",
     "testing",
 ]
 
-_LAZY_SUBMODULES = {"exact", "interop", "datasets", "testing"}
+_LAZY_SUBMODULES = {"exact", "ais", "interop", "datasets", "testing"}
 
 
 def __getattr__(name):

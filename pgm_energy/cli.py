@@ -8,139 +8,7 @@ import time
 
 import numpy as np
 
-__all__ = ["main", "run_demo"]
-
-
-def _section(title: str, out) -> None:
-    print(f"\n== {title} ==", file=out)
-
-
-def _render_digit(pixels: np.ndarray) -> list[str]:
-    return ["".join("#" if p else "." for p in pixels[row * 8 : row * 8 + 8]) for row in range(8)]
-
-
-def run_demo(*, n_hidden: int = 25, seed: int = 0, n_digits: int = 4, out=None) -> dict:
-    """Run the demo: the seed's RBM over 8×8 digits, converted to pgmpy and queried exactly.
-
-    Parameters
-    ----------
-    n_hidden : int
-        Hidden units of the RBM (the seed uses 25).
-    seed : int
-        Seed of the random weights.
-    n_digits : int
-        How many real digits to score.
-    out : file-like, optional
-        Where to print (default stdout).
-
-    Returns
-    -------
-    dict
-        The printed figures (``log_z``, ``free_energies``, ``log_probabilities``, ``posterior``).
-    """
-    from . import RestrictedBoltzmannMachine, exact
-    from .datasets import load_digits
-
-    out = sys.stdout if out is None else out
-    digits = load_digits()
-    # Visible biases from the data's pixel log-odds (Hinton's practical guide), weights N(0, 0.1^2).
-    frequency = np.clip(digits.data.mean(axis=0), 0.01, 0.99)
-    base = RestrictedBoltzmannMachine.random(64, n_hidden, scale=0.1, rng=seed)
-    rbm = RestrictedBoltzmannMachine(base.weights, np.log(frequency / (1 - frequency)), base.hidden_bias)
-
-    _section("Model", out)
-    print(
-        f"RBM over 8x8 digit images: {rbm.n_visible} visible x {rbm.n_hidden} hidden units, "
-        f"weights N(0, 0.1^2) with seed {seed}, visible biases = pixel log-odds of the data",
-        file=out,
-    )
-    started = time.perf_counter()
-    network = rbm.to_markov_network()
-    network.check_model()
-    print(
-        f"as a pgmpy DiscreteMarkovNetwork: {network.number_of_nodes()} variables, "
-        f"{network.number_of_edges()} edges, {len(network.get_factors())} factors, "
-        f"check_model() passed ({time.perf_counter() - started:.2f} s)",
-        file=out,
-    )
-
-    _section("Exact partition function", out)
-    started = time.perf_counter()
-    exact.log_partition_function(RestrictedBoltzmannMachine.random(3, 2, rng=0))  # compile or load the kernel
-    print(f"Numba kernel ready in {time.perf_counter() - started:.2f} s (compiled on the first run, then cached)", file=out)
-    started = time.perf_counter()
-    log_z = exact.log_partition_function(rbm)
-    print(
-        f"log Z = {log_z:.6f}  (2^{min(rbm.n_hidden, rbm.n_visible)} states enumerated, "
-        f"the other layer summed in closed form; {time.perf_counter() - started:.2f} s)",
-        file=out,
-    )
-
-    _section("Free energy of real digits", out)
-    samples = digits.data[:n_digits]
-    free_energies = rbm.free_energy(samples)
-    log_probabilities = -free_energies - log_z
-    noise = np.random.default_rng(seed).integers(0, 2, size=(1, 64))
-    noise_free_energy = float(rbm.free_energy(noise)[0])
-    print("digit   F(v)        log p(v) = -F(v) - log Z", file=out)
-    for label, free, log_p in zip(digits.target[:n_digits], free_energies, log_probabilities):
-        print(f"  {label}    {free:10.4f}  {log_p:10.4f}", file=out)
-    print(f"noise   {noise_free_energy:10.4f}  {-noise_free_energy - log_z:10.4f}   (random pixels)", file=out)
-
-    _section("Hidden causes of a digit (exact query)", out)
-    image = samples[0]
-    print("\n".join("  " + line for line in _render_digit(image)), file=out)
-    evidence = dict(zip(rbm.visible_names, image.tolist()))
-    hidden = list(rbm.hidden_names[:2])
-    posterior = exact.query(rbm, hidden, evidence=evidence)
-    print(f"p({', '.join(hidden)} | the {digits.target[0]} above), states (0,0) (0,1) (1,0) (1,1):", file=out)
-    print("  " + "  ".join(f"{p:.4f}" for p in posterior.values.ravel()), file=out)
-    from .interop.pgmpy import variable_elimination_query
-
-    started = time.perf_counter()
-    reference = variable_elimination_query(network, hidden, evidence=evidence)
-    print(
-        f"pgmpy VariableElimination on the same network agrees: max |difference| = "
-        f"{np.max(np.abs(reference.values - posterior.values)):.2e} ({time.perf_counter() - started:.2f} s)",
-        file=out,
-    )
-    prior = exact.query(rbm, hidden)
-    print("the same without evidence (prior):", file=out)
-    print("  " + "  ".join(f"{p:.4f}" for p in prior.values.ravel()), file=out)
-    strongest = int(np.argmax(np.abs(rbm.hidden_probabilities(image) - exact.marginals(rbm)[rbm.n_visible :])))
-    print(
-        f"hidden unit whose belief the digit moves most: {rbm.hidden_names[strongest]} "
-        f"(p = {exact.marginals(rbm)[rbm.n_visible + strongest]:.4f} a priori, "
-        f"{rbm.hidden_probabilities(image)[strongest]:.4f} given the digit)",
-        file=out,
-    )
-
-    _section("Sampling (Gibbs) against the exact answer", out)
-    from .samplers import GibbsSampler, SimulatedAnnealingSampler
-
-    started = time.perf_counter()
-    samples = GibbsSampler(burn_in=200, thin=2).sample(rbm, 2000, n_chains=8, rng=seed)
-    exact_marginals = exact.marginals(rbm)
-    sampled_marginals = samples.marginals()
-    errors = samples.marginal_standard_errors()
-    worst = float(np.max(np.abs(sampled_marginals - exact_marginals) / np.maximum(errors, 1e-12)))
-    print(
-        f"block Gibbs, 8 chains x 2000 draws ({time.perf_counter() - started:.2f} s, compilation included on a "
-        f"first run): largest |sampled - exact| "
-        f"marginal = {np.max(np.abs(sampled_marginals - exact_marginals)):.4f} "
-        f"({worst:.1f} Monte Carlo standard errors); worst split R-hat {np.nanmax(samples.split_r_hat()):.3f}",
-        file=out,
-    )
-    annealed = SimulatedAnnealingSampler(n_sweeps=300).sample(rbm, 8, rng=seed)
-    _, lowest_energy = annealed.lowest()
-    print(f"simulated annealing, 8 reads x 300 sweeps: lowest energy found {lowest_energy[0]:.4f}", file=out)
-    return {
-        "sampled_marginals": sampled_marginals,
-        "log_z": log_z,
-        "free_energies": free_energies,
-        "log_probabilities": log_probabilities,
-        "posterior": posterior.values,
-    }
+__all__ = ["main"]
 
 
 def _parse_evidence(text: str | None) -> dict[str, int]:
@@ -194,14 +62,124 @@ def run_sample(arguments, out=None) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    """Entry point of the ``pgm-energy`` console script."""
+#: ``logz --method auto`` enumerates an RBM's smaller layer up to this size (2^20 states: about a second)
+_AUTO_EXACT_RBM_LAYER = 20
+
+
+def _read_data(path_text: str):
+    """Training data from a .npy array or a .csv file with a header line of visible names."""
+    from pathlib import Path
+
+    path = Path(path_text)
+    if path.suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    if path.suffix == ".csv":
+        import pandas as pd
+
+        return pd.read_csv(path)
+    raise ValueError(f"DATA must end in .npy or .csv, got {path_text!r}")
+
+
+def run_train(arguments, out=None) -> int:
+    """``pgm-energy train``: contrastive divergence on a data file, model written to ``-o``."""
+    from .learning import ContrastiveDivergence
+
+    out = sys.stdout if out is None else out
+    data = _read_data(arguments.data)
+    trainer = ContrastiveDivergence(
+        k=arguments.k,
+        persistent=arguments.persistent,
+        learning_rate=arguments.learning_rate,
+        weight_decay=arguments.weight_decay,
+        batch_size=arguments.batch_size,
+        epochs=arguments.epochs,
+        dtype=arguments.dtype,
+        monitor=("reconstruction_error",),
+    )
+    started = time.perf_counter()
+    result = trainer.fit(arguments.hidden, data, rng=arguments.seed, progress=arguments.progress)
+    result.model.save(arguments.output)
+    print(
+        f"{result.stop_reason}: {len(result.history)} epochs in {time.perf_counter() - started:.2f} s, "
+        f"reconstruction error {result.history.last('reconstruction_error'):.4f}; model written to {arguments.output}",
+        file=out,
+    )
+    return 0
+
+
+def run_logz(arguments, out=None) -> int:
+    """``pgm-energy logz``: the log partition function of a saved model, exact or by AIS."""
+    from . import exact
+    from .io import load
+    from .models import RestrictedBoltzmannMachine
+
+    out = sys.stdout if out is None else out
+    model = load(arguments.model)
+    method = arguments.method
+    if method == "auto":
+        if isinstance(model, RestrictedBoltzmannMachine):
+            method = "exact" if min(model.n_visible, model.n_hidden) <= _AUTO_EXACT_RBM_LAYER else "ais"
+        else:
+            method = "exact"  # AIS here is for RBMs; exact.py's size guard explains a model too large
+    started = time.perf_counter()
+    if method == "exact":
+        log_z = exact.log_partition_function(model)
+        print(f"log Z = {log_z:.10g} (exact, {time.perf_counter() - started:.2f} s)", file=out)
+        return 0
+    if not isinstance(model, RestrictedBoltzmannMachine):
+        raise ValueError(f"--method ais needs a RestrictedBoltzmannMachine, the file holds a {type(model).__name__}")
+    from . import ais
+
+    data = None if arguments.data is None else _read_data(arguments.data)
+    base = "uniform" if data is None else "data"
+    estimate = ais.log_partition_function(model, n_runs=arguments.runs, base=base, data=data, rng=arguments.seed)
+    print(
+        f"log Z = {estimate.log_z:.10g} +- {estimate.log_z_std:.3g} (AIS, {arguments.runs} runs, {base} base; "
+        f"+-3 sigma bounds [{estimate.lower:.6g}, {estimate.upper:.6g}]; {time.perf_counter() - started:.2f} s)",
+        file=out,
+    )
+    return 0
+
+
+def _progress_option(parser) -> None:
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=sys.stderr.isatty(),
+                        help="progress bar on stderr (default: when stderr is a terminal)")
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pgm-energy", description="Energy-based models as pgmpy graphical models.")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="the seed's RBM over 8x8 digits: pgmpy conversion, exact log Z, free energies, a hidden-cause query")
-    demo.add_argument("--hidden", type=int, default=25, help="hidden units (default 25)")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
-    demo.add_argument("--digits", type=int, default=4, help="digits to score (default 4)")
+    demo = commands.add_parser(
+        "demo", help="train an RBM on 8x8 digits; exact and AIS log-likelihood, figures, pgmpy queries, sampling"
+    )
+    demo.add_argument("--hidden", type=int, default=20, help="hidden units, 1..20 (default 20)")
+    demo.add_argument("--epochs", type=int, default=1000, help="epochs of persistent CD (default 1000)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    demo.add_argument("--output-dir", default="pgm_energy_demo", help="folder for the PNG figures (default pgm_energy_demo)")
+    _progress_option(demo)
+
+    train = commands.add_parser("train", help="train an RBM by contrastive divergence on DATA (.npy, or .csv with a header of names)")
+    train.add_argument("data", help="binary training data: .npy array or .csv with a header line of visible names")
+    train.add_argument("--hidden", type=int, required=True, help="hidden units")
+    train.add_argument("-o", "--output", required=True, help="where to write the trained model (.npz)")
+    train.add_argument("--epochs", type=int, default=20)
+    train.add_argument("--batch-size", type=int, default=20)
+    train.add_argument("--learning-rate", type=float, default=0.01)
+    train.add_argument("--weight-decay", type=float, default=1e-4)
+    train.add_argument("-k", type=int, default=1, help="Gibbs steps per update (CD-k; default 1)")
+    train.add_argument("--persistent", action="store_true", help="persistent CD (fantasy chains kept across updates)")
+    train.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    train.add_argument("--seed", type=int, default=None)
+    _progress_option(train)
+
+    logz = commands.add_parser("logz", help="log partition function of a saved model: exact, or AIS for large RBMs")
+    logz.add_argument("model", help="a .npz model file")
+    logz.add_argument("--method", default="auto", choices=["auto", "exact", "ais"],
+                      help="auto: exact when the smaller RBM layer (or the BM) is small enough, else AIS")
+    logz.add_argument("--runs", type=int, default=100, help="AIS runs (default 100)")
+    logz.add_argument("--data", default=None, help="training data (.npy/.csv) for AIS's data-based starting distribution")
+    logz.add_argument("--seed", type=int, default=None)
+
     sample = commands.add_parser("sample", help="Gibbs samples of a model saved with model.save(): CSV (default, to stdout) or .npy")
     sample.add_argument("model", help="a .npz model file")
     sample.add_argument("-n", type=int, required=True, help="draws per chain")
@@ -213,23 +191,36 @@ def main(argv=None) -> int:
     sample.add_argument("--evidence", default=None, help="clamped units, e.g. v0=1,h3=0")
     sample.add_argument("--seed", type=int, default=None)
     sample.add_argument("-o", "--output", default=None, help="file ending in .csv or .npy (default: CSV on stdout)")
-    sample.add_argument("--progress", action=argparse.BooleanOptionalAction, default=sys.stderr.isatty(),
-                        help="progress bar on stderr (default: when stderr is a terminal)")
-    arguments = parser.parse_args(argv)
-    if arguments.command == "sample":
-        from .exceptions import PGMEnergyError
+    _progress_option(sample)
+    return parser
 
-        try:
-            return run_sample(arguments)
-        except (PGMEnergyError, ValueError, TypeError, FileNotFoundError) as error:
-            parser.exit(2, f"pgm-energy sample: error: {error}\n")
+
+def main(argv=None) -> int:
+    """Entry point of the ``pgm-energy`` console script."""
+    parser = _parser()
+    arguments = parser.parse_args(argv)
     if arguments.command == "demo":
-        if not 1 <= arguments.hidden <= 30:
-            parser.error(f"--hidden must be between 1 and 30 for exact inference, got {arguments.hidden}")
-        if not 1 <= arguments.digits <= 1797:
-            parser.error(f"--digits must be between 1 and 1797, got {arguments.digits}")
-        run_demo(n_hidden=arguments.hidden, seed=arguments.seed, n_digits=arguments.digits)
-    return 0
+        if not 1 <= arguments.hidden <= 20:
+            parser.error(f"--hidden must be between 1 and 20 (exact log-likelihood), got {arguments.hidden}")
+        if arguments.epochs < 1:
+            parser.error(f"--epochs must be at least 1, got {arguments.epochs}")
+        from .demo import run_demo
+
+        run_demo(
+            n_hidden=arguments.hidden,
+            epochs=arguments.epochs,
+            seed=arguments.seed,
+            output_dir=arguments.output_dir,
+            progress=arguments.progress,
+        )
+        return 0
+    handlers = {"train": run_train, "logz": run_logz, "sample": run_sample}
+    from .exceptions import PGMEnergyError
+
+    try:
+        return handlers[arguments.command](arguments)
+    except (PGMEnergyError, ValueError, TypeError, FileNotFoundError) as error:
+        parser.exit(2, f"pgm-energy {arguments.command}: error: {error}\n")
 
 
 if __name__ == "__main__":

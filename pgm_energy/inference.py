@@ -92,6 +92,7 @@ def _check_data(model, data) -> tuple[list[str], np.ndarray]:
         if not ok.all():
             row = int(np.flatnonzero(~ok)[0])
             value = raw[row]
+            value = value.item() if isinstance(value, np.generic) else value  # echo 2, not np.int64(2)
             what = "a missing value (NaN)" if _is_missing(value) else f"{value!r}"
             raise StateError(
                 f"data[{column!r}] must contain only 0 and 1, got {what} at row {data.index[row]!r}; "
@@ -247,8 +248,62 @@ def most_probable_state(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
     return state, _energy(model, state)
 
 
+# --------------------------------------------------------------------------- predictions
+class _Predictions:
+    """Validation of ``predict``'s DataFrame, shared by both engines (``self.model`` is set)."""
+
+    def _targets(self, columns, include_latents: bool) -> list[int]:
+        model = self.model
+        observed = set(columns)
+        hidden = set(model.hidden_names)
+        targets = [
+            i for i, name in enumerate(model.names) if name not in observed and (include_latents or name not in hidden)
+        ]
+        if not targets:
+            raise ValidationError(
+                "data leaves no variable to predict: every "
+                + ("unit" if include_latents else "visible unit (pass include_latents=True to predict hidden units)")
+                + " is a column of data"
+            )
+        return targets
+
+    def _rows(self, data, include_latents):
+        """Validated columns, target unit indices, the unique observed rows and the row -> unique map."""
+        if not isinstance(include_latents, (bool, np.bool_)):
+            raise ParameterTypeError(f"include_latents must be True or False, got {describe(include_latents)}")
+        columns, values = _check_data(self.model, data)
+        targets = self._targets(columns, bool(include_latents))
+        column_units = [self.model.index(name) for name in columns]
+        if values.shape[0] == 0:
+            return targets, column_units, values, np.zeros(0, dtype=np.int64)
+        unique, inverse = np.unique(values, axis=0, return_inverse=True)
+        return targets, column_units, unique, inverse.reshape(-1)
+
+
+def _probability_frame(names, targets, ones, index):
+    """pgmpy's ``predict_probability`` layout: columns ``{name}_0``, ``{name}_1`` per target."""
+    import pandas as pd
+
+    frame = {}
+    for k, unit in enumerate(targets):
+        frame[f"{names[unit]}_0"] = 1.0 - ones[:, k]
+        frame[f"{names[unit]}_1"] = ones[:, k]
+    return pd.DataFrame(frame, index=index)
+
+
+def _error_frame(names, targets, errors, index):
+    """Standard errors in the layout of :func:`_probability_frame` (equal for both states)."""
+    import pandas as pd
+
+    frame = {}
+    for k, unit in enumerate(targets):
+        frame[f"{names[unit]}_0"] = errors[:, k]
+        frame[f"{names[unit]}_1"] = errors[:, k]
+    return pd.DataFrame(frame, index=index)
+
+
 # --------------------------------------------------------------------------- exact engine
-class ExactInference:
+class ExactInference(_Predictions):
     """Exact pgmpy-style inference on a Boltzmann machine or RBM, by enumeration.
 
     A drop-in for ``pgmpy.inference.VariableElimination(model.to_markov_network())``
@@ -344,33 +399,6 @@ class ExactInference:
         state = _ground_state(model, clamped, self.max_units)
         return {name: int(state[model.index(name)]) for name in variables}
 
-    def _targets(self, columns, include_latents: bool) -> list[int]:
-        model = self.model
-        observed = set(columns)
-        hidden = set(model.hidden_names)
-        targets = [
-            i for i, name in enumerate(model.names) if name not in observed and (include_latents or name not in hidden)
-        ]
-        if not targets:
-            raise ValidationError(
-                "data leaves no variable to predict: every "
-                + ("unit" if include_latents else "visible unit (pass include_latents=True to predict hidden units)")
-                + " is a column of data"
-            )
-        return targets
-
-    def _rows(self, data, include_latents):
-        """Validated columns, target unit indices, the unique observed rows and the row -> unique map."""
-        if not isinstance(include_latents, (bool, np.bool_)):
-            raise ParameterTypeError(f"include_latents must be True or False, got {describe(include_latents)}")
-        columns, values = _check_data(self.model, data)
-        targets = self._targets(columns, bool(include_latents))
-        column_units = [self.model.index(name) for name in columns]
-        if values.shape[0] == 0:
-            return targets, column_units, values, np.zeros(0, dtype=np.int64)
-        unique, inverse = np.unique(values, axis=0, return_inverse=True)
-        return targets, column_units, unique, inverse.reshape(-1)
-
     def predict(self, data, *, include_latents=False):
         """Fill the model's variables missing from ``data`` with their most probable values.
 
@@ -439,8 +467,6 @@ class ExactInference:
         ------
         As :meth:`predict`.
         """
-        import pandas as pd
-
         from .exact import marginals
 
         targets, column_units, unique, inverse = self._rows(data, include_latents)
@@ -450,11 +476,7 @@ class ExactInference:
             evidence = {names[i]: value for i, value in zip(column_units, row.tolist())}
             solved[k] = marginals(self.model, evidence=evidence, max_units=self.max_units)[targets]
         ones = solved[inverse] if len(inverse) else solved[:0]
-        frame = {}
-        for k, unit in enumerate(targets):
-            frame[f"{names[unit]}_0"] = 1.0 - ones[:, k]
-            frame[f"{names[unit]}_1"] = ones[:, k]
-        return pd.DataFrame(frame, index=data.index)
+        return _probability_frame(names, targets, ones, data.index)
 
 
 # --------------------------------------------------------------------------- sampled engine
@@ -500,7 +522,7 @@ def _indicator_errors(codes: np.ndarray, n_cells: int) -> np.ndarray:
     return errors
 
 
-class GibbsInference:
+class GibbsInference(_Predictions):
     """pgmpy-style inference answered by Gibbs sampling (queries) and annealing (MAP).
 
     Parameters
@@ -527,7 +549,10 @@ class GibbsInference:
     Carlo standard errors and the samples. :meth:`map_query` is the joint MAP
     found by annealing: the lowest-energy state over ``n_reads`` restarts, which
     is a heuristic (no guarantee of the exact optimum; see
-    :class:`ExactInference` for small models).
+    :class:`ExactInference` for small models). :meth:`predict` and
+    :meth:`predict_probability` follow pgmpy's model conventions, as
+    :meth:`ExactInference.predict` does, with one sampling or annealing run per
+    distinct row of the data.
     """
 
     def __init__(
@@ -557,6 +582,15 @@ class GibbsInference:
 
     def __repr__(self) -> str:
         return f"GibbsInference({self.model!r}, n_samples={self.n_samples}, n_chains={self.n_chains})"
+
+    def _anneal(self, evidence) -> np.ndarray:
+        """The lowest-energy state (uint8, model order) over ``n_reads`` annealing runs."""
+        from .samplers.annealing import SimulatedAnnealingSampler
+
+        sampler = SimulatedAnnealingSampler(**self._annealing_options)
+        result = sampler.sample(self.model, n_reads=self.n_reads, evidence=evidence or None, rng=self._rng)
+        states, _ = result.lowest()
+        return states[0]
 
     def _sample(self, evidence):
         from .samplers.gibbs import GibbsSampler
@@ -631,10 +665,150 @@ class GibbsInference:
         """
         model = self.model
         clamped, variables = _map_query_arguments(model, variables, evidence)
-        from .samplers.annealing import SimulatedAnnealingSampler
-
-        sampler = SimulatedAnnealingSampler(**self._annealing_options)
-        result = sampler.sample(model, n_reads=self.n_reads, evidence=evidence or None, rng=self._rng)
-        states, _ = result.lowest()
-        state = states[0]
+        state = self._anneal(evidence)
         return {name: int(state[model.index(name)]) for name in variables}
+
+    # ------------------------------------------------------------------ pgmpy model conventions
+    def _row_evidence(self, column_units, row) -> dict[str, int]:
+        names = self.model.names
+        return {names[i]: int(value) for i, value in zip(column_units, row.tolist())}
+
+    def _sampled_mode(self, samples, targets: list[int], column_units: list[int], row) -> np.ndarray:
+        """Most probable visited assignment of ``targets`` (the other unobserved units summed out).
+
+        The candidates are the distinct assignments of ``targets`` among the draws. For an
+        RBM the summed-out units are hidden, so each candidate's posterior is known up to a
+        constant in closed form (a free energy) and the best candidate is exact among those
+        visited; for a general machine, the most frequent candidate. Ties: the first in
+        lexicographic order (unit 0 most significant), as :class:`ExactInference`.
+        """
+        model = self.model
+        candidates, counts = np.unique(samples.flat_states()[:, targets], axis=0, return_counts=True)
+        if not isinstance(model, RestrictedBoltzmannMachine):
+            return candidates[int(np.argmax(counts))]
+        n_visible = model.n_visible
+        visible = np.zeros((candidates.shape[0], n_visible))
+        hidden = np.zeros(model.n_hidden)
+        observed_hidden = np.zeros(model.n_hidden, dtype=bool)
+        for unit, value in zip(column_units, row.tolist()):
+            if unit < n_visible:
+                visible[:, unit] = value
+            else:
+                hidden[unit - n_visible] = value
+                observed_hidden[unit - n_visible] = True
+        visible[:, targets] = candidates  # targets are visible units here (the hidden ones are summed out)
+        t = model.temperature
+        inputs = model.hidden_bias + visible @ model.weights  # (candidates, n_hidden)
+        # log sum over the free hidden units of exp(-E(v, h) / T), up to a constant
+        scores = (visible @ model.visible_bias + inputs[:, observed_hidden] @ hidden[observed_hidden]) / t
+        scores += np.logaddexp(0.0, inputs[:, ~observed_hidden] / t).sum(axis=1)
+        return candidates[int(np.argmax(scores))]
+
+    def predict(self, data, *, include_latents=False):
+        """Fill the model's variables missing from ``data`` with their most probable values.
+
+        The semantics of :meth:`ExactInference.predict`, estimated; for each distinct
+        row of ``data`` (its values as evidence):
+
+        * when no unobserved unit is summed out (``include_latents=True``, or no
+          hidden unit is missing from ``data``), the joint MAP of the missing units,
+          by annealing with ``n_reads`` restarts (as :meth:`map_query`): a heuristic
+          that can miss the optimum of a hard model;
+        * otherwise (missing hidden units summed out), the mode of the sampled
+          joint distribution of the predicted columns: ``n_chains x n_samples`` Gibbs
+          draws given the row, then the best of the distinct assignments they visit
+          -- exactly scored for an RBM (closed-form free energy of the hidden units),
+          the most frequent one for a general machine. An assignment never visited
+          cannot be chosen, so with many predicted columns and a flat posterior the
+          answer is only as good as the sampling.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Columns: a subset of the model's variable names, values 0/1 (no NaN).
+        include_latents : bool, default False
+            Also predict the hidden units missing from ``data``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Only the predicted columns (int64, in model order), with ``data``'s index.
+
+        Raises
+        ------
+        EvidenceError, StateError, ValidationError
+            As :meth:`ExactInference.predict`.
+        """
+        import pandas as pd
+
+        targets, column_units, unique, inverse = self._rows(data, include_latents)
+        free = set(range(self.model.n_units)) - set(column_units)
+        summed = free - set(targets)
+        solved = np.empty((unique.shape[0], len(targets)), dtype=np.int64)
+        for k, row in enumerate(unique):
+            evidence = self._row_evidence(column_units, row)
+            if summed:
+                solved[k] = self._sampled_mode(self._sample(evidence), targets, column_units, row)
+            else:
+                solved[k] = self._anneal(evidence)[targets]
+        names = [self.model.names[i] for i in targets]
+        return pd.DataFrame(solved[inverse] if len(inverse) else solved[:0], index=data.index, columns=names)
+
+    def predict_probability_with_errors(self, data, *, include_latents=False):
+        """:meth:`predict_probability` and the Monte Carlo standard error of each entry.
+
+        Returns
+        -------
+        probabilities : pandas.DataFrame
+            As :meth:`predict_probability`.
+        standard_errors : pandas.DataFrame
+            Same columns and index: ``sqrt(p (1 - p) / ESS)`` for the entry's variable,
+            ``ESS`` the effective sample size of its draws over all chains (equal for
+            ``{name}_0`` and ``{name}_1``). An estimate of exactly 0 or 1 has error 0,
+            which says only that the state was never (or always) seen in the draws.
+        """
+        targets, column_units, unique, inverse = self._rows(data, include_latents)
+        ones = np.empty((unique.shape[0], len(targets)))
+        errors = np.empty_like(ones)
+        for k, row in enumerate(unique):
+            samples = self._sample(self._row_evidence(column_units, row))
+            ones[k] = samples.marginals()[targets]
+            errors[k] = samples.marginal_standard_errors()[targets]
+        if len(inverse):
+            ones, errors = ones[inverse], errors[inverse]
+        else:
+            ones, errors = ones[:0], errors[:0]
+        names = self.model.names
+        return (_probability_frame(names, targets, ones, data.index),
+                _error_frame(names, targets, errors, data.index))
+
+    def predict_probability(self, data, *, include_latents=False):
+        """Posterior probability of each state of each variable missing from ``data``, sampled.
+
+        For each distinct row of ``data``: ``n_chains x n_samples`` Gibbs draws with the
+        row's values clamped as evidence (after ``burn_in``), and for each predicted
+        variable the fraction of draws in which it is 1 -- a Monte Carlo estimate of
+        ``p(name = 1 | row)`` with every other unobserved unit summed out, the
+        quantity :meth:`ExactInference.predict_probability` computes exactly. Its
+        standard error is ``sqrt(p (1 - p) / ESS)`` (ESS: effective sample size of the
+        variable's draws, at most ``n_chains x n_samples``); get the errors with
+        :meth:`predict_probability_with_errors`.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            As for :meth:`predict`.
+        include_latents : bool, default False
+            Also report the hidden units missing from ``data``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``f"{name}_0"`` and ``f"{name}_1"`` for each predicted variable
+            (model order), as pgmpy names them; the two sum to 1. Index: ``data``'s.
+
+        Raises
+        ------
+        As :meth:`predict`.
+        """
+        return self.predict_probability_with_errors(data, include_latents=include_latents)[0]

@@ -15,14 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from .exceptions import ModelFileError, ParameterTypeError, PGMEnergyError
-from .models import BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
+from .models import BoltzmannMachine, DeepBeliefNetwork, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _KIND_KEY = "__pgm_energy_kind__"
 _VERSION_KEY = "__pgm_energy_format__"
-_KINDS = {cls._FILE_KIND: cls for cls in (BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork)}
+_KINDS = {
+    cls._FILE_KIND: cls
+    for cls in (BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork, DeepBeliefNetwork)
+}
 
 
 def save(model, path) -> None:
@@ -61,7 +64,7 @@ def load(path):
 
     Returns
     -------
-    BoltzmannMachine, RestrictedBoltzmannMachine or SigmoidBeliefNetwork
+    BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork or DeepBeliefNetwork
 
     Raises
     ------

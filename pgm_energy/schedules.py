@@ -12,7 +12,7 @@ import numpy as np
 from ._validation import check_finite_array, check_int
 from .exceptions import ValidationError
 
-__all__ = ["linear", "geometric", "exponential", "inverse_linear", "as_temperatures"]
+__all__ = ["linear", "geometric", "exponential", "inverse_linear", "as_temperatures", "ais_betas"]
 
 
 def _check_endpoint(value, name: str, *, allow_zero: bool = False) -> float:
@@ -99,3 +99,42 @@ def as_temperatures(schedule, name: str = "schedule", *, allow_zero: bool = True
             f"{name} temperatures must be {'>= 0' if allow_zero else '> 0'}, got {temperatures[index]!r} at index {index}"
         )
     return temperatures
+
+
+def ais_betas(n_steps=None) -> np.ndarray:
+    """Interpolation parameters ``0 = beta_0 < beta_1 < ... < beta_K = 1`` for annealed importance sampling.
+
+    ``beta`` moves the AIS intermediate distributions from the base model (``beta = 0``)
+    to the target (``beta = 1``); for the hidden layer of an RBM it acts as an inverse
+    temperature (see :mod:`pgm_energy.ais`).
+
+    Parameters
+    ----------
+    n_steps : int >= 1, optional
+        ``K``, the number of intermediate distributions after the base (importance-weight
+        factors per run). ``None`` gives the schedule of Salakhutdinov & Murray (2008):
+        steps of 1e-3 from 0 to 0.5, 1e-4 from 0.5 to 0.9 and 1e-5 from 0.9 to 1,
+        ``K = 500 + 4000 + 10000 = 14500``. An int gives ``K`` equal steps, ``beta_k = k / K``.
+
+    Returns
+    -------
+    ndarray of float64, shape (K + 1,)
+        Starts at exactly 0 and ends at exactly 1.
+
+    Examples
+    --------
+    >>> from pgm_energy.schedules import ais_betas
+    >>> ais_betas().shape
+    (14501,)
+    >>> ais_betas(4).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    if n_steps is None:
+        # linspace on each segment (not arange): the segment ends 0.5, 0.9, 1 are hit exactly.
+        return np.concatenate([
+            np.linspace(0.0, 0.5, 501),
+            np.linspace(0.5, 0.9, 4001)[1:],
+            np.linspace(0.9, 1.0, 10001)[1:],
+        ])
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    return np.linspace(0.0, 1.0, n_steps + 1)

@@ -7,41 +7,81 @@ import pytest
 from scipy.special import logsumexp
 
 from pgm_energy import RestrictedBoltzmannMachine
-from pgm_energy.cli import main, run_demo
+from pgm_energy.cli import main
+from pgm_energy.demo import run_demo
 from pgm_energy.datasets import load_digits
 
 
-def test_demo_figures_are_consistent_with_an_independent_computation():
+def test_demo_figures_are_consistent_with_an_independent_computation(tmp_path):
     out = io.StringIO()
-    figures = run_demo(n_hidden=6, seed=3, n_digits=3, out=out)
+    figures = run_demo(n_hidden=6, epochs=3, seed=3, output_dir=tmp_path / "figures", progress=False, out=out)
     text = out.getvalue()
-    for heading in ("Model", "Exact partition function", "Free energy of real digits", "Hidden causes"):
+    for heading in ("Data", "Training", "exact and annealed importance sampling", "Figures", "hidden causes", "Sampling"):
         assert heading in text
     assert "check_model() passed" in text
-    # Rebuild the demo's model by its documented recipe and compute log Z by brute force over h.
-    data = load_digits().data
-    frequency = np.clip(data.mean(axis=0), 0.01, 0.99)
-    base = RestrictedBoltzmannMachine.random(64, 6, scale=0.1, rng=3)
+    split = load_digits(test_size=0.2, rng=0)
+    # independent pixels, recomputed: Laplace-smoothed frequencies
+    p = (split.train.sum(axis=0) + 1) / (len(split.train) + 2)
+    assert figures["baseline"] == pytest.approx(np.mean(np.log(np.where(split.test == 1, p, 1 - p)).sum(axis=1)))
+    # the trained model's log Z and test log-likelihood by brute force over the 6 hidden units
+    rbm = figures["model"]
     hidden = np.array(np.meshgrid(*[[0, 1]] * 6, indexing="ij")).reshape(6, -1).T
-    log_terms = hidden @ base.hidden_bias + np.logaddexp(
-        0.0, hidden @ base.weights.T + np.log(frequency / (1 - frequency))
-    ).sum(axis=1)
-    assert figures["log_z"] == pytest.approx(logsumexp(log_terms), rel=1e-12)
-    np.testing.assert_allclose(figures["log_probabilities"], -figures["free_energies"] - figures["log_z"])
-    assert np.all(figures["log_probabilities"] < 0)
+    log_terms = hidden @ rbm.hidden_bias + np.logaddexp(0.0, hidden @ rbm.weights.T + rbm.visible_bias).sum(axis=1)
+    log_z = logsumexp(log_terms)
+    assert figures["log_z"] == pytest.approx(log_z, rel=1e-12)
+    joint = split.test.astype(float) @ rbm.visible_bias + np.logaddexp(0.0, split.test @ rbm.weights + rbm.hidden_bias).sum(axis=1)
+    assert figures["test_log_likelihood"] == pytest.approx(np.mean(joint) - log_z, rel=1e-10)
+    estimate = figures["ais"]
+    assert abs(estimate.log_z - log_z) <= 4 * estimate.log_z_std + 0.05
     assert figures["posterior"].sum() == pytest.approx(1.0)
+    for path in figures["figures"].values():
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_main_runs_the_demo(capsys):
-    assert main(["demo", "--hidden", "4", "--digits", "1"]) == 0
-    assert "log Z =" in capsys.readouterr().out
+def test_main_runs_the_demo(tmp_path, capsys):
+    assert main(["demo", "--hidden", "3", "--epochs", "2", "--output-dir", str(tmp_path), "--no-progress"]) == 0
+    assert "AIS   log Z" in capsys.readouterr().out
+    assert (tmp_path / "filters.png").exists() and (tmp_path / "samples.png").exists()
 
 
-@pytest.mark.parametrize("arguments", [["demo", "--hidden", "0"], ["demo", "--hidden", "31"], ["demo", "--digits", "0"], ["nonsense"]])
+@pytest.mark.parametrize(
+    "arguments",
+    [["demo", "--hidden", "0"], ["demo", "--hidden", "21"], ["demo", "--epochs", "0"], ["nonsense"], ["train", "x.npy"]],
+)
 def test_main_rejects_bad_arguments(arguments, capsys):
     with pytest.raises(SystemExit) as raised:
         main(arguments)
     assert raised.value.code == 2
+
+
+def test_train_then_logz_from_csv_and_npy(tmp_path, capsys):
+    data = load_digits().data[:200, :12]
+    names = [f"pixel{i}" for i in range(12)]
+    import pandas as pd
+
+    pd.DataFrame(data, columns=names).to_csv(tmp_path / "data.csv", index=False)
+    np.save(tmp_path / "data.npy", data)
+    model_path = tmp_path / "model.npz"
+    assert main(["train", str(tmp_path / "data.csv"), "--hidden", "3", "--epochs", "2", "-o", str(model_path), "--seed", "1", "--no-progress"]) == 0
+    assert "completed: 2 epochs" in capsys.readouterr().out
+    from pgm_energy import exact, load
+
+    model = load(model_path)
+    assert model.visible_names == tuple(names) and model.n_hidden == 3
+    assert main(["logz", str(model_path), "--method", "exact"]) == 0
+    printed = capsys.readouterr().out
+    assert float(printed.split("=")[1].split()[0]) == pytest.approx(exact.log_partition_function(model), rel=1e-9)
+    assert main(["logz", str(model_path), "--method", "ais", "--runs", "20", "--seed", "0", "--data", str(tmp_path / "data.npy")]) == 0
+    ais_line = capsys.readouterr().out
+    assert "AIS, 20 runs, data base" in ais_line
+    assert float(ais_line.split("=")[1].split()[0]) == pytest.approx(exact.log_partition_function(model), abs=0.1)
+
+
+def test_train_refuses_unknown_data_format(tmp_path, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["train", str(tmp_path / "data.txt"), "--hidden", "3", "-o", str(tmp_path / "m.npz")])
+    assert raised.value.code == 2
+    assert "must end in .npy or .csv" in capsys.readouterr().err
 
 
 def test_sample_writes_csv_and_npy_with_the_model_names(tmp_path, capsys):

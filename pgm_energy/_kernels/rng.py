@@ -14,7 +14,15 @@ Seeds come from a ``numpy.random.Generator`` with :func:`seed_streams`.
 import numpy as np
 from numba import njit
 
-__all__ = ["seed_streams", "next_uniform", "xorshift_step", "counter_uniform"]
+__all__ = [
+    "seed_streams",
+    "next_uniform",
+    "xorshift_step",
+    "xorshift_bits",
+    "counter_uniform",
+    "counter_bits",
+    "bits_uniform",
+]
 
 _XORSHIFT_MULTIPLIER = np.uint64(0x2545F4914F6CDD1D)
 _GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -51,17 +59,41 @@ def xorshift_step(x):
     Returns ``(new_state, uniform)``; a kernel keeps the state in a register and writes
     it back once, instead of a load and store per draw.
     """
+    x, bits = xorshift_bits(x)
+    return x, bits_uniform(bits)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def xorshift_bits(x):
+    """One step of :func:`xorshift_step` returning ``(new_state, bits)`` instead of the uniform.
+
+    ``bits_uniform(bits)`` is the uniform :func:`xorshift_step` returns; the top bits of
+    ``bits`` are the top bits of that uniform (a kernel can index a table with them
+    without converting to float).
+    """
     x ^= x >> np.uint64(12)
     x ^= x << np.uint64(25)
     x ^= x >> np.uint64(27)
-    return x, np.float64((x * _XORSHIFT_MULTIPLIER) >> np.uint64(11)) * _TO_UNIT_INTERVAL
+    return x, x * _XORSHIFT_MULTIPLIER
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bits_uniform(bits):
+    """The float64 uniform in [0, 1) of 64 random ``bits``: their top 53 bits times ``2**-53``."""
+    return np.float64(bits >> np.uint64(11)) * _TO_UNIT_INTERVAL
 
 
 @njit(cache=True, nogil=True, inline="always")
 def counter_uniform(key, counter):
     """A float64 uniform in [0, 1) determined by ``(key, counter)`` alone (SplitMix64 hash)."""
+    return bits_uniform(counter_bits(key, counter))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def counter_bits(key, counter):
+    """The 64 hash bits behind :func:`counter_uniform` (``bits_uniform`` of them is that uniform)."""
     z = key + (np.uint64(counter) + np.uint64(1)) * _GOLDEN_GAMMA
     z = (z ^ (z >> np.uint64(30))) * _MIX_1
     z = (z ^ (z >> np.uint64(27))) * _MIX_2
     z ^= z >> np.uint64(31)
-    return np.float64(z >> np.uint64(11)) * _TO_UNIT_INTERVAL
+    return z

@@ -1,13 +1,30 @@
 """Training energy-based models: contrastive divergence, exact gradient, Boltzmann learning.
 
 Every trainer has ``fit(model_or_size, data, *, validation=None, rng=None, callbacks=(),
-progress=True, ...)`` returning a :class:`TrainingResult` ``(model, history, stop_reason)``.
+progress=True, resume_from=None)`` returning a :class:`TrainingResult` ``(model, history,
+stop_reason)``; the shared loop is :class:`~pgm_energy.learning._trainer.Trainer`.
 """
 
 from ._result import STOP_REASONS, TrainingHistory, TrainingResult
+from .callbacks import EarlyStopping
+from .contrastive_divergence import ContrastiveDivergence
+from .exact_gradient import ExactGradient
 
 __all__ = [
+    "ContrastiveDivergence",
+    "ExactGradient",
+    "BoltzmannLearning",
+    "EarlyStopping",
     "TrainingHistory",
     "TrainingResult",
     "STOP_REASONS",
 ]
+
+
+def __getattr__(name):
+    # BoltzmannLearning lives in its own module, imported on first use.
+    if name == "BoltzmannLearning":
+        from .boltzmann import BoltzmannLearning
+
+        return BoltzmannLearning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -74,6 +74,10 @@ class TrainingHistory:
             raise KeyError(f"no metric {metric!r} in this history; recorded: {list(self.metrics)}")
         return np.array([record.get(metric, math.nan) for record in self._records], dtype=np.float64)
 
+    def last_record(self) -> dict[str, float]:
+        """A copy of the most recent epoch's record (empty when no epoch is recorded)."""
+        return dict(self._records[-1]) if self._records else {}
+
     def last(self, metric: str) -> float:
         """The most recent measured (non-NaN) value of ``metric``, NaN if never measured."""
         values = self[metric]

@@ -1,7 +1,8 @@
-"""Models: general and restricted Boltzmann machines, sigmoid belief networks."""
+"""Models: general and restricted Boltzmann machines, sigmoid belief networks, deep belief networks."""
 
 from .boltzmann import BoltzmannMachine, IsingModel
 from .rbm import RestrictedBoltzmannMachine
 from .sigmoid_belief import SigmoidBeliefNetwork
+from .deep_belief import DeepBeliefNetwork
 
-__all__ = ["BoltzmannMachine", "IsingModel", "RestrictedBoltzmannMachine", "SigmoidBeliefNetwork"]
+__all__ = ["BoltzmannMachine", "IsingModel", "RestrictedBoltzmannMachine", "SigmoidBeliefNetwork", "DeepBeliefNetwork"]

@@ -376,6 +376,37 @@ class BoltzmannMachine(EnergyModel):
         np.fill_diagonal(couplings, 0.0)
         return cls.from_ising(np.zeros(n_units), couplings, 0.0, names=names, temperature=temperature)
 
+    # ------------------------------------------------------------------ learning
+    def fit(self, data, *, trainer=None, visible=None, **fit_options) -> "BoltzmannMachine":
+        """Train this machine on ``data`` (the pgmpy way) and return the trained machine.
+
+        Parameters
+        ----------
+        data : array_like of 0/1, shape (n_samples, n_visible), or pandas.DataFrame
+            Columns in the order of the visible units (or named by them).
+        trainer : BoltzmannLearning, optional
+            The training recipe (default ``BoltzmannLearning()``).
+        visible : sequence of str or int, or boolean mask, optional
+            Which units the data clamps (default: this machine's ``visible`` mask).
+        **fit_options
+            Passed to ``trainer.fit`` (``rng``, ``validation``, ``callbacks``, ``progress``,
+            ``resume_from``).
+
+        Returns
+        -------
+        BoltzmannMachine
+            A new machine (this one is unchanged); use ``trainer.fit`` for the history.
+        """
+        from ..learning.boltzmann import BoltzmannLearning
+
+        if trainer is None:
+            trainer = BoltzmannLearning()
+        elif not isinstance(trainer, BoltzmannLearning):
+            from ..exceptions import ParameterTypeError
+
+            raise ParameterTypeError(f"trainer must be a BoltzmannLearning, got {describe(trainer)}")
+        return trainer.fit(self, data, visible=visible, **fit_options).model
+
     # ------------------------------------------------------------------ graphs
     @classmethod
     def from_networkx(cls, graph, *, nodes=None) -> "BoltzmannMachine":

@@ -239,6 +239,32 @@ class RestrictedBoltzmannMachine(EnergyModel):
         energies = -(v @ self._visible_bias) - temperature * softplus(pre_activation).sum(axis=1)
         return float(energies[0]) if single else energies
 
+    # ------------------------------------------------------------------ learning
+    def fit(self, data, *, trainer=None, **fit_options) -> "RestrictedBoltzmannMachine":
+        """Train a copy of this machine on ``data`` and return it (pgmpy's ``model.fit(data)`` style).
+
+        Parameters
+        ----------
+        data : array_like of 0/1, shape (n_samples, n_visible), or pandas.DataFrame
+            A DataFrame's columns are matched to :attr:`visible_names`.
+        trainer : trainer, optional
+            For example ``ContrastiveDivergence(k=1, epochs=20)`` or ``ExactGradient()``.
+            Default: ``ContrastiveDivergence()`` with its defaults (CD-1, 20 epochs, batches of 20,
+            learning rate 0.01, Hinton's momentum schedule).
+        **fit_options
+            ``validation``, ``rng``, ``callbacks``, ``progress``, ``resume_from`` of the trainer's ``fit``.
+
+        Returns
+        -------
+        RestrictedBoltzmannMachine
+            The trained machine (this one is unchanged). For the history, call
+            ``trainer.fit(model, data)`` directly: it returns a ``TrainingResult``.
+        """
+        from ..learning import ContrastiveDivergence
+
+        trainer = ContrastiveDivergence() if trainer is None else trainer
+        return trainer.fit(self, data, **fit_options).model
+
     # ------------------------------------------------------------------ conversions
     def to_boltzmann_machine(self) -> BoltzmannMachine:
         """The exact embedding as a general machine with block weights ``[[0, W], [W^T, 0]]``.

@@ -262,7 +262,7 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
                 else:
                     kernels.run_chromatic_chains(
                         states, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
-                        problem.biases, *arrays,
+                        problem.biases, *arrays, kernels.lane_width(states.shape[0], _thread_count()),
                     )
                 if bar is not None:
                     bar.update(stop - start)
@@ -270,9 +270,10 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
             fields = np.empty(states.shape, dtype=np.float64)
             kernels.initialise_fields(states, fields, problem.biases, *arrays)
             code = kernels.SEQUENTIAL if scan == "sequential" else kernels.RANDOM
+            lanes = kernels.lane_width(states.shape[0], _thread_count())
             for start, stop in _chunks(betas.shape[0], progress):
                 kernels.run_chains(
-                    states, fields, free, code, rule, betas[start:stop], slots[start:stop], out, streams, *arrays
+                    states, fields, free, code, rule, betas[start:stop], slots[start:stop], out, streams, *arrays, lanes
                 )
                 if bar is not None:
                     bar.update(stop - start)

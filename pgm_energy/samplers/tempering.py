@@ -7,12 +7,14 @@ import time
 import numpy as np
 
 from .. import schedules
-from .._validation import check_evidence, check_int, check_rng
-from ..exceptions import ValidationError
+from .._validation import check_evidence, check_int, check_rng, describe
+from ..exceptions import StateError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 from .gibbs import (
+    _check_bool,
     _check_model,
     _check_scan,
+    _chunks,
     _colour_classes,
     _energies,
     _free_units,
@@ -24,6 +26,45 @@ from .gibbs import (
 from .sampleset import SampleSet
 
 __all__ = ["ParallelTemperingSampler"]
+
+
+def _replica_states(initial_states, n_chains: int, n_ladder: int, n_units: int, clamped: dict, generator) -> np.ndarray:
+    """uint8 starting states of every replica, shape (n_chains * n_ladder, n_units).
+
+    Replica ``g * n_ladder + k`` starts ensemble ``g`` at ``ladder[k]``. ``initial_states``
+    is None (uniformly random from ``generator``), one state for every replica (n_units,),
+    one per ensemble shared by its replicas (n_chains, n_units), or one per replica
+    (n_chains, n_ladder, n_units). Evidence overrides the clamped units.
+    """
+    n_replicas = n_chains * n_ladder
+    if initial_states is None:
+        return _initial_states(None, n_replicas, n_units, clamped, generator)
+    try:
+        array = np.asarray(initial_states)
+    except (TypeError, ValueError) as error:
+        raise StateError(f"initial_states must be an array of 0/1 values, got {describe(initial_states)}") from error
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
+        raise StateError(f"initial_states must be an array of 0/1 values, got dtype {array.dtype}")
+    shapes = {1: (n_units,), 2: (n_chains, n_units), 3: (n_chains, n_ladder, n_units)}
+    if array.shape != shapes.get(array.ndim):
+        raise StateError(
+            f"initial_states must have shape ({n_units},), (n_chains, {n_units}) = ({n_chains}, {n_units}) or "
+            f"(n_chains, n_temperatures, {n_units}) = ({n_chains}, {n_ladder}, {n_units}), got {array.shape}"
+        )
+    binary = (array == 0) | (array == 1)
+    if not np.all(binary):
+        bad = tuple(int(i) for i in np.argwhere(~binary)[0])
+        raise StateError(f"initial_states must contain only 0 and 1, got {array[bad].item()!r} at index {bad}")
+    if array.ndim == 1:
+        states = np.broadcast_to(array, (n_replicas, n_units))
+    elif array.ndim == 2:
+        states = np.repeat(array, n_ladder, axis=0)
+    else:
+        states = array.reshape(n_replicas, n_units)
+    states = np.ascontiguousarray(states, dtype=np.uint8)
+    for index, value in clamped.items():
+        states[:, index] = value
+    return states
 
 
 class ParallelTemperingSampler:
@@ -82,7 +123,8 @@ class ParallelTemperingSampler:
         matches = np.flatnonzero(np.isclose(self.temperatures, model.temperature, rtol=1e-12, atol=0.0))
         return int(matches[0]) if matches.size else 0
 
-    def sample(self, model, n_samples, *, n_chains=4, evidence=None, rng=None) -> SampleSet:
+    def sample(self, model, n_samples, *, n_chains=4, evidence=None, initial_states=None, rng=None,
+               progress=False) -> SampleSet:
         """Draw ``n_samples`` states per ensemble at the target temperature.
 
         Parameters
@@ -95,7 +137,20 @@ class ParallelTemperingSampler:
             Independent ensembles (each of ``len(temperatures)`` replicas), run in parallel.
         evidence : dict of str -> 0/1, optional
             Units clamped in every replica.
+        initial_states : array_like of 0/1, optional
+            Starting states (evidence overrides the clamped units; for an RBM, visible
+            units then hidden units), of shape
+
+            * ``(n_units,)``: every replica of every ensemble starts there;
+            * ``(n_chains, n_units)``: row ``g`` starts every replica of ensemble ``g``;
+            * ``(n_chains, n_temperatures, n_units)``: one start per replica, the second
+              axis following :attr:`temperatures` (sorted ascending).
+
+            Default: uniformly random states from ``rng``.
         rng : None, int or numpy.random.Generator
+        progress : bool, default False
+            Show a tqdm progress bar (the run is cut into ~100 kernel calls; the draws
+            are the same as without it).
 
         Returns
         -------
@@ -111,6 +166,7 @@ class ParallelTemperingSampler:
         _check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
+        progress = _check_bool(progress, "progress")
         original = model
         if isinstance(model, RestrictedBoltzmannMachine):
             model = model.to_boltzmann_machine()
@@ -121,7 +177,7 @@ class ParallelTemperingSampler:
         n_units = model.n_units
         target = self._target(original)
         n_replicas = n_chains * n_ladder
-        states = _initial_states(None, n_replicas, n_units, clamped, generator)
+        states = _replica_states(initial_states, n_chains, n_ladder, n_units, clamped, generator)
         streams = seed_streams(generator, n_replicas)
         swap_streams = seed_streams(generator, n_chains)
         problem = _prepare(model)
@@ -141,11 +197,28 @@ class ParallelTemperingSampler:
         slot_replica = np.arange(n_replicas, dtype=np.int64).reshape(n_chains, n_ladder)
         accepted = np.zeros((n_chains, max(n_ladder - 1, 1)), dtype=np.int64)
         attempted = np.zeros_like(accepted)
+        keys = streams.copy()  # the chromatic scan's counter keys: fixed for the whole run
+        betas = 1.0 / ladder
         prepared = time.perf_counter()
-        kernels.run_tempering(
-            states, fields, free, code, class_units, 1.0 / ladder, slot_replica, self.swap_interval, 0, n_sweeps,
-            target, slots, out, streams, streams.copy(), swap_streams, accepted, attempted, *arrays,
-        )
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_sweeps, unit="sweep", desc="tempering")
+        try:
+            # Chunks continue exactly where the previous call stopped (states, streams,
+            # ladder slots and the global sweep index), so the draws do not depend on them.
+            for start, stop in _chunks(n_sweeps, progress):
+                kernels.run_tempering(
+                    states, fields, free, code, class_units, betas, slot_replica, self.swap_interval, start,
+                    stop - start, target, slots[start:stop], out, streams, keys, swap_streams, accepted, attempted,
+                    *arrays,
+                )
+                if bar is not None:
+                    bar.update(stop - start)
+        finally:
+            if bar is not None:
+                bar.close()
         sampled = time.perf_counter()
         energies = _energies(original, out)
         tried = attempted.sum(axis=0)[: n_ladder - 1]

@@ -24,6 +24,8 @@ def test_metrics_in_order_of_first_appearance_and_nan_when_absent():
     assert history.last("reconstruction_error") == 3.0
     assert history.last("log_likelihood") == -20.5
     assert len(history) == 3
+    assert history.last_record() == {"epoch": 3.0, "seconds": 0.25, "reconstruction_error": 3.0}
+    assert TrainingHistory().last_record() == {}
 
 
 def test_unknown_metric_is_a_key_error_listing_the_recorded_ones():

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from pgm_energy import BoltzmannMachine, EvidenceError, ParameterTypeError, RestrictedBoltzmannMachine, ValidationError
+from pgm_energy.exceptions import StateError
 from pgm_energy.samplers import ParallelTemperingSampler
 
 SCANS = ["sequential", "random", "chromatic"]
@@ -80,6 +81,128 @@ def test_rbm_is_sampled_as_its_boltzmann_machine():
     np.testing.assert_allclose(result.energies.ravel(), rbm.energy(states[:, :4], states[:, 4:]), atol=1e-12)
 
 
+def bistable(n_units=6):
+    """All ones and all zeros are both stable: a unit's field is +12.5 among ones, -7.5 among zeros.
+
+    Coupling 4, bias -7.5 (with n_units = 6): at T <= 0.1 a flip out of either state has
+    probability below sigmoid(-75) per update, so the draws show where a replica started.
+    """
+    weights = np.full((n_units, n_units), 4.0)
+    np.fill_diagonal(weights, 0.0)
+    return BoltzmannMachine(weights, np.full(n_units, -1.5 * (n_units - 1)), temperature=0.05)
+
+
+# no exchange round happens within these runs, so each replica stays at its temperature
+NO_SWAPS = {"burn_in": 0, "swap_interval": 1000}
+
+
+def test_initial_states_one_state_for_every_replica():
+    model = bistable()
+    result = ParallelTemperingSampler([0.05, 0.1], **NO_SWAPS).sample(
+        model, 5, n_chains=3, initial_states=np.ones(6, int), rng=0)
+    assert np.all(result.states == 1)
+
+
+def test_initial_states_one_per_ensemble():
+    model = bistable()
+    start = np.array([[1] * 6, [0] * 6, [1] * 6], dtype=bool)
+    result = ParallelTemperingSampler([0.05, 0.1], **NO_SWAPS).sample(model, 5, n_chains=3, initial_states=start, rng=0)
+    np.testing.assert_array_equal(result.states, np.broadcast_to(start[:, None, :], (3, 5, 6)))
+
+
+@pytest.mark.parametrize("cold_start", [0, 1])
+def test_initial_states_one_per_replica_follow_the_sorted_ladder(cold_start):
+    """Axis 1 of (n_chains, n_temperatures, n_units) follows sampler.temperatures (ascending),
+    whatever order the ladder was given in; the draws are those of the coldest replica."""
+    model = bistable()
+    sampler = ParallelTemperingSampler([0.1, 0.05], **NO_SWAPS)  # sorted to [0.05, 0.1]
+    start = np.zeros((2, 2, 6))
+    start[:, 0] = cold_start
+    start[:, 1] = 1 - cold_start
+    result = sampler.sample(model, 5, n_chains=2, initial_states=start, rng=0)
+    assert result.temperature == 0.05
+    assert np.all(result.states == cold_start)
+
+
+def test_initial_states_do_not_override_evidence_and_are_reproducible():
+    model = machine()
+    sampler = ParallelTemperingSampler([1.0, 2.0], burn_in=3)
+    start = np.random.default_rng(1).integers(0, 2, (2, 2, model.n_units))
+    one = sampler.sample(model, 20, n_chains=2, initial_states=start, evidence={"v1": 0}, rng=3)
+    two = sampler.sample(model, 20, n_chains=2, initial_states=start.tolist(), evidence={"v1": 0}, rng=3)
+    np.testing.assert_array_equal(one.states, two.states)
+    assert np.all(one.states[:, :, 1] == 0)
+    # the random default start uses the same generator: a given start changes the draws
+    assert not np.array_equal(one.states, sampler.sample(model, 20, n_chains=2, evidence={"v1": 0}, rng=3).states)
+
+
+@pytest.mark.parametrize(
+    "initial_states, match",
+    [
+        (np.zeros(7), r"initial_states must have shape \(8,\), \(n_chains, 8\) = \(2, 8\) or "
+                      r"\(n_chains, n_temperatures, 8\) = \(2, 3, 8\), got \(7,\)"),
+        (np.zeros((3, 8)), r"got \(3, 8\)"),
+        (np.zeros((2, 2, 8)), r"= \(2, 3, 8\), got \(2, 2, 8\)"),
+        (np.zeros((1, 2, 3, 8)), r"got \(1, 2, 3, 8\)"),
+        (np.full((2, 3, 8), 0.5), r"initial_states must contain only 0 and 1, got 0.5 at index \(0, 0, 0\)"),
+        ([["a"] * 8] * 2, "initial_states must be an array of 0/1 values, got dtype <U1"),
+        ([[0, 1], [0]], "initial_states must be an array of 0/1 values"),
+    ],
+)
+def test_bad_initial_states(initial_states, match):
+    with pytest.raises(StateError, match=match):
+        ParallelTemperingSampler([1.0, 2.0, 3.0], burn_in=1).sample(machine(), 3, n_chains=2,
+                                                                     initial_states=initial_states)
+
+
+def test_progress_bar_does_not_change_the_draws(monkeypatch):
+    import tqdm.auto
+
+    updates = []
+
+    class RecordingBar:
+        def __init__(self, total, **options):
+            self.total = total
+
+        def update(self, n):
+            updates.append(n)
+
+        def close(self):
+            assert sum(updates) == self.total
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+    model = machine(9, 3)
+    for scan in SCANS:
+        updates.clear()
+        sampler = ParallelTemperingSampler([1.0, 1.5, 2.5], burn_in=37, thin=2, swap_interval=3, scan=scan)
+        quiet = sampler.sample(model, 60, n_chains=2, rng=4)
+        shown = sampler.sample(model, 60, n_chains=2, rng=4, progress=True)
+        np.testing.assert_array_equal(quiet.states, shown.states)
+        np.testing.assert_array_equal(quiet.info["swap_acceptance"], shown.info["swap_acceptance"])
+        np.testing.assert_array_equal(quiet.info["swap_attempts"], shown.info["swap_attempts"])
+        assert len(updates) > 50 and sum(updates) == 37 + 60 * 2
+
+
+def test_progress_bar_is_made_only_when_asked(monkeypatch, capsys):
+    import tqdm.auto
+
+    made = []
+    monkeypatch.setattr(tqdm.auto, "tqdm", lambda total, **options: made.append(options) or _NullBar())
+    sampler = ParallelTemperingSampler([1.0, 2.0], burn_in=5)
+    sampler.sample(machine(), 10, rng=0)
+    assert made == [] and capsys.readouterr() == ("", "")
+    sampler.sample(machine(), 10, rng=0, progress=True)
+    assert len(made) == 1 and made[0]["desc"] == "tempering" and made[0]["unit"] == "sweep"
+
+
+class _NullBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
 @pytest.mark.parametrize(
     "args, options, error",
     [
@@ -109,6 +232,8 @@ def test_bad_constructor_arguments(args, options, error):
         ((5,), {"evidence": {"v0": -1}}, EvidenceError),
         ((5,), {"rng": "x"}, ParameterTypeError),
         ((5,), {"temperature": 2.0}, TypeError),
+        ((5,), {"progress": "yes"}, ParameterTypeError),
+        ((5,), {"progress": 1}, ParameterTypeError),
     ],
 )
 def test_bad_sample_arguments(args, options, error):

@@ -1,0 +1,475 @@
+"""Kernels of contrastive-divergence training for RBMs (CD-k and persistent CD).
+
+Two families, chosen by size in ``pgm_energy.learning._cd_engine``:
+
+* :func:`train_epoch`: one whole epoch (all mini-batches, every update) in one call,
+  products as plain loops. For small layers (digits: 64 x 64) the cost of a Python
+  call per batch would dominate; here there is none.
+* the per-batch pieces of the BLAS path, which do everything *between* the matrix
+  products of NumPy/BLAS: :func:`gather_batch`, :func:`hidden_phase`,
+  :func:`visible_phase`, :func:`apply_update`.
+
+Layout: row-major, one row per data row or chain (as the data and ``CDState.chains``).
+States and probabilities are held in the training dtype (float32 or float64), so BLAS
+uses them directly; statistics that are summed over a batch are accumulated in float64.
+
+Randomness: row ``r`` of a batch (and persistent chain ``r``) draws from stream ``r``
+(xorshift64*, :mod:`.rng`), its units in index order, one uniform per sampled unit;
+a unit is on when ``u < p``. Both families consume the streams in the same order
+(per stream: the data-driven hidden layer, then each visible and hidden layer of the
+negative phase in turn), so given equal probabilities they draw equal states.
+
+Products with a sparse left operand. Every product of :func:`train_epoch` has a left
+operand that is a data row (0/1, or real values in [0, 1]: Bernoulli means) or sampled
+0/1 states, so it is a sum of the weight rows of the non-zero units (scaled by the data
+value for data rows): the active indices are gathered first (branch-free) and the rows
+added with contiguous loops that LLVM vectorises without reassociating any sum (no
+fastmath). The visible layer's input uses a transposed copy of the weights,
+rebuilt each epoch and kept in step by every update.
+
+The logistic sigmoid is the vectorisable polynomial of :mod:`.block_gibbs`
+(relative error 1.5e-7 in float32, 5.6e-16 in float64).
+"""
+
+import numpy as np
+from numba import njit
+
+from .block_gibbs import _sigmoid
+
+__all__ = ["train_epoch", "gather_batch", "hidden_phase", "visible_phase", "apply_update"]
+
+
+# ----------------------------------------------------------------------------------------
+# shared row helpers (inlined)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _active(states, index):
+    """Write the indices of the non-zero entries of ``states`` to ``index``; return their count.
+
+    Branch-free (a store every step, the count advances by the test): no mispredictions
+    on random 0/1 states.
+    """
+    count = 0
+    for i in range(states.shape[0]):
+        index[count] = i
+        count += 1 if states[i] != 0 else 0
+    return count
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _layer_input(rows, index, count, bias, out):
+    """``out = bias + sum of rows[index[:count]]`` (a product with a 0/1 vector).
+
+    Four rows are added per pass, as ``(r0 + r1) + (r2 + r3)``: a fixed order (so a
+    deterministic result) with a quarter of the loads and stores of ``out``.
+    """
+    n = out.shape[0]
+    for j in range(n):
+        out[j] = bias[j]
+    t = 0
+    while t + 4 <= count:
+        # 2-d indexing, not row views: a view costs a reference-count update (atomic)
+        i0, i1, i2, i3 = index[t], index[t + 1], index[t + 2], index[t + 3]
+        for j in range(n):
+            out[j] += (rows[i0, j] + rows[i1, j]) + (rows[i2, j] + rows[i3, j])
+        t += 4
+    while t < count:
+        i0 = index[t]
+        for j in range(n):
+            out[j] += rows[i0, j]
+        t += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _weighted_input(rows, index, count, values, bias, out):
+    """``out = bias + sum_t values[i_t] * rows[i_t]`` over the non-zero ``values`` (``i_t = index[t]``).
+
+    For data rows, which may hold real values in [0, 1] (Bernoulli means); on 0/1 data the
+    products by 1.0 are exact, so this equals :func:`_layer_input` bit for bit.
+    """
+    n = out.shape[0]
+    for j in range(n):
+        out[j] = bias[j]
+    t = 0
+    while t + 4 <= count:
+        i0, i1, i2, i3 = index[t], index[t + 1], index[t + 2], index[t + 3]
+        x0, x1, x2, x3 = values[i0], values[i1], values[i2], values[i3]
+        for j in range(n):
+            out[j] += (x0 * rows[i0, j] + x1 * rows[i1, j]) + (x2 * rows[i2, j] + x3 * rows[i3, j])
+        t += 4
+    while t < count:
+        i0 = index[t]
+        x0 = values[i0]
+        for j in range(n):
+            out[j] += x0 * rows[i0, j]
+        t += 1
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _sigmoid_inplace(values):
+    for j in range(values.shape[0]):
+        values[j] = _sigmoid(values[j])
+
+
+_MULTIPLIER = np.uint64(0x2545F4914F6CDD1D)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _draw(x, p):
+    """One xorshift64* step of state ``x`` (as ``rng.next_uniform``) and the state ``[u < p]``.
+
+    The 53-bit integer is converted through int64 (exact below 2**53): one instruction,
+    where the uint64 conversion needs a branchy sequence on AVX2.
+    """
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    u = np.float64(np.int64((x * _MULTIPLIER) >> np.uint64(11))) * _TO_UNIT
+    return x, 1.0 if u < p else 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sample(probs, streams, stream, out):
+    """``out[j] = [u_j < probs[j]]`` with the uniforms of ``streams[stream]``, in index order."""
+    x = streams[stream]
+    for j in range(probs.shape[0]):
+        x, out[j] = _draw(x, np.float64(probs[j]))
+    streams[stream] = x
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sample_rows(probs, streams, states):
+    """``_sample`` for every row ``r`` of ``probs`` with stream ``r``, four rows side by side.
+
+    Each stream's steps depend on each other (about 6 cycles a draw); four independent
+    streams interleaved keep the core busy. Same draws, same states as one row at a time.
+    """
+    n_rows, n = probs.shape
+    r = 0
+    while r + 4 <= n_rows:
+        p0, p1, p2, p3 = probs[r], probs[r + 1], probs[r + 2], probs[r + 3]
+        s0, s1, s2, s3 = states[r], states[r + 1], states[r + 2], states[r + 3]
+        x0, x1, x2, x3 = streams[r], streams[r + 1], streams[r + 2], streams[r + 3]
+        for j in range(n):
+            x0, s0[j] = _draw(x0, np.float64(p0[j]))
+            x1, s1[j] = _draw(x1, np.float64(p1[j]))
+            x2, s2[j] = _draw(x2, np.float64(p2[j]))
+            x3, s3[j] = _draw(x3, np.float64(p3[j]))
+        streams[r], streams[r + 1], streams[r + 2], streams[r + 3] = x0, x1, x2, x3
+        r += 4
+    while r < n_rows:
+        _sample(probs[r], streams, r, states[r])
+        r += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_outer(grad, index, count, values, scale):
+    """``grad[index[t], :] += scale * values`` for the ``count`` active rows (a rank-1 update).
+
+    Two rows per pass share the loads of ``scale * values``.
+    """
+    n = values.shape[0]
+    t = 0
+    while t + 2 <= count:
+        i0, i1 = index[t], index[t + 1]
+        for j in range(n):
+            step = scale * values[j]
+            grad[i0, j] += step
+            grad[i1, j] += step
+        t += 2
+    if t < count:
+        i0 = index[t]
+        for j in range(n):
+            grad[i0, j] += scale * values[j]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_weighted_outer(grad, index, count, weights, values, scale):
+    """``grad[i, :] += (scale * weights[i]) * values`` for the ``count`` indices ``i`` in ``index``."""
+    n = values.shape[0]
+    for t in range(count):
+        i0 = index[t]
+        factor = scale * weights[i0]
+        for j in range(n):
+            grad[i0, j] += factor * values[j]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _accumulate(total, values):
+    for j in range(values.shape[0]):
+        total[j] += np.float64(values[j])
+
+
+# ----------------------------------------------------------------------------------------
+# the update (both families)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def apply_update(weights, weights_velocity, weights_grad, visible_bias, visible_velocity, hidden_bias,
+                 hidden_velocity, hidden_activity, data_sum, positive_hidden_sum, negative_visible_sum,
+                 negative_hidden_sum, n_positive, n_negative, penalty, learning_rate, momentum, weight_decay,
+                 sparsity_cost, sparsity_target, sparsity_decay):
+    """One parameter update from a batch's statistics, in place (Hinton 2010, secs. 9-11).
+
+    With the batch means ``x_bar = data_sum / n_positive`` (and likewise for the other sums),
+    the gradients are ``weights_grad`` (given), ``x_bar - v_bar_model`` and ``p_bar_data - p_bar_model``.
+    Sparsity: ``q = sparsity_decay * q + (1 - sparsity_decay) * p_bar_data`` and
+    ``s_j = sparsity_cost * (sparsity_target - q_j)`` is added to the hidden-bias gradient,
+    ``s_j * x_bar_i`` to the weight gradient (the chain rule through the total input
+    ``c_j + sum_i v_i W_ij``). Then ``velocity = momentum * velocity + learning_rate *
+    (grad - weight_decay * W [weights only])`` and ``theta += velocity``.
+
+    Parameters
+    ----------
+    weights, weights_velocity, weights_grad : arrays, shape (n_visible, n_hidden), training dtype
+        ``weights_grad`` is the batch average ``<v h>_data - <v h>_model``.
+    visible_bias, visible_velocity : arrays, shape (n_visible,)
+    hidden_bias, hidden_velocity, hidden_activity : arrays, shape (n_hidden,)
+        ``hidden_activity`` is the running mean ``q``, updated in place.
+    data_sum, negative_visible_sum : float64 arrays, shape (n_visible,)
+        Column sums of the batch and of the negative visible states.
+    positive_hidden_sum, negative_hidden_sum : float64 arrays, shape (n_hidden,)
+        Column sums of ``p(h | data)`` and of the negative phase's last hidden probabilities.
+    n_positive, n_negative : int
+        Rows of the batch and of the negative phase.
+    penalty : array, shape (n_hidden,), training dtype
+        Scratch.
+    sparsity_cost : float
+        0 disables the sparsity term (``q`` is still tracked).
+    """
+    dtype = weights.dtype.type
+    n_visible, n_hidden = weights.shape
+    lr = dtype(learning_rate)
+    mom = dtype(momentum)
+    decay = dtype(learning_rate * weight_decay)
+    for j in range(n_hidden):
+        positive = positive_hidden_sum[j] / n_positive
+        q = sparsity_decay * np.float64(hidden_activity[j]) + (1.0 - sparsity_decay) * positive
+        hidden_activity[j] = q
+        push = sparsity_cost * (sparsity_target - q)
+        penalty[j] = push
+        step = momentum * np.float64(hidden_velocity[j]) + learning_rate * (
+            positive - negative_hidden_sum[j] / n_negative + push)
+        hidden_velocity[j] = step
+        hidden_bias[j] += step
+    for i in range(n_visible):
+        w = weights[i]
+        v = weights_velocity[i]
+        g = weights_grad[i]
+        mean = data_sum[i] / n_positive
+        shift = dtype(mean)
+        for j in range(n_hidden):
+            step = mom * v[j] + lr * (g[j] + penalty[j] * shift) - decay * w[j]
+            v[j] = step
+            w[j] += step
+        step = momentum * np.float64(visible_velocity[i]) + learning_rate * (
+            mean - negative_visible_sum[i] / n_negative)
+        visible_velocity[i] = step
+        visible_bias[i] += step
+
+
+# ----------------------------------------------------------------------------------------
+# the whole-epoch kernel (small layers)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def train_epoch(weights, visible_bias, hidden_bias, weights_velocity, visible_velocity, hidden_velocity, chains,
+                streams, hidden_activity, data, order, batch_size, k, persistent, reconstruction, learning_rate,
+                momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay):
+    """One epoch of CD-k or PCD-k, every mini-batch and update, in place; serial.
+
+    Parameters
+    ----------
+    weights, weights_velocity : arrays, shape (n_visible, n_hidden), float32 or float64, C-contiguous
+    visible_bias, visible_velocity : arrays, shape (n_visible,)
+    hidden_bias, hidden_velocity, hidden_activity : arrays, shape (n_hidden,)
+    chains : array, shape (n_chains, n_visible)
+        Persistent 0/1 visible states, advanced by k steps per update when ``persistent``.
+    streams : uint64 array, shape (>= max(batch_size, n_chains),)
+    data : array, shape (n_rows, n_visible), training dtype
+        0/1, or real values in [0, 1] (used as given in the positive phase and the error).
+    order : int64 array, shape (n_used,)
+        Rows of ``data`` in the order of the epoch (indices in range); batches are
+        consecutive slices, the last may be smaller.
+    batch_size, k : int
+    persistent, reconstruction : bool
+        With ``persistent`` the negative phase runs ``chains``; else it starts from each
+        row's data-driven hidden sample. ``reconstruction`` samples the data-driven hidden
+        states and measures the reconstruction error; it must be True for CD (whose chains
+        start there).
+    learning_rate, momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay : float
+        See :func:`apply_update`.
+
+    Returns
+    -------
+    float
+        Sum over rows and visible units of ``(v - p(v | h_sampled_from_data))**2`` (0 when
+        PCD runs without ``reconstruction``).
+    """
+    n_rows = order.shape[0]
+    n_visible = data.shape[1]
+    n_hidden = weights.shape[1]
+    dtype = weights.dtype
+    weights_t = np.empty((n_hidden, n_visible), dtype=dtype)
+    for i in range(n_visible):
+        for j in range(n_hidden):
+            weights_t[j, i] = weights[i, j]
+    grad = np.empty((n_visible, n_hidden), dtype=dtype)
+    hidden_input = np.empty(n_hidden, dtype=dtype)
+    hidden_states = np.empty(n_hidden, dtype=dtype)
+    visible_input = np.empty(n_visible, dtype=dtype)
+    visible_index = np.empty(n_visible, dtype=np.int64)
+    hidden_index = np.empty(n_hidden, dtype=np.int64)
+    hidden_sum = np.empty(n_hidden, dtype=np.float64)
+    data_sum = np.empty(n_visible, dtype=np.float64)
+    penalty = np.empty(n_hidden, dtype=dtype)
+    negative_visible = np.empty(n_visible, dtype=np.float64)
+    negative_hidden = np.empty(n_hidden, dtype=np.float64)
+    # per batch row: the data-driven hidden sample h0 and p(v | h0) (the reconstruction, and
+    # CD's first visible step), and CD's negative visible states
+    n_chains = chains.shape[0]
+    rows = min(batch_size, n_rows)
+    start_hidden = np.empty((rows, n_hidden), dtype=dtype)
+    start_visible = np.empty((rows, n_visible), dtype=dtype)
+    cd_visible = np.empty((0 if persistent else rows, n_visible), dtype=dtype)
+    negative = chains if persistent else cd_visible
+    error = 0.0
+    for start in range(0, n_rows, batch_size):
+        size = min(batch_size, n_rows - start)
+        grad[:] = 0.0
+        hidden_sum[:] = 0.0
+        data_sum[:] = 0.0
+        negative_visible[:] = 0.0
+        negative_hidden[:] = 0.0
+        scale = dtype.type(1.0 / size)
+        # positive phase: p(h | v_data) for the statistics; h0 and p(v | h0) for the error
+        for r in range(size):
+            row = data[order[start + r]]
+            n_on = _active(row, visible_index)
+            _weighted_input(weights, visible_index, n_on, row, hidden_bias, hidden_input)
+            _sigmoid_inplace(hidden_input)
+            _add_weighted_outer(grad, visible_index, n_on, row, hidden_input, scale)
+            _accumulate(hidden_sum, hidden_input)
+            _accumulate(data_sum, row)
+            if reconstruction:
+                _sample(hidden_input, streams, r, start_hidden[r])
+                n_on = _active(start_hidden[r], hidden_index)
+                reconstructed = start_visible[r]
+                _layer_input(weights_t, hidden_index, n_on, visible_bias, reconstructed)
+                _sigmoid_inplace(reconstructed)
+                for i in range(n_visible):
+                    diff = np.float64(row[i]) - np.float64(reconstructed[i])
+                    error += diff * diff
+        # negative phase: k Gibbs steps from the chains (PCD) or from each row's h0 (CD)
+        negative_size = n_chains if persistent else size
+        negative_scale = dtype.type(1.0 / negative_size)
+        for r in range(negative_size):
+            visible = negative[r]
+            hidden = hidden_states
+            if persistent:
+                n_on = _active(visible, visible_index)
+                _layer_input(weights, visible_index, n_on, hidden_bias, hidden_input)
+                _sigmoid_inplace(hidden_input)
+                _sample(hidden_input, streams, r, hidden_states)
+            else:
+                hidden = start_hidden[r]
+            for step in range(k):
+                probabilities = visible_input
+                if persistent or step > 0:
+                    n_on = _active(hidden, hidden_index)
+                    _layer_input(weights_t, hidden_index, n_on, visible_bias, visible_input)
+                    _sigmoid_inplace(visible_input)
+                else:
+                    probabilities = start_visible[r]  # CD's first step: the reconstruction's p(v | h0)
+                _sample(probabilities, streams, r, visible)
+                n_on = _active(visible, visible_index)
+                _layer_input(weights, visible_index, n_on, hidden_bias, hidden_input)
+                _sigmoid_inplace(hidden_input)
+                if step < k - 1:
+                    _sample(hidden_input, streams, r, hidden_states)
+                    hidden = hidden_states
+            _add_outer(grad, visible_index, n_on, hidden_input, -negative_scale)
+            _accumulate(negative_visible, visible)
+            _accumulate(negative_hidden, hidden_input)
+        apply_update(weights, weights_velocity, grad, visible_bias, visible_velocity, hidden_bias, hidden_velocity,
+                     hidden_activity, data_sum, hidden_sum, negative_visible, negative_hidden, size, negative_size,
+                     penalty, learning_rate, momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay)
+        for i in range(n_visible):
+            for j in range(n_hidden):
+                weights_t[j, i] = weights[i, j]
+    return error
+
+
+# ----------------------------------------------------------------------------------------
+# the pieces of the BLAS path (one call per layer and batch)
+
+
+@njit(cache=True, nogil=True)
+def gather_batch(data, order, start, out, data_sum):
+    """``out[r] = data[order[start + r]]`` for every row of ``out``; ``data_sum`` = their column sums (float64)."""
+    data_sum[:] = 0.0
+    for r in range(out.shape[0]):
+        source = data[order[start + r]]
+        target = out[r]
+        for i in range(source.shape[0]):
+            target[i] = source[i]
+            data_sum[i] += np.float64(source[i])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def hidden_phase(pre, bias, streams, sample, states, write_probs, probs, scale, prob_sum):
+    """The hidden layer given a BLAS product ``pre = visible @ W`` (shape (rows, n_hidden)).
+
+    For every row ``r``: ``p = sigmoid(pre[r] + bias)``; with ``sample``,
+    ``states[r] = [u < p]`` from stream ``r``; with ``write_probs``, ``probs[r] = scale * p``
+    (the rows of the right operand of the gradient product) and ``prob_sum`` (float64)
+    receives the column sums of ``p``. ``pre`` is overwritten with ``p``.
+    """
+    if write_probs:
+        prob_sum[:] = 0.0
+    for r in range(pre.shape[0]):
+        p = pre[r]
+        for j in range(p.shape[0]):
+            p[j] = _sigmoid(p[j] + bias[j])
+        if write_probs:
+            out = probs[r]
+            for j in range(p.shape[0]):
+                out[j] = scale * p[j]
+            _accumulate(prob_sum, p)
+    if sample:
+        _sample_rows(pre, streams, states)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def visible_phase(pre, bias, streams, sample, states, state_sum, data, with_error, error_sum):
+    """The visible layer given a BLAS product ``pre = hidden @ W.T`` (shape (rows, n_visible)).
+
+    For every row ``r``: ``p = sigmoid(pre[r] + bias)``; with ``sample``, ``states[r] = [u < p]``
+    from stream ``r`` and ``state_sum`` (float64) receives their column sums. With
+    ``with_error``, returns ``sum (data - p)**2`` (else 0), accumulated per unit in the
+    float64 scratch ``error_sum`` (shape (n_visible,)) so that the loop vectorises.
+    ``pre`` is overwritten with ``p``.
+    """
+    if with_error:
+        error_sum[:] = 0.0
+    for r in range(pre.shape[0]):
+        p = pre[r]
+        for i in range(p.shape[0]):
+            p[i] = _sigmoid(p[i] + bias[i])
+        if with_error:
+            x = data[r]
+            for i in range(p.shape[0]):
+                diff = np.float64(x[i]) - np.float64(p[i])
+                error_sum[i] += diff * diff
+    if sample:
+        _sample_rows(pre, streams, states)
+        state_sum[:] = 0.0
+        for r in range(states.shape[0]):
+            _accumulate(state_sum, states[r])
+    error = 0.0
+    if with_error:
+        for i in range(error_sum.shape[0]):
+            error += error_sum[i]
+    return error

@@ -1,0 +1,571 @@
+"""The shared fit loop of every trainer: checks, epochs, history, monitors, callbacks, checkpoints.
+
+How to write a trainer
+----------------------
+Subclass :class:`Trainer`, call ``super().__init__(batch_size=..., epochs=..., ...)`` from your
+keyword-only ``__init__`` (after validating your own options), and implement these hooks:
+
+``_initial_model(self, model_or_size, data, visible_names, rng) -> model``
+    The starting model: ``model_or_size`` itself when it is a model (already checked to match the
+    data's columns by :meth:`Trainer._visible_names_of`), else a new model built from the size.
+``_initial_state(self, model, data, rng) -> state``
+    Your mutable working state (any object), for example parameters in the training dtype,
+    momentum velocities, persistent chains and per-chain RNG streams drawn from ``rng``.
+``_run_epoch(self, state, data, order, epoch) -> dict[str, float]``
+    One pass over ``data[order]`` (``order`` is a fresh int64 permutation drawn by the loop from the
+    run's generator; ``epoch`` counts from 1), updating ``state`` in place. Return the metrics the
+    epoch produced for free (for example ``{"reconstruction_error": ...}``); they enter the history.
+    All randomness must come from ``state`` (streams seeded by ``_initial_state``) or from the
+    order, never from a fresh generator, so that a resumed run draws the same numbers.
+``_model_from(self, state, template) -> model``
+    A new immutable model holding the current parameters of ``state``; ``template`` (the initial
+    model) supplies names and temperature. Only called when :meth:`_finite` is True.
+``_state_arrays(self, state) -> dict[str, ndarray]``
+    Everything in ``state`` needed to continue exactly (parameters, velocities, chains, streams,
+    averages), for checkpoints. Keys are plain identifiers.
+``_restore(self, arrays, template, data) -> state``
+    The inverse of :meth:`_state_arrays`.
+
+Optional hooks: ``_final_model(state, template)`` (the model returned after the last epoch, for
+example parameter averages; default :meth:`_model_from`), ``_finite(state)`` (default: every
+floating array of :meth:`_state_arrays` is finite), ``_settings()`` (a JSON-able dict of the options
+recorded in checkpoints; extend it with ``{**super()._settings(), ...}``) and ``_check_model(model)``.
+Set the class attribute ``_model_types`` to the model classes the trainer accepts.
+
+The loop (:meth:`Trainer.fit`) does the rest: input checks (arrays or pandas DataFrames, binarizing,
+sizes), the per-epoch shuffle drawn from ``rng``, the history, monitors every ``monitor_every``
+epochs (:mod:`pgm_energy.learning.monitors`), callbacks (:mod:`pgm_energy.learning.callbacks`),
+atomic checkpoints and exact resumption, divergence detection (:class:`TrainingDivergedError`
+carrying the last finite model), Ctrl-C (returns the model of the last completed epoch) and the
+progress bar.
+
+Random draws of a fresh run, in order: ``_initial_model``, ``_initial_state``, one integer seeding
+the monitors, then one permutation per epoch. A checkpoint stores the generator's state, so
+``fit(..., resume_from=path)`` draws exactly what the uninterrupted run would have drawn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import numbers
+import os
+import secrets
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import check_int, check_names, check_rng, describe
+from ..exceptions import ModelFileError, ParameterTypeError, StateError, TrainingDivergedError, ValidationError
+from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
+from ._result import TrainingHistory, TrainingResult
+
+__all__ = ["Trainer", "CHECKPOINT_FORMAT"]
+
+#: version of the checkpoint file layout
+CHECKPOINT_FORMAT = 1
+_MARKER = "__pgm_energy_checkpoint__"
+_MODEL_KINDS = {cls._FILE_KIND: cls for cls in (BoltzmannMachine, RestrictedBoltzmannMachine)}
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+# ---------------------------------------------------------------------------- option checks
+def check_positive_int(value, name: str) -> int:
+    """An int >= 1 (bools rejected)."""
+    return check_int(value, name, minimum=1)
+
+
+def check_nonnegative_float(value, name: str, *, maximum: float | None = None, strict: bool = False) -> float:
+    """A finite real number >= 0 (> 0 when ``strict``), optionally <= ``maximum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterTypeError(f"{name} must be a real number, got {describe(value)}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (strict and number == 0) or (maximum is not None and number > maximum):
+        bound = "> 0" if strict else ">= 0"
+        upper = f" and <= {maximum}" if maximum is not None else ""
+        raise ValidationError(f"{name} must be finite, {bound}{upper}, got {value!r}")
+    return number
+
+
+def check_dtype(dtype) -> np.dtype:
+    """float32 or float64."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as error:
+        raise ParameterTypeError(f"dtype must be 'float32' or 'float64', got {describe(dtype)}") from error
+    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValidationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return resolved
+
+
+# ---------------------------------------------------------------------------- RNG state as JSON
+def _to_json(value):
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, np.integer):
+        return int(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a checkpoint")
+
+
+def _from_json(value):
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return np.array(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+        return {key: _from_json(item) for key, item in value.items()}
+    return value
+
+
+def generator_state_json(generator: np.random.Generator) -> str:
+    """The generator's ``bit_generator.state`` as a JSON string."""
+    return json.dumps(generator.bit_generator.state, default=_to_json)
+
+
+def generator_from_json(text: str) -> np.random.Generator:
+    """A new generator in the state written by :func:`generator_state_json`."""
+    state = _from_json(json.loads(text))
+    kind = state.get("bit_generator") if isinstance(state, dict) else None
+    if kind not in _BIT_GENERATORS:
+        raise ModelFileError(f"checkpoint holds an unknown random generator {kind!r}")
+    bit_generator = getattr(np.random, kind)()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
+# ---------------------------------------------------------------------------- files
+def atomic_savez(path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` as ``.npz`` through a temporary file renamed into place.
+
+    The same pattern as :func:`pgm_energy.io.save`: a crash mid-write leaves the previous file intact.
+    """
+    path = Path(path)
+    temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _digest(array: np.ndarray) -> str:
+    """Fingerprint of the training data, so a checkpoint is not resumed on other data."""
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(repr((array.shape, array.dtype.str)).encode())
+    hasher.update(np.ascontiguousarray(array).tobytes())
+    return hasher.hexdigest()
+
+
+class _Progress:
+    """A tqdm bar over epochs when asked for and stderr is a terminal; otherwise nothing."""
+
+    def __init__(self, enabled: bool, total: int, initial: int, description: str):
+        self._bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, initial=initial, unit="epoch", desc=description, file=sys.stderr)
+
+    def update(self, record: dict[str, float]) -> None:
+        if self._bar is None:
+            return
+        shown = {key: f"{value:.4g}" for key, value in record.items() if key not in ("epoch", "seconds")}
+        self._bar.set_postfix(shown, refresh=False)
+        self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+# ---------------------------------------------------------------------------- the base class
+class Trainer:
+    """Base class of the trainers: the options every trainer shares and the fit loop.
+
+    Parameters
+    ----------
+    batch_size : int >= 1, or None
+        Rows per update; None means the whole data set (full batch).
+    epochs : int >= 1
+        Passes over the data.
+    monitor : "auto", None, or sequence of str or Monitor
+        What to measure on the model every ``monitor_every`` epochs, besides what the epoch
+        itself reports; see :func:`pgm_energy.learning.monitors.build_monitors`.
+    monitor_every : int >= 1, or None
+        Epochs between monitor evaluations (the last epoch is always monitored). None: about
+        20 evaluations per run, ``max(1, epochs // 20)``.
+    checkpoint_every : int >= 1, or None
+        Write a checkpoint to ``checkpoint_path`` after every that many epochs (and after the last).
+    checkpoint_path : str or path-like, optional
+        Required with ``checkpoint_every``. Written atomically (temporary file, then rename).
+    binarize : float, optional
+        Threshold turning non-binary data into 0/1 (``x > binarize`` is 1). Without it,
+        data other than 0/1 is refused.
+    dtype : "float32" or "float64"
+        Precision of the training arrays.
+    """
+
+    #: model classes :meth:`fit` accepts as a starting model
+    _model_types: tuple[type, ...] = (RestrictedBoltzmannMachine,)
+
+    def __init__(
+        self,
+        *,
+        batch_size=None,
+        epochs=10,
+        monitor="auto",
+        monitor_every=None,
+        checkpoint_every=None,
+        checkpoint_path=None,
+        binarize=None,
+        dtype="float64",
+    ):
+        self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
+        self.epochs = check_positive_int(epochs, "epochs")
+        from .monitors import check_monitor_spec
+
+        self.monitor = check_monitor_spec(monitor)
+        self.monitor_every = None if monitor_every is None else check_positive_int(monitor_every, "monitor_every")
+        self.checkpoint_every = None if checkpoint_every is None else check_positive_int(checkpoint_every, "checkpoint_every")
+        if checkpoint_path is not None and not isinstance(checkpoint_path, (str, os.PathLike)):
+            raise ParameterTypeError(f"checkpoint_path must be a str or path-like, got {describe(checkpoint_path)}")
+        if self.checkpoint_every is not None and checkpoint_path is None:
+            raise ValidationError(f"checkpoint_every={self.checkpoint_every} needs a checkpoint_path, got None")
+        self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
+        if binarize is not None:
+            if isinstance(binarize, bool) or not isinstance(binarize, numbers.Real):
+                raise ParameterTypeError(f"binarize must be None or a real threshold, got {describe(binarize)}")
+            if not math.isfinite(binarize):
+                raise ValidationError(f"binarize must be a finite threshold, got {binarize!r}")
+            binarize = float(binarize)
+        self.binarize = binarize
+        self.dtype = check_dtype(dtype)
+
+    # ------------------------------------------------------------------ hooks (override)
+    def _initial_model(self, model_or_size, data, visible_names, rng):
+        raise NotImplementedError
+
+    def _initial_state(self, model, data, rng):
+        raise NotImplementedError
+
+    def _run_epoch(self, state, data, order, epoch) -> dict:
+        raise NotImplementedError
+
+    def _model_from(self, state, template):
+        raise NotImplementedError
+
+    def _state_arrays(self, state) -> dict:
+        raise NotImplementedError
+
+    def _restore(self, arrays, template, data):
+        raise NotImplementedError
+
+    def _final_model(self, state, template):
+        return self._model_from(state, template)
+
+    def _finite(self, state) -> bool:
+        return all(
+            bool(np.isfinite(array).all())
+            for array in self._state_arrays(state).values()
+            if np.issubdtype(np.asarray(array).dtype, np.floating)
+        )
+
+    def _check_model(self, model) -> None:
+        """Refuse a starting model the trainer cannot train (override to add limits)."""
+
+    def _settings(self) -> dict:
+        """The options recorded in a checkpoint (JSON-able)."""
+        return {
+            "batch_size": self.batch_size,
+            "epochs": self.epochs,
+            "binarize": self.binarize,
+            "dtype": self.dtype.name,
+        }
+
+    # ------------------------------------------------------------------ input checks
+    def _visible_names_of(self, model_or_size, data) -> tuple[str, ...] | None:
+        """The visible names the data must match, or None when the data decides them."""
+        if isinstance(model_or_size, self._model_types):
+            self._check_model(model_or_size)
+            return model_or_size.visible_names
+        if isinstance(model_or_size, numbers.Integral) and not isinstance(model_or_size, bool):
+            check_int(model_or_size, "model_or_size", minimum=1)
+            return None
+        allowed = ", ".join(cls.__name__ for cls in self._model_types)
+        raise ParameterTypeError(
+            f"model_or_size must be a {allowed} or a number of hidden units (int >= 1), got {describe(model_or_size)}"
+        )
+
+    def _check_data(self, data, visible_names, name: str = "data") -> tuple[np.ndarray, tuple[str, ...]]:
+        """Data as a C-contiguous 0/1 array in the training dtype, and its visible names.
+
+        A DataFrame's columns are matched to ``visible_names`` by name (reordered); with
+        ``visible_names=None`` the columns become the names.
+        """
+        if hasattr(data, "columns") and hasattr(data, "to_numpy"):
+            columns = [str(column) if isinstance(column, str) else column for column in data.columns]
+            if visible_names is None:
+                visible_names = check_names(columns, len(columns), f"{name} columns")
+            else:
+                missing = [unit for unit in visible_names if unit not in columns]
+                extra = [column for column in columns if column not in visible_names]
+                if missing or extra:
+                    raise ValidationError(
+                        f"{name} columns must be the visible names of the model; missing {missing[:5]!r}, "
+                        f"unexpected {extra[:5]!r}"
+                    )
+                data = data[list(visible_names)]
+            try:
+                array = data.to_numpy()
+            except (TypeError, ValueError) as error:
+                raise StateError(f"{name} must hold numbers, got {describe(data)}") from error
+        else:
+            try:
+                array = np.asarray(data)
+            except (TypeError, ValueError) as error:
+                raise StateError(f"{name} must be a 2-D array of 0/1 values, got {describe(data)}") from error
+        if array.dtype == object:
+            try:
+                array = array.astype(np.float64)
+            except (TypeError, ValueError) as error:
+                raise StateError(f"{name} must hold numbers, got dtype object") from error
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
+            raise StateError(f"{name} must be a 2-D array of 0/1 values, got dtype {array.dtype}")
+        if array.ndim != 2:
+            raise StateError(f"{name} must be 2-D (n_samples, n_visible), got shape {array.shape}")
+        n_features = array.shape[1] if visible_names is None else len(visible_names)
+        if array.shape[1] != n_features:
+            raise ValidationError(
+                f"{name} must have {n_features} columns (one per visible unit), got shape {array.shape}"
+            )
+        if array.shape[0] == 0:
+            raise ValidationError(f"{name} must hold at least one sample, got shape {array.shape}")
+        if array.shape[1] == 0:
+            raise ValidationError(f"{name} must have at least one column, got shape {array.shape}")
+        if visible_names is None:
+            visible_names = tuple(f"v{i}" for i in range(n_features))
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+            raise StateError(f"{name} must be finite, got {array[bad]!r} at index {bad}")
+        if self.binarize is not None:
+            array = array > self.binarize
+        else:
+            binary = (array == 0) | (array == 1)
+            if not binary.all():
+                bad = tuple(int(i) for i in np.argwhere(~binary)[0])
+                raise StateError(
+                    f"{name} must contain only 0 and 1, got {array[bad]!r} at index {bad}; "
+                    "pass binarize=threshold to turn values above the threshold into 1"
+                )
+        return np.ascontiguousarray(array, dtype=self.dtype), visible_names
+
+    # ------------------------------------------------------------------ checkpoints
+    def _write_checkpoint(self, path, *, epoch, generator, monitor_seed, state, model, history, digest) -> None:
+        arrays = {
+            _MARKER: np.array(CHECKPOINT_FORMAT),
+            "trainer": np.array(type(self).__name__),
+            "settings": np.array(json.dumps(self._settings(), sort_keys=True, default=str)),
+            "data_digest": np.array(digest),
+            "epoch": np.array(epoch, dtype=np.int64),
+            "rng_state": np.array(generator_state_json(generator)),
+            "monitor_seed": np.array(monitor_seed, dtype=np.int64),
+            "model_kind": np.array(type(model)._FILE_KIND),
+        }
+        arrays.update({f"model__{key}": value for key, value in model._to_arrays().items()})
+        arrays.update({f"state__{key}": np.asarray(value) for key, value in self._state_arrays(state).items()})
+        arrays.update({f"history__{key}": value for key, value in history.to_arrays().items()})
+        atomic_savez(path, arrays)
+
+    def _read_checkpoint(self, path, visible_names, data, digest):
+        if not isinstance(path, (str, os.PathLike)):
+            raise ParameterTypeError(f"resume_from must be a str or path-like, got {describe(path)}")
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as content:
+                arrays = {key: content[key] for key in content.files}
+        except FileNotFoundError:
+            raise
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, AttributeError) as error:
+            raise ModelFileError(f"{str(path)!r} is not a readable training checkpoint: {error}") from error
+        if _MARKER not in arrays or int(arrays[_MARKER]) != CHECKPOINT_FORMAT:
+            raise ModelFileError(f"{str(path)!r} is not a pgm_energy training checkpoint (format {CHECKPOINT_FORMAT})")
+        trainer = str(arrays["trainer"])
+        if trainer != type(self).__name__:
+            raise ValidationError(f"resume_from={str(path)!r} was written by {trainer}, not {type(self).__name__}")
+        saved = json.loads(str(arrays["settings"]))
+        current = json.loads(json.dumps(self._settings(), sort_keys=True, default=str))
+        for key in ("batch_size", "dtype", "binarize"):
+            if saved.get(key) != current.get(key):
+                raise ValidationError(
+                    f"resume_from={str(path)!r} was trained with {key}={saved.get(key)!r}, this trainer has {current.get(key)!r}"
+                )
+        if str(arrays["data_digest"]) != digest:
+            raise ValidationError(f"resume_from={str(path)!r} was trained on other data than the data given")
+        kind = str(arrays["model_kind"])
+        if kind not in _MODEL_KINDS:
+            raise ModelFileError(f"{str(path)!r} holds an unknown model kind {kind!r}")
+        template = _MODEL_KINDS[kind]._from_arrays(
+            {key[len("model__"):]: value for key, value in arrays.items() if key.startswith("model__")}
+        )
+        if visible_names is not None and tuple(template.visible_names) != tuple(visible_names):
+            raise ValidationError(f"resume_from={str(path)!r} holds a model with other visible units than the data")
+        state = self._restore(
+            {key[len("state__"):]: value for key, value in arrays.items() if key.startswith("state__")}, template, data
+        )
+        history = TrainingHistory.from_arrays(
+            {key[len("history__"):]: value for key, value in arrays.items() if key.startswith("history__")}
+        )
+        epoch = int(arrays["epoch"])
+        if len(history) != epoch:
+            raise ModelFileError(f"{str(path)!r} is damaged: {len(history)} history records for epoch {epoch}")
+        return generator_from_json(str(arrays["rng_state"])), template, state, history, epoch, int(arrays["monitor_seed"])
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self, model_or_size, data, *, validation=None, rng=None, callbacks=(), progress=True, resume_from=None):
+        """Train and return the model with its history.
+
+        Parameters
+        ----------
+        model_or_size : model or int
+            A model to continue from (unchanged; a new one is returned), or the number of
+            hidden units of a new model initialised by the trainer.
+        data : array_like of 0/1, shape (n_samples, n_visible), or pandas.DataFrame
+            Training data. A DataFrame's columns are the visible names (matched by name to a
+            given model's visible names; they name the units of a new model).
+        validation : array_like or DataFrame, optional
+            Held-out data for the monitors (free-energy gap, validation log-likelihood).
+        rng : None, int or numpy.random.Generator
+            Source of every random draw (initial weights, chains, shuffles). Ignored with
+            ``resume_from``: the checkpoint's generator state is restored instead.
+        callbacks : sequence of callables
+            Each called after every epoch as ``callback(epoch, model, history)``; a true return
+            value stops training (see :mod:`pgm_energy.learning.callbacks`).
+        progress : bool, default True
+            A tqdm progress bar on stderr when it is a terminal; nothing when False.
+        resume_from : str or path-like, optional
+            A checkpoint written by this trainer (``checkpoint_every``) on the same data and
+            settings: training continues from its epoch and ends exactly as the uninterrupted
+            run would have. ``model_or_size`` must describe the same model (or be an int).
+
+        Returns
+        -------
+        TrainingResult
+            ``(model, history, stop_reason)``. ``stop_reason`` is ``"completed"``,
+            ``"callback"`` or ``"interrupted"`` (Ctrl-C: the model of the last completed epoch).
+
+        Raises
+        ------
+        TrainingDivergedError
+            If a parameter became NaN or infinite; carries the last finite model and its history.
+        StateError, ValidationError
+            For non-binary data (without ``binarize``), a wrong number of columns, empty
+            data, or a batch larger than the data.
+        """
+        if not isinstance(progress, (bool, np.bool_)):
+            raise ParameterTypeError(f"progress must be True or False, got {describe(progress)}")
+        callbacks = _check_callbacks(callbacks)
+        visible_names = self._visible_names_of(model_or_size, data)
+        train, visible_names = self._check_data(data, visible_names, "data")
+        valid = None if validation is None else self._check_data(validation, visible_names, "validation")[0]
+        if self.batch_size is not None and self.batch_size > train.shape[0]:
+            raise ValidationError(
+                f"batch_size={self.batch_size} is larger than the data ({train.shape[0]} rows); "
+                "use a smaller batch_size or batch_size=None for the full batch"
+            )
+        digest = _digest(train) if (self.checkpoint_every is not None or resume_from is not None) else ""
+        if resume_from is None:
+            generator = check_rng(rng)
+            template = self._initial_model(model_or_size, train, visible_names, generator)
+            state = self._initial_state(template, train, generator)
+            monitor_seed = int(generator.integers(0, 2**62))
+            history, start = TrainingHistory(), 0
+        else:
+            generator, template, state, history, start, monitor_seed = self._read_checkpoint(
+                resume_from, visible_names if not isinstance(model_or_size, numbers.Integral) else None, train, digest
+            )
+            if isinstance(model_or_size, self._model_types) and (
+                getattr(model_or_size, "n_hidden", None) != getattr(template, "n_hidden", None)
+            ):
+                raise ValidationError(f"resume_from={str(resume_from)!r} holds a model of another shape than model_or_size")
+            if isinstance(model_or_size, numbers.Integral) and getattr(template, "n_hidden", model_or_size) != model_or_size:
+                raise ValidationError(
+                    f"resume_from={str(resume_from)!r} holds a model with {template.n_hidden} hidden units, "
+                    f"not model_or_size={model_or_size}"
+                )
+        from .monitors import build_monitors
+
+        monitors = build_monitors(self.monitor, template, train, valid, seed=monitor_seed)
+        every = self.monitor_every if self.monitor_every is not None else max(1, self.epochs // 20)
+        last_good = self._model_from(state, template) if start else template
+        stop_reason = "completed"
+        bar = _Progress(bool(progress), self.epochs, start, type(self).__name__)
+        n_rows = train.shape[0]
+        try:
+            for epoch in range(start + 1, self.epochs + 1):
+                began = time.perf_counter()
+                order = generator.permutation(n_rows).astype(np.int64, copy=False)
+                # Overflow is expected when training diverges; it is reported below, not warned about.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    metrics = self._run_epoch(state, train, order, epoch)
+                seconds = time.perf_counter() - began
+                if not self._finite(state):
+                    raise TrainingDivergedError(
+                        f"training diverged in epoch {epoch}: a parameter became NaN or infinite "
+                        "(try a smaller learning_rate, more weight_decay or float64); "
+                        "the error's .model is the last finite model",
+                        model=last_good,
+                        history=history,
+                        epoch=epoch,
+                    )
+                model = self._model_from(state, template)
+                record = {"epoch": epoch, "seconds": seconds, **metrics}
+                if monitors and (epoch % every == 0 or epoch == self.epochs):
+                    for monitor in monitors:
+                        record.update(monitor(model, epoch))
+                history.append(record)
+                last_good = model
+                if self.checkpoint_every is not None and (epoch % self.checkpoint_every == 0 or epoch == self.epochs):
+                    self._write_checkpoint(
+                        self.checkpoint_path, epoch=epoch, generator=generator, monitor_seed=monitor_seed,
+                        state=state, model=model, history=history, digest=digest,
+                    )
+                bar.update(record)
+                # Every callback sees every epoch, even when an earlier one asks to stop.
+                answers = [bool(callback(epoch, model, history)) for callback in callbacks]
+                if any(answers):
+                    stop_reason = "callback"
+                    break
+        except KeyboardInterrupt:
+            stop_reason = "interrupted"
+        finally:
+            bar.close()
+        final = self._final_model(state, template) if stop_reason == "completed" and len(history) > start else last_good
+        for callback in callbacks:
+            finish = getattr(callback, "final_model", None)
+            if finish is not None:
+                final = finish(final, history)
+        return TrainingResult(final, history, stop_reason)
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{key}={value!r}" for key, value in self._settings().items())
+        return f"{type(self).__name__}({options})"
+
+
+def _check_callbacks(callbacks) -> tuple:
+    if callable(callbacks):
+        callbacks = (callbacks,)
+    try:
+        callbacks = tuple(callbacks)
+    except TypeError:
+        raise ParameterTypeError(f"callbacks must be a sequence of callables, got {describe(callbacks)}") from None
+    for callback in callbacks:
+        if not callable(callback):
+            raise ParameterTypeError(f"callbacks must be callables callback(epoch, model, history), got {describe(callback)}")
+    return callbacks

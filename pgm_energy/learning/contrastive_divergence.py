@@ -1,0 +1,341 @@
+"""Contrastive divergence (CD-k) and persistent CD for RBMs, with the practical recipe of Hinton's guide.
+
+The update loop itself runs in :mod:`pgm_energy.learning._cd_engine` (BLAS products, Numba
+sampling); this module holds the options, the initialisation and the schedules, and inherits
+the fit loop (checks, history, monitors, callbacks, checkpoints) from
+:class:`~pgm_energy.learning._trainer.Trainer`.
+
+References: G. Hinton, *A Practical Guide to Training Restricted Boltzmann Machines* (UTML TR
+2010-003); T. Tieleman, *Training RBMs using approximations to the likelihood gradient* (ICML 2008).
+"""
+
+from __future__ import annotations
+
+import importlib
+import numbers
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._validation import check_int, describe
+from ..exceptions import ParameterTypeError, ValidationError
+from ..models import RestrictedBoltzmannMachine
+from ._trainer import Trainer, check_nonnegative_float, check_positive_int
+
+__all__ = ["ContrastiveDivergence", "hinton_momentum", "initial_rbm"]
+
+#: momentum of Hinton's guide §9: 0.5 while the parameters change fast, then 0.9
+HINTON_MOMENTUM = (0.5, 0.9)
+HINTON_MOMENTUM_SWITCH = 5
+# Initial visible biases log(p / (1 - p)) use p clipped to [eps, 1 - eps], so pixels that are
+# always off (or on) start at about -/+6.9 instead of -/+inf.
+_BIAS_PROBABILITY_CLIP = 1e-3
+
+
+def hinton_momentum(epoch: int) -> float:
+    """0.5 for epochs 1-5, then 0.9 (Hinton 2010, §9)."""
+    return HINTON_MOMENTUM[0] if epoch <= HINTON_MOMENTUM_SWITCH else HINTON_MOMENTUM[1]
+
+
+def initial_rbm(n_hidden: int, data: np.ndarray, visible_names, rng: np.random.Generator) -> RestrictedBoltzmannMachine:
+    """Hinton's starting point (guide §8): weights N(0, 0.01²), visible biases log(p / (1 - p)), hidden biases 0.
+
+    ``p`` is each column's mean, clipped to [0.001, 0.999] so that a unit that is always off
+    (or on) starts at about -6.9 (or +6.9) instead of an infinite bias.
+    """
+    n_visible = data.shape[1]
+    weights = rng.normal(0.0, 0.01, size=(n_visible, n_hidden))
+    p = np.clip(data.mean(axis=0, dtype=np.float64), _BIAS_PROBABILITY_CLIP, 1.0 - _BIAS_PROBABILITY_CLIP)
+    return RestrictedBoltzmannMachine(weights, np.log(p) - np.log1p(-p), np.zeros(n_hidden), visible_names=visible_names)
+
+
+class _Schedule:
+    """A value per epoch from a constant, a callable ``epoch -> value`` or a sequence (last entry repeats)."""
+
+    def __init__(self, value, name: str, check):
+        self.name, self._check = name, check
+        if callable(value):
+            self._kind, self._value = "callable", value
+        elif isinstance(value, Sequence) and not isinstance(value, str):
+            values = tuple(check(item, f"{name}[{i}]") for i, item in enumerate(value))
+            if not values:
+                raise ValidationError(f"{name} must not be an empty sequence, got {value!r}")
+            self._kind, self._value = "sequence", values
+        else:
+            self._kind, self._value = "constant", check(value, name)
+
+    def __call__(self, epoch: int):
+        if self._kind == "constant":
+            return self._value
+        if self._kind == "sequence":
+            return self._value[min(epoch, len(self._value)) - 1]
+        return self._check(self._value(epoch), f"{self.name}({epoch})")
+
+    def describe(self):
+        return self._value if self._kind != "callable" else getattr(self._value, "__name__", repr(self._value))
+
+
+def _check_k(value, name):
+    return check_int(value, name, minimum=1)
+
+
+def _check_momentum(value, name):
+    return check_nonnegative_float(value, name, maximum=1.0)
+
+
+class _State(NamedTuple):
+    cd: Any  # the engine's CDState, updated in place
+    sums: tuple  # float64 running sums of (weights, visible_bias, hidden_bias) for averaging
+    count: np.ndarray  # shape (1,), epochs summed
+
+
+class ContrastiveDivergence(Trainer):
+    """Train an RBM by contrastive divergence (CD-k) or persistent CD (PCD).
+
+    Parameters
+    ----------
+    k : int >= 1, callable or sequence of int, default 1
+        Gibbs steps per update: a constant, a callable ``epoch -> k`` (epochs count from 1),
+        or one value per epoch (the last value repeats).
+    persistent : bool, default False
+        Keep ``n_chains`` fantasy chains across updates (PCD, Tieleman 2008) instead of
+        restarting the chain at the data.
+    n_chains : int >= 1, optional
+        Number of persistent chains; default ``batch_size``. Only with ``persistent=True``.
+    learning_rate : float > 0, default 0.01
+    momentum : float in [0, 1], callable or sequence, optional
+        Default (None): 0.5 for the first 5 epochs, then 0.9 (Hinton's guide §9).
+    weight_decay : float >= 0, default 1e-4
+        L2 penalty on the weights (not the biases).
+    sparsity_target : float in (0, 1), optional
+        Target mean activation of each hidden unit (guide §11); None disables the penalty.
+    sparsity_cost : float >= 0, default 0.01
+    sparsity_decay : float in [0, 1), default 0.95
+        Decay of the running estimate of each hidden unit's activation.
+    batch_size : int >= 1 or None, default 20
+        Rows per update (None: full batch); the last batch of an epoch may be smaller.
+    epochs : int >= 1, default 20
+    dtype : "float32" or "float64", default "float32"
+    averaging : int >= 1 or float in (0, 1], optional
+        Return the average of the parameters at the end of each of the last ``averaging``
+        epochs (an int), or of the last fraction ``averaging`` of the epochs (a float; at least
+        one epoch), instead of the last parameters. Averaging over the end of a PCD run removes
+        much of the noise of the chains' updates. Monitors and callbacks see the current
+        (not averaged) parameters; only the final model is averaged, and only when the run
+        completes all its epochs.
+    monitor, monitor_every, checkpoint_every, checkpoint_path, binarize
+        See :class:`~pgm_energy.learning._trainer.Trainer`.
+
+    Notes
+    -----
+    A new model (``fit(n_hidden, data)``) starts with weights drawn from N(0, 0.01²), visible
+    biases ``log(p / (1 - p))`` of each column's mean ``p`` (clipped to [0.001, 0.999]) and
+    zero hidden biases (Hinton's guide §8). Each epoch visits the rows in a fresh random order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pgm_energy.learning import ContrastiveDivergence
+    >>> data = np.random.default_rng(0).integers(0, 2, size=(100, 6))
+    >>> result = ContrastiveDivergence(epochs=3, batch_size=10, monitor=None).fit(4, data, rng=0, progress=False)
+    >>> result.model.n_hidden, len(result.history)
+    (4, 3)
+    """
+
+    _model_types = (RestrictedBoltzmannMachine,)
+    #: the module providing ``new_state`` and ``cd_epoch`` (None: pgm_energy.learning._cd_engine)
+    _engine = None
+
+    def __init__(
+        self,
+        *,
+        k=1,
+        persistent=False,
+        n_chains=None,
+        learning_rate=0.01,
+        momentum=None,
+        weight_decay=1e-4,
+        sparsity_target=None,
+        sparsity_cost=0.01,
+        sparsity_decay=0.95,
+        batch_size=20,
+        epochs=20,
+        dtype="float32",
+        averaging=None,
+        monitor="auto",
+        monitor_every=None,
+        checkpoint_every=None,
+        checkpoint_path=None,
+        binarize=None,
+    ):
+        super().__init__(
+            batch_size=batch_size,
+            epochs=epochs,
+            monitor=monitor,
+            monitor_every=monitor_every,
+            checkpoint_every=checkpoint_every,
+            checkpoint_path=checkpoint_path,
+            binarize=binarize,
+            dtype=dtype,
+        )
+        self.k = _Schedule(k, "k", _check_k)
+        if not isinstance(persistent, (bool, np.bool_)):
+            raise ParameterTypeError(f"persistent must be True or False, got {describe(persistent)}")
+        self.persistent = bool(persistent)
+        if n_chains is not None:
+            if not self.persistent:
+                raise ValidationError(f"n_chains={n_chains!r} only applies with persistent=True")
+            n_chains = check_positive_int(n_chains, "n_chains")
+        self.n_chains = n_chains
+        self.learning_rate = check_nonnegative_float(learning_rate, "learning_rate", strict=True)
+        self.momentum = _Schedule(hinton_momentum if momentum is None else momentum, "momentum", _check_momentum)
+        self.weight_decay = check_nonnegative_float(weight_decay, "weight_decay")
+        if sparsity_target is not None:
+            sparsity_target = check_nonnegative_float(sparsity_target, "sparsity_target", maximum=1.0)
+            if not 0.0 < sparsity_target < 1.0:
+                raise ValidationError(f"sparsity_target must be in (0, 1), got {sparsity_target!r}")
+        self.sparsity_target = sparsity_target
+        self.sparsity_cost = check_nonnegative_float(sparsity_cost, "sparsity_cost")
+        self.sparsity_decay = check_nonnegative_float(sparsity_decay, "sparsity_decay", maximum=1.0)
+        if self.sparsity_decay >= 1.0:
+            raise ValidationError(f"sparsity_decay must be < 1, got {sparsity_decay!r}")
+        self.averaging = self._check_averaging(averaging)
+
+    @staticmethod
+    def _check_averaging(averaging):
+        if averaging is None:
+            return None
+        if isinstance(averaging, bool) or not isinstance(averaging, numbers.Real):
+            raise ParameterTypeError(f"averaging must be None, an int >= 1 or a fraction in (0, 1], got {describe(averaging)}")
+        if isinstance(averaging, numbers.Integral):
+            return check_int(averaging, "averaging", minimum=1)
+        value = float(averaging)
+        if not 0.0 < value <= 1.0:
+            raise ValidationError(f"averaging must be an int >= 1 or a fraction in (0, 1], got {averaging!r}")
+        return value
+
+    def _averaged_epochs(self) -> int:
+        """How many final epochs the returned parameters average (0: no averaging)."""
+        if self.averaging is None:
+            return 0
+        if isinstance(self.averaging, int):
+            return min(self.averaging, self.epochs)
+        return max(1, int(round(self.averaging * self.epochs)))
+
+    def _settings(self) -> dict:
+        return {
+            **super()._settings(),
+            "k": self.k.describe(),
+            "persistent": self.persistent,
+            "n_chains": self.n_chains,
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum.describe(),
+            "weight_decay": self.weight_decay,
+            "sparsity_target": self.sparsity_target,
+            "sparsity_cost": self.sparsity_cost,
+            "sparsity_decay": self.sparsity_decay,
+            "averaging": self.averaging,
+        }
+
+    # ------------------------------------------------------------------ hooks
+    def _engine_module(self):
+        return self._engine if self._engine is not None else importlib.import_module("pgm_energy.learning._cd_engine")
+
+    def _check_model(self, model) -> None:
+        if model.temperature != 1.0:
+            raise ValidationError(
+                f"training starts from a model at temperature 1, got temperature={model.temperature!r}; "
+                "rescale its parameters (weights / T, biases / T) into a model at temperature 1"
+            )
+
+    def _initial_model(self, model_or_size, data, visible_names, rng):
+        if isinstance(model_or_size, RestrictedBoltzmannMachine):
+            return model_or_size
+        return initial_rbm(int(model_or_size), data, visible_names, rng)
+
+    def _batch_rows(self, data) -> int:
+        return self.batch_size if self.batch_size is not None else data.shape[0]
+
+    def _n_chains(self, data) -> int:
+        if not self.persistent:
+            return 0
+        return self.n_chains if self.n_chains is not None else self._batch_rows(data)
+
+    def _initial_state(self, model, data, rng):
+        engine = self._engine_module()
+        n_chains = self._n_chains(data)
+        state = engine.new_state(
+            model.weights, model.visible_bias, model.hidden_bias,
+            n_chains=n_chains, n_streams=max(self._batch_rows(data), n_chains), dtype=self.dtype, rng=rng,
+        )
+        if self.sparsity_target is not None:
+            state.hidden_activity[...] = self.sparsity_target
+        sums = (np.zeros(model.weights.shape), np.zeros(model.n_visible), np.zeros(model.n_hidden))
+        return _State(state, sums, np.zeros(1, dtype=np.int64))
+
+    def _run_epoch(self, state, data, order, epoch):
+        engine = self._engine_module()
+        options = {}
+        if self.persistent and not self._records_reconstruction():
+            options["reconstruction"] = False  # PCD pays an extra product for it
+        error = engine.cd_epoch(
+            state.cd, data, order,
+            batch_size=self._batch_rows(data), k=self.k(epoch), persistent=self.persistent,
+            learning_rate=self.learning_rate, momentum=self.momentum(epoch), weight_decay=self.weight_decay,
+            sparsity_target=self.sparsity_target, sparsity_cost=self.sparsity_cost, sparsity_decay=self.sparsity_decay,
+            **options,
+        )
+        if epoch > self.epochs - self._averaged_epochs():
+            for total, current in zip(state.sums, (state.cd.weights, state.cd.visible_bias, state.cd.hidden_bias)):
+                total += current
+            state.count[0] += 1
+        if "reconstruction" in options:
+            return {}
+        return {"reconstruction_error": float(error) / data.shape[0]}
+
+    def _records_reconstruction(self) -> bool:
+        """CD computes the reconstruction error for free; PCD only when the monitors ask for it."""
+        return not self.persistent or self.monitor == "auto" or "reconstruction_error" in self.monitor
+
+    def _finite(self, state) -> bool:
+        cd = state.cd
+        return bool(
+            np.isfinite(cd.weights).all() and np.isfinite(cd.visible_bias).all() and np.isfinite(cd.hidden_bias).all()
+            and np.isfinite(cd.weights_velocity).all()
+        )
+
+    @staticmethod
+    def _model(weights, visible_bias, hidden_bias, template) -> RestrictedBoltzmannMachine:
+        return RestrictedBoltzmannMachine(
+            np.asarray(weights, dtype=np.float64), np.asarray(visible_bias, dtype=np.float64),
+            np.asarray(hidden_bias, dtype=np.float64),
+            visible_names=template.visible_names, hidden_names=template.hidden_names,
+        )
+
+    def _model_from(self, state, template):
+        return self._model(state.cd.weights, state.cd.visible_bias, state.cd.hidden_bias, template)
+
+    def _final_model(self, state, template):
+        count = int(state.count[0])
+        if count == 0:
+            return self._model_from(state, template)
+        return self._model(*(total / count for total in state.sums), template)
+
+    def _state_arrays(self, state) -> dict:
+        arrays = {f"cd_{key}": value for key, value in state.cd._asdict().items()}
+        arrays.update(sum_weights=state.sums[0], sum_visible_bias=state.sums[1], sum_hidden_bias=state.sums[2])
+        arrays["sum_count"] = state.count
+        return arrays
+
+    def _restore(self, arrays, template, data):
+        engine = self._engine_module()
+        fields = engine.CDState._fields
+        missing = [name for name in fields if f"cd_{name}" not in arrays]
+        if missing:
+            raise ValidationError(f"the checkpoint lacks the training state {missing!r}")
+        cd = engine.CDState(**{name: np.ascontiguousarray(arrays[f"cd_{name}"]).copy() for name in fields})
+        if cd.weights.dtype != self.dtype:
+            raise ValidationError(f"the checkpoint was trained in {cd.weights.dtype}, this trainer uses {self.dtype}")
+        sums = tuple(np.array(arrays[key], dtype=np.float64) for key in ("sum_weights", "sum_visible_bias", "sum_hidden_bias"))
+        return _State(cd, sums, np.array(arrays["sum_count"], dtype=np.int64).reshape(1))

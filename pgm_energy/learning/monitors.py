@@ -1,0 +1,291 @@
+"""Per-epoch measurements of a model in training: free-energy gap, pseudo- and exact log-likelihood, AIS.
+
+A trainer's ``monitor=`` option chooses what runs and ``monitor_every=`` how often; the
+reconstruction error comes from each epoch itself (free for CD; PCD computes it when
+``monitor`` is ``"auto"`` or names ``"reconstruction_error"``). Every monitor
+is deterministic given the run's seed: the training subset it measures on is drawn once, at
+the start, and AIS draws from a generator keyed by ``(seed, epoch)``, so a resumed run
+measures exactly what the uninterrupted run measured.
+
+History keys (mean over rows, in nats where a log-probability):
+
+=================================== ==========================================================
+``reconstruction_error``            mean over rows of sum over units of (v - p(v | h))^2 (from the epoch;
+                                    always for CD, for PCD with ``monitor="auto"`` or when named)
+``free_energy_gap``                 mean F on a fixed training subset minus mean F on validation
+                                    (Hinton's guide §6: positive and growing means overfitting)
+``pseudo_log_likelihood``           sum over units of log p(v_i | v_-i), exact, fixed training subset
+``validation_pseudo_log_likelihood`` the same on the validation data
+``log_likelihood``                  exact mean log p(v) on the fixed training subset
+``validation_log_likelihood``       exact mean log p(v) on the validation data
+``ais_log_likelihood``              AIS estimate on the training subset (and ``validation_ais_log_likelihood``)
+=================================== ==========================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._math import softplus
+from .._validation import describe
+from ..exceptions import ParameterTypeError, ValidationError
+from ..models import RestrictedBoltzmannMachine
+
+__all__ = [
+    "Monitor",
+    "FreeEnergyGap",
+    "PseudoLogLikelihood",
+    "ExactLogLikelihood",
+    "AISLogLikelihood",
+    "MONITOR_NAMES",
+    "build_monitors",
+    "check_monitor_spec",
+    "pseudo_log_likelihood",
+]
+
+#: largest smaller-layer size for which "auto" includes the exact log-likelihood
+AUTO_EXACT_LAYER_LIMIT = 20
+#: rows of the fixed training subset when there is no validation data
+DEFAULT_SUBSET_ROWS = 1000
+# Elements of the (rows, units, hidden) block the pseudo-likelihood builds at once (~64 MB float64).
+_PSEUDO_BLOCK_ELEMENTS = 8_000_000
+
+
+def pseudo_log_likelihood(rbm: RestrictedBoltzmannMachine, data: np.ndarray) -> np.ndarray:
+    """Exact ``sum_i log p(v_i | v_-i)`` for each row, at the model's temperature.
+
+    Every unit of every row is flipped (not one random unit, as scikit-learn's
+    ``score_samples`` does), so the value is deterministic.
+    ``log p(v_i | v_-i) = -softplus((F(v) - F(v^(i))) / T)`` with ``v^(i)`` the row with unit ``i`` flipped.
+
+    Parameters
+    ----------
+    rbm : RestrictedBoltzmannMachine
+    data : ndarray of 0/1, shape (n_samples, n_visible)
+
+    Returns
+    -------
+    ndarray, shape (n_samples,)
+    """
+    temperature = rbm.temperature
+    weights = rbm.weights / temperature
+    b = rbm.visible_bias / temperature
+    c = rbm.hidden_bias / temperature
+    v = np.asarray(data, dtype=np.float64)
+    n_rows, n_visible = v.shape
+    n_hidden = weights.shape[1]
+    result = np.empty(n_rows)
+    step = max(1, _PSEUDO_BLOCK_ELEMENTS // (n_visible * n_hidden))
+    for start in range(0, n_rows, step):
+        block = v[start : start + step]
+        activation = block @ weights + c  # (rows, hidden)
+        delta = 1.0 - 2.0 * block  # +1 where the flip turns a unit on, -1 where off
+        flipped = activation[:, None, :] + delta[:, :, None] * weights[None, :, :]  # (rows, visible, hidden)
+        # (F(v) - F(v^(i))) / T = b_i delta_i + sum_j [softplus(flipped_ij) - softplus(activation_j)]
+        difference = b * delta + softplus(flipped).sum(axis=2) - softplus(activation).sum(axis=1)[:, None]
+        result[start : start + step] = -softplus(difference).sum(axis=1)
+    return result
+
+
+class Monitor:
+    """A measurement taken on the model every few epochs.
+
+    Subclasses set ``name`` and implement :meth:`__call__`; :meth:`prepare` receives the
+    data once before the first epoch.
+    """
+
+    name = "monitor"
+
+    def prepare(self, template, train: np.ndarray, validation: np.ndarray | None, subset: np.ndarray, seed: int) -> None:
+        """Remember the data: ``subset`` is the fixed training subset (rows of ``train``)."""
+        self.validation = validation
+        self.subset = subset
+        self.seed = seed
+
+    def __call__(self, model, epoch: int) -> dict[str, float]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _require_rbm(model, what: str) -> None:
+    if not isinstance(model, RestrictedBoltzmannMachine):
+        raise ValidationError(f"monitor {what!r} needs a RestrictedBoltzmannMachine, got {type(model).__name__}")
+
+
+class FreeEnergyGap(Monitor):
+    """Mean free energy of the training subset minus that of the validation data."""
+
+    name = "free_energy_gap"
+
+    def prepare(self, template, train, validation, subset, seed):
+        _require_rbm(template, self.name)
+        if validation is None:
+            raise ValidationError("monitor 'free_energy_gap' needs validation data: pass fit(..., validation=...)")
+        super().prepare(template, train, validation, subset, seed)
+
+    def __call__(self, model, epoch):
+        gap = np.mean(model.free_energy(self.subset)) - np.mean(model.free_energy(self.validation))
+        return {"free_energy_gap": float(gap)}
+
+
+class PseudoLogLikelihood(Monitor):
+    """Exact pseudo-log-likelihood (all units) on the training subset and the validation data."""
+
+    name = "pseudo_log_likelihood"
+
+    def prepare(self, template, train, validation, subset, seed):
+        _require_rbm(template, self.name)
+        super().prepare(template, train, validation, subset, seed)
+
+    def __call__(self, model, epoch):
+        values = {"pseudo_log_likelihood": float(np.mean(pseudo_log_likelihood(model, self.subset)))}
+        if self.validation is not None:
+            values["validation_pseudo_log_likelihood"] = float(np.mean(pseudo_log_likelihood(model, self.validation)))
+        return values
+
+
+class ExactLogLikelihood(Monitor):
+    """Exact mean log-likelihood by enumeration (:mod:`pgm_energy.exact`), training subset and validation.
+
+    Parameters
+    ----------
+    max_units : int, default 30
+        Passed to the exact functions (the size guard).
+    """
+
+    name = "log_likelihood"
+
+    def __init__(self, *, max_units=30):
+        self.max_units = max_units
+
+    def __call__(self, model, epoch):
+        from .. import exact
+
+        if isinstance(model, RestrictedBoltzmannMachine):
+            # One log Z for both data sets.
+            log_z = exact.log_partition_function(model, max_units=self.max_units)
+            values = {"log_likelihood": float(np.mean(-model.free_energy(self.subset)) / model.temperature - log_z)}
+            if self.validation is not None:
+                values["validation_log_likelihood"] = float(
+                    np.mean(-model.free_energy(self.validation)) / model.temperature - log_z
+                )
+            return values
+        values = {"log_likelihood": exact.log_likelihood(model, self.subset, max_units=self.max_units)}
+        if self.validation is not None:
+            values["validation_log_likelihood"] = exact.log_likelihood(model, self.validation, max_units=self.max_units)
+        return values
+
+    def __repr__(self) -> str:
+        return f"ExactLogLikelihood(max_units={self.max_units})"
+
+
+class AISLogLikelihood(Monitor):
+    """AIS estimate of the mean log-likelihood (:func:`pgm_energy.ais.estimate_log_likelihood`).
+
+    Parameters
+    ----------
+    **options
+        Passed to ``estimate_log_likelihood`` (``n_runs``, ``betas``, ``base``); ``rng`` is
+        derived from the run's seed and the epoch.
+    """
+
+    name = "ais"
+
+    def __init__(self, **options):
+        if "rng" in options:
+            raise TypeError("AISLogLikelihood derives its rng from the training run; do not pass rng")
+        self.options = options
+
+    def prepare(self, template, train, validation, subset, seed):
+        _require_rbm(template, self.name)
+        super().prepare(template, train, validation, subset, seed)
+
+    def __call__(self, model, epoch):
+        from ..ais import estimate_log_likelihood
+
+        generator = np.random.default_rng([self.seed, epoch])
+        values = {"ais_log_likelihood": float(estimate_log_likelihood(model, self.subset, rng=generator, **self.options).mean)}
+        if self.validation is not None:
+            estimate = estimate_log_likelihood(model, self.validation, rng=generator, **self.options)
+            values["validation_ais_log_likelihood"] = float(estimate.mean)
+        return values
+
+    def __repr__(self) -> str:
+        return f"AISLogLikelihood(**{self.options!r})"
+
+
+#: names accepted in ``monitor=``; "reconstruction_error" is always recorded (it costs nothing)
+MONITOR_NAMES = {
+    "reconstruction_error": None,
+    "free_energy_gap": FreeEnergyGap,
+    "pseudo_log_likelihood": PseudoLogLikelihood,
+    "log_likelihood": ExactLogLikelihood,
+    "ais": AISLogLikelihood,
+}
+
+
+def check_monitor_spec(spec):
+    """Validate a ``monitor=`` option; returns "auto" or a tuple of names and Monitor objects.
+
+    Accepted: ``"auto"``, ``None`` / ``()`` (nothing beyond the reconstruction error), a single
+    name, or a sequence of names from :data:`MONITOR_NAMES` and :class:`Monitor` instances.
+    """
+    if spec is None:
+        return ()
+    if isinstance(spec, str):
+        if spec == "auto":
+            return "auto"
+        spec = (spec,)
+    if isinstance(spec, Monitor):
+        spec = (spec,)
+    try:
+        items = tuple(spec)
+    except TypeError:
+        raise ParameterTypeError(f"monitor must be 'auto', None, or a sequence of names or Monitors, got {describe(spec)}") from None
+    for item in items:
+        if isinstance(item, str):
+            if item not in MONITOR_NAMES:
+                raise ValidationError(f"monitor names an unknown monitor {item!r}; known: {sorted(MONITOR_NAMES)}")
+        elif not isinstance(item, Monitor):
+            raise ParameterTypeError(f"monitor entries must be names or Monitor objects, got {describe(item)}")
+    return items
+
+
+def _auto(template, validation) -> list[Monitor]:
+    monitors: list[Monitor] = []
+    if isinstance(template, RestrictedBoltzmannMachine):
+        if validation is not None:
+            monitors.append(FreeEnergyGap())
+        if min(template.n_visible, template.n_hidden) <= AUTO_EXACT_LAYER_LIMIT:
+            monitors.append(ExactLogLikelihood())
+    elif template.n_units <= AUTO_EXACT_LAYER_LIMIT:
+        monitors.append(ExactLogLikelihood())
+    return monitors
+
+
+def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | None, *, seed: int) -> list[Monitor]:
+    """Prepared monitors for one run.
+
+    ``"auto"``: the free-energy gap when there is validation data (RBMs), and the exact
+    log-likelihood when the RBM's smaller layer has at most 20 units (a general machine: at
+    most 20 units in all). The fixed training subset has as many rows as the validation data
+    (at most all training rows), or ``min(n_rows, 1000)`` without validation data; it is drawn
+    from a generator seeded by ``seed``.
+    """
+    spec = check_monitor_spec(spec)
+    if spec == "auto":
+        monitors = _auto(template, validation)
+    else:
+        monitors = [item if isinstance(item, Monitor) else MONITOR_NAMES[item]() for item in spec if item != "reconstruction_error"]
+    if not monitors:
+        return []
+    n_rows = train.shape[0]
+    size = min(n_rows, validation.shape[0] if validation is not None else DEFAULT_SUBSET_ROWS)
+    rows = np.sort(np.random.default_rng(seed).choice(n_rows, size=size, replace=False))
+    subset = np.asarray(train[rows], dtype=np.float64)
+    validation = None if validation is None else np.asarray(validation, dtype=np.float64)
+    for monitor in monitors:
+        monitor.prepare(template, train, validation, subset, seed)
+    return monitors

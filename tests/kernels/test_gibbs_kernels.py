@@ -1,0 +1,203 @@
+"""Single-site Gibbs kernels: the cell-table decisions, chain interleaving ("lanes"), and a plain reference."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numba import njit
+
+from pgm_energy._kernels import gibbs as kernels
+from pgm_energy._kernels.rng import bits_uniform, next_uniform, seed_streams
+
+CELLS = 1 << kernels._CELL_BITS
+
+
+@njit(cache=False)
+def _table_decisions(old, z, beta, bits, acceptance):
+    """(table decision with its fallback, log-space decision, fallback taken) for each input."""
+    n = z.shape[0]
+    fast = np.empty(n, dtype=np.uint8)
+    slow = np.empty(n, dtype=np.uint8)
+    fell_back = np.empty(n, dtype=np.bool_)
+    for k in range(n):
+        new, ambiguous = kernels._decide(old[k], z[k], beta[k], bits[k], acceptance)
+        if ambiguous:
+            new = kernels._decide_exactly(old[k], z[k], beta[k], bits[k], acceptance)
+        fast[k] = new
+        fell_back[k] = ambiguous
+        slow[k] = kernels._update(old[k], z[k], beta[k], bits_uniform(bits[k]), acceptance)
+    return fast, slow, fell_back
+
+
+def _hard_inputs(acceptance, n=200_000, seed=0):
+    """Random bits with statistics ``y`` at, just around and far from the decision boundary of their uniform."""
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2**64, size=n, dtype=np.uint64, endpoint=False)
+    bits[:64] = np.arange(64, dtype=np.uint64)  # u = 0
+    bits[64:128] = np.uint64(2**64 - 1) - np.arange(64, dtype=np.uint64)  # the largest u
+    edges = (rng.integers(0, CELLS, size=n).astype(np.uint64) << np.uint64(64 - kernels._CELL_BITS))
+    bits[128:1000] = edges[128:1000]  # u on a cell edge
+    u = (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    with np.errstate(divide="ignore"):
+        boundary = np.log(u) if acceptance == kernels.METROPOLIS else np.log(u) - np.log1p(-u)
+    offsets = np.array([0.0, 1e-13, -1e-13, 1e-10, -1e-10, 1e-9, -1e-9, 2e-9, -2e-9, 3e-9, -3e-9, 1e-6, -1e-6, 0.01, -0.01])
+    y = boundary + offsets[rng.integers(0, offsets.size, size=n)]
+    far = rng.random(n) < 0.2
+    y[far] = rng.normal(scale=10.0, size=far.sum())
+    y[:10] = [np.inf, -np.inf, 0.0, 40.0, -40.0, 41.0, -41.0, 1e300, -1e300, 36.7]
+    old = rng.integers(0, 2, size=n).astype(np.uint8)
+    beta = rng.choice([1.0, 0.37, 8.0], size=n)
+    if acceptance == kernels.METROPOLIS:
+        z = y * (1.0 - 2.0 * old) / beta  # y = beta (1 - 2 old) z, up to rounding
+    else:
+        z = y / beta
+    z = np.where(np.isfinite(z), z, np.sign(z) * 1e300)
+    return old, z, beta, bits
+
+
+@pytest.mark.parametrize("acceptance", [kernels.HEAT_BATH, kernels.METROPOLIS], ids=["heat-bath", "metropolis"])
+def test_cell_table_decisions_equal_the_log_space_test(acceptance):
+    old, z, beta, bits = _hard_inputs(acceptance)
+    fast, slow, fell_back = _table_decisions(old, z, beta, bits, acceptance)
+    np.testing.assert_array_equal(fast, slow)
+    # near-boundary inputs fall back; random ones rarely do (about one in CELLS)
+    assert 0.05 < fell_back.mean() < 0.95
+    rng = np.random.default_rng(1)
+    bits = rng.integers(0, 2**64, size=100_000, dtype=np.uint64, endpoint=False)
+    z = rng.normal(scale=2.0, size=bits.size)
+    old = rng.integers(0, 2, size=bits.size).astype(np.uint8)
+    _, _, fell_back = _table_decisions(old, z, np.ones(bits.size), bits, acceptance)
+    assert fell_back.mean() < 4.0 / CELLS
+
+
+@pytest.mark.parametrize("acceptance", [kernels.HEAT_BATH, kernels.METROPOLIS], ids=["heat-bath", "metropolis"])
+def test_decisions_agree_with_the_exact_test_in_numpy(acceptance):
+    """Away from the boundary (where rounding cannot matter), the decision is the textbook one."""
+    rng = np.random.default_rng(2)
+    n = 100_000
+    bits = rng.integers(0, 2**64, size=n, dtype=np.uint64, endpoint=False)
+    u = (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    z = rng.normal(scale=3.0, size=n)
+    old = rng.integers(0, 2, size=n).astype(np.uint8)
+    beta = np.full(n, 0.8)
+    fast, _, _ = _table_decisions(old, z, beta, bits, acceptance)
+    if acceptance == kernels.METROPOLIS:
+        y = beta * (1.0 - 2.0 * old) * z
+        accept = u < np.exp(y)
+        expected = np.where(accept, 1 - old, old)
+        clear = np.abs(np.log(u) - y) > 1e-6
+    else:
+        y = beta * z
+        expected = (u * (1.0 + np.exp(-y)) < 1.0).astype(np.uint8)
+        clear = np.abs(np.log(u) - np.log1p(-u) - y) > 1e-6
+    assert clear.mean() > 0.99
+    np.testing.assert_array_equal(fast[clear], expected[clear])
+
+
+def test_cell_tables_bracket_their_cells():
+    """Each cell's [lo, hi] holds logit(u) (log(u)) for every uniform of the cell, with room to spare."""
+    j = np.arange(CELLS)
+    first = j / CELLS  # smallest uniform of cell j
+    last = (j + 1) / CELLS - 2.0**-53  # largest
+    with np.errstate(divide="ignore"):
+        for table, f in ((kernels._LOGIT_CELLS, lambda u: np.log(u) - np.log1p(-u)), (kernels._LOG_CELLS, np.log)):
+            lo, hi = table[0::2], table[1::2]
+            assert np.all(lo < hi) and np.all(np.diff(lo) > 0) and np.all(np.diff(hi) > 0)
+            assert np.all(lo <= f(first) - kernels._PAD / 2) and np.all(f(last) + kernels._PAD / 2 <= hi)
+    assert kernels._LOGIT_CELLS[-1] >= math.log(2.0**53 - 1) + kernels._PAD
+
+
+# ---------------------------------------------------------------------------- whole sweeps
+def _graph(n_units, degree, seed):
+    rng = np.random.default_rng(seed)
+    weights = sp.random(n_units, n_units, density=degree / n_units, random_state=seed, data_rvs=rng.standard_normal)
+    weights = sp.triu(weights, 1)
+    weights = (weights + weights.T).tocsr()
+    weights.sort_indices()
+    return weights, rng.normal(size=n_units)
+
+
+def _run(weights, biases, states, free, scan, acceptance, betas, streams, lanes, index_dtype=np.int64):
+    states = states.copy()
+    streams = streams.copy()
+    fields = np.empty(states.shape)
+    arrays = (weights.indptr.astype(index_dtype), weights.indices.astype(index_dtype), weights.data.astype(np.float64),
+              np.zeros((0, 0)), False)
+    kernels.initialise_fields(states, fields, biases, *arrays)
+    slots = np.arange(betas.shape[0], dtype=np.int64)
+    out = np.empty((states.shape[0], betas.shape[0], states.shape[1]), dtype=np.uint8)
+    kernels.run_chains(states, fields, free, scan, acceptance, betas, slots, out, streams, *arrays, lanes)
+    return out, fields, streams
+
+
+@pytest.mark.parametrize("acceptance", [kernels.HEAT_BATH, kernels.METROPOLIS], ids=["heat-bath", "metropolis"])
+@pytest.mark.parametrize("degree", [4, 40], ids=["sparse", "dense-rows"])
+@pytest.mark.parametrize("clamped", [False, True])
+def test_lanes_give_the_states_of_one_chain_at_a_time(acceptance, degree, clamped):
+    weights, biases = _graph(120, degree, seed=degree)
+    rng = np.random.default_rng(3)
+    n_chains = 7  # groups of 4, 2 and 1
+    states = rng.integers(0, 2, size=(n_chains, 120), dtype=np.uint8)
+    free = np.flatnonzero(rng.random(120) < 0.8) if clamped else np.arange(120)
+    betas = np.tile(np.array([[0.3], [1.0], [np.inf], [2.5], [0.7]]), (1, 3))  # columns: chains differ
+    betas[1, 1] = np.inf  # a group with one zero-temperature lane
+    streams = seed_streams(rng, n_chains)
+    reference = _run(weights, biases, states, free, kernels.SEQUENTIAL, acceptance, betas, streams, 1)
+    for lanes in (2, 4):
+        result = _run(weights, biases, states, free, kernels.SEQUENTIAL, acceptance, betas, streams, lanes)
+        np.testing.assert_array_equal(result[0], reference[0])
+        np.testing.assert_array_equal(result[1], reference[1])  # the cached fields, bit for bit
+        np.testing.assert_array_equal(result[2], reference[2])
+    int32 = _run(weights, biases, states, free, kernels.SEQUENTIAL, acceptance, betas, streams, 4, np.int32)
+    np.testing.assert_array_equal(int32[0], reference[0])
+
+
+def test_sequential_sweeps_match_a_plain_reference():
+    """Python loops: z from scratch, u from rng.next_uniform, the textbook test ``u < sigmoid(beta z)``."""
+    weights, biases = _graph(30, 5, seed=4)
+    dense = weights.toarray()
+    rng = np.random.default_rng(5)
+    n_chains, n_sweeps, beta = 5, 6, 0.9
+    states = rng.integers(0, 2, size=(n_chains, 30), dtype=np.uint8)
+    streams = seed_streams(rng, n_chains)
+    out, _, _ = _run(weights, biases, states, np.arange(30), kernels.SEQUENTIAL, kernels.HEAT_BATH,
+                     np.full((n_sweeps, 1), beta), streams, 4)
+    expected = np.empty_like(out)
+    reference_streams = streams.copy()
+    for c in range(n_chains):
+        s = states[c].astype(np.float64)
+        for sweep in range(n_sweeps):
+            for i in range(30):
+                u = next_uniform(reference_streams, c)
+                z = biases[i] + dense[i] @ s
+                s[i] = 1.0 if u < 1.0 / (1.0 + math.exp(-beta * z)) else 0.0
+            expected[c, sweep] = s
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("acceptance", [kernels.HEAT_BATH, kernels.METROPOLIS], ids=["heat-bath", "metropolis"])
+def test_chromatic_lanes_and_parallel_classes_draw_the_same_states(acceptance):
+    from pgm_energy import BoltzmannMachine
+    from pgm_energy.samplers.gibbs import _colour_classes
+
+    weights, biases = _graph(150, 5, seed=6)
+    class_ptr, class_units = _colour_classes(BoltzmannMachine(weights, biases), np.arange(150))
+    assert class_ptr.shape[0] > 3  # not bipartite: several classes
+    rng = np.random.default_rng(7)
+    n_chains = 7
+    states = rng.integers(0, 2, size=(n_chains, 150), dtype=np.uint8)
+    keys = seed_streams(rng, n_chains)
+    betas = np.tile(np.array([[0.3], [1.0], [np.inf], [2.5]]), (1, 3))
+    betas[1, 1] = np.inf
+    arrays = (biases, weights.indptr, weights.indices, weights.data, np.zeros((0, 0)), False)
+    slots = np.arange(betas.shape[0], dtype=np.int64)
+    results = []
+    for lanes in (1, 2, 4):
+        out = np.empty((n_chains, betas.shape[0], 150), dtype=np.uint8)
+        kernels.run_chromatic_chains(states.copy(), class_units, keys, 5, acceptance, betas, slots, out, *arrays, lanes)
+        results.append(out)
+    out = np.empty_like(results[0])
+    kernels.run_chromatic(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays)
+    for other in results[1:] + [out]:
+        np.testing.assert_array_equal(other, results[0])
