@@ -16,7 +16,7 @@ def test_demo_figures_are_consistent_with_an_independent_computation(tmp_path):
     out = io.StringIO()
     figures = run_demo(n_hidden=6, epochs=3, seed=3, output_dir=tmp_path / "figures", progress=False, out=out)
     text = out.getvalue()
-    for heading in ("Data", "Training", "exact and annealed importance sampling", "Figures", "hidden causes", "Sampling"):
+    for heading in ("Data", "Training", "exact and annealed importance sampling", "Figures", "A deep belief network", "hidden causes", "Sampling"):
         assert heading in text
     assert "check_model() passed" in text
     split = load_digits(test_size=0.2, rng=0)
@@ -34,6 +34,10 @@ def test_demo_figures_are_consistent_with_an_independent_computation(tmp_path):
     estimate = figures["ais"]
     assert abs(estimate.log_z - log_z) <= 4 * estimate.log_z_std + 0.05
     assert figures["posterior"].sum() == pytest.approx(1.0)
+    network = figures["deep_belief"]
+    assert np.isfinite(network["greedy_bound"].mean) and np.isfinite(network["tuned_bound"].mean)
+    assert network["greedy_bound"].log_z_method == "exact"
+    assert set(figures["figures"]) == {"filters", "samples", "deep_belief_samples"}
     for path in figures["figures"].values():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -204,8 +204,9 @@ class DeepBeliefNetwork(EnergyModel):
     >>> dbn = DeepBeliefNetwork.from_rbms(rbms)
     >>> dbn.layer_sizes, dbn.names[-2:]
     ((4, 3, 2), ('h2_0', 'h2_1'))
-    >>> float(dbn.query(["h1_0"], {"v0": 1, "v1": 0}).values.sum())
-    1.0
+    >>> posterior = dbn.query(["h1_0", "h2_1"], {"v0": 1, "v1": 0})
+    >>> posterior.variables, posterior.values.shape
+    (['h1_0', 'h2_1'], (2, 2))
     """
 
     _FILE_KIND = "DeepBeliefNetwork"
@@ -240,7 +241,8 @@ class DeepBeliefNetwork(EnergyModel):
             recognition = _check_matrix_list(recognition_weights, "recognition_weights")
             if len(recognition) != n_directed:
                 raise ValidationError(
-                    f"recognition_weights must hold {n_directed} matrices (one per directed layer), got {len(recognition)}"
+                    f"recognition_weights must hold {n_directed} matrices (one per directed layer), "
+                    f"got {len(recognition)}"
                 )
         self._recognition_weights = tuple(self._check_weights(recognition, sizes, "recognition_weights"))
         if recognition_biases is None:
@@ -926,7 +928,11 @@ class DeepBeliefNetwork(EnergyModel):
             "thin": thin,
             "sweeps": n_sweeps,
             "evidence": {self._names[i]: v for i, v in clamped.items()},
-            "timings": {"setup": prepared - started, "sampling": sampled - prepared, "energies": time.perf_counter() - sampled},
+            "timings": {
+                "setup": prepared - started,
+                "sampling": sampled - prepared,
+                "energies": time.perf_counter() - sampled,
+            },
         }
         return SampleSet(out, energies, self._names, temperature=1.0, info=info)
 
@@ -1023,7 +1029,8 @@ class DeepBeliefNetwork(EnergyModel):
         others = self._free_lower(clamped, exclude=targets)
         n_enumerated = len(targets) + len(others)
         log_mass = self._enumerate(
-            clamped, targets + others, max_units, f"the {n_enumerated} free units below the top layer and the queried ones"
+            clamped, targets + others, max_units,
+            f"the {n_enumerated} free units below the top layer and the queried ones",
         )
         if joint:
             cells = _log_sum_exp(log_mass.reshape(1 << len(targets), 1 << len(others)), axis=1)

@@ -84,7 +84,7 @@ def test_default_names_layers_and_sizes():
 
 
 def test_from_rbms_maps_parameters_and_ties_recognition():
-    rbms = [RestrictedBoltzmannMachine.random(4, 3, scale=1.0, rng=0), RestrictedBoltzmannMachine.random(3, 2, scale=1.0, rng=1)]
+    rbms = [RestrictedBoltzmannMachine.random(n, m, scale=1.0, rng=k) for k, (n, m) in enumerate([(4, 3), (3, 2)])]
     rbms = [RestrictedBoltzmannMachine(r.weights, r.visible_bias + 0.5, r.hidden_bias - 0.25) for r in rbms]
     dbn = DeepBeliefNetwork.from_rbms(rbms)
     np.testing.assert_array_equal(dbn.weights[0], rbms[0].weights)
@@ -173,7 +173,8 @@ def test_compiled_markov_network_has_the_top_rbm_partition_function(shape):
     assert network.check_model()
     assert set(network.nodes()) == set(dbn.names)
     assert set(network.latents) == set(dbn.hidden_names)
-    assert math.isclose(math.log(network.get_partition_function()), exact.log_partition_function(dbn.top_rbm), abs_tol=1e-10)
+    log_z = exact.log_partition_function(dbn.top_rbm)
+    assert math.isclose(math.log(network.get_partition_function()), log_z, abs_tol=1e-10)
     # The compiled structure is the hybrid graph's moral graph.
     moral = dbn.hybrid_graph.moral_graph()
     assert {frozenset(e) for e in network.edges()} == {frozenset(e) for e in moral.edges()}
@@ -200,7 +201,8 @@ def test_hybrid_graph_parts_share_the_penultimate_layer():
     assert graph.shared_nodes == list(dbn.layers[2])
     assert graph.undirected.number_of_edges() == 4
     assert graph.directed.number_of_edges() == 3 * 2 + 2 * 2
-    assert all(graph.directed.nodes[p]["layer"] == graph.directed.nodes[c]["layer"] + 1 for p, c in graph.directed.edges)
+    layer = dict(graph.directed.nodes(data="layer"))
+    assert all(layer[parent] == layer[child] + 1 for parent, child in graph.directed.edges)
     assert graph.directed.edges["h1_0", "v2"]["weight"] == dbn.weights[0][2, 0]
     moral = graph.moral_graph()
     assert moral.has_edge("h1_0", "h1_1") and moral.edges["h1_0", "h1_1"]["moral"]
@@ -214,7 +216,8 @@ def test_zero_weights_are_no_edges_in_graph_and_network():
     assert list(graph.undirected.edges) == [("h1_0", "h2_0")]
     network = dbn.to_markov_network()
     assert network.check_model()
-    assert math.isclose(math.log(network.get_partition_function()), exact.log_partition_function(dbn.top_rbm), abs_tol=1e-12)
+    log_z = exact.log_partition_function(dbn.top_rbm)
+    assert math.isclose(math.log(network.get_partition_function()), log_z, abs_tol=1e-12)
 
 
 # --------------------------------------------------------------------------- queries
@@ -298,7 +301,7 @@ def test_query_errors():
     assert answer["h1_0"].values[1] == pytest.approx(0.5, abs=1e-12)
 
 
-# --------------------------------------------------------------------------- complementary prior, bound, explaining away
+# --------------------------------------------------------------------------- bound, explaining away
 def flipped(rbm):
     return RestrictedBoltzmannMachine(rbm.weights.T, rbm.hidden_bias, rbm.visible_bias)
 
@@ -352,7 +355,8 @@ def test_bound_estimate_matches_brute_force_and_stays_below_log_likelihood(shape
     assert np.all(bounds <= log_likelihood + 1e-12)
     assert np.any(bounds < log_likelihood - 1e-3)  # untied random recognition: not tight
     estimate = dbn.log_likelihood_bound(data, n_samples=4000, rng=0)
-    assert estimate.log_z_method == "exact" and estimate.log_z == pytest.approx(exact.log_partition_function(dbn.top_rbm))
+    assert estimate.log_z_method == "exact"
+    assert estimate.log_z == pytest.approx(exact.log_partition_function(dbn.top_rbm))
     assert abs(estimate.mean - bounds.mean()) < 5 * estimate.standard_error, (estimate, bounds.mean())
     np.testing.assert_allclose(estimate.per_row, bounds, atol=0.2)
     given_z = dbn.log_likelihood_bound(data, n_samples=4000, rng=0, log_z=estimate.log_z)
@@ -519,3 +523,35 @@ def test_save_and_load_round_trip(tmp_path):
         renamed.weights + renamed.biases + renamed.recognition_weights + renamed.recognition_biases,
     ):
         np.testing.assert_array_equal(a, b)
+
+
+def test_compilation_refuses_tables_that_are_too_large():
+    weights = [np.full((2, 17), 0.1), np.full((17, 1), 0.1)]
+    dbn = DeepBeliefNetwork(weights, [np.zeros(2), np.zeros(17), np.zeros(1)])
+    with pytest.raises(ModelSizeError, match="fan-in 17"):
+        dbn.to_markov_network()
+
+
+def test_gibbs_posterior_does_not_depend_on_the_thread_count():
+    import numba
+
+    dbn = random_dbn((3, 3, 2), 8)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = dbn.gibbs_posterior({"v0": 1}, 30, n_chains=4, burn_in=5, rng=3).states
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(one, dbn.gibbs_posterior({"v0": 1}, 30, n_chains=4, burn_in=5, rng=3).states)
+
+
+def test_extreme_weights_stay_finite_in_log_space():
+    dbn = random_dbn((3, 2, 2), 12, scale=50.0)
+    states = all_states(dbn.n_units)
+    log_p = dbn.log_probability(states)
+    assert np.all(np.isfinite(log_p) | (log_p == -np.inf)) and abs(logsumexp(log_p)) < 1e-9
+    np.testing.assert_allclose(log_p, brute_force_log_joint(dbn, states), rtol=1e-12, atol=1e-9)
+    posterior = dbn.query(["h1_0", "h2_1"], {"v0": 1, "v1": 0})
+    assert np.all(np.isfinite(posterior.values)) and posterior.values.sum() == pytest.approx(1.0)
+    bound = dbn.log_likelihood_bound(all_states(3), n_samples=3, rng=0)
+    assert np.all(np.isfinite(bound.per_row))
