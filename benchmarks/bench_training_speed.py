@@ -197,8 +197,9 @@ def _run(cases, threads, rounds):
                 seconds = statistics.median(values)
                 cpu_seconds = statistics.median(cpu[label])
                 rows.append(dict(case=title, dtype=dtype, threads=threads, workload=label,
-                                 seconds_per_epoch=seconds, ratio=seconds / reference, cpu_seconds_per_epoch=cpu_seconds,
-                                 cpu_ratio=cpu_seconds / reference_cpu, rounds=[round(v, 6) for v in values]))
+                                 seconds_per_epoch=seconds, ratio=seconds / reference,
+                                 cpu_seconds_per_epoch=cpu_seconds, cpu_ratio=cpu_seconds / reference_cpu,
+                                 rounds=[round(v, 6) for v in values]))
             print(f"done: {title} {dtype} threads={threads}", file=sys.stderr)
     return rows
 

@@ -384,8 +384,8 @@ def _record_block(out, c0, c1, states, record, offset, words):
 # Chains per block of the fused step: a block's rows of scratch and its lines of ``states``
 # stay in cache while all the block's units are updated.
 _BLOCK = 256
-# Units per chunk of the float32 step: the sigmoid pass over a chunk's rows, then the draws
-# read them back from L1.
+# Units per chunk of the step: the sigmoid pass over a chunk's rows, then the draws read them
+# back from L1. Even, so that float32's pairs of units never straddle two chunks.
 _CHUNK = 16
 # Below this many chains, loop over the units of one chain at a time instead (the sigmoid
 # then vectorises over the units; a loop over so few chains would be all overhead).

@@ -24,11 +24,17 @@ operand that is a data row (0/1, or real values in [0, 1]: Bernoulli means) or s
 0/1 states, so it is a sum of the weight rows of the non-zero units (scaled by the data
 value for data rows): the active indices are gathered first (branch-free) and the rows
 added with contiguous loops that LLVM vectorises without reassociating any sum (no
-fastmath). The visible layer's input uses a transposed copy of the weights,
-rebuilt each epoch and kept in step by every update.
+fastmath). The visible layer's input uses a transposed copy of the weights, refreshed
+after every update.
 
 The logistic sigmoid is the vectorisable polynomial of :mod:`.block_gibbs`
 (relative error 1.5e-7 in float32, 5.6e-16 in float64).
+
+Compilation. The row helpers are inlined into :func:`train_epoch` (``inline="always"``):
+called as separate compiled functions they measured 2-2.5x slower per epoch here. The
+price is the first compilation, ~15 s of CPU per dtype with an empty cache (then loaded
+from Numba's cache in well under a second); the negative phase of CD and PCD shares one
+code path to keep the inlined copies few.
 """
 
 import numpy as np

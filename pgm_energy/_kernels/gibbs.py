@@ -38,12 +38,14 @@ that log-space test decides the same way (its error is below ``_PAD``), so the
 decisions, and the samples, are those of the log-space test in every case
 (checked in tests/kernels/test_gibbs_kernels.py).
 
-Sequential scans over CSR weights update up to four chains in one loop
-("lanes"): one chain's updates form a chain of dependent field updates
-(each flip changes the next unit's field), and interleaving independent chains
-lets the processor overlap them. A chain's states depend only on its own stream,
-so lanes give exactly the states of one chain at a time, whatever the grouping
-(which depends on the thread count).
+Sequential and chromatic sweeps over CSR weights update up to four chains in one
+loop ("lanes"). In a sequential sweep one chain's updates form a chain of dependent
+field updates (each flip changes the next unit's field), and interleaving
+independent chains lets the processor overlap them; in a chromatic sweep the chains
+share the loads of each unit's neighbours and weights. A chain's states depend only
+on its own random numbers and its own arithmetic, done in the same order, so lanes
+give exactly the states of one chain at a time, whatever the grouping (which the
+wrapper picks from the thread count, :func:`lane_width`).
 
 Each sequential/random-scan chain keeps its xorshift state in a local variable
 (written back once per call) and, when no unit is clamped (``all_free``),
@@ -167,12 +169,13 @@ def _update(old, z, beta, u, acceptance):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _cell_flag(old, z, beta, bits, acceptance):
+def _cell_flag(old, z, beta, bits, acceptance, summed):
     """The cell-table test (see the module notes): ``(flag, ambiguous)``.
 
     ``flag``: heat bath, the new state is 1; Metropolis, the flip is accepted. When
     ``ambiguous`` is True the flag may be wrong and the caller must take the decision
-    of :func:`_decide_exactly` instead. Free of data-dependent branches.
+    of :func:`_decide_exactly` instead. ``summed`` (a constant at each call) picks how
+    ``ambiguous`` is formed: the same value, different machine code (see below).
     """
     cell = (bits >> _CELL_SHIFT) << np.uint64(1)
     if acceptance == METROPOLIS:
@@ -183,13 +186,20 @@ def _cell_flag(old, z, beta, bits, acceptance):
         y = beta * z
         lo = _LOGIT_CELLS[cell]
         hi = _LOGIT_CELLS[cell + np.uint64(1)]
-    return y > hi, (y >= lo) & (y <= hi)
+    above = y > hi
+    if summed:
+        # 0: below the cell's range, 1: inside (ambiguous), 2: above. Where updates are
+        # independent LLVM turns ``(y >= lo) & (y <= hi)`` into two branches, one as
+        # unpredictable as the decision (measured 2x slower chromatic sweeps); the sum stays
+        # branch-free. Interleaved sequential lanes run ~6% faster with the and (measured).
+        return above, np.int64(y >= lo) + np.int64(above) == 1
+    return above, (y >= lo) & (y <= hi)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _decide(old, z, beta, bits, acceptance):
+def _decide(old, z, beta, bits, acceptance, summed):
     """New state at finite ``beta`` from the random ``bits``: ``(new, ambiguous)`` (see :func:`_cell_flag`)."""
-    flag, ambiguous = _cell_flag(old, z, beta, bits, acceptance)
+    flag, ambiguous = _cell_flag(old, z, beta, bits, acceptance, summed)
     if acceptance == METROPOLIS:
         return old ^ np.uint8(flag), ambiguous
     return np.uint8(flag), ambiguous
@@ -323,7 +333,7 @@ def _sweep_sequential(sc, zc, free, all_free, beta, acceptance, x, indptr, indic
             i = t if all_free else free[t]
             x, bits = xorshift_bits(x)
             old = sc[i]
-            new, ambiguous = _decide(old, zc[i], beta, bits, acceptance)
+            new, ambiguous = _decide(old, zc[i], beta, bits, acceptance, True)
             if ambiguous:
                 new = _decide_exactly(old, zc[i], beta, bits, acceptance)
             if new != old:
@@ -335,7 +345,7 @@ def _sweep_sequential(sc, zc, free, all_free, beta, acceptance, x, indptr, indic
             i = t if all_free else free[t]
             x, bits = xorshift_bits(x)
             old = sc[i]
-            flag, ambiguous = _cell_flag(old, zc[i], beta, bits, acceptance)
+            flag, ambiguous = _cell_flag(old, zc[i], beta, bits, acceptance, False)
             if ambiguous:
                 exact = _decide_exactly(old, zc[i], beta, bits, acceptance)
                 flag = (exact != old) if acceptance == METROPOLIS else (exact == 1)
@@ -347,12 +357,15 @@ def _sweep_sequential(sc, zc, free, all_free, beta, acceptance, x, indptr, indic
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lane_draw(x, sc, zc, i, beta, acceptance):
-    """One lane's draw and cell-table decision for unit ``i``: ``(x, bits, old, new, ambiguous)``."""
+def _lane_draw(x, old, z, beta, acceptance):
+    """One lane's draw and cell-table decision for a unit in state ``old`` with field ``z``.
+
+    Returns ``(x, bits, new, ambiguous)``. Scalars only: arrays passed to an inlined
+    helper in a hot loop can leave reference-count calls in it.
+    """
     x, bits = xorshift_bits(x)
-    old = sc[i]
-    new, ambiguous = _decide(old, zc[i], beta, bits, acceptance)
-    return x, bits, old, new, ambiguous
+    new, ambiguous = _decide(old, z, beta, bits, acceptance, False)
+    return x, bits, new, ambiguous
 
 
 @njit(cache=True, nogil=True)
@@ -369,10 +382,14 @@ def _sweep_lanes4(s, z, c0, free, all_free, betas, acceptance, x0, x1, x2, x3, i
     n = s.shape[1] if all_free else free.shape[0]
     for t in range(n):
         i = t if all_free else free[t]
-        x0, r0, o0, n0, a0 = _lane_draw(x0, s0, z0, i, b0, acceptance)
-        x1, r1, o1, n1, a1 = _lane_draw(x1, s1, z1, i, b1, acceptance)
-        x2, r2, o2, n2, a2 = _lane_draw(x2, s2, z2, i, b2, acceptance)
-        x3, r3, o3, n3, a3 = _lane_draw(x3, s3, z3, i, b3, acceptance)
+        o0 = s0[i]
+        x0, r0, n0, a0 = _lane_draw(x0, o0, z0[i], b0, acceptance)
+        o1 = s1[i]
+        x1, r1, n1, a1 = _lane_draw(x1, o1, z1[i], b1, acceptance)
+        o2 = s2[i]
+        x2, r2, n2, a2 = _lane_draw(x2, o2, z2[i], b2, acceptance)
+        o3 = s3[i]
+        x3, r3, n3, a3 = _lane_draw(x3, o3, z3[i], b3, acceptance)
         if a0 | a1 | a2 | a3:  # one rarely taken branch for the four lanes
             if a0:
                 n0 = _decide_exactly(o0, z0[i], b0, r0, acceptance)
@@ -386,10 +403,10 @@ def _sweep_lanes4(s, z, c0, free, all_free, betas, acceptance, x0, x1, x2, x3, i
         s1[i] = n1
         s2[i] = n2
         s3[i] = n3
-        d0 = np.float64(n0) - np.float64(o0)
-        d1 = np.float64(n1) - np.float64(o1)
-        d2 = np.float64(n2) - np.float64(o2)
-        d3 = np.float64(n3) - np.float64(o3)
+        d0 = np.float64(np.int64(n0) - np.int64(o0))  # one conversion, not two
+        d1 = np.float64(np.int64(n1) - np.int64(o1))
+        d2 = np.float64(np.int64(n2) - np.int64(o2))
+        d3 = np.float64(np.int64(n3) - np.int64(o3))
         if unconditional:
             for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 j = np.uint64(indices[k])
@@ -419,8 +436,10 @@ def _sweep_lanes2(s, z, c0, free, all_free, betas, acceptance, x0, x1, indptr, i
     n = s.shape[1] if all_free else free.shape[0]
     for t in range(n):
         i = t if all_free else free[t]
-        x0, r0, o0, n0, a0 = _lane_draw(x0, s0, z0, i, b0, acceptance)
-        x1, r1, o1, n1, a1 = _lane_draw(x1, s1, z1, i, b1, acceptance)
+        o0 = s0[i]
+        x0, r0, n0, a0 = _lane_draw(x0, o0, z0[i], b0, acceptance)
+        o1 = s1[i]
+        x1, r1, n1, a1 = _lane_draw(x1, o1, z1[i], b1, acceptance)
         if a0 | a1:
             if a0:
                 n0 = _decide_exactly(o0, z0[i], b0, r0, acceptance)
@@ -428,8 +447,8 @@ def _sweep_lanes2(s, z, c0, free, all_free, betas, acceptance, x0, x1, indptr, i
                 n1 = _decide_exactly(o1, z1[i], b1, r1, acceptance)
         s0[i] = n0
         s1[i] = n1
-        d0 = np.float64(n0) - np.float64(o0)
-        d1 = np.float64(n1) - np.float64(o1)
+        d0 = np.float64(np.int64(n0) - np.int64(o0))  # one conversion, not two
+        d1 = np.float64(np.int64(n1) - np.int64(o1))
         if unconditional:
             for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 j = np.uint64(indices[k])
@@ -456,7 +475,7 @@ def _sweep_random(sc, zc, free, beta, acceptance, x, indptr, indices, data, dens
             new = _hopfield(old, zc[i])
         else:
             x, bits = xorshift_bits(x)
-            new, ambiguous = _decide(old, zc[i], beta, bits, acceptance)
+            new, ambiguous = _decide(old, zc[i], beta, bits, acceptance, True)
             if ambiguous:
                 new = _decide_exactly(old, zc[i], beta, bits, acceptance)
         if new != old:
@@ -488,7 +507,7 @@ def _chromatic_block(s, c, class_units, lo, hi, key, counter_base, beta, accepta
             sc[i] = _hopfield(old, z)
         else:
             bits = counter_bits(key, counter_base + np.uint64(i))
-            new, ambiguous = _decide(old, z, beta, bits, acceptance)
+            new, ambiguous = _decide(old, z, beta, bits, acceptance, True)
             if ambiguous:
                 new = _decide_exactly(old, z, beta, bits, acceptance)
             sc[i] = new
@@ -503,14 +522,12 @@ def _sweep_chromatic_serial(s, c, class_units, key, counter_base, beta, acceptan
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _chromatic_lane(sc, i, z, key, counter_base, beta, acceptance):
-    """One lane's decision for unit ``i`` with field ``z`` in a chromatic sweep (stored in ``sc``)."""
-    old = sc[i]
-    bits = counter_bits(key, counter_base + np.uint64(i))
-    new, ambiguous = _decide(old, z, beta, bits, acceptance)
+def _chromatic_lane(old, z, bits, beta, acceptance):
+    """One lane's new state in a chromatic sweep (scalars only, see :func:`_lane_draw`)."""
+    new, ambiguous = _decide(old, z, beta, bits, acceptance, True)
     if ambiguous:
         new = _decide_exactly(old, z, beta, bits, acceptance)
-    sc[i] = new
+    return new
 
 
 @njit(cache=True, nogil=True)
@@ -524,6 +541,7 @@ def _sweep_chromatic_lanes4(s, c0, class_units, keys, counter_base, betas, accep
     s0, s1, s2, s3 = s[c0], s[c0 + 1], s[c0 + 2], s[c0 + 3]
     for t in range(class_units.shape[0]):
         i = class_units[t]
+        counter = counter_base + np.uint64(i)
         z0 = z1 = z2 = z3 = b[i]
         for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             j = np.uint64(indices[k])
@@ -532,10 +550,10 @@ def _sweep_chromatic_lanes4(s, c0, class_units, keys, counter_base, betas, accep
             z1 += w * s1[j]
             z2 += w * s2[j]
             z3 += w * s3[j]
-        _chromatic_lane(s0, i, z0, keys[0], counter_base, betas[0], acceptance)
-        _chromatic_lane(s1, i, z1, keys[1], counter_base, betas[1], acceptance)
-        _chromatic_lane(s2, i, z2, keys[2], counter_base, betas[2], acceptance)
-        _chromatic_lane(s3, i, z3, keys[3], counter_base, betas[3], acceptance)
+        s0[i] = _chromatic_lane(s0[i], z0, counter_bits(keys[0], counter), betas[0], acceptance)
+        s1[i] = _chromatic_lane(s1[i], z1, counter_bits(keys[1], counter), betas[1], acceptance)
+        s2[i] = _chromatic_lane(s2[i], z2, counter_bits(keys[2], counter), betas[2], acceptance)
+        s3[i] = _chromatic_lane(s3[i], z3, counter_bits(keys[3], counter), betas[3], acceptance)
 
 
 @njit(cache=True, nogil=True)
@@ -544,14 +562,15 @@ def _sweep_chromatic_lanes2(s, c0, class_units, keys, counter_base, betas, accep
     s0, s1 = s[c0], s[c0 + 1]
     for t in range(class_units.shape[0]):
         i = class_units[t]
+        counter = counter_base + np.uint64(i)
         z0 = z1 = b[i]
         for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             j = np.uint64(indices[k])
             w = data[k]
             z0 += w * s0[j]
             z1 += w * s1[j]
-        _chromatic_lane(s0, i, z0, keys[0], counter_base, betas[0], acceptance)
-        _chromatic_lane(s1, i, z1, keys[1], counter_base, betas[1], acceptance)
+        s0[i] = _chromatic_lane(s0[i], z0, counter_bits(keys[0], counter), betas[0], acceptance)
+        s1[i] = _chromatic_lane(s1[i], z1, counter_bits(keys[1], counter), betas[1], acceptance)
 
 
 # ---------------------------------------------------------------------------- drivers

@@ -168,7 +168,8 @@ def sample_rbm(
     dtype : {"float32", "float64"}
         Precision of the parameters and products. float32 is about twice as fast;
         it samples the machine whose parameters (divided by the temperature) are
-        rounded to float32.
+        rounded to float32, with 24-bit uniforms (two from each step of a chain's
+        stream), so each conditional probability is resolved to 2**-24 (6e-8).
 
     Returns
     -------

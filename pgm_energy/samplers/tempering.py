@@ -43,7 +43,8 @@ def _replica_states(initial_states, n_chains: int, n_ladder: int, n_units: int, 
         array = np.asarray(initial_states)
     except (TypeError, ValueError) as error:
         raise StateError(f"initial_states must be an array of 0/1 values, got {describe(initial_states)}") from error
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
+    numeric = np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    if array.dtype == object or not numeric or np.iscomplexobj(array):
         raise StateError(f"initial_states must be an array of 0/1 values, got dtype {array.dtype}")
     shapes = {1: (n_units,), 2: (n_chains, n_units), 3: (n_chains, n_ladder, n_units)}
     if array.shape != shapes.get(array.ndim):

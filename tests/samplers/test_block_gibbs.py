@@ -220,7 +220,8 @@ def test_chains_are_independent_streams(dtype, n_chains):
     rbm = _rbm(6, 4)
     start = np.random.default_rng(0).integers(0, 2, (n_chains, 10))
     # seed_streams draws the seeds one after another, so 4 seeds are a prefix of more
-    assert np.array_equal(seed_streams(np.random.default_rng(3), n_chains)[:4], seed_streams(np.random.default_rng(3), 4))
+    seeds = seed_streams(np.random.default_rng(3), n_chains)
+    assert np.array_equal(seeds[:4], seed_streams(np.random.default_rng(3), 4))
     more, _ = sample_rbm(rbm, 15, n_chains=n_chains, rng=3, initial_states=start, dtype=dtype)
     four, _ = sample_rbm(rbm, 15, n_chains=4, rng=3, initial_states=start[:4], dtype=dtype)
     np.testing.assert_array_equal(more[:4], four)
