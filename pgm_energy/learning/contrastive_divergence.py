@@ -12,6 +12,7 @@ References: G. Hinton, *A Practical Guide to Training Restricted Boltzmann Machi
 from __future__ import annotations
 
 import importlib
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -28,6 +29,8 @@ __all__ = ["ContrastiveDivergence", "hinton_momentum", "initial_rbm"]
 #: momentum of Hinton's guide §9: 0.5 while the parameters change fast, then 0.9
 HINTON_MOMENTUM = (0.5, 0.9)
 HINTON_MOMENTUM_SWITCH = 5
+#: highest temperature of the ladder ``tempering=n`` builds (1, ..., 10, geometric)
+DEFAULT_MAX_TEMPERATURE = 10.0
 # Initial visible biases log(p / (1 - p)) use p clipped to [eps, 1 - eps], so pixels that are
 # always off (or on) start at about -/+6.9 instead of -/+inf.
 _BIAS_PROBABILITY_CLIP = 1e-3
@@ -88,6 +91,7 @@ class _State(NamedTuple):
     cd: Any  # the engine's CDState, updated in place
     sums: tuple  # float64 running sums of (weights, visible_bias, hidden_bias) for averaging
     count: np.ndarray  # shape (1,), epochs summed
+    tempered: Any = None  # the TemperedState of tempered PCD (pgm_energy.learning._tempered), else None
 
 
 class ContrastiveDivergence(Trainer):
@@ -103,6 +107,17 @@ class ContrastiveDivergence(Trainer):
         restarting the chain at the data.
     n_chains : int >= 1, optional
         Number of persistent chains; default ``batch_size``. Only with ``persistent=True``.
+    tempering : None, int >= 2 or sequence of float, optional
+        Parallel-tempering negative phase for PCD (Desjardins et al. 2010): each persistent
+        chain becomes a ladder of replicas, one per temperature, that make a block-Gibbs
+        step each at their own temperature (the RBM with weights and biases divided by
+        ``T``) and then try to swap with their neighbours (Metropolis on the joint energy
+        ``E(v, h)``); the ``T = 1`` replicas give the negative statistics. Either the
+        temperatures (strictly increasing, the first exactly 1), or their number: ``n``
+        temperatures spaced geometrically from 1 to :data:`DEFAULT_MAX_TEMPERATURE`. Only with
+        ``persistent=True``. Each epoch's history records ``swap_rate_min`` and
+        ``swap_rate_mean``, the acceptance rates of swaps between neighbouring temperatures.
+        Costs about ``n`` times PCD's negative phase; always the BLAS path.
     learning_rate : float > 0, default 0.01
     momentum : float in [0, 1], callable or sequence, optional
         Default (None): for CD, 0.5 for the first 5 epochs, then 0.9 (Hinton's guide §9);
@@ -157,6 +172,7 @@ class ContrastiveDivergence(Trainer):
         k=1,
         persistent=False,
         n_chains=None,
+        tempering=None,
         learning_rate=0.01,
         momentum=None,
         weight_decay=1e-4,
@@ -192,6 +208,7 @@ class ContrastiveDivergence(Trainer):
                 raise ValidationError(f"n_chains={n_chains!r} only applies with persistent=True")
             n_chains = check_positive_int(n_chains, "n_chains")
         self.n_chains = n_chains
+        self.tempering = self._check_tempering(tempering)
         self.learning_rate = check_nonnegative_float(learning_rate, "learning_rate", strict=True)
         if momentum is None:
             momentum = 0.0 if self.persistent else hinton_momentum
@@ -207,6 +224,36 @@ class ContrastiveDivergence(Trainer):
         if self.sparsity_decay >= 1.0:
             raise ValidationError(f"sparsity_decay must be < 1, got {sparsity_decay!r}")
         self.averaging = self._check_averaging(averaging)
+
+    def _check_tempering(self, tempering):
+        """None, or the ladder of temperatures as a tuple of floats (1 first, increasing)."""
+        if tempering is None:
+            return None
+        if not self.persistent:
+            raise ValidationError(f"tempering={tempering!r} only applies with persistent=True (tempered PCD)")
+        if isinstance(tempering, (bool, np.bool_)):
+            raise ParameterTypeError(f"tempering must be None, an int >= 2 or a sequence of temperatures, got {describe(tempering)}")
+        if isinstance(tempering, numbers.Integral):
+            n = check_int(tempering, "tempering", minimum=2)
+            return tuple(float(t) for t in np.geomspace(1.0, DEFAULT_MAX_TEMPERATURE, n))
+        if isinstance(tempering, str) or not isinstance(tempering, (Sequence, np.ndarray)):
+            raise ParameterTypeError(f"tempering must be None, an int >= 2 or a sequence of temperatures, got {describe(tempering)}")
+        ladder = []
+        for i, value in enumerate(np.asarray(tempering, dtype=object).ravel() if isinstance(tempering, np.ndarray) else tempering):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise ParameterTypeError(f"tempering[{i}] must be a real temperature, got {describe(value)}")
+            ladder.append(float(value))
+        if isinstance(tempering, np.ndarray) and tempering.ndim != 1:
+            raise ValidationError(f"tempering must be a 1-d sequence of temperatures, got shape {tempering.shape}")
+        if len(ladder) < 2:
+            raise ValidationError(f"tempering needs at least two temperatures (use tempering=None for plain PCD), got {tempering!r}")
+        if not all(math.isfinite(t) for t in ladder):
+            raise ValidationError(f"tempering must hold finite temperatures, got {tempering!r}")
+        if ladder[0] != 1.0:
+            raise ValidationError(f"tempering must start at temperature 1 (the model's), got {tempering!r}")
+        if any(b <= a for a, b in zip(ladder, ladder[1:])):
+            raise ValidationError(f"tempering must be strictly increasing, got {tempering!r}")
+        return tuple(ladder)
 
     @staticmethod
     def _check_averaging(averaging):
@@ -235,6 +282,7 @@ class ContrastiveDivergence(Trainer):
             "k": self.k.describe(),
             "persistent": self.persistent,
             "n_chains": self.n_chains,
+            "tempering": None if self.tempering is None else list(self.tempering),
             "learning_rate": self.learning_rate,
             "momentum": self.momentum.describe(),
             "weight_decay": self.weight_decay,
@@ -278,27 +326,45 @@ class ContrastiveDivergence(Trainer):
         if self.sparsity_target is not None:
             state.hidden_activity[...] = self.sparsity_target
         sums = (np.zeros(model.weights.shape), np.zeros(model.n_visible), np.zeros(model.n_hidden))
-        return _State(state, sums, np.zeros(1, dtype=np.int64))
+        tempered = None
+        if self.tempering is not None:
+            from ._tempered import new_tempered_state
+
+            tempered = new_tempered_state(state.chains, self.tempering, rng)
+        return _State(state, sums, np.zeros(1, dtype=np.int64), tempered)
 
     def _run_epoch(self, state, data, order, epoch):
         engine = self._engine_module()
         options = {}
         if self.persistent and not self._records_reconstruction():
             options["reconstruction"] = False  # PCD pays an extra product for it
-        error = engine.cd_epoch(
-            state.cd, data, order,
-            batch_size=self._batch_rows(data), k=self.k(epoch), persistent=self.persistent,
-            learning_rate=self.learning_rate, momentum=self.momentum(epoch), weight_decay=self.weight_decay,
-            sparsity_target=self.sparsity_target, sparsity_cost=self.sparsity_cost, sparsity_decay=self.sparsity_decay,
-            **options,
-        )
+        if state.tempered is not None:
+            from ._tempered import swap_rates, tempered_epoch
+
+            error = tempered_epoch(
+                state.cd, state.tempered, data, order,
+                batch_size=self._batch_rows(data), k=self.k(epoch),
+                learning_rate=self.learning_rate, momentum=self.momentum(epoch), weight_decay=self.weight_decay,
+                sparsity_target=self.sparsity_target, sparsity_cost=self.sparsity_cost,
+                sparsity_decay=self.sparsity_decay, reconstruction="reconstruction" not in options,
+            )
+            metrics = swap_rates(state.tempered)
+        else:
+            metrics = {}
+            error = engine.cd_epoch(
+                state.cd, data, order,
+                batch_size=self._batch_rows(data), k=self.k(epoch), persistent=self.persistent,
+                learning_rate=self.learning_rate, momentum=self.momentum(epoch), weight_decay=self.weight_decay,
+                sparsity_target=self.sparsity_target, sparsity_cost=self.sparsity_cost,
+                sparsity_decay=self.sparsity_decay, **options,
+            )
         if epoch > self.epochs - self._averaged_epochs():
             for total, current in zip(state.sums, (state.cd.weights, state.cd.visible_bias, state.cd.hidden_bias)):
                 total += current
             state.count[0] += 1
         if "reconstruction" in options:
-            return {}
-        return {"reconstruction_error": float(error) / data.shape[0]}
+            return metrics
+        return {"reconstruction_error": float(error) / data.shape[0], **metrics}
 
     def _records_reconstruction(self) -> bool:
         """CD computes the reconstruction error for free; PCD only when the monitors ask for it."""
@@ -332,6 +398,8 @@ class ContrastiveDivergence(Trainer):
         arrays = {f"cd_{key}": value for key, value in state.cd._asdict().items()}
         arrays.update(sum_weights=state.sums[0], sum_visible_bias=state.sums[1], sum_hidden_bias=state.sums[2])
         arrays["sum_count"] = state.count
+        if state.tempered is not None:
+            arrays.update({f"pt_{key}": value for key, value in state.tempered._asdict().items()})
         return arrays
 
     def _restore(self, arrays, template, data):
@@ -344,4 +412,15 @@ class ContrastiveDivergence(Trainer):
         if cd.weights.dtype != self.dtype:
             raise ValidationError(f"the checkpoint was trained in {cd.weights.dtype}, this trainer uses {self.dtype}")
         sums = tuple(np.array(arrays[key], dtype=np.float64) for key in ("sum_weights", "sum_visible_bias", "sum_hidden_bias"))
-        return _State(cd, sums, np.array(arrays["sum_count"], dtype=np.int64).reshape(1))
+        tempered = None
+        if self.tempering is not None:
+            from ._tempered import TemperedState
+
+            missing = [name for name in TemperedState._fields if f"pt_{name}" not in arrays]
+            if missing:
+                raise ValidationError(f"the checkpoint lacks the tempering state {missing!r} (written without tempering?)")
+            tempered = TemperedState(**{name: np.ascontiguousarray(arrays[f"pt_{name}"]).copy()
+                                        for name in TemperedState._fields})
+            if not np.array_equal(tempered.betas, 1.0 / np.asarray(self.tempering)):
+                raise ValidationError(f"the checkpoint was trained with another tempering ladder than {self.tempering!r}")
+        return _State(cd, sums, np.array(arrays["sum_count"], dtype=np.int64).reshape(1), tempered)
