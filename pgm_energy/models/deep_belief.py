@@ -47,7 +47,8 @@ from .._validation import (
     describe,
 )
 from ..exceptions import EvidenceError, ModelSizeError, ParameterTypeError, StateError, ValidationError
-from ._base import EnergyModel, readonly
+from ._base import readonly
+from ._layered import LayeredModel
 from .rbm import RestrictedBoltzmannMachine
 from .sigmoid_belief import SigmoidBeliefNetwork
 
@@ -159,7 +160,7 @@ def _check_matrix_list(values, name: str) -> list:
     return list(values)
 
 
-class DeepBeliefNetwork(EnergyModel):
+class DeepBeliefNetwork(LayeredModel):
     r"""A deep belief network: a top RBM over a sigmoid belief network, with a recognition model.
 
     Layers are listed **bottom first**: layer 0 is visible, layers ``L - 1`` and ``L`` form
@@ -264,15 +265,7 @@ class DeepBeliefNetwork(EnergyModel):
                 )
             checked.append(readonly(vector.copy()))
         self._recognition_biases = tuple(checked)
-        self._layer_sizes = sizes
-        self._offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(sizes)]))
-        if names is None:
-            default = [f"v{i}" for i in range(sizes[0])]
-            for k, size in enumerate(sizes[1:], start=1):
-                default += [f"h{k}_{j}" for j in range(size)]
-            self._names = tuple(default)
-        else:
-            self._names = check_names(names, self._offsets[-1], "names")
+        self._set_layers(sizes, names)
         self._temperature = 1.0
         self._freeze()
 
@@ -455,46 +448,6 @@ class DeepBeliefNetwork(EnergyModel):
     def is_tied(self) -> bool:
         """True when every recognition weight equals its generative weight."""
         return all(np.array_equal(r, w) for r, w in zip(self._recognition_weights, self._weights))
-
-    @property
-    def layer_sizes(self) -> tuple[int, ...]:
-        """Units per layer, bottom (visible) layer first."""
-        return self._layer_sizes
-
-    @property
-    def n_layers(self) -> int:
-        """Number of layers, visible included (``L + 1``)."""
-        return len(self._layer_sizes)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Unit names, layer by layer, bottom first."""
-        return self._names
-
-    @property
-    def layers(self) -> tuple[tuple[str, ...], ...]:
-        """Names of the units of each layer, bottom first."""
-        return tuple(self._names[self._offsets[k] : self._offsets[k + 1]] for k in range(self.n_layers))
-
-    @property
-    def n_visible(self) -> int:
-        return self._layer_sizes[0]
-
-    @property
-    def n_hidden(self) -> int:
-        return self.n_units - self.n_visible
-
-    @property
-    def visible_names(self) -> tuple[str, ...]:
-        return self._names[: self.n_visible]
-
-    @property
-    def hidden_names(self) -> tuple[str, ...]:
-        return self._names[self.n_visible :]
-
-    def layer_of(self, name: str) -> int:
-        """Layer index (0 = bottom) of the unit called ``name``."""
-        return int(np.searchsorted(self._offsets, self.index(name), side="right")) - 1
 
     @property
     def top_rbm(self) -> RestrictedBoltzmannMachine:

@@ -12,14 +12,14 @@ from .._validation import (
     check_evidence,
     check_finite_array,
     check_int,
-    check_names,
     check_positive_temperature,
     check_rng,
     check_states,
     describe,
 )
 from ..exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
-from ._base import EnergyModel, readonly
+from ._base import readonly
+from ._layered import LayeredModel
 
 __all__ = ["SigmoidBeliefNetwork", "DEFAULT_MAX_UNITS", "MAX_QUERY_VARIABLES", "MAX_CPD_PARENTS"]
 
@@ -42,7 +42,7 @@ def _log_sum_exp(values: np.ndarray, axis=None):
     return float(result.ravel()[0]) if axis is None else np.squeeze(result, axis=axis)
 
 
-class SigmoidBeliefNetwork(EnergyModel):
+class SigmoidBeliefNetwork(LayeredModel):
     r"""A sigmoid belief network: layers of binary units, each layer caused by the one above.
 
     Layers are listed **bottom first**: layer 0 is the visible (observed) layer and layer
@@ -119,16 +119,7 @@ class SigmoidBeliefNetwork(EnergyModel):
             matrices.append(readonly(matrix))
         self._weights = tuple(matrices)
         self._biases = tuple(bias_vectors)
-        self._layer_sizes = sizes
-        self._offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(sizes)]))
-        n_units = self._offsets[-1]
-        if names is None:
-            default = [f"v{i}" for i in range(sizes[0])]
-            for k, size in enumerate(sizes[1:], start=1):
-                default += [f"h{k}_{j}" for j in range(size)]
-            self._names = tuple(default)
-        else:
-            self._names = check_names(names, n_units, "names")
+        self._set_layers(sizes, names)
         self._temperature = check_positive_temperature(temperature)
         self._freeze()
 
@@ -168,48 +159,6 @@ class SigmoidBeliefNetwork(EnergyModel):
     def biases(self) -> tuple[np.ndarray, ...]:
         """``biases[k]``, shape (n_k,), read-only; the last entry is the top layer's prior."""
         return self._biases
-
-    @property
-    def layer_sizes(self) -> tuple[int, ...]:
-        """Units per layer, bottom (visible) layer first."""
-        return self._layer_sizes
-
-    @property
-    def n_layers(self) -> int:
-        return len(self._layer_sizes)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Unit names, layer by layer, bottom layer first."""
-        return self._names
-
-    @property
-    def layers(self) -> tuple[tuple[str, ...], ...]:
-        """Names of the units of each layer, bottom layer first."""
-        return tuple(self._names[self._offsets[k] : self._offsets[k + 1]] for k in range(self.n_layers))
-
-    @property
-    def n_visible(self) -> int:
-        return self._layer_sizes[0]
-
-    @property
-    def n_hidden(self) -> int:
-        return self.n_units - self.n_visible
-
-    @property
-    def visible_names(self) -> tuple[str, ...]:
-        """Names of the bottom layer."""
-        return self._names[: self.n_visible]
-
-    @property
-    def hidden_names(self) -> tuple[str, ...]:
-        """Names of every unit above the bottom layer."""
-        return self._names[self.n_visible :]
-
-    def layer_of(self, name: str) -> int:
-        """Layer index (0 = bottom) of the unit called ``name``."""
-        index = self.index(name)
-        return int(np.searchsorted(self._offsets, index, side="right")) - 1
 
     def parents(self, name: str) -> tuple[str, ...]:
         """Parents of the unit called ``name``: the units of the layer above joined by a non-zero weight."""

@@ -1,0 +1,76 @@
+"""What layered models (sigmoid belief networks, deep belief networks) share: layers of named units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_names
+from ._base import EnergyModel
+
+__all__ = ["LayeredModel"]
+
+
+class LayeredModel(EnergyModel):
+    """Base class of models whose units come in layers, listed bottom (visible) layer first.
+
+    Subclasses call :meth:`_set_layers` in their constructor; units are numbered layer by
+    layer, so layer ``k`` holds the units ``offsets[k] .. offsets[k + 1] - 1``.
+    """
+
+    __slots__ = ()
+
+    def _set_layers(self, sizes, names) -> None:
+        """Store the layer sizes, their offsets and the unit names (default ``v{i}``, ``h{k}_{j}``)."""
+        self._layer_sizes = tuple(int(size) for size in sizes)
+        self._offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(self._layer_sizes)]))
+        if names is None:
+            default = [f"v{i}" for i in range(self._layer_sizes[0])]
+            for k, size in enumerate(self._layer_sizes[1:], start=1):
+                default += [f"h{k}_{j}" for j in range(size)]
+            self._names = tuple(default)
+        else:
+            self._names = check_names(names, self._offsets[-1], "names")
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """Units per layer, bottom (visible) layer first."""
+        return self._layer_sizes
+
+    @property
+    def n_layers(self) -> int:
+        """Number of layers, the visible one included."""
+        return len(self._layer_sizes)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Unit names, layer by layer, bottom layer first."""
+        return self._names
+
+    @property
+    def layers(self) -> tuple[tuple[str, ...], ...]:
+        """Names of the units of each layer, bottom layer first."""
+        return tuple(self._names[self._offsets[k] : self._offsets[k + 1]] for k in range(self.n_layers))
+
+    @property
+    def n_visible(self) -> int:
+        """Units of the bottom layer."""
+        return self._layer_sizes[0]
+
+    @property
+    def n_hidden(self) -> int:
+        """Units above the bottom layer."""
+        return self.n_units - self.n_visible
+
+    @property
+    def visible_names(self) -> tuple[str, ...]:
+        """Names of the bottom layer."""
+        return self._names[: self.n_visible]
+
+    @property
+    def hidden_names(self) -> tuple[str, ...]:
+        """Names of every unit above the bottom layer."""
+        return self._names[self.n_visible :]
+
+    def layer_of(self, name: str) -> int:
+        """Layer index (0 = bottom) of the unit called ``name``."""
+        return int(np.searchsorted(self._offsets, self.index(name), side="right")) - 1
