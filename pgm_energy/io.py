@@ -17,7 +17,7 @@ import numpy as np
 from .exceptions import ModelFileError, ParameterTypeError, PGMEnergyError
 from .models import BoltzmannMachine, DeepBeliefNetwork, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
 
-__all__ = ["save", "load", "FORMAT_VERSION"]
+__all__ = ["save", "load", "atomic_savez", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _KIND_KEY = "__pgm_energy_kind__"
@@ -45,6 +45,16 @@ def save(model, path) -> None:
     arrays = dict(model._to_arrays())
     arrays[_KIND_KEY] = np.array(type(model)._FILE_KIND)
     arrays[_VERSION_KEY] = np.array(FORMAT_VERSION)
+    atomic_savez(path, arrays)
+
+
+def atomic_savez(path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` as ``.npz`` through a temporary file renamed into place.
+
+    A crash or Ctrl-C mid-write leaves the previous file at ``path`` intact (used by model
+    files and training checkpoints).
+    """
+    path = Path(path)
     # Like mkstemp, but with the usual permissions (0o666 less the umask) instead of 0o600.
     temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -51,7 +51,6 @@ import json
 import math
 import numbers
 import os
-import secrets
 import sys
 import time
 import zipfile
@@ -61,6 +60,7 @@ import numpy as np
 
 from .._validation import check_int, check_names, check_rng, describe
 from ..exceptions import ModelFileError, ParameterTypeError, StateError, TrainingDivergedError, ValidationError
+from ..io import atomic_savez
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 from ._result import TrainingHistory, TrainingResult
 
@@ -136,25 +136,6 @@ def generator_from_json(text: str) -> np.random.Generator:
 
 
 # ---------------------------------------------------------------------------- files
-def atomic_savez(path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` as ``.npz`` through a temporary file renamed into place.
-
-    The same pattern as :func:`pgm_energy.io.save`: a crash mid-write leaves the previous file intact.
-    """
-    path = Path(path)
-    temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _digest(array: np.ndarray) -> str:
     """Fingerprint of the training data, so a checkpoint is not resumed on other data."""
     hasher = hashlib.blake2b(digest_size=16)
