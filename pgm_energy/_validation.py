@@ -12,9 +12,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .exceptions import EvidenceError, ParameterTypeError, StateError, ValidationError
+from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, StateError, ValidationError
 
 __all__ = [
+    "MAX_QUERY_VARIABLES",
+    "check_query_variables",
     "describe",
     "check_positive_temperature",
     "check_finite_array",
@@ -176,3 +178,54 @@ def check_rng(rng) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     raise ParameterTypeError(f"rng must be None, an int or a numpy.random.Generator, got {describe(rng)}")
+
+
+#: largest joint query table (2**20 entries) any exact or sampled query builds
+MAX_QUERY_VARIABLES = 20
+
+
+def check_query_variables(
+    variables, names: Sequence[str], clamped: Mapping[int, int], *, joint: bool = True, allow_empty: bool = False
+) -> list[str]:
+    """Check the variables of a query: a non-empty list of distinct names of the model, none observed.
+
+    Parameters
+    ----------
+    variables : iterable of str
+        The queried names.
+    names : sequence of str
+        The model's unit names, in order.
+    clamped : mapping of int to int
+        Observed units (index -> value), as returned by :func:`check_evidence`.
+    joint : bool, default True
+        A joint table over more than :data:`MAX_QUERY_VARIABLES` variables is refused
+        (``ModelSizeError``); marginals (``joint=False``) are not limited.
+    allow_empty : bool, default False
+        Accept an empty list (a MAP query over every unobserved unit).
+
+    Returns
+    -------
+    list of str
+    """
+    if isinstance(variables, (str, bytes)):
+        raise ParameterTypeError(f"variables must be a list of variable names, got the string {variables!r}")
+    try:
+        variables = list(variables)
+    except TypeError:
+        raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
+    if not variables and not allow_empty:
+        raise ValidationError("variables must name at least one variable, got []")
+    if len(set(variables)) != len(variables):
+        raise ValidationError(f"variables must not repeat a name, got {variables!r}")
+    index = {name: i for i, name in enumerate(names)}
+    for variable in variables:
+        if not isinstance(variable, str) or variable not in index:
+            raise EvidenceError(f"variables names {variable!r}, which is not a variable of the model")
+        if index[variable] in clamped:
+            raise EvidenceError(f"variable {variable!r} is both queried and given as evidence")
+    if joint and len(variables) > MAX_QUERY_VARIABLES:
+        raise ModelSizeError(
+            f"a joint query over {len(variables)} variables builds a table of 2**{len(variables)} "
+            f"entries; at most {MAX_QUERY_VARIABLES} variables are allowed (use joint=False for marginals)"
+        )
+    return variables

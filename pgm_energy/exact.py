@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import check_evidence, check_int, check_states, describe
+from ._validation import MAX_QUERY_VARIABLES, check_evidence, check_int, check_query_variables, check_states, describe
 from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
 from .models import BoltzmannMachine, RestrictedBoltzmannMachine
 
@@ -41,7 +41,6 @@ __all__ = [
 #: default limit on the number of enumerated units (2**30 states: ~20 s for a dense 30-unit machine on 2 cores)
 DEFAULT_MAX_UNITS = 30
 #: most query variables a joint table may hold (2**20 entries)
-MAX_QUERY_VARIABLES = 20
 # Blocks of states handed to the parallel kernels: 2**8 blocks balance two to many cores.
 _PREFIX_BITS = 8
 # Enumeration speed on one core of the reference machine (unit updates per second),
@@ -273,31 +272,6 @@ def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS) -> np.ndarra
     return probabilities
 
 
-def _check_variables(model, variables, clamped: dict[int, int], *, joint: bool = True) -> list[str]:
-    if isinstance(variables, str):
-        raise ParameterTypeError(f"variables must be a list of variable names, got the string {variables!r}")
-    try:
-        variables = list(variables)
-    except TypeError:
-        raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
-    if not variables:
-        raise ValidationError("variables must name at least one variable, got []")
-    if len(set(variables)) != len(variables):
-        raise ValidationError(f"variables must not repeat a name, got {variables!r}")
-    names = set(model.names)
-    for variable in variables:
-        if variable not in names:
-            raise EvidenceError(f"variables names {variable!r}, which is not a variable of the model")
-        if model.names.index(variable) in clamped:
-            raise EvidenceError(f"variable {variable!r} is both queried and given as evidence")
-    if joint and len(variables) > MAX_QUERY_VARIABLES:
-        raise ModelSizeError(
-            f"a joint query over {len(variables)} variables builds a table of 2**{len(variables)} "
-            f"entries; at most {MAX_QUERY_VARIABLES} variables are allowed (use joint=False for marginals)"
-        )
-    return variables
-
-
 def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_UNITS):
     """Exact posterior over ``variables`` given ``evidence``, as pgmpy factors.
 
@@ -323,7 +297,7 @@ def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_
 
     _check_model(model)
     clamped = check_evidence(evidence, model.names)
-    variables = _check_variables(model, variables, clamped, joint=joint)
+    variables = check_query_variables(variables, model.names, clamped, joint=joint)
     evidence = dict(evidence or {})
     if not joint:
         probabilities = marginals(model, evidence=evidence, max_units=max_units)

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_evidence, check_int, check_rng, describe
+from ._validation import check_evidence, check_int, check_query_variables, check_rng, describe
 from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, StateError, ValidationError
 from .models import BoltzmannMachine, RestrictedBoltzmannMachine
 
@@ -39,29 +39,6 @@ def _check_model(model) -> None:
         raise ParameterTypeError(
             f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {type(model).__name__}: {describe(model)}"
         )
-
-
-def _check_variable_list(model, variables, clamped: dict[int, int], *, allow_empty: bool = False) -> list[str]:
-    """Validate query variables: a list of distinct model names, none given as evidence."""
-    if isinstance(variables, (str, bytes)):
-        raise ParameterTypeError(f"variables must be a list of variable names, got the string {variables!r}")
-    try:
-        variables = list(variables)
-    except TypeError:
-        raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
-    if not variables and not allow_empty:
-        raise ValidationError("variables must name at least one variable, got []")
-    index = {name: i for i, name in enumerate(model.names)}
-    seen = set()
-    for variable in variables:
-        if not isinstance(variable, str) or variable not in index:
-            raise EvidenceError(f"variables names {variable!r}, which is not a variable of the model")
-        if variable in seen:
-            raise ValidationError(f"variables must not repeat a name, got {variable!r} twice")
-        seen.add(variable)
-        if index[variable] in clamped:
-            raise EvidenceError(f"variable {variable!r} is both queried and given as evidence")
-    return variables
 
 
 def _check_data(model, data) -> tuple[list[str], np.ndarray]:
@@ -107,7 +84,7 @@ def _map_query_arguments(model, variables, evidence) -> tuple[dict[int, int], li
     clamped = check_evidence(evidence, model.names)
     if variables is None:
         return clamped, [name for i, name in enumerate(model.names) if i not in clamped]
-    return clamped, _check_variable_list(model, variables, clamped, allow_empty=True)
+    return clamped, check_query_variables(variables, model.names, clamped, joint=False, allow_empty=True)
 
 
 def _is_missing(value) -> bool:
@@ -611,17 +588,11 @@ class GibbsInference(_Predictions):
         SampledQuery
             ``(factor, standard_errors, samples)``.
         """
-        from .exact import MAX_QUERY_VARIABLES
         from .interop.pgmpy import binary_factor
 
         model = self.model
         clamped = check_evidence(evidence, model.names)
-        variables = _check_variable_list(model, variables, clamped)
-        if joint and len(variables) > MAX_QUERY_VARIABLES:
-            raise ModelSizeError(
-                f"a joint query over {len(variables)} variables builds a table of 2**{len(variables)} "
-                f"entries; at most {MAX_QUERY_VARIABLES} variables are allowed (use joint=False for marginals)"
-            )
+        variables = check_query_variables(variables, model.names, clamped, joint=joint)
         samples = self._sample(evidence)
         columns = [model.index(name) for name in variables]
         if not joint:

@@ -38,6 +38,8 @@ import numpy as np
 
 from .._math import sigmoid, softplus
 from .._validation import (
+    MAX_QUERY_VARIABLES,
+    check_query_variables,
     check_evidence,
     check_finite_array,
     check_int,
@@ -57,7 +59,6 @@ __all__ = ["DeepBeliefNetwork", "HybridGraph", "LikelihoodBound", "DEFAULT_MAX_U
 #: default limit on the number of units an exact enumeration runs through (2**20 configurations)
 DEFAULT_MAX_UNITS = 20
 #: most variables a joint query table may hold (2**20 entries)
-MAX_QUERY_VARIABLES = 20
 # States evaluated per vectorised block of an exact enumeration (about 2**14 x n_units floats).
 _CHUNK = 1 << 14
 # Probabilities of the factorial prior of directed_part() are kept in [eps, 1 - eps] so that
@@ -890,30 +891,6 @@ class DeepBeliefNetwork(LayeredModel):
         return SampleSet(out, energies, self._names, temperature=1.0, info=info)
 
     # ------------------------------------------------------------------ queries
-    def _check_variables(self, variables, clamped, joint: bool) -> list[str]:
-        if isinstance(variables, (str, bytes)):
-            raise ParameterTypeError(f"variables must be a list of variable names, got the string {variables!r}")
-        try:
-            variables = list(variables)
-        except TypeError:
-            raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
-        if not variables:
-            raise ValidationError("variables must name at least one variable, got []")
-        if len(set(variables)) != len(variables):
-            raise ValidationError(f"variables must not repeat a name, got {variables!r}")
-        index = {name: i for i, name in enumerate(self._names)}
-        for variable in variables:
-            if not isinstance(variable, str) or variable not in index:
-                raise EvidenceError(f"variables names {variable!r}, which is not a variable of the model")
-            if index[variable] in clamped:
-                raise EvidenceError(f"variable {variable!r} is both queried and given as evidence")
-        if joint and len(variables) > MAX_QUERY_VARIABLES:
-            raise ModelSizeError(
-                f"a joint query over {len(variables)} variables builds a table of 2**{len(variables)} "
-                f"entries; at most {MAX_QUERY_VARIABLES} variables are allowed (use joint=False for marginals)"
-            )
-        return variables
-
     def query(
         self,
         variables,
@@ -966,7 +943,7 @@ class DeepBeliefNetwork(LayeredModel):
         if not isinstance(method, str) or method not in _METHODS:
             raise ValidationError(f"method must be one of {_METHODS!r}, got {describe(method)}")
         clamped = check_evidence(evidence, self._names)
-        variables = self._check_variables(variables, clamped, joint)
+        variables = check_query_variables(variables, self._names, clamped, joint=joint)
         targets = [self.index(name) for name in variables]
         if method == "gibbs":
             draws = self.gibbs_posterior(evidence, n_samples, n_chains=n_chains, burn_in=burn_in, rng=rng)

@@ -9,6 +9,8 @@ import numpy as np
 
 from .._math import sigmoid, softplus
 from .._validation import (
+    MAX_QUERY_VARIABLES,
+    check_query_variables,
     check_evidence,
     check_finite_array,
     check_int,
@@ -26,7 +28,6 @@ __all__ = ["SigmoidBeliefNetwork", "DEFAULT_MAX_UNITS", "MAX_QUERY_VARIABLES", "
 #: default limit on the number of units an exact enumeration sums over (2**20 configurations)
 DEFAULT_MAX_UNITS = 20
 #: most variables a joint query table may hold (2**20 entries), as in :mod:`pgm_energy.exact`
-MAX_QUERY_VARIABLES = 20
 #: most parents a unit may have in :meth:`SigmoidBeliefNetwork.conditional_table` (2**16 columns)
 MAX_CPD_PARENTS = 16
 # Free units used as the enumeration's cell index: 2**6 cells share the work between threads.
@@ -439,30 +440,6 @@ class SigmoidBeliefNetwork(LayeredModel):
         with np.errstate(divide="ignore"):  # a unit never on in a cell: log 0 = -inf
             return log_mass, peak[:, None] + np.log(on)
 
-    def _check_variables(self, variables, clamped: dict[int, int], joint: bool) -> list[str]:
-        if isinstance(variables, (str, bytes)):
-            raise ParameterTypeError(f"variables must be a list of variable names, got the string {variables!r}")
-        try:
-            variables = list(variables)
-        except TypeError:
-            raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
-        if not variables:
-            raise ValidationError("variables must name at least one variable, got []")
-        if len(set(variables)) != len(variables):
-            raise ValidationError(f"variables must not repeat a name, got {variables!r}")
-        index = {name: i for i, name in enumerate(self._names)}
-        for variable in variables:
-            if not isinstance(variable, str) or variable not in index:
-                raise EvidenceError(f"variables names {variable!r}, which is not a variable of the model")
-            if index[variable] in clamped:
-                raise EvidenceError(f"variable {variable!r} is both queried and given as evidence")
-        if joint and len(variables) > MAX_QUERY_VARIABLES:
-            raise ModelSizeError(
-                f"a joint query over {len(variables)} variables builds a table of 2**{len(variables)} "
-                f"entries; at most {MAX_QUERY_VARIABLES} variables are allowed (use joint=False for marginals)"
-            )
-        return variables
-
     def query(self, variables, evidence=None, joint=True, *, max_units=DEFAULT_MAX_UNITS):
         """Exact posterior over ``variables`` given ``evidence``, by enumeration, as pgmpy factors.
 
@@ -495,7 +472,7 @@ class SigmoidBeliefNetwork(LayeredModel):
         from ..interop.pgmpy import binary_factor
 
         clamped = check_evidence(evidence, self._names)
-        variables = self._check_variables(variables, clamped, joint)
+        variables = check_query_variables(variables, self._names, clamped, joint=joint)
         max_units = check_int(max_units, "max_units", minimum=0)
         targets = [self.index(name) for name in variables]
         chosen = set(targets)
