@@ -74,3 +74,22 @@ class LayeredModel(EnergyModel):
     def layer_of(self, name: str) -> int:
         """Layer index (0 = bottom) of the unit called ``name``."""
         return int(np.searchsorted(self._offsets, self.index(name), side="right")) - 1
+
+    # ------------------------------------------------------------------ files
+    def _layer_arrays(self) -> dict[str, np.ndarray]:
+        """Sizes, names, ``biases_k`` and ``weights_k`` for a model file (subclasses add the rest)."""
+        arrays = {
+            "layer_sizes": np.array(self._layer_sizes, dtype=np.int64),
+            "names": np.array(self._names, dtype=str),
+        }
+        arrays.update({f"biases_{k}": vector for k, vector in enumerate(self._biases)})
+        arrays.update({f"weights_{k}": matrix for k, matrix in enumerate(self._weights)})
+        return arrays
+
+    @staticmethod
+    def _read_layer_arrays(arrays) -> tuple[list, list, list[str]]:
+        """Inverse of :meth:`_layer_arrays`: ``(weights, biases, names)``."""
+        n_layers = int(np.asarray(arrays["layer_sizes"]).shape[0])
+        weights = [arrays[f"weights_{k}"] for k in range(n_layers - 1)]
+        biases = [arrays[f"biases_{k}"] for k in range(n_layers)]
+        return weights, biases, [str(name) for name in arrays["names"]]

@@ -1183,29 +1183,21 @@ class DeepBeliefNetwork(LayeredModel):
 
     # ------------------------------------------------------------------ files
     def _to_arrays(self) -> dict[str, np.ndarray]:
-        arrays = {
-            "layer_sizes": np.array(self._layer_sizes, dtype=np.int64),
-            "names": np.array(self._names, dtype=str),
-        }
-        for k, vector in enumerate(self._biases):
-            arrays[f"biases_{k}"] = vector
-        for k, matrix in enumerate(self._weights):
-            arrays[f"weights_{k}"] = matrix
-        for k, matrix in enumerate(self._recognition_weights):
-            arrays[f"recognition_weights_{k}"] = matrix
-        for k, vector in enumerate(self._recognition_biases):
-            arrays[f"recognition_biases_{k}"] = vector
+        arrays = self._layer_arrays()
+        arrays.update({f"recognition_weights_{k}": matrix for k, matrix in enumerate(self._recognition_weights)})
+        arrays.update({f"recognition_biases_{k}": vector for k, vector in enumerate(self._recognition_biases)})
         return arrays
 
     @classmethod
     def _from_arrays(cls, arrays) -> "DeepBeliefNetwork":
-        n_layers = int(np.asarray(arrays["layer_sizes"]).shape[0])
+        weights, biases, names = cls._read_layer_arrays(arrays)
+        n_directed = len(weights) - 1
         return cls(
-            [arrays[f"weights_{k}"] for k in range(n_layers - 1)],
-            [arrays[f"biases_{k}"] for k in range(n_layers)],
-            recognition_weights=[arrays[f"recognition_weights_{k}"] for k in range(n_layers - 2)],
-            recognition_biases=[arrays[f"recognition_biases_{k}"] for k in range(n_layers - 2)],
-            names=[str(name) for name in arrays["names"]],
+            weights,
+            biases,
+            recognition_weights=[arrays[f"recognition_weights_{k}"] for k in range(n_directed)],
+            recognition_biases=[arrays[f"recognition_biases_{k}"] for k in range(n_directed)],
+            names=names,
         )
 
     def __repr__(self) -> str:

@@ -581,26 +581,12 @@ class SigmoidBeliefNetwork(LayeredModel):
 
     # ------------------------------------------------------------------ files
     def _to_arrays(self) -> dict[str, np.ndarray]:
-        arrays = {
-            "layer_sizes": np.array(self._layer_sizes, dtype=np.int64),
-            "names": np.array(self._names, dtype=str),
-            "temperature": np.float64(self._temperature),
-        }
-        for k, vector in enumerate(self._biases):
-            arrays[f"biases_{k}"] = vector
-        for k, matrix in enumerate(self._weights):
-            arrays[f"weights_{k}"] = matrix
-        return arrays
+        return {**self._layer_arrays(), "temperature": np.float64(self._temperature)}
 
     @classmethod
     def _from_arrays(cls, arrays) -> "SigmoidBeliefNetwork":
-        n_layers = int(np.asarray(arrays["layer_sizes"]).shape[0])
-        return cls(
-            [arrays[f"weights_{k}"] for k in range(n_layers - 1)],
-            [arrays[f"biases_{k}"] for k in range(n_layers)],
-            names=[str(name) for name in arrays["names"]],
-            temperature=float(arrays["temperature"]),
-        )
+        weights, biases, names = cls._read_layer_arrays(arrays)
+        return cls(weights, biases, names=names, temperature=float(arrays["temperature"]))
 
     def __repr__(self) -> str:
         return f"SigmoidBeliefNetwork(layer_sizes={self._layer_sizes}, temperature={self._temperature:g})"
