@@ -17,14 +17,22 @@ The model expectations are exact: the smaller layer ``x`` is enumerated (at most
     p(x) = softmax_x [ bias_x . x + sum_j softplus(a_j(x)) ],   E[y | x] = sigmoid(a(x)),
     <x> = sum_x p(x) x,   <y> = sum_x p(x) sigmoid(a(x)),   <x y^T> = sum_x p(x) x sigmoid(a(x))^T.
 
-States are enumerated in Gray-code order by a Numba kernel with a running maximum of the
-log-weights (log space: no overflow for weights of +-50). The cost is about
-``2**n_small * n_large`` exponentials and ``2**n_small * n_small * n_large / 2`` additions
-per gradient.
+States are enumerated in blocks of ``2**n_low`` (up to 4096): a Numba kernel computes each
+block's log-weights and conditional means, vectorised over states, and one matrix product per
+block (BLAS) sums ``x sigmoid(a(x))^T``; blocks are combined in log space against the largest
+log-weight (no overflow for weights of +-50, or any finite ones). The cost is about
+``2**n_small * n_large`` divisions, no exponential in the inner loop while every field is within
++-350 (one per element beyond), and ``2**n_small * n_large * (n_low + 1)`` multiply-adds in the
+products: for 64 visible and 20 hidden units about 0.3 s per gradient on this 2-core machine
+(the Gray-code kernel it replaced took 1-1.3 s).
+
+:class:`ExactGradient` follows the gradient with heavy-ball momentum or, with
+``method="lbfgs"``, by full-batch L-BFGS on the deterministic objective.
 """
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -39,10 +47,15 @@ __all__ = ["ExactGradient", "LikelihoodGradient", "log_likelihood_gradient", "DE
 
 #: largest smaller layer the exact gradient enumerates by default (2**20 states)
 DEFAULT_MAX_UNITS = 20
-# Blocks of states for the kernel (2**8 share out over any number of cores).
-_PREFIX_BITS = 8
-# Below this many unit updates the serial kernel runs (a thread pool costs more).
-_PARALLEL_WORK = 2.0**18
+# Conditionals per block of enumerated states (n_y * 2**n_low): the block's arrays stay in cache.
+_BLOCK_ELEMENTS = 2**18
+_MAX_LOW_BITS = 8
+_METHODS = ("momentum", "lbfgs")
+# L-BFGS line search: sufficient-decrease constant (Nocedal & Wright's c1) and halvings before giving up.
+_ARMIJO = 1e-4
+_MAX_BACKTRACKS = 30
+# Below this many conditionals one thread runs (a thread pool costs more).
+_PARALLEL_WORK = 2**20
 
 
 class LikelihoodGradient(NamedTuple):
@@ -64,26 +77,107 @@ def _softplus_and_sigmoid(activation: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return softplus, sigmoid
 
 
+def _bit_patterns(n_bits: int) -> np.ndarray:
+    """Every 0/1 pattern of ``n_bits`` units, shape ``(2**n_bits, n_bits)``; row ``s`` holds the bits of ``s``."""
+    return ((np.arange(1 << n_bits)[:, None] >> np.arange(n_bits)) & 1).astype(np.float64)
+
+
+def _blas_controller():
+    """A cached threadpoolctl controller (scanning the loaded libraries costs milliseconds)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+_CONTROLLER = None
+
+
 def _model_moments(coupling, bias_x, bias_y):
     """Exact ``<x>, <y>, <x y^T>`` and ``log Z`` for ``E(x, y) = -x^T C y - bias_x^T x - bias_y^T y``.
 
-    ``x`` (``n_x = coupling.shape[0]`` units) is enumerated by the Numba kernel of
-    :mod:`pgm_energy._kernels.exact_gradient`; ``y`` is summed in closed form.
+    ``x`` (``n_x = coupling.shape[0]`` units) is enumerated in blocks: the ``S = 2**n_low``
+    patterns of the low units share one matrix of fields ``A = X_low C_low`` and each block adds
+    the fields ``B`` of its fixed high units. A Numba kernel turns a block's fields into weights
+    ``w_s`` (relative to the block's largest log-weight) and weighted conditional means
+    ``w_s sigmoid(f(x_s))``; one matrix product per block against ``[X_low, 1]`` then gives its
+    ``sum w x_low sigmoid^T``, ``sum w sigmoid``, ``sum w x_low`` and ``sum w``. The blocks are
+    combined in a fixed order against the largest maximum (log space throughout), so the result
+    does not depend on the number of threads.
     """
-    from .._kernels.exact_gradient import bipartite_moment_blocks, bipartite_moment_blocks_serial
+    from .._kernels.exact_gradient import FACTORED_LIMIT, block_conditionals_direct, block_conditionals_factored
 
+    coupling = np.ascontiguousarray(coupling, dtype=np.float64)
+    bias_x = np.asarray(bias_x, dtype=np.float64)
+    bias_y = np.asarray(bias_y, dtype=np.float64)
     n_x, n_y = coupling.shape
-    kernel = bipartite_moment_blocks if (2.0**n_x) * n_y > _PARALLEL_WORK else bipartite_moment_blocks_serial
-    top, total, sum_x, sum_y, sum_xy = kernel(
-        np.ascontiguousarray(coupling, dtype=np.float64),
-        np.ascontiguousarray(bias_x, dtype=np.float64),
-        np.ascontiguousarray(bias_y, dtype=np.float64),
-        min(n_x, _PREFIX_BITS),
-    )
-    # Combine the blocks in a fixed order against the largest maximum.
+    # Blocks of about _BLOCK_ELEMENTS conditionals: big enough for the products, small enough for cache.
+    n_low = int(min(n_x, _MAX_LOW_BITS, max(1, np.floor(np.log2(_BLOCK_ELEMENTS / n_y)))))
+    n_high = n_x - n_low
+    low_states = _bit_patterns(n_low)  # (S, n_low)
+    low_with_ones = np.hstack([low_states, np.ones((low_states.shape[0], 1))])  # (S, n_low + 1)
+    low_fields = np.ascontiguousarray((low_states @ coupling[:n_low]).T)  # (n_y, S)
+    low_linear = low_states @ bias_x[:n_low]
+    high_states = _bit_patterns(n_high)  # (P, n_high)
+    high_fields = bias_y + high_states @ coupling[n_low:]  # (P, n_y)
+    high_linear = high_states @ bias_x[n_low:]
+    n_blocks, n_states = high_states.shape[0], low_states.shape[0]
+
+    factored = max(np.abs(low_fields).max(), np.abs(high_fields).max()) <= FACTORED_LIMIT
+    if factored:
+        exp_neg_low, exp_pos_low = np.exp(-low_fields), np.exp(low_fields)
+
+    top = np.empty(n_blocks)
+    moments = np.empty((n_blocks, n_y, n_low + 1))  # [sum w sigmoid x_low^T, sum w sigmoid]
+    state_sums = np.empty((n_blocks, n_low + 1))  # [sum w x_low, sum w]
+
+    def run(blocks):
+        sigmoid = np.empty((n_y, n_states))
+        weight = np.empty(n_states)
+        product = np.empty(n_states)
+        for block in blocks:
+            if factored:
+                top[block] = block_conditionals_factored(
+                    low_fields, exp_neg_low, exp_pos_low, high_fields[block], low_linear, high_linear[block],
+                    sigmoid, weight, product,
+                )
+            else:
+                top[block] = block_conditionals_direct(
+                    low_fields, high_fields[block], low_linear, high_linear[block], sigmoid, weight, product
+                )
+            np.matmul(sigmoid, low_with_ones, out=moments[block])
+            np.matmul(weight, low_with_ones, out=state_sums[block])
+
+    if n_blocks * n_states * n_y <= _PARALLEL_WORK:
+        run(range(n_blocks))
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # Threads over blocks, each with a one-thread BLAS: the products are small (n_y x S x
+        # (n_low + 1)) and a multi-threaded BLAS competing with our threads is several times slower.
+        n_workers = min(n_blocks, _worker_count())
+        with _blas_controller().limit(limits=1, user_api="blas"), ThreadPoolExecutor(n_workers) as pool:
+            chunks = np.array_split(np.arange(n_blocks), n_workers)
+            for future in [pool.submit(run, chunk) for chunk in chunks]:
+                future.result()
+
     share = np.exp(top - top.max())
-    z = float(share @ total)
-    return share @ sum_x / z, share @ sum_y / z, np.tensordot(share, sum_xy, axes=1) / z, float(top.max() + np.log(z))
+    block_mass = share * state_sums[:, -1]
+    z = float(block_mass.sum())
+    mean_x = np.concatenate([share @ state_sums[:, :-1], block_mass @ high_states]) / z
+    mean_y = share @ moments[:, :, -1] / z
+    weighted_y = share[:, None] * moments[:, :, -1]  # (P, n_y)
+    mean_xy = np.vstack([np.tensordot(share, moments[:, :, :-1], axes=1).T, high_states.T @ weighted_y]) / z
+    return mean_x, mean_y, mean_xy, float(top.max() + np.log(z))
+
+
+def _worker_count() -> int:
+    """Threads for the enumeration: Numba's setting (``NUMBA_NUM_THREADS``), at most the cores."""
+    import numba
+
+    return max(1, min(numba.get_num_threads(), os.cpu_count() or 1))
 
 
 def log_likelihood_gradient(rbm: RestrictedBoltzmannMachine, data, *, max_units=DEFAULT_MAX_UNITS) -> LikelihoodGradient:
@@ -158,6 +252,48 @@ class _State(NamedTuple):
     hidden_velocity: np.ndarray
 
 
+class _QuasiNewtonState(NamedTuple):
+    """L-BFGS state: the flat parameters ``[W.ravel(), b, c]``, the objective there, and the memory."""
+
+    parameters: np.ndarray  # (n,)
+    objective: np.ndarray  # (1,): -(mean log-likelihood - weight_decay/2 |W|^2); NaN before the first evaluation
+    gradient: np.ndarray  # (n,)
+    steps: np.ndarray  # (memory, n): parameter changes s_k, oldest first
+    gradient_changes: np.ndarray  # (memory, n): gradient changes y_k
+    n_pairs: np.ndarray  # (1,) int64: how many rows of the memory are filled
+
+
+def _unflatten(parameters, n_visible, n_hidden):
+    n_weights = n_visible * n_hidden
+    return (
+        parameters[:n_weights].reshape(n_visible, n_hidden),
+        parameters[n_weights : n_weights + n_visible],
+        parameters[n_weights + n_visible :],
+    )
+
+
+def _hidden_count(n_parameters, n_visible):
+    """Hidden units of an RBM with ``n_parameters = n_visible * n_hidden + n_visible + n_hidden``."""
+    return (n_parameters - n_visible) // (n_visible + 1)
+
+
+def _two_loop_direction(gradient, steps, gradient_changes):
+    """``-H g`` by the L-BFGS two-loop recursion (Nocedal & Wright 2006, algorithm 7.4); pairs oldest first."""
+    q = gradient.copy()
+    n_pairs = steps.shape[0]
+    rho = 1.0 / np.einsum("kn,kn->k", steps, gradient_changes)
+    alpha = np.empty(n_pairs)
+    for k in range(n_pairs - 1, -1, -1):
+        alpha[k] = rho[k] * (steps[k] @ q)
+        q -= alpha[k] * gradient_changes[k]
+    # initial inverse Hessian gamma I from the newest pair (their eq. 7.20)
+    q *= (steps[-1] @ gradient_changes[-1]) / (gradient_changes[-1] @ gradient_changes[-1])
+    for k in range(n_pairs):
+        beta = rho[k] * (gradient_changes[k] @ q)
+        q += (alpha[k] - beta) * steps[k]
+    return -q
+
+
 class ExactGradient(Trainer):
     """Gradient ascent on the exact mean log-likelihood of a small RBM.
 
@@ -167,16 +303,28 @@ class ExactGradient(Trainer):
 
     Parameters
     ----------
+    method : {"momentum", "lbfgs"}, default "momentum"
+        ``"momentum"``: gradient ascent with heavy-ball momentum. ``"lbfgs"``: full-batch
+        limited-memory BFGS (Nocedal & Wright 2006, ch. 7) on the deterministic objective
+        ``J = mean log-likelihood − weight_decay/2 |W|²``, one quasi-Newton iteration per epoch,
+        with a backtracking (Armijo) line search that starts at the unit step; each trial
+        point costs one enumeration, which gives the objective and its gradient together.
+        Usually far fewer iterations than momentum steps for the same objective; no step size
+        to tune.
     learning_rate : float > 0, default 0.1
+        Step size of ``method="momentum"`` (unused by ``"lbfgs"``).
     momentum : float in [0, 1], callable ``epoch -> momentum`` or sequence, default 0.9
-        Heavy-ball momentum: ``Δθ ← momentum Δθ + learning_rate (∇L − weight_decay W)``.
+        Heavy-ball momentum of ``method="momentum"``:
+        ``Δθ ← momentum Δθ + learning_rate (∇L − weight_decay W)`` (unused by ``"lbfgs"``).
     weight_decay : float >= 0, default 0.0
         L2 penalty on the weights (not the biases).
     epochs : int >= 1, default 100
-        Passes over the data; with the full batch, one update per epoch.
+        Passes over the data; with the full batch, one update (or L-BFGS iteration) per epoch.
     batch_size : int >= 1 or None, default None
         None: full batch (the exact gradient of the whole data's likelihood). Mini-batches
-        still compute the exact model term for every update.
+        still compute the exact model term for every update. ``"lbfgs"`` needs the full batch.
+    memory : int >= 1, default 10
+        Correction pairs kept by ``"lbfgs"``.
     max_units : int, default 20
         Largest smaller layer that is enumerated.
     monitor, monitor_every, checkpoint_every, checkpoint_path, binarize
@@ -185,10 +333,18 @@ class ExactGradient(Trainer):
     Notes
     -----
     Each epoch records ``gradient_norm`` (Frobenius norm of the last update's gradient of all
-    parameters) and ``log_likelihood_before`` (the exact mean log-likelihood of the batch the
-    last gradient was taken on, at the parameters before that update; with the full batch, the
-    training log-likelihood at the start of the epoch). A new model starts as in
+    parameters, weight decay included) and ``log_likelihood_before`` (the exact mean
+    log-likelihood of the batch the last gradient was taken on, at the parameters before that
+    update; with the full batch, the training log-likelihood at the start of the epoch). With
+    ``"lbfgs"`` each epoch also records ``objective`` (``J`` after the iteration),
+    ``step_length`` (the accepted multiple of the quasi-Newton direction; 0 when the line
+    search found no increase, which leaves the model unchanged: the optimum is reached to
+    rounding) and ``evaluations`` (enumerations in the iteration). A new model starts as in
     :class:`ContrastiveDivergence`.
+
+    To stop ``"lbfgs"`` by held-out data rather than by a fixed ``epochs``, pass a validation
+    split of the training data and an :class:`~pgm_energy.learning.EarlyStopping` callback on
+    ``"validation_log_likelihood"``.
     """
 
     _model_types = (RestrictedBoltzmannMachine,)
@@ -196,11 +352,13 @@ class ExactGradient(Trainer):
     def __init__(
         self,
         *,
+        method="momentum",
         learning_rate=0.1,
         momentum=0.9,
         weight_decay=0.0,
         epochs=100,
         batch_size=None,
+        memory=10,
         max_units=DEFAULT_MAX_UNITS,
         monitor="auto",
         monitor_every=None,
@@ -222,10 +380,20 @@ class ExactGradient(Trainer):
         self.momentum = _Schedule(momentum, "momentum", _check_momentum)
         self.weight_decay = check_nonnegative_float(weight_decay, "weight_decay")
         self.max_units = check_int(max_units, "max_units", minimum=1)
+        if not isinstance(method, str):
+            raise ParameterTypeError(f"method must be a string, got {describe(method)}")
+        if method not in _METHODS:
+            raise ValidationError(f"method must be one of {_METHODS}, got {method!r}")
+        if method == "lbfgs" and self.batch_size is not None:
+            raise ValidationError(f"method='lbfgs' needs the full batch (batch_size=None), got batch_size={batch_size!r}")
+        self.method = method
+        self.memory = check_int(memory, "memory", minimum=1)
 
     def _settings(self) -> dict:
         return {
             **super()._settings(),
+            "method": self.method,
+            "memory": self.memory,
             "learning_rate": self.learning_rate,
             "momentum": self.momentum.describe(),
             "weight_decay": self.weight_decay,
@@ -247,9 +415,74 @@ class ExactGradient(Trainer):
 
     def _initial_state(self, model, data, rng):
         arrays = [np.array(model.weights), np.array(model.visible_bias), np.array(model.hidden_bias)]
+        if self.method == "lbfgs":
+            n = sum(array.size for array in arrays)
+            return _QuasiNewtonState(
+                np.concatenate([array.ravel() for array in arrays]), np.full(1, np.nan), np.zeros(n),
+                np.zeros((self.memory, n)), np.zeros((self.memory, n)), np.zeros(1, dtype=np.int64),
+            )
         return _State(*arrays, *(np.zeros_like(array) for array in arrays))
 
+    def _objective(self, parameters, data):
+        """``(-J, -grad J)`` at the flat ``parameters`` (one enumeration gives both)."""
+        weights, b, c = _unflatten(parameters, data.shape[1], _hidden_count(parameters.size, data.shape[1]))
+        gradient = _gradient(weights, b, c, data)
+        value = gradient.log_likelihood - 0.5 * self.weight_decay * float(np.sum(weights * weights))
+        ascent = np.concatenate([(gradient.weights - self.weight_decay * weights).ravel(), gradient.visible_bias, gradient.hidden_bias])
+        return -value, -ascent
+
+    def _run_quasi_newton_iteration(self, state, data):
+        evaluations = 0
+        if np.isnan(state.objective[0]):
+            state.objective[0], state.gradient[:] = self._objective(state.parameters, data)
+            evaluations += 1
+        # the log-likelihood at the start of the iteration (for the history's log_likelihood_before)
+        weights, _, _ = _unflatten(state.parameters, data.shape[1], _hidden_count(state.parameters.size, data.shape[1]))
+        before = -state.objective[0] + 0.5 * self.weight_decay * float(np.sum(weights * weights))
+        n_pairs = int(state.n_pairs[0])
+        gradient = state.gradient
+        if n_pairs:
+            direction = _two_loop_direction(gradient, state.steps[-n_pairs:], state.gradient_changes[-n_pairs:])
+        else:
+            direction = -gradient
+        slope = float(gradient @ direction)
+        if not slope < 0.0:  # not a descent direction (should not happen with the curvature check): restart
+            state.n_pairs[0] = n_pairs = 0
+            direction, slope = -gradient, -float(gradient @ gradient)
+        step_length = 1.0
+        accepted = False
+        for _ in range(_MAX_BACKTRACKS):
+            trial = state.parameters + step_length * direction
+            value, trial_gradient = self._objective(trial, data)
+            evaluations += 1
+            if value <= state.objective[0] + _ARMIJO * step_length * slope:  # sufficient decrease (NaN fails)
+                accepted = True
+                break
+            step_length *= 0.5
+        if accepted:
+            step = trial - state.parameters
+            change = trial_gradient - gradient
+            if step @ change > 1e-12 * float(np.sqrt((step @ step) * (change @ change))):  # keep H positive definite
+                state.steps[:-1] = state.steps[1:]
+                state.gradient_changes[:-1] = state.gradient_changes[1:]
+                state.steps[-1], state.gradient_changes[-1] = step, change
+                state.n_pairs[0] = min(n_pairs + 1, self.memory)
+            state.parameters[:] = trial
+            state.objective[0] = value
+            state.gradient[:] = trial_gradient
+        else:
+            step_length = 0.0
+        return {
+            "gradient_norm": float(np.sqrt(state.gradient @ state.gradient)),
+            "log_likelihood_before": before,
+            "objective": -float(state.objective[0]),
+            "step_length": step_length,
+            "evaluations": float(evaluations),
+        }
+
     def _run_epoch(self, state, data, order, epoch):
+        if self.method == "lbfgs":
+            return self._run_quasi_newton_iteration(state, data)
         rows = self.batch_size if self.batch_size is not None else data.shape[0]
         momentum = self.momentum(epoch)
         for start in range(0, order.shape[0], rows):
@@ -268,16 +501,30 @@ class ExactGradient(Trainer):
         return {"gradient_norm": norm, "log_likelihood_before": gradient.log_likelihood}
 
     def _model_from(self, state, template):
+        if isinstance(state, _QuasiNewtonState):
+            arrays = [array.copy() for array in _unflatten(state.parameters, template.n_visible, template.n_hidden)]
+        else:
+            arrays = [state.weights, state.visible_bias, state.hidden_bias]
         return RestrictedBoltzmannMachine(
-            state.weights, state.visible_bias, state.hidden_bias,
+            *arrays,
             visible_names=template.visible_names, hidden_names=template.hidden_names,
         )
 
     def _state_arrays(self, state) -> dict:
         return state._asdict()
 
+    def _finite(self, state) -> bool:
+        if isinstance(state, _QuasiNewtonState):  # objective is NaN until the first evaluation
+            return bool(np.isfinite(state.parameters).all())
+        return super()._finite(state)
+
     def _restore(self, arrays, template, data):
         try:
+            if self.method == "lbfgs":
+                return _QuasiNewtonState(
+                    *(np.array(arrays[name], dtype=np.float64) for name in _QuasiNewtonState._fields[:-1]),
+                    np.array(arrays["n_pairs"], dtype=np.int64),
+                )
             return _State(*(np.array(arrays[name], dtype=np.float64) for name in _State._fields))
         except KeyError as error:
             raise ValidationError(f"the checkpoint lacks the training state {error}") from None
