@@ -1,4 +1,4 @@
-"""Fixtures of the learning tests: the CD engine (the real one, or the plain-NumPy reference) and small data."""
+"""Fixtures of the learning tests: the CD engine, the plain-NumPy reference engine, and small data."""
 
 from __future__ import annotations
 
@@ -20,19 +20,11 @@ def load_reference_engine():
     return module
 
 
-def real_engine_available() -> bool:
-    return importlib.util.find_spec("pgm_energy.learning._cd_engine") is not None
-
-
 @pytest.fixture
 def engine(monkeypatch):
-    """The engine ContrastiveDivergence uses in these tests: the real one once it exists."""
-    if real_engine_available():
-        monkeypatch.setattr(ContrastiveDivergence, "_engine", None)
-        return importlib.import_module("pgm_energy.learning._cd_engine")
-    module = load_reference_engine()
-    monkeypatch.setattr(ContrastiveDivergence, "_engine", module)
-    return module
+    """The engine ContrastiveDivergence uses in these tests: the package's own."""
+    monkeypatch.setattr(ContrastiveDivergence, "_engine", None)
+    return importlib.import_module("pgm_energy.learning._cd_engine")
 
 
 @pytest.fixture

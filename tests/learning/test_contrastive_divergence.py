@@ -107,10 +107,6 @@ def test_engine_and_reference_agree_in_expectation(reference_engine):
     Averaged over many seeds the sampled updates converge to the same expected update; the
     tolerance is 5 standard errors of the difference.
     """
-    import importlib.util
-
-    if importlib.util.find_spec("pgm_energy.learning._cd_engine") is None:
-        pytest.skip("pgm_energy.learning._cd_engine (the engine helper's module) is not there yet")
     from pgm_energy.learning import _cd_engine
 
     rng = np.random.default_rng(0)

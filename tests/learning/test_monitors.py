@@ -89,7 +89,7 @@ def test_auto_and_errors():
 
 
 def test_ais_monitor_uses_the_ais_module():
-    ais = pytest.importorskip("pgm_energy.ais", reason="pgm_energy.ais (the AIS helper's module) is not there yet")
+    from pgm_energy import ais
     from pgm_energy.learning.monitors import AISLogLikelihood
 
     rbm = random_rbm(6, 3, seed=8, scale=0.5)
