@@ -59,7 +59,7 @@ import numpy as np
 from numba import njit, prange
 
 from .expo import LOG_ERROR, exp_clamped, log_approx
-from .rng import bits_uniform, counter_bits, next_uniform, xorshift_bits
+from .rng import bits_uniform, block_stream, next_uniform, xorshift_bits
 
 __all__ = [
     "SEQUENTIAL",
@@ -368,41 +368,52 @@ def _lane_draw(x, old, z, beta, acceptance):
     return x, bits, new, ambiguous
 
 
-@njit(cache=True, nogil=True)
-def _sweep_lanes4(s, z, c0, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional):
-    """:func:`_sweep_sequential` (CSR, finite betas) of chains ``c0 .. c0+3`` in one loop; returns their streams.
+@njit(cache=True, nogil=True, inline="always")
+def _flip_csr_lane(Z, lane, i, delta, indptr, indices, data):
+    """:func:`_flip_csr` on column ``lane`` of chain-minor fields ``Z`` (n_units, n_lanes)."""
+    for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+        Z[np.uint64(indices[k]), lane] += delta * data[k]
 
-    Every chain sees exactly the draws, decisions and field updates (in the same order)
-    of a sweep of its own, so its states are those :func:`_sweep_sequential` gives.
-    ``betas``: the four chains' inverse temperatures.
+
+@njit(cache=True, nogil=True)
+def _sweep_lanes4(S, Z, l0, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional):
+    """:func:`_sweep_sequential` (CSR, finite betas) of columns ``l0 .. l0+3`` of ``S``, ``Z`` in one loop.
+
+    ``S`` (uint8) and ``Z`` (float64), shape (n_units, n_lanes): states and cached fields
+    of a group of chains, chain-minor, so a flip's field changes for the four lanes are
+    adjacent in memory (one vector update per neighbour). Every chain sees exactly the
+    draws, decisions and field updates (in the same order) of a sweep of its own, so its
+    states are those :func:`_sweep_sequential` gives. ``betas``: the lanes' inverse
+    temperatures; ``x0 .. x3``: their xorshift states, returned advanced.
     """
-    s0, s1, s2, s3 = s[c0], s[c0 + 1], s[c0 + 2], s[c0 + 3]
-    z0, z1, z2, z3 = z[c0], z[c0 + 1], z[c0 + 2], z[c0 + 3]
+    l1 = l0 + 1
+    l2 = l0 + 2
+    l3 = l0 + 3
     b0, b1, b2, b3 = betas[0], betas[1], betas[2], betas[3]
-    n = s.shape[1] if all_free else free.shape[0]
+    n = S.shape[0] if all_free else free.shape[0]
     for t in range(n):
-        i = t if all_free else free[t]
-        o0 = s0[i]
-        x0, r0, n0, a0 = _lane_draw(x0, o0, z0[i], b0, acceptance)
-        o1 = s1[i]
-        x1, r1, n1, a1 = _lane_draw(x1, o1, z1[i], b1, acceptance)
-        o2 = s2[i]
-        x2, r2, n2, a2 = _lane_draw(x2, o2, z2[i], b2, acceptance)
-        o3 = s3[i]
-        x3, r3, n3, a3 = _lane_draw(x3, o3, z3[i], b3, acceptance)
+        i = np.uint64(t) if all_free else np.uint64(free[t])
+        o0 = S[i, l0]
+        x0, r0, n0, a0 = _lane_draw(x0, o0, Z[i, l0], b0, acceptance)
+        o1 = S[i, l1]
+        x1, r1, n1, a1 = _lane_draw(x1, o1, Z[i, l1], b1, acceptance)
+        o2 = S[i, l2]
+        x2, r2, n2, a2 = _lane_draw(x2, o2, Z[i, l2], b2, acceptance)
+        o3 = S[i, l3]
+        x3, r3, n3, a3 = _lane_draw(x3, o3, Z[i, l3], b3, acceptance)
         if a0 | a1 | a2 | a3:  # one rarely taken branch for the four lanes
             if a0:
-                n0 = _decide_exactly(o0, z0[i], b0, r0, acceptance)
+                n0 = _decide_exactly(o0, Z[i, l0], b0, r0, acceptance)
             if a1:
-                n1 = _decide_exactly(o1, z1[i], b1, r1, acceptance)
+                n1 = _decide_exactly(o1, Z[i, l1], b1, r1, acceptance)
             if a2:
-                n2 = _decide_exactly(o2, z2[i], b2, r2, acceptance)
+                n2 = _decide_exactly(o2, Z[i, l2], b2, r2, acceptance)
             if a3:
-                n3 = _decide_exactly(o3, z3[i], b3, r3, acceptance)
-        s0[i] = n0
-        s1[i] = n1
-        s2[i] = n2
-        s3[i] = n3
+                n3 = _decide_exactly(o3, Z[i, l3], b3, r3, acceptance)
+        S[i, l0] = n0
+        S[i, l1] = n1
+        S[i, l2] = n2
+        S[i, l3] = n3
         d0 = np.float64(np.int64(n0) - np.int64(o0))  # one conversion, not two
         d1 = np.float64(np.int64(n1) - np.int64(o1))
         d2 = np.float64(np.int64(n2) - np.int64(o2))
@@ -411,55 +422,54 @@ def _sweep_lanes4(s, z, c0, free, all_free, betas, acceptance, x0, x1, x2, x3, i
             for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 j = np.uint64(indices[k])
                 w = data[k]
-                z0[j] += d0 * w
-                z1[j] += d1 * w
-                z2[j] += d2 * w
-                z3[j] += d3 * w
+                Z[j, l0] += d0 * w
+                Z[j, l1] += d1 * w
+                Z[j, l2] += d2 * w
+                Z[j, l3] += d3 * w
         else:
             if n0 != o0:
-                _flip_csr(z0, i, d0, indptr, indices, data)
+                _flip_csr_lane(Z, l0, i, d0, indptr, indices, data)
             if n1 != o1:
-                _flip_csr(z1, i, d1, indptr, indices, data)
+                _flip_csr_lane(Z, l1, i, d1, indptr, indices, data)
             if n2 != o2:
-                _flip_csr(z2, i, d2, indptr, indices, data)
+                _flip_csr_lane(Z, l2, i, d2, indptr, indices, data)
             if n3 != o3:
-                _flip_csr(z3, i, d3, indptr, indices, data)
+                _flip_csr_lane(Z, l3, i, d3, indptr, indices, data)
     return x0, x1, x2, x3
 
 
 @njit(cache=True, nogil=True)
-def _sweep_lanes2(s, z, c0, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional):
-    """:func:`_sweep_lanes4` for the two chains ``c0, c0+1``."""
-    s0, s1 = s[c0], s[c0 + 1]
-    z0, z1 = z[c0], z[c0 + 1]
+def _sweep_lanes2(S, Z, l0, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional):
+    """:func:`_sweep_lanes4` for the two columns ``l0, l0+1``."""
+    l1 = l0 + 1
     b0, b1 = betas[0], betas[1]
-    n = s.shape[1] if all_free else free.shape[0]
+    n = S.shape[0] if all_free else free.shape[0]
     for t in range(n):
-        i = t if all_free else free[t]
-        o0 = s0[i]
-        x0, r0, n0, a0 = _lane_draw(x0, o0, z0[i], b0, acceptance)
-        o1 = s1[i]
-        x1, r1, n1, a1 = _lane_draw(x1, o1, z1[i], b1, acceptance)
+        i = np.uint64(t) if all_free else np.uint64(free[t])
+        o0 = S[i, l0]
+        x0, r0, n0, a0 = _lane_draw(x0, o0, Z[i, l0], b0, acceptance)
+        o1 = S[i, l1]
+        x1, r1, n1, a1 = _lane_draw(x1, o1, Z[i, l1], b1, acceptance)
         if a0 | a1:
             if a0:
-                n0 = _decide_exactly(o0, z0[i], b0, r0, acceptance)
+                n0 = _decide_exactly(o0, Z[i, l0], b0, r0, acceptance)
             if a1:
-                n1 = _decide_exactly(o1, z1[i], b1, r1, acceptance)
-        s0[i] = n0
-        s1[i] = n1
+                n1 = _decide_exactly(o1, Z[i, l1], b1, r1, acceptance)
+        S[i, l0] = n0
+        S[i, l1] = n1
         d0 = np.float64(np.int64(n0) - np.int64(o0))  # one conversion, not two
         d1 = np.float64(np.int64(n1) - np.int64(o1))
         if unconditional:
             for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 j = np.uint64(indices[k])
                 w = data[k]
-                z0[j] += d0 * w
-                z1[j] += d1 * w
+                Z[j, l0] += d0 * w
+                Z[j, l1] += d1 * w
         else:
             if n0 != o0:
-                _flip_csr(z0, i, d0, indptr, indices, data)
+                _flip_csr_lane(Z, l0, i, d0, indptr, indices, data)
             if n1 != o1:
-                _flip_csr(z1, i, d1, indptr, indices, data)
+                _flip_csr_lane(Z, l1, i, d1, indptr, indices, data)
     return x0, x1
 
 
@@ -485,15 +495,17 @@ def _sweep_random(sc, zc, free, beta, acceptance, x, indptr, indices, data, dens
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _chromatic_block(s, c, class_units, lo, hi, key, counter_base, beta, acceptance, b, indptr, indices, data, dense_w, dense):
-    """Update units ``class_units[lo:hi]`` of chain ``c`` (one colour class, so independent).
+def _chromatic_block(sc, class_units, lo, hi, key, counter_base, beta, acceptance, b, indptr, indices, data, dense_w, dense):
+    """Update units ``class_units[lo:hi]`` of one chain's states ``sc`` (one colour class, so independent).
 
-    Fields are computed from the states (no cache: a class may share neighbours),
-    and unit ``i`` uses the bits ``counter_bits(key, counter_base + i)``.
+    Fields are computed from the states (no cache: a class may share neighbours). The
+    block's uniforms come from one xorshift stream started at
+    ``block_stream(key, counter_base + lo)``, one draw per unit in turn; ``beta = inf``
+    (Hopfield) draws none. ``sc`` may be a row of row-major states or a column of chain-minor ones.
     """
-    sc = s[c]
+    x = block_stream(key, counter_base + np.uint64(lo))
     for t in range(lo, hi):
-        i = class_units[t]
+        i = np.uint64(class_units[t])
         z = b[i]
         if dense:
             row = dense_w[i]
@@ -506,7 +518,7 @@ def _chromatic_block(s, c, class_units, lo, hi, key, counter_base, beta, accepta
         if beta == np.inf:
             sc[i] = _hopfield(old, z)
         else:
-            bits = counter_bits(key, counter_base + np.uint64(i))
+            x, bits = xorshift_bits(x)
             new, ambiguous = _decide(old, z, beta, bits, acceptance, True)
             if ambiguous:
                 new = _decide_exactly(old, z, beta, bits, acceptance)
@@ -514,11 +526,15 @@ def _chromatic_block(s, c, class_units, lo, hi, key, counter_base, beta, accepta
 
 
 @njit(cache=True, nogil=True)
-def _sweep_chromatic_serial(s, c, class_units, key, counter_base, beta, acceptance, b, indptr, indices, data, dense_w, dense):
-    """One chromatic sweep of chain ``c``, class after class (the same draws as :func:`run_chromatic`)."""
-    _chromatic_block(
-        s, c, class_units, 0, class_units.shape[0], key, counter_base, beta, acceptance, b, indptr, indices, data, dense_w, dense
-    )
+def _sweep_chromatic_serial(sc, class_ptr, class_units, key, counter_base, beta, acceptance, b, indptr, indices, data, dense_w, dense):
+    """One chromatic sweep of one chain's states ``sc``, class after class, block after block (the draws of :func:`run_chromatic`)."""
+    for k in range(class_ptr.shape[0] - 1):
+        stop = class_ptr[k + 1]
+        for lo in range(class_ptr[k], stop, _BLOCK):
+            _chromatic_block(
+                sc, class_units, lo, min(lo + _BLOCK, stop), key, counter_base, beta, acceptance, b, indptr, indices, data,
+                dense_w, dense,
+            )
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -531,46 +547,68 @@ def _chromatic_lane(old, z, bits, beta, acceptance):
 
 
 @njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes4(s, c0, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
-    """:func:`_sweep_chromatic_serial` (CSR, finite betas) of chains ``c0 .. c0+3`` in one loop.
+def _sweep_chromatic_lanes4(S, l0, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
+    """:func:`_sweep_chromatic_serial` (CSR, finite betas) of columns ``l0 .. l0+3`` of chain-minor states ``S``.
 
-    The four chains share the loads of each unit's neighbours and weights; each chain's
-    fields are summed in the same order as in a sweep of its own, so its states are the same.
-    ``keys``, ``betas``: the four chains' counter keys and inverse temperatures.
+    ``S``: uint8, shape (n_units, n_lanes). The four chains share the loads of each
+    unit's neighbours and weights, and their states of a neighbour are adjacent in
+    memory; each chain's fields are summed in the same order, and its uniforms drawn
+    from the same block streams, as in a sweep of its own, so its states are the same.
+    ``keys``, ``betas``: the four chains' keys and inverse temperatures.
     """
-    s0, s1, s2, s3 = s[c0], s[c0 + 1], s[c0 + 2], s[c0 + 3]
-    for t in range(class_units.shape[0]):
-        i = class_units[t]
-        counter = counter_base + np.uint64(i)
-        z0 = z1 = z2 = z3 = b[i]
-        for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-            j = np.uint64(indices[k])
-            w = data[k]
-            z0 += w * s0[j]
-            z1 += w * s1[j]
-            z2 += w * s2[j]
-            z3 += w * s3[j]
-        s0[i] = _chromatic_lane(s0[i], z0, counter_bits(keys[0], counter), betas[0], acceptance)
-        s1[i] = _chromatic_lane(s1[i], z1, counter_bits(keys[1], counter), betas[1], acceptance)
-        s2[i] = _chromatic_lane(s2[i], z2, counter_bits(keys[2], counter), betas[2], acceptance)
-        s3[i] = _chromatic_lane(s3[i], z3, counter_bits(keys[3], counter), betas[3], acceptance)
+    l1 = l0 + 1
+    l2 = l0 + 2
+    l3 = l0 + 3
+    for c in range(class_ptr.shape[0] - 1):
+        stop = class_ptr[c + 1]
+        for lo in range(class_ptr[c], stop, _BLOCK):
+            counter = counter_base + np.uint64(lo)
+            x0 = block_stream(keys[0], counter)
+            x1 = block_stream(keys[1], counter)
+            x2 = block_stream(keys[2], counter)
+            x3 = block_stream(keys[3], counter)
+            for t in range(lo, min(lo + _BLOCK, stop)):
+                i = np.uint64(class_units[t])
+                z0 = z1 = z2 = z3 = b[i]
+                for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                    j = np.uint64(indices[k])
+                    w = data[k]
+                    z0 += w * S[j, l0]
+                    z1 += w * S[j, l1]
+                    z2 += w * S[j, l2]
+                    z3 += w * S[j, l3]
+                x0, r0 = xorshift_bits(x0)
+                x1, r1 = xorshift_bits(x1)
+                x2, r2 = xorshift_bits(x2)
+                x3, r3 = xorshift_bits(x3)
+                S[i, l0] = _chromatic_lane(S[i, l0], z0, r0, betas[0], acceptance)
+                S[i, l1] = _chromatic_lane(S[i, l1], z1, r1, betas[1], acceptance)
+                S[i, l2] = _chromatic_lane(S[i, l2], z2, r2, betas[2], acceptance)
+                S[i, l3] = _chromatic_lane(S[i, l3], z3, r3, betas[3], acceptance)
 
 
 @njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes2(s, c0, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
-    """:func:`_sweep_chromatic_lanes4` for the two chains ``c0, c0+1``."""
-    s0, s1 = s[c0], s[c0 + 1]
-    for t in range(class_units.shape[0]):
-        i = class_units[t]
-        counter = counter_base + np.uint64(i)
-        z0 = z1 = b[i]
-        for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-            j = np.uint64(indices[k])
-            w = data[k]
-            z0 += w * s0[j]
-            z1 += w * s1[j]
-        s0[i] = _chromatic_lane(s0[i], z0, counter_bits(keys[0], counter), betas[0], acceptance)
-        s1[i] = _chromatic_lane(s1[i], z1, counter_bits(keys[1], counter), betas[1], acceptance)
+def _sweep_chromatic_lanes2(S, l0, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
+    """:func:`_sweep_chromatic_lanes4` for the two columns ``l0, l0+1``."""
+    l1 = l0 + 1
+    for c in range(class_ptr.shape[0] - 1):
+        stop = class_ptr[c + 1]
+        for lo in range(class_ptr[c], stop, _BLOCK):
+            counter = counter_base + np.uint64(lo)
+            x0 = block_stream(keys[0], counter)
+            x1 = block_stream(keys[1], counter)
+            for t in range(lo, min(lo + _BLOCK, stop)):
+                i = np.uint64(class_units[t])
+                z0 = z1 = b[i]
+                for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                    j = np.uint64(indices[k])
+                    w = data[k]
+                    z0 += w * S[j, l0]
+                    z1 += w * S[j, l1]
+                x0, r0 = xorshift_bits(x0)
+                x1, r1 = xorshift_bits(x1)
+                S[i, l0] = _chromatic_lane(S[i, l0], z0, r0, betas[0], acceptance)
+                S[i, l1] = _chromatic_lane(S[i, l1], z1, r1, betas[1], acceptance)
 
 
 # ---------------------------------------------------------------------------- drivers
@@ -583,6 +621,34 @@ def lane_width(n_chains: int, n_threads: int) -> int:
     return 1
 
 
+@njit(cache=True, nogil=True)
+def _to_chain_minor(rows, first, last):
+    """Columns ``0 .. last-first-1`` of the result are rows ``first .. last-1`` of ``rows``: shape (n_units, last - first)."""
+    columns = np.empty((rows.shape[1], last - first), dtype=rows.dtype)
+    for i in range(rows.shape[1]):
+        for lane in range(last - first):
+            columns[i, lane] = rows[first + lane, i]
+    return columns
+
+
+@njit(cache=True, nogil=True)
+def _from_chain_minor(columns, rows, first):
+    """Write the columns of ``columns`` (n_units, n_lanes) back to rows ``first ..`` of ``rows``."""
+    for lane in range(columns.shape[1]):
+        for i in range(columns.shape[0]):
+            rows[first + lane, i] = columns[i, lane]
+
+
+@njit(cache=True, nogil=True)
+def _lane_betas(betas, sweep, c, group, lane_betas):
+    """Fill ``lane_betas[:group]`` with chains ``c .. c+group-1``'s inverse temperatures; whether all are finite."""
+    finite = True
+    for lane in range(group):
+        lane_betas[lane] = betas[sweep, (c + lane) % betas.shape[1]]
+        finite = finite and lane_betas[lane] != np.inf
+    return finite
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr, indices, data, dense_w, dense, lanes=1):
     """Sequential- or random-scan sweeps, chains in parallel, one xorshift stream per chain.
@@ -590,12 +656,12 @@ def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr,
     ``z`` must hold the fields of ``s`` (see :func:`initialise_fields`); both are
     left current, and ``streams`` advanced, so a run can continue with another call.
     Sequential CSR sweeps at finite temperatures run the chains in groups of
-    ``lanes`` (1, 2 or 4; see :func:`lane_width`) in one loop (:func:`_sweep_lanes4`),
-    the groups in parallel; the states do not depend on ``lanes``.
+    ``lanes`` (1, 2 or 4; see :func:`lane_width`), the groups in parallel: a group's
+    states and fields are held chain-minor for the call and swept in one loop
+    (:func:`_sweep_lanes4`). The states do not depend on ``lanes``.
     """
     n_chains = s.shape[0]
     n_sweeps = betas.shape[0]
-    n_columns = betas.shape[1]
     all_free = free.shape[0] == s.shape[1]
     width = 1
     if scan == SEQUENTIAL and not dense:
@@ -607,37 +673,49 @@ def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr,
         last = min(first + width, n_chains)
         x = streams[first:last].copy()  # a local: no false sharing between threads
         lane_betas = np.empty(4)
-        for sweep in range(n_sweeps):
-            c = first
-            while c < last:
-                left = last - c
-                group = 4 if left >= 4 else (2 if left >= 2 else 1)
-                finite = True
-                for lane in range(group):
-                    lane_betas[lane] = betas[sweep, (c + lane) % n_columns]
-                    finite = finite and lane_betas[lane] != np.inf
-                k = c - first
-                if group == 4 and finite:
-                    x[k], x[k + 1], x[k + 2], x[k + 3] = _sweep_lanes4(
-                        s, z, c, free, all_free, lane_betas, acceptance, x[k], x[k + 1], x[k + 2], x[k + 3],
-                        indptr, indices, data, unconditional,
-                    )
-                    c += 4
-                elif group >= 2 and finite:
-                    x[k], x[k + 1] = _sweep_lanes2(
-                        s, z, c, free, all_free, lane_betas, acceptance, x[k], x[k + 1], indptr, indices, data, unconditional
-                    )
-                    c += 2
-                elif scan == SEQUENTIAL:
-                    x[k] = _sweep_sequential(s[c], z[c], free, all_free, lane_betas[0], acceptance, x[k], indptr, indices, data, dense_w, dense)
-                    c += 1
+        if width == 1:
+            for sweep in range(n_sweeps):
+                beta = betas[sweep, first % betas.shape[1]]
+                if scan == SEQUENTIAL:
+                    x[0] = _sweep_sequential(s[first], z[first], free, all_free, beta, acceptance, x[0], indptr, indices, data, dense_w, dense)
                 else:
-                    x[k] = _sweep_random(s[c], z[c], free, lane_betas[0], acceptance, x[k], indptr, indices, data, dense_w, dense)
-                    c += 1
-            slot = slots[sweep]
-            if slot >= 0:
-                for c in range(first, last):
-                    out[c, slot, :] = s[c]
+                    x[0] = _sweep_random(s[first], z[first], free, beta, acceptance, x[0], indptr, indices, data, dense_w, dense)
+                slot = slots[sweep]
+                if slot >= 0:
+                    out[first, slot, :] = s[first]
+        else:
+            size = last - first
+            S = _to_chain_minor(s, first, last)
+            Z = _to_chain_minor(z, first, last)
+            for sweep in range(n_sweeps):
+                k = 0
+                while k < size:
+                    group = 4 if size - k >= 4 else (2 if size - k >= 2 else 1)
+                    finite = _lane_betas(betas, sweep, first + k, group, lane_betas)
+                    if group == 4 and finite:
+                        x[k], x[k + 1], x[k + 2], x[k + 3] = _sweep_lanes4(
+                            S, Z, k, free, all_free, lane_betas, acceptance, x[k], x[k + 1], x[k + 2], x[k + 3],
+                            indptr, indices, data, unconditional,
+                        )
+                        k += 4
+                    elif group == 2 and finite:
+                        x[k], x[k + 1] = _sweep_lanes2(
+                            S, Z, k, free, all_free, lane_betas, acceptance, x[k], x[k + 1], indptr, indices, data, unconditional
+                        )
+                        k += 2
+                    else:  # one chain, or a group with a zero-temperature lane: one column at a time
+                        for lane in range(k, k + group):
+                            x[lane] = _sweep_sequential(
+                                S[:, lane], Z[:, lane], free, all_free, lane_betas[lane - k], acceptance, x[lane],
+                                indptr, indices, data, dense_w, dense,
+                            )
+                        k += group
+                slot = slots[sweep]
+                if slot >= 0:
+                    for lane in range(size):
+                        out[first + lane, slot, :] = S[:, lane]
+            _from_chain_minor(S, s, first)
+            _from_chain_minor(Z, z, first)
         streams[first:last] = x
 
 
@@ -645,9 +723,11 @@ def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr,
 def run_chromatic(s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data, dense_w, dense):
     """Chromatic sweeps: each colour class of every chain updated in parallel blocks.
 
-    Units of one class are conditionally independent, and the uniform of unit
-    ``i`` at global sweep ``t`` comes from ``counter_bits(keys[c], t * n_units + i)``,
-    so the result does not depend on the number of threads.
+    Units of one class are conditionally independent. The uniforms of the block of
+    class positions ``lo .. lo+_BLOCK-1`` (blocks start at each class's first position)
+    in chain ``c`` at global sweep ``t`` come from one xorshift stream started at
+    ``block_stream(keys[c], t * n_units + lo)``, so the result does not depend on the
+    number of threads, nor on which driver runs it (:func:`run_chromatic_chains`).
     """
     n_chains, n_units = s.shape
     n_sweeps = betas.shape[0]
@@ -664,7 +744,7 @@ def run_chromatic(s, class_ptr, class_units, keys, sweep_offset, acceptance, bet
                 lo = start + (task - c * n_blocks) * _BLOCK
                 hi = min(lo + _BLOCK, stop)
                 _chromatic_block(
-                    s, c, class_units, lo, hi, keys[c], counter_base, betas[sweep, c % n_columns], acceptance,
+                    s[c], class_units, lo, hi, keys[c], counter_base, betas[sweep, c % n_columns], acceptance,
                     b, indptr, indices, data, dense_w, dense,
                 )
         slot = slots[sweep]
@@ -675,55 +755,72 @@ def run_chromatic(s, class_ptr, class_units, keys, sweep_offset, acceptance, bet
 
 @njit(cache=True, nogil=True, parallel=True)
 def run_chromatic_chains(
-    s, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data, dense_w, dense, lanes=1
+    s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data, dense_w, dense,
+    lanes=1,
 ):
     """Chromatic sweeps with the chains in parallel and each chain's classes in turn.
 
-    Draws exactly the same states as :func:`run_chromatic` (same counters, same
-    arithmetic); cheaper when colour classes are small or chains are many, since
-    it opens one parallel region per call instead of one per class and sweep.
-    With CSR weights, groups of ``lanes`` chains (1, 2 or 4) are swept in one loop
-    (:func:`_sweep_chromatic_lanes4`), the groups in parallel.
+    Draws exactly the same states as :func:`run_chromatic` (same block streams, same
+    arithmetic); cheaper when colour classes are small or chains are many, since it
+    opens one parallel region per call instead of one per class and sweep. With CSR
+    weights, groups of ``lanes`` chains (1, 2 or 4) are held chain-minor for the call and
+    swept in one loop (:func:`_sweep_chromatic_lanes4`), the groups in parallel.
     """
     n_chains, n_units = s.shape
     n_sweeps = betas.shape[0]
-    n_columns = betas.shape[1]
     width = 1 if dense else min(max(lanes, 1), 4)
     n_groups = (n_chains + width - 1) // width
     for g in prange(n_groups):
         first = g * width
         last = min(first + width, n_chains)
         lane_betas = np.empty(4)
-        for sweep in range(n_sweeps):
-            base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
-            c = first
-            while c < last:
-                left = last - c
-                group = 4 if left >= 4 else (2 if left >= 2 else 1)
-                finite = True
-                for lane in range(group):
-                    lane_betas[lane] = betas[sweep, (c + lane) % n_columns]
-                    finite = finite and lane_betas[lane] != np.inf
-                if group == 4 and finite:
-                    _sweep_chromatic_lanes4(s, c, class_units, keys[c : c + 4], base, lane_betas, acceptance, b, indptr, indices, data)
-                    c += 4
-                elif group >= 2 and finite:
-                    _sweep_chromatic_lanes2(s, c, class_units, keys[c : c + 2], base, lane_betas, acceptance, b, indptr, indices, data)
-                    c += 2
-                else:
-                    _sweep_chromatic_serial(
-                        s, c, class_units, keys[c], base, lane_betas[0], acceptance, b, indptr, indices, data, dense_w, dense
-                    )
-                    c += 1
-            slot = slots[sweep]
-            if slot >= 0:
-                for c in range(first, last):
-                    out[c, slot, :] = s[c]
+        if width == 1:
+            for sweep in range(n_sweeps):
+                base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
+                _sweep_chromatic_serial(
+                    s[first], class_ptr, class_units, keys[first], base, betas[sweep, first % betas.shape[1]], acceptance,
+                    b, indptr, indices, data, dense_w, dense,
+                )
+                slot = slots[sweep]
+                if slot >= 0:
+                    out[first, slot, :] = s[first]
+        else:
+            size = last - first
+            S = _to_chain_minor(s, first, last)
+            for sweep in range(n_sweeps):
+                base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
+                k = 0
+                while k < size:
+                    group = 4 if size - k >= 4 else (2 if size - k >= 2 else 1)
+                    c = first + k
+                    finite = _lane_betas(betas, sweep, c, group, lane_betas)
+                    if group == 4 and finite:
+                        _sweep_chromatic_lanes4(
+                            S, k, class_ptr, class_units, keys[c : c + 4], base, lane_betas, acceptance, b, indptr, indices, data
+                        )
+                        k += 4
+                    elif group == 2 and finite:
+                        _sweep_chromatic_lanes2(
+                            S, k, class_ptr, class_units, keys[c : c + 2], base, lane_betas, acceptance, b, indptr, indices, data
+                        )
+                        k += 2
+                    else:  # one chain, or a group with a zero-temperature lane: one column at a time
+                        for lane in range(k, k + group):
+                            _sweep_chromatic_serial(
+                                S[:, lane], class_ptr, class_units, keys[first + lane], base, lane_betas[lane - k], acceptance,
+                                b, indptr, indices, data, dense_w, dense,
+                            )
+                        k += group
+                slot = slots[sweep]
+                if slot >= 0:
+                    for lane in range(size):
+                        out[first + lane, slot, :] = S[:, lane]
+            _from_chain_minor(S, s, first)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def run_tempering(
-    s, z, free, scan, class_units, ladder, slot_replica, swap_interval, sweep_offset, n_sweeps,
+    s, z, free, scan, class_ptr, class_units, ladder, slot_replica, swap_interval, sweep_offset, n_sweeps,
     target, slots, out, streams, keys, swap_streams, accepted, attempted,
     b, indptr, indices, data, dense_w, dense,
 ):
@@ -754,7 +851,9 @@ def run_tempering(
                     streams[c] = _sweep_random(s[c], z[c], free, beta, HEAT_BATH, streams[c], indptr, indices, data, dense_w, dense)
                 else:
                     base = np.uint64(global_sweep) * np.uint64(s.shape[1])
-                    _sweep_chromatic_serial(s, c, class_units, keys[c], base, beta, HEAT_BATH, b, indptr, indices, data, dense_w, dense)
+                    _sweep_chromatic_serial(
+                        s[c], class_ptr, class_units, keys[c], base, beta, HEAT_BATH, b, indptr, indices, data, dense_w, dense
+                    )
             if n_ladder > 1 and (global_sweep + 1) % swap_interval == 0:
                 parity = ((global_sweep + 1) // swap_interval) % 2
                 for k in range(parity, n_ladder - 1, 2):

@@ -6,7 +6,10 @@ Two generators, both far cheaper than ``np.random`` inside Numba:
   place by :func:`next_uniform`. A chain's draws depend only on its own seed.
 - *counters*: :func:`counter_uniform` hashes ``(key, counter)`` with the
   SplitMix64 finaliser, so the number used for a given (sweep, unit) is fixed
-  whichever thread updates that unit: used where one chain's units are updated in parallel.
+  whichever thread updates that unit;
+- *block streams*: :func:`block_stream` starts a xorshift64* stream at the hash of
+  ``(key, counter)``, for a block of draws taken in a fixed order: where one chain's
+  units are updated in parallel blocks, a hash per block instead of one per draw.
 
 Seeds come from a ``numpy.random.Generator`` with :func:`seed_streams`.
 """
@@ -22,6 +25,7 @@ __all__ = [
     "counter_uniform",
     "counter_bits",
     "bits_uniform",
+    "block_stream",
 ]
 
 _XORSHIFT_MULTIPLIER = np.uint64(0x2545F4914F6CDD1D)
@@ -97,3 +101,13 @@ def counter_bits(key, counter):
     z = (z ^ (z >> np.uint64(27))) * _MIX_2
     z ^= z >> np.uint64(31)
     return z
+
+
+@njit(cache=True, nogil=True, inline="always")
+def block_stream(key, counter):
+    """A xorshift64* state for the block of draws named by ``(key, counter)``: :func:`counter_bits`, never zero.
+
+    Draw from it with :func:`xorshift_bits`. The hash spreads neighbouring counters over
+    the whole state space, so the blocks' streams are as independent as separately seeded ones.
+    """
+    return counter_bits(key, counter) | np.uint64(1)

@@ -261,7 +261,7 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
                     )
                 else:
                     kernels.run_chromatic_chains(
-                        states, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
+                        states, class_ptr, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
                         problem.biases, *arrays, kernels.lane_width(states.shape[0], _thread_count()),
                     )
                 if bar is not None:

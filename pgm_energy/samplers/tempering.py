@@ -184,9 +184,10 @@ class ParallelTemperingSampler:
         problem = _prepare(model)
         free = _free_units(n_units, clamped)
         if self.scan == "chromatic":
-            _, class_units = _colour_classes(model, free)
+            class_ptr, class_units = _colour_classes(model, free)
             code = kernels.CHROMATIC
         else:
+            class_ptr = np.zeros(1, dtype=np.int64)
             class_units = np.zeros(0, dtype=np.int64)
             code = kernels.SEQUENTIAL if self.scan == "sequential" else kernels.RANDOM
         arrays = (problem.biases, problem.indptr, problem.indices, problem.data, problem.dense_w, problem.dense)
@@ -211,7 +212,7 @@ class ParallelTemperingSampler:
             # ladder slots and the global sweep index), so the draws do not depend on them.
             for start, stop in _chunks(n_sweeps, progress):
                 kernels.run_tempering(
-                    states, fields, free, code, class_units, betas, slot_replica, self.swap_interval, start,
+                    states, fields, free, code, class_ptr, class_units, betas, slot_replica, self.swap_interval, start,
                     stop - start, target, slots[start:stop], out, streams, keys, swap_streams, accepted, attempted,
                     *arrays,
                 )

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from numba import njit
 
 from pgm_energy._kernels import gibbs as kernels
-from pgm_energy._kernels.rng import bits_uniform, next_uniform, seed_streams
+from pgm_energy._kernels.rng import bits_uniform, block_stream, next_uniform, seed_streams, xorshift_bits
 
 CELLS = 1 << kernels._CELL_BITS
 
@@ -196,9 +196,53 @@ def test_chromatic_lanes_and_parallel_classes_draw_the_same_states(acceptance):
     results = []
     for lanes in (1, 2, 4):
         out = np.empty((n_chains, betas.shape[0], 150), dtype=np.uint8)
-        kernels.run_chromatic_chains(states.copy(), class_units, keys, 5, acceptance, betas, slots, out, *arrays, lanes)
+        kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays, lanes)
         results.append(out)
     out = np.empty_like(results[0])
     kernels.run_chromatic(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays)
     for other in results[1:] + [out]:
         np.testing.assert_array_equal(other, results[0])
+
+
+def test_chromatic_sweeps_match_a_plain_reference():
+    """Python loops: classes in turn, z from scratch, one xorshift stream per class block started at
+    ``block_stream(key, sweep * n_units + block start)``, the textbook test ``u < sigmoid(beta z)``."""
+    from pgm_energy import BoltzmannMachine
+    from pgm_energy.samplers.gibbs import _colour_classes
+
+    side, block = 50, kernels._BLOCK
+    n_units = side * side
+    index = np.arange(n_units).reshape(side, side)  # periodic lattice, random couplings: 2 colours
+    rows = np.concatenate([index.ravel(), index.ravel()])
+    cols = np.concatenate([np.roll(index, -1, axis=1).ravel(), np.roll(index, -1, axis=0).ravel()])
+    rng = np.random.default_rng(8)
+    weights = sp.coo_matrix((rng.normal(size=rows.size), (rows, cols)), shape=(n_units, n_units))
+    weights = (weights + weights.T).tocsr()
+    weights.sort_indices()
+    biases = rng.normal(size=n_units)
+    dense = weights.toarray()
+    class_ptr, class_units = _colour_classes(BoltzmannMachine(weights, biases), np.arange(n_units))
+    assert np.diff(class_ptr).max() > block  # some classes span several blocks
+    rng = np.random.default_rng(9)
+    n_chains, n_sweeps, beta, offset = 5, 3, 0.8, 2
+    states = rng.integers(0, 2, size=(n_chains, n_units), dtype=np.uint8)
+    keys = seed_streams(rng, n_chains)
+    arrays = (biases, weights.indptr, weights.indices, weights.data, np.zeros((0, 0)), False)
+    slots = np.arange(n_sweeps, dtype=np.int64)
+    out = np.empty((n_chains, n_sweeps, n_units), dtype=np.uint8)
+    kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, offset, kernels.HEAT_BATH,
+                                 np.full((n_sweeps, 1), beta), slots, out, *arrays, 4)
+    expected = np.empty_like(out)
+    for c in range(n_chains):
+        s = states[c].astype(np.float64)
+        for sweep in range(n_sweeps):
+            for k in range(class_ptr.shape[0] - 1):
+                for lo in range(class_ptr[k], class_ptr[k + 1], block):
+                    x = np.uint64(block_stream(keys[c], np.uint64((offset + sweep) * n_units + lo)))
+                    for t in range(lo, min(lo + block, class_ptr[k + 1])):
+                        i = class_units[t]
+                        x, bits = (np.uint64(v) for v in xorshift_bits(x))
+                        z = biases[i] + dense[i] @ s
+                        s[i] = 1.0 if bits_uniform(bits) < 1.0 / (1.0 + math.exp(-beta * z)) else 0.0
+            expected[c, sweep] = s
+    np.testing.assert_array_equal(out, expected)
