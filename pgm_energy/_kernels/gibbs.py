@@ -376,44 +376,41 @@ def _flip_csr_lane(Z, lane, i, delta, indptr, indices, data):
 
 
 @njit(cache=True, nogil=True)
-def _sweep_lanes4(S, Z, l0, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional):
-    """:func:`_sweep_sequential` (CSR, finite betas) of columns ``l0 .. l0+3`` of ``S``, ``Z`` in one loop.
+def _sweep_lanes4(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional):
+    """:func:`_sweep_sequential` (CSR, finite betas) of the four chains held in ``S``, ``Z``, in one loop.
 
-    ``S`` (uint8) and ``Z`` (float64), shape (n_units, n_lanes): states and cached fields
-    of a group of chains, chain-minor, so a flip's field changes for the four lanes are
-    adjacent in memory (one vector update per neighbour). Every chain sees exactly the
+    ``S`` (uint8) and ``Z`` (float64), shape (n_units, 4): states and cached fields
+    of four chains, chain-minor, so the four lanes' fields of a neighbour share a cache
+    line, and the columns are constants (fewer registers for addresses). Every chain sees exactly the
     draws, decisions and field updates (in the same order) of a sweep of its own, so its
     states are those :func:`_sweep_sequential` gives. ``betas``: the lanes' inverse
     temperatures; ``x0 .. x3``: their xorshift states, returned advanced.
     """
-    l1 = l0 + 1
-    l2 = l0 + 2
-    l3 = l0 + 3
     b0, b1, b2, b3 = betas[0], betas[1], betas[2], betas[3]
     n = S.shape[0] if all_free else free.shape[0]
     for t in range(n):
         i = np.uint64(t) if all_free else np.uint64(free[t])
-        o0 = S[i, l0]
-        x0, r0, n0, a0 = _lane_draw(x0, o0, Z[i, l0], b0, acceptance)
-        o1 = S[i, l1]
-        x1, r1, n1, a1 = _lane_draw(x1, o1, Z[i, l1], b1, acceptance)
-        o2 = S[i, l2]
-        x2, r2, n2, a2 = _lane_draw(x2, o2, Z[i, l2], b2, acceptance)
-        o3 = S[i, l3]
-        x3, r3, n3, a3 = _lane_draw(x3, o3, Z[i, l3], b3, acceptance)
+        o0 = S[i, 0]
+        x0, r0, n0, a0 = _lane_draw(x0, o0, Z[i, 0], b0, acceptance)
+        o1 = S[i, 1]
+        x1, r1, n1, a1 = _lane_draw(x1, o1, Z[i, 1], b1, acceptance)
+        o2 = S[i, 2]
+        x2, r2, n2, a2 = _lane_draw(x2, o2, Z[i, 2], b2, acceptance)
+        o3 = S[i, 3]
+        x3, r3, n3, a3 = _lane_draw(x3, o3, Z[i, 3], b3, acceptance)
         if a0 | a1 | a2 | a3:  # one rarely taken branch for the four lanes
             if a0:
-                n0 = _decide_exactly(o0, Z[i, l0], b0, r0, acceptance)
+                n0 = _decide_exactly(o0, Z[i, 0], b0, r0, acceptance)
             if a1:
-                n1 = _decide_exactly(o1, Z[i, l1], b1, r1, acceptance)
+                n1 = _decide_exactly(o1, Z[i, 1], b1, r1, acceptance)
             if a2:
-                n2 = _decide_exactly(o2, Z[i, l2], b2, r2, acceptance)
+                n2 = _decide_exactly(o2, Z[i, 2], b2, r2, acceptance)
             if a3:
-                n3 = _decide_exactly(o3, Z[i, l3], b3, r3, acceptance)
-        S[i, l0] = n0
-        S[i, l1] = n1
-        S[i, l2] = n2
-        S[i, l3] = n3
+                n3 = _decide_exactly(o3, Z[i, 3], b3, r3, acceptance)
+        S[i, 0] = n0
+        S[i, 1] = n1
+        S[i, 2] = n2
+        S[i, 3] = n3
         d0 = np.float64(np.int64(n0) - np.int64(o0))  # one conversion, not two
         d1 = np.float64(np.int64(n1) - np.int64(o1))
         d2 = np.float64(np.int64(n2) - np.int64(o2))
@@ -422,54 +419,53 @@ def _sweep_lanes4(S, Z, l0, free, all_free, betas, acceptance, x0, x1, x2, x3, i
             for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 j = np.uint64(indices[k])
                 w = data[k]
-                Z[j, l0] += d0 * w
-                Z[j, l1] += d1 * w
-                Z[j, l2] += d2 * w
-                Z[j, l3] += d3 * w
+                Z[j, 0] += d0 * w
+                Z[j, 1] += d1 * w
+                Z[j, 2] += d2 * w
+                Z[j, 3] += d3 * w
         else:
             if n0 != o0:
-                _flip_csr_lane(Z, l0, i, d0, indptr, indices, data)
+                _flip_csr_lane(Z, 0, i, d0, indptr, indices, data)
             if n1 != o1:
-                _flip_csr_lane(Z, l1, i, d1, indptr, indices, data)
+                _flip_csr_lane(Z, 1, i, d1, indptr, indices, data)
             if n2 != o2:
-                _flip_csr_lane(Z, l2, i, d2, indptr, indices, data)
+                _flip_csr_lane(Z, 2, i, d2, indptr, indices, data)
             if n3 != o3:
-                _flip_csr_lane(Z, l3, i, d3, indptr, indices, data)
+                _flip_csr_lane(Z, 3, i, d3, indptr, indices, data)
     return x0, x1, x2, x3
 
 
 @njit(cache=True, nogil=True)
-def _sweep_lanes2(S, Z, l0, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional):
-    """:func:`_sweep_lanes4` for the two columns ``l0, l0+1``."""
-    l1 = l0 + 1
+def _sweep_lanes2(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional):
+    """:func:`_sweep_lanes4` for the two chains held in ``S``, ``Z`` (n_units, 2)."""
     b0, b1 = betas[0], betas[1]
     n = S.shape[0] if all_free else free.shape[0]
     for t in range(n):
         i = np.uint64(t) if all_free else np.uint64(free[t])
-        o0 = S[i, l0]
-        x0, r0, n0, a0 = _lane_draw(x0, o0, Z[i, l0], b0, acceptance)
-        o1 = S[i, l1]
-        x1, r1, n1, a1 = _lane_draw(x1, o1, Z[i, l1], b1, acceptance)
+        o0 = S[i, 0]
+        x0, r0, n0, a0 = _lane_draw(x0, o0, Z[i, 0], b0, acceptance)
+        o1 = S[i, 1]
+        x1, r1, n1, a1 = _lane_draw(x1, o1, Z[i, 1], b1, acceptance)
         if a0 | a1:
             if a0:
-                n0 = _decide_exactly(o0, Z[i, l0], b0, r0, acceptance)
+                n0 = _decide_exactly(o0, Z[i, 0], b0, r0, acceptance)
             if a1:
-                n1 = _decide_exactly(o1, Z[i, l1], b1, r1, acceptance)
-        S[i, l0] = n0
-        S[i, l1] = n1
+                n1 = _decide_exactly(o1, Z[i, 1], b1, r1, acceptance)
+        S[i, 0] = n0
+        S[i, 1] = n1
         d0 = np.float64(np.int64(n0) - np.int64(o0))  # one conversion, not two
         d1 = np.float64(np.int64(n1) - np.int64(o1))
         if unconditional:
             for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 j = np.uint64(indices[k])
                 w = data[k]
-                Z[j, l0] += d0 * w
-                Z[j, l1] += d1 * w
+                Z[j, 0] += d0 * w
+                Z[j, 1] += d1 * w
         else:
             if n0 != o0:
-                _flip_csr_lane(Z, l0, i, d0, indptr, indices, data)
+                _flip_csr_lane(Z, 0, i, d0, indptr, indices, data)
             if n1 != o1:
-                _flip_csr_lane(Z, l1, i, d1, indptr, indices, data)
+                _flip_csr_lane(Z, 1, i, d1, indptr, indices, data)
     return x0, x1
 
 
@@ -514,7 +510,7 @@ def _chromatic_block(sc, class_units, lo, hi, key, counter_base, beta, acceptanc
         else:
             for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 z += data[k] * sc[np.uint64(indices[k])]
-        old = sc[i]
+        old = np.uint8(sc[i])  # sc may hold float64 states (chain-minor copies)
         if beta == np.inf:
             sc[i] = _hopfield(old, z)
         else:
@@ -538,27 +534,14 @@ def _sweep_chromatic_serial(sc, class_ptr, class_units, key, counter_base, beta,
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _chromatic_lane(old, z, bits, beta, acceptance):
-    """One lane's new state in a chromatic sweep (scalars only, see :func:`_lane_draw`)."""
-    new, ambiguous = _decide(old, z, beta, bits, acceptance, True)
-    if ambiguous:
-        new = _decide_exactly(old, z, beta, bits, acceptance)
-    return new
+def _chromatic_lanes4_sweep(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
+    """The body of :func:`_sweep_chromatic_lanes4`, inlined where ``acceptance`` is a constant.
 
-
-@njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes4(S, l0, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
-    """:func:`_sweep_chromatic_serial` (CSR, finite betas) of columns ``l0 .. l0+3`` of chain-minor states ``S``.
-
-    ``S``: uint8, shape (n_units, n_lanes). The four chains share the loads of each
-    unit's neighbours and weights, and their states of a neighbour are adjacent in
-    memory; each chain's fields are summed in the same order, and its uniforms drawn
-    from the same block streams, as in a sweep of its own, so its states are the same.
-    ``keys``, ``betas``: the four chains' keys and inverse temperatures.
+    The exact test of an ambiguous cell is one rarely taken branch for the four lanes,
+    after their table tests: a call in each lane's path would keep the lanes' streams
+    and sums in memory across it (measured).
     """
-    l1 = l0 + 1
-    l2 = l0 + 2
-    l3 = l0 + 3
+    b0, b1, b2, b3 = betas[0], betas[1], betas[2], betas[3]
     for c in range(class_ptr.shape[0] - 1):
         stop = class_ptr[c + 1]
         for lo in range(class_ptr[c], stop, _BLOCK):
@@ -573,24 +556,58 @@ def _sweep_chromatic_lanes4(S, l0, class_ptr, class_units, keys, counter_base, b
                 for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                     j = np.uint64(indices[k])
                     w = data[k]
-                    z0 += w * S[j, l0]
-                    z1 += w * S[j, l1]
-                    z2 += w * S[j, l2]
-                    z3 += w * S[j, l3]
+                    z0 += w * S[j, 0]
+                    z1 += w * S[j, 1]
+                    z2 += w * S[j, 2]
+                    z3 += w * S[j, 3]
+                o0 = np.uint8(S[i, 0])
+                o1 = np.uint8(S[i, 1])
+                o2 = np.uint8(S[i, 2])
+                o3 = np.uint8(S[i, 3])
                 x0, r0 = xorshift_bits(x0)
                 x1, r1 = xorshift_bits(x1)
                 x2, r2 = xorshift_bits(x2)
                 x3, r3 = xorshift_bits(x3)
-                S[i, l0] = _chromatic_lane(S[i, l0], z0, r0, betas[0], acceptance)
-                S[i, l1] = _chromatic_lane(S[i, l1], z1, r1, betas[1], acceptance)
-                S[i, l2] = _chromatic_lane(S[i, l2], z2, r2, betas[2], acceptance)
-                S[i, l3] = _chromatic_lane(S[i, l3], z3, r3, betas[3], acceptance)
+                n0, a0 = _decide(o0, z0, b0, r0, acceptance, True)
+                n1, a1 = _decide(o1, z1, b1, r1, acceptance, True)
+                n2, a2 = _decide(o2, z2, b2, r2, acceptance, True)
+                n3, a3 = _decide(o3, z3, b3, r3, acceptance, True)
+                if a0 | a1 | a2 | a3:
+                    if a0:
+                        n0 = _decide_exactly(o0, z0, b0, r0, acceptance)
+                    if a1:
+                        n1 = _decide_exactly(o1, z1, b1, r1, acceptance)
+                    if a2:
+                        n2 = _decide_exactly(o2, z2, b2, r2, acceptance)
+                    if a3:
+                        n3 = _decide_exactly(o3, z3, b3, r3, acceptance)
+                S[i, 0] = np.int64(n0)  # through a signed integer: the cheap conversion to float
+                S[i, 1] = np.int64(n1)
+                S[i, 2] = np.int64(n2)
+                S[i, 3] = np.int64(n3)
 
 
 @njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes2(S, l0, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
-    """:func:`_sweep_chromatic_lanes4` for the two columns ``l0, l0+1``."""
-    l1 = l0 + 1
+def _sweep_chromatic_lanes4(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
+    """:func:`_sweep_chromatic_serial` (CSR, finite betas) of the four chains held in chain-minor states ``S``.
+
+    ``S``: float64 0/1 states, shape (n_units, 4). The four chains share the loads
+    of each unit's neighbours and weights, and their states of a neighbour are adjacent
+    in memory; each chain's fields are summed in the same order, and its uniforms drawn
+    from the same block streams, as in a sweep of its own, so its states are the same.
+    ``keys``, ``betas``: the four chains' keys and inverse temperatures.
+    """
+    # one loop per rule, each with the rule a constant (no per-update test of it)
+    if acceptance == METROPOLIS:
+        _chromatic_lanes4_sweep(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data)
+    else:
+        _chromatic_lanes4_sweep(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _chromatic_lanes2_sweep(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
+    """The body of :func:`_sweep_chromatic_lanes2` (see :func:`_chromatic_lanes4_sweep`)."""
+    b0, b1 = betas[0], betas[1]
     for c in range(class_ptr.shape[0] - 1):
         stop = class_ptr[c + 1]
         for lo in range(class_ptr[c], stop, _BLOCK):
@@ -603,12 +620,30 @@ def _sweep_chromatic_lanes2(S, l0, class_ptr, class_units, keys, counter_base, b
                 for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                     j = np.uint64(indices[k])
                     w = data[k]
-                    z0 += w * S[j, l0]
-                    z1 += w * S[j, l1]
+                    z0 += w * S[j, 0]
+                    z1 += w * S[j, 1]
+                o0 = np.uint8(S[i, 0])
+                o1 = np.uint8(S[i, 1])
                 x0, r0 = xorshift_bits(x0)
                 x1, r1 = xorshift_bits(x1)
-                S[i, l0] = _chromatic_lane(S[i, l0], z0, r0, betas[0], acceptance)
-                S[i, l1] = _chromatic_lane(S[i, l1], z1, r1, betas[1], acceptance)
+                n0, a0 = _decide(o0, z0, b0, r0, acceptance, True)
+                n1, a1 = _decide(o1, z1, b1, r1, acceptance, True)
+                if a0 | a1:
+                    if a0:
+                        n0 = _decide_exactly(o0, z0, b0, r0, acceptance)
+                    if a1:
+                        n1 = _decide_exactly(o1, z1, b1, r1, acceptance)
+                S[i, 0] = np.int64(n0)
+                S[i, 1] = np.int64(n1)
+
+
+@njit(cache=True, nogil=True)
+def _sweep_chromatic_lanes2(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
+    """:func:`_sweep_chromatic_lanes4` for the two chains held in ``S`` (n_units, 2)."""
+    if acceptance == METROPOLIS:
+        _chromatic_lanes2_sweep(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data)
+    else:
+        _chromatic_lanes2_sweep(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data)
 
 
 # ---------------------------------------------------------------------------- drivers
@@ -622,9 +657,9 @@ def lane_width(n_chains: int, n_threads: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _to_chain_minor(rows, first, last):
-    """Columns ``0 .. last-first-1`` of the result are rows ``first .. last-1`` of ``rows``: shape (n_units, last - first)."""
-    columns = np.empty((rows.shape[1], last - first), dtype=rows.dtype)
+def _to_chain_minor(rows, first, last, like):
+    """Columns ``0 .. last-first-1`` of the result are rows ``first .. last-1`` of ``rows``: shape (n_units, last - first), dtype of ``like``."""
+    columns = np.empty((rows.shape[1], last - first), dtype=like.dtype)
     for i in range(rows.shape[1]):
         for lane in range(last - first):
             columns[i, lane] = rows[first + lane, i]
@@ -649,31 +684,49 @@ def _lane_betas(betas, sweep, c, group, lane_betas):
     return finite
 
 
+@njit(cache=True, nogil=True)
+def _group_bounds(n_chains, width):
+    """Chain groups for the drivers: ``bounds[g] .. bounds[g+1]-1``, groups of ``width`` (1, 2 or 4), then of 2 and 1.
+
+    Every group has 1, 2 or 4 chains, so the lane kernels see arrays of exactly their width.
+    """
+    full = n_chains // width
+    rest = n_chains - full * width
+    n_groups = full + (1 if rest >= 2 else 0) + (rest % 2)
+    bounds = np.empty(n_groups + 1, dtype=np.int64)
+    for g in range(full + 1):
+        bounds[g] = g * width
+    if rest >= 2:
+        bounds[full + 1] = full * width + 2
+    bounds[n_groups] = n_chains
+    return bounds
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr, indices, data, dense_w, dense, lanes=1):
     """Sequential- or random-scan sweeps, chains in parallel, one xorshift stream per chain.
 
     ``z`` must hold the fields of ``s`` (see :func:`initialise_fields`); both are
     left current, and ``streams`` advanced, so a run can continue with another call.
-    Sequential CSR sweeps at finite temperatures run the chains in groups of
-    ``lanes`` (1, 2 or 4; see :func:`lane_width`), the groups in parallel: a group's
-    states and fields are held chain-minor for the call and swept in one loop
+    Sequential CSR sweeps run the chains in groups of ``lanes`` (1, 2 or 4; see
+    :func:`lane_width`), the groups in parallel: a group's states and fields are held
+    chain-minor for the call and, at finite temperatures, swept in one loop
     (:func:`_sweep_lanes4`). The states do not depend on ``lanes``.
     """
-    n_chains = s.shape[0]
     n_sweeps = betas.shape[0]
     all_free = free.shape[0] == s.shape[1]
     width = 1
     if scan == SEQUENTIAL and not dense:
         width = min(max(lanes, 1), 4)
+        width = 2 if width == 3 else width
     unconditional = (not dense) and _unconditional(indptr)
-    n_groups = (n_chains + width - 1) // width
-    for g in prange(n_groups):
-        first = g * width
-        last = min(first + width, n_chains)
-        x = streams[first:last].copy()  # a local: no false sharing between threads
+    bounds = _group_bounds(s.shape[0], width)
+    for g in prange(bounds.shape[0] - 1):
+        first = bounds[g]
+        size = bounds[g + 1] - first
+        x = streams[first : first + size].copy()  # a local: no false sharing between threads
         lane_betas = np.empty(4)
-        if width == 1:
+        if size == 1:
             for sweep in range(n_sweeps):
                 beta = betas[sweep, first % betas.shape[1]]
                 if scan == SEQUENTIAL:
@@ -684,39 +737,28 @@ def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr,
                 if slot >= 0:
                     out[first, slot, :] = s[first]
         else:
-            size = last - first
-            S = _to_chain_minor(s, first, last)
-            Z = _to_chain_minor(z, first, last)
+            S = _to_chain_minor(s, first, first + size, s)
+            Z = _to_chain_minor(z, first, first + size, z)
             for sweep in range(n_sweeps):
-                k = 0
-                while k < size:
-                    group = 4 if size - k >= 4 else (2 if size - k >= 2 else 1)
-                    finite = _lane_betas(betas, sweep, first + k, group, lane_betas)
-                    if group == 4 and finite:
-                        x[k], x[k + 1], x[k + 2], x[k + 3] = _sweep_lanes4(
-                            S, Z, k, free, all_free, lane_betas, acceptance, x[k], x[k + 1], x[k + 2], x[k + 3],
-                            indptr, indices, data, unconditional,
+                if not _lane_betas(betas, sweep, first, size, lane_betas):  # a zero-temperature lane: one at a time
+                    for lane in range(size):
+                        x[lane] = _sweep_sequential(
+                            S[:, lane], Z[:, lane], free, all_free, lane_betas[lane], acceptance, x[lane],
+                            indptr, indices, data, dense_w, dense,
                         )
-                        k += 4
-                    elif group == 2 and finite:
-                        x[k], x[k + 1] = _sweep_lanes2(
-                            S, Z, k, free, all_free, lane_betas, acceptance, x[k], x[k + 1], indptr, indices, data, unconditional
-                        )
-                        k += 2
-                    else:  # one chain, or a group with a zero-temperature lane: one column at a time
-                        for lane in range(k, k + group):
-                            x[lane] = _sweep_sequential(
-                                S[:, lane], Z[:, lane], free, all_free, lane_betas[lane - k], acceptance, x[lane],
-                                indptr, indices, data, dense_w, dense,
-                            )
-                        k += group
+                elif size == 4:
+                    x[0], x[1], x[2], x[3] = _sweep_lanes4(
+                        S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], x[2], x[3], indptr, indices, data, unconditional
+                    )
+                else:
+                    x[0], x[1] = _sweep_lanes2(S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], indptr, indices, data, unconditional)
                 slot = slots[sweep]
                 if slot >= 0:
                     for lane in range(size):
                         out[first + lane, slot, :] = S[:, lane]
             _from_chain_minor(S, s, first)
             _from_chain_minor(Z, z, first)
-        streams[first:last] = x
+        streams[first : first + size] = x
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -763,18 +805,20 @@ def run_chromatic_chains(
     Draws exactly the same states as :func:`run_chromatic` (same block streams, same
     arithmetic); cheaper when colour classes are small or chains are many, since it
     opens one parallel region per call instead of one per class and sweep. With CSR
-    weights, groups of ``lanes`` chains (1, 2 or 4) are held chain-minor for the call and
-    swept in one loop (:func:`_sweep_chromatic_lanes4`), the groups in parallel.
+    weights, groups of ``lanes`` chains (1, 2 or 4) are held chain-minor (as float64:
+    measured faster field sums) for the call and, at finite temperatures, swept in one
+    loop (:func:`_sweep_chromatic_lanes4`), the groups in parallel.
     """
-    n_chains, n_units = s.shape
+    n_units = s.shape[1]
     n_sweeps = betas.shape[0]
     width = 1 if dense else min(max(lanes, 1), 4)
-    n_groups = (n_chains + width - 1) // width
-    for g in prange(n_groups):
-        first = g * width
-        last = min(first + width, n_chains)
+    width = 2 if width == 3 else width
+    bounds = _group_bounds(s.shape[0], width)
+    for g in prange(bounds.shape[0] - 1):
+        first = bounds[g]
+        size = bounds[g + 1] - first
         lane_betas = np.empty(4)
-        if width == 1:
+        if size == 1:
             for sweep in range(n_sweeps):
                 base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
                 _sweep_chromatic_serial(
@@ -785,36 +829,25 @@ def run_chromatic_chains(
                 if slot >= 0:
                     out[first, slot, :] = s[first]
         else:
-            size = last - first
-            S = _to_chain_minor(s, first, last)
+            S = _to_chain_minor(s, first, first + size, np.empty(0))
+            group_keys = keys[first : first + size]
             for sweep in range(n_sweeps):
                 base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
-                k = 0
-                while k < size:
-                    group = 4 if size - k >= 4 else (2 if size - k >= 2 else 1)
-                    c = first + k
-                    finite = _lane_betas(betas, sweep, c, group, lane_betas)
-                    if group == 4 and finite:
-                        _sweep_chromatic_lanes4(
-                            S, k, class_ptr, class_units, keys[c : c + 4], base, lane_betas, acceptance, b, indptr, indices, data
+                if not _lane_betas(betas, sweep, first, size, lane_betas):  # a zero-temperature lane: one at a time
+                    for lane in range(size):
+                        _sweep_chromatic_serial(
+                            S[:, lane], class_ptr, class_units, group_keys[lane], base, lane_betas[lane], acceptance,
+                            b, indptr, indices, data, dense_w, dense,
                         )
-                        k += 4
-                    elif group == 2 and finite:
-                        _sweep_chromatic_lanes2(
-                            S, k, class_ptr, class_units, keys[c : c + 2], base, lane_betas, acceptance, b, indptr, indices, data
-                        )
-                        k += 2
-                    else:  # one chain, or a group with a zero-temperature lane: one column at a time
-                        for lane in range(k, k + group):
-                            _sweep_chromatic_serial(
-                                S[:, lane], class_ptr, class_units, keys[first + lane], base, lane_betas[lane - k], acceptance,
-                                b, indptr, indices, data, dense_w, dense,
-                            )
-                        k += group
+                elif size == 4:
+                    _sweep_chromatic_lanes4(S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data)
+                else:
+                    _sweep_chromatic_lanes2(S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data)
                 slot = slots[sweep]
                 if slot >= 0:
                     for lane in range(size):
-                        out[first + lane, slot, :] = S[:, lane]
+                        for i in range(n_units):
+                            out[first + lane, slot, i] = np.uint8(S[i, lane])
             _from_chain_minor(S, s, first)
 
 
