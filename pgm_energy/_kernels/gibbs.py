@@ -377,6 +377,14 @@ def _flip_csr_lane(Z, lane, i, delta, indptr, indices, data):
 
 @njit(cache=True, nogil=True)
 def _sweep_lanes4(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional):
+    """:func:`_sequential_lanes4_sweep` with ``acceptance`` a constant in each of its two loops; returns the streams."""
+    if acceptance == METROPOLIS:
+        return _sequential_lanes4_sweep(S, Z, free, all_free, betas, METROPOLIS, x0, x1, x2, x3, indptr, indices, data, unconditional)
+    return _sequential_lanes4_sweep(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, x2, x3, indptr, indices, data, unconditional)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sequential_lanes4_sweep(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional):
     """:func:`_sweep_sequential` (CSR, finite betas) of the four chains held in ``S``, ``Z``, in one loop.
 
     ``S`` (uint8) and ``Z`` (float64), shape (n_units, 4): states and cached fields
@@ -438,6 +446,14 @@ def _sweep_lanes4(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indpt
 @njit(cache=True, nogil=True)
 def _sweep_lanes2(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional):
     """:func:`_sweep_lanes4` for the two chains held in ``S``, ``Z`` (n_units, 2)."""
+    if acceptance == METROPOLIS:
+        return _sequential_lanes2_sweep(S, Z, free, all_free, betas, METROPOLIS, x0, x1, indptr, indices, data, unconditional)
+    return _sequential_lanes2_sweep(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, indptr, indices, data, unconditional)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sequential_lanes2_sweep(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional):
+    """The body of :func:`_sweep_lanes2`."""
     b0, b1 = betas[0], betas[1]
     n = S.shape[0] if all_free else free.shape[0]
     for t in range(n):
