@@ -62,6 +62,7 @@ from .expo import LOG_ERROR, exp_clamped, log_approx
 from .rng import bits_uniform, block_stream, next_uniform, xorshift_bits
 
 __all__ = [
+    "PAD_WIDTHS",
     "SEQUENTIAL",
     "RANDOM",
     "CHROMATIC",
@@ -69,6 +70,8 @@ __all__ = [
     "METROPOLIS",
     "initialise_fields",
     "lane_width",
+    "padded_rows",
+    "padded_width",
     "run_chains",
     "run_chromatic",
     "run_chromatic_chains",
@@ -369,22 +372,28 @@ def _lane_draw(x, old, z, beta, acceptance):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _flip_csr_lane(Z, lane, i, delta, indptr, indices, data):
-    """:func:`_flip_csr` on column ``lane`` of chain-minor fields ``Z`` (n_units, n_lanes)."""
-    for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-        Z[np.uint64(indices[k]), lane] += delta * data[k]
+def _row_range(i, width, indptr):
+    """Positions ``start, stop`` of unit ``i``'s neighbours: CSR (``width`` 0) or padded rows of ``width``.
 
-
-@njit(cache=True, nogil=True)
-def _sweep_lanes4(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional):
-    """:func:`_sequential_lanes4_sweep` with ``acceptance`` a constant in each of its two loops; returns the streams."""
-    if acceptance == METROPOLIS:
-        return _sequential_lanes4_sweep(S, Z, free, all_free, betas, METROPOLIS, x0, x1, x2, x3, indptr, indices, data, unconditional)
-    return _sequential_lanes4_sweep(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, x2, x3, indptr, indices, data, unconditional)
+    ``width`` is a constant at each call, so a padded row's loop has a constant trip
+    count and is unrolled (measured 1.2x faster lane sweeps on a square lattice).
+    """
+    if width:
+        start = i * np.uint64(width)
+        return start, start + np.uint64(width)
+    return np.uint64(indptr[i]), np.uint64(indptr[i + 1])
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _sequential_lanes4_sweep(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional):
+def _flip_lane(Z, lane, i, delta, indptr, indices, data, width):
+    """:func:`_flip_csr` on column ``lane`` of chain-minor fields ``Z`` (n_units, n_lanes), rows as in :func:`_row_range`."""
+    first, last = _row_range(i, width, indptr)
+    for k in range(first, last):
+        Z[np.uint64(indices[k]), lane] += delta * data[k]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _lanes4_body(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional, width):
     """:func:`_sweep_sequential` (CSR, finite betas) of the four chains held in ``S``, ``Z``, in one loop.
 
     ``S`` (uint8) and ``Z`` (float64), shape (n_units, 4): states and cached fields
@@ -392,7 +401,10 @@ def _sequential_lanes4_sweep(S, Z, free, all_free, betas, acceptance, x0, x1, x2
     line, and the columns are constants (fewer registers for addresses). Every chain sees exactly the
     draws, decisions and field updates (in the same order) of a sweep of its own, so its
     states are those :func:`_sweep_sequential` gives. ``betas``: the lanes' inverse
-    temperatures; ``x0 .. x3``: their xorshift states, returned advanced.
+    temperatures; ``x0 .. x3``: their xorshift states, returned advanced. Inlined by
+    :func:`_sweep_lanes4` where ``acceptance`` and ``width`` (see :func:`_row_range`)
+    are constants: one loop per rule and row width, no per-update test of them
+    (measured 1.1-1.2x faster).
     """
     b0, b1, b2, b3 = betas[0], betas[1], betas[2], betas[3]
     n = S.shape[0] if all_free else free.shape[0]
@@ -424,7 +436,8 @@ def _sequential_lanes4_sweep(S, Z, free, all_free, betas, acceptance, x0, x1, x2
         d2 = np.float64(np.int64(n2) - np.int64(o2))
         d3 = np.float64(np.int64(n3) - np.int64(o3))
         if unconditional:
-            for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            first, last = _row_range(i, width, indptr)
+            for k in range(first, last):
                 j = np.uint64(indices[k])
                 w = data[k]
                 Z[j, 0] += d0 * w
@@ -433,27 +446,19 @@ def _sequential_lanes4_sweep(S, Z, free, all_free, betas, acceptance, x0, x1, x2
                 Z[j, 3] += d3 * w
         else:
             if n0 != o0:
-                _flip_csr_lane(Z, 0, i, d0, indptr, indices, data)
+                _flip_lane(Z, 0, i, d0, indptr, indices, data, width)
             if n1 != o1:
-                _flip_csr_lane(Z, 1, i, d1, indptr, indices, data)
+                _flip_lane(Z, 1, i, d1, indptr, indices, data, width)
             if n2 != o2:
-                _flip_csr_lane(Z, 2, i, d2, indptr, indices, data)
+                _flip_lane(Z, 2, i, d2, indptr, indices, data, width)
             if n3 != o3:
-                _flip_csr_lane(Z, 3, i, d3, indptr, indices, data)
+                _flip_lane(Z, 3, i, d3, indptr, indices, data, width)
     return x0, x1, x2, x3
 
 
-@njit(cache=True, nogil=True)
-def _sweep_lanes2(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional):
-    """:func:`_sweep_lanes4` for the two chains held in ``S``, ``Z`` (n_units, 2)."""
-    if acceptance == METROPOLIS:
-        return _sequential_lanes2_sweep(S, Z, free, all_free, betas, METROPOLIS, x0, x1, indptr, indices, data, unconditional)
-    return _sequential_lanes2_sweep(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, indptr, indices, data, unconditional)
-
-
 @njit(cache=True, nogil=True, inline="always")
-def _sequential_lanes2_sweep(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional):
-    """The body of :func:`_sweep_lanes2`."""
+def _lanes2_body(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional, width):
+    """:func:`_lanes4_body` for the two chains held in ``S``, ``Z`` (n_units, 2)."""
     b0, b1 = betas[0], betas[1]
     n = S.shape[0] if all_free else free.shape[0]
     for t in range(n):
@@ -472,17 +477,46 @@ def _sequential_lanes2_sweep(S, Z, free, all_free, betas, acceptance, x0, x1, in
         d0 = np.float64(np.int64(n0) - np.int64(o0))  # one conversion, not two
         d1 = np.float64(np.int64(n1) - np.int64(o1))
         if unconditional:
-            for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            first, last = _row_range(i, width, indptr)
+            for k in range(first, last):
                 j = np.uint64(indices[k])
                 w = data[k]
                 Z[j, 0] += d0 * w
                 Z[j, 1] += d1 * w
         else:
             if n0 != o0:
-                _flip_csr_lane(Z, 0, i, d0, indptr, indices, data)
+                _flip_lane(Z, 0, i, d0, indptr, indices, data, width)
             if n1 != o1:
-                _flip_csr_lane(Z, 1, i, d1, indptr, indices, data)
+                _flip_lane(Z, 1, i, d1, indptr, indices, data, width)
     return x0, x1
+
+
+@njit(cache=True, nogil=True)
+def _sweep_lanes4(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional, pad_indices, pad_data, width):
+    """:func:`_lanes4_body` with the rule and the row layout constants in each loop; returns the streams.
+
+    ``width`` 4: neighbours from the padded rows ``pad_indices``, ``pad_data`` (see
+    :func:`padded_rows`); 0: from the CSR arrays.
+    """
+    if acceptance == METROPOLIS:
+        if width == 4:
+            return _lanes4_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, x2, x3, indptr, pad_indices, pad_data, True, 4)
+        return _lanes4_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, x2, x3, indptr, indices, data, unconditional, 0)
+    if width == 4:
+        return _lanes4_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, x2, x3, indptr, pad_indices, pad_data, True, 4)
+    return _lanes4_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, x2, x3, indptr, indices, data, unconditional, 0)
+
+
+@njit(cache=True, nogil=True)
+def _sweep_lanes2(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional, pad_indices, pad_data, width):
+    """:func:`_sweep_lanes4` for two chains (:func:`_lanes2_body`)."""
+    if acceptance == METROPOLIS:
+        if width == 4:
+            return _lanes2_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, indptr, pad_indices, pad_data, True, 4)
+        return _lanes2_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, indptr, indices, data, unconditional, 0)
+    if width == 4:
+        return _lanes2_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, indptr, pad_indices, pad_data, True, 4)
+    return _lanes2_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, indptr, indices, data, unconditional, 0)
 
 
 @njit(cache=True, nogil=True)
@@ -550,10 +584,15 @@ def _sweep_chromatic_serial(sc, class_ptr, class_units, key, counter_base, beta,
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _chromatic_lanes4_sweep(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
-    """The body of :func:`_sweep_chromatic_lanes4`, inlined where ``acceptance`` is a constant.
+def _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, width):
+    """:func:`_sweep_chromatic_serial` (CSR or padded rows, finite betas) of the four chains held in chain-minor ``S``.
 
-    The exact test of an ambiguous cell is one rarely taken branch for the four lanes,
+    ``S``: float64 0/1 states, shape (n_units, 4). The four chains share the loads
+    of each unit's neighbours and weights, and their states of a neighbour are adjacent
+    in memory; each chain's fields are summed in the same order, and its uniforms drawn
+    from the same block streams, as in a sweep of its own, so its states are the same.
+    ``keys``, ``betas``: the four chains' keys and inverse temperatures. Inlined by
+    :func:`_sweep_chromatic_lanes4` where ``acceptance`` and ``width`` are constants. The exact test of an ambiguous cell is one rarely taken branch for the four lanes,
     after their table tests: a call in each lane's path would keep the lanes' streams
     and sums in memory across it (measured).
     """
@@ -569,7 +608,8 @@ def _chromatic_lanes4_sweep(S, class_ptr, class_units, keys, counter_base, betas
             for t in range(lo, min(lo + _BLOCK, stop)):
                 i = np.uint64(class_units[t])
                 z0 = z1 = z2 = z3 = b[i]
-                for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                first, last = _row_range(i, width, indptr)
+                for k in range(first, last):
                     j = np.uint64(indices[k])
                     w = data[k]
                     z0 += w * S[j, 0]
@@ -603,26 +643,9 @@ def _chromatic_lanes4_sweep(S, class_ptr, class_units, keys, counter_base, betas
                 S[i, 3] = np.int64(n3)
 
 
-@njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes4(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
-    """:func:`_sweep_chromatic_serial` (CSR, finite betas) of the four chains held in chain-minor states ``S``.
-
-    ``S``: float64 0/1 states, shape (n_units, 4). The four chains share the loads
-    of each unit's neighbours and weights, and their states of a neighbour are adjacent
-    in memory; each chain's fields are summed in the same order, and its uniforms drawn
-    from the same block streams, as in a sweep of its own, so its states are the same.
-    ``keys``, ``betas``: the four chains' keys and inverse temperatures.
-    """
-    # one loop per rule, each with the rule a constant (no per-update test of it)
-    if acceptance == METROPOLIS:
-        _chromatic_lanes4_sweep(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data)
-    else:
-        _chromatic_lanes4_sweep(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data)
-
-
 @njit(cache=True, nogil=True, inline="always")
-def _chromatic_lanes2_sweep(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
-    """The body of :func:`_sweep_chromatic_lanes2` (see :func:`_chromatic_lanes4_sweep`)."""
+def _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, width):
+    """:func:`_chromatic_lanes4_body` for the two chains held in ``S`` (n_units, 2)."""
     b0, b1 = betas[0], betas[1]
     for c in range(class_ptr.shape[0] - 1):
         stop = class_ptr[c + 1]
@@ -633,7 +656,8 @@ def _chromatic_lanes2_sweep(S, class_ptr, class_units, keys, counter_base, betas
             for t in range(lo, min(lo + _BLOCK, stop)):
                 i = np.uint64(class_units[t])
                 z0 = z1 = b[i]
-                for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                first, last = _row_range(i, width, indptr)
+                for k in range(first, last):
                     j = np.uint64(indices[k])
                     w = data[k]
                     z0 += w * S[j, 0]
@@ -654,12 +678,71 @@ def _chromatic_lanes2_sweep(S, class_ptr, class_units, keys, counter_base, betas
 
 
 @njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes2(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data):
-    """:func:`_sweep_chromatic_lanes4` for the two chains held in ``S`` (n_units, 2)."""
+def _sweep_chromatic_lanes4(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, pad_indices, pad_data, width):
+    """:func:`_chromatic_lanes4_body` with the rule and the row layout constants in each loop (see :func:`_sweep_lanes4`)."""
     if acceptance == METROPOLIS:
-        _chromatic_lanes2_sweep(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data)
+        if width == 4:
+            _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, pad_indices, pad_data, 4)
+        else:
+            _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data, 0)
+    elif width == 4:
+        _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, pad_indices, pad_data, 4)
     else:
-        _chromatic_lanes2_sweep(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data)
+        _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data, 0)
+
+
+@njit(cache=True, nogil=True)
+def _sweep_chromatic_lanes2(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, pad_indices, pad_data, width):
+    """:func:`_sweep_chromatic_lanes4` for two chains (:func:`_chromatic_lanes2_body`)."""
+    if acceptance == METROPOLIS:
+        if width == 4:
+            _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, pad_indices, pad_data, 4)
+        else:
+            _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data, 0)
+    elif width == 4:
+        _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, pad_indices, pad_data, 4)
+    else:
+        _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data, 0)
+
+
+# ---------------------------------------------------------------------------- padded rows
+#: row widths the lane kernels unroll (see :func:`_row_range`); each adds two inlined copies of
+#: every lane loop to the compiled drivers, so only the square lattice's (and smaller degrees')
+PAD_WIDTHS = (4,)
+
+
+def padded_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """CSR rows padded to a constant width for the lane kernels: ``(pad_indices, pad_data, width)``.
+
+    Row ``i`` occupies ``[i * width, (i + 1) * width)``: its neighbours in CSR order, then
+    entries with weight 0 pointing at ``i`` itself (a zero weight adds exactly 0 to a
+    field sum and to a field update, so sums and samples are those of the CSR rows).
+    ``width`` is the smallest of :data:`PAD_WIDTHS` holding the longest row, or 0 (and
+    empty arrays) when none does or padding would more than double the entries.
+
+    Returns
+    -------
+    pad_indices : ndarray of int64, shape (n_units * width,)
+    pad_data : ndarray of float64, shape (n_units * width,)
+    width : int
+    """
+    n = indptr.shape[0] - 1
+    degree = np.diff(indptr)
+    longest = int(degree.max(initial=0))
+    width = next((w for w in PAD_WIDTHS if longest <= w), 0)
+    if n == 0 or width == 0 or n * width > 2 * max(indices.shape[0], 1):
+        return np.zeros(0, dtype=np.int64), np.zeros(0), 0
+    pad_indices = np.repeat(np.arange(n, dtype=np.int64), width)
+    pad_data = np.zeros(n * width)
+    slots = np.repeat(np.arange(n, dtype=np.int64) * width - indptr[:-1], degree) + np.arange(indices.shape[0])
+    pad_indices[slots] = indices
+    pad_data[slots] = data
+    return pad_indices, pad_data, width
+
+
+def padded_width(pad_indices: np.ndarray, n_units: int) -> int:
+    """Width of the padded rows ``pad_indices`` of :func:`padded_rows` for ``n_units`` units (0: none)."""
+    return pad_indices.shape[0] // n_units if n_units else 0
 
 
 # ---------------------------------------------------------------------------- drivers
@@ -719,7 +802,10 @@ def _group_bounds(n_chains, width):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr, indices, data, dense_w, dense, lanes=1):
+def run_chains(
+    s, z, free, scan, acceptance, betas, slots, out, streams, indptr, indices, data, dense_w, dense, lanes,
+    pad_indices, pad_data, pad_width,
+):
     """Sequential- or random-scan sweeps, chains in parallel, one xorshift stream per chain.
 
     ``z`` must hold the fields of ``s`` (see :func:`initialise_fields`); both are
@@ -727,8 +813,11 @@ def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr,
     Sequential CSR sweeps run the chains in groups of ``lanes`` (1, 2 or 4; see
     :func:`lane_width`), the groups in parallel: a group's states and fields are held
     chain-minor for the call and, at finite temperatures, swept in one loop
-    (:func:`_sweep_lanes4`). The states do not depend on ``lanes``.
+    (:func:`_sweep_lanes4`), reading neighbours from the padded rows ``pad_indices``,
+    ``pad_data`` of :func:`padded_rows` when ``pad_width`` (their width) is not 0. The
+    states do not depend on ``lanes`` nor on the padding.
     """
+
     n_sweeps = betas.shape[0]
     all_free = free.shape[0] == s.shape[1]
     width = 1
@@ -764,10 +853,14 @@ def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr,
                         )
                 elif size == 4:
                     x[0], x[1], x[2], x[3] = _sweep_lanes4(
-                        S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], x[2], x[3], indptr, indices, data, unconditional
+                        S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], x[2], x[3], indptr, indices, data,
+                        unconditional, pad_indices, pad_data, pad_width,
                     )
                 else:
-                    x[0], x[1] = _sweep_lanes2(S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], indptr, indices, data, unconditional)
+                    x[0], x[1] = _sweep_lanes2(
+                        S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], indptr, indices, data,
+                        unconditional, pad_indices, pad_data, pad_width,
+                    )
                 slot = slots[sweep]
                 if slot >= 0:
                     for lane in range(size):
@@ -814,7 +907,7 @@ def run_chromatic(s, class_ptr, class_units, keys, sweep_offset, acceptance, bet
 @njit(cache=True, nogil=True, parallel=True)
 def run_chromatic_chains(
     s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data, dense_w, dense,
-    lanes=1,
+    lanes, pad_indices, pad_data, pad_width,
 ):
     """Chromatic sweeps with the chains in parallel and each chain's classes in turn.
 
@@ -823,8 +916,10 @@ def run_chromatic_chains(
     opens one parallel region per call instead of one per class and sweep. With CSR
     weights, groups of ``lanes`` chains (1, 2 or 4) are held chain-minor (as float64:
     measured faster field sums) for the call and, at finite temperatures, swept in one
-    loop (:func:`_sweep_chromatic_lanes4`), the groups in parallel.
+    loop (:func:`_sweep_chromatic_lanes4`, with the padded rows of :func:`padded_rows` when
+    ``pad_width`` is not 0), the groups in parallel.
     """
+
     n_units = s.shape[1]
     n_sweeps = betas.shape[0]
     width = 1 if dense else min(max(lanes, 1), 4)
@@ -856,9 +951,15 @@ def run_chromatic_chains(
                             b, indptr, indices, data, dense_w, dense,
                         )
                 elif size == 4:
-                    _sweep_chromatic_lanes4(S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data)
+                    _sweep_chromatic_lanes4(
+                        S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data,
+                        pad_indices, pad_data, pad_width,
+                    )
                 else:
-                    _sweep_chromatic_lanes2(S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data)
+                    _sweep_chromatic_lanes2(
+                        S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data,
+                        pad_indices, pad_data, pad_width,
+                    )
                 slot = slots[sweep]
                 if slot >= 0:
                     for lane in range(size):

@@ -11,6 +11,7 @@ from pgm_energy._kernels import gibbs as kernels
 from pgm_energy._kernels.rng import bits_uniform, block_stream, next_uniform, seed_streams, xorshift_bits
 
 CELLS = 1 << kernels._CELL_BITS
+NO_PADDING = (np.zeros(0, dtype=np.int64), np.zeros(0), 0)
 
 
 @njit(cache=False)
@@ -121,7 +122,7 @@ def _graph(n_units, degree, seed):
     return weights, rng.normal(size=n_units)
 
 
-def _run(weights, biases, states, free, scan, acceptance, betas, streams, lanes):
+def _run(weights, biases, states, free, scan, acceptance, betas, streams, lanes, padded=False):
     states = states.copy()
     streams = streams.copy()
     fields = np.empty(states.shape)
@@ -130,8 +131,85 @@ def _run(weights, biases, states, free, scan, acceptance, betas, streams, lanes)
     kernels.initialise_fields(states, fields, biases, *arrays)
     slots = np.arange(betas.shape[0], dtype=np.int64)
     out = np.empty((states.shape[0], betas.shape[0], states.shape[1]), dtype=np.uint8)
-    kernels.run_chains(states, fields, free, scan, acceptance, betas, slots, out, streams, *arrays, lanes)
+    if padded:
+        pad_indices, pad_data, width = kernels.padded_rows(*arrays[:3])
+        assert width in kernels.PAD_WIDTHS
+        kernels.run_chains(states, fields, free, scan, acceptance, betas, slots, out, streams, *arrays, lanes, pad_indices, pad_data,
+                           width)
+    else:
+        kernels.run_chains(states, fields, free, scan, acceptance, betas, slots, out, streams, *arrays, lanes, *NO_PADDING)
     return out, fields, streams
+
+
+def _bounded_degree_graph(n_units, max_degree, seed):
+    """Random couplings on a random graph whose degrees are at most ``max_degree`` (and vary)."""
+    rng = np.random.default_rng(seed)
+    degree = np.zeros(n_units, dtype=np.int64)
+    rows, cols = [], []
+    for _ in range(n_units * max_degree):
+        i, j = rng.integers(0, n_units, size=2)
+        if i != j and degree[i] < max_degree and degree[j] < max_degree and (i, j) not in zip(rows, cols):
+            rows += [i, j]
+            cols += [j, i]
+            degree[i] += 1
+            degree[j] += 1
+    weights = sp.coo_matrix((np.repeat(rng.normal(size=len(rows) // 2), 2), (rows, cols)), shape=(n_units, n_units)).tocsr()
+    weights.sort_indices()
+    return weights, rng.normal(size=n_units)
+
+
+def test_padded_rows_hold_the_csr_rows_then_zero_weights():
+    weights, _ = _bounded_degree_graph(60, 4, seed=11)
+    indptr, indices, data = weights.indptr.astype(np.int64), weights.indices.astype(np.int64), weights.data
+    pad_indices, pad_data, width = kernels.padded_rows(indptr, indices, data)
+    assert width == 4 and np.diff(indptr).min() < 4
+    for i in range(60):
+        row = slice(i * width, (i + 1) * width)
+        degree = indptr[i + 1] - indptr[i]
+        np.testing.assert_array_equal(pad_indices[row][:degree], indices[indptr[i]:indptr[i + 1]])
+        np.testing.assert_array_equal(pad_data[row][:degree], data[indptr[i]:indptr[i + 1]])
+        assert np.all(pad_indices[row][degree:] == i) and np.all(pad_data[row][degree:] == 0.0)
+    # rows too long for every width, or mostly padding: no padded rows
+    assert kernels.padded_rows(*_csr(_bounded_degree_graph(60, 6, seed=11)[0]))[2] == 0
+    sparse_ring = sp.diags([np.ones(199)], [1], shape=(200, 200)).tocsr()  # degree 1, width 4 would be 75% padding
+    assert kernels.padded_rows(*_csr(sparse_ring))[2] == 0
+
+
+def _csr(weights):
+    return weights.indptr.astype(np.int64), weights.indices.astype(np.int64), weights.data.astype(np.float64)
+
+
+@pytest.mark.parametrize("acceptance", [kernels.HEAT_BATH, kernels.METROPOLIS], ids=["heat-bath", "metropolis"])
+@pytest.mark.parametrize("max_degree", [3, 4])
+def test_padded_lanes_give_the_states_of_csr_sweeps(acceptance, max_degree):
+    weights, biases = _bounded_degree_graph(90, max_degree, seed=max_degree)
+    rng = np.random.default_rng(12)
+    n_chains = 7
+    states = rng.integers(0, 2, size=(n_chains, 90), dtype=np.uint8)
+    betas = np.tile(np.array([[0.3], [1.0], [np.inf], [2.5]]), (1, 3))
+    streams = seed_streams(rng, n_chains)
+    reference = _run(weights, biases, states, np.arange(90), kernels.SEQUENTIAL, acceptance, betas, streams, 1)
+    for lanes in (2, 4):
+        result = _run(weights, biases, states, np.arange(90), kernels.SEQUENTIAL, acceptance, betas, streams, lanes, padded=True)
+        np.testing.assert_array_equal(result[0], reference[0])
+        np.testing.assert_array_equal(result[1], reference[1])
+        np.testing.assert_array_equal(result[2], reference[2])
+    # chromatic: padded lane sweeps against one chain at a time over CSR rows
+    from pgm_energy import BoltzmannMachine
+    from pgm_energy.samplers.gibbs import _colour_classes
+
+    class_ptr, class_units = _colour_classes(BoltzmannMachine(weights, biases), np.arange(90))
+    keys = seed_streams(rng, n_chains)
+    arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
+    slots = np.arange(betas.shape[0], dtype=np.int64)
+    outs = []
+    for lanes, padding in ((1, NO_PADDING), (2, kernels.padded_rows(*_csr(weights))), (4, kernels.padded_rows(*_csr(weights)))):
+        out = np.empty((n_chains, betas.shape[0], 90), dtype=np.uint8)
+        kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 3, acceptance, betas, slots, out, *arrays,
+                                     lanes, *padding)
+        outs.append(out)
+    np.testing.assert_array_equal(outs[1], outs[0])
+    np.testing.assert_array_equal(outs[2], outs[0])
 
 
 @pytest.mark.parametrize("acceptance", [kernels.HEAT_BATH, kernels.METROPOLIS], ids=["heat-bath", "metropolis"])
@@ -191,12 +269,13 @@ def test_chromatic_lanes_and_parallel_classes_draw_the_same_states(acceptance):
     keys = seed_streams(rng, n_chains)
     betas = np.tile(np.array([[0.3], [1.0], [np.inf], [2.5]]), (1, 3))
     betas[1, 1] = np.inf
-    arrays = (biases, weights.indptr, weights.indices, weights.data, np.zeros((0, 0)), False)
+    arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     slots = np.arange(betas.shape[0], dtype=np.int64)
     results = []
     for lanes in (1, 2, 4):
         out = np.empty((n_chains, betas.shape[0], 150), dtype=np.uint8)
-        kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays, lanes)
+        kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays, lanes,
+                                     *NO_PADDING)
         results.append(out)
     out = np.empty_like(results[0])
     kernels.run_chromatic(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays)
@@ -227,11 +306,11 @@ def test_chromatic_sweeps_match_a_plain_reference():
     n_chains, n_sweeps, beta, offset = 5, 3, 0.8, 2
     states = rng.integers(0, 2, size=(n_chains, n_units), dtype=np.uint8)
     keys = seed_streams(rng, n_chains)
-    arrays = (biases, weights.indptr, weights.indices, weights.data, np.zeros((0, 0)), False)
+    arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     slots = np.arange(n_sweeps, dtype=np.int64)
     out = np.empty((n_chains, n_sweeps, n_units), dtype=np.uint8)
     kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, offset, kernels.HEAT_BATH,
-                                 np.full((n_sweeps, 1), beta), slots, out, *arrays, 4)
+                                 np.full((n_sweeps, 1), beta), slots, out, *arrays, 4, *kernels.padded_rows(*_csr(weights)))
     expected = np.empty_like(out)
     for c in range(n_chains):
         s = states[c].astype(np.float64)
