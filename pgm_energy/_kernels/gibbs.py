@@ -72,9 +72,11 @@ __all__ = [
     "lane_width",
     "padded_rows",
     "padded_width",
+    "run_chain_groups",
     "run_chains",
     "run_chromatic",
     "run_chromatic_chains",
+    "run_chromatic_groups",
     "run_tempering",
 ]
 
@@ -802,29 +804,48 @@ def _group_bounds(n_chains, width):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chains(
-    s, z, free, scan, acceptance, betas, slots, out, streams, indptr, indices, data, dense_w, dense, lanes,
-    pad_indices, pad_data, pad_width,
-):
-    """Sequential- or random-scan sweeps, chains in parallel, one xorshift stream per chain.
+def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr, indices, data, dense_w, dense):
+    """Sequential- or random-scan sweeps, one chain per loop, chains in parallel, one xorshift stream per chain.
 
     ``z`` must hold the fields of ``s`` (see :func:`initialise_fields`); both are
     left current, and ``streams`` advanced, so a run can continue with another call.
-    Sequential CSR sweeps run the chains in groups of ``lanes`` (1, 2 or 4; see
-    :func:`lane_width`), the groups in parallel: a group's states and fields are held
+    :func:`run_chain_groups` draws the same states faster with several chains per thread;
+    this driver is the small one (quick to load in a fresh process).
+    """
+    n_sweeps = betas.shape[0]
+    all_free = free.shape[0] == s.shape[1]
+    for c in prange(s.shape[0]):
+        x = streams[c : c + 1].copy()  # a local: no false sharing between threads
+        for sweep in range(n_sweeps):
+            beta = betas[sweep, c % betas.shape[1]]
+            if scan == SEQUENTIAL:
+                x[0] = _sweep_sequential(s[c], z[c], free, all_free, beta, acceptance, x[0], indptr, indices, data, dense_w, dense)
+            else:
+                x[0] = _sweep_random(s[c], z[c], free, beta, acceptance, x[0], indptr, indices, data, dense_w, dense)
+            slot = slots[sweep]
+            if slot >= 0:
+                out[c, slot, :] = s[c]
+        streams[c] = x[0]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def run_chain_groups(
+    s, z, free, acceptance, betas, slots, out, streams, indptr, indices, data, lanes, pad_indices, pad_data, pad_width
+):
+    """Sequential-scan sweeps over CSR weights (:func:`run_chains`), chains in groups of ``lanes``.
+
+    Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) run in parallel: a group's states and fields are held
     chain-minor for the call and, at finite temperatures, swept in one loop
     (:func:`_sweep_lanes4`), reading neighbours from the padded rows ``pad_indices``,
     ``pad_data`` of :func:`padded_rows` when ``pad_width`` (their width) is not 0. The
     states do not depend on ``lanes`` nor on the padding.
     """
-
     n_sweeps = betas.shape[0]
     all_free = free.shape[0] == s.shape[1]
-    width = 1
-    if scan == SEQUENTIAL and not dense:
-        width = min(max(lanes, 1), 4)
-        width = 2 if width == 3 else width
-    unconditional = (not dense) and _unconditional(indptr)
+    width = min(max(lanes, 1), 4)
+    width = 2 if width == 3 else width
+    unconditional = _unconditional(indptr)
+    no_dense = np.zeros((0, 0))
     bounds = _group_bounds(s.shape[0], width)
     for g in prange(bounds.shape[0] - 1):
         first = bounds[g]
@@ -834,10 +855,7 @@ def run_chains(
         if size == 1:
             for sweep in range(n_sweeps):
                 beta = betas[sweep, first % betas.shape[1]]
-                if scan == SEQUENTIAL:
-                    x[0] = _sweep_sequential(s[first], z[first], free, all_free, beta, acceptance, x[0], indptr, indices, data, dense_w, dense)
-                else:
-                    x[0] = _sweep_random(s[first], z[first], free, beta, acceptance, x[0], indptr, indices, data, dense_w, dense)
+                x[0] = _sweep_sequential(s[first], z[first], free, all_free, beta, acceptance, x[0], indptr, indices, data, no_dense, False)
                 slot = slots[sweep]
                 if slot >= 0:
                     out[first, slot, :] = s[first]
@@ -849,7 +867,7 @@ def run_chains(
                     for lane in range(size):
                         x[lane] = _sweep_sequential(
                             S[:, lane], Z[:, lane], free, all_free, lane_betas[lane], acceptance, x[lane],
-                            indptr, indices, data, dense_w, dense,
+                            indptr, indices, data, no_dense, False,
                         )
                 elif size == 4:
                     x[0], x[1], x[2], x[3] = _sweep_lanes4(
@@ -905,25 +923,44 @@ def run_chromatic(s, class_ptr, class_units, keys, sweep_offset, acceptance, bet
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chromatic_chains(
-    s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data, dense_w, dense,
-    lanes, pad_indices, pad_data, pad_width,
-):
-    """Chromatic sweeps with the chains in parallel and each chain's classes in turn.
+def run_chromatic_chains(s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data, dense_w, dense):
+    """Chromatic sweeps with the chains in parallel and each chain's classes in turn, one chain per loop.
 
     Draws exactly the same states as :func:`run_chromatic` (same block streams, same
     arithmetic); cheaper when colour classes are small or chains are many, since it
-    opens one parallel region per call instead of one per class and sweep. With CSR
-    weights, groups of ``lanes`` chains (1, 2 or 4) are held chain-minor (as float64:
+    opens one parallel region per call instead of one per class and sweep.
+    :func:`run_chromatic_groups` draws the same states faster with several chains per thread.
+    """
+    n_units = s.shape[1]
+    for c in prange(s.shape[0]):
+        for sweep in range(betas.shape[0]):
+            base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
+            _sweep_chromatic_serial(
+                s[c], class_ptr, class_units, keys[c], base, betas[sweep, c % betas.shape[1]], acceptance,
+                b, indptr, indices, data, dense_w, dense,
+            )
+            slot = slots[sweep]
+            if slot >= 0:
+                out[c, slot, :] = s[c]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def run_chromatic_groups(
+    s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data,
+    lanes, pad_indices, pad_data, pad_width,
+):
+    """:func:`run_chromatic_chains` over CSR weights with the chains in groups of ``lanes`` (same states).
+
+    Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) are held chain-minor (as float64:
     measured faster field sums) for the call and, at finite temperatures, swept in one
     loop (:func:`_sweep_chromatic_lanes4`, with the padded rows of :func:`padded_rows` when
     ``pad_width`` is not 0), the groups in parallel.
     """
-
     n_units = s.shape[1]
     n_sweeps = betas.shape[0]
-    width = 1 if dense else min(max(lanes, 1), 4)
+    width = min(max(lanes, 1), 4)
     width = 2 if width == 3 else width
+    no_dense = np.zeros((0, 0))
     bounds = _group_bounds(s.shape[0], width)
     for g in prange(bounds.shape[0] - 1):
         first = bounds[g]
@@ -934,7 +971,7 @@ def run_chromatic_chains(
                 base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
                 _sweep_chromatic_serial(
                     s[first], class_ptr, class_units, keys[first], base, betas[sweep, first % betas.shape[1]], acceptance,
-                    b, indptr, indices, data, dense_w, dense,
+                    b, indptr, indices, data, no_dense, False,
                 )
                 slot = slots[sweep]
                 if slot >= 0:
@@ -948,7 +985,7 @@ def run_chromatic_chains(
                     for lane in range(size):
                         _sweep_chromatic_serial(
                             S[:, lane], class_ptr, class_units, group_keys[lane], base, lane_betas[lane], acceptance,
-                            b, indptr, indices, data, dense_w, dense,
+                            b, indptr, indices, data, no_dense, False,
                         )
                 elif size == 4:
                     _sweep_chromatic_lanes4(

@@ -292,10 +292,7 @@ def _run_sweeps(states, streams, free, sweeps: int, beta: float, biases, storage
         numba.set_num_threads(1)
     try:
         kernels.initialise_fields(states, fields, biases, *storage)
-        kernels.run_chains(
-            states, fields, free, kernels.SEQUENTIAL, kernels.HEAT_BATH, betas, slots, out, streams, *storage,
-            1, np.zeros(0, dtype=np.int64), np.zeros(0), 0,  # one chain per loop, CSR rows
-        )
+        kernels.run_chains(states, fields, free, kernels.SEQUENTIAL, kernels.HEAT_BATH, betas, slots, out, streams, *storage)
     finally:
         numba.set_num_threads(threads)
     return out.reshape(n_rows * sweeps, n_units) if record else None

@@ -256,6 +256,9 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
     rule = kernels.METROPOLIS if acceptance == "metropolis" else kernels.HEAT_BATH
     details = {"storage": "dense" if problem.dense else "csr"}
     arrays = (problem.indptr, problem.indices, problem.data, problem.dense_w, problem.dense)
+    # several chains per thread: the grouped drivers (larger, so loaded only when they pay)
+    lanes = kernels.lane_width(states.shape[0], _thread_count())
+    padding = (problem.pad_indices, problem.pad_data, kernels.padded_width(problem.pad_indices, states.shape[1]))
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -275,11 +278,15 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
                         states, class_ptr, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
                         problem.biases, *arrays,
                     )
+                elif lanes > 1 and not problem.dense:
+                    kernels.run_chromatic_groups(
+                        states, class_ptr, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
+                        problem.biases, problem.indptr, problem.indices, problem.data, lanes, *padding,
+                    )
                 else:
                     kernels.run_chromatic_chains(
                         states, class_ptr, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
-                        problem.biases, *arrays, kernels.lane_width(states.shape[0], _thread_count()),
-                        problem.pad_indices, problem.pad_data, kernels.padded_width(problem.pad_indices, states.shape[1]),
+                        problem.biases, *arrays,
                     )
                 if bar is not None:
                     bar.update(stop - start)
@@ -287,12 +294,16 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
             fields = np.empty(states.shape, dtype=np.float64)
             kernels.initialise_fields(states, fields, problem.biases, *arrays)
             code = kernels.SEQUENTIAL if scan == "sequential" else kernels.RANDOM
-            lanes = kernels.lane_width(states.shape[0], _thread_count())
             for start, stop in _chunks(betas.shape[0], progress):
-                kernels.run_chains(
-                    states, fields, free, code, rule, betas[start:stop], slots[start:stop], out, streams, *arrays, lanes,
-                    problem.pad_indices, problem.pad_data, kernels.padded_width(problem.pad_indices, states.shape[1]),
-                )
+                if code == kernels.SEQUENTIAL and lanes > 1 and not problem.dense:
+                    kernels.run_chain_groups(
+                        states, fields, free, rule, betas[start:stop], slots[start:stop], out, streams,
+                        problem.indptr, problem.indices, problem.data, lanes, *padding,
+                    )
+                else:
+                    kernels.run_chains(
+                        states, fields, free, code, rule, betas[start:stop], slots[start:stop], out, streams, *arrays
+                    )
                 if bar is not None:
                     bar.update(stop - start)
     finally:

@@ -131,13 +131,13 @@ def _run(weights, biases, states, free, scan, acceptance, betas, streams, lanes,
     kernels.initialise_fields(states, fields, biases, *arrays)
     slots = np.arange(betas.shape[0], dtype=np.int64)
     out = np.empty((states.shape[0], betas.shape[0], states.shape[1]), dtype=np.uint8)
-    if padded:
-        pad_indices, pad_data, width = kernels.padded_rows(*arrays[:3])
-        assert width in kernels.PAD_WIDTHS
-        kernels.run_chains(states, fields, free, scan, acceptance, betas, slots, out, streams, *arrays, lanes, pad_indices, pad_data,
-                           width)
+    if lanes == 1:
+        assert not padded
+        kernels.run_chains(states, fields, free, scan, acceptance, betas, slots, out, streams, *arrays)
     else:
-        kernels.run_chains(states, fields, free, scan, acceptance, betas, slots, out, streams, *arrays, lanes, *NO_PADDING)
+        padding = kernels.padded_rows(*arrays[:3]) if padded else NO_PADDING
+        assert padding[2] in kernels.PAD_WIDTHS or not padded
+        kernels.run_chain_groups(states, fields, free, acceptance, betas, slots, out, streams, *arrays[:3], lanes, *padding)
     return out, fields, streams
 
 
@@ -203,10 +203,13 @@ def test_padded_lanes_give_the_states_of_csr_sweeps(acceptance, max_degree):
     arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     slots = np.arange(betas.shape[0], dtype=np.int64)
     outs = []
-    for lanes, padding in ((1, NO_PADDING), (2, kernels.padded_rows(*_csr(weights))), (4, kernels.padded_rows(*_csr(weights)))):
+    out = np.empty((n_chains, betas.shape[0], 90), dtype=np.uint8)
+    kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 3, acceptance, betas, slots, out, *arrays)
+    outs.append(out)
+    for lanes in (2, 4):
         out = np.empty((n_chains, betas.shape[0], 90), dtype=np.uint8)
-        kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 3, acceptance, betas, slots, out, *arrays,
-                                     lanes, *padding)
+        kernels.run_chromatic_groups(states.copy(), class_ptr, class_units, keys, 3, acceptance, betas, slots, out, *arrays[:4],
+                                     lanes, *kernels.padded_rows(*_csr(weights)))
         outs.append(out)
     np.testing.assert_array_equal(outs[1], outs[0])
     np.testing.assert_array_equal(outs[2], outs[0])
@@ -272,10 +275,13 @@ def test_chromatic_lanes_and_parallel_classes_draw_the_same_states(acceptance):
     arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     slots = np.arange(betas.shape[0], dtype=np.int64)
     results = []
-    for lanes in (1, 2, 4):
+    out = np.empty((n_chains, betas.shape[0], 150), dtype=np.uint8)
+    kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays)
+    results.append(out)
+    for lanes in (2, 4):
         out = np.empty((n_chains, betas.shape[0], 150), dtype=np.uint8)
-        kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays, lanes,
-                                     *NO_PADDING)
+        kernels.run_chromatic_groups(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays[:4],
+                                     lanes, *NO_PADDING)
         results.append(out)
     out = np.empty_like(results[0])
     kernels.run_chromatic(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays)
@@ -309,8 +315,8 @@ def test_chromatic_sweeps_match_a_plain_reference():
     arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     slots = np.arange(n_sweeps, dtype=np.int64)
     out = np.empty((n_chains, n_sweeps, n_units), dtype=np.uint8)
-    kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, offset, kernels.HEAT_BATH,
-                                 np.full((n_sweeps, 1), beta), slots, out, *arrays, 4, *kernels.padded_rows(*_csr(weights)))
+    kernels.run_chromatic_groups(states.copy(), class_ptr, class_units, keys, offset, kernels.HEAT_BATH,
+                                 np.full((n_sweeps, 1), beta), slots, out, *arrays[:4], 4, *kernels.padded_rows(*_csr(weights)))
     expected = np.empty_like(out)
     for c in range(n_chains):
         s = states[c].astype(np.float64)
