@@ -43,6 +43,14 @@ FACTORED_LIMIT = 350.0
 _PRODUCT_TERMS = 512
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _fold_product(log_weight, product):
+    """Move the running products into the log weights (before they can overflow) and restart them at 1."""
+    for s in range(product.shape[0]):
+        log_weight[s] += math.log(product[s])
+        product[s] = 1.0
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _weigh(sigmoid, log_weight, product):
     """Finish the log-weights, then turn them into weights relative to the block maximum.
@@ -117,9 +125,7 @@ def block_conditionals_factored(low_fields, exp_neg_low, exp_pos_low, high_field
             log_weight[s] += f if nonnegative else 0.0
             product[s] *= one_plus
         if (j + 1) % _PRODUCT_TERMS == 0:
-            for s in range(n_states):
-                log_weight[s] += math.log(product[s])
-                product[s] = 1.0
+            _fold_product(log_weight, product)
     return _weigh(sigmoid, log_weight, product)
 
 
@@ -144,7 +150,5 @@ def block_conditionals_direct(low_fields, high_field, low_linear, high_linear, s
             log_weight[s] += f if nonnegative else 0.0
             product[s] *= one_plus
         if (j + 1) % _PRODUCT_TERMS == 0:
-            for s in range(n_states):
-                log_weight[s] += math.log(product[s])
-                product[s] = 1.0
+            _fold_product(log_weight, product)
     return _weigh(sigmoid, log_weight, product)

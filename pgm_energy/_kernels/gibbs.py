@@ -85,7 +85,7 @@ RANDOM = 1
 CHROMATIC = 2
 HEAT_BATH = 0
 METROPOLIS = 1
-#: units of a colour class handed to a thread at a time in chromatic sweeps
+#: units of a colour class handed to a thread at a time in chromatic sweeps, each block with its own stream
 _BLOCK = 1024
 #: in log space, decisions closer than this to the boundary are taken by the exact test
 #: (far above the error of ``log_approx`` and the rounding of the exact test)

@@ -1,12 +1,12 @@
 """Random numbers inside kernels that do not depend on thread scheduling.
 
-Two generators, both far cheaper than ``np.random`` inside Numba:
+Generators far cheaper than ``np.random`` inside Numba:
 
 - *streams*: one xorshift64* state per chain (``uint64`` array), advanced in
   place by :func:`next_uniform`. A chain's draws depend only on its own seed.
-- *counters*: :func:`counter_uniform` hashes ``(key, counter)`` with the
-  SplitMix64 finaliser, so the number used for a given (sweep, unit) is fixed
-  whichever thread updates that unit;
+- *counters*: :func:`counter_bits` hashes ``(key, counter)`` with the
+  SplitMix64 finaliser, so the bits for a given counter are fixed whichever
+  thread asks for them;
 - *block streams*: :func:`block_stream` starts a xorshift64* stream at the hash of
   ``(key, counter)``, for a block of draws taken in a fixed order: where one chain's
   units are updated in parallel blocks, a hash per block instead of one per draw.
@@ -22,7 +22,6 @@ __all__ = [
     "next_uniform",
     "xorshift_step",
     "xorshift_bits",
-    "counter_uniform",
     "counter_bits",
     "bits_uniform",
     "block_stream",
@@ -88,14 +87,8 @@ def bits_uniform(bits):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def counter_uniform(key, counter):
-    """A float64 uniform in [0, 1) determined by ``(key, counter)`` alone (SplitMix64 hash)."""
-    return bits_uniform(counter_bits(key, counter))
-
-
-@njit(cache=True, nogil=True, inline="always")
 def counter_bits(key, counter):
-    """The 64 hash bits behind :func:`counter_uniform` (``bits_uniform`` of them is that uniform)."""
+    """64 random bits determined by ``(key, counter)`` alone (SplitMix64 hash); ``bits_uniform`` of them is a uniform."""
     z = key + (np.uint64(counter) + np.uint64(1)) * _GOLDEN_GAMMA
     z = (z ^ (z >> np.uint64(30))) * _MIX_1
     z = (z ^ (z >> np.uint64(27))) * _MIX_2
