@@ -68,9 +68,9 @@ class BoltzmannSampler(dimod.Sampler, dimod.Initialized):
     num_sweeps_per_beta : int >= 1, default 1
     beta_range : (float, float), optional
         First (hot) and last (cold) inverse temperature, both > 0. Default: from
-        :func:`pgm_energy.samplers.annealing.default_schedule` (a flip costing the
-        largest possible field change accepted with probability 1/2 at the hot end,
-        one costing the smallest coupling or bias with probability 1/100 at the cold end).
+        :func:`pgm_energy.samplers.annealing.default_schedule` (the costliest possible
+        flip accepted with probability 1/2 at the hot end; at the cold end a whole sweep
+        accepts a flip costing the smallest coupling or bias with probability about 1/100).
     beta_schedule_type : {"geometric", "linear", "custom"}, default "geometric"
         How the betas are spaced between ``beta_range`` (as neal), or ``custom``:
         the given ``beta_schedule``.

@@ -30,38 +30,62 @@ DEFAULT_SWEEPS = 1000
 _ACCEPTANCES = ("heat-bath", "metropolis")
 
 
-def _field_range(model, clamped: dict) -> tuple[float, float]:
-    """Largest possible |local field| of a free unit, and the smallest non-zero coupling or bias.
+#: expected number of uphill flips of the cheapest kind that a whole sweep accepts at the
+#: default schedule's cold end
+COLD_EXCITATIONS_PER_SWEEP = 0.01
 
-    Evidence is folded into the biases first, so clamped units count as constants.
+
+def _flip_costs(model, clamped: dict) -> tuple[float, float, int]:
+    """Largest possible flip cost of a free unit, the smallest excitation energy, and the free-unit count.
+
+    Flipping unit ``i`` changes the energy by ``|z_i|``, ``z_i = b_i + sum_j W_ij s_j``; over all
+    states of the other units ``z_i`` spans ``[b_i + sum_j min(W_ij, 0), b_i + sum_j max(W_ij, 0)]``,
+    so the largest cost is exact. The smallest excitation is estimated as the smallest of
+    ``|W_ij| / 2`` and ``|b_i|`` over the non-zero ones: a coupling ``W`` between 0/1 units is
+    the Ising bond ``J = W / 4``, whose frustration costs ``2 |J| = |W| / 2``, so collective
+    moves such as domain walls can cost half a coupling. Evidence is folded into the biases
+    first, so clamped units count as constants.
     """
     import scipy.sparse as sp
 
     free = _free_units(model.n_units, clamped)
     if free.size == 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0
     weights = model.weights
     biases = np.array(model.biases, dtype=np.float64)
     if clamped:
         index = np.array(sorted(clamped), dtype=np.int64)
         values = np.array([clamped[i] for i in index], dtype=np.float64)
         biases = biases + np.asarray(weights[:, index] @ values).ravel()
-    block = weights[free][:, free] if sp.issparse(weights) else weights[np.ix_(free, free)]
-    magnitude = abs(block)
-    row_bounds = np.asarray(magnitude.sum(axis=1)).ravel() + np.abs(biases[free])
-    nonzero = np.concatenate([(block.data if sp.issparse(block) else block[block != 0]), biases[free]])
-    nonzero = np.abs(nonzero[nonzero != 0])
-    return float(row_bounds.max()), float(nonzero.min()) if nonzero.size else 0.0
+    biases = biases[free]
+    if sp.issparse(weights):
+        block = sp.csr_array(weights[free][:, free])
+        highest = biases + np.asarray(block.maximum(0).sum(axis=1)).ravel()
+        lowest = biases + np.asarray(block.minimum(0).sum(axis=1)).ravel()
+        couplings = block.data
+    else:
+        block = weights[np.ix_(free, free)]
+        highest = biases + np.clip(block, 0.0, None).sum(axis=1)
+        lowest = biases + np.clip(block, None, 0.0).sum(axis=1)
+        couplings = block[block != 0]
+    nonzero = np.abs(np.concatenate([couplings / 2.0, biases]))
+    nonzero = nonzero[nonzero != 0]
+    largest = float(np.maximum(np.abs(highest), np.abs(lowest)).max())
+    return largest, float(nonzero.min()) if nonzero.size else 0.0, int(free.size)
 
 
 def default_schedule(model, n_sweeps=DEFAULT_SWEEPS, *, evidence=None) -> np.ndarray:
     """The default geometric annealing schedule for ``model``.
 
-    Hot end: a flip costing the largest possible field change ``max_i (|b_i| + sum_j |W_ij|)``
-    is accepted with probability 1/2 by the Metropolis rule (``T_hot = dE_max / ln 2``).
-    Cold end: a flip costing the smallest non-zero coupling or bias is accepted
-    with probability 1/100 (``T_cold = dE_min / ln 100``). Evidence is folded into
-    the biases first. A model without any coupling or bias gets ``T = 1`` throughout.
+    Hot end: the costliest flip any free unit can face, ``dE_max = max_i max |z_i|`` over all
+    states, is accepted with probability 1/2 by the Metropolis rule (``T_hot = dE_max / ln 2``).
+    Cold end: an excitation costing ``dE_min``, the smallest of ``|W_ij| / 2`` (an Ising bond
+    ``W / 4`` frustrated, as by a domain wall) and ``|b_i|``, is accepted with probability
+    ``0.01 / n`` for each of the ``n`` free units, so a whole sweep makes such an uphill move
+    with probability about 1/100 (``T_cold = dE_min / ln(100 n)``): the final sweeps only
+    descend, however large the model. For a model built from an Ising problem both ends equal
+    dwave-samplers' default beta range. Evidence is folded into the biases first. A model without
+    any coupling or bias gets ``T = 1`` throughout.
 
     Returns
     -------
@@ -73,11 +97,11 @@ def default_schedule(model, n_sweeps=DEFAULT_SWEEPS, *, evidence=None) -> np.nda
     _check_model(model, allow_rbm=False)
     n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=1)
     clamped = check_evidence(evidence, model.names)
-    largest, smallest = _field_range(model, clamped)
+    largest, smallest, n_free = _flip_costs(model, clamped)
     if largest == 0.0:
         return np.ones(n_sweeps)
     t_hot = largest / math.log(2.0)
-    t_cold = min(smallest / math.log(100.0), t_hot)
+    t_cold = min(smallest / math.log(n_free / COLD_EXCITATIONS_PER_SWEEP), t_hot)
     return schedules.geometric(t_hot, t_cold, n_sweeps)
 
 

@@ -32,21 +32,52 @@ def test_result_layout_and_info():
     assert np.all(np.diff(schedule) < 0)
 
 
-def test_default_schedule_follows_the_field_heuristic():
+def test_default_schedule_follows_the_flip_costs():
     weights = np.array([[0.0, 2.0, -0.5], [2.0, 0.0, 0.0], [-0.5, 0.0, 0.0]])
     model = BoltzmannMachine(weights, [1.0, -0.25, 0.0])
     schedule = default_schedule(model, 20)
-    # largest |field| change: unit 0, |1| + |2| + |-0.5| = 3.5; smallest non-zero parameter 0.25
-    assert schedule[0] == pytest.approx(3.5 / np.log(2.0))
-    assert schedule[-1] == pytest.approx(0.25 / np.log(100.0))
-    # Metropolis acceptance of those flips at the ends: 1/2 and 1/100
-    assert np.exp(-3.5 / schedule[0]) == pytest.approx(0.5)
-    assert np.exp(-0.25 / schedule[-1]) == pytest.approx(0.01)
-    # evidence folds into the biases: clamping unit 0 to 1 leaves fields -0.25 + 2 and -0.5 on units 1, 2
+    # field ranges [b + negative couplings, b + positive couplings]: unit 0 [0.5, 3], unit 1
+    # [-0.25, 1.75], unit 2 [-0.5, 0]; the costliest flip costs 3; the smallest excitation is
+    # min(|W| / 2, |b|) = min(0.25, 0.25)
+    assert schedule[0] == pytest.approx(3.0 / np.log(2.0))
+    assert schedule[-1] == pytest.approx(0.25 / np.log(300.0))
+    # Metropolis acceptance at the ends: 1/2 for the costliest flip; 1/100 for a cheapest
+    # excitation by any of the 3 units in a sweep
+    assert np.exp(-3.0 / schedule[0]) == pytest.approx(0.5)
+    assert 3 * np.exp(-0.25 / schedule[-1]) == pytest.approx(0.01)
+    # evidence folds into the biases: clamping unit 0 to 1 leaves fields -0.25 + 2 and -0.5 on
+    # units 1, 2 and no coupling between them
     clamped = default_schedule(model, 20, evidence={"v0": 1})
     assert clamped[0] == pytest.approx(1.75 / np.log(2.0))
-    assert clamped[-1] == pytest.approx(0.5 / np.log(100.0))
+    assert clamped[-1] == pytest.approx(0.5 / np.log(200.0))
     assert np.all(default_schedule(BoltzmannMachine(np.zeros((2, 2)), [0.0, 0.0]), 5) == 1.0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_default_schedule_hot_end_is_the_largest_flip_cost_by_enumeration(sparse):
+    import scipy.sparse as sp
+
+    dense = machine(8, 5)
+    model = BoltzmannMachine(sp.csr_array(dense.weights), dense.biases) if sparse else dense
+    states = (np.arange(2**8)[:, None] >> np.arange(8)) & 1
+    fields = states @ dense.weights + dense.biases
+    assert default_schedule(model, 3)[0] == pytest.approx(np.abs(fields).max() / np.log(2.0))
+
+
+def test_default_schedule_of_an_ising_problem_is_neals_beta_range():
+    # dwave-samplers' default beta range for the ferromagnetic 3x3 periodic lattice (measured with
+    # dwave-samplers 1.8: 0.0866434 -> 3.4011974):
+    # hot beta ln 2 / 8 (largest field 8), cold beta ln(100 n) / 2 (a frustrated bond costs 2)
+    side = 3
+    index = np.arange(side * side).reshape(side, side)
+    rows = np.concatenate([index.ravel(), index.ravel()])
+    cols = np.concatenate([np.roll(index, -1, axis=1).ravel(), np.roll(index, -1, axis=0).ravel()])
+    couplings = np.zeros((9, 9))
+    couplings[rows, cols] = couplings[cols, rows] = 1.0  # our from_ising: E = -sum J s s - sum h s
+    model = BoltzmannMachine.from_ising(np.zeros(9), couplings)
+    schedule = default_schedule(model, 10)
+    assert 1.0 / schedule[0] == pytest.approx(np.log(2.0) / 8.0)
+    assert 1.0 / schedule[-1] == pytest.approx(np.log(100.0 * 9) / 2.0)
 
 
 def test_explicit_schedule_is_used():
