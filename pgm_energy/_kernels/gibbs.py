@@ -53,7 +53,6 @@ visits ``range(n_units)`` instead of reading ``free``. Array positions are cast
 to unsigned integers before indexing: Numba then skips the negative-index check.
 """
 
-import functools
 import math
 
 import numpy as np
@@ -405,9 +404,9 @@ def _lanes4_body(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr
     draws, decisions and field updates (in the same order) of a sweep of its own, so its
     states are those :func:`_sweep_sequential` gives. ``betas``: the lanes' inverse
     temperatures; ``x0 .. x3``: their xorshift states, returned advanced. Inlined by
-    the kernels of :func:`_chain_groups_kernel`, where ``acceptance`` and ``width`` (see
-    :func:`_row_range`) are constants: one loop per rule and row width, no per-update test
-    of them (measured 1.1-1.2x faster).
+    :func:`_sweep_lanes4` where ``acceptance`` and ``width`` (see :func:`_row_range`)
+    are constants: one loop per rule and row width, no per-update test of them
+    (measured 1.1-1.2x faster).
     """
     b0, b1, b2, b3 = betas[0], betas[1], betas[2], betas[3]
     n = S.shape[0] if all_free else free.shape[0]
@@ -495,6 +494,34 @@ def _lanes2_body(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indice
 
 
 @njit(cache=True, nogil=True)
+def _sweep_lanes4(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional, pad_indices, pad_data, width):
+    """:func:`_lanes4_body` with the rule and the row layout constants in each loop; returns the streams.
+
+    ``width`` 4: neighbours from the padded rows ``pad_indices``, ``pad_data`` (see
+    :func:`padded_rows`); 0: from the CSR arrays.
+    """
+    if acceptance == METROPOLIS:
+        if width == 4:
+            return _lanes4_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, x2, x3, indptr, pad_indices, pad_data, True, 4)
+        return _lanes4_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, x2, x3, indptr, indices, data, unconditional, 0)
+    if width == 4:
+        return _lanes4_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, x2, x3, indptr, pad_indices, pad_data, True, 4)
+    return _lanes4_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, x2, x3, indptr, indices, data, unconditional, 0)
+
+
+@njit(cache=True, nogil=True)
+def _sweep_lanes2(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional, pad_indices, pad_data, width):
+    """:func:`_sweep_lanes4` for two chains (:func:`_lanes2_body`)."""
+    if acceptance == METROPOLIS:
+        if width == 4:
+            return _lanes2_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, indptr, pad_indices, pad_data, True, 4)
+        return _lanes2_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, indptr, indices, data, unconditional, 0)
+    if width == 4:
+        return _lanes2_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, indptr, pad_indices, pad_data, True, 4)
+    return _lanes2_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, indptr, indices, data, unconditional, 0)
+
+
+@njit(cache=True, nogil=True)
 def _sweep_random(sc, zc, free, beta, acceptance, x, indptr, indices, data, dense_w, dense):
     """``len(free)`` updates of units drawn uniformly with replacement (cached fields); returns ``x``."""
     n_free = free.shape[0]
@@ -566,8 +593,8 @@ def _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas,
     of each unit's neighbours and weights, and their states of a neighbour are adjacent
     in memory; each chain's fields are summed in the same order, and its uniforms drawn
     from the same block streams, as in a sweep of its own, so its states are the same.
-    ``keys``, ``betas``: the four chains' keys and inverse temperatures. Inlined by the kernels
-    of :func:`_chromatic_groups_kernel`, where ``acceptance`` and ``width`` are constants. The exact test of an ambiguous cell is one rarely taken branch for the four lanes,
+    ``keys``, ``betas``: the four chains' keys and inverse temperatures. Inlined by
+    :func:`_sweep_chromatic_lanes4` where ``acceptance`` and ``width`` are constants. The exact test of an ambiguous cell is one rarely taken branch for the four lanes,
     after their table tests: a call in each lane's path would keep the lanes' streams
     and sums in memory across it (measured).
     """
@@ -652,10 +679,37 @@ def _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas,
                 S[i, 1] = np.int64(n1)
 
 
+@njit(cache=True, nogil=True)
+def _sweep_chromatic_lanes4(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, pad_indices, pad_data, width):
+    """:func:`_chromatic_lanes4_body` with the rule and the row layout constants in each loop (see :func:`_sweep_lanes4`)."""
+    if acceptance == METROPOLIS:
+        if width == 4:
+            _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, pad_indices, pad_data, 4)
+        else:
+            _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data, 0)
+    elif width == 4:
+        _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, pad_indices, pad_data, 4)
+    else:
+        _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data, 0)
+
+
+@njit(cache=True, nogil=True)
+def _sweep_chromatic_lanes2(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, pad_indices, pad_data, width):
+    """:func:`_sweep_chromatic_lanes4` for two chains (:func:`_chromatic_lanes2_body`)."""
+    if acceptance == METROPOLIS:
+        if width == 4:
+            _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, pad_indices, pad_data, 4)
+        else:
+            _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data, 0)
+    elif width == 4:
+        _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, pad_indices, pad_data, 4)
+    else:
+        _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data, 0)
+
+
 # ---------------------------------------------------------------------------- padded rows
-#: row widths the lane kernels unroll (see :func:`_row_range`); each is one more compiled variant
-#: of the group kernels (per acceptance rule, compiled when first used), so only the square
-#: lattice's (and smaller degrees')
+#: row widths the lane kernels unroll (see :func:`_row_range`); each adds two inlined copies of
+#: every lane loop to the compiled drivers, so only the square lattice's (and smaller degrees')
 PAD_WIDTHS = (4,)
 
 
@@ -774,102 +828,64 @@ def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr,
         streams[c] = x[0]
 
 
+@njit(cache=True, nogil=True, parallel=True)
 def run_chain_groups(
     s, z, free, acceptance, betas, slots, out, streams, indptr, indices, data, lanes, pad_indices, pad_data, pad_width
 ):
     """Sequential-scan sweeps over CSR weights (:func:`run_chains`), chains in groups of ``lanes``.
 
-    Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) run in parallel: a group's states and
-    fields are held chain-minor for the call and, at finite temperatures, swept in one loop
-    (:func:`_lanes4_body`), reading neighbours from the padded rows ``pad_indices``, ``pad_data`` of
-    :func:`padded_rows` when ``pad_width`` (their width) is not 0. The states do not depend on
-    ``lanes`` nor on the padding. Runs the kernel compiled for this ``acceptance`` and ``pad_width``
-    (:func:`_chain_groups_kernel`).
+    Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) run in parallel: a group's states and fields are held
+    chain-minor for the call and, at finite temperatures, swept in one loop
+    (:func:`_sweep_lanes4`), reading neighbours from the padded rows ``pad_indices``,
+    ``pad_data`` of :func:`padded_rows` when ``pad_width`` (their width) is not 0. The
+    states do not depend on ``lanes`` nor on the padding.
     """
-    kernel = _chain_groups_kernel(_check_rule(acceptance), _check_pad_width(pad_width))
-    kernel(s, z, free, betas, slots, out, streams, indptr, indices, data, lanes, pad_indices, pad_data)
-
-
-def _check_rule(acceptance) -> int:
-    if acceptance not in (HEAT_BATH, METROPOLIS):
-        raise ValueError(f"acceptance must be HEAT_BATH ({HEAT_BATH}) or METROPOLIS ({METROPOLIS}), got {acceptance!r}")
-    return int(acceptance)
-
-
-def _check_pad_width(pad_width) -> int:
-    if pad_width != 0 and pad_width not in PAD_WIDTHS:
-        raise ValueError(f"pad_width must be 0 or one of {PAD_WIDTHS}, got {pad_width!r}")
-    return int(pad_width)
-
-
-# The group kernels are compiled once per acceptance rule and row width, and only when first used:
-# each inlines its lane loops once with both as constants (no per-update test of them, a padded
-# row's loop unrolled), where one kernel branching at run time would compile all four variants
-# (twice the compile time of a first sample in a fresh installation). Their closure constants are
-# plain ints, so Numba caches each variant under its own key.
-@functools.cache
-def _chain_groups_kernel(rule: int, pad_width: int):
-    """The compiled :func:`run_chain_groups` for one acceptance ``rule`` and padded-row width (0: CSR)."""
-
-    @njit(cache=True, nogil=True, parallel=True)
-    def kernel(s, z, free, betas, slots, out, streams, indptr, indices, data, lanes, pad_indices, pad_data):
-        n_sweeps = betas.shape[0]
-        all_free = free.shape[0] == s.shape[1]
-        width = min(max(lanes, 1), 4)
-        width = 2 if width == 3 else width
-        unconditional = _unconditional(indptr)
-        no_dense = np.zeros((0, 0))
-        bounds = _group_bounds(s.shape[0], width)
-        for g in prange(bounds.shape[0] - 1):
-            first = bounds[g]
-            size = bounds[g + 1] - first
-            x = streams[first : first + size].copy()  # a local: no false sharing between threads
-            lane_betas = np.empty(4)
-            if size == 1:
-                for sweep in range(n_sweeps):
-                    beta = betas[sweep, first % betas.shape[1]]
-                    x[0] = _sweep_sequential(s[first], z[first], free, all_free, beta, rule, x[0], indptr, indices, data, no_dense, False)
-                    slot = slots[sweep]
-                    if slot >= 0:
-                        out[first, slot, :] = s[first]
-            else:
-                S = _to_chain_minor(s, first, first + size, s)
-                Z = _to_chain_minor(z, first, first + size, z)
-                for sweep in range(n_sweeps):
-                    if not _lane_betas(betas, sweep, first, size, lane_betas):  # a zero-temperature lane: one at a time
-                        for lane in range(size):
-                            x[lane] = _sweep_sequential(
-                                S[:, lane], Z[:, lane], free, all_free, lane_betas[lane], rule, x[lane],
-                                indptr, indices, data, no_dense, False,
-                            )
-                    elif size == 4:
-                        if pad_width:
-                            x[0], x[1], x[2], x[3] = _lanes4_body(
-                                S, Z, free, all_free, lane_betas, rule, x[0], x[1], x[2], x[3], indptr, pad_indices, pad_data,
-                                True, pad_width,
-                            )
-                        else:
-                            x[0], x[1], x[2], x[3] = _lanes4_body(
-                                S, Z, free, all_free, lane_betas, rule, x[0], x[1], x[2], x[3], indptr, indices, data,
-                                unconditional, 0,
-                            )
-                    elif pad_width:
-                        x[0], x[1] = _lanes2_body(
-                            S, Z, free, all_free, lane_betas, rule, x[0], x[1], indptr, pad_indices, pad_data, True, pad_width
+    n_sweeps = betas.shape[0]
+    all_free = free.shape[0] == s.shape[1]
+    width = min(max(lanes, 1), 4)
+    width = 2 if width == 3 else width
+    unconditional = _unconditional(indptr)
+    no_dense = np.zeros((0, 0))
+    bounds = _group_bounds(s.shape[0], width)
+    for g in prange(bounds.shape[0] - 1):
+        first = bounds[g]
+        size = bounds[g + 1] - first
+        x = streams[first : first + size].copy()  # a local: no false sharing between threads
+        lane_betas = np.empty(4)
+        if size == 1:
+            for sweep in range(n_sweeps):
+                beta = betas[sweep, first % betas.shape[1]]
+                x[0] = _sweep_sequential(s[first], z[first], free, all_free, beta, acceptance, x[0], indptr, indices, data, no_dense, False)
+                slot = slots[sweep]
+                if slot >= 0:
+                    out[first, slot, :] = s[first]
+        else:
+            S = _to_chain_minor(s, first, first + size, s)
+            Z = _to_chain_minor(z, first, first + size, z)
+            for sweep in range(n_sweeps):
+                if not _lane_betas(betas, sweep, first, size, lane_betas):  # a zero-temperature lane: one at a time
+                    for lane in range(size):
+                        x[lane] = _sweep_sequential(
+                            S[:, lane], Z[:, lane], free, all_free, lane_betas[lane], acceptance, x[lane],
+                            indptr, indices, data, no_dense, False,
                         )
-                    else:
-                        x[0], x[1] = _lanes2_body(
-                            S, Z, free, all_free, lane_betas, rule, x[0], x[1], indptr, indices, data, unconditional, 0
-                        )
-                    slot = slots[sweep]
-                    if slot >= 0:
-                        for lane in range(size):
-                            out[first + lane, slot, :] = S[:, lane]
-                _from_chain_minor(S, s, first)
-                _from_chain_minor(Z, z, first)
-            streams[first : first + size] = x
-
-    return kernel
+                elif size == 4:
+                    x[0], x[1], x[2], x[3] = _sweep_lanes4(
+                        S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], x[2], x[3], indptr, indices, data,
+                        unconditional, pad_indices, pad_data, pad_width,
+                    )
+                else:
+                    x[0], x[1] = _sweep_lanes2(
+                        S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], indptr, indices, data,
+                        unconditional, pad_indices, pad_data, pad_width,
+                    )
+                slot = slots[sweep]
+                if slot >= 0:
+                    for lane in range(size):
+                        out[first + lane, slot, :] = S[:, lane]
+            _from_chain_minor(S, s, first)
+            _from_chain_minor(Z, z, first)
+        streams[first : first + size] = x
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -928,6 +944,7 @@ def run_chromatic_chains(s, class_ptr, class_units, keys, sweep_offset, acceptan
                 out[c, slot, :] = s[c]
 
 
+@njit(cache=True, nogil=True, parallel=True)
 def run_chromatic_groups(
     s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data,
     lanes, pad_indices, pad_data, pad_width,
@@ -935,79 +952,57 @@ def run_chromatic_groups(
     """:func:`run_chromatic_chains` over CSR weights with the chains in groups of ``lanes`` (same states).
 
     Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) are held chain-minor (as float64:
-    measured faster field sums) for the call and, at finite temperatures, swept in one loop
-    (:func:`_chromatic_lanes4_body`, with the padded rows of :func:`padded_rows` when ``pad_width``
-    is not 0), the groups in parallel. Runs the kernel compiled for this ``acceptance`` and
-    ``pad_width`` (see :func:`_chain_groups_kernel`).
+    measured faster field sums) for the call and, at finite temperatures, swept in one
+    loop (:func:`_sweep_chromatic_lanes4`, with the padded rows of :func:`padded_rows` when
+    ``pad_width`` is not 0), the groups in parallel.
     """
-    kernel = _chromatic_groups_kernel(_check_rule(acceptance), _check_pad_width(pad_width))
-    kernel(s, class_ptr, class_units, keys, sweep_offset, betas, slots, out, b, indptr, indices, data, lanes, pad_indices, pad_data)
-
-
-@functools.cache
-def _chromatic_groups_kernel(rule: int, pad_width: int):
-    """The compiled :func:`run_chromatic_groups` for one acceptance ``rule`` and padded-row width (0: CSR)."""
-
-    @njit(cache=True, nogil=True, parallel=True)
-    def kernel(s, class_ptr, class_units, keys, sweep_offset, betas, slots, out, b, indptr, indices, data, lanes, pad_indices, pad_data):
-        n_units = s.shape[1]
-        n_sweeps = betas.shape[0]
-        width = min(max(lanes, 1), 4)
-        width = 2 if width == 3 else width
-        no_dense = np.zeros((0, 0))
-        bounds = _group_bounds(s.shape[0], width)
-        for g in prange(bounds.shape[0] - 1):
-            first = bounds[g]
-            size = bounds[g + 1] - first
-            lane_betas = np.empty(4)
-            if size == 1:
-                for sweep in range(n_sweeps):
-                    base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
-                    _sweep_chromatic_serial(
-                        s[first], class_ptr, class_units, keys[first], base, betas[sweep, first % betas.shape[1]], rule,
-                        b, indptr, indices, data, no_dense, False,
+    n_units = s.shape[1]
+    n_sweeps = betas.shape[0]
+    width = min(max(lanes, 1), 4)
+    width = 2 if width == 3 else width
+    no_dense = np.zeros((0, 0))
+    bounds = _group_bounds(s.shape[0], width)
+    for g in prange(bounds.shape[0] - 1):
+        first = bounds[g]
+        size = bounds[g + 1] - first
+        lane_betas = np.empty(4)
+        if size == 1:
+            for sweep in range(n_sweeps):
+                base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
+                _sweep_chromatic_serial(
+                    s[first], class_ptr, class_units, keys[first], base, betas[sweep, first % betas.shape[1]], acceptance,
+                    b, indptr, indices, data, no_dense, False,
+                )
+                slot = slots[sweep]
+                if slot >= 0:
+                    out[first, slot, :] = s[first]
+        else:
+            S = _to_chain_minor(s, first, first + size, np.empty(0))
+            group_keys = keys[first : first + size]
+            for sweep in range(n_sweeps):
+                base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
+                if not _lane_betas(betas, sweep, first, size, lane_betas):  # a zero-temperature lane: one at a time
+                    for lane in range(size):
+                        _sweep_chromatic_serial(
+                            S[:, lane], class_ptr, class_units, group_keys[lane], base, lane_betas[lane], acceptance,
+                            b, indptr, indices, data, no_dense, False,
+                        )
+                elif size == 4:
+                    _sweep_chromatic_lanes4(
+                        S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data,
+                        pad_indices, pad_data, pad_width,
                     )
-                    slot = slots[sweep]
-                    if slot >= 0:
-                        out[first, slot, :] = s[first]
-            else:
-                S = _to_chain_minor(s, first, first + size, np.empty(0))
-                group_keys = keys[first : first + size]
-                for sweep in range(n_sweeps):
-                    base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
-                    if not _lane_betas(betas, sweep, first, size, lane_betas):  # a zero-temperature lane: one at a time
-                        for lane in range(size):
-                            _sweep_chromatic_serial(
-                                S[:, lane], class_ptr, class_units, group_keys[lane], base, lane_betas[lane], rule,
-                                b, indptr, indices, data, no_dense, False,
-                            )
-                    elif size == 4:
-                        if pad_width:
-                            _chromatic_lanes4_body(
-                                S, class_ptr, class_units, group_keys, base, lane_betas, rule, b, indptr, pad_indices, pad_data,
-                                pad_width,
-                            )
-                        else:
-                            _chromatic_lanes4_body(
-                                S, class_ptr, class_units, group_keys, base, lane_betas, rule, b, indptr, indices, data, 0
-                            )
-                    elif pad_width:
-                        _chromatic_lanes2_body(
-                            S, class_ptr, class_units, group_keys, base, lane_betas, rule, b, indptr, pad_indices, pad_data,
-                            pad_width,
-                        )
-                    else:
-                        _chromatic_lanes2_body(
-                            S, class_ptr, class_units, group_keys, base, lane_betas, rule, b, indptr, indices, data, 0
-                        )
-                    slot = slots[sweep]
-                    if slot >= 0:
-                        for lane in range(size):
-                            for i in range(n_units):
-                                out[first + lane, slot, i] = np.uint8(S[i, lane])
-                _from_chain_minor(S, s, first)
-
-    return kernel
+                else:
+                    _sweep_chromatic_lanes2(
+                        S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data,
+                        pad_indices, pad_data, pad_width,
+                    )
+                slot = slots[sweep]
+                if slot >= 0:
+                    for lane in range(size):
+                        for i in range(n_units):
+                            out[first + lane, slot, i] = np.uint8(S[i, lane])
+            _from_chain_minor(S, s, first)
 
 
 @njit(cache=True, nogil=True, parallel=True)
