@@ -257,7 +257,8 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
     details = {"storage": "dense" if problem.dense else "csr"}
     arrays = (problem.indptr, problem.indices, problem.data, problem.dense_w, problem.dense)
     # several chains per thread: the grouped drivers (larger, so loaded only when they pay)
-    lanes = kernels.lane_width(states.shape[0], _thread_count())
+    n_threads = _thread_count()
+    lanes = kernels.lane_width(states.shape[0], n_threads)
     padding = (problem.pad_indices, problem.pad_data, kernels.padded_width(problem.pad_indices, states.shape[1]))
     bar = None
     if progress:
@@ -270,7 +271,7 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
             details["n_colours"] = int(class_ptr.shape[0] - 1)
             # Both kernels draw the same states; parallel classes pay off only for large classes.
             per_class = class_units.shape[0] / max(details["n_colours"], 1)
-            by_class = states.shape[0] < _thread_count() and per_class >= _PARALLEL_CLASS_SIZE
+            by_class = states.shape[0] < n_threads and per_class >= _PARALLEL_CLASS_SIZE
             details["parallel_over"] = "classes" if by_class else "chains"
             for start, stop in _chunks(betas.shape[0], progress):
                 if by_class:

@@ -141,6 +141,20 @@ def _run(weights, biases, states, free, scan, acceptance, betas, streams, lanes,
     return out, fields, streams
 
 
+def _chromatic_runs(weights, biases, class_ptr, class_units, states, keys, sweep_offset, acceptance, betas, padded):
+    """Draws of chromatic sweeps: one chain at a time over CSR rows, then groups of 2 and of 4 chains."""
+    arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
+    padding = kernels.padded_rows(*_csr(weights)) if padded else NO_PADDING
+    slots = np.arange(betas.shape[0], dtype=np.int64)
+    shape = (states.shape[0], betas.shape[0], states.shape[1])
+    runs = [np.empty(shape, dtype=np.uint8) for _ in range(3)]
+    kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, runs[0], *arrays)
+    for lanes, out in zip((2, 4), runs[1:]):
+        kernels.run_chromatic_groups(states.copy(), class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out,
+                                     *arrays[:4], lanes, *padding)
+    return runs
+
+
 def _bounded_degree_graph(n_units, max_degree, seed):
     """Random couplings on a random graph whose degrees are at most ``max_degree`` (and vary)."""
     rng = np.random.default_rng(seed)
@@ -200,19 +214,9 @@ def test_padded_lanes_give_the_states_of_csr_sweeps(acceptance, max_degree):
 
     class_ptr, class_units = _colour_classes(BoltzmannMachine(weights, biases), np.arange(90))
     keys = seed_streams(rng, n_chains)
-    arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
-    slots = np.arange(betas.shape[0], dtype=np.int64)
-    outs = []
-    out = np.empty((n_chains, betas.shape[0], 90), dtype=np.uint8)
-    kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 3, acceptance, betas, slots, out, *arrays)
-    outs.append(out)
-    for lanes in (2, 4):
-        out = np.empty((n_chains, betas.shape[0], 90), dtype=np.uint8)
-        kernels.run_chromatic_groups(states.copy(), class_ptr, class_units, keys, 3, acceptance, betas, slots, out, *arrays[:4],
-                                     lanes, *kernels.padded_rows(*_csr(weights)))
-        outs.append(out)
-    np.testing.assert_array_equal(outs[1], outs[0])
-    np.testing.assert_array_equal(outs[2], outs[0])
+    one_at_a_time, *grouped = _chromatic_runs(weights, biases, class_ptr, class_units, states, keys, 3, acceptance, betas, padded=True)
+    for out in grouped:
+        np.testing.assert_array_equal(out, one_at_a_time)
 
 
 @pytest.mark.parametrize("acceptance", [kernels.HEAT_BATH, kernels.METROPOLIS], ids=["heat-bath", "metropolis"])
@@ -272,17 +276,9 @@ def test_chromatic_lanes_and_parallel_classes_draw_the_same_states(acceptance):
     keys = seed_streams(rng, n_chains)
     betas = np.tile(np.array([[0.3], [1.0], [np.inf], [2.5]]), (1, 3))
     betas[1, 1] = np.inf
+    results = _chromatic_runs(weights, biases, class_ptr, class_units, states, keys, 5, acceptance, betas, padded=False)
     arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     slots = np.arange(betas.shape[0], dtype=np.int64)
-    results = []
-    out = np.empty((n_chains, betas.shape[0], 150), dtype=np.uint8)
-    kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays)
-    results.append(out)
-    for lanes in (2, 4):
-        out = np.empty((n_chains, betas.shape[0], 150), dtype=np.uint8)
-        kernels.run_chromatic_groups(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays[:4],
-                                     lanes, *NO_PADDING)
-        results.append(out)
     out = np.empty_like(results[0])
     kernels.run_chromatic(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays)
     for other in results[1:] + [out]:
