@@ -33,8 +33,13 @@ class EarlyStopping:
     Parameters
     ----------
     metric : str
-        A history key, for example ``"validation_log_likelihood"`` or ``"free_energy_gap"``.
-        Epochs in which it was not measured (see ``monitor_every``) are skipped.
+        A history key, for example ``"validation_log_likelihood"`` or ``"free_energy_gap"``:
+        one of :func:`pgm_energy.learning.monitors.history_keys` (the trainers' epoch keys and
+        the keys of every :class:`~pgm_energy.learning.monitors.Monitor` subclass, including
+        your own). Epochs in which it was not measured (see ``monitor_every``) are skipped;
+        but if the monitors ran in the run's first epoch without recording it (for example
+        ``"validation_log_likelihood"`` without ``validation=``), the stopper raises at once
+        rather than never firing.
     patience : int >= 0
         Measurements without improvement tolerated before stopping.
     mode : "max" or "min", default "max"
@@ -52,6 +57,12 @@ class EarlyStopping:
     stopped_epoch : int or None
         The epoch at which it asked to stop.
 
+    Raises
+    ------
+    ValidationError
+        If ``metric`` is not a known history key (at construction), or is not measured in a
+        run whose monitors ran in its first epoch (from the callback, after that epoch).
+
     Examples
     --------
     >>> from pgm_energy.learning import EarlyStopping
@@ -61,6 +72,15 @@ class EarlyStopping:
     def __init__(self, metric, *, patience, mode="max", min_delta=0.0, restore_best=True):
         if not isinstance(metric, str) or not metric:
             raise ParameterTypeError(f"metric must be a history key (non-empty str), got {describe(metric)}")
+        from .monitors import history_keys
+
+        known = history_keys()
+        if metric not in known:
+            # A misspelt metric would never be measured, and the stopper would never fire.
+            raise ValidationError(
+                f"metric={metric!r} is not a history key; known: {sorted(known)} "
+                "(a custom Monitor subclass declares its keys in its `keys` attribute)"
+            )
         if mode not in ("max", "min"):
             raise ValidationError(f"mode must be 'max' or 'min', got {mode!r}")
         if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real):
@@ -82,6 +102,7 @@ class EarlyStopping:
         self.best_model = None
         self.stopped_epoch = None
         self._waited = 0
+        self._first_call = True
 
     def _improves(self, value: float) -> bool:
         if math.isnan(self.best_value):
@@ -95,6 +116,9 @@ class EarlyStopping:
             self._reset()  # a new run (the same object may be reused)
         # The last record only (history.records copies every record: quadratic over a long run).
         record = history.last_record()
+        if self._first_call:
+            self._first_call = False
+            self._check_measured(record)
         value = record.get(self.metric, math.nan)
         if math.isnan(value):
             return False
@@ -107,6 +131,19 @@ class EarlyStopping:
             self.stopped_epoch = epoch
             return True
         return False
+
+    def _check_measured(self, record) -> None:
+        """Refuse a metric that this run's monitors, which ran in this epoch, did not record."""
+        from .monitors import EPOCH_KEYS
+
+        if self.metric in record or self.metric in EPOCH_KEYS:
+            return  # an epoch key may be absent by design (e.g. PCD without a reconstruction error)
+        measured = sorted(key for key in record if key not in EPOCH_KEYS and key != "epoch")
+        if measured:
+            raise ValidationError(
+                f"metric={self.metric!r} is not measured in this run (its monitors record {measured}); "
+                "name it in the trainer's monitor= option, or pass validation= for a validation_ metric"
+            )
 
     def final_model(self, model, history):
         """The best model seen when ``restore_best`` (else ``model``)."""

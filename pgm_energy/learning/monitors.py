@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._math import softplus
-from .._validation import describe
+from .._validation import check_int, check_states, describe
 from ..exceptions import ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 
@@ -38,10 +38,18 @@ __all__ = [
     "ExactLogLikelihood",
     "AISLogLikelihood",
     "MONITOR_NAMES",
+    "EPOCH_KEYS",
+    "history_keys",
     "build_monitors",
     "check_monitor_spec",
     "pseudo_log_likelihood",
 ]
+
+#: history keys a trainer's epoch records itself (besides "epoch" and "seconds"): CD's reconstruction
+#: error, the exact-gradient and Boltzmann trainers' gradient norms, tempered PCD's swap rates
+EPOCH_KEYS = ("seconds", "reconstruction_error", "gradient_norm", "log_likelihood_before", "swap_rate_min", "swap_rate_mean")
+# Keys declared by every Monitor subclass defined so far (built-in and user-defined), in definition order.
+_SUBCLASS_KEYS: dict[str, None] = {}
 
 #: largest smaller-layer size for which "auto" includes the exact log-likelihood
 AUTO_EXACT_LAYER_LIMIT = 20
@@ -61,17 +69,28 @@ def pseudo_log_likelihood(rbm: RestrictedBoltzmannMachine, data: np.ndarray) -> 
     Parameters
     ----------
     rbm : RestrictedBoltzmannMachine
-    data : ndarray of 0/1, shape (n_samples, n_visible)
+    data : array_like of 0/1, shape (n_samples, n_visible) or (n_visible,)
+        Exactly 0 or 1 (a single row counts as one sample). Grey levels are refused: the
+        pseudo-likelihood of a value that is not a state means nothing.
 
     Returns
     -------
     ndarray, shape (n_samples,)
+
+    Raises
+    ------
+    ParameterTypeError
+        If ``rbm`` is not a RestrictedBoltzmannMachine.
+    StateError
+        If ``data`` is not 0/1 or has another number of columns than ``rbm.n_visible``.
     """
+    if not isinstance(rbm, RestrictedBoltzmannMachine):
+        raise ParameterTypeError(f"rbm must be a RestrictedBoltzmannMachine, got {describe(rbm)}")
+    v, _ = check_states(data, rbm.n_visible, "data")
     temperature = rbm.temperature
     weights = rbm.weights / temperature
     b = rbm.visible_bias / temperature
     c = rbm.hidden_bias / temperature
-    v = np.asarray(data, dtype=np.float64)
     n_rows, n_visible = v.shape
     n_hidden = weights.shape[1]
     result = np.empty(n_rows)
@@ -91,10 +110,23 @@ class Monitor:
     """A measurement taken on the model every few epochs.
 
     Subclasses set ``name`` and implement :meth:`__call__`; :meth:`prepare` receives the
-    data once before the first epoch.
+    data once before the first epoch. ``keys`` lists the history keys :meth:`__call__` may
+    return; a subclass that does not set it returns ``name`` and ``"validation_" + name``.
+    Every subclass's keys are known to :func:`history_keys`, so that
+    :class:`~pgm_energy.learning.EarlyStopping` can refuse a misspelt metric at once.
     """
 
     name = "monitor"
+    keys: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "keys" not in cls.__dict__:
+            cls.keys = (cls.name, f"validation_{cls.name}")
+        keys = cls.keys
+        if isinstance(keys, str) or not all(isinstance(key, str) and key for key in keys):
+            raise ParameterTypeError(f"{cls.__name__}.keys must be a tuple of non-empty strings, got {keys!r}")
+        _SUBCLASS_KEYS.update(dict.fromkeys(keys))
 
     def prepare(self, template, train: np.ndarray, validation: np.ndarray | None, subset: np.ndarray, seed: int) -> None:
         """Remember the data: ``subset`` is the fixed training subset (rows of ``train``)."""
@@ -118,6 +150,7 @@ class FreeEnergyGap(Monitor):
     """Mean free energy of the training subset minus that of the validation data."""
 
     name = "free_energy_gap"
+    keys = ("free_energy_gap",)
 
     def prepare(self, template, train, validation, subset, seed):
         _require_rbm(template, self.name)
@@ -158,7 +191,8 @@ class ExactLogLikelihood(Monitor):
     name = "log_likelihood"
 
     def __init__(self, *, max_units=30):
-        self.max_units = max_units
+        # checked here, not at the first measurement, which comes after an epoch of work
+        self.max_units = check_int(max_units, "max_units", minimum=1)
 
     def __call__(self, model, epoch):
         from .. import exact
@@ -192,10 +226,15 @@ class AISLogLikelihood(Monitor):
     """
 
     name = "ais"
+    keys = ("ais_log_likelihood", "validation_ais_log_likelihood")
 
     def __init__(self, **options):
         if "rng" in options:
-            raise TypeError("AISLogLikelihood derives its rng from the training run; do not pass rng")
+            raise ParameterTypeError("AISLogLikelihood derives its rng from the training run; do not pass rng")
+        # A misspelt option would otherwise fail at the first measurement, after an epoch of work.
+        unknown = sorted(set(options) - {"n_runs", "betas", "base"})
+        if unknown:
+            raise ParameterTypeError(f"AISLogLikelihood got unknown options {unknown}; known: ['base', 'betas', 'n_runs']")
         self.options = options
 
     def prepare(self, template, train, validation, subset, seed):
@@ -224,6 +263,14 @@ MONITOR_NAMES = {
     "log_likelihood": ExactLogLikelihood,
     "ais": AISLogLikelihood,
 }
+
+
+def history_keys() -> tuple[str, ...]:
+    """Every history key a run can record: :data:`EPOCH_KEYS` and the keys of every Monitor subclass.
+
+    User-defined :class:`Monitor` subclasses add their ``keys`` when they are defined.
+    """
+    return tuple(dict.fromkeys((*EPOCH_KEYS, *_SUBCLASS_KEYS)))
 
 
 def check_monitor_spec(spec):

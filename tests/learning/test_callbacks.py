@@ -7,7 +7,18 @@ import pytest
 
 from pgm_energy import exact
 from pgm_energy.exceptions import ValidationError
-from pgm_energy.learning import ContrastiveDivergence, EarlyStopping, TrainingHistory
+from pgm_energy.learning import ContrastiveDivergence, EarlyStopping, ExactGradient, TrainingHistory
+from pgm_energy.learning.monitors import Monitor, history_keys
+
+
+class ScoreMonitor(Monitor):
+    """A user-defined monitor: defining it makes its key known to EarlyStopping."""
+
+    name = "score"
+    keys = ("score",)
+
+    def __call__(self, model, epoch):
+        return {"score": float(epoch)}
 
 
 def drive(stopper, values):
@@ -72,3 +83,39 @@ def test_early_stopping_in_a_run_returns_the_best_model(engine, bas3):
     # the returned model is the best epoch's, whose monitor value is the maximum of the run
     monitored_subset = data  # 36 rows < 1000: the monitor's subset is all rows (in sorted order)
     assert exact.log_likelihood(result.model, monitored_subset) == pytest.approx(values[best], abs=1e-9)
+
+
+def test_misspelt_metric_is_refused_at_construction_with_the_known_names():
+    with pytest.raises(ValidationError, match=r"metric='log_likelihod'.*'log_likelihood'"):
+        EarlyStopping("log_likelihod", patience=1)
+    assert {"score", "log_likelihood", "validation_log_likelihood", "reconstruction_error"} <= set(history_keys())
+
+
+def test_a_custom_monitor_gets_its_validation_key_by_default():
+    class Entropy(Monitor):
+        name = "entropy"
+
+        def __call__(self, model, epoch):
+            return {"entropy": 0.0}
+
+    assert Entropy.keys == ("entropy", "validation_entropy")
+    EarlyStopping("validation_entropy", patience=1)
+
+
+def test_metric_the_run_does_not_measure_is_refused_after_the_first_epoch(bas3):
+    stopper = EarlyStopping("validation_log_likelihood", patience=2)
+    trainer = ContrastiveDivergence(epochs=3, batch_size=7, monitor=["log_likelihood"], monitor_every=1)
+    with pytest.raises(ValidationError, match=r"validation_log_likelihood.*not measured.*\['log_likelihood'\]"):
+        trainer.fit(3, bas3, rng=0, callbacks=[stopper], progress=False)
+    # epoch keys may legitimately be missing (PCD records no reconstruction error unless asked)
+    quiet = EarlyStopping("reconstruction_error", patience=2)
+    pcd = ContrastiveDivergence(epochs=2, batch_size=7, persistent=True, monitor=["log_likelihood"], monitor_every=1)
+    assert pcd.fit(3, bas3, rng=0, callbacks=[quiet], progress=False).stop_reason == "completed"
+
+
+def test_every_key_the_trainers_record_is_a_known_history_key(bas3):
+    known = {"epoch", *history_keys()}
+    cd = ContrastiveDivergence(epochs=1, batch_size=7, monitor="auto").fit(3, bas3, validation=bas3, rng=0, progress=False)
+    exact_gradient = ExactGradient(epochs=1, monitor="auto").fit(3, bas3, validation=bas3, rng=0, progress=False)
+    for result in (cd, exact_gradient):
+        assert set(result.history.metrics) <= known

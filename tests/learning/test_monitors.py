@@ -99,3 +99,29 @@ def test_ais_monitor_uses_the_ais_module():
     assert first == second  # keyed by (seed, epoch): deterministic
     assert first["ais_log_likelihood"] == pytest.approx(exact.log_likelihood(rbm, monitor.subset), abs=0.05)
     assert hasattr(ais, "estimate_log_likelihood")
+
+
+def test_pseudo_log_likelihood_refuses_what_is_not_a_state_or_an_rbm():
+    from pgm_energy.exceptions import ParameterTypeError, StateError
+
+    rbm = random_rbm(2, 2, seed=0)
+    with pytest.raises(StateError, match=r"data must contain only 0 and 1, got np.int64\(2\)|data must contain only 0 and 1, got 2"):
+        pseudo_log_likelihood(rbm, [[2, 5]])
+    with pytest.raises(StateError, match=r"data must have shape \(2,\)"):
+        pseudo_log_likelihood(rbm, [[1, 0, 1]])
+    with pytest.raises(ParameterTypeError, match="rbm must be a RestrictedBoltzmannMachine"):
+        pseudo_log_likelihood(None, [[1, 0]])
+    # one row is one sample
+    np.testing.assert_array_equal(pseudo_log_likelihood(rbm, [1, 0]), pseudo_log_likelihood(rbm, [[1, 0]]))
+
+
+def test_monitor_options_are_checked_at_construction_not_after_an_epoch():
+    from pgm_energy.exceptions import ParameterTypeError
+    from pgm_energy.learning.monitors import AISLogLikelihood
+
+    with pytest.raises(ParameterTypeError, match="max_units"):
+        ExactLogLikelihood(max_units="30")
+    with pytest.raises(ValidationError, match="max_units"):
+        ExactLogLikelihood(max_units=0)
+    with pytest.raises(ParameterTypeError, match=r"unknown options \['n_run'\]"):
+        AISLogLikelihood(n_run=10)
