@@ -15,6 +15,7 @@ from pgm_energy import (
     ModelFileError,
     PGMEnergyError,
     RestrictedBoltzmannMachine,
+    ValidationError,
     load,
     save,
 )
@@ -194,7 +195,7 @@ def test_failing_first_save_creates_nothing(tmp_path, monkeypatch):
 
 
 def test_save_into_a_missing_folder(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValidationError, match=r"path .*m\.npz.*folder.*does not exist"):
         save(dense_bm(), tmp_path / "no" / "such" / "m.npz")
     assert list(tmp_path.iterdir()) == []
 
