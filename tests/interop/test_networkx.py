@@ -166,6 +166,65 @@ def test_from_networkx_bad_values_are_validation_errors():
     with pytest.raises(ValueError, match=r"weights.*nan"):
         from_networkx(graph)
     graph = nx.Graph()
-    graph.add_edge(0, 1, weight=1.0)  # node names must be strings
-    with pytest.raises(ValueError, match=r"names.*strings.*0"):
+    graph.add_edge("", "b", weight=1.0)  # a unit name must not be empty
+    with pytest.raises(ValueError, match=r"names.*non-empty"):
         from_networkx(graph)
+
+
+def test_generator_graphs_with_integer_and_tuple_labels():
+    """networkx's generators label nodes with ints (or tuples); names are their strings, the mapping returned."""
+    ring = nx.cycle_graph(4)
+    nx.set_edge_attributes(ring, -1.0, "weight")
+    bm, mapping = from_networkx(ring, return_mapping=True)
+    assert bm.names == ("0", "1", "2", "3") and mapping == {"0": 0, "1": 1, "2": 2, "3": 3}
+    assert bm.energy([1, 1, 1, 1]) == pytest.approx(4.0)
+    assert from_networkx(ring, nodes=[3, 2, 1, 0]).names == ("3", "2", "1", "0")
+    grid, mapping = from_networkx(nx.grid_2d_graph(2, 2), default_weight=1.0, return_mapping=True)
+    assert grid.names == ("(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)") and mapping["(1, 0)"] == (1, 0)
+    assert grid.n_edges == 4 and grid.dense_weights()[0, 1] == 1.0
+
+
+def test_missing_weight_default_and_bad_weights():
+    path = nx.path_graph(3)
+    with pytest.raises(ConversionError, match=r"edge \(0, 1\) has no 'weight'.*default_weight"):
+        from_networkx(path)
+    assert from_networkx(path, default_weight=0.5).dense_weights()[1, 2] == 0.5
+    for bad in ("1.0", None, True, 1j):
+        graph = nx.Graph([("a", "b", {"weight": bad})])
+        with pytest.raises(ConversionError, match=r"edge \('a', 'b'\) has weight"):
+            from_networkx(graph)
+    with pytest.raises(TypeError, match="default_weight"):
+        from_networkx(path, default_weight="1")
+    with pytest.raises(TypeError, match="return_mapping"):
+        from_networkx(path, default_weight=1.0, return_mapping="yes")
+
+
+def test_labels_with_the_same_string_are_refused():
+    graph = nx.Graph([(1, "1", {"weight": 1.0})])
+    with pytest.raises(ConversionError, match=r"1 and '1' both become the unit name '1'"):
+        from_networkx(graph)
+
+
+@pytest.mark.parametrize("flag, expected", [(1, True), (0, False), (np.int64(1), True), (np.bool_(False), False)])
+def test_visible_accepts_booleans_and_zero_one(flag, expected):
+    graph = nx.Graph([("a", "b", {"weight": 1.0})])
+    graph.nodes["b"]["visible"] = flag
+    assert list(from_networkx(graph).visible) == [True, expected]
+
+
+@pytest.mark.parametrize("flag", [2, -1, 0.5, 1.0, "yes", None])
+def test_visible_refuses_other_values(flag):
+    graph = nx.Graph([("a", "b", {"weight": 1.0})])
+    graph.nodes["a"]["visible"] = flag
+    with pytest.raises(ConversionError, match=r"node 'a' has visible="):
+        from_networkx(graph)
+
+
+def test_nodes_that_are_not_a_list_of_labels():
+    graph = nx.Graph([("a", "b", {"weight": 1.0})])
+    with pytest.raises(ConversionError, match="every node"):
+        from_networkx(graph, nodes=[["a"], "b"])  # unhashable entry
+    with pytest.raises(ConversionError, match="every node"):
+        from_networkx(graph, nodes=3)
+    with pytest.raises(TypeError, match="string"):
+        from_networkx(graph, nodes="ab")
