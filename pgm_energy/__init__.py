@@ -7,6 +7,7 @@ or numba. Submodules such as :mod:`pgm_energy.exact` load on first use.
 from importlib import import_module
 
 from .exceptions import (
+    CheckpointWriteError,
     ConversionError,
     EvidenceError,
     ModelFileError,
@@ -45,6 +46,7 @@ __all__ = [
     "ConversionError",
     "ModelFileError",
     "TrainingDivergedError",
+    "CheckpointWriteError",
     "exact",
     "ais",
     "interop",

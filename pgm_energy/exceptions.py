@@ -16,6 +16,7 @@ __all__ = [
     "ConversionError",
     "ModelFileError",
     "TrainingDivergedError",
+    "CheckpointWriteError",
 ]
 
 
@@ -69,3 +70,32 @@ class TrainingDivergedError(PGMEnergyError, ArithmeticError):
         self.model = model
         self.history = history
         self.epoch = epoch
+
+
+class CheckpointWriteError(PGMEnergyError, OSError):
+    """A training checkpoint could not be written during a run; the trained model is not lost.
+
+    Raised by ``fit`` when writing a checkpoint fails mid-run (disk full, the folder removed,
+    ...). The previous checkpoint file, if any, is untouched; ``__cause__`` is the original error
+    and ``errno`` its error number (None when it had none).
+
+    Attributes
+    ----------
+    model : EnergyModel
+        The model after the epoch whose checkpoint failed (after the last epoch: the final
+        model, averaged if the trainer averages).
+    history : TrainingHistory
+        The per-epoch history up to and including that epoch.
+    epoch : int
+        The epoch (counted from 1) whose checkpoint could not be written.
+    path : str
+        The checkpoint path.
+    """
+
+    def __init__(self, message: str, *, model, history, epoch: int, path, errno=None):
+        super().__init__(message)
+        self.errno = errno
+        self.model = model
+        self.history = history
+        self.epoch = epoch
+        self.path = str(path)

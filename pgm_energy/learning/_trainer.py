@@ -59,18 +59,32 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_int, check_names, check_rng, describe
-from ..exceptions import ModelFileError, ParameterTypeError, StateError, TrainingDivergedError, ValidationError
-from ..io import atomic_savez
+from ..exceptions import (
+    CheckpointWriteError,
+    ModelFileError,
+    ParameterTypeError,
+    StateError,
+    TrainingDivergedError,
+    ValidationError,
+)
+from ..io import atomic_savez, read_npz, resolve_output_path
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 from ._result import TrainingHistory, TrainingResult
 
-__all__ = ["Trainer", "CHECKPOINT_FORMAT"]
+__all__ = ["Trainer", "CHECKPOINT_FORMAT", "RUNAWAY_BOUND"]
 
 #: version of the checkpoint file layout
 CHECKPOINT_FORMAT = 1
 _MARKER = "__pgm_energy_checkpoint__"
 _MODEL_KINDS = {cls._FILE_KIND: cls for cls in (BoltzmannMachine, RestrictedBoltzmannMachine)}
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+#: Largest parameter magnitude a run may reach before it counts as diverged, per training dtype.
+#: At these magnitudes the spacing of representable numbers is 1/8 (float32: 2**20 ~ 1.0e6;
+#: float64: 2**49 ~ 5.6e14): each energy term built from such a parameter is rounded by up to
+#: 1/16 nat, learning steps of the usual sizes round away, and every sigmoid it enters is
+#: saturated to exactly 0 or 1 unless other terms cancel it to within that rounding. A run that
+#: gets there is running away (typically ``learning_rate * weight_decay > 2``), not learning.
+RUNAWAY_BOUND = {np.dtype(np.float32): 2.0**20, np.dtype(np.float64): 2.0**49}
 
 
 # ---------------------------------------------------------------------------- option checks
@@ -258,8 +272,23 @@ class Trainer:
             if np.issubdtype(np.asarray(array).dtype, np.floating)
         )
 
+    def _parameters(self, state) -> tuple:
+        """The model's parameters in ``state`` (arrays), for the runaway check; default: every
+        floating array of :meth:`_state_arrays`."""
+        return tuple(
+            array for array in self._state_arrays(state).values() if np.issubdtype(np.asarray(array).dtype, np.floating)
+        )
+
+    def _largest_parameter(self, state) -> float:
+        """The largest magnitude among :meth:`_parameters` (0 for none); called only on finite states."""
+        return max((float(np.max(np.abs(array))) for array in self._parameters(state) if np.size(array)), default=0.0)
+
     def _check_model(self, model) -> None:
         """Refuse a starting model the trainer cannot train (override to add limits)."""
+
+    def _resume_settings(self) -> tuple[str, ...]:
+        """Keys of :meth:`_settings` a checkpoint must share with the trainer resuming it."""
+        return ("batch_size", "dtype", "binarize")
 
     def _settings(self) -> dict:
         """The options recorded in a checkpoint (JSON-able)."""
@@ -382,7 +411,7 @@ class Trainer:
             raise ValidationError(f"resume_from={str(path)!r} was written by {trainer}, not {type(self).__name__}")
         saved = json.loads(str(arrays["settings"]))
         current = json.loads(json.dumps(self._settings(), sort_keys=True, default=str))
-        for key in ("batch_size", "dtype", "binarize"):
+        for key in self._resume_settings():
             if saved.get(key) != current.get(key):
                 raise ValidationError(
                     f"resume_from={str(path)!r} was trained with {key}={saved.get(key)!r}, this trainer has {current.get(key)!r}"
@@ -444,10 +473,18 @@ class Trainer:
         Raises
         ------
         TrainingDivergedError
-            If a parameter became NaN or infinite; carries the last finite model and its history.
+            If a parameter became NaN or infinite, or ran away beyond :data:`RUNAWAY_BOUND`;
+            carries the last good model and its history.
+        CheckpointWriteError
+            If a checkpoint could not be written mid-run (an ``OSError``: disk full, folder
+            removed, ...); carries the model of the epoch, its history and the epoch.
         StateError, ValidationError
             For non-binary data (without ``binarize``), a wrong number of columns, empty
-            data, or a batch larger than the data.
+            data, a batch larger than the data, or a ``checkpoint_path`` that cannot be
+            written (checked before the first epoch).
+        ModelFileError
+            If ``resume_from`` is not an intact checkpoint (damaged, tampered with, or its
+            arrays do not fit the trainer's settings and data).
         """
         if not isinstance(progress, (bool, np.bool_)):
             raise ParameterTypeError(f"progress must be True or False, got {describe(progress)}")
@@ -460,6 +497,10 @@ class Trainer:
                 f"batch_size={self.batch_size} is larger than the data ({train.shape[0]} rows); "
                 "use a smaller batch_size or batch_size=None for the full batch"
             )
+        if self.checkpoint_every is not None:
+            # Found now, not after hours of training: a folder that is missing or not writable,
+            # a directory or a device in the checkpoint's place.
+            resolve_output_path(self.checkpoint_path, "checkpoint_path")
         digest = _digest(train) if (self.checkpoint_every is not None or resume_from is not None) else ""
         if resume_from is None:
             generator = check_rng(rng)
@@ -480,6 +521,10 @@ class Trainer:
                     f"resume_from={str(resume_from)!r} holds a model with {template.n_hidden} hidden units, "
                     f"not model_or_size={model_or_size}"
                 )
+            if start > self.epochs:
+                raise ValidationError(
+                    f"resume_from={str(resume_from)!r} holds epoch {start}, beyond this trainer's epochs={self.epochs}"
+                )
         from .monitors import build_monitors
 
         monitors = build_monitors(self.monitor, template, train, valid, seed=monitor_seed)
@@ -496,15 +541,7 @@ class Trainer:
                 with np.errstate(over="ignore", invalid="ignore"):
                     metrics = self._run_epoch(state, train, order, epoch)
                 seconds = time.perf_counter() - began
-                if not self._finite(state):
-                    raise TrainingDivergedError(
-                        f"training diverged in epoch {epoch}: a parameter became NaN or infinite "
-                        "(try a smaller learning_rate, more weight_decay or float64); "
-                        "the error's .model is the last finite model",
-                        model=last_good,
-                        history=history,
-                        epoch=epoch,
-                    )
+                self._check_divergence(state, epoch, last_good, history)
                 model = self._model_from(state, template)
                 record = {"epoch": epoch, "seconds": seconds, **metrics}
                 if monitors and (epoch % every == 0 or epoch == self.epochs):
@@ -513,10 +550,20 @@ class Trainer:
                 history.append(record)
                 last_good = model
                 if self.checkpoint_every is not None and (epoch % self.checkpoint_every == 0 or epoch == self.epochs):
-                    self._write_checkpoint(
-                        self.checkpoint_path, epoch=epoch, generator=generator, monitor_seed=monitor_seed,
-                        state=state, model=model, history=history, digest=digest,
-                    )
+                    try:
+                        self._write_checkpoint(
+                            self.checkpoint_path, epoch=epoch, generator=generator, monitor_seed=monitor_seed,
+                            state=state, model=model, history=history, digest=digest,
+                        )
+                    except (OSError, ValidationError) as error:  # disk full, folder gone, path replaced
+                        kept = self._final_model(state, template) if epoch == self.epochs else model
+                        raise CheckpointWriteError(
+                            f"could not write the checkpoint of epoch {epoch} to checkpoint_path="
+                            f"{str(self.checkpoint_path)!r}: {error}; the error's .model is the model of "
+                            "that epoch (the previous checkpoint file is untouched)",
+                            model=kept, history=history, epoch=epoch, path=self.checkpoint_path,
+                            errno=getattr(error, "errno", None),
+                        ) from error
                 bar.update(record)
                 # Every callback sees every epoch, even when an earlier one asks to stop.
                 answers = [bool(callback(epoch, model, history)) for callback in callbacks]
@@ -527,12 +574,38 @@ class Trainer:
             stop_reason = "interrupted"
         finally:
             bar.close()
-        final = self._final_model(state, template) if stop_reason == "completed" and len(history) > start else last_good
+        # A completed run ends with the final model (averaged, if averaging), also when resumed
+        # from a checkpoint of its last epoch, so that no epoch ran here.
+        final = self._final_model(state, template) if stop_reason == "completed" else last_good
         for callback in callbacks:
             finish = getattr(callback, "final_model", None)
             if finish is not None:
                 final = finish(final, history)
         return TrainingResult(final, history, stop_reason)
+
+    def _check_divergence(self, state, epoch, last_good, history) -> None:
+        """Raise :class:`TrainingDivergedError` (carrying ``last_good``) for a NaN, infinite or runaway parameter."""
+        if not self._finite(state):
+            problem = "a parameter became NaN or infinite"
+        else:
+            largest = self._largest_parameter(state)
+            bound = RUNAWAY_BOUND[self.dtype]
+            if not largest > bound:
+                return
+            problem = (
+                f"a parameter reached magnitude {largest:.3g}, beyond {bound:.3g} (the runaway bound for "
+                f"{self.dtype.name})"
+            )
+        hint = "a smaller learning_rate or a smaller learning_rate * weight_decay"
+        if self.dtype == np.float32:
+            hint += ", or dtype='float64'"
+        raise TrainingDivergedError(
+            f"training diverged in epoch {epoch}: {problem} (try {hint}); "
+            "the error's .model is the last good model",
+            model=last_good,
+            history=history,
+            epoch=epoch,
+        )
 
     def __repr__(self) -> str:
         options = ", ".join(f"{key}={value!r}" for key, value in self._settings().items())

@@ -767,6 +767,9 @@ class BoltzmannLearning(Trainer):
             weights = dense_weights(graph, state.edge_weights)
         return template._replace(weights=weights, biases=state.biases.copy())
 
+    def _parameters(self, state) -> tuple:
+        return (state.edge_weights, state.biases)
+
     def _state_arrays(self, state) -> dict:
         chains = state.chains
         return {

@@ -370,6 +370,15 @@ class ContrastiveDivergence(Trainer):
         """CD computes the reconstruction error for free; PCD only when the monitors ask for it."""
         return not self.persistent or self.monitor == "auto" or "reconstruction_error" in self.monitor
 
+    def _parameters(self, state) -> tuple:
+        return (state.cd.weights, state.cd.visible_bias, state.cd.hidden_bias)
+
+    def _resume_settings(self) -> tuple[str, ...]:
+        # The running sums of averaging cover the epochs after `epochs - averaged epochs`: a
+        # checkpoint only continues to the same average with the same window.
+        extra = ("averaging",) if self.averaging is None else ("averaging", "epochs")
+        return (*super()._resume_settings(), *extra)
+
     def _finite(self, state) -> bool:
         cd = state.cd
         return bool(

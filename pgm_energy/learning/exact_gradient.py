@@ -513,6 +513,11 @@ class ExactGradient(Trainer):
     def _state_arrays(self, state) -> dict:
         return state._asdict()
 
+    def _parameters(self, state) -> tuple:
+        if isinstance(state, _QuasiNewtonState):
+            return (state.parameters,)
+        return (state.weights, state.visible_bias, state.hidden_bias)
+
     def _finite(self, state) -> bool:
         if isinstance(state, _QuasiNewtonState):  # objective is NaN until the first evaluation
             return bool(np.isfinite(state.parameters).all())
