@@ -12,9 +12,12 @@ Differences from scikit-learn, all on purpose:
 - ``score_samples`` returns ``log p(v) = -F(v) - log Z``, deterministic: ``log Z`` by exact
   enumeration when the smaller layer has at most 20 units, else by annealed importance
   sampling seeded at fit time (scikit-learn returns a randomised pseudo-likelihood).
-  It needs binary rows: the log-likelihood of a vector that is not 0/1 is undefined.
-- Values outside ``[0, 1]`` are refused (``out_of_range="clip"`` clips them instead);
-  scikit-learn accepts anything silently.
+  It accepts what ``fit`` accepts: a grey level ``x`` in ``[0, 1]`` enters the same formula
+  ``-F(x) - log Z`` (as in scikit-learn's), which for such rows is a lower bound (Jensen)
+  on the expected log-likelihood of binary rows drawn with probabilities ``x``.
+- Values outside ``[0, 1]`` are clipped into it by default (``out_of_range="clip"``: test
+  pixels a ``MinMaxScaler`` maps slightly beyond 1); ``out_of_range="error"`` refuses them.
+  scikit-learn uses them unchanged, outside the model's domain.
 - ``partial_fit`` makes one pass over the given rows in mini-batches of ``batch_size``
   (the convention of ``MLPClassifier`` and ``SGDClassifier``), so ``n_iter`` calls of
   ``partial_fit(X)`` reproduce ``fit(X)``; scikit-learn's ``BernoulliRBM.partial_fit``
@@ -44,9 +47,9 @@ except ImportError as error:  # pragma: no cover - depends on the installed scik
         "pip install -U scikit-learn"
     ) from error
 
-from .._math import is_sparse
+from .._math import is_sparse, softplus
 from .._validation import check_rng, describe
-from ..exceptions import ParameterTypeError, StateError, TrainingDivergedError, ValidationError
+from ..exceptions import ParameterTypeError, TrainingDivergedError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 
 __all__ = ["BernoulliRBM", "EstimatorParameterError"]
@@ -107,15 +110,16 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     dtype : {None, "float32", "float64"}, default None
         Training precision. None follows the input as scikit-learn does: float32 data
         trains in float32, anything else in float64.
-    out_of_range : {"error", "clip"}, default "error"
-        Inputs must lie in ``[0, 1]`` (binary, or Bernoulli means such as grey levels scaled
-        by ``MinMaxScaler``). ``"error"`` refuses other values; ``"clip"`` clips them into
-        ``[0, 1]``, for test data slightly outside the range a scaler saw.
+    out_of_range : {"clip", "error"}, default "clip"
+        Inputs belong in ``[0, 1]`` (binary, or Bernoulli means such as grey levels scaled
+        by ``MinMaxScaler``). ``"clip"`` clips other values into ``[0, 1]`` in every method
+        (test data a scaler maps slightly outside the range it saw, e.g. 1.07, becomes 1;
+        the caller's array is not modified); ``"error"`` refuses them with their position.
     binarize : None or float in [0, 1), default None
         Threshold applied to every input (``fit``, ``partial_fit``, ``transform``, ``gibbs``,
         ``score_samples``) after the range check: ``x > binarize`` becomes 1, else 0 (as
-        ``BernoulliNB(binarize=...)``). None uses the values as given; :meth:`score_samples`
-        then requires binary rows.
+        ``BernoulliNB(binarize=...)``). None uses the values as given (see
+        :meth:`score_samples` for grey levels).
     log_z : {"auto", "exact", "ais"}, default "auto"
         How :meth:`score_samples` obtains ``log Z``: exact enumeration
         (:func:`pgm_energy.exact.log_partition_function`), annealed importance sampling
@@ -155,8 +159,6 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         (from ``fit``/``partial_fit``) for a bad constructor parameter.
     ValidationError
         For inputs outside ``[0, 1]`` when ``out_of_range="error"``.
-    StateError
-        From :meth:`score_samples` for rows that are not 0/1.
     TrainingDivergedError
         When an update produced a NaN or infinite parameter; the estimator keeps the last
         finite parameters and the error carries them as ``model``.
@@ -214,7 +216,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         weight_decay=0.0,
         shuffle=True,
         dtype=None,
-        out_of_range="error",
+        out_of_range="clip",
         binarize=None,
         log_z="auto",
         ais_runs=100,
@@ -574,10 +576,18 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         layer has at most 20 units) or an AIS estimate seeded at fit time, computed once per
         fitted parameters and cached.
 
+        Grey levels: a row ``x`` with values strictly between 0 and 1 (Bernoulli means, as
+        ``fit`` and ``transform`` accept) is scored by the same formula, ``-F(x) - log Z``
+        with ``F(x) = -b.x - sum_j softplus(c_j + (x W)_j)``, the formula scikit-learn's
+        ``score_samples`` also applies to grey levels. ``-F`` is convex, so this is a lower
+        bound (Jensen) on ``E[log p(v)]`` for binary ``v`` drawn unit by unit with
+        probabilities ``x``, with equality when ``x`` is binary. Use ``binarize=`` to score
+        thresholded rows instead.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Binary rows (after ``out_of_range`` and ``binarize`` are applied).
+            Values in ``[0, 1]`` (after ``out_of_range`` and ``binarize`` are applied).
 
         Returns
         -------
@@ -585,24 +595,16 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
         Raises
         ------
-        StateError
-            If a value is not 0 or 1: the log-likelihood of a non-binary vector is undefined.
+        ValidationError
+            For values outside ``[0, 1]`` when ``out_of_range="error"``.
         ModelSizeError
             With ``log_z="exact"`` when the smaller layer has more than 30 units.
         """
         check_is_fitted(self)
         X = self._check_input(X, reset=False, method="score_samples")
         data = self._dense(X, np.float64)
-        binary = (data == 0.0) | (data == 1.0)
-        if not binary.all():
-            row, column = (int(i) for i in np.argwhere(~binary)[0])
-            raise StateError(
-                f"X must hold only 0 and 1 in score_samples (the log-likelihood of a non-binary vector is "
-                f"undefined), got {float(data[row, column])!r} at row {row}, column {column}; "
-                "threshold the data, or set binarize= (for example binarize=0.5)"
-            )
         model = self.model_
-        return -model.free_energy(data) - self._log_partition_function(model)
+        return -_free_energy(model, data) - self._log_partition_function(model)
 
     def _score_method(self, model: RestrictedBoltzmannMachine) -> str:
         if self.log_z != "auto":
@@ -646,6 +648,15 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         means = self._visible_sums / max(self._n_samples_seen, 1)
         ones = np.rint(means * n_rows).astype(np.int64)
         return (np.arange(n_rows)[:, None] < ones[None, :]).astype(np.uint8)
+
+
+def _free_energy(model: RestrictedBoltzmannMachine, data: np.ndarray) -> np.ndarray:
+    """``F(x) = -b.x - sum_j softplus(c_j + (x W)_j)`` for rows in ``[0, 1]`` (the model's temperature is 1).
+
+    The model's own :meth:`free_energy` takes only 0/1 states; this is the same formula,
+    continued to grey levels for :meth:`BernoulliRBM.score_samples`.
+    """
+    return -(data @ model.visible_bias) - softplus(data @ model.weights + model.hidden_bias).sum(axis=1)
 
 
 def _generator(random_state) -> np.random.Generator:
