@@ -53,7 +53,6 @@ import numbers
 import os
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +62,7 @@ from ..exceptions import (
     CheckpointWriteError,
     ModelFileError,
     ParameterTypeError,
+    PGMEnergyError,
     StateError,
     TrainingDivergedError,
     ValidationError,
@@ -394,48 +394,126 @@ class Trainer:
         atomic_savez(path, arrays)
 
     def _read_checkpoint(self, path, visible_names, data, digest):
+        """Everything needed to continue from ``path``, each member checked before use.
+
+        A file that is not an intact checkpoint of this trainer's layout (damaged, tampered
+        with: missing or extra members, wrong dtypes or shapes, bad JSON, NaN, chains that are
+        not 0/1, zero random streams) raises :class:`ModelFileError`; a sound checkpoint
+        written with other settings, data or model raises :class:`ValidationError`.
+        """
         if not isinstance(path, (str, os.PathLike)):
             raise ParameterTypeError(f"resume_from must be a str or path-like, got {describe(path)}")
         path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as content:
-                arrays = {key: content[key] for key in content.files}
-        except FileNotFoundError:
-            raise
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, AttributeError) as error:
-            raise ModelFileError(f"{str(path)!r} is not a readable training checkpoint: {error}") from error
-        if _MARKER not in arrays or int(arrays[_MARKER]) != CHECKPOINT_FORMAT:
-            raise ModelFileError(f"{str(path)!r} is not a pgm_energy training checkpoint (format {CHECKPOINT_FORMAT})")
+        arrays = read_npz(path, what="training checkpoint")
+        where = f"resume_from={str(path)!r}"
+
+        def damaged(problem: str) -> ModelFileError:
+            return ModelFileError(f"{where} is a damaged training checkpoint: {problem}")
+
+        marker = arrays.get(_MARKER)
+        if marker is None or marker.shape != () or marker.dtype.kind not in "iu" or int(marker) != CHECKPOINT_FORMAT:
+            raise ModelFileError(f"{where} is not a pgm_energy training checkpoint (format {CHECKPOINT_FORMAT})")
+        for key in ("trainer", "settings", "data_digest", "rng_state", "model_kind", "epoch", "monitor_seed"):
+            if key not in arrays:
+                raise damaged(f"the member {key!r} is missing")
+            kinds = "iu" if key in ("epoch", "monitor_seed") else "U"
+            if arrays[key].shape != () or arrays[key].dtype.kind not in kinds:
+                expected = "an integer" if kinds == "iu" else "a text"
+                raise damaged(f"{key!r} must be {expected} scalar, got {arrays[key].dtype} of shape {arrays[key].shape}")
         trainer = str(arrays["trainer"])
         if trainer != type(self).__name__:
-            raise ValidationError(f"resume_from={str(path)!r} was written by {trainer}, not {type(self).__name__}")
-        saved = json.loads(str(arrays["settings"]))
+            raise ValidationError(f"{where} was written by {trainer}, not {type(self).__name__}")
+        try:
+            saved = json.loads(str(arrays["settings"]))
+        except ValueError as error:
+            raise damaged(f"'settings' is not valid JSON ({error})") from None
+        if not isinstance(saved, dict):
+            raise damaged(f"'settings' must be a JSON object, got {type(saved).__name__}")
         current = json.loads(json.dumps(self._settings(), sort_keys=True, default=str))
         for key in self._resume_settings():
             if saved.get(key) != current.get(key):
                 raise ValidationError(
-                    f"resume_from={str(path)!r} was trained with {key}={saved.get(key)!r}, this trainer has {current.get(key)!r}"
+                    f"{where} was trained with {key}={saved.get(key)!r}, this trainer has {current.get(key)!r}"
                 )
         if str(arrays["data_digest"]) != digest:
-            raise ValidationError(f"resume_from={str(path)!r} was trained on other data than the data given")
-        kind = str(arrays["model_kind"])
-        if kind not in _MODEL_KINDS:
-            raise ModelFileError(f"{str(path)!r} holds an unknown model kind {kind!r}")
-        template = _MODEL_KINDS[kind]._from_arrays(
-            {key[len("model__"):]: value for key, value in arrays.items() if key.startswith("model__")}
-        )
-        if visible_names is not None and tuple(template.visible_names) != tuple(visible_names):
-            raise ValidationError(f"resume_from={str(path)!r} holds a model with other visible units than the data")
-        state = self._restore(
-            {key[len("state__"):]: value for key, value in arrays.items() if key.startswith("state__")}, template, data
-        )
-        history = TrainingHistory.from_arrays(
-            {key[len("history__"):]: value for key, value in arrays.items() if key.startswith("history__")}
-        )
+            raise ValidationError(f"{where} was trained on other data than the data given")
         epoch = int(arrays["epoch"])
-        if len(history) != epoch:
-            raise ModelFileError(f"{str(path)!r} is damaged: {len(history)} history records for epoch {epoch}")
-        return generator_from_json(str(arrays["rng_state"])), template, state, history, epoch, int(arrays["monitor_seed"])
+        if not 1 <= epoch <= 2**31:
+            raise damaged(f"'epoch' must be a completed epoch (>= 1), got {epoch}")
+        kind = str(arrays["model_kind"])
+        if kind not in _MODEL_KINDS or not issubclass(_MODEL_KINDS[kind], self._model_types):
+            raise damaged(f"it holds a model of kind {kind!r}, which {type(self).__name__} does not train")
+        try:
+            template = _MODEL_KINDS[kind]._from_arrays(_members(arrays, "model__"))
+        except (KeyError, TypeError, ValueError, IndexError, PGMEnergyError) as error:
+            raise damaged(f"its model is unreadable ({error})") from None
+        if visible_names is not None and tuple(template.visible_names) != tuple(visible_names):
+            raise ValidationError(f"{where} holds a model with other visible units than the data")
+        self._check_model(template)
+        state_arrays = _members(arrays, "state__")
+        try:
+            layout = self._state_layout(template, data)
+        except PGMEnergyError as error:  # the stored model does not fit the data or the settings
+            raise damaged(f"its model does not fit this trainer and data ({error})") from None
+        self._check_state_arrays(state_arrays, layout, template, epoch, damaged)
+        try:
+            state = self._restore(state_arrays, template, data)
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            if isinstance(error, PGMEnergyError) and not isinstance(error, ModelFileError):
+                raise  # another trainer setting (for example a tempering ladder): the user's choice
+            raise damaged(str(error)) from None
+        history = self._checkpoint_history(_members(arrays, "history__"), epoch, damaged)
+        try:
+            generator = generator_from_json(str(arrays["rng_state"]))
+        except ModelFileError as error:
+            raise damaged(str(error)) from None
+        except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as error:
+            raise damaged(f"'rng_state' is not a random generator's state ({type(error).__name__}: {error})") from None
+        return generator, template, state, history, epoch, int(arrays["monitor_seed"])
+
+    def _state_layout(self, template, data) -> dict:
+        """``{name: (shape, dtype)}`` of every array :meth:`_state_arrays` holds for ``template`` and ``data``.
+
+        Default: read off a fresh :meth:`_initial_state` (cheap for most trainers; override when
+        building the state costs real work).
+        """
+        state = self._initial_state(template, data, np.random.default_rng(0))
+        return {name: (np.shape(value), np.asarray(value).dtype) for name, value in self._state_arrays(state).items()}
+
+    #: state arrays holding 0/1 unit states (checked on resume)
+    _binary_state: tuple[str, ...] = ()
+
+    def _check_state_values(self, arrays, template, epoch, damaged) -> None:
+        """Trainer-specific checks of the restored arrays' values (override; raise ``damaged(problem)``)."""
+
+    def _check_state_arrays(self, arrays, layout, template, epoch, damaged) -> None:
+        """Refuse state arrays that do not have exactly the layout of this trainer, or bad values."""
+        missing = sorted(set(layout) - set(arrays))
+        extra = sorted(set(arrays) - set(layout))
+        if missing or extra:
+            raise damaged(f"its training state lacks {missing!r} and has unexpected {extra!r} (written with other settings?)")
+        for name, (shape, dtype) in layout.items():
+            array = arrays[name]
+            if array.dtype != dtype or array.shape != tuple(shape):
+                raise damaged(f"state array {name!r} must be {dtype} of shape {tuple(shape)}, got {array.dtype} of shape {array.shape}")
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise damaged(f"state array {name!r} holds NaN or infinite values")
+            if array.dtype == np.uint64 and array.size and not array.all():
+                raise damaged(f"state array {name!r} (random streams) holds a zero state")
+            if array.dtype.kind == "i" and array.size and array.min() < 0:
+                raise damaged(f"state array {name!r} holds a negative count {int(array.min())}")
+            if name in self._binary_state and not ((array == 0) | (array == 1)).all():
+                raise damaged(f"state array {name!r} must hold 0/1 unit states")
+        self._check_state_values(arrays, template, epoch, damaged)
+
+    @staticmethod
+    def _checkpoint_history(columns, epoch, damaged) -> TrainingHistory:
+        for name, values in columns.items():
+            if values.dtype != np.float64 or values.shape != (epoch,):
+                raise damaged(f"history {name!r} must be float64 of shape ({epoch},), got {values.dtype} of shape {values.shape}")
+        if "epoch" not in columns or not np.array_equal(columns["epoch"], np.arange(1, epoch + 1)):
+            raise damaged(f"its history must number the epochs 1 to {epoch}")
+        return TrainingHistory.from_arrays(columns)
 
     # ------------------------------------------------------------------ the loop
     def fit(self, model_or_size, data, *, validation=None, rng=None, callbacks=(), progress=True, resume_from=None):
@@ -610,6 +688,11 @@ class Trainer:
     def __repr__(self) -> str:
         options = ", ".join(f"{key}={value!r}" for key, value in self._settings().items())
         return f"{type(self).__name__}({options})"
+
+
+def _members(arrays: dict, prefix: str) -> dict:
+    """The members of a checkpoint whose names start with ``prefix``, the prefix removed."""
+    return {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
 
 
 def _check_callbacks(callbacks) -> tuple:

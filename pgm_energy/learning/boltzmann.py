@@ -770,6 +770,30 @@ class BoltzmannLearning(Trainer):
     def _parameters(self, state) -> tuple:
         return (state.edge_weights, state.biases)
 
+    _binary_state = ("clamped", "fantasy")
+
+    def _resume_settings(self) -> tuple[str, ...]:
+        return (*super()._resume_settings(), "n_chains", "clamped_chains")
+
+    def _state_layout(self, template, data) -> dict:
+        # Without building a state: that would run the burn-in sweeps.
+        graph, _ = prepare_graph(template, np.asarray(template.visible))
+        n_edges, n_units, n_rows = graph.n_edges, graph.n_units, data.shape[0]
+        n_clamped = n_rows if self.clamped_chains == "per_example" else self._n_slots(n_rows)
+        n_chains = self.n_chains if self.n_chains is not None else self._n_slots(n_rows)
+        real, index, unit, stream = np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.uint8), np.dtype(np.uint64)
+        return {
+            "edge_rows": ((n_edges,), index), "edge_cols": ((n_edges,), index), "edge_weights": ((n_edges,), real),
+            "biases": ((n_units,), real), "edge_velocity": ((n_edges,), real), "bias_velocity": ((n_units,), real),
+            "clamped": ((n_clamped, n_units), unit), "clamped_streams": ((n_clamped,), stream),
+            "fantasy": ((n_chains, n_units), unit), "fantasy_streams": ((n_chains,), stream),
+        }
+
+    def _check_state_values(self, arrays, template, epoch, damaged) -> None:
+        graph, _ = prepare_graph(template, np.asarray(template.visible))
+        if not (np.array_equal(arrays["edge_rows"], graph.rows) and np.array_equal(arrays["edge_cols"], graph.cols)):
+            raise damaged("its learned edges ('edge_rows', 'edge_cols') are not the couplings of its model")
+
     def _state_arrays(self, state) -> dict:
         chains = state.chains
         return {

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import check_int, describe
-from ..exceptions import ParameterTypeError, ValidationError
+from ..exceptions import ModelFileError, ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 from ._trainer import Trainer, check_nonnegative_float, check_positive_int
 
@@ -373,11 +373,20 @@ class ContrastiveDivergence(Trainer):
     def _parameters(self, state) -> tuple:
         return (state.cd.weights, state.cd.visible_bias, state.cd.hidden_bias)
 
+    _binary_state = ("cd_chains", "pt_replicas")
+
     def _resume_settings(self) -> tuple[str, ...]:
-        # The running sums of averaging cover the epochs after `epochs - averaged epochs`: a
-        # checkpoint only continues to the same average with the same window.
+        # The chains' layout depends on persistent / n_chains / tempering; the running sums of
+        # averaging cover the epochs after `epochs - averaged epochs`, so a checkpoint only
+        # continues to the same average with the same window.
         extra = ("averaging",) if self.averaging is None else ("averaging", "epochs")
-        return (*super()._resume_settings(), *extra)
+        return (*super()._resume_settings(), "persistent", "n_chains", "tempering", *extra)
+
+    def _check_state_values(self, arrays, template, epoch, damaged) -> None:
+        averaged = self._averaged_epochs()
+        expected = max(0, min(epoch, self.epochs) - (self.epochs - averaged)) if averaged else 0
+        if int(arrays["sum_count"][0]) != expected:
+            raise damaged(f"'sum_count' must be {expected} (averaged epochs so far), got {int(arrays['sum_count'][0])}")
 
     def _finite(self, state) -> bool:
         cd = state.cd
@@ -431,5 +440,5 @@ class ContrastiveDivergence(Trainer):
             tempered = TemperedState(**{name: np.ascontiguousarray(arrays[f"pt_{name}"]).copy()
                                         for name in TemperedState._fields})
             if not np.array_equal(tempered.betas, 1.0 / np.asarray(self.tempering)):
-                raise ValidationError(f"the checkpoint was trained with another tempering ladder than {self.tempering!r}")
+                raise ModelFileError(f"the checkpoint was trained with another tempering ladder than {self.tempering!r}")
         return _State(cd, sums, np.array(arrays["sum_count"], dtype=np.int64).reshape(1), tempered)

@@ -513,6 +513,13 @@ class ExactGradient(Trainer):
     def _state_arrays(self, state) -> dict:
         return state._asdict()
 
+    def _resume_settings(self) -> tuple[str, ...]:
+        return (*super()._resume_settings(), "method", "memory")
+
+    def _check_state_values(self, arrays, template, epoch, damaged) -> None:
+        if self.method == "lbfgs" and int(arrays["n_pairs"][0]) > self.memory:
+            raise damaged(f"'n_pairs' must be at most memory={self.memory}, got {int(arrays['n_pairs'][0])}")
+
     def _parameters(self, state) -> tuple:
         if isinstance(state, _QuasiNewtonState):
             return (state.parameters,)

@@ -164,3 +164,117 @@ def test_checkpoint_folder_removed_mid_run_keeps_the_final_averaged_model(tmp_pa
     with pytest.raises(CheckpointWriteError, match="epoch 3") as caught:
         trainer.fit(3, data, rng=2, callbacks=[remove_folder], progress=False)
     assert caught.value.epoch == 3 and np.array_equal(caught.value.model.weights, full.model.weights)
+
+
+# ---------------------------------------------------------------------------- item 8: tampered checkpoints
+def _pcd(**options):
+    return ContrastiveDivergence(epochs=4, batch_size=10, monitor=None, persistent=True, dtype="float64", **options)
+
+
+@pytest.fixture(scope="module")
+def pcd_checkpoint(tmp_path_factory):
+    """The members of an intact PCD checkpoint (epoch 2 of 4) and its data."""
+    path = tmp_path_factory.mktemp("checkpoint") / "run.npz"
+    data = _data()
+    _pcd(checkpoint_every=2, checkpoint_path=path).fit(3, data, rng=3, callbacks=[lambda e, m, h: e == 2], progress=False)
+    with np.load(path, allow_pickle=False) as content:
+        return {key: content[key] for key in content.files}, data
+
+
+def _replace(key, value):
+    return lambda members: members.update({key: value(members[key]) if callable(value) else value})
+
+
+def _drop(key):
+    return lambda members: members.pop(key)
+
+
+TAMPERING = {
+    # before: KeyError
+    "missing rng_state": (_drop("rng_state"), "'rng_state' is missing"),
+    "missing velocity": (_drop("state__cd_weights_velocity"), "lacks \\['cd_weights_velocity'\\]"),
+    "missing model weights": (_drop("model__weights"), "model is unreadable"),
+    "missing history epoch": (_drop("history__epoch"), "number the epochs"),
+    # before: JSONDecodeError / KeyError / TypeError from the generator
+    "settings not JSON": (_replace("settings", np.array("{batch_size: 10")), "'settings' is not valid JSON"),
+    "settings a list": (_replace("settings", np.array("[1, 2]")), "'settings' must be a JSON object"),
+    "rng_state not JSON": (_replace("rng_state", np.array("{")), "rng_state"),
+    "rng_state without state": (_replace("rng_state", np.array('{"bit_generator": "PCG64"}')), "rng_state"),
+    # before: a Numba TypingError
+    "chains reshaped": (_replace("state__cd_chains", lambda a: a.ravel()), "'cd_chains' must be float64 of shape"),
+    # before: broadcast silently, and the run resumed differently
+    "velocity broadcasts": (_replace("state__cd_weights_velocity", lambda a: a[:1]), "'cd_weights_velocity' must be"),
+    "hidden bias broadcasts": (_replace("state__cd_hidden_bias", lambda a: a[:1]), "'cd_hidden_bias' must be"),
+    # wrong dtypes, 0-d arrays
+    "streams as int64": (_replace("state__cd_streams", lambda a: a.astype(np.int64)), "'cd_streams' must be uint64"),
+    "weights as float32": (_replace("state__cd_weights", lambda a: a.astype(np.float32)), "'cd_weights' must be float64"),
+    "epoch 1-d": (_replace("epoch", lambda a: a.reshape(1)), "'epoch' must be an integer scalar"),
+    "trainer 0-d number": (_replace("trainer", np.array(3.0)), "'trainer' must be a text scalar"),
+    "sum_count 0-d": (_replace("state__sum_count", lambda a: a.reshape(())), "'sum_count' must be int64 of shape \\(1,\\)"),
+    "history 0-d": (_replace("history__seconds", np.array(1.0)), "history 'seconds' must be float64 of shape \\(2,\\)"),
+    "marker a string": (_replace("__pgm_energy_checkpoint__", np.array("1")), "not a pgm_energy training checkpoint"),
+    "epoch 0": (_replace("epoch", np.array(0)), "'epoch' must be a completed epoch"),
+    # values: NaN, non-binary chains, zero streams, counts
+    "NaN weight": (_replace("state__cd_weights", lambda a: np.where(a == a.flat[0], np.nan, a)), "'cd_weights' holds NaN"),
+    "chain of 2": (_replace("state__cd_chains", lambda a: a + 2), "'cd_chains' must hold 0/1"),
+    "zero stream": (_replace("state__cd_streams", lambda a: np.zeros_like(a)), "'cd_streams' \\(random streams\\) holds a zero"),
+    "sum_count tampered": (_replace("state__sum_count", np.array([5])), "'sum_count' must be 0"),
+    "model kind bm": (_replace("model_kind", np.array("bm")), "model of kind 'bm'"),
+    "extra state": (_replace("state__pt_betas", np.ones(2)), "unexpected \\['pt_betas'\\]"),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERING))
+def test_tampered_checkpoint_is_refused_naming_the_problem(pcd_checkpoint, tmp_path, case):
+    from pgm_energy.exceptions import ModelFileError
+
+    members, data = pcd_checkpoint
+    members = {key: value.copy() for key, value in members.items()}
+    tamper, message = TAMPERING[case]
+    tamper(members)
+    path = tmp_path / "tampered.npz"
+    np.savez(path, **members)
+    with pytest.raises(ModelFileError, match=message):
+        _pcd().fit(3, data, resume_from=path, progress=False)
+
+
+def test_intact_checkpoint_still_resumes_and_damaged_bytes_are_refused(pcd_checkpoint, tmp_path):
+    from pgm_energy.exceptions import ModelFileError
+
+    members, data = pcd_checkpoint
+    path = tmp_path / "intact.npz"
+    np.savez(path, **members)
+    full = _pcd().fit(3, data, rng=3, progress=False)
+    assert np.array_equal(_pcd().fit(3, data, resume_from=path, progress=False).model.weights, full.model.weights)
+    # settings that change the state's layout are the user's choice: a ValidationError naming them
+    with pytest.raises(ValidationError, match="n_chains"):
+        _pcd(n_chains=7).fit(3, data, resume_from=path, progress=False)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(ModelFileError, match="training checkpoint"):
+        _pcd().fit(3, data, resume_from=path, progress=False)
+
+
+def test_tampered_boltzmann_and_lbfgs_checkpoints_are_refused(tmp_path):
+    from pgm_energy.exceptions import ModelFileError
+
+    data = _data(rows=20, columns=4)
+    path = tmp_path / "bm.npz"
+    options = dict(epochs=2, batch_size=5, monitor=None, burn_in=1)
+    BoltzmannLearning(**options, checkpoint_every=1, checkpoint_path=path).fit(2, data, rng=0, progress=False)
+    with np.load(path) as content:
+        members = {key: content[key] for key in content.files}
+    for key, value, message in [
+        ("state__edge_rows", members["state__edge_rows"][::-1].copy(), "learned edges"),
+        ("state__clamped", members["state__clamped"] * 5, "'clamped' must hold 0/1"),
+        ("state__fantasy", members["state__fantasy"][:, :3], "'fantasy' must be uint8 of shape"),
+    ]:
+        np.savez(path, **{**members, key: value})
+        with pytest.raises(ModelFileError, match=message):
+            BoltzmannLearning(**options).fit(2, data, resume_from=path, progress=False)
+    trainer = ExactGradient(method="lbfgs", epochs=2, memory=3, monitor=None, checkpoint_every=1, checkpoint_path=path)
+    trainer.fit(2, data, rng=0, progress=False)
+    with np.load(path) as content:
+        members = {key: content[key] for key in content.files}
+    np.savez(path, **{**members, "state__n_pairs": np.array([9])})
+    with pytest.raises(ModelFileError, match="'n_pairs' must be at most memory=3"):
+        ExactGradient(method="lbfgs", epochs=2, memory=3, monitor=None).fit(2, data, resume_from=path, progress=False)
