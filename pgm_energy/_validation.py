@@ -229,3 +229,233 @@ def check_query_variables(
             f"entries; at most {MAX_QUERY_VARIABLES} variables are allowed (use joint=False for marginals)"
         )
     return variables
+
+
+# --------------------------------------------------------------------------- sparse matrices
+def _sparse_shape(matrix, name: str) -> tuple[int, int]:
+    shape = getattr(matrix, "shape", None)
+    if (
+        not isinstance(shape, tuple)
+        or len(shape) != 2
+        or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in shape)
+    ):
+        raise ValidationError(f"{name} must be a 2-dimensional sparse matrix, got shape {shape!r}")
+    return int(shape[0]), int(shape[1])
+
+
+def _sparse_index_vector(values, length: int | None, bound: int, part: str, name: str) -> np.ndarray:
+    """``values`` as an int64 vector of entries in ``[0, bound)`` (checked before any cast)."""
+    array = np.asarray(values)
+    if array.ndim != 1 or array.dtype.kind not in "iu":
+        raise ValidationError(
+            f"{name} is a malformed sparse matrix: its {part} must be a 1-dimensional integer array, "
+            f"got {describe(array)}"
+        )
+    if length is not None and array.shape[0] != length:
+        raise ValidationError(
+            f"{name} is a malformed sparse matrix: its {part} has {array.shape[0]} entries, expected {length}"
+        )
+    if array.size and (array.min() < 0 or array.max() >= bound):
+        bad = int(np.flatnonzero((array < 0) | (array >= bound))[0])
+        raise ValidationError(
+            f"{name} is a malformed sparse matrix: its {part}[{bad}] = {array[bad]!r} is outside [0, {bound})"
+        )
+    return array.astype(np.int64, copy=False)
+
+
+def _compressed_triplets(data, indices, indptr, n_major: int, n_minor: int, name: str):
+    """Major and minor indices of a CSR/CSC/BSR layout, every invariant checked with NumPy."""
+    pointer = np.asarray(indptr)
+    if pointer.ndim != 1 or pointer.dtype.kind not in "iu" or pointer.shape[0] != n_major + 1:
+        raise ValidationError(
+            f"{name} is a malformed sparse matrix: its indptr must be an integer vector of length "
+            f"{n_major + 1}, got {describe(pointer)}"
+        )
+    n_stored = len(data)
+    if pointer[0] != 0 or pointer[-1] != n_stored:
+        raise ValidationError(
+            f"{name} is a malformed sparse matrix: its indptr must start at 0 and end at the number of "
+            f"stored entries {n_stored}, got {pointer[0]!r} ... {pointer[-1]!r}"
+        )
+    steps = np.diff(pointer.astype(np.int64))
+    if np.any(steps < 0):
+        bad = int(np.flatnonzero(steps < 0)[0])
+        raise ValidationError(
+            f"{name} is a malformed sparse matrix: its indptr must not decrease, got indptr[{bad}] = "
+            f"{pointer[bad]!r} > indptr[{bad + 1}] = {pointer[bad + 1]!r}"
+        )
+    minor = _sparse_index_vector(indices, n_stored, n_minor, "indices", name)
+    major = np.repeat(np.arange(n_major, dtype=np.int64), steps)
+    return major, minor
+
+
+def check_sparse_matrix(matrix, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+    """Take a scipy.sparse matrix or array of any format apart, checking it with NumPy only.
+
+    scipy's compiled routines (``sum_duplicates``, ``diagonal``, conversions, arithmetic)
+    trust the index arrays: an index out of range or a decreasing ``indptr`` makes them
+    read and write out of bounds (a crash, or a corrupted heap). Nothing of scipy runs here;
+    the triplets returned are safe to hand to ``scipy.sparse.coo_array``.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse matrix or array (csr, csc, coo, bsr, dia, lil, dok)
+    name : str
+        The parameter's name, for error messages.
+
+    Returns
+    -------
+    rows, cols : ndarray of int64, shape (n_stored,)
+        Within the shape; duplicates are possible (they add up, as in scipy).
+    values : ndarray of float64, shape (n_stored,)
+        Finite.
+    shape : tuple of int
+
+    Raises
+    ------
+    ValidationError
+        A malformed layout (index arrays of the wrong dtype, length, order or range),
+        complex, non-numeric or non-finite values, or a shape that is not 2-D.
+    ParameterTypeError
+        An unknown sparse format.
+    """
+    n_rows, n_cols = _sparse_shape(matrix, name)
+    layout = getattr(matrix, "format", None)
+    data = np.asarray(getattr(matrix, "data", None)) if layout != "dok" else None
+    if layout in ("csr", "csc"):
+        n_major, n_minor = (n_rows, n_cols) if layout == "csr" else (n_cols, n_rows)
+        if data.ndim != 1:
+            raise ValidationError(f"{name} is a malformed sparse matrix: its data must be 1-dimensional, got {describe(data)}")
+        major, minor = _compressed_triplets(data, matrix.indices, matrix.indptr, n_major, n_minor, name)
+        rows, cols = (major, minor) if layout == "csr" else (minor, major)
+        values = data
+    elif layout == "bsr":
+        if data.ndim != 3 or data.shape[1] == 0 or data.shape[2] == 0 or n_rows % data.shape[1] or n_cols % data.shape[2]:
+            raise ValidationError(
+                f"{name} is a malformed sparse matrix: its blocks {describe(data)} do not tile the shape {(n_rows, n_cols)}"
+            )
+        height, width = data.shape[1], data.shape[2]
+        block_rows, block_cols = _compressed_triplets(data, matrix.indices, matrix.indptr, n_rows // height, n_cols // width, name)
+        rows = (block_rows[:, None, None] * height + np.arange(height)[None, :, None]) + np.zeros(width, np.int64)
+        cols = (block_cols[:, None, None] * width + np.arange(width)[None, None, :]) + np.zeros((height, 1), np.int64)
+        rows, cols, values = rows.ravel(), cols.ravel(), data.ravel()
+    elif layout == "coo":
+        coords = getattr(matrix, "coords", None)
+        if not isinstance(coords, tuple) or len(coords) != 2:
+            raise ValidationError(f"{name} is a malformed sparse matrix: it needs 2 coordinate arrays, got {describe(coords)}")
+        if data.ndim != 1:
+            raise ValidationError(f"{name} is a malformed sparse matrix: its data must be 1-dimensional, got {describe(data)}")
+        rows = _sparse_index_vector(coords[0], data.shape[0], n_rows, "row indices", name)
+        cols = _sparse_index_vector(coords[1], data.shape[0], n_cols, "column indices", name)
+        values = data
+    elif layout == "dia":
+        offsets = np.asarray(getattr(matrix, "offsets", None))
+        if data.ndim != 2 or offsets.ndim != 1 or offsets.dtype.kind not in "iu" or offsets.shape[0] != data.shape[0]:
+            raise ValidationError(
+                f"{name} is a malformed sparse matrix: diagonal data {describe(data)} and offsets "
+                f"{describe(offsets)} do not match"
+            )
+        # data[k, j] is entry (j - offsets[k], j); diagonals wholly outside the matrix hold nothing
+        inside = (offsets > -n_rows) & (offsets < n_cols)
+        width = min(data.shape[1], n_cols)
+        columns = np.arange(width, dtype=np.int64)
+        kept = offsets[inside].astype(np.int64)
+        row_grid = columns[None, :] - kept[:, None]
+        mask = (row_grid >= 0) & (row_grid < n_rows)
+        rows = row_grid[mask]
+        cols = np.broadcast_to(columns, row_grid.shape)[mask]
+        values = data[inside][:, :width][mask]
+    elif layout == "lil":
+        row_lists = np.asarray(getattr(matrix, "rows", None), dtype=object)
+        if row_lists.shape != (n_rows,) or data.shape != (n_rows,):
+            raise ValidationError(f"{name} is a malformed sparse matrix: it needs {n_rows} row lists, got {describe(row_lists)}")
+        rows_parts, cols_parts, value_parts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+        for i in range(n_rows):
+            row_values = np.asarray(data[i])
+            columns = np.asarray(row_lists[i])
+            if columns.size == 0 and columns.dtype.kind == "f":
+                columns = columns.astype(np.int64)  # an empty list
+            if row_values.ndim != 1:
+                raise ValidationError(f"{name} is a malformed sparse matrix: its data[{i}] must be a list, got {describe(row_values)}")
+            cols_parts.append(_sparse_index_vector(columns, row_values.shape[0], n_cols, f"rows[{i}]", name))
+            rows_parts.append(np.full(columns.shape[0], i, dtype=np.int64))
+            value_parts.append(row_values)
+        rows, cols, values = np.concatenate(rows_parts), np.concatenate(cols_parts), np.concatenate(value_parts)
+    elif layout == "dok":
+        # scipy >= 1.13 keeps the entries in ``_dict``; older versions in the dict itself
+        storage = getattr(matrix, "_dict", None)
+        items = list(storage.items()) if isinstance(storage, dict) else list(dict.items(matrix))
+        keys = [key for key, _ in items]
+        if not all(
+            isinstance(key, tuple)
+            and len(key) == 2
+            and all(isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in key)
+            for key in keys
+        ):
+            raise ValidationError(f"{name} is a malformed sparse matrix: its keys must be (row, column) integer pairs")
+        outside = next((key for key in keys if not (0 <= key[0] < n_rows and 0 <= key[1] < n_cols)), None)
+        if outside is not None:
+            raise ValidationError(
+                f"{name} is a malformed sparse matrix: key {outside!r} is outside the shape {(n_rows, n_cols)}"
+            )
+        rows = np.array([int(key[0]) for key in keys], dtype=np.int64)
+        cols = np.array([int(key[1]) for key in keys], dtype=np.int64)
+        values = np.array([value for _, value in items]) if items else np.zeros(0)
+    else:
+        raise ParameterTypeError(f"{name} has an unsupported sparse format {layout!r}: {type(matrix).__name__}")
+    values = np.asarray(values)
+    if values.dtype.kind == "c":
+        raise ValidationError(f"{name} must be real, got complex values (dtype {values.dtype}); pass its .real explicitly")
+    if values.dtype.kind not in "biuf":
+        raise ValidationError(f"{name} must hold real numbers, got dtype {values.dtype}")
+    values = values.astype(np.float64)
+    if not np.all(np.isfinite(values)):
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise ValidationError(
+            f"{name} must be finite, got {values[bad]!r} at index ({int(rows[bad])}, {int(cols[bad])})"
+        )
+    return rows, cols, values, (n_rows, n_cols)
+
+
+# --------------------------------------------------------------------------- magnitudes
+#: Largest bound on |energy| a model may have: the sum of the absolute values of all its
+#: weights, biases and offset. Energies and local fields are bounded by it, so their sums,
+#: differences and squares (log-sum-exp, AIS weights, variances, gradients) stay finite in
+#: float64 (max ~1.8e308 = (1.3e154)**2). Far beyond any trained model (training stops as
+#: diverged at 5.6e14 per parameter).
+MAX_ENERGY_SCALE = 1e150
+
+
+def check_energy_scale(parameters: Mapping[str, np.ndarray], what: str) -> None:
+    """Refuse parameters whose energies or local fields could overflow float64.
+
+    Parameters
+    ----------
+    parameters : mapping of str to ndarray
+        Parameter name -> finite float array (for a sparse matrix, its stored values).
+    what : str
+        The model, for the message (``"BoltzmannMachine"``).
+
+    Raises
+    ------
+    ValidationError
+        If the sum of the absolute values of all parameters exceeds :data:`MAX_ENERGY_SCALE`;
+        the message names the parameter holding the largest entry and echoes it.
+    """
+    with np.errstate(over="ignore"):
+        totals = {name: float(np.abs(values).sum()) for name, values in parameters.items()}
+        total = float(sum(totals.values()))
+    if total <= MAX_ENERGY_SCALE:
+        return
+    name, values = max(
+        ((name, values) for name, values in parameters.items() if np.size(values)),
+        key=lambda item: float(np.abs(item[1]).max()),
+    )
+    values = np.asarray(values)
+    where = np.unravel_index(int(np.argmax(np.abs(values))), values.shape)
+    raise ValidationError(
+        f"{name} is too large: {name}{list(int(i) for i in where) if values.ndim else ''} = {values[where]!r}; "
+        f"the absolute values of {what}'s parameters sum to {total:.3g}, beyond {MAX_ENERGY_SCALE:.0e}, "
+        "so its energies and local fields could overflow float64 (NaN); rescale the parameters "
+        "(or raise the temperature instead of scaling the weights up)"
+    )

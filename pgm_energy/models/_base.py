@@ -4,13 +4,57 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["EnergyModel", "readonly"]
+from ..exceptions import ValidationError
+
+__all__ = ["EnergyModel", "readonly", "file_member", "file_scalar", "file_names", "check_file_members"]
+
+#: dtype kinds of the members of a model file
+REAL = "iuf"
+INTEGER = "iu"
+TEXT = "U"
+BOOLEAN = "b"
 
 
 def readonly(array: np.ndarray) -> np.ndarray:
     """Return ``array`` marked read-only (models never change after construction)."""
     array.flags.writeable = False
     return array
+
+
+def file_member(arrays, key: str, *, ndim: int, kinds: str = REAL) -> np.ndarray:
+    """The member ``key`` of a model file, checked for presence, dimension and dtype kind.
+
+    A damaged file gets a named error here instead of an ``IndexError`` or a silent
+    conversion further on (``pgm_energy.load`` reports it as ``ModelFileError``).
+    """
+    if key not in arrays:
+        raise ValidationError(f"the member {key!r} is missing")
+    value = np.asarray(arrays[key])
+    if value.ndim != ndim:
+        raise ValidationError(f"the member {key!r} must be {ndim}-dimensional, got shape {value.shape}")
+    if value.dtype.kind not in kinds:
+        raise ValidationError(f"the member {key!r} has dtype {value.dtype}, expected {_KIND_NAMES[kinds]}")
+    return value
+
+
+_KIND_NAMES = {REAL: "real numbers", INTEGER: "integers", TEXT: "text", BOOLEAN: "booleans"}
+
+
+def check_file_members(arrays, expected) -> None:
+    """Refuse members a model file of this kind never holds (a swapped or foreign member)."""
+    unexpected = sorted(set(arrays) - set(expected))
+    if unexpected:
+        raise ValidationError(f"unexpected members {unexpected[:5]!r}")
+
+
+def file_scalar(arrays, key: str) -> float:
+    """A real 0-dimensional member as a Python float."""
+    return float(file_member(arrays, key, ndim=0))
+
+
+def file_names(arrays, key: str) -> list[str]:
+    """A 1-dimensional text member as a list of ``str``."""
+    return [str(name) for name in file_member(arrays, key, ndim=1, kinds=TEXT)]
 
 
 class EnergyModel:

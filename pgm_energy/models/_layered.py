@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_names
-from ._base import EnergyModel
+from ..exceptions import ValidationError
+from ._base import INTEGER, EnergyModel, check_file_members, file_member, file_names
 
 __all__ = ["LayeredModel"]
 
@@ -87,9 +88,25 @@ class LayeredModel(EnergyModel):
         return arrays
 
     @staticmethod
-    def _read_layer_arrays(arrays) -> tuple[list, list, list[str]]:
-        """Inverse of :meth:`_layer_arrays`: ``(weights, biases, names)``."""
-        n_layers = int(np.asarray(arrays["layer_sizes"]).shape[0])
-        weights = [arrays[f"weights_{k}"] for k in range(n_layers - 1)]
-        biases = [arrays[f"biases_{k}"] for k in range(n_layers)]
-        return weights, biases, [str(name) for name in arrays["names"]]
+    def _read_layer_arrays(arrays, extra=()) -> tuple[list, list, list[str]]:
+        """Inverse of :meth:`_layer_arrays`: ``(weights, biases, names)``, each member checked.
+
+        ``extra`` maps the number of layers to the names of the other members the subclass's
+        file holds; any member beyond those is refused.
+        """
+        sizes = file_member(arrays, "layer_sizes", ndim=1, kinds=INTEGER)
+        n_layers = sizes.shape[0]
+        if n_layers == 0:
+            raise ValidationError("the member 'layer_sizes' must list at least one layer, got []")
+        expected = ["layer_sizes", "names"] + [f"biases_{k}" for k in range(n_layers)]
+        expected += [f"weights_{k}" for k in range(n_layers - 1)]
+        check_file_members(arrays, expected + list(extra(n_layers) if extra else ()))
+        biases = [file_member(arrays, f"biases_{k}", ndim=1) for k in range(n_layers)]
+        declared = [int(size) for size in sizes]
+        if declared != [vector.shape[0] for vector in biases]:
+            raise ValidationError(
+                f"the member 'layer_sizes' = {declared} does not match the bias vectors' lengths "
+                f"{[vector.shape[0] for vector in biases]}"
+            )
+        weights = [file_member(arrays, f"weights_{k}", ndim=2) for k in range(n_layers - 1)]
+        return weights, biases, file_names(arrays, "names")

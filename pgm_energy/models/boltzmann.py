@@ -8,17 +8,33 @@ import numpy as np
 
 from .._math import is_sparse, sigmoid
 from .._validation import (
+    check_energy_scale,
     check_finite_array,
     check_names,
     check_positive_temperature,
+    check_sparse_matrix,
     check_states,
     check_vector,
     describe,
 )
-from ..exceptions import ValidationError
-from ._base import EnergyModel, readonly
+from ..exceptions import ParameterTypeError, ValidationError
+from ._base import BOOLEAN, INTEGER, REAL, EnergyModel, check_file_members, file_member, file_names, file_scalar, readonly
 
 __all__ = ["BoltzmannMachine", "IsingModel"]
+
+#: members of a model file besides the weights
+_FILE_MEMBERS = ("biases", "visible", "names", "temperature", "offset")
+_SPARSE_MEMBERS = ("weights_data", "weights_indices", "weights_indptr")
+
+
+class _CSRParts(NamedTuple):
+    """The CSR arrays of a file, shaped like a scipy matrix for :func:`check_sparse_matrix`."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+    format: str = "csr"
 
 
 class IsingModel(NamedTuple):
@@ -33,14 +49,23 @@ class IsingModel(NamedTuple):
     offset: float
 
 
-def _check_weights(weights, name: str = "weights"):
-    """Validate a symmetric, zero-diagonal, finite square weight matrix called ``name``."""
+def _check_weights(weights, name: str = "weights", n_units: int | None = None):
+    """Validate a symmetric, zero-diagonal, finite square weight matrix called ``name``.
+
+    ``n_units`` (the length of the biases, when known) is checked against a sparse
+    matrix's shape before the matrix is converted, so a shape that cannot be right
+    does not allocate anything.
+    """
     if is_sparse(weights):
         import scipy.sparse as sp  # only sparse models pay for importing scipy.sparse
 
-        matrix = sp.csr_array(weights, dtype=np.float64, copy=True)
-        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
-            raise ValidationError(f"{name} must be a non-empty square matrix, got shape {matrix.shape}")
+        # Every index is checked with NumPy before scipy's unchecked compiled code sees the matrix.
+        rows, cols, values, shape = check_sparse_matrix(weights, name)
+        if shape[0] != shape[1] or shape[0] == 0:
+            raise ValidationError(f"{name} must be a non-empty square matrix, got shape {shape}")
+        if n_units is not None and shape[0] != n_units:
+            raise ValidationError(f"{name} has shape {shape} but biases has {n_units} entries")
+        matrix = sp.coo_array((values, (rows, cols)), shape=shape).tocsr()
         matrix.sum_duplicates()
         if not np.all(np.isfinite(matrix.data)):
             raise ValidationError(f"{name} must be finite, got NaN or inf entries")
@@ -80,6 +105,16 @@ def _check_weights(weights, name: str = "weights"):
             f"{name}[{j}, {i}] = {matrix[j, i]!r}; use ({name} + {name}.T) / 2 to symmetrize"
         )
     return readonly(matrix)
+
+
+def _length(values) -> int | None:
+    """Length of a vector-like ``values``, or None when it is not one (its own check says why)."""
+    if isinstance(values, np.ndarray):
+        return values.shape[0] if values.ndim == 1 else None
+    try:
+        return len(values) if not isinstance(values, (str, bytes, dict)) else None
+    except TypeError:
+        return None
 
 
 def _check_visible(visible, n_units: int) -> np.ndarray:
@@ -150,7 +185,7 @@ class BoltzmannMachine(EnergyModel):
     _FILE_KIND = "BoltzmannMachine"
 
     def __init__(self, weights, biases, *, visible=None, names=None, temperature=1.0, offset=0.0):
-        self._weights = _check_weights(weights)
+        self._weights = _check_weights(weights, n_units=_length(biases))
         n_units = self._weights.shape[0]
         self._biases = readonly(check_vector(biases, "biases", n_units))
         self._visible = _check_visible(visible, n_units)
@@ -158,6 +193,14 @@ class BoltzmannMachine(EnergyModel):
         self._temperature = check_positive_temperature(temperature)
         offset_array = check_finite_array(offset, "offset", ndim=0)
         self._offset = float(offset_array)
+        check_energy_scale(
+            {
+                "weights": self._weights.data if self.is_sparse else self._weights,
+                "biases": self._biases,
+                "offset": offset_array,
+            },
+            "the BoltzmannMachine",
+        )
         self._freeze()
 
     # ------------------------------------------------------------------ parameters
@@ -402,8 +445,6 @@ class BoltzmannMachine(EnergyModel):
         if trainer is None:
             trainer = BoltzmannLearning()
         elif not isinstance(trainer, BoltzmannLearning):
-            from ..exceptions import ParameterTypeError
-
             raise ParameterTypeError(f"trainer must be a BoltzmannLearning, got {describe(trainer)}")
         return trainer.fit(self, data, visible=visible, **fit_options).model
 
@@ -446,23 +487,30 @@ class BoltzmannMachine(EnergyModel):
 
     @classmethod
     def _from_arrays(cls, arrays) -> "BoltzmannMachine":
-        n_units = arrays["biases"].shape[0]
+        biases = file_member(arrays, "biases", ndim=1)
+        n_units = biases.shape[0]
         if "weights" in arrays:
-            weights = arrays["weights"]
+            check_file_members(arrays, _FILE_MEMBERS + ("weights",))
+            weights = file_member(arrays, "weights", ndim=2)
         else:
             import scipy.sparse as sp
 
-            weights = sp.csr_array(
-                (arrays["weights_data"], arrays["weights_indices"], arrays["weights_indptr"]),
-                shape=(n_units, n_units),
+            check_file_members(arrays, _FILE_MEMBERS + _SPARSE_MEMBERS)
+            data, indices, indptr = (
+                file_member(arrays, key, ndim=1, kinds=kinds)
+                for key, kinds in zip(_SPARSE_MEMBERS, (REAL, INTEGER, INTEGER))
             )
+            # the CSR layout is checked with NumPy before scipy is given it (a bad index would crash)
+            carrier = _CSRParts(data, indices, indptr, (n_units, n_units))
+            check_sparse_matrix(carrier, "weights")
+            weights = sp.csr_array((data, indices, indptr), shape=(n_units, n_units))
         return cls(
             weights,
-            arrays["biases"],
-            visible=arrays["visible"],
-            names=[str(name) for name in arrays["names"]],
-            temperature=float(arrays["temperature"]),
-            offset=float(arrays["offset"]),
+            biases,
+            visible=file_member(arrays, "visible", ndim=1, kinds=BOOLEAN),
+            names=file_names(arrays, "names"),
+            temperature=file_scalar(arrays, "temperature"),
+            offset=file_scalar(arrays, "offset"),
         )
 
     def __repr__(self) -> str:

@@ -38,6 +38,7 @@ import numpy as np
 
 from .._math import sigmoid, softplus
 from .._validation import (
+    check_energy_scale,
     MAX_QUERY_VARIABLES,
     check_query_variables,
     check_evidence,
@@ -49,7 +50,7 @@ from .._validation import (
     describe,
 )
 from ..exceptions import EvidenceError, ModelSizeError, ParameterTypeError, StateError, ValidationError
-from ._base import readonly
+from ._base import file_member, readonly
 from ._layered import LayeredModel
 from .rbm import RestrictedBoltzmannMachine
 from .sigmoid_belief import SigmoidBeliefNetwork
@@ -153,6 +154,11 @@ class LikelihoodBound(NamedTuple):
     log_z: float
     log_z_std: float
     log_z_method: str
+
+
+def _recognition_members(n_layers: int) -> list[str]:
+    """Members a model file holds for the recognition layers (all but the top RBM's)."""
+    return [f"recognition_{part}_{k}" for part in ("weights", "biases") for k in range(n_layers - 2)]
 
 
 def _check_matrix_list(values, name: str) -> list:
@@ -268,6 +274,15 @@ class DeepBeliefNetwork(LayeredModel):
         self._recognition_biases = tuple(checked)
         self._set_layers(sizes, names)
         self._temperature = 1.0
+        check_energy_scale(
+            {
+                **{f"weights[{k}]": matrix for k, matrix in enumerate(self._weights)},
+                **{f"biases[{k}]": vector for k, vector in enumerate(self._biases)},
+                **{f"recognition_weights[{k}]": matrix for k, matrix in enumerate(self._recognition_weights)},
+                **{f"recognition_biases[{k}]": vector for k, vector in enumerate(self._recognition_biases)},
+            },
+            "the DeepBeliefNetwork",
+        )
         self._freeze()
 
     @staticmethod
@@ -1190,13 +1205,13 @@ class DeepBeliefNetwork(LayeredModel):
 
     @classmethod
     def _from_arrays(cls, arrays) -> "DeepBeliefNetwork":
-        weights, biases, names = cls._read_layer_arrays(arrays)
+        weights, biases, names = cls._read_layer_arrays(arrays, _recognition_members)
         n_directed = len(weights) - 1
         return cls(
             weights,
             biases,
-            recognition_weights=[arrays[f"recognition_weights_{k}"] for k in range(n_directed)],
-            recognition_biases=[arrays[f"recognition_biases_{k}"] for k in range(n_directed)],
+            recognition_weights=[file_member(arrays, f"recognition_weights_{k}", ndim=2) for k in range(n_directed)],
+            recognition_biases=[file_member(arrays, f"recognition_biases_{k}", ndim=1) for k in range(n_directed)],
             names=names,
         )
 

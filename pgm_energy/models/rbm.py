@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import (
+    check_energy_scale,
     check_finite_array,
     check_int,
     check_names,
@@ -12,10 +13,11 @@ from .._validation import (
     check_rng,
     check_states,
     check_vector,
+    describe,
 )
 from .._math import sigmoid, softplus
-from ..exceptions import StateError, ValidationError
-from ._base import EnergyModel, readonly
+from ..exceptions import ParameterTypeError, StateError, ValidationError
+from ._base import EnergyModel, check_file_members, file_member, file_names, file_scalar, readonly
 from .boltzmann import BoltzmannMachine
 
 __all__ = ["RestrictedBoltzmannMachine"]
@@ -81,6 +83,10 @@ class RestrictedBoltzmannMachine(EnergyModel):
         )
         self._names = check_names(visible_names + hidden_names, n_visible + n_hidden, "visible_names + hidden_names")
         self._temperature = check_positive_temperature(temperature)
+        check_energy_scale(
+            {"weights": self._weights, "visible_bias": self._visible_bias, "hidden_bias": self._hidden_bias},
+            "the RestrictedBoltzmannMachine",
+        )
         self._freeze()
 
     @classmethod
@@ -261,8 +267,15 @@ class RestrictedBoltzmannMachine(EnergyModel):
             ``trainer.fit(model, data)`` directly: it returns a ``TrainingResult``.
         """
         from ..learning import ContrastiveDivergence
+        from ..learning._trainer import Trainer
 
-        trainer = ContrastiveDivergence() if trainer is None else trainer
+        if trainer is None:
+            trainer = ContrastiveDivergence()
+        elif not (isinstance(trainer, Trainer) and issubclass(RestrictedBoltzmannMachine, trainer._model_types)):
+            raise ParameterTypeError(
+                "trainer must be a trainer of restricted Boltzmann machines such as ContrastiveDivergence() "
+                f"or ExactGradient(), got {describe(trainer)}"
+            )
         return trainer.fit(self, data, **fit_options).model
 
     # ------------------------------------------------------------------ conversions
@@ -296,15 +309,18 @@ class RestrictedBoltzmannMachine(EnergyModel):
             "temperature": np.float64(self._temperature),
         }
 
+    _FILE_MEMBERS = ("weights", "visible_bias", "hidden_bias", "visible_names", "hidden_names", "temperature")
+
     @classmethod
     def _from_arrays(cls, arrays) -> "RestrictedBoltzmannMachine":
+        check_file_members(arrays, cls._FILE_MEMBERS)
         return cls(
-            arrays["weights"],
-            arrays["visible_bias"],
-            arrays["hidden_bias"],
-            visible_names=[str(name) for name in arrays["visible_names"]],
-            hidden_names=[str(name) for name in arrays["hidden_names"]],
-            temperature=float(arrays["temperature"]),
+            file_member(arrays, "weights", ndim=2),
+            file_member(arrays, "visible_bias", ndim=1),
+            file_member(arrays, "hidden_bias", ndim=1),
+            visible_names=file_names(arrays, "visible_names"),
+            hidden_names=file_names(arrays, "hidden_names"),
+            temperature=file_scalar(arrays, "temperature"),
         )
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._math import sigmoid, softplus
 from .._validation import (
+    check_energy_scale,
     MAX_QUERY_VARIABLES,
     check_query_variables,
     check_evidence,
@@ -20,7 +21,7 @@ from .._validation import (
     describe,
 )
 from ..exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
-from ._base import readonly
+from ._base import file_scalar, readonly
 from ._layered import LayeredModel
 
 __all__ = ["SigmoidBeliefNetwork", "DEFAULT_MAX_UNITS", "MAX_QUERY_VARIABLES", "MAX_CPD_PARENTS"]
@@ -122,6 +123,13 @@ class SigmoidBeliefNetwork(LayeredModel):
         self._biases = tuple(bias_vectors)
         self._set_layers(sizes, names)
         self._temperature = check_positive_temperature(temperature)
+        check_energy_scale(
+            {
+                **{f"weights[{k}]": matrix for k, matrix in enumerate(matrices)},
+                **{f"biases[{k}]": vector for k, vector in enumerate(bias_vectors)},
+            },
+            "the SigmoidBeliefNetwork",
+        )
         self._freeze()
 
     @classmethod
@@ -585,8 +593,8 @@ class SigmoidBeliefNetwork(LayeredModel):
 
     @classmethod
     def _from_arrays(cls, arrays) -> "SigmoidBeliefNetwork":
-        weights, biases, names = cls._read_layer_arrays(arrays)
-        return cls(weights, biases, names=names, temperature=float(arrays["temperature"]))
+        weights, biases, names = cls._read_layer_arrays(arrays, lambda n_layers: ["temperature"])
+        return cls(weights, biases, names=names, temperature=file_scalar(arrays, "temperature"))
 
     def __repr__(self) -> str:
         return f"SigmoidBeliefNetwork(layer_sizes={self._layer_sizes}, temperature={self._temperature:g})"
