@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -385,3 +392,292 @@ def test_file_written_by_save_is_a_plain_zip_of_npy_members(tmp_path):
     assert f"{KIND_KEY}.npy" in members and f"{VERSION_KEY}.npy" in members
     assert Path(tmp_path / "m.npz").stat().st_size > 0
     assert os.listdir(tmp_path) == ["m.npz"]
+
+
+# --------------------------------------------------------------------------- output paths (issue 11, item 2/3)
+from pgm_energy.exceptions import ParameterTypeError  # noqa: E402
+from pgm_energy.io import TEMPORARY_SUFFIX, atomic_savez, read_npz, resolve_output_path  # noqa: E402
+
+
+def character_device(tmp_path):
+    """A character device to write at: our own node when root may make one, else /dev/null (not writable then)."""
+    if os.geteuid() == 0:
+        node = tmp_path / "null-device"
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.stat("/dev/null").st_rdev)
+        return node
+    return Path("/dev/null")
+
+
+def special_files(tmp_path):
+    folder = tmp_path / "folder.npz"
+    folder.mkdir()
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "socket.npz"))
+    return {"directory": folder, "FIFO": fifo, "socket": tmp_path / "socket.npz", "character device": character_device(tmp_path)}, server
+
+
+def test_save_refuses_special_files_and_leaves_them_alone(tmp_path):
+    files, server = special_files(tmp_path)
+    with server:
+        for label, path in files.items():
+            mode = os.stat(path).st_mode
+            with pytest.raises(ValidationError, match=rf"path '{path}' is a.*{label.split()[-1]}") as info:
+                save(dense_bm(), path)
+            assert isinstance(info.value, ValueError)
+            assert os.stat(path).st_mode == mode, label  # still the same kind of file
+            with pytest.raises(ValidationError):
+                resolve_output_path(path)
+            # a symlink to a special file is no way around it
+            link = tmp_path / f"link-to-{path.name}"
+            link.symlink_to(path)
+            with pytest.raises(ValidationError):
+                save(dense_bm(), link)
+            assert link.is_symlink() and os.stat(path).st_mode == mode
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(TEMPORARY_SUFFIX)]
+
+
+def test_save_writes_through_a_symlink(tmp_path):
+    (tmp_path / "models").mkdir()
+    target = tmp_path / "models" / "real.npz"
+    save(dense_bm(), target)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    save(rbm(), link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert_same_rbm(load(target), rbm())
+    assert os.listdir(tmp_path / "models") == ["real.npz"] and sorted(os.listdir(tmp_path)) == ["latest.npz", "models"]
+
+
+def test_save_through_a_dangling_symlink_creates_its_target(tmp_path):
+    link = tmp_path / "link.npz"
+    link.symlink_to(tmp_path / "new.npz")
+    assert resolve_output_path(link) == tmp_path / "new.npz"
+    assert not (tmp_path / "new.npz").exists()  # the check alone creates nothing
+    save(rbm(), link)
+    assert link.is_symlink()
+    assert_same_rbm(load(tmp_path / "new.npz"), rbm())
+
+
+@pytest.mark.parametrize("bad, error", [(3, ParameterTypeError), (b"m.npz", ParameterTypeError), (None, ParameterTypeError), ("", ValidationError)])
+def test_resolve_output_path_types(bad, error):
+    with pytest.raises(error, match="checkpoint_path"):
+        resolve_output_path(bad, "checkpoint_path")
+
+
+def test_resolve_output_path_folder_problems(tmp_path):
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(ValidationError, match=r"out .*file/m\.npz.*cannot be written"):
+        resolve_output_path(tmp_path / "file" / "m.npz", "out")
+    loop = tmp_path / "loop.npz"
+    loop.symlink_to(loop)
+    with pytest.raises(ValidationError, match="out"):
+        resolve_output_path(loop, "out")
+    assert resolve_output_path(str(tmp_path / "m.npz")) == tmp_path / "m.npz"
+    assert sorted(os.listdir(tmp_path)) == ["file", "loop.npz"]  # no probe left behind
+
+
+def test_resolve_output_path_tries_the_folder_for_real(tmp_path, monkeypatch):
+    """os.access says yes to root everywhere; a read-only file system says no only when written to."""
+    real_open = os.open
+
+    def read_only_file_system(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT:
+            raise OSError(30, "Read-only file system")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only_file_system)
+    with pytest.raises(ValidationError, match=r"path .*m\.npz.*not writable.*Read-only file system"):
+        save(dense_bm(), tmp_path / "m.npz")
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == []
+
+
+def test_overwriting_keeps_the_file_mode(tmp_path):
+    path = tmp_path / "m.npz"
+    save(dense_bm(), path)
+    os.chmod(path, 0o640)
+    save(rbm(), path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert_same_rbm(load(path), rbm())
+
+
+def test_stale_temporary_files_of_dead_writers_are_removed(tmp_path):
+    path = tmp_path / "m.npz"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # that process has exited (a PID is not reused this fast)
+    stale = tmp_path / f".m.npz.{dead_pid}.0a1b2c{TEMPORARY_SUFFIX}"
+    live = tmp_path / f".m.npz.{os.getppid()}.0a1b2c{TEMPORARY_SUFFIX}"  # a live process's write in progress
+    other = tmp_path / f".other.npz.{dead_pid}.0a1b2c{TEMPORARY_SUFFIX}"  # another target's
+    for leftover in (stale, live, other):
+        leftover.write_bytes(b"PK\x03\x04 half")
+    save(dense_bm(), path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["m.npz", live.name, other.name])
+
+
+def test_temporary_file_name_says_who_writes_it(tmp_path, monkeypatch):
+    seen = []
+
+    def spy(file, **arrays):
+        seen.extend(os.listdir(tmp_path))  # the temporary file exists while it is written
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", spy)
+    with pytest.raises(OSError):
+        save(dense_bm(), tmp_path / "m.npz")
+    assert len(seen) == 1 and seen[0].startswith(f".m.npz.{os.getpid()}.") and seen[0].endswith(TEMPORARY_SUFFIX)
+
+
+def test_atomic_savez_refuses_object_arrays(tmp_path):
+    with pytest.raises(ValidationError, match="'names'.*objects"):
+        atomic_savez(tmp_path / "x.npz", {"names": np.array(["a", None], dtype=object)})
+    assert os.listdir(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- read_npz (issue 11, item 7)
+def npy_bytes(header_shape, dtype, payload: bytes) -> bytes:
+    """A .npy member whose header may lie about the shape of ``payload``."""
+    stream = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        stream, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": header_shape}
+    )
+    return stream.getvalue() + payload
+
+
+def zip_of(path, members, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return path
+
+
+def marked_members(arrays, kind="BoltzmannMachine"):
+    content = {**arrays, KIND_KEY: np.array(kind), VERSION_KEY: np.array(1)}
+    members = []
+    for key, value in content.items():
+        stream = io.BytesIO()
+        np.save(stream, value)
+        members.append((f"{key}.npy", stream.getvalue()))
+    return members
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED], ids=["stored", "deflated"])
+def test_huge_declared_shape_is_refused_before_allocating(tmp_path, compression):
+    """A 2 KB file declaring 10**13 floats gave MemoryError."""
+    members = [(name, data) for name, data in marked_members(bm_arrays()) if name != "biases.npy"]
+    members.append(("biases.npy", npy_bytes((10**13,), np.float64, b"\x00" * 16)))
+    path = zip_of(tmp_path / "m.npz", members, compression)
+    assert path.stat().st_size < 4000
+    assert_model_file_error(path, r"biases.*declares shape \(10000000000000,\)")
+
+
+def test_member_that_declares_fewer_bytes_than_it_holds(tmp_path):
+    members = [(name, data) for name, data in marked_members(bm_arrays()) if name != "biases.npy"]
+    members.append(("biases.npy", npy_bytes((1,), np.float64, b"\x00" * 16)))
+    assert_model_file_error(zip_of(tmp_path / "m.npz", members), r"biases.*declares shape")
+
+
+def test_zip_member_declaring_an_impossible_uncompressed_size(tmp_path):
+    """The zip directory itself lies (10**12 bytes from a few compressed bytes): refused before reading."""
+    path = zip_of(tmp_path / "m.npz", marked_members(bm_arrays()), zipfile.ZIP_DEFLATED)
+    raw = bytearray(path.read_bytes())
+    start = raw.index(b"PK\x01\x02")  # first central directory entry: uncompressed size at +24
+    raw[start + 24 : start + 28] = (0xFFFFFFF0).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    assert_model_file_error(path, r"declares 4294967280 bytes")
+
+
+def test_corrupted_deflate_stream_gives_model_file_error_not_zlib_error(tmp_path):
+    path = zip_of(tmp_path / "m.npz", marked_members(bm_arrays()), zipfile.ZIP_DEFLATED)
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("weights.npy")
+    data_start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[data_start] = 0xFF  # block type 3 is reserved: zlib.error "invalid block type"
+    path.write_bytes(bytes(raw))
+    error = assert_model_file_error(path)
+    assert isinstance(error.__cause__, zlib.error)
+
+
+def test_duplicate_members(tmp_path):
+    members = marked_members(bm_arrays())
+    stream = io.BytesIO()
+    np.save(stream, np.array([5.0, 5.0]))
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        path = zip_of(tmp_path / "m.npz", members + [("biases.npy", stream.getvalue())])
+    assert_model_file_error(path, r"duplicate members \['biases.npy'\]")
+
+
+@pytest.mark.parametrize(
+    "member, value, pattern",
+    [
+        ("biases", np.float64(0.5), r"'biases' must be 1-dimensional"),
+        ("names", np.array([[b"a", b"b"]]), r"'names' must be 1-dimensional"),
+        ("names", np.array([1, 2]), r"'names' has dtype int64, expected text"),
+        ("weights", np.array([[0, 1 + 1j], [1 - 1j, 0]]), r"'weights' has dtype complex128"),
+        ("temperature", np.array([1.0]), r"'temperature' must be 0-dimensional"),
+        ("visible", np.array([1, 1]), r"'visible' has dtype int64, expected booleans"),
+        ("weights_data", np.array([1.0]), r"unexpected members \['weights_data'\]"),
+    ],
+)
+def test_wrongly_shaped_or_typed_members(tmp_path, member, value, pattern):
+    arrays = bm_arrays()
+    arrays[member] = value
+    assert_model_file_error(marked_file(tmp_path / "m.npz", arrays), r"damaged BoltzmannMachine.*" + pattern)
+
+
+def test_zero_dimensional_layer_sizes(tmp_path):
+    """models/_layered.py took len() of a 0-d layer_sizes: IndexError."""
+    from pgm_energy import SigmoidBeliefNetwork
+
+    path = tmp_path / "sbn.npz"
+    save(SigmoidBeliefNetwork.random([2, 1], rng=0), path)
+    content = read_npz(path)
+    content["layer_sizes"] = np.int64(2)
+    np.savez(path, **content)
+    assert_model_file_error(path, r"damaged SigmoidBeliefNetwork.*'layer_sizes' must be 1-dimensional")
+
+
+def test_non_native_byte_order_and_fortran_order_are_read_right(tmp_path):
+    weights = np.asfortranarray(np.array([[0.0, 1.5, 0.0], [1.5, 0.0, -2.0], [0.0, -2.0, 0.0]]).astype(">f8"))
+    arrays = {**bm_arrays(), "weights": weights, "biases": np.array([1.0, 2.0, 3.0], dtype=">f8"),
+              "visible": np.array([True, True, True]), "names": np.array(["a", "b", "c"])}
+    content = read_npz(marked_file(tmp_path / "m.npz", arrays))
+    assert content["weights"].dtype == np.float64 and content["weights"].dtype.isnative
+    np.testing.assert_array_equal(content["weights"], weights)
+    assert load(tmp_path / "m.npz").energy([1, 1, 1]) == pytest.approx(-(1.5 - 2.0) - 6.0)
+
+
+def test_read_npz_never_opens_a_fifo_or_a_device(tmp_path):
+    """A FIFO would block open() forever and /dev/zero would be read forever."""
+    files, server = special_files(tmp_path)
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("read_npz blocked"))
+    signal.alarm(10)
+    try:
+        with server:
+            for label, path in [*files.items(), ("zero", Path("/dev/zero"))]:
+                with pytest.raises(ModelFileError, match=rf"'{path}' is not a readable training checkpoint: it is"):
+                    read_npz(path, what="training checkpoint")
+                with pytest.raises(ModelFileError):
+                    load(path)
+    finally:
+        signal.alarm(0)
+
+
+def test_read_npz_missing_file_and_bad_path_types(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_npz(tmp_path / "absent.npz")
+    dangling = tmp_path / "dangling.npz"
+    dangling.symlink_to(tmp_path / "absent.npz")
+    with pytest.raises(FileNotFoundError):
+        read_npz(dangling)
+    with pytest.raises(ParameterTypeError, match="path"):
+        read_npz(17)
+
+
+def test_random_bytes_get_no_pickle_advice(tmp_path):
+    path = tmp_path / "noise.npz"
+    path.write_bytes(np.random.default_rng(0).bytes(3000))
+    error = assert_model_file_error(path)
+    assert "allow_pickle" not in str(error)
