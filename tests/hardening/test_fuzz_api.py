@@ -1,0 +1,97 @@
+"""Hypothesis fuzzer over every public entry point (issue 11, "Suites that keep it fixed").
+
+Each case takes a valid call from the registry in ``_fuzz_targets.py`` and replaces one
+(sometimes two) of its parameters with junk. Anything raised must be a PGMEnergyError
+that is also a ValueError/TypeError and names the parameter (a TypeError for an
+unknown keyword, FileNotFoundError for a missing path); never another exception, a
+NaN result, a traceback from the CLI or a crash. Calls run in a worker subprocess
+with an address-space cap and timeouts, so a segfault fails this test instead of
+killing pytest.
+
+Budget: ``PGM_ENERGY_FUZZ_EXAMPLES`` (default 600, about 40 s). The large budget runs
+from ``benchmarks/fuzz_api.py``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+
+def _load_targets():
+    # tests run with --import-mode=importlib: the registry is loaded from its path, once,
+    # under the name the worker subprocess uses too.
+    if "_fuzz_targets" in sys.modules:
+        return sys.modules["_fuzz_targets"]
+    spec = importlib.util.spec_from_file_location("_fuzz_targets", HERE / "_fuzz_targets.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_fuzz_targets"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+F = _load_targets()
+BUDGET = int(os.environ.get("PGM_ENERGY_FUZZ_EXAMPLES", "600"))
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fuzz")
+    runner = F.Worker(log_path=root / "worker.log", root=root / "scratch")
+    yield runner
+    runner.close()
+
+
+def _report(failures: dict) -> str:
+    lines = [f"{len(failures)} distinct failure(s):"]
+    for (name, params, error), (case, verdict, count) in sorted(failures.items()):
+        lines.append(f"- {F.describe_case(case)} -> {verdict['detail']}  [{count} case(s)]")
+        lines.append(f"    replay: {F.reproducer(case)}")
+    return "\n".join(lines)
+
+
+def test_every_public_callable_has_a_fuzz_entry():
+    public = F.public_callables()
+    missing = sorted(set(public) - F.covered())
+    assert not missing, "public callables without an entry in tests/hardening/_fuzz_targets.py: " + ", ".join(
+        f"{key} (exported as {public[key]})" for key in missing)
+
+
+def test_registry_is_consistent():
+    for name, entry in F.REGISTRY.items():
+        assert len(set(entry.params)) == len(entry.params), name
+        assert F.UNKNOWN_KEYWORD not in entry.params, name
+        assert entry.kind in ("py", "cli"), name
+
+
+def test_every_entry_accepts_its_valid_arguments(worker):
+    """The registry's valid calls return normally, without NaN (this also checks the registry)."""
+    failures = {}
+    for name in F.target_names(include_slow=False):
+        case = (name, ())
+        verdict = worker.run(case)
+        if verdict["status"] != "fine":
+            failures[F.failure_key(case, verdict)] = (case, verdict, 1)
+    assert not failures, _report(failures)
+
+
+def test_junk_gets_a_named_error(worker):
+    failures: dict = {}
+    counts = {"fine": 0, "named": 0, "slow": 0, "fail": 0, "harness": 0}
+
+    def record(case, verdict):
+        counts[verdict["status"]] += 1
+        if verdict["status"] in ("fail", "harness"):
+            key = F.failure_key(case, verdict)
+            first = failures.get(key, (case, verdict, 0))
+            failures[key] = (first[0], first[1], first[2] + 1)
+
+    F.fuzz(worker, BUDGET, F.target_names(include_slow=False), derandomize=True, on_result=record)
+    assert sum(counts.values()) > 0
+    assert not failures, f"{counts}\n" + _report(failures)
