@@ -1,0 +1,343 @@
+"""Damaged-file corpus (issue 11): hundreds of deterministic mutations of every model kind's file
+and of a training checkpoint, each loaded in a worker subprocess.
+
+A load may give back a model (some damage is harmless, e.g. in the zip comment; the model
+then passed every constructor check) or raise ``ModelFileError``; for checkpoints a
+``ValidationError`` (a sound checkpoint that does not match the trainer or data) is also
+fine. Anything else - another exception, a crash of the worker, a hang over 10 s - fails
+with the list of files. The worker is restarted after a crash or hang, so one bad file
+does not hide the others. Counts are printed (run with ``-s`` to see them).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import selectors
+import subprocess
+import sys
+import time
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+import pgm_energy.exceptions as exceptions
+from pgm_energy import (
+    BoltzmannMachine,
+    DeepBeliefNetwork,
+    RestrictedBoltzmannMachine,
+    SigmoidBeliefNetwork,
+    save,
+)
+
+WORKER = Path(__file__).with_name("_damaged_files_worker.py")
+PER_FILE_SECONDS = 10.0
+STARTUP_SECONDS = 180.0  # importing, and for checkpoints compiling the CD kernels once
+SEED = 20261206
+
+
+# --------------------------------------------------------------------------- originals
+def original_models():
+    rng = np.random.default_rng(3)
+    upper = np.triu(rng.normal(size=(4, 4)), 1)
+    dense = BoltzmannMachine(upper + upper.T, rng.normal(size=4), visible=[True, True, False, True], offset=0.5)
+    n = 6
+    couplings = sp.coo_array((rng.normal(size=n - 1), (np.arange(n - 1), np.arange(1, n))), shape=(n, n))
+    sparse = BoltzmannMachine(sp.csr_array(couplings + couplings.T), rng.normal(size=n), temperature=1.5)
+    rbm = RestrictedBoltzmannMachine(rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=2), temperature=0.75)
+    sbn = SigmoidBeliefNetwork.random([3, 2, 1], rng=4)
+    dbn = DeepBeliefNetwork(
+        [rng.normal(size=(3, 2)), rng.normal(size=(2, 2))],
+        [rng.normal(size=3), rng.normal(size=2), rng.normal(size=2)],
+        recognition_weights=[rng.normal(size=(3, 2))],
+        recognition_biases=[rng.normal(size=2)],
+    )
+    return {"bm-dense": dense, "bm-sparse": sparse, "rbm": rbm, "sbn": sbn, "dbn": dbn}
+
+
+# --------------------------------------------------------------------------- building blocks
+def read_members(raw: bytes) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        return [(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
+def zip_members(members, compression=zipfile.ZIP_STORED) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": duplicates are wanted here
+        for name, data in members:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, compress_type=compression)
+    return buffer.getvalue()
+
+
+def npy(value) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, value, allow_pickle=True)
+    return buffer.getvalue()
+
+
+def parse_npy(data: bytes):
+    stream = io.BytesIO(data)
+    np.lib.format.read_magic(stream)
+    shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    return shape, fortran, dtype, data[stream.tell():]
+
+
+def relabel(data: bytes, *, shape=None, fortran=None, descr=None) -> bytes:
+    """The same payload under a header that says something else."""
+    old_shape, old_fortran, old_dtype, payload = parse_npy(data)
+    header = {
+        "descr": np.lib.format.dtype_to_descr(old_dtype) if descr is None else descr,
+        "fortran_order": old_fortran if fortran is None else fortran,
+        "shape": old_shape if shape is None else shape,
+    }
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + payload
+
+
+def replaced(members, index, data=None, name=None):
+    out = list(members)
+    old_name, old_data = out[index]
+    out[index] = (old_name if name is None else name, old_data if data is None else data)
+    return out
+
+
+SHAPE_LIES = [(10**13,), (2**62, 2**62), "reversed", "extra", "scalar", "longer"]
+DTYPE_LIES = ["<f4", "<i8", "|b1", "<c16", "|O", "<U2", ">f8", "|V8", "<M8[s]", "|S3"]
+MARKER_EDITS = [
+    ("__pgm_energy_kind__", np.array("RestrictedBoltzmannMachine")),
+    ("__pgm_energy_kind__", np.array("BoltzmannMachine")),
+    ("__pgm_energy_kind__", np.array("SigmoidBeliefNetwork")),
+    ("__pgm_energy_kind__", np.array("DeepBeliefNetwork")),
+    ("__pgm_energy_kind__", np.array("")),
+    ("__pgm_energy_kind__", np.array(b"BoltzmannMachine")),
+    ("__pgm_energy_kind__", np.array(["BoltzmannMachine"])),
+    ("__pgm_energy_format__", np.array(0)),
+    ("__pgm_energy_format__", np.array(2)),
+    ("__pgm_energy_format__", np.array(-1)),
+    ("__pgm_energy_format__", np.array("1")),
+    ("__pgm_energy_format__", np.array(1.0)),
+    ("__pgm_energy_format__", np.array([1])),
+    ("__pgm_energy_checkpoint__", np.array(2)),
+]
+
+
+def lied_shape(shape, lie):
+    if lie == "reversed":
+        return tuple(reversed(shape)) if len(shape) > 1 else shape + (1,)
+    if lie == "extra":
+        return (1,) + tuple(shape)
+    if lie == "scalar":
+        return ()
+    if lie == "longer":
+        return tuple(shape[:-1]) + (shape[-1] + 1,) if shape else (2,)
+    return lie
+
+
+def mutations(raw: bytes, rng: np.random.Generator):
+    """``(label, bytes)`` for every kind of damage to the archive ``raw``."""
+    size = len(raw)
+    members = read_members(raw)
+    for cut in sorted({0, 1, 4, 10, 29, 30, 64, size - 1, size - 10, size - 22, size - 23,
+                       *np.linspace(0, size - 1, 16).astype(int).tolist()}):
+        yield f"truncate@{cut}", raw[:cut]
+    for position in rng.choice(size, size=min(size, 40), replace=False):
+        damaged = bytearray(raw)
+        damaged[position] ^= 1 << int(rng.integers(8))
+        yield f"bitflip@{position}", bytes(damaged)
+    directory = raw.rfind(b"PK\x01\x02")
+    headers = [i for i in range(size) if raw.startswith(b"{'descr'", i)]
+    for position in list(rng.choice(np.arange(directory, size), 10, replace=False)) + headers[:10]:
+        damaged = bytearray(raw)
+        damaged[position] ^= 0xFF
+        yield f"invert@{position}", bytes(damaged)
+    for position in rng.choice(size - 8, 6, replace=False):
+        damaged = bytearray(raw)
+        damaged[position : position + 8] = b"\xff" * 8 if position % 2 else b"\x00" * 8
+        yield f"overwrite8@{position}", bytes(damaged)
+    compressed = zip_members(members, zipfile.ZIP_DEFLATED)
+    yield "deflated-intact", compressed
+    for position in rng.choice(len(compressed), 15, replace=False):
+        damaged = bytearray(compressed)
+        damaged[position] ^= 1 << int(rng.integers(8))
+        yield f"deflated-bitflip@{position}", bytes(damaged)
+    for cut in np.linspace(1, len(compressed) - 1, 5).astype(int):
+        yield f"deflated-truncate@{cut}", compressed[:cut]
+    for i, (name, data) in enumerate(members):
+        shape, fortran, dtype, _ = parse_npy(data)
+        for lie in SHAPE_LIES:
+            yield f"{name}:shape={lie}", zip_members(replaced(members, i, relabel(data, shape=lied_shape(shape, lie))))
+        for j, descr in enumerate(DTYPE_LIES):
+            if (i + j) % 3 == 0:  # a third of the dtype lies per member, each lie on every third member
+                yield f"{name}:dtype={descr}", zip_members(replaced(members, i, relabel(data, descr=descr)))
+        yield f"{name}:fortran={not fortran}", zip_members(replaced(members, i, relabel(data, fortran=not fortran)))
+        value = np.load(io.BytesIO(data), allow_pickle=False)
+        for label, other in [
+            ("0-d", value.reshape(-1)[0] if value.size else np.float64(0.0)),
+            ("2-d", value.reshape(1, -1)),
+            ("3-d", value.reshape(1, 1, -1)),
+            ("pickled", np.array([value, None], dtype=object)),
+            ("empty", value.reshape(-1)[:0]),
+            ("nan", np.full(value.shape, np.nan)),
+            ("huge-value", np.full(value.shape, 1e308)),
+        ]:
+            yield f"{name}:{label}", zip_members(replaced(members, i, npy(other)))
+        yield f"{name}:removed", zip_members(members[:i] + members[i + 1:])
+        yield f"{name}:duplicated", zip_members(members + [(name, npy(np.zeros(3)))])
+        yield f"{name}:renamed", zip_members(replaced(members, i, name=name[:-4]))
+        if i + 1 < len(members):
+            swapped = replaced(replaced(members, i, members[i + 1][1]), i + 1, data)
+            yield f"{name}<->{members[i + 1][0]}", zip_members(swapped)
+    names = [name for name, _ in members]
+    for key, value in MARKER_EDITS:
+        if f"{key}.npy" in names:
+            yield f"marker {key}={value!r}", zip_members(replaced(members, names.index(f"{key}.npy"), npy(value)))
+    yield "extra member", zip_members(members + [("extra.npy", npy(np.ones(2)))])
+    yield "zip comment", raw[:-2] + (5).to_bytes(2, "little") + b"hello" if raw[-2:] == b"\x00\x00" else raw
+
+
+def foreign_bytes(rng):
+    yield "empty", b""
+    yield "random-100", rng.bytes(100)
+    yield "random-5000", rng.bytes(5000)
+    yield "text", b"weights: [[0, 1], [1, 0]]\n"
+    yield "plain npy", npy(np.zeros((3, 3)))
+    yield "zip of nothing", zip_members([])
+    yield "zip of a text file", zip_members([("readme.txt", b"hello")])
+    yield "PK header only", b"PK\x03\x04" + b"\x00" * 26
+
+
+# --------------------------------------------------------------------------- the runner
+def run_in_workers(mode: str, cases, folder: Path) -> dict[int, tuple[str, str]]:
+    """Outcome of every case, running one worker at a time and restarting it after a crash or hang."""
+    listing = folder / f"{mode}-cases.tsv"
+    listing.write_text("".join(f"{i}\t{path}\t{original}\n" for i, (path, original) in enumerate(cases)), encoding="utf-8")
+    results: dict[int, tuple[str, str]] = {}
+    start = 0
+    while start < len(cases):
+        process = subprocess.Popen(
+            [sys.executable, str(WORKER), mode, str(listing), str(start)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": ""},
+        )
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        current, deadline = None, time.monotonic() + STARTUP_SECONDS
+        try:
+            while True:
+                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                    process.kill()
+                    failed = current if current is not None else start
+                    results[failed] = ("hang", f"no answer within {PER_FILE_SECONDS} s")
+                    start = failed + 1
+                    break
+                line = process.stdout.readline()
+                if not line:  # the worker died
+                    process.wait()
+                    failed = current if current is not None else start
+                    results[failed] = ("crash", f"worker exited with {process.returncode}")
+                    start = failed + 1
+                    break
+                fields = line.rstrip("\n").split("\t")
+                if fields[0] == "begin":
+                    current, deadline = int(fields[1]), time.monotonic() + PER_FILE_SECONDS
+                elif fields[0] == "end":
+                    results[int(fields[1])] = (fields[2], fields[3] if len(fields) > 3 else "")
+                    current = None
+                    if int(fields[1]) == len(cases) - 1:
+                        start = len(cases)
+                        break
+        finally:
+            selector.close()
+            process.kill()
+            process.wait()
+            process.stdout.close()
+    return results
+
+
+def write_cases(folder: Path, originals: dict[str, Path], rng, *, foreign=True):
+    cases, labels = [], []
+    for kind, original in originals.items():
+        raw = original.read_bytes()
+        for label, damaged in mutations(raw, rng):
+            path = folder / f"{kind}-{len(cases):04d}.npz"
+            path.write_bytes(damaged)
+            cases.append((path, original))
+            labels.append(f"{kind} {label}")
+    if foreign:
+        first = next(iter(originals.values()))
+        for label, damaged in foreign_bytes(rng):
+            path = folder / f"foreign-{len(cases):04d}.npz"
+            path.write_bytes(damaged)
+            cases.append((path, first))
+            labels.append(f"foreign {label}")
+    return cases, labels
+
+
+def summary(what, results, accepted_errors, fine):
+    outcomes = [outcome for outcome, _ in results.values()]
+    loaded = sum(outcome in fine for outcome in outcomes)
+    named = {name: outcomes.count(name) for name in sorted(accepted_errors) if name in outcomes}
+    other = len(outcomes) - loaded - sum(named.values())
+    line = f"{what}: tried {len(outcomes)}, loaded fine {loaded}, " + ", ".join(f"{k} {v}" for k, v in named.items())
+    print(f"\n{line}, other {other}")
+    return other
+
+
+def failures(results, labels, accepted):
+    return [
+        f"{labels[i]}: {outcome} {detail}"
+        for i, (outcome, detail) in sorted(results.items())
+        if outcome not in accepted
+    ]
+
+
+# --------------------------------------------------------------------------- the tests
+def test_damaged_model_files_load_or_raise_model_file_error(tmp_path):
+    originals = {}
+    for kind, model in original_models().items():
+        originals[kind] = tmp_path / f"original-{kind}.npz"
+        save(model, originals[kind])
+    cases, labels = write_cases(tmp_path, originals, np.random.default_rng(SEED))
+    assert len(cases) >= 500
+    results = run_in_workers("model", cases, tmp_path)
+    assert len(results) == len(cases)
+    accepted = {"loaded-same", "loaded-different", "ModelFileError"}
+    other = summary("damaged model files", results, {"ModelFileError"}, {"loaded-same", "loaded-different"})
+    bad = failures(results, labels, accepted)
+    assert not bad and other == 0, f"{len(bad)} damaged files gave something else:\n" + "\n".join(bad[:60])
+    # the intact deflated copies load as the very same models
+    assert all(results[i][0] == "loaded-same" for i, label in enumerate(labels) if label.endswith("deflated-intact"))
+
+
+def checkpoint_of_first_epoch(folder: Path) -> Path:
+    """Run the worker's 2-epoch CD training and keep the checkpoint written after epoch 1."""
+    from pgm_energy.learning import ContrastiveDivergence
+
+    data = (np.random.default_rng(5).random((12, 4)) < 0.5).astype(np.int8)
+    path, kept = folder / "run.ckpt.npz", folder / "original-checkpoint.npz"
+
+    def keep_first(epoch, model, history):
+        if epoch == 1:
+            kept.write_bytes(path.read_bytes())
+        return False
+
+    trainer = ContrastiveDivergence(epochs=2, batch_size=4, monitor=None, checkpoint_every=1, checkpoint_path=path)
+    trainer.fit(RestrictedBoltzmannMachine.random(4, 3, rng=1), data, progress=False, rng=0, callbacks=[keep_first])
+    return kept
+
+
+def test_damaged_checkpoints_resume_or_raise_a_named_error(tmp_path):
+    original = checkpoint_of_first_epoch(tmp_path)
+    cases, labels = write_cases(tmp_path, {"checkpoint": original}, np.random.default_rng(SEED + 1), foreign=False)
+    results = run_in_workers("checkpoint", cases, tmp_path)
+    assert len(results) == len(cases)
+    validation = {cls.__name__ for cls in vars(exceptions).values() if isinstance(cls, type) and issubclass(cls, exceptions.ValidationError)}
+    accepted = {"resumed", "ModelFileError"} | validation
+    other = summary("damaged checkpoints", results, accepted - {"resumed"}, {"resumed"})
+    bad = failures(results, labels, accepted)
+    assert not bad and other == 0, f"{len(bad)} damaged checkpoints gave something else:\n" + "\n".join(bad[:60])
