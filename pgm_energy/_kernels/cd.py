@@ -283,8 +283,12 @@ def apply_update(weights, weights_velocity, weights_grad, visible_bias, visible_
 @njit(cache=True, nogil=True, error_model="numpy")
 def train_epoch(weights, visible_bias, hidden_bias, weights_velocity, visible_velocity, hidden_velocity, chains,
                 streams, hidden_activity, data, order, batch_size, k, persistent, reconstruction, learning_rate,
-                momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay):
+                momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay, error_start):
     """One epoch of CD-k or PCD-k, every mini-batch and update, in place; serial.
+
+    The caller may run an epoch as several calls over consecutive slices of its ``order``
+    (each a whole number of batches), passing each call's result as the next one's
+    ``error_start``: the updates and the error are then bit-identical to one call.
 
     Parameters
     ----------
@@ -307,12 +311,14 @@ def train_epoch(weights, visible_bias, hidden_bias, weights_velocity, visible_ve
         start there).
     learning_rate, momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay : float
         See :func:`apply_update`.
+    error_start : float
+        The error summed so far (0.0 for a whole epoch in one call).
 
     Returns
     -------
     float
-        Sum over rows and visible units of ``(v - p(v | h_sampled_from_data))**2`` (0 when
-        PCD runs without ``reconstruction``).
+        ``error_start`` plus the sum over rows and visible units of
+        ``(v - p(v | h_sampled_from_data))**2`` (nothing added when PCD runs without ``reconstruction``).
     """
     n_rows = order.shape[0]
     n_visible = data.shape[1]
@@ -341,7 +347,7 @@ def train_epoch(weights, visible_bias, hidden_bias, weights_velocity, visible_ve
     start_visible = np.empty((rows, n_visible), dtype=dtype)
     cd_visible = np.empty((0 if persistent else rows, n_visible), dtype=dtype)
     negative = chains if persistent else cd_visible
-    error = 0.0
+    error = error_start
     for start in range(0, n_rows, batch_size):
         size = min(batch_size, n_rows - start)
         grad[:] = 0.0

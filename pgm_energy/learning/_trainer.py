@@ -583,7 +583,10 @@ class Trainer:
         if resume_from is None:
             generator = check_rng(rng)
             template = self._initial_model(model_or_size, train, visible_names, generator)
-            state = self._initial_state(template, train, generator)
+            try:
+                state = self._initial_state(template, train, generator)  # may be long (burn-in sweeps)
+            except KeyboardInterrupt:
+                return TrainingResult(template, TrainingHistory(), "interrupted")
             monitor_seed = int(generator.integers(0, 2**62))
             history, start = TrainingHistory(), 0
         else:

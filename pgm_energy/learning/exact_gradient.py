@@ -33,6 +33,7 @@ products: for 64 visible and 20 hidden units about 0.3 s per gradient on this 2-
 from __future__ import annotations
 
 import os
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -133,11 +134,15 @@ def _model_moments(coupling, bias_x, bias_y):
     moments = np.empty((n_blocks, n_y, n_low + 1))  # [sum w sigmoid x_low^T, sum w sigmoid]
     state_sums = np.empty((n_blocks, n_low + 1))  # [sum w x_low, sum w]
 
+    stop = threading.Event()
+
     def run(blocks):
         sigmoid = np.empty((n_y, n_states))
         weight = np.empty(n_states)
         product = np.empty(n_states)
         for block in blocks:
+            if stop.is_set():  # the caller was interrupted (Ctrl-C): drop the rest
+                return
             if factored:
                 top[block] = block_conditionals_factored(
                     low_fields, exp_neg_low, exp_pos_low, high_fields[block], low_linear, high_linear[block],
@@ -160,8 +165,16 @@ def _model_moments(coupling, bias_x, bias_y):
         n_workers = min(n_blocks, _worker_count())
         with _blas_controller().limit(limits=1, user_api="blas"), ThreadPoolExecutor(n_workers) as pool:
             chunks = np.array_split(np.arange(n_blocks), n_workers)
-            for future in [pool.submit(run, chunk) for chunk in chunks]:
-                future.result()
+            futures = [pool.submit(run, chunk) for chunk in chunks]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                # KeyboardInterrupt reaches this (main) thread while it waits: the workers stop
+                # after their current block (milliseconds), so leaving the pool does not wait
+                # for the whole enumeration.
+                stop.set()
+                raise
 
     share = np.exp(top - top.max())
     block_mass = share * state_sums[:, -1]

@@ -278,3 +278,37 @@ def test_tampered_boltzmann_and_lbfgs_checkpoints_are_refused(tmp_path):
     np.savez(path, **{**members, "state__n_pairs": np.array([9])})
     with pytest.raises(ModelFileError, match="'n_pairs' must be at most memory=3"):
         ExactGradient(method="lbfgs", epochs=2, memory=3, monitor=None).fit(2, data, resume_from=path, progress=False)
+
+
+# ---------------------------------------------------------------------------- item 5: chunked long calls
+@pytest.mark.parametrize("persistent", [False, True])
+def test_numba_epoch_in_chunks_is_bit_identical_to_one_call(monkeypatch, persistent):
+    from pgm_energy.learning import _cd_engine
+
+    data = _data(rows=50).astype(np.float32)
+    results = []
+    for work in (1, 10**12):  # one batch per kernel call / the whole epoch in one call
+        monkeypatch.setattr(_cd_engine, "CHUNK_WORK", work)
+        state = _cd_engine.new_state(np.full((6, 3), 0.05), np.zeros(6), np.zeros(3), n_chains=10 if persistent else 0,
+                                     n_streams=10, dtype=np.float32, rng=np.random.default_rng(1))
+        order = np.random.default_rng(2).permutation(50).astype(np.int64)
+        error = _cd_engine.cd_epoch(state, data, order, batch_size=10, k=2, persistent=persistent, learning_rate=0.1,
+                                    momentum=0.5, weight_decay=1e-4, sparsity_target=0.1, sparsity_cost=0.01,
+                                    path="numba")
+        results.append((error, state))
+    (error_chunked, chunked), (error_whole, whole) = results
+    assert error_chunked == error_whole
+    for a, b in zip(chunked, whole):
+        assert np.array_equal(a, b)
+
+
+def test_boltzmann_sweeps_in_chunks_are_bit_identical(monkeypatch):
+    from pgm_energy.learning import boltzmann
+
+    data = _data(rows=30, columns=4)
+    models = []
+    for work in (1, 10**12):  # one chain per kernel call / all chains in one call
+        monkeypatch.setattr(boltzmann, "_CALL_WORK", work)
+        trainer = BoltzmannLearning(epochs=2, batch_size=None, burn_in=3, sweeps=2, monitor=None)
+        models.append(trainer.fit(2, data, rng=4, progress=False).model)
+    assert np.array_equal(models[0].weights, models[1].weights) and np.array_equal(models[0].biases, models[1].biases)
