@@ -22,6 +22,7 @@ import struct
 import warnings
 import zipfile
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -197,6 +198,8 @@ def atomic_savez(path, arrays: dict[str, np.ndarray]) -> None:
         If writing fails (disk full, ...); the previous file is then untouched.
     """
     target = resolve_output_path(path)
+    if not isinstance(arrays, Mapping) or not all(isinstance(key, str) and key for key in arrays):
+        raise ParameterTypeError(f"arrays must be a dict of member name (str) -> array, got {describe(arrays)}")
     for key, value in arrays.items():
         if np.asarray(value).dtype.hasobject:
             raise ValidationError(f"array {key!r} holds Python objects, which model files do not store (no pickle)")
@@ -411,7 +414,6 @@ def save(model, path) -> None:
     """
     if not isinstance(model, tuple(_KINDS.values())):
         raise ParameterTypeError(f"model must be a pgm_energy model, got {type(model).__name__}")
-    resolve_output_path(path)  # before the arrays are built: a bad path costs nothing
     arrays = dict(model._to_arrays())
     arrays[_KIND_KEY] = np.array(type(model)._FILE_KIND)
     arrays[_VERSION_KEY] = np.array(FORMAT_VERSION)

@@ -529,6 +529,13 @@ def test_temporary_file_name_says_who_writes_it(tmp_path, monkeypatch):
     assert len(seen) == 1 and seen[0].startswith(f".m.npz.{os.getpid()}.") and seen[0].endswith(TEMPORARY_SUFFIX)
 
 
+@pytest.mark.parametrize("arrays", [[np.zeros(2)], {1: np.zeros(2)}, None], ids=["list", "int key", "None"])
+def test_atomic_savez_needs_a_dict_of_named_arrays(tmp_path, arrays):
+    with pytest.raises(ParameterTypeError, match="arrays must be a dict"):
+        atomic_savez(tmp_path / "x.npz", arrays)
+    assert os.listdir(tmp_path) == []
+
+
 def test_atomic_savez_refuses_object_arrays(tmp_path):
     with pytest.raises(ValidationError, match="'names'.*objects"):
         atomic_savez(tmp_path / "x.npz", {"names": np.array(["a", None], dtype=object)})
