@@ -128,7 +128,12 @@ def _to_json(value):
 def _from_json(value):
     if isinstance(value, dict):
         if "__ndarray__" in value:
-            return np.array(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+            dtype = np.dtype(value["dtype"])
+            # generator states hold only small integer arrays (MT19937's key): refuse anything
+            # else before allocating (a tampered "<U2000000000" would ask for gigabytes)
+            if dtype.kind not in "iu":
+                raise ValueError(f"a generator state holds integer arrays, not {dtype}")
+            return np.array(value["__ndarray__"], dtype=dtype)
         return {key: _from_json(item) for key, item in value.items()}
     return value
 
@@ -425,7 +430,7 @@ class Trainer:
             raise ValidationError(f"{where} was written by {trainer}, not {type(self).__name__}")
         try:
             saved = json.loads(str(arrays["settings"]))
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise damaged(f"'settings' is not valid JSON ({error})") from None
         if not isinstance(saved, dict):
             raise damaged(f"'settings' must be a JSON object, got {type(saved).__name__}")
@@ -467,7 +472,7 @@ class Trainer:
             generator = generator_from_json(str(arrays["rng_state"]))
         except ModelFileError as error:
             raise damaged(str(error)) from None
-        except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as error:
+        except (ValueError, TypeError, KeyError, OverflowError, AttributeError, RecursionError) as error:
             raise damaged(f"'rng_state' is not a random generator's state ({type(error).__name__}: {error})") from None
         return generator, template, state, history, epoch, int(arrays["monitor_seed"])
 

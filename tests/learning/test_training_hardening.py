@@ -200,6 +200,11 @@ TAMPERING = {
     "settings a list": (_replace("settings", np.array("[1, 2]")), "'settings' must be a JSON object"),
     "rng_state not JSON": (_replace("rng_state", np.array("{")), "rng_state"),
     "rng_state without state": (_replace("rng_state", np.array('{"bit_generator": "PCG64"}')), "rng_state"),
+    "rng_state huge text array": (
+        _replace("rng_state", np.array('{"bit_generator": "MT19937", "state": {"key": {"__ndarray__": ["a"], '
+                                       '"dtype": "<U200000000"}, "pos": 0}}')),
+        "integer arrays, not <U200000000"),
+    "settings nested too deep": (_replace("settings", np.array("[" * 100000 + "]" * 100000)), "not valid JSON"),
     # before: a Numba TypingError
     "chains reshaped": (_replace("state__cd_chains", lambda a: a.ravel()), "'cd_chains' must be float64 of shape"),
     # before: broadcast silently, and the run resumed differently
