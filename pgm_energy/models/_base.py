@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import ValidationError
+from .._validation import describe
+from ..exceptions import ParameterTypeError, ValidationError
 
 __all__ = ["EnergyModel", "readonly", "file_member", "file_scalar", "file_names", "check_file_members"]
 
@@ -89,9 +90,14 @@ class EnergyModel:
 
         Raises
         ------
+        ParameterTypeError
+            If ``name`` is not a string (unit names always are).
         KeyError
             If no unit has that name.
         """
+        if not isinstance(name, str):
+            # comparing arbitrary objects with the names may raise anything (arrays, sparse matrices)
+            raise ParameterTypeError(f"name must be a unit name (a str), got {describe(name)}")
         try:
             return self.names.index(name)
         except ValueError:

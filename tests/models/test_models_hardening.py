@@ -227,3 +227,19 @@ def test_rbm_fit_refuses_a_trainer_of_another_model_kind():
 
     with pytest.raises(ParameterTypeError, match=r"trainer .*BoltzmannLearning"):
         RestrictedBoltzmannMachine.random(3, 2, rng=0).fit(np.zeros((4, 3)), trainer=BoltzmannLearning())
+
+
+# --------------------------------------------------------------------------- unit lookups
+@pytest.mark.parametrize("name", [None, float("nan"), np.int64(2), sp.csr_array(np.eye(2)), ["v0"]], ids=repr)
+def test_index_refuses_a_name_that_is_not_a_string(name):
+    """Comparing a sparse matrix with the names raised a TypeError from a NumPy ufunc."""
+    models = [
+        BoltzmannMachine(WEIGHTS, np.zeros(4)),
+        RestrictedBoltzmannMachine.random(2, 2, rng=0),
+        SigmoidBeliefNetwork.random([2, 1], rng=0),
+    ]
+    for model in models:
+        with pytest.raises(ParameterTypeError, match=r"name must be a unit name \(a str\), got"):
+            model.index(name)
+    with pytest.raises(ParameterTypeError, match="name must be a unit name"):
+        models[2].parents(name)
