@@ -546,13 +546,13 @@ def _load_fn(ctx):
     return pe().load, dict(path=saved(ctx, "rbm"))
 
 
-@target("pgm_energy.io.read_npz", ["path", "what"], aliases={"what": ("what", "path")})
+@target("pgm_energy.io.read_npz", ["path", "what"], aliases={"what": ("",)})  # what= labels messages
 def _read_npz(ctx):
     io_module = importlib.import_module("pgm_energy.io")
     return io_module.read_npz, dict(path=saved(ctx, "bm"), what="model file")
 
 
-@target("pgm_energy.io.resolve_output_path", ["path", "name"], aliases={"name": ("name", "path")})
+@target("pgm_energy.io.resolve_output_path", ["path", "name"], aliases={"name": ("",)})  # name= labels messages
 def _resolve_output_path(ctx):
     io_module = importlib.import_module("pgm_energy.io")
     return io_module.resolve_output_path, dict(path=ctx.out("resolved.npz"), name="path")
@@ -1222,7 +1222,7 @@ for _name, _valid in (("linear", dict(t_start=5.0, t_end=0.5, n=5)), ("geometric
 
 
 @target("pgm_energy.schedules.as_temperatures", ["schedule", "name", "allow_zero"],
-        aliases={"schedule": ("schedule",), "name": ("name", "schedule")})
+        aliases={"name": ("",)})  # name= is the label messages use: with junk there, any message is fine
 def _as_temperatures(ctx):
     return _schedules().as_temperatures, dict(schedule=[2.0, 1.0, 0.5], name="schedule", allow_zero=True)
 
@@ -1706,12 +1706,21 @@ def _has_nan(value, depth=0) -> bool:
     return False
 
 
-def _names_param(message: str, entry: Target, params: list[str]) -> bool:
+#: junk that only changes an array's shape: a conflict between two arrays may be reported against either
+SHAPE_KINDS = frozenset({"add_axis", "drop_axis", "extra_column", "drop_column", "transpose", "empty_array",
+                         "empty_2d", "scalar_array"})
+
+
+def _names_param(message: str, entry: Target, changes) -> bool:
+    """Whether the message names a fuzzed parameter (an alias, or its singular: 'variable' for 'variables')."""
     text = message.lower()
+    params = [param for param, _ in changes if param != UNKNOWN_KEYWORD]
+    if changes and all(kind in SHAPE_KINDS for _, kind in changes):
+        params = list(entry.params)
     for param in params:
-        for alias in entry.aliases.get(param, ()) + (param,):
-            if alias.lower() in text:
-                return True
+        names = entry.aliases.get(param, ()) + (param,) + ((param[:-1],) if param.endswith("s") else ())
+        if any(name.lower() in text for name in names):
+            return True
     return False
 
 
@@ -1735,7 +1744,7 @@ def classify(case: Case, outcome: tuple) -> dict:
         if code in (0, None):
             return verdict("fine", "exit 0")
         if code in (1, 2):  # the CLI's documented statuses: 1 error while working, 2 usage error
-            if not changes or _names_param(stderr, entry, params) or unknown_keyword:
+            if not changes or _names_param(stderr, entry, changes) or unknown_keyword:
                 return verdict("named", stderr.strip().splitlines()[-1] if stderr.strip() else "exit 2")
             if kinds & {"path_missing", "path_missing_csv"} and ("No such file" in stderr or "not found" in stderr):
                 return verdict("named", stderr.strip().splitlines()[-1])
@@ -1760,7 +1769,7 @@ def classify(case: Case, outcome: tuple) -> dict:
     if unknown_keyword and isinstance(error, TypeError):  # as Python raises it for an unexpected keyword
         return verdict("named", f"{kind}: {message}")
     if isinstance(error, PGMEnergyError) and isinstance(error, (ValueError, TypeError)):
-        if not changes or _names_param(message, entry, params):
+        if not changes or _names_param(message, entry, changes):
             return verdict("named" if changes else "fail", f"{kind}: {message}",
                            "" if changes else "error on valid input")
         return verdict("fail", f"{kind} does not name {'/'.join(params)}: {message}", f"{kind} (unnamed)")
@@ -2024,6 +2033,12 @@ def _replay(argv: list[str]) -> None:
     ctx = Context()
     print(describe_case(case))
     print(run_case(case, ctx))
+    if REGISTRY[name].kind == "py":  # once more, unguarded, for the traceback
+        function, kwargs = build_call(case, ctx)
+        try:
+            function(**kwargs)
+        except Exception:
+            traceback.print_exc()
 
 
 if __name__ == "__main__":
