@@ -38,13 +38,29 @@ def describe(value, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def check_positive_temperature(temperature, name: str = "temperature") -> float:
-    """Return ``temperature`` as a float; it must be a finite real number > 0."""
+def check_positive_temperature(temperature, name: str = "temperature", *, energy_scale: float | None = None) -> float:
+    """Return ``temperature`` as a float; it must be a finite real number > 0.
+
+    With ``energy_scale`` (a bound on the model's ``|energy|``, e.g. the sum of the absolute
+    values of its parameters), the temperature must also keep ``energy_scale / temperature``
+    within :data:`MAX_ENERGY_SCALE`: computations at T = 1 divide every parameter by it, and
+    a tiny temperature (say 1e-310) would make them overflow to inf and the results NaN.
+    """
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
         raise ParameterTypeError(f"{name} must be a real number > 0, got {describe(temperature)}")
     value = float(temperature)
     if not np.isfinite(value) or value <= 0.0:
         raise ValidationError(f"{name} must be finite and > 0, got {temperature!r}")
+    if energy_scale is not None:
+        with np.errstate(over="ignore"):
+            scaled = float(energy_scale) / value
+        if not scaled <= MAX_ENERGY_SCALE:
+            raise ValidationError(
+                f"{name} is too small for the model: {name}={temperature!r} with parameters whose absolute "
+                f"values sum to {float(energy_scale):.3g} gives energies of up to {scaled:.3g} in units of the "
+                f"temperature, beyond {MAX_ENERGY_SCALE:.0e} (float64 would overflow to inf and NaN); use a "
+                "larger temperature"
+            )
     return value
 
 
@@ -59,15 +75,24 @@ def check_int(value, name: str, *, minimum: int | None = None) -> int:
 
 
 def check_finite_array(values, name: str, *, ndim: int | None = None) -> np.ndarray:
-    """Return a float64 copy of ``values``; reject non-numeric, NaN and inf entries."""
+    """Return a float64 copy of ``values``; reject non-numeric, complex, NaN and inf entries.
+
+    The dtype is looked at before converting: NumPy would drop an imaginary part (with only a
+    ``ComplexWarning``) and parse text such as ``"1.5"``, and neither is a real number given.
+    """
     try:
-        array = np.array(values, dtype=np.float64, copy=True)
+        raw = np.asarray(values)
+        if raw.dtype.kind == "c":
+            raise ValidationError(f"{name} must be real, got complex values (dtype {raw.dtype})")
+        if raw.dtype.kind not in "biufO":
+            raise ValidationError(f"{name} must be an array of real numbers, got dtype {raw.dtype}: {describe(values)}")
+        array = np.array(raw, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as error:
+        if isinstance(error, ValidationError):
+            raise
         raise ValidationError(
             f"{name} must be an array of real numbers, got {describe(values)}"
         ) from error
-    if np.iscomplexobj(np.asarray(values)):
-        raise ValidationError(f"{name} must be real, got complex values")
     if ndim is not None and array.ndim != ndim:
         raise ValidationError(
             f"{name} must be {ndim}-dimensional, got shape {array.shape}"
@@ -459,3 +484,10 @@ def check_energy_scale(parameters: Mapping[str, np.ndarray], what: str) -> None:
         "so its energies and local fields could overflow float64 (NaN); rescale the parameters "
         "(or raise the temperature instead of scaling the weights up)"
     )
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` as a bool; only ``True``/``False`` (or NumPy bools) are accepted, not any truthy object."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterTypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)

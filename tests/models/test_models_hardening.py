@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -243,3 +244,23 @@ def test_index_refuses_a_name_that_is_not_a_string(name):
             model.index(name)
     with pytest.raises(ParameterTypeError, match="name must be a unit name"):
         models[2].parents(name)
+
+
+# --------------------------------------------------------------------------- dense arrays that are not real numbers
+@pytest.mark.parametrize(
+    "weights, pattern",
+    [
+        (np.array([[0.0, 1 + 2j], [1 - 2j, 0.0]]), r"weights must be real, got complex values \(dtype complex128\)"),
+        (np.array([["0", "1.5"], ["1.5", "0"]]), r"weights must be an array of real numbers, got dtype <U3"),
+        (np.array([[0, 1], [1, 0]], dtype="datetime64[s]"), r"weights must be an array of real numbers, got dtype"),
+    ],
+    ids=["complex", "text", "datetime"],
+)
+def test_dense_parameters_must_be_real_numbers(weights, pattern):
+    """A complex ndarray used to lose its imaginary part with only a ComplexWarning; text was parsed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning on the way to the error either
+        with pytest.raises(ValidationError, match=pattern):
+            BoltzmannMachine(weights, np.zeros(2))
+        with pytest.raises(ValidationError, match=pattern):
+            RestrictedBoltzmannMachine(weights, np.zeros(2), np.zeros(2))
