@@ -445,6 +445,8 @@ class Trainer:
         epoch = int(arrays["epoch"])
         if not 1 <= epoch <= 2**31:
             raise damaged(f"'epoch' must be a completed epoch (>= 1), got {epoch}")
+        if not 0 <= int(arrays["monitor_seed"]) < 2**62:
+            raise damaged(f"'monitor_seed' must be in [0, 2**62), got {int(arrays['monitor_seed'])}")
         kind = str(arrays["model_kind"])
         if kind not in _MODEL_KINDS or not issubclass(_MODEL_KINDS[kind], self._model_types):
             raise damaged(f"it holds a model of kind {kind!r}, which {type(self).__name__} does not train")
@@ -467,6 +469,18 @@ class Trainer:
             if isinstance(error, PGMEnergyError) and not isinstance(error, ModelFileError):
                 raise  # another trainer setting (for example a tempering ladder): the user's choice
             raise damaged(str(error)) from None
+        largest, bound = self._largest_parameter(state), RUNAWAY_BOUND[self.dtype]
+        if largest > bound:  # never written: the run checks every epoch before its checkpoint
+            raise damaged(f"a parameter of magnitude {largest:.3g} is beyond the runaway bound {bound:.3g}")
+        # The stored model is the model of the stored state (it was written from it): a
+        # difference means one of them was altered.
+        stored = _members(arrays, "model__")
+        rebuilt = self._model_from(state, template)._to_arrays()
+        if set(rebuilt) != set(stored) or any(
+            np.asarray(value).dtype != stored[key].dtype or not np.array_equal(value, stored[key])
+            for key, value in rebuilt.items()
+        ):
+            raise damaged("its model is not the model of its training state (one of them was altered)")
         history = self._checkpoint_history(_members(arrays, "history__"), epoch, damaged)
         try:
             generator = generator_from_json(str(arrays["rng_state"]))

@@ -22,7 +22,7 @@ import numpy as np
 from .._validation import check_int, describe
 from ..exceptions import ModelFileError, ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
-from ._trainer import Trainer, check_nonnegative_float, check_positive_int
+from ._trainer import RUNAWAY_BOUND, Trainer, check_nonnegative_float, check_positive_int
 
 __all__ = ["ContrastiveDivergence", "hinton_momentum", "initial_rbm"]
 
@@ -387,6 +387,14 @@ class ContrastiveDivergence(Trainer):
         expected = max(0, min(epoch, self.epochs) - (self.epochs - averaged)) if averaged else 0
         if int(arrays["sum_count"][0]) != expected:
             raise damaged(f"'sum_count' must be {expected} (averaged epochs so far), got {int(arrays['sum_count'][0])}")
+        activity = arrays["cd_hidden_activity"]
+        if activity.size and not (activity.min() >= 0.0 and activity.max() <= 1.0):
+            raise damaged("'cd_hidden_activity' (a running mean of probabilities) must lie in [0, 1]")
+        # sums of `expected` parameter sets, each within the runaway bound
+        limit = expected * RUNAWAY_BOUND[self.dtype]
+        for name in ("sum_weights", "sum_visible_bias", "sum_hidden_bias"):
+            if arrays[name].size and np.abs(arrays[name]).max() > limit:
+                raise damaged(f"'{name}' is beyond {expected} times the runaway bound")
 
     def _finite(self, state) -> bool:
         cd = state.cd

@@ -39,7 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import check_int, describe
-from ..exceptions import ModelSizeError, ParameterTypeError, ValidationError
+from ..exceptions import ModelFileError, ModelSizeError, ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 from ._trainer import Trainer, check_nonnegative_float
 from .contrastive_divergence import _check_momentum, _Schedule, initial_rbm
@@ -546,10 +546,16 @@ class ExactGradient(Trainer):
     def _restore(self, arrays, template, data):
         try:
             if self.method == "lbfgs":
-                return _QuasiNewtonState(
+                state = _QuasiNewtonState(
                     *(np.array(arrays[name], dtype=np.float64) for name in _QuasiNewtonState._fields[:-1]),
                     np.array(arrays["n_pairs"], dtype=np.int64),
                 )
+                # The objective and its gradient are a function of the parameters (computed the
+                # same way whatever the thread count): one enumeration tells whether they were altered.
+                objective, gradient = self._objective(state.parameters, data)
+                if objective != state.objective[0] or not np.array_equal(gradient, state.gradient):
+                    raise ModelFileError("its 'objective' and 'gradient' are not those of its parameters")
+                return state
             return _State(*(np.array(arrays[name], dtype=np.float64) for name in _State._fields))
         except KeyError as error:
             raise ValidationError(f"the checkpoint lacks the training state {error}") from None

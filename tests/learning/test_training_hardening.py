@@ -225,6 +225,11 @@ TAMPERING = {
     "zero stream": (_replace("state__cd_streams", lambda a: np.zeros_like(a)), "'cd_streams' \\(random streams\\) holds a zero"),
     "sum_count tampered": (_replace("state__sum_count", np.array([5])), "'sum_count' must be 0"),
     "model kind bm": (_replace("model_kind", np.array("bm")), "model of kind 'bm'"),
+    "monitor_seed negative": (_replace("monitor_seed", np.array(-1)), "'monitor_seed' must be in"),
+    "model altered": (_replace("model__weights", lambda a: a + 1e-3), "not the model of its training state"),
+    "weights beyond the bound": (_replace("state__cd_weights", lambda a: a + 1e15), "beyond the runaway bound"),
+    "activity out of [0, 1]": (_replace("state__cd_hidden_activity", lambda a: a + 2), "'cd_hidden_activity'"),
+    "sums without a count": (_replace("state__sum_weights", lambda a: a + 1), "'sum_weights' is beyond 0 times"),
     "extra state": (_replace("state__pt_betas", np.ones(2)), "unexpected \\['pt_betas'\\]"),
 }
 
@@ -280,9 +285,13 @@ def test_tampered_boltzmann_and_lbfgs_checkpoints_are_refused(tmp_path):
     trainer.fit(2, data, rng=0, progress=False)
     with np.load(path) as content:
         members = {key: content[key] for key in content.files}
-    np.savez(path, **{**members, "state__n_pairs": np.array([9])})
-    with pytest.raises(ModelFileError, match="'n_pairs' must be at most memory=3"):
-        ExactGradient(method="lbfgs", epochs=2, memory=3, monitor=None).fit(2, data, resume_from=path, progress=False)
+    for key, value, message in [
+        ("state__n_pairs", np.array([9]), "'n_pairs' must be at most memory=3"),
+        ("state__objective", members["state__objective"] - 1.0, "'objective' and 'gradient' are not those"),
+    ]:
+        np.savez(path, **{**members, key: value})
+        with pytest.raises(ModelFileError, match=message):
+            ExactGradient(method="lbfgs", epochs=2, memory=3, monitor=None).fit(2, data, resume_from=path, progress=False)
 
 
 # ---------------------------------------------------------------------------- item 5: chunked long calls
