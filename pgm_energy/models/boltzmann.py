@@ -156,7 +156,8 @@ class BoltzmannMachine(EnergyModel):
     Parameters
     ----------
     weights : array_like or scipy.sparse matrix, shape (n_units, n_units)
-        Symmetric, zero diagonal, finite. Sparse input is kept sparse (CSR).
+        Symmetric, zero diagonal, finite, real. Sparse input of any scipy format is kept sparse
+        (CSR); its index arrays are checked before scipy uses them, duplicates add up.
     biases : array_like, shape (n_units,)
     visible : array_like of bool, shape (n_units,), optional
         Which units are visible (default: all).
@@ -170,8 +171,10 @@ class BoltzmannMachine(EnergyModel):
     Raises
     ------
     ValidationError
-        For a non-square, asymmetric, non-finite or non-zero-diagonal ``weights``,
-        a wrong-length ``biases``/``visible``/``names``, or ``temperature <= 0``.
+        For a non-square, asymmetric, non-finite, complex or non-zero-diagonal ``weights``
+        (or a malformed sparse matrix), a wrong-length ``biases``/``visible``/``names``,
+        ``temperature <= 0``, or parameters whose absolute values sum beyond
+        ``MAX_ENERGY_SCALE`` (1e150: energies could overflow float64).
 
     Examples
     --------

@@ -44,6 +44,13 @@ class RestrictedBoltzmannMachine(EnergyModel):
         Default ``v0, v1, ...`` and ``h0, h1, ...``; all names must be unique.
     temperature : float, default 1.0
 
+    Raises
+    ------
+    ValidationError
+        For non-finite or non-real arrays, mismatched lengths, ``temperature <= 0``, or
+        parameters whose absolute values sum beyond ``MAX_ENERGY_SCALE`` (1e150: energies
+        could overflow float64).
+
     Examples
     --------
     >>> from pgm_energy import RestrictedBoltzmannMachine
@@ -253,8 +260,9 @@ class RestrictedBoltzmannMachine(EnergyModel):
         ----------
         data : array_like of 0/1, shape (n_samples, n_visible), or pandas.DataFrame
             A DataFrame's columns are matched to :attr:`visible_names`.
-        trainer : trainer, optional
-            For example ``ContrastiveDivergence(k=1, epochs=20)`` or ``ExactGradient()``.
+        trainer : Trainer of RBMs, optional
+            For example ``ContrastiveDivergence(k=1, epochs=20)`` or ``ExactGradient()``; anything
+            else raises ``ParameterTypeError``.
             Default: ``ContrastiveDivergence()`` with its defaults (CD-1, 20 epochs, batches of 20,
             learning rate 0.01, Hinton's momentum schedule).
         **fit_options
