@@ -55,8 +55,8 @@ class RestrictedBoltzmannMachine(EnergyModel):
     --------
     >>> from pgm_energy import RestrictedBoltzmannMachine
     >>> rbm = RestrictedBoltzmannMachine.random(6, 3, rng=0)
-    >>> rbm.free_energy([1, 0, 1, 0, 1, 0]).shape
-    ()
+    >>> rbm.free_energy([[1, 0, 1, 0, 1, 0], [0, 0, 0, 0, 0, 0]]).shape
+    (2,)
     """
 
     _FILE_KIND = "RestrictedBoltzmannMachine"
