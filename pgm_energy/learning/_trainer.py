@@ -28,16 +28,25 @@ keyword-only ``__init__`` (after validating your own options), and implement the
 
 Optional hooks: ``_final_model(state, template)`` (the model returned after the last epoch, for
 example parameter averages; default :meth:`_model_from`), ``_finite(state)`` (default: every
-floating array of :meth:`_state_arrays` is finite), ``_settings()`` (a JSON-able dict of the options
-recorded in checkpoints; extend it with ``{**super()._settings(), ...}``) and ``_check_model(model)``.
-Set the class attribute ``_model_types`` to the model classes the trainer accepts.
+floating array of :meth:`_state_arrays` is finite), ``_parameters(state)`` (the arrays the runaway
+check of :data:`RUNAWAY_BOUND` looks at; default: every floating state array), ``_settings()`` (a
+JSON-able dict of the options recorded in checkpoints; extend it with ``{**super()._settings(), ...}``),
+``_resume_settings()`` (the keys of the settings a checkpoint must share to be resumed: add those
+that shape the state), ``_state_layout(template, data)`` (``{name: (shape, dtype)}`` of the state
+arrays; default: read off a fresh ``_initial_state``), ``_check_state_values(arrays, template,
+epoch, damaged)`` (value checks of a checkpoint's state) and ``_check_model(model)``. Set the class
+attribute ``_model_types`` to the model classes the trainer accepts and ``_binary_state`` to the
+names of state arrays that hold 0/1 unit states.
 
 The loop (:meth:`Trainer.fit`) does the rest: input checks (arrays or pandas DataFrames, binarizing,
 sizes), the per-epoch shuffle drawn from ``rng``, the history, monitors every ``monitor_every``
 epochs (:mod:`pgm_energy.learning.monitors`), callbacks (:mod:`pgm_energy.learning.callbacks`),
-atomic checkpoints and exact resumption, divergence detection (:class:`TrainingDivergedError`
-carrying the last finite model), Ctrl-C (returns the model of the last completed epoch) and the
-progress bar.
+atomic checkpoints (the path checked before the first epoch; a failed write raises
+:class:`CheckpointWriteError` carrying the model) and exact resumption (every member of the
+checkpoint checked before use), divergence detection (:class:`TrainingDivergedError` carrying the
+last good model, for NaN, infinity or parameters beyond :data:`RUNAWAY_BOUND`), Ctrl-C (returns
+the model of the last completed epoch; the hooks must return to Python at least every fraction of
+a second, see docs/training.md) and the progress bar.
 
 Random draws of a fresh run, in order: ``_initial_model``, ``_initial_state``, one integer seeding
 the monitors, then one permutation per epoch. A checkpoint stores the generator's state, so
