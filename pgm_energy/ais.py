@@ -38,9 +38,10 @@ Two consequences the user should know:
   as long narrowed that spread only to ~0.8 nats. For 0.1-nat accuracy on such a model use
   several hundred runs.
 
-Computation: the whole schedule of a run runs in one Numba kernel
-(:mod:`pgm_energy._kernels.ais`), runs in parallel over Numba threads; each run has its
-own random streams, so the same ``rng`` gives the same bits whatever the thread count.
+Computation: the schedule runs in Numba kernels (:mod:`pgm_energy._kernels.ais`), runs in
+parallel over Numba threads, in successive calls of ~0.15 s each (so Ctrl-C is answered; a
+run carries its state between calls and the split changes no bit); each run has its own
+random streams, so the same ``rng`` gives the same bits whatever the thread count.
 """
 
 from __future__ import annotations
@@ -51,14 +52,21 @@ from typing import NamedTuple
 import numpy as np
 
 from ._math import softplus
-from ._validation import check_finite_array, check_int, check_rng, check_states, describe
-from .exceptions import ParameterTypeError, ValidationError
+from ._validation import (
+    check_finite_array,
+    check_int,
+    check_positive_temperature,
+    check_rng,
+    check_states,
+    describe,
+)
+from .exceptions import ParameterTypeError, StateError, ValidationError
 from .models import RestrictedBoltzmannMachine
 from .schedules import ais_betas
 
 __all__ = ["AISResult", "LikelihoodEstimate", "log_partition_function", "estimate_log_likelihood", "base_visible_bias"]
 
-_BASES = ("data", "uniform")
+_BASES = ("data", "model", "uniform")
 # Width of the reported band, in standard deviations of the mean weight.
 _BAND = 3.0
 
@@ -169,27 +177,47 @@ def base_visible_bias(data) -> np.ndarray:
 
     Parameters
     ----------
-    data : ndarray of 0/1, shape (n_samples, n_visible)
+    data : array_like of 0/1, shape (n_samples, n_visible)
 
     Returns
     -------
     ndarray of float64, shape (n_visible,)
+
+    Raises
+    ------
+    StateError
+        For data that is not a 2-D array of 0/1 values (a grey level would give NaN).
+    ValidationError
+        For data without rows.
     """
-    data = np.asarray(data, dtype=np.float64)
-    n = data.shape[0]
-    on = data.sum(axis=0)
+    try:
+        shape = np.shape(data)
+    except (TypeError, ValueError) as error:
+        raise StateError(f"data must be a 2-D array of 0/1 values, got {describe(data)}") from error
+    if len(shape) != 2:
+        raise StateError(f"data must be a 2-D array of 0/1 values (n_samples, n_visible), got shape {shape}")
+    batch, _ = check_states(data, shape[1], "data")
+    if batch.shape[0] == 0:
+        raise ValidationError("data must hold at least one sample, got 0 rows")
+    n = batch.shape[0]
+    on = batch.sum(axis=0)
     return np.log(on + 1.0) - np.log(n - on + 1.0)
 
 
 def _base_bias(rbm, base, data) -> np.ndarray:
+    """The base model's visible bias (at T = 1); ``base=None`` is ``"data"`` with data, else ``"model"``."""
+    if base is None:
+        base = "model" if data is None else "data"
     if not isinstance(base, str) or base not in _BASES:
-        raise ValidationError(f"base must be one of {_BASES!r}, got {describe(base)}")
+        raise ValidationError(f"base must be None or one of {_BASES!r}, got {describe(base)}")
     if base == "data":
         if data is None:
             raise ValidationError("base='data' needs data= (the visible data whose marginals define the base model)")
         return base_visible_bias(_visible_data(rbm, data))
     if data is not None:
-        raise ValidationError("data= is only used with base='data'; got base='uniform' and data")
+        raise ValidationError(f"data= is only used with base='data'; got base={base!r} and data")
+    if base == "model":
+        return np.array(rbm.visible_bias / rbm.temperature, dtype=np.float64)
     return np.zeros(rbm.n_visible)
 
 
@@ -210,7 +238,7 @@ def _summarise(log_weights: np.ndarray, log_z_base: float, n_steps: int) -> AISR
     return AISResult(log_z, error / mean, lower, upper, log_weights, log_z_base, n_steps)
 
 
-def log_partition_function(rbm, *, n_runs=100, betas=None, base="data", data=None, rng=None) -> AISResult:
+def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None, rng=None) -> AISResult:
     """AIS estimate of ``log Z`` of an RBM at its own temperature.
 
     Parameters
@@ -224,12 +252,16 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base="data", data=Non
         :func:`pgm_energy.schedules.ais_betas`. An int ``K``: ``K`` equal steps.
         An array: strictly increasing, from exactly 0 to exactly 1 (``[0, 1]`` is plain
         importance sampling from the base).
-    base : {"data", "uniform"}, default "data"
-        ``"data"``: zero weights and hidden biases, visible biases from the smoothed data
-        marginals (:func:`base_visible_bias`), needs ``data``. ``"uniform"``: all
-        parameters zero (every state equally likely).
+    base : {None, "data", "model", "uniform"}, default None
+        The base model, always with zero weights and zero hidden biases. ``"data"``:
+        visible biases from the smoothed data marginals (:func:`base_visible_bias`),
+        needs ``data``; usually the best base. ``"model"``: the target's own visible
+        biases (needs nothing; better than uniform when the visible biases dominate).
+        ``"uniform"``: all parameters zero (every state equally likely). ``None``:
+        ``"data"`` when ``data`` is given, else ``"model"``, so the bare call works and
+        ``data=`` improves it.
     data : array_like of 0/1, shape (n_samples, n_visible), optional
-        Only with ``base="data"``; a pandas DataFrame is reordered by its column names.
+        Only with ``base="data"`` (or None); a pandas DataFrame is reordered by its column names.
     rng : None, int or numpy.random.Generator
 
     Returns
@@ -242,7 +274,8 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base="data", data=Non
     ParameterTypeError
         If ``rbm`` is not a RestrictedBoltzmannMachine, or ``n_runs`` is not an int.
     ValidationError
-        For a bad ``n_runs``, ``betas`` or ``base``, missing or superfluous ``data``;
+        For a bad ``n_runs``, ``betas`` or ``base``, missing or superfluous ``data``, a
+        temperature so small that the parameters divided by it overflow;
         :class:`~pgm_energy.exceptions.StateError` for data that is not 0/1 or has the
         wrong number of columns.
 
@@ -255,7 +288,10 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base="data", data=Non
     >>> bool(abs(result.log_z - exact.log_partition_function(rbm)) < 0.05)
     True
     """
+    from .exact import _energy_scale
+
     _check_rbm(rbm)
+    check_positive_temperature(rbm.temperature, energy_scale=_energy_scale(rbm))
     n_runs = check_int(n_runs, "n_runs", minimum=1)
     schedule = _check_betas(betas)
     base_bias = _base_bias(rbm, base, data)
@@ -268,8 +304,7 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base="data", data=Non
     weights = np.ascontiguousarray(rbm.weights / temperature)
     delta = rbm.visible_bias / temperature - base_bias
     streams = seed_streams(generator, n_runs * kernels.LANES).reshape(n_runs, kernels.LANES)
-    kernel = kernels.ais_log_weights if n_runs > 1 else kernels.ais_log_weights_serial
-    log_weights = kernel(
+    log_weights = kernels.ais_log_weights(
         weights,
         np.ascontiguousarray(weights.T),
         rbm.hidden_bias / temperature,
@@ -283,12 +318,12 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base="data", data=Non
     return _summarise(log_weights, log_z_base, schedule.shape[0] - 1)
 
 
-def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base="data", rng=None) -> LikelihoodEstimate:
+def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng=None) -> LikelihoodEstimate:
     """Mean log-likelihood of visible data, with ``log Z`` estimated by AIS.
 
     ``log p(v) = -F_T(v) / T - log Z`` (``F_T`` the model's :meth:`free_energy`); the
-    free energies are exact, only ``log Z`` is estimated. With ``base="data"`` the base
-    model is built from ``data`` itself.
+    free energies are exact, only ``log Z`` is estimated. With ``base="data"`` (the default,
+    ``None``) the base model is built from ``data`` itself.
 
     Parameters
     ----------
@@ -305,8 +340,9 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base="data", r
     """
     _check_rbm(rbm)
     batch = _visible_data(rbm, data)
+    uses_data = base is None or (isinstance(base, str) and base == "data")
     log_z = log_partition_function(
-        rbm, n_runs=n_runs, betas=betas, base=base, data=batch if isinstance(base, str) and base == "data" else None, rng=rng
+        rbm, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng
     )
     mean_log_numerator = float(np.mean(-rbm.free_energy(batch) / rbm.temperature))
     return LikelihoodEstimate(

@@ -22,7 +22,16 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import MAX_QUERY_VARIABLES, check_evidence, check_int, check_query_variables, check_states, describe
+from ._validation import (
+    MAX_QUERY_VARIABLES,
+    check_bool,
+    check_evidence,
+    check_int,
+    check_positive_temperature,
+    check_query_variables,
+    check_states,
+    describe,
+)
 from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
 from .models import BoltzmannMachine, RestrictedBoltzmannMachine
 
@@ -43,6 +52,13 @@ DEFAULT_MAX_UNITS = 30
 #: most query variables a joint table may hold (2**20 entries)
 # Blocks of states handed to the parallel kernels: 2**8 blocks balance two to many cores.
 _PREFIX_BITS = 8
+# Most work in one block, in unit updates (a pairwise state costs n, a bipartite state with
+# moments 8 per analytic unit: an exp, a log1p and a division): about 0.1-0.2 s. A block is the
+# smallest piece of one kernel call, and a call must end within a fraction of a second
+# (Ctrl-C); beyond that the blocks get more numerous instead of larger. Up to 30 pairwise
+# units this keeps 2**8 blocks, as before.
+_BLOCK_WORK = 2.0**27
+_BIPARTITE_UNIT_COST = 8.0
 # Enumeration speed on one core of the reference machine (unit updates per second),
 # only used to estimate the cost in the size-guard message.
 _UNIT_UPDATES_PER_SECOND = {"pairwise": 3.0e9, "bipartite": 4.0e9}
@@ -86,9 +102,24 @@ def _check_model(model) -> None:
         )
 
 
+def _energy_scale(model) -> float:
+    """Sum of the absolute values of ``model``'s parameters: a bound on ``|E|`` and on every local field."""
+    if isinstance(model, RestrictedBoltzmannMachine):
+        parts = (model.weights, model.visible_bias, model.hidden_bias)
+    else:
+        weights = model.weights
+        parts = (weights.data if model.is_sparse else weights, model.biases, np.array([model.offset]))
+    with np.errstate(over="ignore"):
+        return float(sum(float(np.abs(part).sum()) for part in parts))
+
+
 def _flatten(model, clamped: dict[int, int]):
-    """Condition ``model`` on ``clamped`` (unit index -> 0/1) and scale to T = 1."""
-    temperature = model.temperature
+    """Condition ``model`` on ``clamped`` (unit index -> 0/1) and scale to T = 1.
+
+    Refuses (``ValidationError`` naming the temperature) a temperature so small that the
+    scaled parameters would overflow: the enumeration would return NaN.
+    """
+    temperature = check_positive_temperature(model.temperature, energy_scale=_energy_scale(model))
     if isinstance(model, RestrictedBoltzmannMachine):
         n_visible = model.n_visible
         weights = model.weights / temperature
@@ -174,13 +205,42 @@ def _pick(parallel_kernel, serial_kernel, work: float):
     return parallel_kernel if work > _SERIAL_WORK_LIMIT else serial_kernel
 
 
+def _prefix_bits(n: int, cost_per_state: float) -> int:
+    """Units fixed per block for ``n`` enumerated units: 8, or more when a block would exceed ``_BLOCK_WORK``."""
+    block_bits = max(0, math.floor(math.log2(_BLOCK_WORK / max(cost_per_state, 1.0))))
+    return min(n, max(_PREFIX_BITS, n - block_bits))
+
+
+def _block_sums(parallel_kernel, serial_kernel, work: float, *args):
+    """The block kernel's results for all its blocks, from time-bounded kernel calls.
+
+    ``args`` end with ``n_prefix`` and ``with_moments``. Blocks are independent and each is
+    computed the same way whatever range a call covers, so the concatenated results are the
+    bits of one call; Ctrl-C is answered between calls.
+    """
+    import numba
+
+    from ._launch import call, run_chunked
+
+    kernel = _pick(parallel_kernel, serial_kernel, work)
+    pieces = []
+
+    def run(start, stop):
+        pieces.append(call(kernel, *args, start, stop - start, serial=serial_kernel))
+
+    run_chunked(1 << args[-2], run, first=numba.get_num_threads())
+    return tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(len(pieces[0])))
+
+
 def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
     from ._kernels import enumeration
 
     if isinstance(problem, _Pairwise):
         n = problem.biases.shape[0]
-        kernel = _pick(enumeration.pairwise_block_sums, enumeration.pairwise_block_sums_serial, 2.0**n * n)
-        log_mass, block_energy, block_state = kernel(problem.weights, problem.biases, min(n, _PREFIX_BITS), with_moments)
+        log_mass, block_energy, block_state = _block_sums(
+            enumeration.pairwise_block_sums, enumeration.pairwise_block_sums_serial, 2.0**n * n,
+            problem.weights, problem.biases, _prefix_bits(n, n), with_moments,
+        )
         log_z = float(logsumexp(log_mass))
         share = _block_shares(log_mass, log_z)
         # Rounding may leave a probability a few ulps outside [0, 1]; clip to the exact range.
@@ -206,11 +266,9 @@ def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
 
         log_mass = bipartite_log_mass(coupling, analytic_bias, enumerated_bias)
         return _Enumeration(float(logsumexp(log_mass)) - problem.constant, float("nan"), free, None)
-    kernel = _pick(
-        enumeration.bipartite_block_sums, enumeration.bipartite_block_sums_serial, 2.0**n_enumerated * n_analytic
-    )
-    log_mass, block_energy, block_analytic, block_enumerated = kernel(
-        coupling, analytic_bias, enumerated_bias, min(n_enumerated, _PREFIX_BITS), True
+    log_mass, block_energy, block_analytic, block_enumerated = _block_sums(
+        enumeration.bipartite_block_sums, enumeration.bipartite_block_sums_serial, 2.0**n_enumerated * n_analytic,
+        coupling, analytic_bias, enumerated_bias, _prefix_bits(n_enumerated, _BIPARTITE_UNIT_COST * n_analytic), True,
     )
     log_z = float(logsumexp(log_mass))
     share = _block_shares(log_mass, log_z)
@@ -296,6 +354,7 @@ def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_
     from .interop.pgmpy import binary_factor
 
     _check_model(model)
+    joint = check_bool(joint, "joint")
     clamped = check_evidence(evidence, model.names)
     variables = check_query_variables(variables, model.names, clamped, joint=joint)
     evidence = dict(evidence or {})
@@ -375,6 +434,7 @@ def log_likelihood(model, data, *, max_units=DEFAULT_MAX_UNITS) -> float:
 
 def helmholtz_free_energy(model, *, max_units=DEFAULT_MAX_UNITS) -> float:
     """Helmholtz free energy ``F = -T log Z``."""
+    _check_model(model)
     return -model.temperature * log_partition_function(model, max_units=max_units)
 
 

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_evidence, check_int, check_query_variables, check_rng, describe
+from ._validation import check_bool, check_evidence, check_int, check_query_variables, check_rng, describe
 from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, StateError, ValidationError
 from .models import BoltzmannMachine, RestrictedBoltzmannMachine
 
@@ -591,6 +591,7 @@ class GibbsInference(_Predictions):
         from .interop.pgmpy import binary_factor
 
         model = self.model
+        joint = check_bool(joint, "joint")
         clamped = check_evidence(evidence, model.names)
         variables = check_query_variables(variables, model.names, clamped, joint=joint)
         samples = self._sample(evidence)

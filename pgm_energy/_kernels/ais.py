@@ -48,9 +48,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .._launch import serial_twin
 from .block_gibbs import SIGMOID_ERROR, _sigmoid32, _step, _uniform
 
-__all__ = ["LANES", "ais_log_weights", "ais_log_weights_serial", "visible_margins"]
+__all__ = ["LANES", "ais_log_weights", "ais_steps", "ais_steps_serial", "visible_margins"]
 
 #: xorshift64* streams per run
 LANES = 8
@@ -176,25 +177,39 @@ def _hidden_input(weights, hidden_bias, delta, visible_on, n_visible_on, x):
 
 
 @njit(cache=True, nogil=True)
-def _one_run(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin, betas, lanes):
-    """The log importance weight of one AIS run (``lanes`` advanced in place)."""
+def _run_steps(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin, betas,
+               lanes, first, last, visible_on, n_visible_on, log_weight):
+    """Steps ``first .. last - 1`` of one AIS run (``lanes`` advanced in place).
+
+    Step 0 is the exact draw from the base; step ``k >= 1`` adds the weight increment at
+    ``betas[k]`` and, unless it is the last, moves with the transition at ``betas[k]``. The
+    run's visible state is carried between calls as the ascending indices of its units that
+    are on (``visible_on[:n_visible_on]``), from which the hidden input is recomputed in the
+    same order, so a run split into several calls gives the bits of one call.
+
+    Returns
+    -------
+    (n_visible_on, log_weight) : (int, float)
+        The state and the log weight accumulated so far (``log_weight`` passed in, plus
+        this call's increments).
+    """
     n_visible, n_hidden = weights.shape
     acc = np.empty(n_visible, dtype=np.float32)
     prob = np.empty(n_visible, dtype=np.float32)
     uniforms = np.empty(n_visible)
-    visible_on = np.empty(n_visible, dtype=np.int64)
     hidden_on = np.empty(n_hidden, dtype=np.int64)
     x = np.empty(n_hidden)
 
-    # An exact draw from the base (beta = 0: the hidden layer plays no part).
-    _fast_visible_probabilities(base_bias32, delta32, weights_t32, hidden_on, 0, 0.0, acc, prob)
-    _uniforms(lanes, uniforms)
-    n_visible_on = _draw_visible(prob, uniforms, margin, base_bias, delta, weights_t, hidden_on, 0, 0.0, visible_on)
+    if first == 0:
+        # An exact draw from the base (beta = 0: the hidden layer plays no part).
+        _fast_visible_probabilities(base_bias32, delta32, weights_t32, hidden_on, 0, 0.0, acc, prob)
+        _uniforms(lanes, uniforms)
+        n_visible_on = _draw_visible(prob, uniforms, margin, base_bias, delta, weights_t, hidden_on, 0, 0.0, visible_on)
+        first = 1
     dv = _hidden_input(weights, hidden_bias, delta, visible_on, n_visible_on, x)
 
     n_steps = betas.shape[0] - 1
-    log_weight = 0.0
-    for k in range(1, n_steps + 1):
+    for k in range(first, min(last, n_steps + 1)):
         beta = betas[k]
         previous = betas[k - 1]
         # Weight increment log p*_k(v_k) - log p*_{k-1}(v_k), then the hidden draws at beta_k.
@@ -235,11 +250,15 @@ def _one_run(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, bas
             prob, uniforms, margin, base_bias, delta, weights_t, hidden_on, n_hidden_on, beta, visible_on
         )
         dv = _hidden_input(weights, hidden_bias, delta, visible_on, n_visible_on, x)
-    return log_weight
+    return n_visible_on, log_weight
 
 
-def _ais_log_weights(weights, weights_t, hidden_bias, base_bias, delta, margin, betas, streams):
-    """Log importance weights of AIS runs on an RBM, one run per row of ``streams``.
+def _ais_steps(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin, betas,
+               streams, first, last, visible_on, n_visible_on, log_weights):
+    """Steps ``first .. last - 1`` of AIS runs on an RBM, one run per row of ``streams``.
+
+    A whole run is steps ``0 .. K`` (``K = len(betas) - 1``); successive calls over
+    consecutive ranges give the bits of one call over ``0 .. K + 1``.
 
     Parameters
     ----------
@@ -253,6 +272,8 @@ def _ais_log_weights(weights, weights_t, hidden_bias, base_bias, delta, margin, 
         The base model's visible bias ``a``.
     delta : float64 array, shape (n_visible,)
         Target visible bias minus ``base_bias``.
+    weights_t32, base_bias32, delta32 : float32 arrays
+        ``weights_t``, ``base_bias`` and ``delta`` rounded to float32 (the fast path).
     margin : float64 array, shape (n_visible,)
         Bound on ``|p32_i - p_i|``, the float32 visible probability against the exact one
         (``visible_margins`` in pgm_energy.ais).
@@ -260,26 +281,55 @@ def _ais_log_weights(weights, weights_t, hidden_bias, base_bias, delta, margin, 
         Increasing, ``betas[0] = 0`` and ``betas[K] = 1``, K >= 1.
     streams : uint64 array, shape (n_runs, LANES)
         Non-zero xorshift64* states, advanced in place.
+    first, last : int
+        The steps to run.
+    visible_on : int64 array, shape (n_runs, n_visible)
+    n_visible_on : int64 array, shape (n_runs,)
+        Each run's visible state (ascending indices of the units on), updated in place.
+    log_weights : float64 array, shape (n_runs,)
+        ``log w_r`` accumulated so far (zeros before step 0), updated in place. After step
+        ``K``, ``log Z_B = log Z_0 + log mean_r w_r`` with
+        ``Z_0 = 2**n_hidden prod_i (1 + exp(a_i))``.
+    """
+    for r in prange(streams.shape[0]):
+        n_visible_on[r], log_weights[r] = _run_steps(
+            weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin, betas,
+            streams[r], first, last, visible_on[r], n_visible_on[r], log_weights[r],
+        )
+
+
+def ais_log_weights(weights, weights_t, hidden_bias, base_bias, delta, margin, betas, streams):
+    """Log importance weights of AIS runs on an RBM, one run per row of ``streams``.
+
+    The whole schedule in time-bounded kernel calls of :func:`ais_steps` (Ctrl-C is answered
+    between them; the split changes no bit). Parameters as in :func:`ais_steps`.
 
     Returns
     -------
     float64 array, shape (n_runs,)
-        ``log w_r``; ``log Z_B = log Z_0 + log mean_r w_r`` with
-        ``Z_0 = 2**n_hidden prod_i (1 + exp(a_i))``.
+        ``log w_r``.
     """
+    from .._launch import call, run_chunked
+
     n_runs = streams.shape[0]
-    weights_t32 = weights_t.astype(np.float32)
-    base_bias32 = base_bias.astype(np.float32)
-    delta32 = delta.astype(np.float32)
-    log_weights = np.empty(n_runs)
-    for r in prange(n_runs):
-        log_weights[r] = _one_run(
-            weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin, betas,
-            streams[r],
-        )
+    n_visible = weights.shape[0]
+    visible_on = np.empty((n_runs, n_visible), dtype=np.int64)
+    n_visible_on = np.zeros(n_runs, dtype=np.int64)
+    log_weights = np.zeros(n_runs)
+    float32 = (weights_t.astype(np.float32), base_bias.astype(np.float32), delta.astype(np.float32))
+    # One thread per run: a pool for one run only costs a wake-up.
+    kernel = ais_steps if n_runs > 1 else ais_steps_serial
+    run_chunked(
+        betas.shape[0],
+        lambda first, last: call(
+            kernel, weights, weights_t, hidden_bias, base_bias, delta, *float32, margin, betas, streams, first, last,
+            visible_on, n_visible_on, log_weights, serial=ais_steps_serial,
+        ),
+        first=8,
+    )
     return log_weights
 
 
-# Parallel over runs, and a serial twin for one run or a single Numba thread (no pool wake-up).
-ais_log_weights = njit(cache=True, nogil=True, parallel=True)(_ais_log_weights)
-ais_log_weights_serial = njit(cache=True, nogil=True)(_ais_log_weights)
+# Parallel over runs, and a serial twin for one run or a forked child (no thread pool).
+ais_steps = njit(cache=True, nogil=True, parallel=True)(_ais_steps)
+ais_steps_serial = serial_twin(ais_steps)

@@ -302,14 +302,12 @@ def _group_log_mass(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, bet
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _all_groups(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, table, group, tile):
-    n_outer = 1 << (coupling.shape[0] - m_in)
-    out = np.empty(n_outer)
-    n_groups = n_outer // group
+def _some_groups(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, table, group, tile,
+                 first_group, n_groups, out):
+    """Log-masses of the groups ``first_group .. first_group + n_groups - 1``, written to ``out``."""
     for g in prange(n_groups):
         _group_log_mass(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, table,
-                        g * group, group, tile, out)
-    return out
+                        (first_group + g) * group, group, tile, out)
 
 
 def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, group=None, tile=_TILE):
@@ -348,5 +346,16 @@ def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, g
     tile = min(tile, 1 << m_in)
     if group < 1 or group & (group - 1) or tile < 1 or tile & (tile - 1):
         raise ValueError(f"group and tile must be powers of two, got {group} and {tile}")
+    from .._launch import call, run_chunked
+
     beta_lo, beta_hi, table = _inner_tables(coupling, m_in)
-    return _all_groups(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, table, group, tile)
+    out = np.empty(1 << (m - m_in))
+    # Groups in time-bounded kernel calls (Ctrl-C between them); every outer state writes its
+    # own entry, so the split changes no bit.
+    run_chunked(
+        out.shape[0] // group,
+        lambda start, stop: call(_some_groups, coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi,
+                                 table, group, tile, start, stop - start, out),
+        first=16,
+    )
+    return out

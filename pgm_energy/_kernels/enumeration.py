@@ -15,6 +15,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .._launch import serial_twin
+
 __all__ = [
     "pairwise_block_sums",
     "pairwise_block_sums_serial",
@@ -41,8 +43,8 @@ def _softplus_and_sigmoid(x):
     return math.log1p(e), e / (1.0 + e)
 
 
-def _pairwise_block_sums(weights, biases, n_prefix, with_moments):
-    """Enumerate ``E(s) = -1/2 s^T W s - b^T s`` over all 2**n states, block by block.
+def _pairwise_block_sums(weights, biases, n_prefix, with_moments, first=0, count=-1):
+    """Enumerate ``E(s) = -1/2 s^T W s - b^T s`` over all 2**n states (or some blocks), block by block.
 
     Parameters
     ----------
@@ -53,23 +55,28 @@ def _pairwise_block_sums(weights, biases, n_prefix, with_moments):
         index is the state of unit ``n - n_prefix + k``.
     with_moments : bool
         Also accumulate the conditional mean state of each block.
+    first, count : int
+        Enumerate only the blocks ``first .. first + count - 1`` (``count < 0``: all from
+        ``first``). Each block's results do not depend on the range, so the blocks of
+        successive calls concatenate to the same bits as one call.
 
     Returns
     -------
-    log_mass : shape (2**n_prefix,)
-        ``log sum_{s in block} exp(-E(s))``.
-    mean_energy : shape (2**n_prefix,)
+    log_mass : shape (n_blocks,)
+        ``log sum_{s in block} exp(-E(s))``, ``n_blocks = count`` (default ``2**n_prefix``).
+    mean_energy : shape (n_blocks,)
         ``E[E(s) | block]``.
-    mean_state : shape (2**n_prefix, n) if with_moments else (2**n_prefix, 0)
+    mean_state : shape (n_blocks, n) if with_moments else (n_blocks, 0)
         ``E[s | block]``.
     """
     n = biases.shape[0]
     n_low = n - n_prefix
-    n_blocks = 1 << n_prefix
+    n_blocks = (1 << n_prefix) - first if count < 0 else count
     log_mass = np.empty(n_blocks)
     mean_energy = np.empty(n_blocks)
     mean_state = np.zeros((n_blocks, n if with_moments else 0))
-    for block in prange(n_blocks):
+    for slot in prange(n_blocks):
+        block = first + slot
         state = np.zeros(n)
         for k in range(n_prefix):
             state[n_low + k] = (block >> k) & 1
@@ -110,15 +117,15 @@ def _pairwise_block_sums(weights, biases, n_prefix, with_moments):
                 if with_moments:
                     for j in range(n):
                         state_sum[j] += weight * state[j]
-        log_mass[block] = top + math.log(total)
-        mean_energy[block] = energy_sum / total
+        log_mass[slot] = top + math.log(total)
+        mean_energy[slot] = energy_sum / total
         if with_moments:
             for j in range(n):
-                mean_state[block, j] = state_sum[j] / total
+                mean_state[slot, j] = state_sum[j] / total
     return log_mass, mean_energy, mean_state
 
 
-def _bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, with_moments):
+def _bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, with_moments, first=0, count=-1):
     """Enumerate one layer of a bipartite model and sum the other analytically.
 
     For ``E(a, e) = -a^T C^T e - p^T a - q^T e`` with ``a`` the analytic layer
@@ -134,24 +141,28 @@ def _bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, wi
         Enumerated units ``n_enumerated - n_prefix ..`` are fixed per block.
     with_moments : bool
         Also accumulate the conditional mean energy and mean states.
+    first, count : int
+        Only the blocks ``first .. first + count - 1`` (``count < 0``: all from ``first``),
+        as in :func:`pairwise_block_sums`.
 
     Returns
     -------
-    log_mass : shape (2**n_prefix,)
-        log of the block's share of Z.
-    mean_energy : shape (2**n_prefix,)
+    log_mass : shape (n_blocks,)
+        log of the block's share of Z, ``n_blocks = count`` (default ``2**n_prefix``).
+    mean_energy : shape (n_blocks,)
         ``E[E | block]`` (zeros unless with_moments).
-    mean_analytic : shape (2**n_prefix, n_analytic) or (2**n_prefix, 0)
-    mean_enumerated : shape (2**n_prefix, n_enumerated) or (2**n_prefix, 0)
+    mean_analytic : shape (n_blocks, n_analytic) or (n_blocks, 0)
+    mean_enumerated : shape (n_blocks, n_enumerated) or (n_blocks, 0)
     """
     n_enum, n_an = coupling.shape
     n_low = n_enum - n_prefix
-    n_blocks = 1 << n_prefix
+    n_blocks = (1 << n_prefix) - first if count < 0 else count
     log_mass = np.empty(n_blocks)
     mean_energy = np.zeros(n_blocks)
     mean_analytic = np.zeros((n_blocks, n_an if with_moments else 0))
     mean_enumerated = np.zeros((n_blocks, n_enum if with_moments else 0))
-    for block in prange(n_blocks):
+    for slot in prange(n_blocks):
+        block = first + slot
         state = np.zeros(n_enum)
         fields = analytic_bias.copy()
         linear = 0.0
@@ -211,21 +222,23 @@ def _bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, wi
                         analytic_sum[j] += weight * probabilities[j]
                     for j in range(n_enum):
                         enumerated_sum[j] += weight * state[j]
-        log_mass[block] = top + math.log(total)
+        log_mass[slot] = top + math.log(total)
         if with_moments:
-            mean_energy[block] = energy_sum / total
+            mean_energy[slot] = energy_sum / total
             for j in range(n_an):
-                mean_analytic[block, j] = analytic_sum[j] / total
+                mean_analytic[slot, j] = analytic_sum[j] / total
             for j in range(n_enum):
-                mean_enumerated[block, j] = enumerated_sum[j] / total
+                mean_enumerated[slot, j] = enumerated_sum[j] / total
     return log_mass, mean_energy, mean_analytic, mean_enumerated
 
 
 # Each kernel is compiled twice: a parallel version for large enumerations and a
 # serial one for small ones, where waking a thread pool costs more than the work
-# (milliseconds on a busy machine). ``prange`` runs as ``range`` in the serial one;
-# both combine blocks identically, so they return the same bits.
+# (milliseconds on a busy machine), and for forked children that cannot start threads.
+# ``prange`` runs as ``range`` in the serial one; both combine blocks identically, so they
+# return the same bits. The twin is a renamed copy (see ``serial_twin``): Numba's cache is
+# keyed by the function's name, so two dispatchers of one function share a cache entry.
 pairwise_block_sums = njit(cache=True, nogil=True, parallel=True)(_pairwise_block_sums)
-pairwise_block_sums_serial = njit(cache=True, nogil=True)(_pairwise_block_sums)
+pairwise_block_sums_serial = serial_twin(pairwise_block_sums)
 bipartite_block_sums = njit(cache=True, nogil=True, parallel=True)(_bipartite_block_sums)
-bipartite_block_sums_serial = njit(cache=True, nogil=True)(_bipartite_block_sums)
+bipartite_block_sums_serial = serial_twin(bipartite_block_sums)

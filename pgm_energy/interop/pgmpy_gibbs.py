@@ -50,6 +50,7 @@ import numpy as np
 
 from .._kernels.discrete_gibbs import count_impossible, factor_positions, gibbs_run, repair_state
 from .._kernels.rng import seed_streams
+from .._launch import run_chunked
 from .._validation import check_int, describe
 from ..exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
 
@@ -57,6 +58,10 @@ __all__ = ["GibbsSampling", "compile_factors"]
 
 _REPAIR_SWEEPS = 2000
 _REPAIR_NOISE = 0.1
+
+
+class _Stuck(Exception):
+    """Internal: a kernel call found a variable with no state of positive probability."""
 
 
 def _pgmpy_classes():
@@ -493,8 +498,7 @@ class GibbsSampling:
                     + "; pass a start_state of positive probability"
                 )
         out = np.empty((size, state.shape[0]), dtype=np.int64)
-        variable, sweep = gibbs_run(state, free, c.cards, c.var_ptr, c.entry_factor, c.entry_stride,
-                                    c.log_table, position, streams, 0, burn_in, thin, out)
+        variable, sweep = self._run(state, free, position, streams, burn_in, thin, out)
         if variable >= 0:
             raise ValidationError(
                 f"Gibbs sampling is stuck at sweep {sweep}: every state of {self._nodes[variable]!r} "
@@ -509,6 +513,41 @@ class GibbsSampling:
         if not include_latents and self.latents:
             frame = frame.drop(columns=[str(v) for v in self.latents if str(v) in frame.columns])
         return frame
+
+    def _run(self, state, free, position, streams, burn_in, thin, out):
+        """``burn_in`` sweeps, then ``out[0]``, then a row every ``thin`` sweeps: :func:`gibbs_run` in pieces.
+
+        The sweeps run in time-bounded kernel calls (Ctrl-C is answered between them); each
+        call continues the chain (``state``, ``position``, ``streams``), so the rows are those
+        of one call. Returns ``(variable, sweep)`` as :func:`gibbs_run` does, the sweep
+        counted from the start.
+        """
+        c = self._compiled
+        scratch = np.empty((1, state.shape[0]), dtype=np.int64)
+        failure = [(-1, -1)]
+
+        def sweeps(first, last, n_burn, rows, offset):
+            if failure[0][0] >= 0:
+                return
+            variable, sweep = gibbs_run(state, free, c.cards, c.var_ptr, c.entry_factor, c.entry_stride,
+                                        c.log_table, position, streams, 0, n_burn, thin, rows)
+            if variable >= 0:
+                failure[0] = (variable, offset + sweep)
+                raise _Stuck
+
+        try:
+            # burn-in: ``last - first`` sweeps per call (the row it records is thrown away)
+            run_chunked(burn_in, lambda first, last: sweeps(first, last, last - first, scratch, first), first=8)
+            out[0] = state
+            # row r is recorded after ``thin`` more sweeps than row r - 1
+            run_chunked(
+                out.shape[0] - 1,
+                lambda first, last: sweeps(first, last, thin, out[1 + first:1 + last], burn_in + first * thin),
+                first=8,
+            )
+        except _Stuck:
+            pass
+        return failure[0]
 
     def _check_evidence_possible(self, clamp, position):
         c = self._compiled

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._launch import call, run_chunked
 from .._math import is_sparse
 from .._validation import check_evidence, check_int, check_positive_temperature, check_rng, check_states, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
@@ -27,8 +28,6 @@ _KEEP = ("all", "last")
 _CSR_DENSITY = 0.25
 #: energies are evaluated this many state entries at a time (bounds the float64 temporaries)
 _ENERGY_CHUNK = 1 << 21
-#: a progress bar advances in about this many steps
-_PROGRESS_STEPS = 100
 #: colour classes of at least this many units (on average) are split across threads
 _PARALLEL_CLASS_SIZE = 4096
 
@@ -234,14 +233,6 @@ def _record_slots(n_sweeps: int, burn_in: int, thin: int, keep: str) -> np.ndarr
     return slots
 
 
-def _chunks(n_sweeps: int, progress: bool):
-    """Sweep ranges for successive kernel calls (one call unless a progress bar is shown)."""
-    if not progress:
-        return [(0, n_sweeps)]
-    step = max(1, -(-n_sweeps // _PROGRESS_STEPS))
-    return [(start, min(start + step, n_sweeps)) for start in range(0, n_sweeps, step)]
-
-
 def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots, out, generator, progress, acceptance="heat-bath"):
     """Run the single-site kernels over all sweeps of ``betas`` (n_sweeps, n_columns); fill ``out``.
 
@@ -265,6 +256,9 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
         from tqdm.auto import tqdm
 
         bar = tqdm(total=betas.shape[0], unit="sweep", desc="Gibbs")
+    # Time-bounded kernel calls (Ctrl-C between them); each call continues from the states,
+    # streams and sweep index where the previous one stopped, so the split changes nothing.
+    on_chunk = None if bar is None else bar.update
     try:
         if scan == "chromatic":
             class_ptr, class_units = _colour_classes(model, free)
@@ -273,40 +267,42 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
             per_class = class_units.shape[0] / max(details["n_colours"], 1)
             by_class = states.shape[0] < n_threads and per_class >= _PARALLEL_CLASS_SIZE
             details["parallel_over"] = "classes" if by_class else "chains"
-            for start, stop in _chunks(betas.shape[0], progress):
+
+            def run(start, stop):
                 if by_class:
-                    kernels.run_chromatic(
-                        states, class_ptr, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
-                        problem.biases, *arrays,
+                    call(
+                        kernels.run_chromatic, states, class_ptr, class_units, streams, start, rule, betas[start:stop],
+                        slots[start:stop], out, problem.biases, *arrays,
                     )
                 elif lanes > 1 and not problem.dense:
-                    kernels.run_chromatic_groups(
-                        states, class_ptr, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
-                        problem.biases, problem.indptr, problem.indices, problem.data, lanes, *padding,
+                    call(
+                        kernels.run_chromatic_groups, states, class_ptr, class_units, streams, start, rule,
+                        betas[start:stop], slots[start:stop], out, problem.biases, problem.indptr, problem.indices,
+                        problem.data, lanes, *padding,
                     )
                 else:
-                    kernels.run_chromatic_chains(
-                        states, class_ptr, class_units, streams, start, rule, betas[start:stop], slots[start:stop], out,
-                        problem.biases, *arrays,
+                    call(
+                        kernels.run_chromatic_chains, states, class_ptr, class_units, streams, start, rule,
+                        betas[start:stop], slots[start:stop], out, problem.biases, *arrays,
                     )
-                if bar is not None:
-                    bar.update(stop - start)
         else:
             fields = np.empty(states.shape, dtype=np.float64)
-            kernels.initialise_fields(states, fields, problem.biases, *arrays)
+            call(kernels.initialise_fields, states, fields, problem.biases, *arrays)
             code = kernels.SEQUENTIAL if scan == "sequential" else kernels.RANDOM
-            for start, stop in _chunks(betas.shape[0], progress):
+
+            def run(start, stop):
                 if code == kernels.SEQUENTIAL and lanes > 1 and not problem.dense:
-                    kernels.run_chain_groups(
-                        states, fields, free, rule, betas[start:stop], slots[start:stop], out, streams,
-                        problem.indptr, problem.indices, problem.data, lanes, *padding,
+                    call(
+                        kernels.run_chain_groups, states, fields, free, rule, betas[start:stop], slots[start:stop], out,
+                        streams, problem.indptr, problem.indices, problem.data, lanes, *padding,
                     )
                 else:
-                    kernels.run_chains(
-                        states, fields, free, code, rule, betas[start:stop], slots[start:stop], out, streams, *arrays
+                    call(
+                        kernels.run_chains, states, fields, free, code, rule, betas[start:stop], slots[start:stop], out,
+                        streams, *arrays,
                     )
-                if bar is not None:
-                    bar.update(stop - start)
+
+        run_chunked(betas.shape[0], run, on_chunk=on_chunk)
     finally:
         if bar is not None:
             bar.close()
@@ -409,8 +405,9 @@ class GibbsSampler:
             Sample at this temperature instead of the model's.
         rng : None, int or numpy.random.Generator
         progress : bool, default False
-            Show a tqdm progress bar (the run is cut into ~100 kernel calls; the
-            samples are the same as without it).
+            Show a tqdm progress bar (updated after each kernel call; every run is cut
+            into calls of ~0.15 s so that Ctrl-C is answered, and the samples do not
+            depend on the cut).
         keep : {"all", "last"}, default "all"
             Keep every draw, or only the last one of each chain (``n_draws = 1``:
             a long run that needs only its final states keeps no history).
