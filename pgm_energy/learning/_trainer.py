@@ -55,6 +55,7 @@ the monitors, then one permutation per epoch. A checkpoint stores the generator'
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -417,9 +418,16 @@ class Trainer:
         """
         if not isinstance(path, (str, os.PathLike)):
             raise ParameterTypeError(f"resume_from must be a str or path-like, got {describe(path)}")
-        path = Path(path)
-        arrays = read_npz(path, what="training checkpoint")
+        if isinstance(os.fspath(path), str) and not os.fspath(path):
+            raise ValidationError("resume_from must name a checkpoint file, got ''")
         where = f"resume_from={str(path)!r}"
+        try:
+            arrays = read_npz(path, what="training checkpoint")
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, f"{where}: no such checkpoint file", str(path)) from None
+        except PGMEnergyError as error:  # the reader names its own parameter, "path"
+            raise type(error)(f"{where}: {error}") from None
+        path = Path(path)
 
         def damaged(problem: str) -> ModelFileError:
             return ModelFileError(f"{where} is a damaged training checkpoint: {problem}")

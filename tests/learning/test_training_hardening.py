@@ -326,3 +326,16 @@ def test_boltzmann_sweeps_in_chunks_are_bit_identical(monkeypatch):
         trainer = BoltzmannLearning(epochs=2, batch_size=None, burn_in=3, sweeps=2, monitor=None)
         models.append(trainer.fit(2, data, rng=4, progress=False).model)
     assert np.array_equal(models[0].weights, models[1].weights) and np.array_equal(models[0].biases, models[1].biases)
+
+
+def test_resume_from_errors_name_the_parameter(tmp_path):
+    # Before: FileNotFoundError / ModelFileError messages named only the path.
+    from pgm_energy.exceptions import ModelFileError
+
+    trainer = _pcd()
+    with pytest.raises(FileNotFoundError, match="resume_from=.*no such checkpoint file"):
+        trainer.fit(3, _data(), resume_from=tmp_path / "missing.npz", progress=False)
+    with pytest.raises(ModelFileError, match="resume_from=.*it is a directory"):
+        trainer.fit(3, _data(), resume_from=tmp_path, progress=False)
+    with pytest.raises(ValidationError, match="resume_from must name a checkpoint file"):
+        trainer.fit(3, _data(), resume_from="", progress=False)
