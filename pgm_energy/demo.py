@@ -54,6 +54,27 @@ def independent_pixel_log_likelihood(train: np.ndarray, test: np.ndarray) -> flo
     return float(np.mean(test @ np.log(probability) + (1 - test) @ np.log1p(-probability)))
 
 
+def _prepare_output_dir(output_dir, name: str = "output_dir") -> None:
+    """Create ``output_dir`` and check that figures can be written there.
+
+    Raises
+    ------
+    ValidationError
+        If it is a file, cannot be created, or is not writable.
+    """
+    from .exceptions import ValidationError
+    from .io import resolve_output_path
+
+    folder = Path(output_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ValidationError(f"{name} {str(output_dir)!r} exists and is not a folder") from None
+    except OSError as error:
+        raise ValidationError(f"{name} {str(output_dir)!r} cannot be created: {error.strerror or error}") from None
+    resolve_output_path(folder / "filters.png", name)
+
+
 def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", progress=None, out=None) -> dict:
     """Run the demo and return the printed figures.
 
@@ -87,6 +108,8 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
     out = sys.stdout if out is None else out
     progress = sys.stderr.isatty() if progress is None else progress
     figures: dict = {}
+    if output_dir is not None:
+        _prepare_output_dir(output_dir)  # before the training, not after it
 
     _section("Data", out)
     split = load_digits(test_size=0.2, rng=0)
