@@ -45,10 +45,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-#: per-call alarm inside the worker (a Python-level timeout)
-CALL_TIMEOUT = 20
+#: per-call alarm inside the worker (a Python-level timeout; generous: a cold Numba cache compiles for tens of seconds)
+CALL_TIMEOUT = 60
 #: the parent kills a worker that has not answered after this long (a kernel that ignores signals)
-HARD_TIMEOUT = 45
+HARD_TIMEOUT = 120
 #: extra address space the worker may map beyond what it holds after its imports
 ADDRESS_SPACE_CAP = 4 << 30
 
@@ -912,7 +912,8 @@ def _pll(ctx):
     return _monitors().pseudo_log_likelihood, dict(rbm=rbm(), data=DATA.copy())
 
 
-@target("pgm_energy.learning.monitors.check_monitor_spec", ["spec"])
+# spec is the trainers' monitor= option: messages say "monitor"
+@target("pgm_energy.learning.monitors.check_monitor_spec", ["spec"], aliases={"spec": ("monitor",)})
 def _check_spec(ctx):
     return _monitors().check_monitor_spec, dict(spec=("log_likelihood", "pseudo_log_likelihood"))
 
@@ -922,7 +923,8 @@ def _history_keys(ctx):
     return _monitors().history_keys, {}
 
 
-@target("pgm_energy.learning.monitors.build_monitors", ["spec", "template", "train", "validation", "seed"])
+@target("pgm_energy.learning.monitors.build_monitors", ["spec", "template", "train", "validation", "seed"],
+        aliases={"spec": ("monitor",)})
 def _build_monitors(ctx):
     return _monitors().build_monitors, dict(spec="auto", template=rbm(), train=DATA.copy(),
                                             validation=DATA[:2].copy(), seed=0)
