@@ -17,6 +17,7 @@ __all__ = [
     "ModelFileError",
     "TrainingDivergedError",
     "CheckpointWriteError",
+    "UnknownMetricError",
 ]
 
 
@@ -99,3 +100,13 @@ class CheckpointWriteError(PGMEnergyError, OSError):
         self.history = history
         self.epoch = epoch
         self.path = str(path)
+
+
+class UnknownMetricError(ValidationError, KeyError):
+    """A metric name that a training history has not recorded.
+
+    Also a :class:`KeyError`, as for a missing key of a mapping (``history["name"]``).
+    """
+
+    # KeyError would show the message in quotes; read it as the ValueError it also is.
+    __str__ = ValidationError.__str__

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..exceptions import ValidationError
+from .._validation import describe
+from ..exceptions import ParameterTypeError, UnknownMetricError, ValidationError
 
 __all__ = ["TrainingHistory", "TrainingResult", "STOP_REASONS"]
 
@@ -38,17 +40,23 @@ class TrainingHistory:
 
     def __init__(self, records=()):
         self._records: list[dict[str, float]] = []
+        if isinstance(records, (str, bytes, dict)) or not isinstance(records, (list, tuple)):
+            raise ParameterTypeError(f"records must be a list or tuple of dicts, got {describe(records)}")
         for record in records:
             self.append(record)
 
     def append(self, record: dict[str, Any]) -> None:
         """Add the record of the next epoch (a mapping of metric name to number)."""
-        if not isinstance(record, dict) or "epoch" not in record:
-            raise ValidationError(f"record must be a dict with an 'epoch' entry, got {record!r}")
+        if not isinstance(record, dict):
+            raise ValidationError(f"record must be a dict of metric name to number, got {describe(record)}")
+        if "epoch" not in record:
+            raise ValidationError(f"record must have an 'epoch' entry, got {describe(record)}")
         clean = {}
         for name, value in record.items():
             if not isinstance(name, str) or not name:
                 raise ValidationError(f"record keys must be non-empty strings, got {name!r}")
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise ParameterTypeError(f"record[{name!r}] must be a real number, got {describe(value)}")
             clean[name] = float(value)
         self._records.append(clean)
 
@@ -69,9 +77,19 @@ class TrainingHistory:
         return len(self._records)
 
     def __getitem__(self, metric: str) -> np.ndarray:
-        """Values of ``metric`` per epoch, shape (n_epochs,), NaN where it was not measured."""
+        """Values of ``metric`` per epoch, shape (n_epochs,), NaN where it was not measured.
+
+        Raises
+        ------
+        ParameterTypeError
+            If ``metric`` is not a string.
+        UnknownMetricError
+            (also a ``KeyError``) if no epoch recorded ``metric``.
+        """
+        if not isinstance(metric, str):
+            raise ParameterTypeError(f"metric must be a metric name (str), got {describe(metric)}")
         if metric not in self.metrics:
-            raise KeyError(f"no metric {metric!r} in this history; recorded: {list(self.metrics)}")
+            raise UnknownMetricError(f"metric {metric!r} is not in this history; recorded: {list(self.metrics)}")
         return np.array([record.get(metric, math.nan) for record in self._records], dtype=np.float64)
 
     def last_record(self) -> dict[str, float]:
@@ -100,11 +118,22 @@ class TrainingHistory:
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "TrainingHistory":
         """Inverse of :meth:`to_arrays` (NaN entries become absent)."""
-        columns = {str(name): np.asarray(values, dtype=np.float64) for name, values in arrays.items()}
+        if not isinstance(arrays, dict):
+            raise ParameterTypeError(f"arrays must be a dict of metric name to 1-d array, got {describe(arrays)}")
+        columns = {}
+        for name, values in arrays.items():
+            if not isinstance(name, str) or not name:
+                raise ValidationError(f"arrays keys must be non-empty metric names, got {name!r}")
+            raw = np.asarray(values) if isinstance(values, np.ndarray) else None
+            if raw is None or raw.dtype.kind not in "biuf" or raw.ndim != 1:
+                raise ValidationError(f"arrays[{name!r}] must be a 1-d array of real numbers, got {describe(values)}")
+            columns[name] = raw.astype(np.float64)
         lengths = {values.shape for values in columns.values()}
         if len(lengths) > 1:
-            raise ValidationError(f"history arrays must have one length, got shapes {sorted(lengths)}")
+            raise ValidationError(f"arrays must have one length, got shapes {sorted(lengths)}")
         n_epochs = next(iter(lengths))[0] if lengths else 0
+        if n_epochs and ("epoch" not in columns or np.isnan(columns["epoch"]).any()):
+            raise ValidationError(f"arrays must hold an 'epoch' entry for every epoch, got metrics {list(columns)[:8]!r}")
         history = cls()
         for row in range(n_epochs):
             history.append({name: values[row] for name, values in columns.items() if not np.isnan(values[row])})

@@ -95,6 +95,9 @@ _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 #: saturated to exactly 0 or 1 unless other terms cancel it to within that rounding. A run that
 #: gets there is running away (typically ``learning_rate * weight_decay > 2``), not learning.
 RUNAWAY_BOUND = {np.dtype(np.float32): 2.0**20, np.dtype(np.float64): 2.0**49}
+#: largest number of weights of a model that ``fit(n_hidden, data)`` creates (2 GiB of float64;
+#: training holds several arrays of that size)
+MAX_PARAMETERS = 2**28
 
 
 # ---------------------------------------------------------------------------- option checks
@@ -300,6 +303,10 @@ class Trainer:
 
     def _check_model(self, model) -> None:
         """Refuse a starting model the trainer cannot train (override to add limits)."""
+
+    def _parameter_count(self, n_visible: int, n_hidden: int) -> int:
+        """Weights of a new model of ``n_hidden`` hidden units (an RBM's; override for other models)."""
+        return n_visible * n_hidden
 
     def _resume_settings(self) -> tuple[str, ...]:
         """Keys of :meth:`_settings` a checkpoint must share with the trainer resuming it."""
@@ -611,6 +618,13 @@ class Trainer:
                 f"batch_size={self.batch_size} is larger than the data ({train.shape[0]} rows); "
                 "use a smaller batch_size or batch_size=None for the full batch"
             )
+        if isinstance(model_or_size, numbers.Integral):
+            count = self._parameter_count(train.shape[1], int(model_or_size))
+            if count > MAX_PARAMETERS:
+                raise ValidationError(
+                    f"model_or_size={model_or_size} hidden units with {train.shape[1]} visible units need {count} "
+                    f"weights, more than {MAX_PARAMETERS}"
+                )
         if self.checkpoint_every is not None:
             # Found now, not after hours of training: a folder that is missing or not writable,
             # a directory or a device in the checkpoint's place.
@@ -737,10 +751,9 @@ def _members(arrays: dict, prefix: str) -> dict:
 def _check_callbacks(callbacks) -> tuple:
     if callable(callbacks):
         callbacks = (callbacks,)
-    try:
-        callbacks = tuple(callbacks)
-    except TypeError:
-        raise ParameterTypeError(f"callbacks must be a sequence of callables, got {describe(callbacks)}") from None
+    if isinstance(callbacks, (str, bytes, dict)) or not isinstance(callbacks, (list, tuple)):
+        raise ParameterTypeError(f"callbacks must be a callable or a list/tuple of callables, got {describe(callbacks)}")
+    callbacks = tuple(callbacks)
     for callback in callbacks:
         if not callable(callback):
             raise ParameterTypeError(f"callbacks must be callables callback(epoch, model, history), got {describe(callback)}")

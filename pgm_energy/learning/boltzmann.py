@@ -35,8 +35,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_int, describe
-from ..exceptions import ParameterTypeError, ValidationError
+from .._validation import check_finite_array, check_int, check_states, check_vector, describe
+from ..exceptions import ParameterTypeError, StateError, ValidationError
 from ..models import BoltzmannMachine
 from ._trainer import Trainer, check_nonnegative_float, check_positive_int
 
@@ -51,7 +51,6 @@ __all__ = [
     "new_chains",
     "estimate_gradient",
     "phase_statistics",
-    "prepare_graph",
     "graph_from_edges",
     "burn_in",
     "resolve_visible",
@@ -161,6 +160,122 @@ class BoltzmannGradient(NamedTuple):
 
 
 # ---------------------------------------------------------------------------- structure
+# ---------------------------------------------------------------------------- argument checks
+# The public functions below check their arguments and call unchecked bodies (``_name``), which
+# the trainer uses directly on arrays it built itself.
+#: largest number of chain entries (bytes) new_chains allocates
+_MAX_CHAIN_ENTRIES = 2**31
+
+
+def _as_array(values):
+    """``values`` as an ndarray when it is an ndarray, list or tuple NumPy can read; else None."""
+    if not isinstance(values, (np.ndarray, list, tuple)):
+        return None
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError):  # ragged
+        return None
+
+
+def _check_machine(model, name: str) -> None:
+    if not isinstance(model, BoltzmannMachine):
+        raise ParameterTypeError(f"{name} must be a BoltzmannMachine, got {describe(model)}")
+
+
+def _check_mask(visible, n_units: int, name: str) -> np.ndarray:
+    """A boolean mask of shape (n_units,) (a copy)."""
+    array = _as_array(visible)
+    if array is None or array.dtype != np.bool_ or array.shape != (n_units,):
+        raise ValidationError(f"{name} must be a boolean mask of shape ({n_units},), got {describe(visible)}")
+    return array.copy()
+
+
+def _check_graph(graph) -> BoltzmannGraph:
+    """``graph`` rebuilt from its edges and visible units, which must reproduce every field."""
+    if not isinstance(graph, BoltzmannGraph):
+        raise ParameterTypeError(
+            f"graph must be a BoltzmannGraph (from prepare_graph or graph_from_edges), got {describe(graph)}"
+        )
+    n_units = check_int(graph.n_units, "graph.n_units", minimum=1)
+    visible = np.asarray(graph.visible) if isinstance(graph.visible, np.ndarray) else None
+    if visible is None or visible.ndim != 1 or (visible.size and (
+            visible.dtype.kind not in "iu" or visible.min() < 0 or visible.max() >= n_units)):
+        raise ValidationError(f"graph.visible must be a 1-d array of unit indices below {n_units}")
+    mask = np.zeros(n_units, dtype=bool)
+    mask[visible] = True
+    rebuilt = graph_from_edges(n_units, graph.rows, graph.cols, mask)
+    for field in BoltzmannGraph._fields:
+        if not np.array_equal(np.asarray(getattr(graph, field)), np.asarray(getattr(rebuilt, field))):
+            raise ValidationError(f"graph.{field} does not match the graph's edges (build it with prepare_graph)")
+    return rebuilt
+
+
+def _check_biases_beta(graph: BoltzmannGraph, biases, beta):
+    biases = check_vector(biases, "biases", graph.n_units)
+    return biases, check_nonnegative_float(beta, "beta", strict=True)
+
+
+def _check_parameters(graph, edge_weights, biases, beta):
+    graph = _check_graph(graph)
+    edge_weights = check_vector(edge_weights, "edge_weights", graph.n_edges)
+    biases, beta = _check_biases_beta(graph, biases, beta)
+    return graph, edge_weights, biases, beta
+
+
+def _check_states_of(states, n_columns: int, name: str, *, allow_empty: bool = True) -> np.ndarray:
+    """A 2-D array of 0/1 with ``n_columns`` columns, as uint8."""
+    raw = _as_array(states)
+    if raw is None or raw.ndim != 2:
+        raise StateError(f"{name} must be a 2-D array of 0/1 with {n_columns} columns, got {describe(states)}")
+    array, _ = check_states(raw, n_columns, name)
+    if not allow_empty and array.shape[0] == 0:
+        raise ValidationError(f"{name} must hold at least one row, got shape {array.shape}")
+    return array.astype(np.uint8)
+
+
+def _check_data_rows(data, graph, name: str, *, allow_empty: bool) -> np.ndarray:
+    return _check_states_of(data, graph.visible.shape[0], name, allow_empty=allow_empty)
+
+
+def _check_chain_memory(n_entries: int) -> None:
+    if n_entries > _MAX_CHAIN_ENTRIES:
+        raise ValidationError(f"n_clamped and n_chains ask for {n_entries} chain entries, more than {_MAX_CHAIN_ENTRIES}")
+
+
+def _check_chains(chains, graph: BoltzmannGraph) -> BoltzmannChains:
+    """The chains themselves (they are updated in place), after checking every array."""
+    if not isinstance(chains, BoltzmannChains):
+        raise ParameterTypeError(f"chains must be BoltzmannChains (from new_chains), got {describe(chains)}")
+    for states, streams, name in ((chains.clamped, chains.clamped_streams, "clamped"),
+                                  (chains.fantasy, chains.fantasy_streams, "fantasy")):
+        if not (isinstance(states, np.ndarray) and states.dtype == np.uint8 and states.ndim == 2
+                and states.shape[1] == graph.n_units and states.flags.c_contiguous and states.flags.writeable):
+            raise ValidationError(f"chains.{name} must be a writeable C-contiguous uint8 array with {graph.n_units} columns")
+        if not ((states == 0) | (states == 1)).all():
+            raise StateError(f"chains.{name} must hold 0/1 unit states")
+        if not (isinstance(streams, np.ndarray) and streams.dtype == np.uint64 and streams.shape == (states.shape[0],)
+                and streams.flags.writeable and streams.all()):
+            raise ValidationError(f"chains.{name}_streams must be {states.shape[0]} non-zero uint64 stream states")
+    if chains.fantasy.shape[0] == 0:
+        raise ValidationError("chains.fantasy must hold at least one chain")
+    return chains
+
+
+def _check_batch(batch, rows, graph, chains, name: str):
+    """The batch as uint8 0/1 and its clamped-chain rows (distinct, in range), as int64."""
+    batch = _check_data_rows(batch, graph, name, allow_empty=True)
+    array = _as_array(rows)
+    if array is None or array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
+        raise ValidationError(f"rows must be a 1-d array of clamped-chain indices, got {describe(rows)}")
+    rows = array.astype(np.int64)
+    if rows.shape[0] != batch.shape[0]:
+        raise ValidationError(f"rows must name one clamped chain per row of {name} ({batch.shape[0]}), got {rows.shape[0]}")
+    n_clamped = chains.clamped.shape[0]
+    if rows.size and (rows.min() < 0 or rows.max() >= n_clamped or np.unique(rows).size != rows.size):
+        raise ValidationError(f"rows must be distinct clamped-chain indices below {n_clamped}")
+    return batch, rows
+
+
 def prepare_graph(model, visible: np.ndarray) -> tuple[BoltzmannGraph, np.ndarray]:
     """The structure of ``model`` with the units of boolean mask ``visible`` clamped in the data phase.
 
@@ -177,6 +292,11 @@ def prepare_graph(model, visible: np.ndarray) -> tuple[BoltzmannGraph, np.ndarra
     edge_weights : ndarray of float64, shape (n_edges,)
         The model's coupling on each edge (writable copy).
     """
+    _check_machine(model, "model")
+    return _prepare_graph(model, _check_mask(visible, model.n_units, "visible"))
+
+
+def _prepare_graph(model, visible: np.ndarray) -> tuple[BoltzmannGraph, np.ndarray]:
     import scipy.sparse as sp
 
     n_units = model.n_units
@@ -184,7 +304,7 @@ def prepare_graph(model, visible: np.ndarray) -> tuple[BoltzmannGraph, np.ndarra
     upper.sum_duplicates()
     upper.sort_indices()
     rows = np.repeat(np.arange(n_units, dtype=np.int64), np.diff(upper.indptr))
-    graph = graph_from_edges(n_units, rows, upper.indices, visible)
+    graph = _graph_from_edges(n_units, rows, upper.indices, visible)
     return graph, np.array(upper.data, dtype=np.float64)
 
 
@@ -197,6 +317,25 @@ def graph_from_edges(n_units: int, rows, cols, visible: np.ndarray) -> Boltzmann
     rows, cols : array_like of int, shape (n_edges,)
     visible : ndarray of bool, shape (n_units,)
     """
+    n_units = check_int(n_units, "n_units", minimum=1)
+    edges = []
+    for name, values in (("rows", rows), ("cols", cols)):
+        array = _as_array(values)
+        if array is None or array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
+            raise ValidationError(f"{name} must be a 1-d sequence of unit indices, got {describe(values)}")
+        edges.append(array.astype(np.int64))
+    rows, cols = edges
+    if rows.shape != cols.shape:
+        raise ValidationError(f"rows and cols must have one length, got {rows.shape[0]} and {cols.shape[0]}")
+    if rows.size and not (rows.min() >= 0 and (cols > rows).all() and cols.max() < n_units):
+        raise ValidationError(f"edges (rows[e], cols[e]) must satisfy 0 <= rows[e] < cols[e] < n_units={n_units}")
+    key = rows * n_units + cols
+    if rows.size > 1 and not (np.diff(key) > 0).all():
+        raise ValidationError("edges must be distinct and in row-major order (sorted by row, then column)")
+    return _graph_from_edges(n_units, rows, cols, _check_mask(visible, n_units, "visible"))
+
+
+def _graph_from_edges(n_units: int, rows, cols, visible: np.ndarray) -> BoltzmannGraph:
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     cols = np.ascontiguousarray(cols, dtype=np.int64)
     n_edges = rows.shape[0]
@@ -259,6 +398,17 @@ def new_chains(graph: BoltzmannGraph, data: np.ndarray, *, n_clamped: int, n_cha
     -------
     BoltzmannChains
     """
+    graph = _check_graph(graph)
+    data = _check_data_rows(data, graph, "data", allow_empty=False)
+    n_clamped = check_int(n_clamped, "n_clamped", minimum=0)
+    n_chains = check_int(n_chains, "n_chains", minimum=1)
+    if not isinstance(generator, np.random.Generator):
+        raise ParameterTypeError(f"generator must be a numpy.random.Generator, got {describe(generator)}")
+    _check_chain_memory((n_clamped + n_chains) * graph.n_units)
+    return _new_chains(graph, data, n_clamped=n_clamped, n_chains=n_chains, generator=generator)
+
+
+def _new_chains(graph, data, *, n_clamped, n_chains, generator) -> BoltzmannChains:
     from .._kernels.rng import seed_streams
 
     n_units = graph.n_units
@@ -320,6 +470,14 @@ def burn_in(graph, edge_weights, biases, beta, chains: BoltzmannChains, data, ro
 
     Nothing is recorded; the chains and streams are updated in place.
     """
+    graph, edge_weights, biases, beta = _check_parameters(graph, edge_weights, biases, beta)
+    chains = _check_chains(chains, graph)
+    data, rows = _check_batch(data, rows, graph, chains, "data")
+    sweeps = check_int(sweeps, "sweeps", minimum=0)
+    _burn_in(graph, edge_weights, biases, beta, chains, data, rows, sweeps)
+
+
+def _burn_in(graph, edge_weights, biases, beta, chains, data, rows, sweeps) -> None:
     if sweeps == 0:
         return
     storage = _kernel_weights(graph, edge_weights)
@@ -361,6 +519,33 @@ def phase_statistics(graph, storage, biases, beta, samples, clamped_units, estim
     for the same moments as the raw counts when the chains are at equilibrium, with a
     smaller variance.
     """
+    graph = _check_graph(graph)
+    if not isinstance(storage, tuple) or len(storage) != 5:
+        raise ParameterTypeError(f"storage must be the 5-tuple of _kernel_weights(graph, edge_weights), got {describe(storage)}")
+    indptr, indices, data, dense_w, dense = storage
+    if dense is not graph.dense:
+        raise ValidationError(f"storage must be {'dense' if graph.dense else 'CSR'} weights, as graph.dense says")
+    if dense:
+        weights = check_finite_array(dense_w, "storage weights", ndim=2)
+        if weights.shape != (graph.n_units,) * 2 or not np.array_equal(weights, weights.T):
+            raise ValidationError(f"storage weights must be a symmetric ({graph.n_units}, {graph.n_units}) matrix")
+        storage = (indptr, indices, data, weights, True)
+    else:
+        if not (isinstance(indptr, np.ndarray) and np.array_equal(indptr, graph.indptr)
+                and isinstance(indices, np.ndarray) and np.array_equal(indices, graph.indices)):
+            raise ValidationError("storage must hold the CSR pattern of graph (indptr, indices)")
+        storage = (graph.indptr, graph.indices, check_vector(data, "storage data", graph.indices.shape[0]), dense_w, False)
+    biases, beta = _check_biases_beta(graph, biases, beta)
+    samples = _check_states_of(samples, graph.n_units, "samples", allow_empty=False)
+    clamped_units = _as_array(clamped_units)
+    if clamped_units is None or clamped_units.ndim != 1 or (clamped_units.size and (
+            clamped_units.dtype.kind not in "iu" or clamped_units.min() < 0 or clamped_units.max() >= graph.n_units)):
+        raise ValidationError(f"clamped_units must be a 1-d array of unit indices below {graph.n_units}")
+    estimator = _check_choice(estimator, "estimator", ESTIMATORS)
+    return _phase_statistics(graph, storage, biases, beta, samples, clamped_units.astype(np.int64), estimator)
+
+
+def _phase_statistics(graph, storage, biases, beta, samples, clamped_units, estimator: str) -> PhaseStatistics:
     n_samples = samples.shape[0]
     indptr, indices, data, dense_w, dense = storage
     if not dense:
@@ -431,6 +616,17 @@ def estimate_gradient(
     -----
     Without hidden units the clamped phase is exact: the moments of ``batch`` itself.
     """
+    graph, edge_weights, biases, beta = _check_parameters(graph, edge_weights, biases, beta)
+    chains = _check_chains(chains, graph)
+    batch, rows = _check_batch(batch, rows, graph, chains, "batch")
+    if batch.shape[0] == 0:
+        raise ValidationError("batch must hold at least one row")
+    sweeps = check_int(sweeps, "sweeps", minimum=1)
+    estimator = _check_choice(estimator, "estimator", ESTIMATORS)
+    return _estimate_gradient(graph, edge_weights, biases, beta, batch, rows, chains, sweeps=sweeps, estimator=estimator)
+
+
+def _estimate_gradient(graph, edge_weights, biases, beta, batch, rows, chains, *, sweeps, estimator) -> BoltzmannGradient:
     storage = _kernel_weights(graph, edge_weights)
     if graph.hidden.shape[0] == 0:
         states = np.zeros((batch.shape[0], graph.n_units), dtype=np.uint8)
@@ -441,10 +637,10 @@ def estimate_gradient(
         data_samples = _run_sweeps(states, streams, graph.hidden, sweeps, beta, biases, storage, record=True)
         chains.clamped[rows] = states
         chains.clamped_streams[rows] = streams
-    data_phase = phase_statistics(graph, storage, biases, beta, data_samples, graph.visible, estimator)
+    data_phase = _phase_statistics(graph, storage, biases, beta, data_samples, graph.visible, estimator)
     all_units = np.arange(graph.n_units, dtype=np.int64)
     model_samples = _run_sweeps(chains.fantasy, chains.fantasy_streams, all_units, sweeps, beta, biases, storage, record=True)
-    model_phase = phase_statistics(graph, storage, biases, beta, model_samples, np.zeros(0, dtype=np.int64), estimator)
+    model_phase = _phase_statistics(graph, storage, biases, beta, model_samples, np.zeros(0, dtype=np.int64), estimator)
     return BoltzmannGradient(
         data_phase.pairs - model_phase.pairs, data_phase.means - model_phase.means, data_phase, model_phase
     )
@@ -489,6 +685,7 @@ def resolve_visible(model, visible) -> np.ndarray:
     -------
     ndarray of bool, shape (n_units,)
     """
+    _check_machine(model, "model")
     n_units = model.n_units
     if visible is None:
         mask = np.array(model.visible, dtype=bool)
@@ -713,6 +910,9 @@ class BoltzmannLearning(Trainer):
         names = list(visible_names) + [f"h{j}" for j in range(n_units - n_visible)]
         return BoltzmannMachine(upper + upper.T, biases, visible=mask, names=names)
 
+    def _parameter_count(self, n_visible: int, n_hidden: int) -> int:
+        return (n_visible + n_hidden) ** 2  # fully connected: a dense weight matrix
+
     def _check_model(self, model) -> None:
         if model.n_visible == 0:
             raise ValidationError("model has no visible units: pass visible= to say which units the data clamps")
@@ -721,12 +921,12 @@ class BoltzmannLearning(Trainer):
         return n_rows if self.batch_size is None else self.batch_size
 
     def _initial_state(self, model, data, rng):
-        graph, edge_weights = prepare_graph(model, np.asarray(model.visible))
+        graph, edge_weights = _prepare_graph(model, np.asarray(model.visible))
         n_rows = data.shape[0]
         n_slots = self._n_slots(n_rows)
         n_clamped = n_rows if self.clamped_chains == "per_example" else n_slots
         n_chains = self.n_chains if self.n_chains is not None else n_slots
-        chains = new_chains(graph, data, n_clamped=n_clamped, n_chains=n_chains, generator=rng)
+        chains = _new_chains(graph, data, n_clamped=n_clamped, n_chains=n_chains, generator=rng)
         state = _State(
             graph,
             edge_weights,
@@ -737,7 +937,7 @@ class BoltzmannLearning(Trainer):
             1.0 / model.temperature,
         )
         rows = np.arange(n_clamped, dtype=np.int64)
-        burn_in(graph, state.edge_weights, state.biases, state.beta, chains, data[rows], rows, self.burn_in)
+        _burn_in(graph, state.edge_weights, state.biases, state.beta, chains, data[rows], rows, self.burn_in)
         return state
 
     def _run_epoch(self, state, data, order, epoch) -> dict:
@@ -747,7 +947,7 @@ class BoltzmannLearning(Trainer):
         for start in range(0, n_rows, step):
             rows = order[start : start + step]
             chain_rows = rows if self.clamped_chains == "per_example" else np.arange(rows.shape[0], dtype=np.int64)
-            gradient = estimate_gradient(
+            gradient = _estimate_gradient(
                 state.graph, state.edge_weights, state.biases, state.beta, data[rows], chain_rows, state.chains,
                 sweeps=self.sweeps, estimator=self.estimator,
             )
@@ -787,7 +987,7 @@ class BoltzmannLearning(Trainer):
 
     def _state_layout(self, template, data) -> dict:
         # Without building a state: that would run the burn-in sweeps.
-        graph, _ = prepare_graph(template, np.asarray(template.visible))
+        graph, _ = _prepare_graph(template, np.asarray(template.visible))
         n_edges, n_units, n_rows = graph.n_edges, graph.n_units, data.shape[0]
         n_clamped = n_rows if self.clamped_chains == "per_example" else self._n_slots(n_rows)
         n_chains = self.n_chains if self.n_chains is not None else self._n_slots(n_rows)
@@ -800,7 +1000,7 @@ class BoltzmannLearning(Trainer):
         }
 
     def _check_state_values(self, arrays, template, epoch, damaged) -> None:
-        graph, _ = prepare_graph(template, np.asarray(template.visible))
+        graph, _ = _prepare_graph(template, np.asarray(template.visible))
         if not (np.array_equal(arrays["edge_rows"], graph.rows) and np.array_equal(arrays["edge_cols"], graph.cols)):
             raise damaged("its learned edges ('edge_rows', 'edge_cols') are not the couplings of its model")
 
@@ -821,7 +1021,7 @@ class BoltzmannLearning(Trainer):
 
     def _restore(self, arrays, template, data):
         try:
-            graph = graph_from_edges(template.n_units, arrays["edge_rows"], arrays["edge_cols"], np.asarray(template.visible))
+            graph = _graph_from_edges(template.n_units, arrays["edge_rows"], arrays["edge_cols"], np.asarray(template.visible))
             chains = BoltzmannChains(
                 np.ascontiguousarray(arrays["clamped"], dtype=np.uint8),
                 np.ascontiguousarray(arrays["clamped_streams"], dtype=np.uint64),

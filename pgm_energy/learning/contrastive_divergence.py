@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import check_int, describe
-from ..exceptions import ModelFileError, ParameterTypeError, ValidationError
+from .._validation import check_int, check_names, check_rng, check_states, describe
+from ..exceptions import ModelFileError, ParameterTypeError, StateError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 from ._trainer import RUNAWAY_BOUND, Trainer, check_nonnegative_float, check_positive_int
 
@@ -37,7 +37,8 @@ _BIAS_PROBABILITY_CLIP = 1e-3
 
 
 def hinton_momentum(epoch: int) -> float:
-    """0.5 for epochs 1-5, then 0.9 (Hinton 2010, §9)."""
+    """0.5 for epochs 1-5, then 0.9 (Hinton 2010, §9); ``epoch`` counts from 1."""
+    epoch = check_int(epoch, "epoch", minimum=1)
     return HINTON_MOMENTUM[0] if epoch <= HINTON_MOMENTUM_SWITCH else HINTON_MOMENTUM[1]
 
 
@@ -46,7 +47,28 @@ def initial_rbm(n_hidden: int, data: np.ndarray, visible_names, rng: np.random.G
 
     ``p`` is each column's mean, clipped to [0.001, 0.999] so that a unit that is always off
     (or on) starts at about -6.9 (or +6.9) instead of an infinite bias.
+
+    Parameters
+    ----------
+    n_hidden : int >= 1
+    data : ndarray of 0/1, shape (n_samples >= 1, n_visible >= 1)
+    visible_names : sequence of str, length n_visible, or None (``v0``, ``v1``, ...)
+    rng : None, int or numpy.random.Generator
     """
+    n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
+    shape = getattr(data, "shape", None)
+    if not isinstance(data, np.ndarray) or len(shape) != 2:
+        raise StateError(f"data must be a 2-D array (n_samples, n_visible) of 0/1, got {describe(data)}")
+    data, _ = check_states(data, shape[1], "data")
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        raise ValidationError(f"data must hold at least one sample of at least one unit, got shape {data.shape}")
+    if visible_names is not None:  # None: the model's default names
+        if isinstance(visible_names, (list, tuple, np.ndarray)) and len(visible_names) != data.shape[1]:
+            raise ValidationError(
+                f"visible_names must name the {data.shape[1]} columns of data, got {len(visible_names)} names"
+            )
+        visible_names = check_names(visible_names, data.shape[1], "visible_names")
+    rng = check_rng(rng)
     n_visible = data.shape[1]
     weights = rng.normal(0.0, 0.01, size=(n_visible, n_hidden))
     p = np.clip(data.mean(axis=0, dtype=np.float64), _BIAS_PROBABILITY_CLIP, 1.0 - _BIAS_PROBABILITY_CLIP)

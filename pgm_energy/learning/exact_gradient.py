@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_int, describe
+from .._validation import check_int, check_states, describe
 from ..exceptions import ModelFileError, ModelSizeError, ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 from ._trainer import Trainer, check_nonnegative_float
@@ -221,9 +221,9 @@ def log_likelihood_gradient(rbm: RestrictedBoltzmannMachine, data, *, max_units=
     _check_size(rbm.n_visible, rbm.n_hidden, max_units)
     if rbm.temperature != 1.0:
         raise ValidationError(f"the gradient is taken at temperature 1, got a model at temperature {rbm.temperature!r}")
-    v = np.asarray(data, dtype=np.float64)
-    if v.ndim != 2 or v.shape[1] != rbm.n_visible or v.shape[0] == 0:
-        raise ValidationError(f"data must have shape (n_samples >= 1, {rbm.n_visible}), got {v.shape}")
+    v, single = check_states(data, rbm.n_visible, "data")
+    if single or v.shape[0] == 0:
+        raise ValidationError(f"data must have shape (n_samples >= 1, {rbm.n_visible}), got {np.shape(data)}")
     return _gradient(rbm.weights, rbm.visible_bias, rbm.hidden_bias, v)
 
 

@@ -339,3 +339,69 @@ def test_resume_from_errors_name_the_parameter(tmp_path):
         trainer.fit(3, _data(), resume_from=tmp_path, progress=False)
     with pytest.raises(ValidationError, match="resume_from must name a checkpoint file"):
         trainer.fit(3, _data(), resume_from="", progress=False)
+
+
+# ---------------------------------------------------------------------------- fuzz findings in the learning modules
+def test_public_helpers_refuse_junk_with_named_errors():
+    # Before: AttributeError, IndexError, KeyError, TypingError, NaN results or an abort.
+    from pgm_energy import BoltzmannMachine, RestrictedBoltzmannMachine
+    from pgm_energy.exceptions import PGMEnergyError, UnknownMetricError
+    from pgm_energy.learning import TrainingHistory, boltzmann
+    from pgm_energy.learning.contrastive_divergence import hinton_momentum, initial_rbm
+    from pgm_energy.learning.exact_gradient import log_likelihood_gradient
+
+    weights = np.zeros((4, 4))
+    weights[0, 2] = weights[2, 0] = weights[1, 3] = weights[3, 1] = 0.1
+    machine = BoltzmannMachine(weights, np.zeros(4), visible=[True, True, False, False])
+    graph, edges = boltzmann.prepare_graph(machine, np.asarray(machine.visible))
+    data = np.array([[0, 1], [1, 1]])
+    chains = boltzmann.new_chains(graph, data, n_clamped=2, n_chains=2, generator=np.random.default_rng(0))
+    history = TrainingHistory([{"epoch": 1, "loss": 0.5}])
+    cases = [
+        (lambda: history[None], "metric"),
+        (lambda: history.last("missing"), "metric 'missing'"),
+        (lambda: TrainingHistory(None), "records"),
+        (lambda: TrainingHistory.from_arrays([1.0]), "arrays"),
+        (lambda: TrainingHistory.from_arrays({"loss": np.ones(2)}), "'epoch'"),
+        (lambda: history.append({"epoch": 2, "loss": "high"}), "record\\['loss'\\]"),
+        (lambda: hinton_momentum(None), "epoch"),
+        (lambda: initial_rbm(2, "data", None, 0), "data"),
+        (lambda: initial_rbm(2, np.zeros((3, 2)), ["a"], 0), "visible_names must name the 2 columns of data"),
+        (lambda: initial_rbm(2, np.zeros((3, 2)), None, "rng"), "rng"),
+        (lambda: log_likelihood_gradient(RestrictedBoltzmannMachine.random(2, 2, rng=0), {1, 2}), "data"),
+        (lambda: boltzmann.prepare_graph("model", None), "model"),
+        (lambda: boltzmann.resolve_visible([1, 2], None), "model"),
+        (lambda: boltzmann.graph_from_edges(4, [0, [1, 2]], [1, 2], np.ones(4, bool)), "rows"),
+        (lambda: boltzmann.graph_from_edges(4, [1, 0], [2, 1], np.ones(4, bool)), "row-major"),
+        (lambda: boltzmann.new_chains(graph, data, n_clamped=2, n_chains="2", generator=np.random.default_rng(0)), "n_chains"),
+        (lambda: boltzmann.new_chains(graph, data, n_clamped=2**40, n_chains=1, generator=np.random.default_rng(0)), "n_clamped"),
+        (lambda: boltzmann.burn_in(2**63, edges, np.zeros(4), 1.0, chains, data, np.arange(2), 1), "graph"),
+        (lambda: boltzmann.burn_in(graph, edges, np.zeros(4), "1", chains, data, np.arange(2), 1), "beta"),
+        (lambda: boltzmann.burn_in(graph, edges, np.zeros(4), 1.0, chains, data, np.array([0, 0]), 1), "rows"),
+        (lambda: boltzmann.estimate_gradient(graph, edges, [np.nan, 0, 0, 0], 1.0, data, np.arange(2), chains, sweeps=1), "biases"),
+        (lambda: boltzmann.estimate_gradient(graph, edges, np.zeros(4), 1.0, data[:, :1], np.arange(2), chains, sweeps=1), "batch"),
+        (lambda: boltzmann.estimate_gradient(graph, edges, np.zeros(4), 1.0, data, np.arange(2), chains._replace(
+            fantasy=chains.fantasy * 3), sweeps=1), "chains.fantasy"),
+        (lambda: boltzmann.phase_statistics(graph, None, np.zeros(4), 1.0, np.zeros((1, 4)), [0], "conditional"), "storage"),
+    ]
+    for call, message in cases:
+        with pytest.raises(PGMEnergyError, match=message) as caught:
+            call()
+        assert isinstance(caught.value, (ValueError, TypeError)), message
+    with pytest.raises(KeyError):  # an unknown metric is also a KeyError, as for a mapping
+        history["missing"]
+    assert issubclass(UnknownMetricError, ValueError)
+
+
+def test_fit_refuses_a_model_too_large_to_create_and_junk_callbacks():
+    # Before: numpy's "Maximum allowed dimension exceeded" / MemoryError, scipy's error for a sparse "callbacks".
+    import scipy.sparse as sp
+
+    with pytest.raises(ValidationError, match="model_or_size=.*more than"):
+        ContrastiveDivergence(epochs=1, monitor=None).fit(2**40, _data(), rng=0, progress=False)
+    with pytest.raises(ValidationError, match="model_or_size=.*more than"):
+        BoltzmannLearning(epochs=1, monitor=None).fit(2**20, _data(), rng=0, progress=False)
+    from pgm_energy.exceptions import ParameterTypeError
+
+    with pytest.raises(ParameterTypeError, match="callbacks"):
+        ContrastiveDivergence(epochs=1, monitor=None).fit(2, _data(), callbacks=sp.eye(2, format="csr"), progress=False)
