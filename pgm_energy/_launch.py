@@ -23,13 +23,17 @@ See docs/sampling.md, "Threads, processes and Ctrl-C".
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
 import time
 import types
 
-__all__ = ["TARGET_SECONDS", "call", "run_chunked", "serial_twin"]
+__all__ = [
+    "BLOCK_WORK", "FIRST_CALL_WORK", "TARGET_SECONDS", "block_prefix_bits", "call", "first_chunk", "run_blocks",
+    "run_chunked", "serial_twin",
+]
 
 #: wall time aimed at for one kernel call of a chunked run (Ctrl-C is answered after at most about this)
 TARGET_SECONDS = 0.15
@@ -203,7 +207,7 @@ def run_chunked(total: int, run, *, first: int = 1, on_chunk=None, target: float
     deferred = _defer_interrupts()
     try:
         start = 0
-        size = max(1, int(first))
+        size = max(1, int(first)) if target > 0 else 1
         while start < total:
             stop = min(start + size, total)
             began = time.perf_counter()
@@ -221,3 +225,65 @@ def run_chunked(total: int, run, *, first: int = 1, on_chunk=None, target: float
         if deferred is not None:
             signal.signal(signal.SIGINT, deferred.previous)
             deferred.deliver()
+
+
+#: unit updates (multiply-adds) a first kernel call may cost: a few milliseconds, so short runs
+#: stay one call and long ones measure their speed on a call that cannot hold up Ctrl-C
+FIRST_CALL_WORK = 2.0**22
+
+
+def first_chunk(cost_per_item: float) -> int:
+    """Items of a first chunk costing about :data:`FIRST_CALL_WORK` unit updates (at least 1)."""
+    return max(1, int(FIRST_CALL_WORK // max(float(cost_per_item), 1.0)))
+
+
+def run_blocks(kernel, n_blocks: int, *args, serial=None, cost_per_block: float | None = None):
+    """``kernel(*args, first, count)`` over blocks ``0 .. n_blocks - 1`` in time-bounded calls, concatenated.
+
+    For the enumeration kernels, which compute independent blocks of states and return a
+    tuple of arrays with one row per block: every block's result is the same whatever range
+    a call covers, so the concatenation equals one call. The first call covers one block
+    per Numba thread.
+
+    Parameters
+    ----------
+    kernel : numba dispatcher
+        Called as ``kernel(*args, first, count)`` through :func:`call`.
+    n_blocks : int >= 1
+    serial : numba dispatcher, optional
+        As in :func:`call`.
+    cost_per_block : float, optional
+        Unit updates per block: a cheap enumeration is then one call (default: the first call
+        covers one block per Numba thread).
+
+    Returns
+    -------
+    tuple of ndarray
+    """
+    import numba
+    import numpy as np
+
+    pieces = []
+
+    def run(start, stop):
+        pieces.append(call(kernel, *args, start, stop - start, serial=serial))
+
+    first = numba.get_num_threads() if cost_per_block is None else first_chunk(cost_per_block)
+    run_chunked(n_blocks, run, first=first)
+    return tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(len(pieces[0])))
+
+
+#: most work in one enumeration block, in unit updates (about 0.1-0.2 s on one core)
+BLOCK_WORK = 2.0**27
+
+
+def block_prefix_bits(n: int, cost_per_state: float, minimum: int = 8) -> int:
+    """Units an enumeration fixes per block, so that one block is a short piece of a kernel call.
+
+    ``minimum`` (8: ``2**8`` blocks balance two to many cores), or more when a block of
+    ``2**(n - prefix)`` states costing ``cost_per_state`` unit updates each would exceed
+    :data:`BLOCK_WORK`: then the blocks get more numerous instead of larger. A pairwise
+    machine (cost ``n``) keeps 8 up to 30 units.
+    """
+    block_bits = max(0, math.floor(math.log2(BLOCK_WORK / max(cost_per_state, 1.0))))
+    return min(n, max(minimum, n - block_bits))

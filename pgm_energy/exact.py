@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 
+from ._launch import block_prefix_bits, run_blocks
 from ._validation import (
     MAX_QUERY_VARIABLES,
     check_bool,
@@ -52,13 +53,9 @@ DEFAULT_MAX_UNITS = 30
 #: most query variables a joint table may hold (2**20 entries)
 # Blocks of states handed to the parallel kernels: 2**8 blocks balance two to many cores.
 _PREFIX_BITS = 8
-# Most work in one block, in unit updates (a pairwise state costs n, a bipartite state with
-# moments 8 per analytic unit: an exp, a log1p and a division): about 0.1-0.2 s. A block is the
-# smallest piece of one kernel call, and a call must end within a fraction of a second
-# (Ctrl-C); beyond that the blocks get more numerous instead of larger. Up to 30 pairwise
-# units this keeps 2**8 blocks, as before.
-_BLOCK_WORK = 2.0**27
-_BIPARTITE_UNIT_COST = 8.0
+# A bipartite state with moments costs about 64 pairwise unit updates per analytic unit (an
+# exp, a log1p, a division: ~40-50 ns against under 1 ns for a multiply-add), measured.
+_BIPARTITE_UNIT_COST = 64.0
 # Enumeration speed on one core of the reference machine (unit updates per second),
 # only used to estimate the cost in the size-guard message.
 _UNIT_UPDATES_PER_SECOND = {"pairwise": 3.0e9, "bipartite": 4.0e9}
@@ -205,31 +202,15 @@ def _pick(parallel_kernel, serial_kernel, work: float):
     return parallel_kernel if work > _SERIAL_WORK_LIMIT else serial_kernel
 
 
-def _prefix_bits(n: int, cost_per_state: float) -> int:
-    """Units fixed per block for ``n`` enumerated units: 8, or more when a block would exceed ``_BLOCK_WORK``."""
-    block_bits = max(0, math.floor(math.log2(_BLOCK_WORK / max(cost_per_state, 1.0))))
-    return min(n, max(_PREFIX_BITS, n - block_bits))
-
-
 def _block_sums(parallel_kernel, serial_kernel, work: float, *args):
-    """The block kernel's results for all its blocks, from time-bounded kernel calls.
+    """The block kernel's results for all its blocks (``args`` end with ``n_prefix, with_moments``).
 
-    ``args`` end with ``n_prefix`` and ``with_moments``. Blocks are independent and each is
-    computed the same way whatever range a call covers, so the concatenated results are the
-    bits of one call; Ctrl-C is answered between calls.
+    In time-bounded kernel calls (:func:`pgm_energy._launch.run_blocks`: Ctrl-C between
+    them, the bits of one call).
     """
-    import numba
-
-    from ._launch import call, run_chunked
-
     kernel = _pick(parallel_kernel, serial_kernel, work)
-    pieces = []
-
-    def run(start, stop):
-        pieces.append(call(kernel, *args, start, stop - start, serial=serial_kernel))
-
-    run_chunked(1 << args[-2], run, first=numba.get_num_threads())
-    return tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(len(pieces[0])))
+    n_blocks = 1 << args[-2]
+    return run_blocks(kernel, n_blocks, *args, serial=serial_kernel, cost_per_block=work / n_blocks)
 
 
 def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
@@ -239,7 +220,7 @@ def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
         n = problem.biases.shape[0]
         log_mass, block_energy, block_state = _block_sums(
             enumeration.pairwise_block_sums, enumeration.pairwise_block_sums_serial, 2.0**n * n,
-            problem.weights, problem.biases, _prefix_bits(n, n), with_moments,
+            problem.weights, problem.biases, block_prefix_bits(n, n, _PREFIX_BITS), with_moments,
         )
         log_z = float(logsumexp(log_mass))
         share = _block_shares(log_mass, log_z)
@@ -268,7 +249,8 @@ def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
         return _Enumeration(float(logsumexp(log_mass)) - problem.constant, float("nan"), free, None)
     log_mass, block_energy, block_analytic, block_enumerated = _block_sums(
         enumeration.bipartite_block_sums, enumeration.bipartite_block_sums_serial, 2.0**n_enumerated * n_analytic,
-        coupling, analytic_bias, enumerated_bias, _prefix_bits(n_enumerated, _BIPARTITE_UNIT_COST * n_analytic), True,
+        coupling, analytic_bias, enumerated_bias,
+        block_prefix_bits(n_enumerated, _BIPARTITE_UNIT_COST * n_analytic, _PREFIX_BITS), True,
     )
     log_z = float(logsumexp(log_mass))
     share = _block_shares(log_mass, log_z)

@@ -309,7 +309,7 @@ def ais_log_weights(weights, weights_t, hidden_bias, base_bias, delta, margin, b
     float64 array, shape (n_runs,)
         ``log w_r``.
     """
-    from .._launch import call, run_chunked
+    from .._launch import call, first_chunk, run_chunked
 
     n_runs = streams.shape[0]
     n_visible = weights.shape[0]
@@ -325,7 +325,7 @@ def ais_log_weights(weights, weights_t, hidden_bias, base_bias, delta, margin, b
             kernel, weights, weights_t, hidden_bias, base_bias, delta, *float32, margin, betas, streams, first, last,
             visible_on, n_visible_on, log_weights, serial=ais_steps_serial,
         ),
-        first=8,
+        first=first_chunk(n_runs * weights.shape[0] * weights.shape[1]),  # a step costs at most n_v n_h per run
     )
     return log_weights
 

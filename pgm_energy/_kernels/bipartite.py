@@ -346,7 +346,7 @@ def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, g
     tile = min(tile, 1 << m_in)
     if group < 1 or group & (group - 1) or tile < 1 or tile & (tile - 1):
         raise ValueError(f"group and tile must be powers of two, got {group} and {tile}")
-    from .._launch import call, run_chunked
+    from .._launch import call, first_chunk, run_chunked
 
     beta_lo, beta_hi, table = _inner_tables(coupling, m_in)
     out = np.empty(1 << (m - m_in))
@@ -356,6 +356,6 @@ def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, g
         out.shape[0] // group,
         lambda start, stop: call(_some_groups, coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi,
                                  table, group, tile, start, stop - start, out),
-        first=16,
+        first=first_chunk(group * (1 << m_in) * n),
     )
     return out

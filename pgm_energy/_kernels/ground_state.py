@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .._launch import block_prefix_bits, run_blocks
 from .enumeration import _lowest_set_bit
 
 __all__ = ["pairwise_ground_state", "bipartite_ground_state", "default_tolerance"]
@@ -63,8 +64,8 @@ def _precedes_pair(first_a, second_a, first_b, second_b):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def pairwise_block_minima(weights, biases, n_prefix, tolerance):
-    """Per-block minimum of ``E(s) = -1/2 s^T W s - b^T s`` over all 2**n states.
+def pairwise_block_minima(weights, biases, n_prefix, tolerance, first=0, count=-1):
+    """Per-block minimum of ``E(s) = -1/2 s^T W s - b^T s`` over all 2**n states (or some blocks).
 
     Parameters
     ----------
@@ -74,21 +75,26 @@ def pairwise_block_minima(weights, biases, n_prefix, tolerance):
         Bit k of the block index is the state of unit ``n - n_prefix + k``.
     tolerance : float >= 0
         Energies closer than this tie; the lexicographically first state wins.
+    first, count : int
+        Only the blocks ``first .. first + count - 1`` (``count < 0``: all from ``first``);
+        a block's result does not depend on the range.
 
     Returns
     -------
-    energy : float64 array, shape (2**n_prefix,)
+    energy : float64 array, shape (n_blocks,)
         Smallest energy found in each block (incrementally updated; callers
-        recompute the energy of the final state exactly).
-    state : uint8 array, shape (2**n_prefix, n)
+        recompute the energy of the final state exactly); ``n_blocks = count``
+        (default ``2**n_prefix``).
+    state : uint8 array, shape (n_blocks, n)
         The block's winning state.
     """
     n = biases.shape[0]
     n_low = n - n_prefix
-    n_blocks = 1 << n_prefix
+    n_blocks = (1 << n_prefix) - first if count < 0 else count
     best_energy = np.empty(n_blocks)
     best_state = np.zeros((n_blocks, n), dtype=np.uint8)
-    for block in prange(n_blocks):
+    for slot in prange(n_blocks):
+        block = first + slot
         state = np.zeros(n, dtype=np.uint8)
         for k in range(n_prefix):
             state[n_low + k] = (block >> k) & 1
@@ -124,13 +130,14 @@ def pairwise_block_minima(weights, biases, n_prefix, tolerance):
             elif energy <= best + tolerance and _compare(state, winner) < 0:
                 best = min(best, energy)
                 winner[:] = state
-        best_energy[block] = best
-        best_state[block] = winner
+        best_energy[slot] = best
+        best_state[slot] = winner
     return best_energy, best_state
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def bipartite_block_minima(coupling, analytic_bias, enumerated_bias, n_prefix, marginalize, enumerated_first, tolerance):
+def bipartite_block_minima(coupling, analytic_bias, enumerated_bias, n_prefix, marginalize, enumerated_first, tolerance,
+                           first=0, count=-1):
     """Per-block minimum over ``e`` of ``-q.e - sum_i g(p_i + (C^T e)_i)``.
 
     With ``g(x) = max(x, 0)`` this is ``min_a E(a, e)`` for
@@ -150,22 +157,26 @@ def bipartite_block_minima(coupling, analytic_bias, enumerated_bias, n_prefix, m
         Whether the enumerated layer precedes the analytic one in the
         lexicographic tie-break (ignored when ``marginalize``: only ``e`` counts).
     tolerance : float >= 0
+    first, count : int
+        Only the blocks ``first .. first + count - 1`` (``count < 0``: all from ``first``).
 
     Returns
     -------
-    score : shape (2**n_prefix,)
-        Smallest ``min_a E`` (or free energy) in each block.
-    enumerated_state : uint8, shape (2**n_prefix, n_enumerated)
-    analytic_state : uint8, shape (2**n_prefix, n_analytic)
+    score : shape (n_blocks,)
+        Smallest ``min_a E`` (or free energy) in each block (``n_blocks = count``,
+        default ``2**n_prefix``).
+    enumerated_state : uint8, shape (n_blocks, n_enumerated)
+    analytic_state : uint8, shape (n_blocks, n_analytic)
         ``[x_i > 0]`` for the winning ``e`` (the minimiser, lowest on ``x_i = 0``).
     """
     n_enum, n_an = coupling.shape
     n_low = n_enum - n_prefix
-    n_blocks = 1 << n_prefix
+    n_blocks = (1 << n_prefix) - first if count < 0 else count
     best_score = np.empty(n_blocks)
     best_enumerated = np.zeros((n_blocks, n_enum), dtype=np.uint8)
     best_analytic = np.zeros((n_blocks, n_an), dtype=np.uint8)
-    for block in prange(n_blocks):
+    for slot in prange(n_blocks):
+        block = first + slot
         state = np.zeros(n_enum, dtype=np.uint8)
         fields = analytic_bias.copy()
         linear = 0.0
@@ -222,9 +233,9 @@ def bipartite_block_minima(coupling, analytic_bias, enumerated_bias, n_prefix, m
                 best = min(best, score)
                 winner[:] = state
                 winner_analytic[:] = analytic
-        best_score[block] = best
-        best_enumerated[block] = winner
-        best_analytic[block] = winner_analytic
+        best_score[slot] = best
+        best_enumerated[slot] = winner
+        best_analytic[slot] = winner_analytic
     return best_score, best_enumerated, best_analytic
 
 
@@ -241,8 +252,9 @@ def _combine(scores, precedes, tolerance) -> int:
     return best
 
 
-def _prefix_bits(n: int, n_prefix: int | None) -> int:
-    return min(n, 8) if n_prefix is None else int(n_prefix)
+def _prefix_bits(n: int, n_prefix: int | None, cost_per_state: float) -> int:
+    """``n_prefix``, or by default 8 (more when a block would be long: :func:`block_prefix_bits`)."""
+    return block_prefix_bits(n, cost_per_state) if n_prefix is None else int(n_prefix)
 
 
 def pairwise_ground_state(weights, biases, *, n_prefix=None, tolerance=None):
@@ -253,7 +265,8 @@ def pairwise_ground_state(weights, biases, *, n_prefix=None, tolerance=None):
     weights : float64 array, shape (n, n), C-contiguous, symmetric, zero diagonal
     biases : float64 array, shape (n,)
     n_prefix : int, optional
-        Units fixed per parallel block (default ``min(n, 8)``); never changes the answer.
+        Units fixed per parallel block (default ``min(n, 8)``, more beyond about 2**30 unit
+        updates so that a block stays short); never changes the answer.
     tolerance : float, optional
         Default :func:`default_tolerance` of the upper triangle and biases.
 
@@ -264,10 +277,12 @@ def pairwise_ground_state(weights, biases, *, n_prefix=None, tolerance=None):
         Its energy as accumulated by the walk (within rounding of the exact value).
     """
     n = biases.shape[0]
-    n_prefix = _prefix_bits(n, n_prefix)
+    n_prefix = _prefix_bits(n, n_prefix, n)
     if tolerance is None:
         tolerance = default_tolerance(0.5 * weights, biases)
-    energies, states = pairwise_block_minima(weights, biases, n_prefix, tolerance)
+    energies, states = run_blocks(
+        pairwise_block_minima, 1 << n_prefix, weights, biases, n_prefix, tolerance, cost_per_block=2.0 ** (n - n_prefix) * n
+    )
     best = _combine(energies, lambda a, b: tuple(states[a]) < tuple(states[b]), tolerance)
     return states[best].copy(), float(energies[best])
 
@@ -290,11 +305,15 @@ def bipartite_ground_state(
         ``min E`` or, when marginalizing, the smallest free energy ``-log sum_a exp(-E)``.
     """
     n_enum = enumerated_bias.shape[0]
-    n_prefix = _prefix_bits(n_enum, n_prefix)
+    # a softplus per analytic unit costs ~64 multiply-adds (exp, log1p); a max ~2
+    cost_per_state = (64.0 if marginalize else 2.0) * coupling.shape[1]
+    n_prefix = _prefix_bits(n_enum, n_prefix, cost_per_state)
     if tolerance is None:
         tolerance = default_tolerance(coupling, analytic_bias, enumerated_bias)
-    scores, enumerated, analytic = bipartite_block_minima(
-        coupling, analytic_bias, enumerated_bias, n_prefix, marginalize, enumerated_first, tolerance
+    scores, enumerated, analytic = run_blocks(
+        bipartite_block_minima, 1 << n_prefix,
+        coupling, analytic_bias, enumerated_bias, n_prefix, marginalize, enumerated_first, tolerance,
+        cost_per_block=2.0 ** (n_enum - n_prefix) * cost_per_state,
     )
 
     def precedes(a, b):

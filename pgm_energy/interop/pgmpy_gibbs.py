@@ -50,7 +50,7 @@ import numpy as np
 
 from .._kernels.discrete_gibbs import count_impossible, factor_positions, gibbs_run, repair_state
 from .._kernels.rng import seed_streams
-from .._launch import run_chunked
+from .._launch import first_chunk, run_chunked
 from .._validation import check_int, describe
 from ..exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
 
@@ -525,6 +525,8 @@ class GibbsSampling:
         c = self._compiled
         scratch = np.empty((1, state.shape[0]), dtype=np.int64)
         failure = [(-1, -1)]
+        # a sweep reads every (variable, factor) entry once per state of the variable
+        sweep_cost = float(c.entry_factor.shape[0]) * float(c.cards.max(initial=2))
 
         def sweeps(first, last, n_burn, rows, offset):
             if failure[0][0] >= 0:
@@ -537,13 +539,16 @@ class GibbsSampling:
 
         try:
             # burn-in: ``last - first`` sweeps per call (the row it records is thrown away)
-            run_chunked(burn_in, lambda first, last: sweeps(first, last, last - first, scratch, first), first=8)
+            run_chunked(
+                burn_in, lambda first, last: sweeps(first, last, last - first, scratch, first),
+                first=first_chunk(sweep_cost),
+            )
             out[0] = state
             # row r is recorded after ``thin`` more sweeps than row r - 1
             run_chunked(
                 out.shape[0] - 1,
                 lambda first, last: sweeps(first, last, thin, out[1 + first:1 + last], burn_in + first * thin),
-                first=8,
+                first=first_chunk(sweep_cost * thin),
             )
         except _Stuck:
             pass

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._launch import call, run_chunked
+from .._launch import call, first_chunk, run_chunked
 from .._math import is_sparse
 from .._validation import check_evidence, check_int, check_positive_temperature, check_rng, check_states, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
@@ -302,11 +302,18 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
                         streams, *arrays,
                     )
 
-        run_chunked(betas.shape[0], run, on_chunk=on_chunk)
+        first = first_chunk(_sweep_cost(problem, states.shape[0], free))
+        run_chunked(betas.shape[0], run, first=first, on_chunk=on_chunk)
     finally:
         if bar is not None:
             bar.close()
     return details
+
+
+def _sweep_cost(problem: _Problem, n_chains: int, free: np.ndarray) -> float:
+    """Unit updates of one sweep of all chains, at most (a first kernel call's size, see ``first_chunk``)."""
+    per_update = problem.dense_w.shape[0] if problem.dense else problem.data.shape[0] / max(problem.biases.shape[0], 1)
+    return n_chains * free.shape[0] * (1.0 + per_update)
 
 
 def _thread_count() -> int:

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from .. import schedules
-from .._launch import call, run_chunked
+from .._launch import call, first_chunk, run_chunked
 from .._validation import check_evidence, check_int, check_rng, describe
 from ..exceptions import StateError, ValidationError
 from ..models import RestrictedBoltzmannMachine
@@ -21,6 +21,7 @@ from .gibbs import (
     _initial_states,
     _prepare,
     _record_slots,
+    _sweep_cost,
     _thread_count,
 )
 from .sampleset import SampleSet
@@ -218,7 +219,10 @@ class ParallelTemperingSampler:
                     swap_streams, accepted, attempted, *arrays,
                 )
 
-            run_chunked(n_sweeps, run, on_chunk=None if bar is None else bar.update)
+            run_chunked(
+                n_sweeps, run, first=first_chunk(_sweep_cost(problem, n_replicas, free)),
+                on_chunk=None if bar is None else bar.update,
+            )
         finally:
             if bar is not None:
                 bar.close()
