@@ -1,7 +1,7 @@
 """Worker of ``test_damaged_files.py``: load each listed file, print one outcome line per file.
 
-Usage: ``python _damaged_files_worker.py MODE LIST START`` where MODE is ``model`` or
-``checkpoint`` and LIST a file of tab-separated ``index  path  original`` lines. For every
+Usage: ``python _damaged_files_worker.py MODE LIST START`` where MODE is ``model``,
+``checkpoint`` or ``selftest`` (a file holding ``crash`` aborts, ``hang`` sleeps) and LIST a file of tab-separated ``index  path  original`` lines. For every
 line from START on it prints ``begin<TAB>index`` before the attempt and
 ``end<TAB>index<TAB>outcome<TAB>detail`` after it, flushed, so that the parent knows which
 file was in progress if this process dies (segfault, abort) or hangs.
@@ -13,7 +13,9 @@ constructor check), ``resumed`` (a checkpoint was resumed), else the exception's
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 
 def same_model(loaded, original) -> bool:
@@ -60,7 +62,14 @@ def main(mode: str, listing: str, first: int) -> None:
         print(f"begin\t{index}", flush=True)
         detail = ""
         try:
-            if resume is not None:
+            if mode == "selftest":  # the parent's crash and hang handling, tested on purpose
+                content = open(path, "rb").read()
+                if content == b"crash":
+                    os.abort()
+                if content == b"hang":
+                    time.sleep(600)
+                outcome = "loaded-same"
+            elif resume is not None:
                 outcome = resume(path)
             else:
                 if original not in originals:

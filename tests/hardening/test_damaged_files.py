@@ -222,7 +222,7 @@ def foreign_bytes(rng):
 
 
 # --------------------------------------------------------------------------- the runner
-def run_in_workers(mode: str, cases, folder: Path) -> dict[int, tuple[str, str]]:
+def run_in_workers(mode: str, cases, folder: Path, per_file_seconds: float = PER_FILE_SECONDS) -> dict[int, tuple[str, str]]:
     """Outcome of every case, running one worker at a time and restarting it after a crash or hang."""
     listing = folder / f"{mode}-cases.tsv"
     listing.write_text("".join(f"{i}\t{path}\t{original}\n" for i, (path, original) in enumerate(cases)), encoding="utf-8")
@@ -231,42 +231,50 @@ def run_in_workers(mode: str, cases, folder: Path) -> dict[int, tuple[str, str]]
     while start < len(cases):
         process = subprocess.Popen(
             [sys.executable, str(WORKER), mode, str(listing), str(start)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, "PYTHONFAULTHANDLER": ""},
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONFAULTHANDLER": ""},
         )
-        selector = selectors.DefaultSelector()
-        selector.register(process.stdout, selectors.EVENT_READ)
-        current, deadline = None, time.monotonic() + STARTUP_SECONDS
-        try:
-            while True:
-                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                    process.kill()
-                    failed = current if current is not None else start
-                    results[failed] = ("hang", f"no answer within {PER_FILE_SECONDS} s")
-                    start = failed + 1
-                    break
-                line = process.stdout.readline()
-                if not line:  # the worker died
-                    process.wait()
-                    failed = current if current is not None else start
-                    results[failed] = ("crash", f"worker exited with {process.returncode}")
-                    start = failed + 1
-                    break
-                fields = line.rstrip("\n").split("\t")
-                if fields[0] == "begin":
-                    current, deadline = int(fields[1]), time.monotonic() + PER_FILE_SECONDS
-                elif fields[0] == "end":
-                    results[int(fields[1])] = (fields[2], fields[3] if len(fields) > 3 else "")
-                    current = None
-                    if int(fields[1]) == len(cases) - 1:
-                        start = len(cases)
-                        break
-        finally:
-            selector.close()
-            process.kill()
-            process.wait()
-            process.stdout.close()
+        start = _follow(process, start, len(cases), results, per_file_seconds)
     return results
+
+
+def _follow(process, start: int, n_cases: int, results: dict, per_file_seconds: float) -> int:
+    """Record the worker's outcomes until it finishes, dies or hangs; return where to go on from.
+
+    The pipe is read raw (``os.read``), not through a buffered file object, so that ``select``
+    sees every line as it comes and a time limit always applies to the file in progress.
+    """
+    descriptor = process.stdout.fileno()
+    selector = selectors.DefaultSelector()
+    selector.register(descriptor, selectors.EVENT_READ)
+    pending, current, deadline = b"", None, time.monotonic() + STARTUP_SECONDS
+    try:
+        while True:
+            if b"\n" not in pending:
+                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                    failed = current if current is not None else start
+                    results[failed] = ("hang", f"no answer within {per_file_seconds} s")
+                    return failed + 1
+                chunk = os.read(descriptor, 65536)
+                if not chunk:  # the worker died
+                    failed = current if current is not None else start
+                    results[failed] = ("crash", f"worker exited with {process.wait()}")
+                    return failed + 1
+                pending += chunk
+                continue
+            line, pending = pending.split(b"\n", 1)
+            fields = line.decode("utf-8", "replace").split("\t")
+            if fields[0] == "begin":
+                current, deadline = int(fields[1]), time.monotonic() + per_file_seconds
+            elif fields[0] == "end":
+                results[int(fields[1])] = (fields[2], fields[3] if len(fields) > 3 else "")
+                current = None
+                if int(fields[1]) == n_cases - 1:
+                    return n_cases
+    finally:
+        selector.close()
+        process.kill()
+        process.wait()
+        process.stdout.close()
 
 
 def write_cases(folder: Path, originals: dict[str, Path], rng, *, foreign=True):
@@ -307,6 +315,18 @@ def failures(results, labels, accepted):
 
 
 # --------------------------------------------------------------------------- the tests
+def test_the_runner_records_crashes_and_hangs_and_goes_on(tmp_path):
+    """A crash or a hang is recorded for the file in progress and a new worker does the rest."""
+    contents = [b"fine", b"crash", b"fine", b"hang", b"fine", b"crash"]
+    cases = []
+    for i, content in enumerate(contents):
+        path = tmp_path / f"case-{i}"
+        path.write_bytes(content)
+        cases.append((path, path))
+    results = run_in_workers("selftest", cases, tmp_path, per_file_seconds=1.0)
+    assert [results[i][0] for i in range(len(contents))] == ["loaded-same", "crash", "loaded-same", "hang", "loaded-same", "crash"]
+
+
 def test_damaged_model_files_load_or_raise_model_file_error(tmp_path):
     originals = {}
     with fixed_zip_time():
