@@ -14,6 +14,7 @@ Three helpers here are shared with training checkpoints:
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import secrets
@@ -323,9 +324,9 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> np.ndarra
 def _check_directory(archive: zipfile.ZipFile, file_size: int) -> list[zipfile.ZipInfo]:
     """The members, refused before anything is decompressed if their sizes cannot be true."""
     members = archive.infolist()
-    names = [member.filename for member in members]
-    if len(set(names)) != len(names):
-        duplicates = sorted({item for item in names if names.count(item) > 1})
+    counts = collections.Counter(member.filename for member in members)
+    if len(counts) != len(members):
+        duplicates = sorted(name for name, count in counts.items() if count > 1)
         raise ValueError(f"duplicate members {duplicates[:5]!r}")
     total = 0
     for member in members:
