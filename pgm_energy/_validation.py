@@ -491,3 +491,26 @@ def check_bool(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ParameterTypeError(f"{name} must be True or False, got {describe(value)}")
     return bool(value)
+
+
+class refuse_out_of_memory:
+    """Context manager: a failed allocation for ``what`` becomes a ModelSizeError naming it.
+
+    NumPy raises ``MemoryError`` (or, for sizes past the address space, a ``ValueError``
+    such as "array is too big") when asked for arrays sized by a user's counts (chains,
+    runs, samples); the caller describes them, e.g. ``"n_chains=10**12 chains of 784 units"``.
+    """
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        too_big = kind is ValueError and not isinstance(error, ValidationError) and (
+            "array is too big" in str(error) or "Maximum allowed" in str(error)
+        )
+        if kind is not None and (issubclass(kind, MemoryError) or too_big):
+            raise ModelSizeError(f"not enough memory for {self.what}: {error}; ask for fewer") from error
+        return False

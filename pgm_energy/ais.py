@@ -59,10 +59,11 @@ from ._validation import (
     check_rng,
     check_states,
     describe,
+    refuse_out_of_memory,
 )
 from .exceptions import ParameterTypeError, StateError, ValidationError
 from .models import RestrictedBoltzmannMachine
-from .schedules import ais_betas
+from .schedules import ais_betas, check_length
 
 __all__ = ["AISResult", "LikelihoodEstimate", "log_partition_function", "estimate_log_likelihood", "base_visible_bias"]
 
@@ -147,7 +148,7 @@ def _check_betas(betas) -> np.ndarray:
     if isinstance(betas, (int, np.integer)):
         if betas < 1:
             raise ValidationError(f"betas must be >= 1 when an int (the number of intermediate distributions), got {betas}")
-        return ais_betas(int(betas))
+        return ais_betas(check_length(int(betas), "betas"))
     values = check_finite_array(betas, "betas")
     if values.ndim != 1:
         raise ValidationError(
@@ -303,17 +304,18 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None,
     temperature = rbm.temperature
     weights = np.ascontiguousarray(rbm.weights / temperature)
     delta = rbm.visible_bias / temperature - base_bias
-    streams = seed_streams(generator, n_runs * kernels.LANES).reshape(n_runs, kernels.LANES)
-    log_weights = kernels.ais_log_weights(
-        weights,
-        np.ascontiguousarray(weights.T),
-        rbm.hidden_bias / temperature,
-        base_bias,
-        delta,
-        kernels.visible_margins(weights, base_bias, delta),
-        schedule,
-        streams,
-    )
+    with refuse_out_of_memory(f"n_runs={n_runs} AIS runs of {rbm.n_visible} visible units"):
+        streams = seed_streams(generator, n_runs * kernels.LANES).reshape(n_runs, kernels.LANES)
+        log_weights = kernels.ais_log_weights(
+            weights,
+            np.ascontiguousarray(weights.T),
+            rbm.hidden_bias / temperature,
+            base_bias,
+            delta,
+            kernels.visible_margins(weights, base_bias, delta),
+            schedule,
+            streams,
+        )
     log_z_base = rbm.n_hidden * math.log(2.0) + float(np.sum(softplus(base_bias)))
     return _summarise(log_weights, log_z_base, schedule.shape[0] - 1)
 

@@ -10,9 +10,24 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_finite_array, check_int
-from .exceptions import ValidationError
+from .exceptions import ModelSizeError, ValidationError
 
-__all__ = ["linear", "geometric", "exponential", "inverse_linear", "as_temperatures", "ais_betas"]
+__all__ = ["linear", "geometric", "exponential", "inverse_linear", "as_temperatures", "ais_betas", "MAX_LENGTH"]
+
+#: longest schedule built here (one float64 per step: 0.8 GB); longer ones are refused
+#: with a ModelSizeError instead of a MemoryError
+MAX_LENGTH = 10**8
+
+
+def check_length(n, name: str) -> int:
+    """``n`` as an int in ``[1, MAX_LENGTH]``: the length of a schedule to be built."""
+    n = check_int(n, name, minimum=1)
+    if n > MAX_LENGTH:
+        raise ModelSizeError(
+            f"{name} must be at most {MAX_LENGTH:,} (a schedule holds one float64 per step: "
+            f"{n * 8 / 1e9:.3g} GB), got {n}"
+        )
+    return n
 
 
 def _check_endpoint(value, name: str, *, allow_zero: bool = False) -> float:
@@ -29,7 +44,7 @@ def linear(t_start, t_end, n) -> np.ndarray:
     -------
     ndarray, shape (n,)
     """
-    n = check_int(n, "n", minimum=1)
+    n = check_length(n, "n")
     t_start = _check_endpoint(t_start, "t_start", allow_zero=True)
     t_end = _check_endpoint(t_end, "t_end", allow_zero=True)
     return np.linspace(t_start, t_end, n) if n > 1 else np.array([t_end])
@@ -44,7 +59,7 @@ def geometric(t_start, t_end, n) -> np.ndarray:
     -------
     ndarray, shape (n,)
     """
-    n = check_int(n, "n", minimum=1)
+    n = check_length(n, "n")
     t_start = _check_endpoint(t_start, "t_start")
     t_end = _check_endpoint(t_end, "t_end")
     return np.geomspace(t_start, t_end, n) if n > 1 else np.array([t_end])
@@ -61,7 +76,7 @@ def exponential(t_start, decay, n) -> np.ndarray:
     -------
     ndarray, shape (n,)
     """
-    n = check_int(n, "n", minimum=1)
+    n = check_length(n, "n")
     t_start = _check_endpoint(t_start, "t_start")
     decay = float(check_finite_array(decay, "decay", ndim=0))
     if not 0 < decay <= 1:
@@ -76,7 +91,7 @@ def inverse_linear(t_start, t_end, n) -> np.ndarray:
     -------
     ndarray, shape (n,)
     """
-    n = check_int(n, "n", minimum=1)
+    n = check_length(n, "n")
     t_start = _check_endpoint(t_start, "t_start")
     t_end = _check_endpoint(t_end, "t_end")
     return 1.0 / (np.linspace(1.0 / t_start, 1.0 / t_end, n) if n > 1 else np.array([1.0 / t_end]))
@@ -136,5 +151,5 @@ def ais_betas(n_steps=None) -> np.ndarray:
             np.linspace(0.5, 0.9, 4001)[1:],
             np.linspace(0.9, 1.0, 10001)[1:],
         ])
-    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    n_steps = check_length(n_steps, "n_steps")
     return np.linspace(0.0, 1.0, n_steps + 1)

@@ -51,7 +51,7 @@ import numpy as np
 from .._kernels.discrete_gibbs import count_impossible, factor_positions, gibbs_run, repair_state
 from .._kernels.rng import seed_streams
 from .._launch import first_chunk, run_chunked
-from .._validation import check_int, describe
+from .._validation import check_int, describe, refuse_out_of_memory
 from ..exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
 
 __all__ = ["GibbsSampling", "compile_factors"]
@@ -497,7 +497,8 @@ class GibbsSampling:
                     + (" (the evidence may have probability zero)" if clamp else "")
                     + "; pass a start_state of positive probability"
                 )
-        out = np.empty((size, state.shape[0]), dtype=np.int64)
+        with refuse_out_of_memory(f"size={size} rows of {state.shape[0]} variables"):
+            out = np.empty((size, state.shape[0]), dtype=np.int64)
         variable, sweep = self._run(state, free, position, streams, burn_in, thin, out)
         if variable >= 0:
             raise ValidationError(

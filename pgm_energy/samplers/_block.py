@@ -236,7 +236,9 @@ def sample_rbm(
     visible_pre = np.empty((n_visible, n_columns), dtype=dtype)
     hidden_pre = np.empty((n_hidden, n_columns), dtype=dtype)
     scratch = layer_scratch(dtype, n_chains, max(n_visible, n_hidden))
-    states = np.empty((n_chains, n_samples, n_units), dtype=np.uint8)
+    from .gibbs import _allocate_states
+
+    states = _allocate_states((n_chains, n_samples, n_units))
     if not update_visible:  # a fully clamped layer is never touched again: fill its columns once
         states[:, :, :n_visible] = initial[:, None, :n_visible]
     if not update_hidden:

@@ -8,16 +8,19 @@ import time
 import numpy as np
 
 from .. import schedules
-from .._validation import check_evidence, check_int, check_rng, describe
+from .._validation import check_evidence, check_int, check_rng, describe, refuse_out_of_memory
 from ..exceptions import ValidationError
 from ..models import RestrictedBoltzmannMachine
 from .gibbs import (
+    _Sweeps,
+    _allocate_states,
     _check_model,
     _check_scan,
     _energies,
     _free_units,
     _initial_states,
     _prepare,
+    _record_slots,
     _run_single_site,
     _thread_count,
 )
@@ -95,7 +98,7 @@ def default_schedule(model, n_sweeps=DEFAULT_SWEEPS, *, evidence=None) -> np.nda
     if isinstance(model, RestrictedBoltzmannMachine):
         model = model.to_boltzmann_machine()
     _check_model(model, allow_rbm=False)
-    n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=1)
+    n_sweeps = schedules.check_length(n_sweeps, "n_sweeps")
     clamped = check_evidence(evidence, model.names)
     largest, smallest, n_free = _flip_costs(model, clamped)
     if largest == 0.0:
@@ -148,7 +151,7 @@ class SimulatedAnnealingSampler:
 
     def __init__(self, *, schedule=None, n_sweeps=None, scan="sequential", acceptance="heat-bath"):
         if n_sweeps is not None:
-            n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=1)
+            n_sweeps = schedules.check_length(n_sweeps, "n_sweeps")
         if schedule is not None:
             schedule = schedules.as_temperatures(schedule, "schedule", allow_zero=True)
             schedule.flags.writeable = False
@@ -205,19 +208,26 @@ class SimulatedAnnealingSampler:
         temperatures = (
             default_schedule(model, self.n_sweeps, evidence=evidence) if self.schedule is None else self.schedule
         )
+        with refuse_out_of_memory(f"n_reads={n_reads} reads of {model.n_units} units"):
+            return self._anneal(model, original, n_reads, clamped, initial_states, generator, temperatures, started)
+
+    def _anneal(self, model, original, n_reads, clamped, initial_states, generator, temperatures, started):
         n_units = model.n_units
         states = _initial_states(initial_states, n_reads, n_units, clamped, generator)
         problem = _prepare(model)
         free = _free_units(n_units, clamped)
         with np.errstate(divide="ignore"):
-            betas = (1.0 / temperatures)[:, None]  # T = 0 -> beta = inf: Hopfield updates
-        slots = np.full(temperatures.shape[0], -1, dtype=np.int64)
-        slots[-1] = 0
-        out = np.empty((n_reads, 1, n_units), dtype=np.uint8)
+            betas = np.ascontiguousarray((1.0 / temperatures)[:, None])  # T = 0 -> beta = inf: Hopfield updates
+        n_sweeps = temperatures.shape[0]
+        sweeps = _Sweeps(
+            n_sweeps,
+            lambda start, stop: betas[start:stop],
+            lambda start, stop: _record_slots(start, stop, n_sweeps, 0, 1, "last"),
+        )
+        out = _allocate_states((n_reads, 1, n_units))
         prepared = time.perf_counter()
         details = _run_single_site(
-            model, problem, states, free, self.scan, np.ascontiguousarray(betas), slots, out, generator, False,
-            acceptance=self.acceptance,
+            model, problem, states, free, self.scan, sweeps, out, generator, False, acceptance=self.acceptance
         )
         sampled = time.perf_counter()
         energies = _energies(original, out)

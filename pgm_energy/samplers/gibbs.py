@@ -15,8 +15,16 @@ import numpy as np
 
 from .._launch import call, first_chunk, run_chunked
 from .._math import is_sparse
-from .._validation import check_evidence, check_int, check_positive_temperature, check_rng, check_states, describe
-from ..exceptions import ParameterTypeError, StateError, ValidationError
+from .._validation import (
+    check_evidence,
+    check_int,
+    check_positive_temperature,
+    check_rng,
+    check_states,
+    describe,
+    refuse_out_of_memory,
+)
+from ..exceptions import ModelSizeError, ParameterTypeError, StateError, ValidationError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 from .sampleset import SampleSet
 
@@ -200,6 +208,18 @@ def _initial_states(initial_states, n_chains: int, n_units: int, clamped: dict, 
     return states
 
 
+def _allocate_states(shape: tuple) -> np.ndarray:
+    """An empty uint8 array for the draws; one too large for memory is a named error, not a MemoryError."""
+    try:
+        return np.empty(shape, dtype=np.uint8)
+    except (MemoryError, ValueError) as error:
+        size = float(np.prod([float(n) for n in shape]))
+        raise ModelSizeError(
+            f"the draws would take {size:.3g} bytes (n_chains x n_draws x n_units = {' x '.join(map(str, shape))}); "
+            "ask for fewer samples or chains, or keep='last'"
+        ) from error
+
+
 def _free_units(n_units: int, clamped: dict) -> np.ndarray:
     mask = np.ones(n_units, dtype=bool)
     mask[list(clamped)] = False
@@ -222,19 +242,33 @@ def _energies(model, states: np.ndarray) -> np.ndarray:
     return energies.reshape(n_chains, n_draws)
 
 
-def _record_slots(n_sweeps: int, burn_in: int, thin: int, keep: str) -> np.ndarray:
-    """Draw index recorded after each sweep (-1: none): after burn_in, every thin-th sweep."""
-    slots = np.full(n_sweeps, -1, dtype=np.int64)
+def _record_slots(start: int, stop: int, n_sweeps: int, burn_in: int, thin: int, keep: str) -> np.ndarray:
+    """Draw index recorded after each sweep ``start .. stop - 1`` (-1: none): after burn_in, every thin-th sweep.
+
+    Made a chunk at a time: a long run never holds an array per sweep.
+    """
+    sweeps = np.arange(start, stop, dtype=np.int64)
     if keep == "last":
-        slots[-1] = 0
-    else:
-        recorded = np.arange(burn_in + thin - 1, n_sweeps, thin)
-        slots[recorded] = np.arange(recorded.shape[0])
-    return slots
+        return np.where(sweeps == n_sweeps - 1, 0, -1).astype(np.int64)
+    offset = sweeps - (burn_in + thin - 1)
+    return np.where((offset >= 0) & (offset % thin == 0), offset // thin, -1).astype(np.int64)
 
 
-def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots, out, generator, progress, acceptance="heat-bath"):
-    """Run the single-site kernels over all sweeps of ``betas`` (n_sweeps, n_columns); fill ``out``.
+class _Sweeps(NamedTuple):
+    """The sweeps of a run: their number, and their inverse temperatures and record slots by range.
+
+    ``betas(start, stop)`` is a C-contiguous (stop - start, n_columns) float64 array and
+    ``slots(start, stop)`` the int64 slots (see :func:`_record_slots`), made per kernel call.
+    """
+
+    n: int
+    betas: object
+    slots: object
+
+
+def _run_single_site(model, problem: _Problem, states, free, scan, sweeps: _Sweeps, out, generator, progress,
+                     acceptance="heat-bath"):
+    """Run the single-site kernels over all ``sweeps``; fill ``out``.
 
     ``acceptance``: ``"heat-bath"`` or ``"metropolis"`` (finite temperatures; ``beta = inf`` is Hopfield).
 
@@ -255,7 +289,7 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=betas.shape[0], unit="sweep", desc="Gibbs")
+        bar = tqdm(total=sweeps.n, unit="sweep", desc="Gibbs")
     # Time-bounded kernel calls (Ctrl-C between them); each call continues from the states,
     # streams and sweep index where the previous one stopped, so the split changes nothing.
     on_chunk = None if bar is None else bar.update
@@ -269,21 +303,21 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
             details["parallel_over"] = "classes" if by_class else "chains"
 
             def run(start, stop):
+                betas, slots = sweeps.betas(start, stop), sweeps.slots(start, stop)
                 if by_class:
                     call(
-                        kernels.run_chromatic, states, class_ptr, class_units, streams, start, rule, betas[start:stop],
-                        slots[start:stop], out, problem.biases, *arrays,
+                        kernels.run_chromatic, states, class_ptr, class_units, streams, start, rule, betas, slots, out,
+                        problem.biases, *arrays,
                     )
                 elif lanes > 1 and not problem.dense:
                     call(
-                        kernels.run_chromatic_groups, states, class_ptr, class_units, streams, start, rule,
-                        betas[start:stop], slots[start:stop], out, problem.biases, problem.indptr, problem.indices,
-                        problem.data, lanes, *padding,
+                        kernels.run_chromatic_groups, states, class_ptr, class_units, streams, start, rule, betas, slots,
+                        out, problem.biases, problem.indptr, problem.indices, problem.data, lanes, *padding,
                     )
                 else:
                     call(
-                        kernels.run_chromatic_chains, states, class_ptr, class_units, streams, start, rule,
-                        betas[start:stop], slots[start:stop], out, problem.biases, *arrays,
+                        kernels.run_chromatic_chains, states, class_ptr, class_units, streams, start, rule, betas, slots,
+                        out, problem.biases, *arrays,
                     )
         else:
             fields = np.empty(states.shape, dtype=np.float64)
@@ -291,19 +325,17 @@ def _run_single_site(model, problem: _Problem, states, free, scan, betas, slots,
             code = kernels.SEQUENTIAL if scan == "sequential" else kernels.RANDOM
 
             def run(start, stop):
+                betas, slots = sweeps.betas(start, stop), sweeps.slots(start, stop)
                 if code == kernels.SEQUENTIAL and lanes > 1 and not problem.dense:
                     call(
-                        kernels.run_chain_groups, states, fields, free, rule, betas[start:stop], slots[start:stop], out,
-                        streams, problem.indptr, problem.indices, problem.data, lanes, *padding,
+                        kernels.run_chain_groups, states, fields, free, rule, betas, slots, out, streams,
+                        problem.indptr, problem.indices, problem.data, lanes, *padding,
                     )
                 else:
-                    call(
-                        kernels.run_chains, states, fields, free, code, rule, betas[start:stop], slots[start:stop], out,
-                        streams, *arrays,
-                    )
+                    call(kernels.run_chains, states, fields, free, code, rule, betas, slots, out, streams, *arrays)
 
         first = first_chunk(_sweep_cost(problem, states.shape[0], free))
-        run_chunked(betas.shape[0], run, first=first, on_chunk=on_chunk)
+        run_chunked(sweeps.n, run, first=first, on_chunk=on_chunk)
     finally:
         if bar is not None:
             bar.close()
@@ -444,20 +476,33 @@ class GibbsSampler:
         progress = _check_bool(progress, "progress")
         if not isinstance(keep, str) or keep not in _KEEP:
             raise ValidationError(f"keep must be 'all' or 'last', got {describe(keep)}")
-        if isinstance(model, RestrictedBoltzmannMachine):
-            return self._sample_rbm(
-                model, n_samples, n_chains, evidence, initial_states, temperature, generator, progress, keep, started
+        with refuse_out_of_memory(f"n_chains={n_chains} chains of {model.n_units} units"):
+            if isinstance(model, RestrictedBoltzmannMachine):
+                return self._sample_rbm(
+                    model, n_samples, n_chains, evidence, initial_states, temperature, generator, progress, keep,
+                    started,
+                )
+            return self._sample_general(
+                model, n_samples, n_chains, clamped, initial_states, temperature, generator, progress, keep, started
             )
+
+    def _sample_general(self, model, n_samples, n_chains, clamped, initial_states, temperature, generator, progress,
+                        keep, started):
         n_units = model.n_units
         states = _initial_states(initial_states, n_chains, n_units, clamped, generator)
         problem = _prepare(model)
         free = _free_units(n_units, clamped)
         n_sweeps = self.burn_in + n_samples * self.thin
-        betas = np.full((n_sweeps, 1), 1.0 / temperature)
-        slots = _record_slots(n_sweeps, self.burn_in, self.thin, keep)
-        out = np.empty((n_chains, n_samples if keep == "all" else 1, n_units), dtype=np.uint8)
+        beta = 1.0 / temperature
+        burn_in, thin = self.burn_in, self.thin
+        sweeps = _Sweeps(
+            n_sweeps,
+            lambda start, stop: np.full((stop - start, 1), beta),
+            lambda start, stop: _record_slots(start, stop, n_sweeps, burn_in, thin, keep),
+        )
+        out = _allocate_states((n_chains, n_samples if keep == "all" else 1, n_units))
         prepared = time.perf_counter()
-        details = _run_single_site(model, problem, states, free, self.scan, betas, slots, out, generator, progress)
+        details = _run_single_site(model, problem, states, free, self.scan, sweeps, out, generator, progress)
         sampled = time.perf_counter()
         energies = _energies(model, out)
         finished = time.perf_counter()

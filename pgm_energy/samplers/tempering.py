@@ -8,10 +8,11 @@ import numpy as np
 
 from .. import schedules
 from .._launch import call, first_chunk, run_chunked
-from .._validation import check_evidence, check_int, check_rng, describe
+from .._validation import check_evidence, check_int, check_rng, describe, refuse_out_of_memory
 from ..exceptions import StateError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 from .gibbs import (
+    _allocate_states,
     _check_bool,
     _check_model,
     _check_scan,
@@ -178,54 +179,55 @@ class ParallelTemperingSampler:
         n_ladder = ladder.shape[0]
         n_units = model.n_units
         target = self._target(original)
-        n_replicas = n_chains * n_ladder
-        states = _replica_states(initial_states, n_chains, n_ladder, n_units, clamped, generator)
-        streams = seed_streams(generator, n_replicas)
-        swap_streams = seed_streams(generator, n_chains)
-        problem = _prepare(model)
-        free = _free_units(n_units, clamped)
-        if self.scan == "chromatic":
-            class_ptr, class_units = _colour_classes(model, free)
-            code = kernels.CHROMATIC
-        else:
-            class_ptr = np.zeros(1, dtype=np.int64)
-            class_units = np.zeros(0, dtype=np.int64)
-            code = kernels.SEQUENTIAL if self.scan == "sequential" else kernels.RANDOM
-        arrays = (problem.biases, problem.indptr, problem.indices, problem.data, problem.dense_w, problem.dense)
-        fields = np.empty(states.shape)
-        call(kernels.initialise_fields, states, fields, *arrays)
-        n_sweeps = self.burn_in + n_samples * self.thin
-        slots = _record_slots(n_sweeps, self.burn_in, self.thin, "all")
-        out = np.empty((n_chains, n_samples, n_units), dtype=np.uint8)
-        slot_replica = np.arange(n_replicas, dtype=np.int64).reshape(n_chains, n_ladder)
-        accepted = np.zeros((n_chains, max(n_ladder - 1, 1)), dtype=np.int64)
-        attempted = np.zeros_like(accepted)
-        keys = streams.copy()  # the chromatic scan's counter keys: fixed for the whole run
-        betas = 1.0 / ladder
-        prepared = time.perf_counter()
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
+        with refuse_out_of_memory(f"n_chains={n_chains} ensembles of {n_ladder} replicas of {n_units} units"):
+            n_replicas = n_chains * n_ladder
+            states = _replica_states(initial_states, n_chains, n_ladder, n_units, clamped, generator)
+            streams = seed_streams(generator, n_replicas)
+            swap_streams = seed_streams(generator, n_chains)
+            problem = _prepare(model)
+            free = _free_units(n_units, clamped)
+            if self.scan == "chromatic":
+                class_ptr, class_units = _colour_classes(model, free)
+                code = kernels.CHROMATIC
+            else:
+                class_ptr = np.zeros(1, dtype=np.int64)
+                class_units = np.zeros(0, dtype=np.int64)
+                code = kernels.SEQUENTIAL if self.scan == "sequential" else kernels.RANDOM
+            arrays = (problem.biases, problem.indptr, problem.indices, problem.data, problem.dense_w, problem.dense)
+            fields = np.empty(states.shape)
+            call(kernels.initialise_fields, states, fields, *arrays)
+            n_sweeps = self.burn_in + n_samples * self.thin
+            out = _allocate_states((n_chains, n_samples, n_units))
+            slot_replica = np.arange(n_replicas, dtype=np.int64).reshape(n_chains, n_ladder)
+            accepted = np.zeros((n_chains, max(n_ladder - 1, 1)), dtype=np.int64)
+            attempted = np.zeros_like(accepted)
+            keys = streams.copy()  # the chromatic scan's counter keys: fixed for the whole run
+            betas = 1.0 / ladder
+            prepared = time.perf_counter()
+            bar = None
+            if progress:
+                from tqdm.auto import tqdm
 
-            bar = tqdm(total=n_sweeps, unit="sweep", desc="tempering")
-        try:
-            # Time-bounded kernel calls (Ctrl-C between them). Each continues exactly where the
-            # previous one stopped (states, streams, ladder slots and the global sweep index), so
-            # the draws do not depend on the split.
-            def run(start, stop):
-                call(
-                    kernels.run_tempering, states, fields, free, code, class_ptr, class_units, betas, slot_replica,
-                    self.swap_interval, start, stop - start, target, slots[start:stop], out, streams, keys,
-                    swap_streams, accepted, attempted, *arrays,
+                bar = tqdm(total=n_sweeps, unit="sweep", desc="tempering")
+            try:
+                # Time-bounded kernel calls (Ctrl-C between them). Each continues exactly where the
+                # previous one stopped (states, streams, ladder slots and the global sweep index), so
+                # the draws do not depend on the split.
+                def run(start, stop):
+                    call(
+                        kernels.run_tempering, states, fields, free, code, class_ptr, class_units, betas, slot_replica,
+                        self.swap_interval, start, stop - start, target,
+                        _record_slots(start, stop, n_sweeps, self.burn_in, self.thin, "all"), out, streams, keys,
+                        swap_streams, accepted, attempted, *arrays,
+                    )
+
+                run_chunked(
+                    n_sweeps, run, first=first_chunk(_sweep_cost(problem, n_replicas, free)),
+                    on_chunk=None if bar is None else bar.update,
                 )
-
-            run_chunked(
-                n_sweeps, run, first=first_chunk(_sweep_cost(problem, n_replicas, free)),
-                on_chunk=None if bar is None else bar.update,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
+            finally:
+                if bar is not None:
+                    bar.close()
         sampled = time.perf_counter()
         energies = _energies(original, out)
         tried = attempted.sum(axis=0)[: n_ladder - 1]
