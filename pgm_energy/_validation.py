@@ -478,9 +478,11 @@ def check_energy_scale(parameters: Mapping[str, np.ndarray], what: str) -> None:
     )
     values = np.asarray(values)
     where = np.unravel_index(int(np.argmax(np.abs(values))), values.shape)
+    # just above the bound, three digits would print the bound itself
+    shown = f"{total:.3g}" if total > 1.01 * MAX_ENERGY_SCALE else repr(total)
     raise ValidationError(
         f"{name} is too large: {name}{list(int(i) for i in where) if values.ndim else ''} = {values[where]!r}; "
-        f"the absolute values of {what}'s parameters sum to {total:.3g}, beyond {MAX_ENERGY_SCALE:.0e}, "
+        f"the absolute values of {what}'s parameters sum to {shown}, beyond {MAX_ENERGY_SCALE:.0e}, "
         "so its energies and local fields could overflow float64 (NaN); rescale the parameters "
         "(or raise the temperature instead of scaling the weights up)"
     )
