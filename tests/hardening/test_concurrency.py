@@ -23,7 +23,7 @@ SETUP = textwrap.dedent(
     """
     import numpy as np
     import scipy.sparse as sp
-    from pgm_energy import BoltzmannMachine, RestrictedBoltzmannMachine, exact
+    from pgm_energy import BoltzmannMachine, RestrictedBoltzmannMachine, ais, exact
     from pgm_energy.samplers import GibbsSampler
 
     rng = np.random.default_rng(0)
@@ -36,7 +36,8 @@ SETUP = textwrap.dedent(
     def work(seed):
         a = GibbsSampler(burn_in=5).sample(sparse, 20, n_chains=8, rng=seed).states
         b = GibbsSampler(burn_in=5, scan="chromatic").sample(sparse, 20, n_chains=8, rng=seed).states
-        return [int(a.sum()), int(b.sum()), exact.log_partition_function(small), exact.marginals(rbm).tolist()]
+        c = ais.log_partition_function(rbm, n_runs=4, betas=50, rng=seed).log_weights.tolist()
+        return [int(a.sum()), int(b.sum()), exact.log_partition_function(small), exact.marginals(rbm).tolist(), c]
     """
 )
 

@@ -8,6 +8,7 @@ child also checks that nothing was lost: the model and the sampler's chain are u
 and the same call repeated small gives the bits of a fresh process.
 """
 
+import importlib.util
 import os
 import queue
 import signal
@@ -114,6 +115,13 @@ CHILD = textwrap.dedent(
 
     case("pgmpy-gibbs", warm_up_drop_in, lambda: drop_in.sample(size=10**6, seed=2, burn_in=10**8),
          lambda: assert_equal_states(drop_in.state, kept["state"]))
+    if "dimod" in sys.argv[1:]:
+        import dimod
+        from pgm_energy.interop.dimod import BoltzmannSampler
+
+        bqm = dimod.BinaryQuadraticModel.from_ising({}, {(i, i + 1): 1.0 for i in range(399)})
+        case("dimod", lambda: BoltzmannSampler().sample(bqm, num_reads=2, num_sweeps=2, seed=0),
+             lambda: BoltzmannSampler().sample(bqm, num_reads=2, num_sweeps=10**6, seed=0))
     say("done")
     '''
 )
@@ -145,14 +153,16 @@ def _expect(lines, prefix, timeout):
 
 def test_every_long_call_answers_ctrl_c_within_a_second():
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with_dimod = importlib.util.find_spec("dimod") is not None
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", CHILD] + (["dimod"] if with_dimod else []),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     lines = queue.Queue()
     threading.Thread(target=_reader, args=(child.stdout, lines), daemon=True).start()
     latencies = {}
     try:
-        for name in CASES:
+        for name in CASES + (["dimod"] if with_dimod else []):
             # the warm-up may compile kernels on a cold cache
             assert _expect(lines, "started", 300) == f"started {name}"
             time.sleep(0.3)  # well inside the long call
