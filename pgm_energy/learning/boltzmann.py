@@ -165,6 +165,8 @@ class BoltzmannGradient(NamedTuple):
 # the trainer uses directly on arrays it built itself.
 #: largest number of chain entries (bytes) new_chains allocates
 _MAX_CHAIN_ENTRIES = 2**31
+#: most sweeps per call (the kernels take one temperature per sweep: 8 MiB of them)
+_MAX_SWEEPS = 2**20
 
 
 def _as_array(values):
@@ -235,6 +237,17 @@ def _check_states_of(states, n_columns: int, name: str, *, allow_empty: bool = T
 
 def _check_data_rows(data, graph, name: str, *, allow_empty: bool) -> np.ndarray:
     return _check_states_of(data, graph.visible.shape[0], name, allow_empty=allow_empty)
+
+
+def _check_sweeps(sweeps, name: str, minimum: int, n_recorded: int = 0) -> int:
+    """Sweeps >= minimum, at most :data:`_MAX_SWEEPS`, and a recorded output that fits in memory."""
+    sweeps = check_int(sweeps, name, minimum=minimum)
+    if sweeps > _MAX_SWEEPS or sweeps * n_recorded > _MAX_CHAIN_ENTRIES:
+        raise ValidationError(
+            f"{name}={sweeps} is too many: at most {_MAX_SWEEPS}, and the recorded states (sweeps x rows x units) "
+            f"at most {_MAX_CHAIN_ENTRIES}"
+        )
+    return sweeps
 
 
 def _check_chain_memory(n_entries: int) -> None:
@@ -473,7 +486,7 @@ def burn_in(graph, edge_weights, biases, beta, chains: BoltzmannChains, data, ro
     graph, edge_weights, biases, beta = _check_parameters(graph, edge_weights, biases, beta)
     chains = _check_chains(chains, graph)
     data, rows = _check_batch(data, rows, graph, chains, "data")
-    sweeps = check_int(sweeps, "sweeps", minimum=0)
+    sweeps = _check_sweeps(sweeps, "sweeps", 0)
     _burn_in(graph, edge_weights, biases, beta, chains, data, rows, sweeps)
 
 
@@ -621,7 +634,8 @@ def estimate_gradient(
     batch, rows = _check_batch(batch, rows, graph, chains, "batch")
     if batch.shape[0] == 0:
         raise ValidationError("batch must hold at least one row")
-    sweeps = check_int(sweeps, "sweeps", minimum=1)
+    recorded = max(batch.shape[0], chains.fantasy.shape[0]) * graph.n_units
+    sweeps = _check_sweeps(sweeps, "sweeps", 1, recorded)
     estimator = _check_choice(estimator, "estimator", ESTIMATORS)
     return _estimate_gradient(graph, edge_weights, biases, beta, batch, rows, chains, sweeps=sweeps, estimator=estimator)
 
@@ -690,12 +704,14 @@ def resolve_visible(model, visible) -> np.ndarray:
     if visible is None:
         mask = np.array(model.visible, dtype=bool)
     else:
-        if isinstance(visible, (str, bytes)) or not hasattr(visible, "__len__"):
+        if not isinstance(visible, (list, tuple, np.ndarray)) or (isinstance(visible, np.ndarray) and visible.ndim != 1):
             raise ParameterTypeError(
-                f"visible must be a sequence of unit names or indices (or a boolean mask), got {describe(visible)}"
+                f"visible must be a 1-d sequence of unit names or indices (or a boolean mask), got {describe(visible)}"
             )
         items = list(np.asarray(visible).tolist()) if isinstance(visible, np.ndarray) else list(visible)
-        as_array = np.asarray(visible) if len(items) else np.zeros(0, dtype=np.int64)
+        as_array = _as_array(visible) if len(items) else np.zeros(0, dtype=np.int64)
+        if as_array is None:  # ragged: some item is itself a sequence
+            raise ParameterTypeError(f"visible must hold unit names or integer indices, got {describe(visible)}")
         if as_array.dtype == np.bool_:
             if as_array.shape != (n_units,):
                 raise ValidationError(f"visible as a boolean mask must have shape ({n_units},), got {as_array.shape}")
@@ -816,8 +832,8 @@ class BoltzmannLearning(Trainer):
     ):
         self.learning_rate = check_nonnegative_float(learning_rate, "learning_rate", strict=True)
         self.n_chains = None if n_chains is None else check_positive_int(n_chains, "n_chains")
-        self.sweeps = check_positive_int(sweeps, "sweeps")
-        self.burn_in = check_int_nonnegative(burn_in, "burn_in")
+        self.sweeps = _check_sweeps(sweeps, "sweeps", 1)
+        self.burn_in = _check_sweeps(burn_in, "burn_in", 0)
         self.momentum = check_nonnegative_float(momentum, "momentum")
         if self.momentum >= 1.0:
             raise ValidationError(f"momentum must be in [0, 1), got {momentum!r}")

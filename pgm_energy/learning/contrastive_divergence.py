@@ -55,6 +55,8 @@ def initial_rbm(n_hidden: int, data: np.ndarray, visible_names, rng: np.random.G
     visible_names : sequence of str, length n_visible, or None (``v0``, ``v1``, ...)
     rng : None, int or numpy.random.Generator
     """
+    from ._trainer import MAX_PARAMETERS
+
     n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
     shape = getattr(data, "shape", None)
     if not isinstance(data, np.ndarray) or len(shape) != 2:
@@ -62,7 +64,11 @@ def initial_rbm(n_hidden: int, data: np.ndarray, visible_names, rng: np.random.G
     data, _ = check_states(data, shape[1], "data")
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise ValidationError(f"data must hold at least one sample of at least one unit, got shape {data.shape}")
+    if data.shape[1] * n_hidden > MAX_PARAMETERS:
+        raise ValidationError(f"n_hidden={n_hidden} with {data.shape[1]} visible units needs more than {MAX_PARAMETERS} weights")
     if visible_names is not None:  # None: the model's default names
+        if isinstance(visible_names, np.ndarray) and visible_names.ndim != 1:
+            raise ParameterTypeError(f"visible_names must be a sequence of strings, got {describe(visible_names)}")
         if isinstance(visible_names, (list, tuple, np.ndarray)) and len(visible_names) != data.shape[1]:
             raise ValidationError(
                 f"visible_names must name the {data.shape[1]} columns of data, got {len(visible_names)} names"
