@@ -16,6 +16,7 @@ from .exceptions import (
     PGMEnergyError,
     StateError,
     TrainingDivergedError,
+    UnknownMetricError,
     ValidationError,
 )
 from .io import load, save
@@ -47,6 +48,7 @@ __all__ = [
     "ModelFileError",
     "TrainingDivergedError",
     "CheckpointWriteError",
+    "UnknownMetricError",
     "exact",
     "ais",
     "interop",
