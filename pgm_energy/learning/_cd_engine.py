@@ -35,8 +35,8 @@ and returns NaN).
 Two paths, one definition
 -------------------------
 * ``"numba"``: the epoch in serial Numba calls (:func:`.cd.train_epoch`) of many batches each
-  (:data:`CHUNK_WORK`; bit-identical to one call), for small layers, where a Python call per
-  batch would cost more than the arithmetic.
+  (time-bounded by :func:`pgm_energy._launch.run_chunked`; bit-identical to one call), for small
+  layers, where a Python call per batch would cost more than the arithmetic.
 * ``"blas"``: per batch, the products by NumPy's BLAS (``matmul`` with ``out=``, into
   buffers allocated once per epoch) and everything else in fused serial Numba kernels
   (sigmoid, sampling, statistics, the update). Products per update: the layer products
@@ -74,7 +74,7 @@ import numpy as np
 from .._kernels import cd as _cd
 from .._kernels.rng import seed_streams
 
-__all__ = ["CDState", "new_state", "cd_epoch", "NUMBA_MAX_WEIGHTS", "CHUNK_WORK"]
+__all__ = ["CDState", "new_state", "cd_epoch", "NUMBA_MAX_WEIGHTS"]
 
 #: ``path="auto"`` trains in one Numba call per epoch when ``n_visible * n_hidden`` is at
 #: most this; above it, with BLAS products per batch. Measured (CPU seconds per CD-1 epoch,
@@ -88,23 +88,6 @@ __all__ = ["CDState", "new_state", "cd_epoch", "NUMBA_MAX_WEIGHTS", "CHUNK_WORK"
 NUMBA_MAX_WEIGHTS = 20000
 
 _PATHS = ("auto", "numba", "blas")
-
-#: Nominal weight visits (``n_weights`` per row product) per Numba call of the ``"numba"`` path.
-#: Measured on a loaded 2-core machine: 60000 MNIST-like rows (density 0.2) of 784x20, CD-1,
-#: batch 20, 3.8e9 nominal visits, took 0.41 s (the products skip inactive units); dense 0/1
-#: rows cost up to 5x more. So a call of 2e8 visits takes about 0.02-0.1 s, and Ctrl-C (seen by
-#: Python between calls) is answered well within a second, at a negligible cost per call.
-CHUNK_WORK = 2 * 10**8
-
-
-def chunk_rows(n_weights: int, batch_size: int, k: int, persistent: bool, n_chains: int) -> int:
-    """Rows of ``order`` per kernel call: whole batches, about :data:`CHUNK_WORK` weight visits each (at least one batch)."""
-    # per update: positive phase + reconstruction (2 visits of the weights per row), k steps of
-    # 2 visits per negative row, and the update itself (1 visit)
-    negative_rows = n_chains if persistent else batch_size
-    per_batch = n_weights * (2 * batch_size + 2 * k * negative_rows + 1)
-    return batch_size * max(1, CHUNK_WORK // max(1, per_batch))
-
 
 class CDState(NamedTuple):
     """Mutable working state of CD training; every array is updated in place by :func:`cd_epoch`.
@@ -257,17 +240,33 @@ def cd_epoch(state, data, order, *, batch_size, k, persistent, learning_rate, mo
     if path == "auto":
         path = "numba" if state.weights.size <= NUMBA_MAX_WEIGHTS else "blas"
     if path == "numba":
-        # In chunks of whole batches of bounded work, so that Ctrl-C (seen by Python between
-        # kernel calls) is answered within a fraction of a second; the running error is handed
-        # on, so the result is bit-identical to one call over the whole epoch.
-        rows = chunk_rows(state.weights.size, batch_size, k, persistent, state.chains.shape[0])
-        error = 0.0
-        for start in range(0, order.shape[0], rows):
-            error = _cd.train_epoch(*state, data, order[start:start + rows], batch_size, k, persistent,
-                                    reconstruction, *args, error)
+        error = _numba_epoch(state, data, order, batch_size, k, persistent, reconstruction, args)
     else:
         error = _blas_epoch(state, data, order, batch_size, k, persistent, reconstruction, *args)
     return float(error) if reconstruction else math.nan
+
+
+def _numba_epoch(state, data, order, batch_size, k, persistent, reconstruction, args) -> float:
+    """The Numba path: the epoch's batches in time-bounded kernel calls, bit-identical to one call.
+
+    The shared launcher (:func:`pgm_energy._launch.run_chunked`) sizes the calls (whole batches,
+    about 0.15 s each) so that Ctrl-C is answered within a fraction of a second; each call
+    continues the previous one's error sum, so updates and error equal one call over the epoch.
+    """
+    from .._launch import first_chunk, run_chunked
+
+    error = [0.0]
+
+    def run(first_batch, stop_batch):
+        rows = order[first_batch * batch_size:stop_batch * batch_size]
+        error[0] = _cd.train_epoch(*state, data, rows, batch_size, k, persistent, reconstruction, *args, error[0])
+
+    negative_rows = state.chains.shape[0] if persistent else batch_size
+    # weight visits of one update: positive phase and reconstruction, k steps, the update
+    per_batch = state.weights.size * (2.0 * batch_size + 2.0 * k * negative_rows + 1.0)
+    n_batches = -(-order.shape[0] // batch_size)
+    run_chunked(n_batches, run, first=first_chunk(per_batch))
+    return error[0]
 
 
 def _blas_epoch(state, data, order, batch_size, k, persistent, reconstruction, learning_rate, momentum,

@@ -66,9 +66,6 @@ _CSR_DENSITY = 0.25
 #: costs 0.05 ms on a quiet machine but 20-30 ms on a loaded one (measured here, 2 cores, load 6),
 #: far more than a small machine's sweeps (about 1e8 updates/s on one thread)
 _PARALLEL_WORK = 200_000
-#: coupling visits (unit updates times neighbours) per kernel call of the Gibbs sweeps: about
-#: 0.05-0.2 s, so Ctrl-C is answered within a second even when burning in every training vector
-_CALL_WORK = 2 * 10**8
 
 
 class BoltzmannGraph(NamedTuple):
@@ -442,6 +439,7 @@ def _run_sweeps(states, streams, free, sweeps: int, beta: float, biases, storage
     import numba
 
     from .._kernels import gibbs as kernels
+    from .._launch import call, first_chunk, run_chunked
 
     n_rows, n_units = states.shape
     fields = np.empty(states.shape, dtype=np.float64)
@@ -452,20 +450,23 @@ def _run_sweeps(states, streams, free, sweeps: int, beta: float, biases, storage
     else:
         slots = np.full(sweeps, -1, dtype=np.int64)
         out = np.empty((n_rows, 0, n_units), dtype=np.uint8)
+
     # Each chain has its own stream, so the states are the same whatever the thread count, and
-    # the same when the chains run in several calls: calls of bounded work let Ctrl-C (seen by
-    # Python between calls) through within a fraction of a second.
-    degree = max(1, storage[1].shape[0] // max(1, n_units)) if not storage[4] else n_units
-    rows_per_call = max(1, _CALL_WORK // max(1, sweeps * free.shape[0] * degree))
+    # the same when the chains run in several calls: the shared launcher runs them in calls of
+    # bounded time, so Ctrl-C is answered within a fraction of a second (also when burning in
+    # every training vector), and serialises parallel launches where the threading layer needs it.
+    def run(start, stop):
+        part = slice(start, stop)
+        call(kernels.initialise_fields, states[part], fields[part], biases, *storage)
+        call(kernels.run_chains, states[part], fields[part], free, kernels.SEQUENTIAL, kernels.HEAT_BATH, betas, slots,
+             out[part], streams[part], *storage)
+
+    degree = n_units if storage[4] else storage[1].shape[0] / max(1, n_units)
     threads = numba.get_num_threads()
     if n_rows * sweeps * free.shape[0] < _PARALLEL_WORK:
         numba.set_num_threads(1)
     try:
-        for start in range(0, n_rows, rows_per_call):
-            part = slice(start, start + rows_per_call)
-            kernels.initialise_fields(states[part], fields[part], biases, *storage)
-            kernels.run_chains(states[part], fields[part], free, kernels.SEQUENTIAL, kernels.HEAT_BATH, betas, slots,
-                               out[part], streams[part], *storage)
+        run_chunked(n_rows, run, first=first_chunk(sweeps * free.shape[0] * (1.0 + degree)))
     finally:
         numba.set_num_threads(threads)
     return out.reshape(n_rows * sweeps, n_units) if record else None

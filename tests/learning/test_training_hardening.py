@@ -297,32 +297,35 @@ def test_tampered_boltzmann_and_lbfgs_checkpoints_are_refused(tmp_path):
 # ---------------------------------------------------------------------------- item 5: chunked long calls
 @pytest.mark.parametrize("persistent", [False, True])
 def test_numba_epoch_in_chunks_is_bit_identical_to_one_call(monkeypatch, persistent):
+    from pgm_energy import _launch
+    from pgm_energy._kernels import cd as kernels
     from pgm_energy.learning import _cd_engine
 
     data = _data(rows=50).astype(np.float32)
-    results = []
-    for work in (1, 10**12):  # one batch per kernel call / the whole epoch in one call
-        monkeypatch.setattr(_cd_engine, "CHUNK_WORK", work)
-        state = _cd_engine.new_state(np.full((6, 3), 0.05), np.zeros(6), np.zeros(3), n_chains=10 if persistent else 0,
-                                     n_streams=10, dtype=np.float32, rng=np.random.default_rng(1))
-        order = np.random.default_rng(2).permutation(50).astype(np.int64)
-        error = _cd_engine.cd_epoch(state, data, order, batch_size=10, k=2, persistent=persistent, learning_rate=0.1,
-                                    momentum=0.5, weight_decay=1e-4, sparsity_target=0.1, sparsity_cost=0.01,
-                                    path="numba")
-        results.append((error, state))
-    (error_chunked, chunked), (error_whole, whole) = results
-    assert error_chunked == error_whole
+    order = np.random.default_rng(2).permutation(50).astype(np.int64)
+    options = dict(learning_rate=0.1, momentum=0.5, weight_decay=1e-4, sparsity_target=0.1, sparsity_cost=0.01)
+
+    def fresh():
+        return _cd_engine.new_state(np.full((6, 3), 0.05), np.zeros(6), np.zeros(3), n_chains=10 if persistent else 0,
+                                    n_streams=10, dtype=np.float32, rng=np.random.default_rng(1))
+
+    monkeypatch.setattr(_launch, "TARGET_SECONDS", 0.0)  # one batch per kernel call
+    chunked = fresh()
+    error = _cd_engine.cd_epoch(chunked, data, order, batch_size=10, k=2, persistent=persistent, path="numba", **options)
+    whole = fresh()  # the whole epoch in one kernel call
+    expected = kernels.train_epoch(*whole, data, order, 10, 2, persistent, True, 0.1, 0.5, 1e-4, 0.01, 0.1, 0.95, 0.0)
+    assert error == expected
     for a, b in zip(chunked, whole):
         assert np.array_equal(a, b)
 
 
 def test_boltzmann_sweeps_in_chunks_are_bit_identical(monkeypatch):
-    from pgm_energy.learning import boltzmann
+    from pgm_energy import _launch
 
     data = _data(rows=30, columns=4)
     models = []
-    for work in (1, 10**12):  # one chain per kernel call / all chains in one call
-        monkeypatch.setattr(boltzmann, "_CALL_WORK", work)
+    for target in (0.0, 1e9):  # one chain per kernel call / as few calls as the launcher makes
+        monkeypatch.setattr(_launch, "TARGET_SECONDS", target)
         trainer = BoltzmannLearning(epochs=2, batch_size=None, burn_in=3, sweeps=2, monitor=None)
         models.append(trainer.fit(2, data, rng=4, progress=False).model)
     assert np.array_equal(models[0].weights, models[1].weights) and np.array_equal(models[0].biases, models[1].biases)
