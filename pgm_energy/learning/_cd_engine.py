@@ -72,6 +72,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels import cd as _cd
+from .._launch import first_chunk, run_chunked
 from .._kernels.rng import seed_streams
 
 __all__ = ["CDState", "new_state", "cd_epoch", "NUMBA_MAX_WEIGHTS"]
@@ -253,8 +254,6 @@ def _numba_epoch(state, data, order, batch_size, k, persistent, reconstruction, 
     about 0.15 s each) so that Ctrl-C is answered within a fraction of a second; each call
     continues the previous one's error sum, so updates and error equal one call over the epoch.
     """
-    from .._launch import first_chunk, run_chunked
-
     error = [0.0]
 
     def run(first_batch, stop_batch):
@@ -297,45 +296,50 @@ def _blas_epoch(state, data, order, batch_size, k, persistent, reconstruction, l
     error_sum = np.empty(n_visible, dtype=np.float64)
     unused = np.empty(0, dtype=np.float64)
     unused_states = np.empty((0, 0), dtype=dtype)
-    error = 0.0
-    for start in range(0, n_rows, batch):
-        size = min(batch, n_rows - start)
-        m = n_chains if persistent else size
-        positive = stacked_visible[:size]
-        negative = stacked_visible[size:size + m]
-        pre_h = hidden_pre[:size]
-        states_h = hidden_states[:size]
-        _cd.gather_batch(data, order, start, positive, data_sum)
-        np.matmul(positive, weights, out=pre_h)
-        _cd.hidden_phase(pre_h, state.hidden_bias, streams, reconstruction, states_h, True,
-                         stacked_hidden[:size], dtype.type(1.0 / size), positive_hidden_sum)
-        if reconstruction:
-            pre_v = visible_pre[:size]
-            np.matmul(states_h, weights_t, out=pre_v)
-            # CD: the reconstruction is also the chain's first visible step.
-            error += _cd.visible_phase(pre_v, state.visible_bias, streams, not persistent, negative,
-                                       negative_visible_sum, positive, True, error_sum)
-        pre_h = hidden_pre[:m]
-        states_h = hidden_states[:m]
-        pre_v = visible_pre[:m]
-        if persistent:
-            np.matmul(state.chains, weights, out=pre_h)
-            _cd.hidden_phase(pre_h, state.hidden_bias, streams, True, states_h, False, unused_states,
-                             dtype.type(0.0), unused)
-        for step in range(1, k + 1):
-            if persistent or step > 1:
+    error = [0.0]
+
+    def run(first_batch, stop_batch):
+        for start in range(first_batch * batch, min(stop_batch * batch, n_rows), batch):
+            size = min(batch, n_rows - start)
+            m = n_chains if persistent else size
+            positive = stacked_visible[:size]
+            negative = stacked_visible[size:size + m]
+            pre_h = hidden_pre[:size]
+            states_h = hidden_states[:size]
+            _cd.gather_batch(data, order, start, positive, data_sum)
+            np.matmul(positive, weights, out=pre_h)
+            _cd.hidden_phase(pre_h, state.hidden_bias, streams, reconstruction, states_h, True,
+                             stacked_hidden[:size], dtype.type(1.0 / size), positive_hidden_sum)
+            if reconstruction:
+                pre_v = visible_pre[:size]
                 np.matmul(states_h, weights_t, out=pre_v)
-                _cd.visible_phase(pre_v, state.visible_bias, streams, True, negative, negative_visible_sum,
-                                  unused_states, False, error_sum)
-            np.matmul(negative, weights, out=pre_h)
-            last = step == k
-            _cd.hidden_phase(pre_h, state.hidden_bias, streams, not last, states_h, last,
-                             stacked_hidden[size:size + m], dtype.type(-1.0 / m), negative_hidden_sum)
-        if persistent:
-            np.copyto(state.chains, negative)
-        np.matmul(stacked_visible[:size + m].T, stacked_hidden[:size + m], out=weights_grad)
-        _cd.apply_update(weights, state.weights_velocity, weights_grad, state.visible_bias, state.visible_velocity,
-                         state.hidden_bias, state.hidden_velocity, state.hidden_activity, data_sum, positive_hidden_sum,
-                         negative_visible_sum, negative_hidden_sum, size, m, penalty, learning_rate, momentum,
-                         weight_decay, sparsity_cost, sparsity_target, sparsity_decay)
-    return error
+                # CD: the reconstruction is also the chain's first visible step.
+                error[0] += _cd.visible_phase(pre_v, state.visible_bias, streams, not persistent, negative,
+                                              negative_visible_sum, positive, True, error_sum)
+            pre_h = hidden_pre[:m]
+            states_h = hidden_states[:m]
+            pre_v = visible_pre[:m]
+            if persistent:
+                np.matmul(state.chains, weights, out=pre_h)
+                _cd.hidden_phase(pre_h, state.hidden_bias, streams, True, states_h, False, unused_states,
+                                 dtype.type(0.0), unused)
+            for step in range(1, k + 1):
+                if persistent or step > 1:
+                    np.matmul(states_h, weights_t, out=pre_v)
+                    _cd.visible_phase(pre_v, state.visible_bias, streams, True, negative, negative_visible_sum,
+                                      unused_states, False, error_sum)
+                np.matmul(negative, weights, out=pre_h)
+                last = step == k
+                _cd.hidden_phase(pre_h, state.hidden_bias, streams, not last, states_h, last,
+                                 stacked_hidden[size:size + m], dtype.type(-1.0 / m), negative_hidden_sum)
+            if persistent:
+                np.copyto(state.chains, negative)
+            np.matmul(stacked_visible[:size + m].T, stacked_hidden[:size + m], out=weights_grad)
+            _cd.apply_update(weights, state.weights_velocity, weights_grad, state.visible_bias, state.visible_velocity,
+                             state.hidden_bias, state.hidden_velocity, state.hidden_activity, data_sum, positive_hidden_sum,
+                             negative_visible_sum, negative_hidden_sum, size, m, penalty, learning_rate, momentum,
+                             weight_decay, sparsity_cost, sparsity_target, sparsity_decay)
+    # Batches in calls of about 0.15 s (the shared launcher): Ctrl-C is held to the end of a
+    # call, never raised inside a kernel's return.
+    run_chunked(-(-n_rows // batch), run)
+    return error[0]

@@ -37,6 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels import cd as _cd
+from .._launch import run_chunked
 from .._kernels import tempered_cd as _pt
 from .._kernels.rng import seed_streams
 
@@ -178,49 +179,54 @@ def tempered_epoch(state, tempered, data, order, *, batch_size, k, learning_rate
     unused_states = np.empty((0, 0), dtype=dtype)
     tempered.swap_accepted[:] = 0
     tempered.swap_attempted[:] = 0
-    error = 0.0
-    for start in range(0, n_rows, batch):
-        size = min(batch, n_rows - start)
-        positive = stacked_visible[:size]
-        # positive phase (and reconstruction error): as the BLAS path of plain PCD
-        pre_h = hidden_pre[:size]
-        states_h = hidden_states[:size]
-        _cd.gather_batch(data, order, start, positive, data_sum)
-        np.matmul(positive, weights, out=pre_h)
-        _cd.hidden_phase(pre_h, state.hidden_bias, streams, reconstruction, states_h, True,
-                         stacked_hidden[:size], dtype.type(1.0 / size), positive_hidden_sum)
-        if reconstruction:
-            pre_v = visible_pre[:size]
-            np.matmul(states_h, weights_t, out=pre_v)
-            error += _cd.visible_phase(pre_v, state.visible_bias, streams, False, unused_states, unused,
-                                       positive, True, error_sum)
-        # negative phase: k tempered Gibbs steps of every replica, each followed by a swap round
-        pre_h = hidden_pre[:n_replicas]
-        states_h = hidden_states[:n_replicas]
-        pre_v = visible_pre[:n_replicas]
-        for _ in range(k):
-            np.matmul(replicas, weights, out=pre_h)
-            _pt.tempered_hidden(pre_h, state.hidden_bias, tempered.betas, n_chains, tempered.replica_streams, states_h)
-            np.matmul(states_h, weights_t, out=pre_v)
-            _pt.tempered_visible(pre_v, state.visible_bias, state.hidden_bias, states_h, tempered.betas, n_chains,
-                                 tempered.replica_streams, visible_probs, replicas, energies)
-            _pt.swap_round(replicas, energies, tempered.betas, n_chains, int(tempered.swap_round[0] % 2),
-                           tempered.swap_streams, tempered.swap_accepted, tempered.swap_attempted)
-            tempered.swap_round[0] += 1
-        # negative statistics from the T = 1 replicas: their states and p(h | v)
-        negative = stacked_visible[size:size + n_chains]
-        _cd.gather_batch(cold, chain_rows, 0, negative, negative_visible_sum)
-        pre_h = hidden_pre[:n_chains]
-        np.matmul(negative, weights, out=pre_h)
-        _cd.hidden_phase(pre_h, state.hidden_bias, streams, False, unused_states, True,
-                         stacked_hidden[size:size + n_chains], dtype.type(-1.0 / n_chains), negative_hidden_sum)
-        np.matmul(stacked_visible[:size + n_chains].T, stacked_hidden[:size + n_chains], out=weights_grad)
-        _cd.apply_update(weights, state.weights_velocity, weights_grad, state.visible_bias, state.visible_velocity,
-                         state.hidden_bias, state.hidden_velocity, state.hidden_activity, data_sum, positive_hidden_sum,
-                         negative_visible_sum, negative_hidden_sum, size, n_chains, penalty, learning_rate, momentum,
-                         weight_decay, cost, target, sparsity_decay)
+    error = [0.0]
+
+    def run(first_batch, stop_batch):
+        for start in range(first_batch * batch, min(stop_batch * batch, n_rows), batch):
+            size = min(batch, n_rows - start)
+            positive = stacked_visible[:size]
+            # positive phase (and reconstruction error): as the BLAS path of plain PCD
+            pre_h = hidden_pre[:size]
+            states_h = hidden_states[:size]
+            _cd.gather_batch(data, order, start, positive, data_sum)
+            np.matmul(positive, weights, out=pre_h)
+            _cd.hidden_phase(pre_h, state.hidden_bias, streams, reconstruction, states_h, True,
+                             stacked_hidden[:size], dtype.type(1.0 / size), positive_hidden_sum)
+            if reconstruction:
+                pre_v = visible_pre[:size]
+                np.matmul(states_h, weights_t, out=pre_v)
+                error[0] += _cd.visible_phase(pre_v, state.visible_bias, streams, False, unused_states, unused,
+                                              positive, True, error_sum)
+            # negative phase: k tempered Gibbs steps of every replica, each followed by a swap round
+            pre_h = hidden_pre[:n_replicas]
+            states_h = hidden_states[:n_replicas]
+            pre_v = visible_pre[:n_replicas]
+            for _ in range(k):
+                np.matmul(replicas, weights, out=pre_h)
+                _pt.tempered_hidden(pre_h, state.hidden_bias, tempered.betas, n_chains, tempered.replica_streams, states_h)
+                np.matmul(states_h, weights_t, out=pre_v)
+                _pt.tempered_visible(pre_v, state.visible_bias, state.hidden_bias, states_h, tempered.betas, n_chains,
+                                     tempered.replica_streams, visible_probs, replicas, energies)
+                _pt.swap_round(replicas, energies, tempered.betas, n_chains, int(tempered.swap_round[0] % 2),
+                               tempered.swap_streams, tempered.swap_accepted, tempered.swap_attempted)
+                tempered.swap_round[0] += 1
+            # negative statistics from the T = 1 replicas: their states and p(h | v)
+            negative = stacked_visible[size:size + n_chains]
+            _cd.gather_batch(cold, chain_rows, 0, negative, negative_visible_sum)
+            pre_h = hidden_pre[:n_chains]
+            np.matmul(negative, weights, out=pre_h)
+            _cd.hidden_phase(pre_h, state.hidden_bias, streams, False, unused_states, True,
+                             stacked_hidden[size:size + n_chains], dtype.type(-1.0 / n_chains), negative_hidden_sum)
+            np.matmul(stacked_visible[:size + n_chains].T, stacked_hidden[:size + n_chains], out=weights_grad)
+            _cd.apply_update(weights, state.weights_velocity, weights_grad, state.visible_bias, state.visible_velocity,
+                             state.hidden_bias, state.hidden_velocity, state.hidden_activity, data_sum, positive_hidden_sum,
+                             negative_visible_sum, negative_hidden_sum, size, n_chains, penalty, learning_rate, momentum,
+                             weight_decay, cost, target, sparsity_decay)
+    # Batches in calls of about 0.15 s (the shared launcher): Ctrl-C is held to the end of a
+    # call, never raised inside a kernel's return.
+    run_chunked(-(-n_rows // batch), run)
     np.copyto(state.chains, cold)
-    return float(error) if reconstruction else math.nan
+    return float(error[0]) if reconstruction else math.nan
 
 
 def swap_rates(tempered) -> dict[str, float]:

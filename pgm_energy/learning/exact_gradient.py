@@ -38,6 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._launch import run_chunked
 from .._validation import check_int, check_states, describe
 from ..exceptions import ModelFileError, ModelSizeError, ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
@@ -156,7 +157,8 @@ def _model_moments(coupling, bias_x, bias_y):
             np.matmul(weight, low_with_ones, out=state_sums[block])
 
     if n_blocks * n_states * n_y <= _PARALLEL_WORK:
-        run(range(n_blocks))
+        # blocks in time-bounded calls (the shared launcher holds Ctrl-C to the end of a call)
+        run_chunked(n_blocks, lambda start, stop: run(range(start, stop)))
     else:
         from concurrent.futures import ThreadPoolExecutor
 
