@@ -28,6 +28,7 @@ Every draw of chain ``c`` comes from its own xorshift stream ``streams[c]``.
 import numpy as np
 from numba import njit, prange
 
+from .._launch import call, first_chunk, run_chunked
 from .rng import next_uniform
 from .sigmoid_belief import log_odds
 
@@ -72,8 +73,8 @@ def _sweep(lc, uc, ac, free, top_free, child_ptr, child_index, child_weight, top
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chains(lower, upper, a, free, top_free, child_ptr, child_index, child_weight, top_weights, penultimate_bias,
-               top_bias, penultimate, slots, out, streams):
+def _run_chains_kernel(lower, upper, a, free, top_free, child_ptr, child_index, child_weight, top_weights,
+                       penultimate_bias, top_bias, penultimate, slots, out, streams):
     """Run ``slots.shape[0]`` sweeps on every chain (chains in parallel); see the module docstring."""
     n_lower = lower.shape[1]
     for c in prange(lower.shape[0]):
@@ -87,3 +88,22 @@ def run_chains(lower, upper, a, free, top_free, child_ptr, child_index, child_we
             if slot >= 0:
                 out[c, slot, :n_lower] = lc
                 out[c, slot, n_lower:] = uc
+
+
+def run_chains(lower, upper, a, free, top_free, child_ptr, child_index, child_weight, top_weights, penultimate_bias,
+               top_bias, penultimate, slots, out, streams):
+    """Run ``slots.shape[0]`` sweeps on every chain (chains in parallel); see the module docstring.
+
+    In time-bounded kernel calls (Ctrl-C between them; each chain carries its states,
+    pre-activations and stream across calls, so the draws do not depend on the split),
+    launched thread and fork safely (:mod:`pgm_energy._launch`).
+    """
+    cost = lower.shape[0] * (free.shape[0] + child_index.shape[0] + top_weights.size)  # unit updates per sweep
+    run_chunked(
+        slots.shape[0],
+        lambda start, stop: call(
+            _run_chains_kernel, lower, upper, a, free, top_free, child_ptr, child_index, child_weight, top_weights,
+            penultimate_bias, top_bias, penultimate, slots[start:stop], out, streams,
+        ),
+        first=first_chunk(cost),
+    )

@@ -32,6 +32,7 @@ term and its children's terms change), streaming a running log-sum-exp per cell.
 import numpy as np
 from numba import njit, prange
 
+from .._launch import call, first_chunk, run_blocks, run_chunked
 from .rng import next_uniform
 
 __all__ = ["softplus", "log_odds", "run_chains", "enumerate_cells"]
@@ -83,7 +84,7 @@ def _sweep(sc, ac, free, streams, chain, child_ptr, child_index, child_weight):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chains(s, a, free, child_ptr, child_index, child_weight, slots, out, streams):
+def _run_chains_kernel(s, a, free, child_ptr, child_index, child_weight, slots, out, streams):
     """Run ``slots.shape[0]`` sequential-scan sweeps on every chain (chains in parallel)."""
     n_sweeps = slots.shape[0]
     for c in prange(s.shape[0]):
@@ -96,6 +97,23 @@ def run_chains(s, a, free, child_ptr, child_index, child_weight, slots, out, str
                 out[c, slot, :] = sc
 
 
+def run_chains(s, a, free, child_ptr, child_index, child_weight, slots, out, streams):
+    """Run ``slots.shape[0]`` sequential-scan sweeps on every chain (chains in parallel).
+
+    In time-bounded kernel calls (Ctrl-C is answered between them; a chain carries its state,
+    pre-activations and stream from one call to the next, so the draws do not depend on the
+    split), launched thread and fork safely (:mod:`pgm_energy._launch`).
+    """
+    cost = s.shape[0] * (free.shape[0] + child_index.shape[0])  # unit updates per sweep
+    run_chunked(
+        slots.shape[0],
+        lambda start, stop: call(
+            _run_chains_kernel, s, a, free, child_ptr, child_index, child_weight, slots[start:stop], out, streams
+        ),
+        first=first_chunk(cost),
+    )
+
+
 # --------------------------------------------------------------------------- exact enumeration
 @njit(cache=True, nogil=True, inline="always")
 def _log_bernoulli(x, a):
@@ -104,8 +122,9 @@ def _log_bernoulli(x, a):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def enumerate_cells(
-    template, bias, parent_ptr, parent_index, parent_weight, child_ptr, child_index, child_weight, prefix, rest, with_units
+def _enumerate_cells_kernel(
+    template, bias, parent_ptr, parent_index, parent_weight, child_ptr, child_index, child_weight, prefix, rest,
+    with_units, first, count,
 ):
     """Sum ``p(x)`` over every completion of ``template``, one cell per assignment of ``prefix``.
 
@@ -125,6 +144,9 @@ def enumerate_cells(
         Disjoint free units; every unit not in them keeps its template value.
     with_units : bool
         Also accumulate, per cell, the mass of the states with each unit on.
+    first, count : int
+        Only the cells ``first .. first + count - 1`` (results in that order); a cell's results
+        do not depend on the range.
 
     Returns
     -------
@@ -138,11 +160,12 @@ def enumerate_cells(
     n_units = template.shape[0]
     n_prefix = prefix.shape[0]
     n_rest = rest.shape[0]
-    n_cells = 1 << n_prefix
+    n_cells = count
     peak = np.empty(n_cells)
     total = np.empty(n_cells)
     on = np.zeros((n_cells, n_units if with_units else 0))
-    for cell in prange(n_cells):
+    for slot in prange(n_cells):
+        cell = first + slot
         x = template.copy()
         for j in range(n_prefix):
             x[prefix[j]] = (cell >> (n_prefix - 1 - j)) & 1
@@ -160,7 +183,7 @@ def enumerate_cells(
         mass = 1.0
         if with_units:
             for i in range(n_units):
-                on[cell, i] = x[i]
+                on[slot, i] = x[i]
         for step in range(1, 1 << n_rest):
             bit = 0
             while (step >> bit) & 1 == 0:
@@ -180,7 +203,7 @@ def enumerate_cells(
                 mass = mass * scale + 1.0
                 if with_units:
                     for u in range(n_units):
-                        on[cell, u] = on[cell, u] * scale + x[u]
+                        on[slot, u] = on[slot, u] * scale + x[u]
                 best = log_p
             else:
                 weight = np.exp(log_p - best)
@@ -188,7 +211,23 @@ def enumerate_cells(
                 if with_units:
                     for u in range(n_units):
                         if x[u]:
-                            on[cell, u] += weight
-        peak[cell] = best
-        total[cell] = mass
+                            on[slot, u] += weight
+        peak[slot] = best
+        total[slot] = mass
     return peak, total, on
+
+
+def enumerate_cells(
+    template, bias, parent_ptr, parent_index, parent_weight, child_ptr, child_index, child_weight, prefix, rest, with_units
+):
+    """Sum ``p(x)`` over every completion of ``template``, one cell per assignment of ``prefix``.
+
+    See :func:`_enumerate_cells_kernel` for the parameters and results; the cells are computed
+    in time-bounded kernel calls (Ctrl-C between them, the bits of one call), launched
+    thread and fork safely (:func:`pgm_energy._launch.run_blocks`).
+    """
+    cost = float(2 ** rest.shape[0]) * (1.0 + child_index.shape[0] / max(template.shape[0], 1))
+    return run_blocks(
+        _enumerate_cells_kernel, 1 << prefix.shape[0], template, bias, parent_ptr, parent_index, parent_weight,
+        child_ptr, child_index, child_weight, prefix, rest, with_units, cost_per_block=cost,
+    )

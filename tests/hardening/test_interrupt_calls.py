@@ -115,6 +115,10 @@ CHILD = textwrap.dedent(
 
     case("pgmpy-gibbs", warm_up_drop_in, lambda: drop_in.sample(size=10**6, seed=2, burn_in=10**8),
          lambda: assert_equal_states(drop_in.state, kept["state"]))
+    from pgm_energy import SigmoidBeliefNetwork
+    sbn = SigmoidBeliefNetwork.random([200, 100, 50], scale=0.1, rng=0)
+    case("sbn-gibbs", lambda: sbn.gibbs_posterior({}, 2, n_chains=2, burn_in=2, rng=0),
+         lambda: sbn.gibbs_posterior({}, 1, n_chains=2, burn_in=10**6, rng=0))
     if "dimod" in sys.argv[1:]:
         import dimod
         from pgm_energy.interop.dimod import BoltzmannSampler
@@ -128,7 +132,7 @@ CHILD = textwrap.dedent(
 
 CASES = [
     "sample", "sample-chromatic", "anneal", "tempering", "sample-rbm", "exact-log-z", "exact-marginals", "exact-map",
-    "exact-log-z-rbm", "exact-marginals-rbm", "ais", "pgmpy-gibbs",
+    "exact-log-z-rbm", "exact-marginals-rbm", "ais", "pgmpy-gibbs", "sbn-gibbs",
 ]
 
 
