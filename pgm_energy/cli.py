@@ -126,6 +126,8 @@ def _output_path(text: str, option: str = "--output") -> Path:
 
 def _input_file(text: str, what: str) -> Path:
     """An input path that exists and is not a directory (FIFOs, as from ``<(...)``, are fine)."""
+    if "\x00" in text:
+        raise _usage(f"{what} must not contain the NUL character, got {text!r}")
     path = Path(text)
     try:
         if path.is_dir():
@@ -250,6 +252,14 @@ def _check_binary(data, binarize: float | None, option: str, text: str) -> None:
 
 def _column(data, index: int) -> str:
     return f"column {data.columns[index]!r}" if hasattr(data, "columns") else f"column {index}"
+
+
+def _hidden_index(name) -> int | None:
+    """``j`` for a default hidden-unit name ``"h{j}"``, else None."""
+    text = str(name)
+    if len(text) > 1 and text[0] == "h" and text[1:].isascii() and text[1:].isdigit() and str(int(text[1:])) == text[1:]:
+        return int(text[1:])
+    return None
 
 
 def _load_model(text: str):
@@ -444,6 +454,14 @@ def run_train(arguments, out=None) -> int:
     data = _read_data(arguments.data)
     _check_binary(data, arguments.binarize, "DATA", arguments.data)
     n_visible = data.shape[1]
+    if hasattr(data, "columns"):
+        # The hidden units are named h0, h1, ...: a data column of the same name cannot be a visible unit.
+        clash = [name for name in data.columns if _hidden_index(name) is not None and _hidden_index(name) < arguments.hidden]
+        if clash:
+            raise _Failure(
+                f"DATA {arguments.data!r} has columns named {clash[:5]}, which are the names of the hidden "
+                f"units h0..h{arguments.hidden - 1}; rename those columns"
+            )
     # weights, their velocity and gradient, in float64 at most
     _check_memory(4 * 8 * n_visible * arguments.hidden, f"--hidden {arguments.hidden} with {n_visible} visible units")
     trainer = ContrastiveDivergence(

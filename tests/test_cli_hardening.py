@@ -263,3 +263,11 @@ def test_demo_checks_its_output_folder_before_training(files, capsys):
     with pytest.raises(ValidationError, match="output_dir .* cannot be created"):
         run_demo(output_dir="/proc/pgm-energy-demo", out=None)
     assert time.perf_counter() - started < 5  # refused before any training
+
+
+def test_data_columns_named_like_hidden_units_and_nul_in_paths(files, capsys):
+    (files / "drawn.csv").write_text("v0,h0,h1\n0,1,0\n1,1,1\n")  # e.g. the output of `pgm-energy sample`
+    status, _, err = run(["train", files / "drawn.csv", "--hidden", "2", "--batch-size", "1", "-o", files / "m.npz"], capsys)
+    assert status == 1 and "DATA" in assert_one_line_error(err) and "['h0', 'h1']" in err
+    status, _, err = run(["logz", "a\x00b.npz"], capsys)
+    assert status == 2 and "MODEL must not contain the NUL character" in assert_one_line_error(err)
