@@ -694,7 +694,9 @@ def main(argv=None) -> int:
     try:
         if arguments.command == "demo":
             _check_demo_arguments(arguments)
-        return handlers[arguments.command](arguments)
+        status = handlers[arguments.command](arguments)
+        sys.stdout.flush()  # here, not at exit, where a closed pipe would print a traceback-like warning
+        return status
     except KeyboardInterrupt:
         print("pgm-energy: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

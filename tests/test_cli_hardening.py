@@ -251,6 +251,16 @@ def test_closed_stdout_pipe_exits_quietly(files):
     finally:
         process.kill()
     assert process.returncode == 141 and err == b""
+    # a short answer to a reader that has already gone (its last print flushed at exit)
+    buffered = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}  # as for a user
+    process = _cli("logz", files / "model.npz", stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=buffered)
+    process.stdout.close()
+    try:
+        err = process.stderr.read()
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 141 and err == b""
 
 
 def test_demo_checks_its_output_folder_before_training(files, capsys):
