@@ -27,6 +27,13 @@ from ..exceptions import ParameterTypeError, ValidationError
 __all__ = ["EarlyStopping"]
 
 
+def _check_model(model, name: str) -> None:
+    from ..models._base import EnergyModel
+
+    if not isinstance(model, EnergyModel):
+        raise ParameterTypeError(f"{name} must be a pgm_energy model, got {describe(model)}")
+
+
 class EarlyStopping:
     """Stop when a monitored metric has not improved for ``patience`` measurements; keep the best model.
 
@@ -81,8 +88,8 @@ class EarlyStopping:
                 f"metric={metric!r} is not a history key; known: {sorted(known)} "
                 "(a custom Monitor subclass declares its keys in its `keys` attribute)"
             )
-        if mode not in ("max", "min"):
-            raise ValidationError(f"mode must be 'max' or 'min', got {mode!r}")
+        if not isinstance(mode, str) or mode not in ("max", "min"):
+            raise ValidationError(f"mode must be 'max' or 'min', got {describe(mode)}")
         if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real):
             raise ParameterTypeError(f"min_delta must be a real number >= 0, got {describe(min_delta)}")
         if not math.isfinite(min_delta) or min_delta < 0:
@@ -112,6 +119,12 @@ class EarlyStopping:
         return value < self.best_value - self.min_delta
 
     def __call__(self, epoch, model, history) -> bool:
+        from ._result import TrainingHistory
+
+        epoch = check_int(epoch, "epoch", minimum=1)
+        if not isinstance(history, TrainingHistory):
+            raise ParameterTypeError(f"history must be a TrainingHistory, got {describe(history)}")
+        _check_model(model, "model")
         if len(history) <= 1 or (self.best_epoch is not None and epoch <= self.best_epoch):
             self._reset()  # a new run (the same object may be reused)
         # The last record only (history.records copies every record: quadratic over a long run).
@@ -147,6 +160,7 @@ class EarlyStopping:
 
     def final_model(self, model, history):
         """The best model seen when ``restore_best`` (else ``model``)."""
+        _check_model(model, "model")
         if self.restore_best and self.best_model is not None:
             return self.best_model
         return model

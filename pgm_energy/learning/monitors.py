@@ -287,10 +287,10 @@ def check_monitor_spec(spec):
         spec = (spec,)
     if isinstance(spec, Monitor):
         spec = (spec,)
-    try:
-        items = tuple(spec)
-    except TypeError:
-        raise ParameterTypeError(f"monitor must be 'auto', None, or a sequence of names or Monitors, got {describe(spec)}") from None
+    if not isinstance(spec, (list, tuple)):
+        # Not any iterable: iterating a dict, a generator or a malformed sparse matrix is garbage or worse.
+        raise ParameterTypeError(f"monitor must be 'auto', None, or a list/tuple of names or Monitors, got {describe(spec)}")
+    items = tuple(spec)
     for item in items:
         if isinstance(item, str):
             if item not in MONITOR_NAMES:
@@ -321,7 +321,21 @@ def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | N
     (at most all training rows), or ``min(n_rows, 1000)`` without validation data; it is drawn
     from a generator seeded by ``seed``.
     """
+    from ..models import BoltzmannMachine
+
     spec = check_monitor_spec(spec)
+    if not isinstance(template, (RestrictedBoltzmannMachine, BoltzmannMachine)):
+        raise ParameterTypeError(
+            f"template must be a RestrictedBoltzmannMachine or BoltzmannMachine, got {describe(template)}"
+        )
+    n_visible = template.n_visible
+    # The trainer has checked the data; only its layout is checked here (no float64 copy of it
+    # all), and the rows the monitors use are checked as states below.
+    if not isinstance(train, np.ndarray) or train.ndim != 2 or train.shape[0] == 0 or train.shape[1] != n_visible:
+        raise ValidationError(f"train must be an array of shape (n_rows >= 1, {n_visible}), got {describe(train)}")
+    if validation is not None:
+        validation, _ = check_states(validation, n_visible, "validation")
+    seed = check_int(seed, "seed", minimum=0)
     if spec == "auto":
         monitors = _auto(template, validation)
     else:
@@ -331,8 +345,7 @@ def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | N
     n_rows = train.shape[0]
     size = min(n_rows, validation.shape[0] if validation is not None else DEFAULT_SUBSET_ROWS)
     rows = np.sort(np.random.default_rng(seed).choice(n_rows, size=size, replace=False))
-    subset = np.asarray(train[rows], dtype=np.float64)
-    validation = None if validation is None else np.asarray(validation, dtype=np.float64)
+    subset, _ = check_states(train[rows], n_visible, "train")
     for monitor in monitors:
         monitor.prepare(template, train, validation, subset, seed)
     return monitors

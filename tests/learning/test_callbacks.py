@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pgm_energy import exact
+from pgm_energy import RestrictedBoltzmannMachine, exact
 from pgm_energy.exceptions import ValidationError
 from pgm_energy.learning import ContrastiveDivergence, EarlyStopping, ExactGradient, TrainingHistory
 from pgm_energy.learning.monitors import Monitor, history_keys
@@ -21,6 +21,10 @@ class ScoreMonitor(Monitor):
         return {"score": float(epoch)}
 
 
+MODELS = {epoch: RestrictedBoltzmannMachine.random(2, 1, rng=epoch) for epoch in range(1, 10)}
+LAST = RestrictedBoltzmannMachine.random(2, 1, rng=99)
+
+
 def drive(stopper, values):
     """Feed values as epochs 1, 2, ...; return the epoch at which the stopper asked to stop (or None)."""
     history = TrainingHistory()
@@ -29,7 +33,7 @@ def drive(stopper, values):
         if value is not None:
             record["score"] = value
         history.append(record)
-        if stopper(epoch, f"model{epoch}", history):
+        if stopper(epoch, MODELS[epoch], history):
             return epoch
     return None
 
@@ -38,7 +42,7 @@ def test_stops_after_patience_measurements_without_improvement():
     stopper = EarlyStopping("score", patience=2)
     assert drive(stopper, [1.0, 2.0, 1.5, 1.9, 1.8, 3.0]) == 5
     assert stopper.best_epoch == 2 and stopper.best_value == 2.0 and stopper.stopped_epoch == 5
-    assert stopper.final_model("last", None) == "model2"
+    assert stopper.final_model(LAST, None) is MODELS[2]
 
 
 def test_unmeasured_epochs_are_skipped_and_min_delta_and_min_mode():
@@ -50,7 +54,7 @@ def test_unmeasured_epochs_are_skipped_and_min_delta_and_min_mode():
     assert drive(never, [1.0, 2.0, 3.0]) is None
     no_restore = EarlyStopping("score", patience=0, restore_best=False)
     drive(no_restore, [2.0, 1.0])
-    assert no_restore.final_model("last", None) == "last"
+    assert no_restore.final_model(LAST, None) is LAST
 
 
 def test_reused_stopper_starts_afresh():
@@ -63,6 +67,8 @@ def test_reused_stopper_starts_afresh():
 def test_bad_arguments():
     with pytest.raises(ValidationError, match="mode"):
         EarlyStopping("score", patience=1, mode="up")
+    with pytest.raises(ValidationError, match="mode"):
+        EarlyStopping("score", patience=1, mode=np.array(["max", "min"]))  # no ambiguous truth value
     with pytest.raises(ValidationError, match="patience"):
         EarlyStopping("score", patience=-1)
     with pytest.raises(TypeError):
@@ -119,3 +125,18 @@ def test_every_key_the_trainers_record_is_a_known_history_key(bas3):
     exact_gradient = ExactGradient(epochs=1, monitor="auto").fit(3, bas3, validation=bas3, rng=0, progress=False)
     for result in (cd, exact_gradient):
         assert set(result.history.metrics) <= known
+
+
+def test_call_and_final_model_check_their_arguments():
+    from pgm_energy.exceptions import ParameterTypeError
+
+    stopper = EarlyStopping("score", patience=1)
+    history = TrainingHistory([{"epoch": 1, "score": 1.0}])
+    with pytest.raises(ParameterTypeError, match="history must be a TrainingHistory"):
+        stopper(1, LAST, [{"epoch": 1}])
+    with pytest.raises(ValidationError, match="epoch"):
+        stopper(0, LAST, history)
+    with pytest.raises(ParameterTypeError, match="model must be a pgm_energy model"):
+        stopper(1, float("nan"), history)
+    with pytest.raises(ParameterTypeError, match="model must be a pgm_energy model"):
+        stopper.final_model(float("nan"), history)

@@ -125,3 +125,29 @@ def test_monitor_options_are_checked_at_construction_not_after_an_epoch():
         ExactLogLikelihood(max_units=0)
     with pytest.raises(ParameterTypeError, match=r"unknown options \['n_run'\]"):
         AISLogLikelihood(n_run=10)
+
+
+def test_monitor_spec_and_build_arguments_are_checked():
+    import scipy.sparse as sp
+
+    from pgm_energy.exceptions import ParameterTypeError, StateError
+    from pgm_energy.learning.monitors import check_monitor_spec
+
+    # a malformed sparse matrix is refused without iterating it (scipy would read out of bounds)
+    bad = sp.csr_array((np.array([1.0, 1.0]), np.array([1, 0]), np.array([0, 7, 2, 2])), shape=(3, 3), copy=False)
+    for spec in (bad, {"log_likelihood": 1}, (name for name in ["log_likelihood"]), 3):
+        with pytest.raises(ParameterTypeError, match="monitor must be"):
+            check_monitor_spec(spec)
+    rbm = random_rbm(3, 2, seed=0)
+    train = np.zeros((4, 3))
+    for template in (None, "rbm", 3.0):
+        with pytest.raises(ParameterTypeError, match="template"):
+            build_monitors("auto", template, train, None, seed=0)
+    with pytest.raises(ValidationError, match="train must be an array of shape"):
+        build_monitors("auto", rbm, np.zeros((4, 2)), None, seed=0)
+    with pytest.raises(StateError, match="train must contain only 0 and 1"):
+        build_monitors("auto", rbm, np.full((4, 3), 0.5), None, seed=0)
+    with pytest.raises(StateError, match="validation"):
+        build_monitors("auto", rbm, train, np.full((2, 3), 2.0), seed=0)
+    with pytest.raises(ValidationError, match="seed"):
+        build_monitors("auto", rbm, train, None, seed=-1)
