@@ -156,6 +156,9 @@ def from_networkx(graph, *, nodes=None, sparse=None, default_weight=None, return
     else:
         if isinstance(nodes, (str, bytes)):
             raise ParameterTypeError(f"nodes must be a sequence of node labels, got the string {nodes!r}")
+        if not isinstance(nodes, (list, tuple, range, np.ndarray)):
+            # not any iterable: a set has no order, and iterating a malformed sparse matrix reads out of bounds
+            raise ParameterTypeError(f"nodes must be a list or tuple of node labels, got {describe(nodes)}")
         try:
             order = list(nodes)
             complete = len(order) == graph.number_of_nodes() and set(order) == set(graph.nodes)

@@ -48,7 +48,7 @@ except ImportError as error:  # pragma: no cover - depends on the installed scik
     ) from error
 
 from .._math import is_sparse, softplus
-from .._validation import check_rng, describe
+from .._validation import check_rng, check_sparse_matrix, describe
 from ..exceptions import ParameterTypeError, TrainingDivergedError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 
@@ -327,6 +327,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     # ------------------------------------------------------------------ input
     def _check_input(self, X, *, reset: bool, method: str):
         """Validated ``X`` (float32/float64, dense or CSR) with the range policy and ``binarize`` applied."""
+        if is_sparse(X):
+            # scipy's compiled conversions trust the index arrays: check them with NumPy first
+            # (an out-of-range index would make scikit-learn's validation read out of bounds).
+            check_sparse_matrix(X, "v" if method == "gibbs" else "X")
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=reset)
         if is_sparse(X):
             X = X.tocsr()

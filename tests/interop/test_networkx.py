@@ -224,7 +224,12 @@ def test_nodes_that_are_not_a_list_of_labels():
     graph = nx.Graph([("a", "b", {"weight": 1.0})])
     with pytest.raises(ConversionError, match="every node"):
         from_networkx(graph, nodes=[["a"], "b"])  # unhashable entry
-    with pytest.raises(ConversionError, match="every node"):
+    with pytest.raises(TypeError, match="nodes must be a list or tuple"):
         from_networkx(graph, nodes=3)
+    with pytest.raises(TypeError, match="nodes must be a list or tuple"):
+        from_networkx(graph, nodes={"a", "b"})  # a set has no order
+    bad = sp.csr_array((np.array([1.0, 1.0]), np.array([1, 0]), np.array([0, 7, 2, 2])), shape=(3, 3), copy=False)
+    with pytest.raises(TypeError, match="nodes must be a list or tuple"):
+        from_networkx(graph, nodes=bad)
     with pytest.raises(TypeError, match="string"):
         from_networkx(graph, nodes="ab")

@@ -478,3 +478,17 @@ def test_divergence_keeps_the_last_finite_parameters(monkeypatch):
     np.testing.assert_array_equal(info.value.model.weights, before.T)
     assert info.value.epoch == 2 and len(info.value.history) == 1
     assert np.all(rbm.transform(X) >= 0)  # still usable
+
+
+def test_malformed_sparse_input_is_refused_before_scipy_reads_it():
+    bad_index = sp.csr_array((np.array([1.0, 1, 1, 1]), np.array([1, 0, 1002, 1]), np.array([0, 1, 3, 4])), shape=(3, 3), copy=False)
+    bad_indptr = sp.csr_array((np.array([1.0, 1.0]), np.array([1, 0]), np.array([0, 7, 2, 2])), shape=(3, 3), copy=False)
+    rbm = BernoulliRBM(n_components=2, n_iter=1, random_state=0).fit(np.eye(3))
+    for bad in (bad_index, bad_indptr):
+        with pytest.raises(ValidationError, match="X"):
+            BernoulliRBM(n_components=2).fit(bad)
+        for method in ("transform", "score_samples", "partial_fit"):
+            with pytest.raises(ValidationError, match="X"):
+                getattr(rbm, method)(bad)
+        with pytest.raises(ValidationError, match="v"):
+            rbm.gibbs(bad)
