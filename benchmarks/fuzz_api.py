@@ -36,6 +36,9 @@ def main(argv=None) -> int:
                         help="hypothesis examples, one call each (default 5000 or $PGM_ENERGY_FUZZ_EXAMPLES)")
     parser.add_argument("--seed", type=int, default=None, help="random exploration with this seed (default: derandomized)")
     parser.add_argument("--no-slow", action="store_true", help="leave out the entries whose valid call takes > 1 s")
+    parser.add_argument("--sweep", default=None, metavar="KIND[,KIND...]",
+                        help="instead of hypothesis: every parameter of every entry with each of these junk kinds "
+                             "(e.g. sparse_bad_index,sparse_bad_indptr)")
     parser.add_argument("--json", type=Path, default=None, help="also write counts and failures here")
     parser.add_argument("--log", type=Path, default=None, help="worker stderr log (default: a temporary file)")
     arguments = parser.parse_args(argv)
@@ -58,12 +61,22 @@ def main(argv=None) -> int:
         if tried % 500 == 0:
             print(f"  {tried} cases, {time.perf_counter() - started:.0f} s, {dict(counts)}", file=sys.stderr, flush=True)
 
-    # the registry's valid calls first: every entry is tried at least once
-    for name in names:
-        record((name, ()), worker.run((name, ())))
     try:
-        F.fuzz(worker, arguments.examples, names, derandomize=arguments.seed is None, seed=arguments.seed,
-               on_result=record)
+        if arguments.sweep:
+            kinds = arguments.sweep.split(",")
+            for name in names:
+                entry = F.REGISTRY[name]
+                for param in entry.params:
+                    for kind in kinds:
+                        if kind in F.applicable_junk(entry):
+                            case = (name, ((param, kind),))
+                            record(case, worker.run(case))
+        else:
+            # the registry's valid calls first: every entry is tried at least once
+            for name in names:
+                record((name, ()), worker.run((name, ())))
+            F.fuzz(worker, arguments.examples, names, derandomize=arguments.seed is None, seed=arguments.seed,
+                   on_result=record)
     finally:
         worker.close()
     elapsed = time.perf_counter() - started
@@ -77,7 +90,8 @@ def main(argv=None) -> int:
     print(f"  distinct failures: {sum(1 for key in failures if key[-1] != 'slow')}, slow: "
           f"{sum(1 for key in failures if key[-1] == 'slow')}")
     for key, (case, verdict, n) in sorted(failures.items(), key=lambda item: (item[0][-1], item[0][0], item[0][1])):
-        print(f"- [{verdict['status']}] {F.describe_case(case)} -> {verdict['detail'][:300]}  [{n}x]")
+        detail = verdict["detail"] if verdict["error"].startswith("crash") else verdict["detail"][:300]
+        print(f"- [{verdict['status']}] {F.describe_case(case)} -> {detail}  [{n}x]")
         print(f"    {F.reproducer(case)}")
     if arguments.json:
         arguments.json.write_text(json.dumps({

@@ -1896,7 +1896,32 @@ def worker_main() -> None:
             # the first case loads pgmpy/scipy/numba pieces; cap memory after imports settle
             first = False
             _cap_address_space()
-        _send(channel_out, run_case(case, ctx))
+        verdict = run_case(case, ctx)
+        if _touches_raw_sparse(case):
+            # a malformed sparse array handed to scipy's unchecked C++ routines may have written out
+            # of bounds without failing: shake the heap now, so a crash is charged to this case
+            _heap_probe()
+        _send(channel_out, verdict)
+
+
+def _touches_raw_sparse(case: Case) -> bool:
+    return any(kind.startswith("sparse_") for _, kind in case[1])
+
+
+def _heap_probe() -> None:
+    """Free garbage and churn allocations of many sizes: glibc aborts here if the heap is corrupt."""
+    import gc
+
+    gc.collect()
+    keep = []
+    for size in (8, 24, 40, 64, 100, 256, 1000, 4096, 20000, 200000):
+        for _ in range(20):
+            keep.append(np.empty(size // 8 + 1))
+            keep.append(bytearray(size))
+            keep.append([None] * (size // 8))
+        keep = keep[::2]
+    del keep
+    gc.collect()
 
 
 class Worker:
@@ -1908,6 +1933,7 @@ class Worker:
         self.root.mkdir(parents=True, exist_ok=True)
         self.process = None
         self.restarts = 0
+        self.history: list = []  # cases run by the current worker process
 
     def _start(self):
         environment = dict(os.environ, PGM_FUZZ_ROOT=str(self.root), TQDM_DISABLE="1",
@@ -1929,7 +1955,9 @@ class Worker:
     def run(self, case: Case, timeout: float = HARD_TIMEOUT) -> dict:
         if self.process is None:
             self._start()
+            self.history = []
             timeout += 120  # imports and first compilations
+        self.history.append(case)
         try:
             _send(self.process.stdin, case)
             ready, _, _ = select.select([self.process.stdout], [], [], timeout)
@@ -1946,7 +1974,10 @@ class Worker:
             self._stop()
             self.restarts += 1
             how = f"killed by signal {-code} ({signal.Signals(-code).name})" if code and code < 0 else f"exit {code}"
-            return {"status": "fail", "detail": f"worker crashed: {how}; {tail}", "error": f"crash ({how})"}
+            suspects = "" if _touches_raw_sparse(case) else "; earlier cases with raw sparse junk in this worker: " + (
+                "; ".join(describe_case(earlier) for earlier in self.history[:-1] if _touches_raw_sparse(earlier))
+                or "none")
+            return {"status": "fail", "detail": f"worker crashed: {how}; {tail}{suspects}", "error": f"crash ({how})"}
 
     def _log_tail(self) -> str:
         """Where the worker died: the innermost frame and the innermost pgm_energy frame of faulthandler's dump."""
