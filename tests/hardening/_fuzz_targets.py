@@ -1361,6 +1361,30 @@ def _cli_demo(ctx):
             ("--no-progress", ["--no-progress"])]
 
 
+# --------------------------------------------------------------------------- self-test entries (oracle and worker)
+if os.environ.get("PGM_FUZZ_SELFTEST"):
+    def _selftest(behaviour):
+        def call(x=1):
+            if behaviour == "segfault":
+                import ctypes
+
+                ctypes.string_at(0)  # reads address 0: SIGSEGV
+            if behaviour == "nan":
+                return np.array([1.0, np.nan])
+            if behaviour == "index_error":
+                return [][0]
+            if behaviour == "named":
+                from pgm_energy.exceptions import ValidationError
+
+                raise ValidationError(f"x must be 1, got {x!r}")
+            return x
+
+        return call
+
+    for _behaviour in ("segfault", "nan", "index_error", "named", "fine"):
+        target(f"<selftest {_behaviour}>", ["x"], covers=())(lambda ctx, _b=_behaviour: (_selftest(_b), dict(x=1)))
+
+
 # --------------------------------------------------------------------------- public surface (for the meta-test)
 #: plain record types: they store what they are given and compute nothing
 RECORD_TYPES_NOTE = "a NamedTuple/dataclass record: stores its fields, validates and computes nothing"
@@ -1927,17 +1951,18 @@ def _heap_probe() -> None:
 class Worker:
     """Runs cases in a subprocess; a crash or hang is a verdict, and the worker is restarted."""
 
-    def __init__(self, log_path: Path | None = None, root: Path | None = None):
+    def __init__(self, log_path: Path | None = None, root: Path | None = None, env: dict | None = None):
         self.log_path = Path(log_path or tempfile.mkstemp(prefix="pgm_fuzz_worker_", suffix=".log")[1])
         self.root = Path(root or tempfile.mkdtemp(prefix="pgm_fuzz_root_"))
         self.root.mkdir(parents=True, exist_ok=True)
         self.process = None
         self.restarts = 0
         self.history: list = []  # cases run by the current worker process
+        self.env = dict(env or {})
 
     def _start(self):
         environment = dict(os.environ, PGM_FUZZ_ROOT=str(self.root), TQDM_DISABLE="1",
-                           PYTHONFAULTHANDLER="1")
+                           PYTHONFAULTHANDLER="1", **self.env)
         self.log = open(self.log_path, "ab")
         self.log_offset = self.log.tell()
         self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker"],

@@ -98,3 +98,30 @@ def test_junk_gets_a_named_error(worker):
     F.fuzz(worker, BUDGET, F.target_names(include_slow=False), derandomize=True, on_result=record)
     assert sum(counts.values()) > 0
     assert not failures, f"{counts}\n" + _report(failures)
+
+
+def test_worker_and_oracle_catch_what_they_should(tmp_path):
+    """The harness itself: a segfault, a NaN and an IndexError are failures; a named error is not."""
+    runner = F.Worker(log_path=tmp_path / "worker.log", root=tmp_path / "scratch", env={"PGM_FUZZ_SELFTEST": "1"})
+    try:
+        verdicts = {behaviour: runner.run((f"<selftest {behaviour}>", (("x", "str"),)))
+                    for behaviour in ("nan", "index_error", "named", "fine", "segfault")}
+        after_crash = runner.run(("<selftest fine>", ()))
+    finally:
+        runner.close()
+    assert verdicts["segfault"]["status"] == "fail" and "SIGSEGV" in verdicts["segfault"]["error"], verdicts
+    assert verdicts["nan"]["error"] == "NaN result", verdicts
+    assert verdicts["index_error"]["error"] == "IndexError", verdicts
+    assert verdicts["named"]["status"] == "named", verdicts
+    assert verdicts["fine"]["status"] == "fine", verdicts
+    assert after_crash["status"] == "fine" and runner.restarts == 1
+    case = ("pgm_energy.schedules.ais_betas", (("n_steps", "str"),))
+    assert F.classify(case, ("raise", _error("threshold must be 1")))["error"] == "ValidationError (unnamed)"
+    assert F.classify(case, ("raise", _error("n_steps must be an int, got 'junk'")))["status"] == "named"
+    assert F.classify(case, ("raise", ValueError("n_steps must be an int")))["error"] == "ValueError"
+
+
+def _error(message):
+    from pgm_energy.exceptions import ValidationError
+
+    return ValidationError(message)
