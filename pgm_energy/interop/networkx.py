@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import describe
+from .._validation import check_bool, describe
 from ..exceptions import ConversionError, ParameterTypeError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 
@@ -149,8 +149,9 @@ def from_networkx(graph, *, nodes=None, sparse=None, default_weight=None, return
         if isinstance(default_weight, (bool, np.bool_)) or not isinstance(default_weight, numbers.Real):
             raise ParameterTypeError(f"default_weight must be a real number or None, got {describe(default_weight)}")
         default_weight = float(default_weight)
-    if not isinstance(return_mapping, (bool, np.bool_)):
-        raise ParameterTypeError(f"return_mapping must be True or False, got {describe(return_mapping)}")
+    return_mapping = check_bool(return_mapping, "return_mapping")
+    if sparse is not None:
+        sparse = check_bool(sparse, "sparse")
     if nodes is None:
         order = list(graph.nodes)
     else:

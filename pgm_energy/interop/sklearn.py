@@ -48,8 +48,9 @@ except ImportError as error:  # pragma: no cover - depends on the installed scik
     ) from error
 
 from .._math import is_sparse, softplus
-from .._validation import check_rng, check_sparse_matrix, describe
-from ..exceptions import ParameterTypeError, TrainingDivergedError, ValidationError
+from .._validation import check_rng, check_sparse_matrix, describe, refuse_out_of_memory
+from ..exceptions import ModelSizeError, ParameterTypeError, TrainingDivergedError, ValidationError
+from ..learning._trainer import RUNAWAY_BOUND
 from ..models import RestrictedBoltzmannMachine
 
 __all__ = ["BernoulliRBM", "EstimatorParameterError"]
@@ -248,6 +249,16 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             super()._validate_params()
         except InvalidParameterError as error:
             raise EstimatorParameterError(str(error)) from None
+        for name in ("n_components", "batch_size", "n_iter", "k", "ais_runs", "ais_steps"):
+            # scikit-learn's Interval(Integral) lets True and False through
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)):
+                raise EstimatorParameterError(f"The '{name}' parameter of {type(self).__name__} must be an int, got {value!r}.")
+        if isinstance(self.random_state, (bool, np.bool_)):
+            raise EstimatorParameterError(
+                f"The 'random_state' parameter of {type(self).__name__} must be None, an int, a RandomState or a "
+                f"Generator, got {self.random_state!r}."
+            )
 
     def __sklearn_is_fitted__(self) -> bool:
         return "_state" in self.__dict__
@@ -331,7 +342,15 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             # scipy's compiled conversions trust the index arrays: check them with NumPy first
             # (an out-of-range index would make scikit-learn's validation read out of bounds).
             check_sparse_matrix(X, "v" if method == "gibbs" else "X")
-        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=reset)
+        name = "v" if method == "gibbs" else "X"
+        try:
+            X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=reset)
+        except (ValueError, TypeError) as error:
+            if isinstance(error, (ValidationError, ParameterTypeError)):
+                raise
+            # scikit-learn's message, kept (its checks match it), as pgm_energy's error naming the input
+            kind = ParameterTypeError if isinstance(error, TypeError) else ValidationError
+            raise kind(f"{name} is not valid input for {method}: {error}") from error
         if is_sparse(X):
             X = X.tocsr()
             values = X.data
@@ -376,6 +395,18 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         from ..learning import _cd_engine
 
         return _cd_engine
+
+    def _initialize_checked(self, n_features: int, dtype: np.dtype, rng: np.random.Generator) -> None:
+        """:meth:`_initialize`, with sizes no machine can hold refused as a ModelSizeError naming them."""
+        from ..learning._trainer import MAX_PARAMETERS
+
+        if self.n_components * n_features > MAX_PARAMETERS:
+            raise ModelSizeError(
+                f"n_components={self.n_components} hidden units x {n_features} features is more than "
+                f"{MAX_PARAMETERS} weights; use fewer components"
+            )
+        with refuse_out_of_memory(f"batch_size={self.batch_size} persistent chains of {n_features} units"):
+            self._initialize(n_features, dtype, rng)
 
     def _initialize(self, n_features: int, dtype: np.dtype, rng: np.random.Generator) -> None:
         """Fresh parameters (weights N(0, 0.01^2), zero biases), chains and bookkeeping."""
@@ -446,13 +477,16 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         )
         seconds = time.perf_counter() - start
         epoch = len(self.history_) + 1
-        if not all(np.isfinite(array).all() for array in (state.weights, state.visible_bias, state.hidden_bias)):
+        bound = RUNAWAY_BOUND[np.dtype(state.weights.dtype)]
+        parameters = (state.weights, state.visible_bias, state.hidden_bias)
+        # Non-finite, or beyond the trainers' runaway bound (a finite divergence, e.g. learning_rate=1e308).
+        if not all(np.isfinite(array).all() and not (np.abs(array) > bound).any() for array in parameters):
             for target, saved in zip((state.weights, state.visible_bias, state.hidden_bias), last_finite):
                 target[...] = saved
             for velocity in (state.weights_velocity, state.visible_velocity, state.hidden_velocity):
                 velocity[...] = 0.0
             raise TrainingDivergedError(
-                f"training diverged in pass {epoch} (a parameter became NaN or infinite); the estimator "
+                f"training diverged in pass {epoch} (a parameter became NaN, infinite or larger than {bound:g}); the estimator "
                 f"keeps the parameters from before that pass; lower learning_rate={self.learning_rate!r}",
                 model=self.model_,
                 history=self.history_,
@@ -492,7 +526,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         X = self._check_input(X, reset=True, method="fit")
         dtype = self._training_dtype(X)
         data = self._dense(X, dtype)
-        self._initialize(data.shape[1], dtype, _generator(self.random_state))
+        self._initialize_checked(data.shape[1], dtype, _generator(self.random_state))
         for _ in range(self.n_iter):
             self._one_pass(data)
         self._sample_chain_hiddens()
@@ -519,7 +553,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         X = self._check_input(X, reset=first_call, method="partial_fit")
         if first_call:
             dtype = self._training_dtype(X)
-            self._initialize(X.shape[1], dtype, _generator(self.random_state))
+            self._initialize_checked(X.shape[1], dtype, _generator(self.random_state))
         else:
             self._check_continuation()
         self._one_pass(self._dense(X, self._state.weights.dtype))

@@ -143,7 +143,7 @@ class Monitor:
 
 def _require_rbm(model, what: str) -> None:
     if not isinstance(model, RestrictedBoltzmannMachine):
-        raise ValidationError(f"monitor {what!r} needs a RestrictedBoltzmannMachine, got {type(model).__name__}")
+        raise ParameterTypeError(f"template must be a RestrictedBoltzmannMachine for monitor {what!r}, got {describe(model)}")
 
 
 class FreeEnergyGap(Monitor):

@@ -233,3 +233,9 @@ def test_nodes_that_are_not_a_list_of_labels():
         from_networkx(graph, nodes=bad)
     with pytest.raises(TypeError, match="string"):
         from_networkx(graph, nodes="ab")
+
+
+@pytest.mark.parametrize("junk", [np.array([True, False]), 1, "yes"])
+def test_sparse_option_is_a_bool(junk):
+    with pytest.raises(TypeError, match="sparse must be True or False"):
+        from_networkx(nx.Graph([("a", "b", {"weight": 1.0})]), sparse=junk)

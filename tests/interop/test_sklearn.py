@@ -492,3 +492,33 @@ def test_malformed_sparse_input_is_refused_before_scipy_reads_it():
                 getattr(rbm, method)(bad)
         with pytest.raises(ValidationError, match="v"):
             rbm.gibbs(bad)
+
+
+@pytest.mark.parametrize("name", ["n_components", "batch_size", "n_iter", "k", "random_state"])
+def test_booleans_are_not_integers(name):
+    with pytest.raises(EstimatorParameterError, match=f"'{name}' parameter"):
+        BernoulliRBM(**{name: True}).fit(np.eye(3))
+
+
+@pytest.mark.parametrize("options, match", [({"n_components": 10**12}, "n_components="), ({"batch_size": 10**12}, "batch_size="),
+                                            ({"batch_size": 2**63}, "batch_size=")])
+def test_sizes_no_machine_holds_are_refused_naming_them(options, match):
+    with pytest.raises(ModelSizeError, match=match):
+        BernoulliRBM(**options).fit(np.eye(3))
+
+
+def test_finite_runaway_training_is_divergence():
+    X = np.tile(np.eye(3), (4, 1))
+    with pytest.raises(TrainingDivergedError, match="learning_rate=1e[+]?308") as info:
+        BernoulliRBM(n_components=2, learning_rate=1e308, n_iter=2, random_state=0).fit(X)
+    assert np.all(np.abs(info.value.model.weights) < 1e6)
+
+
+@pytest.mark.parametrize("junk", [None, "junk", [[0, 1], [1]], np.zeros((2, 3, 1)), {"a": 1}, np.array([[np.nan, 0, 1]])])
+def test_junk_input_is_a_pgm_energy_error_naming_it(junk):
+    from pgm_energy import PGMEnergyError
+
+    rbm = BernoulliRBM(n_components=2, n_iter=1, random_state=0).fit(np.eye(3))
+    for method, name in (("transform", "X"), ("score_samples", "X"), ("gibbs", "v"), ("partial_fit", "X")):
+        with pytest.raises(PGMEnergyError, match=rf"^{name} is not valid input for {method}"):
+            getattr(rbm, method)(junk)

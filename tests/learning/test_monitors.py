@@ -151,3 +151,16 @@ def test_monitor_spec_and_build_arguments_are_checked():
         build_monitors("auto", rbm, train, np.full((2, 3), 2.0), seed=0)
     with pytest.raises(ValidationError, match="seed"):
         build_monitors("auto", rbm, train, None, seed=-1)
+
+
+def test_monitors_for_rbms_name_the_template_they_refuse():
+    from pgm_energy import BoltzmannMachine
+    from pgm_energy.exceptions import ParameterTypeError
+    from pgm_energy.learning.monitors import AISLogLikelihood
+
+    machine = BoltzmannMachine(np.zeros((2, 2)), np.zeros(2))
+    for monitor in (FreeEnergyGap(), PseudoLogLikelihood(), AISLogLikelihood()):
+        with pytest.raises(ParameterTypeError, match="template must be a RestrictedBoltzmannMachine"):
+            monitor.prepare(machine, np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)), 0)
+        with pytest.raises(ParameterTypeError, match="template"):
+            monitor.prepare(None, np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)), 0)
