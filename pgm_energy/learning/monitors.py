@@ -137,6 +137,22 @@ class Monitor:
     def __call__(self, model, epoch: int) -> dict[str, float]:
         raise NotImplementedError
 
+    def _check_call(self, model, epoch, *, rbm: bool = True) -> int:
+        """Check a measurement's arguments (and that :meth:`prepare` ran); return ``epoch`` as an int."""
+        from ..models import BoltzmannMachine
+
+        if "subset" not in self.__dict__:
+            raise ValidationError(f"{type(self).__name__} has no data yet: call prepare(...) before measuring")
+        kinds = (RestrictedBoltzmannMachine,) if rbm else (RestrictedBoltzmannMachine, BoltzmannMachine)
+        if not isinstance(model, kinds):
+            expected = " or ".join(kind.__name__ for kind in kinds)
+            raise ParameterTypeError(f"model must be a {expected}, got {describe(model)}")
+        if model.n_visible != self.subset.shape[1]:
+            raise ValidationError(
+                f"model has {model.n_visible} visible units, the monitor's data {self.subset.shape[1]} columns"
+            )
+        return check_int(epoch, "epoch", minimum=1)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -159,6 +175,7 @@ class FreeEnergyGap(Monitor):
         super().prepare(template, train, validation, subset, seed)
 
     def __call__(self, model, epoch):
+        self._check_call(model, epoch)
         gap = np.mean(model.free_energy(self.subset)) - np.mean(model.free_energy(self.validation))
         return {"free_energy_gap": float(gap)}
 
@@ -173,6 +190,7 @@ class PseudoLogLikelihood(Monitor):
         super().prepare(template, train, validation, subset, seed)
 
     def __call__(self, model, epoch):
+        self._check_call(model, epoch)
         values = {"pseudo_log_likelihood": float(np.mean(pseudo_log_likelihood(model, self.subset)))}
         if self.validation is not None:
             values["validation_pseudo_log_likelihood"] = float(np.mean(pseudo_log_likelihood(model, self.validation)))
@@ -197,6 +215,7 @@ class ExactLogLikelihood(Monitor):
     def __call__(self, model, epoch):
         from .. import exact
 
+        self._check_call(model, epoch, rbm=False)
         if isinstance(model, RestrictedBoltzmannMachine):
             # One log Z for both data sets.
             log_z = exact.log_partition_function(model, max_units=self.max_units)
@@ -244,6 +263,7 @@ class AISLogLikelihood(Monitor):
     def __call__(self, model, epoch):
         from ..ais import estimate_log_likelihood
 
+        epoch = self._check_call(model, epoch)
         generator = np.random.default_rng([self.seed, epoch])
         values = {"ais_log_likelihood": float(estimate_log_likelihood(model, self.subset, rng=generator, **self.options).mean)}
         if self.validation is not None:

@@ -164,3 +164,21 @@ def test_monitors_for_rbms_name_the_template_they_refuse():
             monitor.prepare(machine, np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)), 0)
         with pytest.raises(ParameterTypeError, match="template"):
             monitor.prepare(None, np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)), 0)
+
+
+def test_measurements_check_model_epoch_and_preparation():
+    from pgm_energy.exceptions import ParameterTypeError
+    from pgm_energy.learning.monitors import AISLogLikelihood
+
+    rbm = random_rbm(3, 2, seed=0)
+    train = np.zeros((4, 3))
+    with pytest.raises(ValidationError, match="call prepare"):
+        PseudoLogLikelihood()(rbm, 1)
+    for monitor in build_monitors([FreeEnergyGap(), PseudoLogLikelihood(), ExactLogLikelihood(), AISLogLikelihood(n_runs=2)],
+                                  rbm, train, train, seed=0):
+        with pytest.raises(ParameterTypeError, match="model must be a RestrictedBoltzmannMachine"):
+            monitor(None, 1)
+        with pytest.raises(TypeError, match="epoch"):
+            monitor(rbm, None)
+        with pytest.raises(ValidationError, match="4 visible units"):
+            monitor(random_rbm(4, 2, seed=0), 1)
