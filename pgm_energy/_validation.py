@@ -451,8 +451,8 @@ def check_sparse_matrix(matrix, name: str) -> tuple[np.ndarray, np.ndarray, np.n
 MAX_ENERGY_SCALE = 1e150
 
 
-def check_energy_scale(parameters: Mapping[str, np.ndarray], what: str) -> None:
-    """Refuse parameters whose energies or local fields could overflow float64.
+def check_energy_scale(parameters: Mapping[str, np.ndarray], what: str) -> float:
+    """Refuse parameters whose energies or local fields could overflow float64; return their scale.
 
     Parameters
     ----------
@@ -460,6 +460,12 @@ def check_energy_scale(parameters: Mapping[str, np.ndarray], what: str) -> None:
         Parameter name -> finite float array (for a sparse matrix, its stored values).
     what : str
         The model, for the message (``"BoltzmannMachine"``).
+
+    Returns
+    -------
+    float
+        The sum of the absolute values of all parameters: a bound on ``|E(s)|`` and on every
+        local field at temperature 1 (``model.energy_bound``).
 
     Raises
     ------
@@ -471,7 +477,7 @@ def check_energy_scale(parameters: Mapping[str, np.ndarray], what: str) -> None:
         totals = {name: float(np.abs(values).sum()) for name, values in parameters.items()}
         total = float(sum(totals.values()))
     if total <= MAX_ENERGY_SCALE:
-        return
+        return total
     name, values = max(
         ((name, values) for name, values in parameters.items() if np.size(values)),
         key=lambda item: float(np.abs(item[1]).max()),

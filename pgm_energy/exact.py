@@ -99,24 +99,13 @@ def _check_model(model) -> None:
         )
 
 
-def _energy_scale(model) -> float:
-    """Sum of the absolute values of ``model``'s parameters: a bound on ``|E|`` and on every local field."""
-    if isinstance(model, RestrictedBoltzmannMachine):
-        parts = (model.weights, model.visible_bias, model.hidden_bias)
-    else:
-        weights = model.weights
-        parts = (weights.data if model.is_sparse else weights, model.biases, np.array([model.offset]))
-    with np.errstate(over="ignore"):
-        return float(sum(float(np.abs(part).sum()) for part in parts))
-
-
 def _flatten(model, clamped: dict[int, int]):
     """Condition ``model`` on ``clamped`` (unit index -> 0/1) and scale to T = 1.
 
     Refuses (``ValidationError`` naming the temperature) a temperature so small that the
     scaled parameters would overflow: the enumeration would return NaN.
     """
-    temperature = check_positive_temperature(model.temperature, energy_scale=_energy_scale(model))
+    temperature = check_positive_temperature(model.temperature, energy_scale=model.energy_bound)
     if isinstance(model, RestrictedBoltzmannMachine):
         n_visible = model.n_visible
         weights = model.weights / temperature

@@ -75,17 +75,17 @@ def test_joint_accepts_numpy_bools():
 
 @pytest.mark.parametrize("temperature", [1e-310, 5e-324, 1e-160])
 def test_temperature_too_small_for_the_parameters_is_refused_not_nan(temperature):
-    model = _machine(5).with_temperature(temperature)
-    rbm = RestrictedBoltzmannMachine.random(5, 3, rng=0).with_temperature(temperature)
+    # refused where the temperature meets the parameters: the model itself, and every temperature= override
+    from pgm_energy.samplers import GibbsSampler
+
+    model = _machine(5)
+    rbm = RestrictedBoltzmannMachine.random(5, 3, rng=0)
     calls = [
-        lambda: exact.log_partition_function(model),
-        lambda: exact.marginals(model),
-        lambda: exact.entropy(model),
-        lambda: exact.log_probability(model, [0, 1, 0, 1, 0]),
-        lambda: exact.log_likelihood(rbm, [[0, 1, 0, 1, 0]]),
-        lambda: exact.query(model, ["v0"]),
-        lambda: ExactInference(model).map_query(),
-        lambda: ais.log_partition_function(rbm, n_runs=2, betas=3, rng=0),
+        lambda: model.with_temperature(temperature),
+        lambda: rbm.with_temperature(temperature),
+        lambda: BoltzmannMachine(model.weights, model.biases, temperature=temperature),
+        lambda: GibbsSampler().sample(model, 2, temperature=temperature),
+        lambda: GibbsSampler().sample(rbm, 2, temperature=temperature),
     ]
     for call in calls:
         with pytest.raises(ValidationError, match=r"temperature is too small.*temperature=") as caught:

@@ -85,6 +85,16 @@ class EnergyModel:
         """Temperature T > 0: p(s) is proportional to exp(-E(s) / T)."""
         return self._temperature
 
+    @property
+    def energy_bound(self) -> float:
+        """The sum of the absolute values of all parameters: a bound on ``|E(s)|`` and on every local field.
+
+        Constructors refuse parameters whose bound exceeds ``MAX_ENERGY_SCALE`` (1e150) and a
+        temperature that would push ``energy_bound / temperature`` beyond it, so no computation
+        on a model can overflow float64 (see docs/concepts.md).
+        """
+        return self._energy_bound
+
     def index(self, name: str) -> int:
         """Position of the unit called ``name`` in the model's arrays.
 

@@ -196,7 +196,7 @@ class BoltzmannMachine(EnergyModel):
         self._temperature = check_positive_temperature(temperature)
         offset_array = check_finite_array(offset, "offset", ndim=0)
         self._offset = float(offset_array)
-        check_energy_scale(
+        self._energy_bound = check_energy_scale(
             {
                 "weights": self._weights.data if self.is_sparse else self._weights,
                 "biases": self._biases,
@@ -204,6 +204,8 @@ class BoltzmannMachine(EnergyModel):
             },
             "the BoltzmannMachine",
         )
+        # a temperature so small that parameters / T overflow would turn every answer into NaN
+        check_positive_temperature(self._temperature, energy_scale=self._energy_bound)
         self._freeze()
 
     # ------------------------------------------------------------------ parameters

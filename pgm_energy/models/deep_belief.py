@@ -274,7 +274,7 @@ class DeepBeliefNetwork(LayeredModel):
         self._recognition_biases = tuple(checked)
         self._set_layers(sizes, names)
         self._temperature = 1.0
-        check_energy_scale(
+        self._energy_bound = check_energy_scale(
             {
                 **{f"weights[{k}]": matrix for k, matrix in enumerate(self._weights)},
                 **{f"biases[{k}]": vector for k, vector in enumerate(self._biases)},

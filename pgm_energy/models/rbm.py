@@ -90,10 +90,12 @@ class RestrictedBoltzmannMachine(EnergyModel):
         )
         self._names = check_names(visible_names + hidden_names, n_visible + n_hidden, "visible_names + hidden_names")
         self._temperature = check_positive_temperature(temperature)
-        check_energy_scale(
+        self._energy_bound = check_energy_scale(
             {"weights": self._weights, "visible_bias": self._visible_bias, "hidden_bias": self._hidden_bias},
             "the RestrictedBoltzmannMachine",
         )
+        # a temperature so small that parameters / T overflow would turn every answer into NaN
+        check_positive_temperature(self._temperature, energy_scale=self._energy_bound)
         self._freeze()
 
     @classmethod

@@ -123,13 +123,15 @@ class SigmoidBeliefNetwork(LayeredModel):
         self._biases = tuple(bias_vectors)
         self._set_layers(sizes, names)
         self._temperature = check_positive_temperature(temperature)
-        check_energy_scale(
+        self._energy_bound = check_energy_scale(
             {
                 **{f"weights[{k}]": matrix for k, matrix in enumerate(matrices)},
                 **{f"biases[{k}]": vector for k, vector in enumerate(bias_vectors)},
             },
             "the SigmoidBeliefNetwork",
         )
+        # a temperature so small that parameters / T overflow would turn every answer into NaN
+        check_positive_temperature(self._temperature, energy_scale=self._energy_bound)
         self._freeze()
 
     @classmethod

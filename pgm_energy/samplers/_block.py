@@ -198,7 +198,9 @@ def sample_rbm(
     if not isinstance(progress, (bool, np.bool_)):
         raise ParameterTypeError(f"progress must be True or False, got {describe(progress)}")
     dtype = _check_dtype(dtype)
-    temperature = rbm.temperature if temperature is None else check_positive_temperature(temperature)
+    temperature = (
+        rbm.temperature if temperature is None else check_positive_temperature(temperature, energy_scale=rbm.energy_bound)
+    )
     clamped = check_evidence(evidence, rbm.names)
     n_visible, n_hidden = rbm.n_visible, rbm.n_hidden
     n_units = n_visible + n_hidden

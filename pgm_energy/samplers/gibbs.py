@@ -471,7 +471,11 @@ class GibbsSampler:
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
         clamped = check_evidence(evidence, model.names)
-        temperature = model.temperature if temperature is None else check_positive_temperature(temperature)
+        temperature = (
+            model.temperature
+            if temperature is None
+            else check_positive_temperature(temperature, energy_scale=model.energy_bound)
+        )
         generator = check_rng(rng)
         progress = _check_bool(progress, "progress")
         if not isinstance(keep, str) or keep not in _KEEP:
