@@ -17,6 +17,7 @@ from .exceptions import (
     StateError,
     TrainingDivergedError,
     UnknownMetricError,
+    UnknownUnitError,
     ValidationError,
 )
 from .io import load, save
@@ -49,6 +50,7 @@ __all__ = [
     "TrainingDivergedError",
     "CheckpointWriteError",
     "UnknownMetricError",
+    "UnknownUnitError",
     "exact",
     "ais",
     "interop",

@@ -240,6 +240,9 @@ def check_query_variables(
         raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}") from None
     if not variables and not allow_empty:
         raise ValidationError("variables must name at least one variable, got []")
+    for variable in variables:
+        if not isinstance(variable, str):  # before hashing: arrays and other unhashables would raise TypeError
+            raise EvidenceError(f"variables names {describe(variable)}, which is not a variable of the model")
     if len(set(variables)) != len(variables):
         raise ValidationError(f"variables must not repeat a name, got {variables!r}")
     index = {name: i for i, name in enumerate(names)}

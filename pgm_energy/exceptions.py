@@ -18,6 +18,7 @@ __all__ = [
     "TrainingDivergedError",
     "CheckpointWriteError",
     "UnknownMetricError",
+    "UnknownUnitError",
 ]
 
 
@@ -109,4 +110,13 @@ class UnknownMetricError(ValidationError, KeyError):
     """
 
     # KeyError would show the message in quotes; read it as the ValueError it also is.
+    __str__ = ValidationError.__str__
+
+
+class UnknownUnitError(ValidationError, KeyError):
+    """A unit name that the model does not have (``model.index("x")``, queried variables).
+
+    Also a :class:`KeyError`, as for a missing key of a mapping.
+    """
+
     __str__ = ValidationError.__str__

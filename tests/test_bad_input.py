@@ -92,7 +92,7 @@ CONSTRUCTION = {
     "bm_biases_2d": (lambda: BoltzmannMachine(W3, [[0.0, 1.0, 2.0]]), ValidationError, r"biases.*1-dimensional.*\(1, 3\)"),
     "bm_biases_nan": (lambda: BoltzmannMachine(W3, [0.0, np.nan, 1.0]), ValidationError, r"biases.*finite.*nan.*\(1,\)"),
     "bm_biases_inf": (lambda: BoltzmannMachine(W3, [0.0, 1.0, np.inf]), ValidationError, r"biases.*finite.*inf.*\(2,\)"),
-    "bm_visible_ints": (lambda: BoltzmannMachine(W3, B3, visible=[1, 0, 1]), ValidationError, r"visible.*bool.*int.*\[1, 0, 1\]"),
+    "bm_visible_ints": (lambda: BoltzmannMachine(W3, B3, visible=[1, 2, 1]), ValidationError, r"visible.*bool.*0/1.*int.*\[1, 2, 1\]"),
     "bm_visible_floats": (lambda: BoltzmannMachine(W3, B3, visible=[1.0, 0.0, 1.0]), ValidationError, r"visible.*bool.*float.*\[1\.0, 0\.0, 1\.0\]"),
     "bm_visible_strings": (lambda: BoltzmannMachine(W3, B3, visible=["yes", "no", "yes"]), ValidationError, r"visible.*bool.*'yes'"),
     "bm_visible_length": (lambda: BoltzmannMachine(W3, B3, visible=[True, False]), ValidationError, r"visible.*\(3,\).*\(2,\)"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import describe
-from ..exceptions import ParameterTypeError, ValidationError
+from ..exceptions import ParameterTypeError, UnknownUnitError, ValidationError
 
 __all__ = ["EnergyModel", "readonly", "file_member", "file_scalar", "file_names", "check_file_members"]
 
@@ -102,8 +102,8 @@ class EnergyModel:
         ------
         ParameterTypeError
             If ``name`` is not a string (unit names always are).
-        KeyError
-            If no unit has that name.
+        UnknownUnitError
+            If no unit has that name (also a ``KeyError``).
         """
         if not isinstance(name, str):
             # comparing arbitrary objects with the names may raise anything (arrays, sparse matrices)
@@ -111,7 +111,7 @@ class EnergyModel:
         try:
             return self.names.index(name)
         except ValueError:
-            raise KeyError(f"the model has no unit named {name!r}") from None
+            raise UnknownUnitError(f"name {name!r} is not a unit of the model") from None
 
     def save(self, path) -> None:
         """Write the model to ``path`` as a ``.npz`` file (no pickle, atomic).

@@ -118,12 +118,20 @@ def _length(values) -> int | None:
 
 
 def _check_visible(visible, n_units: int) -> np.ndarray:
+    """The visible mask: booleans, or integers that are all 0 or 1 (as networkx / pandas hand them over)."""
     if visible is None:
         return readonly(np.ones(n_units, dtype=bool))
-    mask = np.array(visible, copy=True)
+    try:
+        mask = None if isinstance(visible, (str, bytes)) else np.array(visible, copy=True)
+    except (TypeError, ValueError):  # ragged nesting
+        mask = None
+    if mask is None or mask.ndim != 1:
+        raise ValidationError(f"visible must be a sequence of {n_units} booleans, got {describe(visible)}")
+    if mask.dtype.kind in "iu" and np.isin(mask, (0, 1)).all():
+        mask = mask.astype(bool)
     if mask.dtype != np.bool_:
         raise ValidationError(
-            f"visible must be a boolean mask of length {n_units}, got dtype {mask.dtype}: {describe(visible)}"
+            f"visible must be a boolean (or 0/1) mask of length {n_units}, got dtype {mask.dtype}: {describe(visible)}"
         )
     if mask.shape != (n_units,):
         raise ValidationError(f"visible must have shape ({n_units},), got {mask.shape}")
@@ -455,11 +463,11 @@ class BoltzmannMachine(EnergyModel):
 
     # ------------------------------------------------------------------ graphs
     @classmethod
-    def from_networkx(cls, graph, *, nodes=None) -> "BoltzmannMachine":
+    def from_networkx(cls, graph, *, nodes=None, sparse=None, default_weight=None) -> "BoltzmannMachine":
         """Build a machine from a networkx graph (see :func:`pgm_energy.interop.networkx.from_networkx`)."""
         from ..interop.networkx import from_networkx
 
-        return from_networkx(graph, nodes=nodes)
+        return from_networkx(graph, nodes=nodes, sparse=sparse, default_weight=default_weight)
 
     @classmethod
     def from_markov_network(cls, markov_network) -> "BoltzmannMachine":

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
-from .._validation import check_int, describe
+from .._validation import MAX_ENERGY_SCALE, check_int, describe
 from ..exceptions import ParameterTypeError, ValidationError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 
@@ -54,6 +54,17 @@ def _check_scale(value, name: str) -> float:
             f"{name} must be 0 or at least {_SMALLEST_NORMAL!r} (subnormal floats are not drawn), got {value!r}"
         )
     return scale
+
+
+def _check_energy_budget(n_weights: int, n_biases: int, weight_scale: float, bias_scale: float) -> None:
+    """Refuse scales whose largest drawable model the constructors would refuse (its energy bound beyond 1e150)."""
+    bound = n_weights * weight_scale + n_biases * bias_scale
+    if bound > MAX_ENERGY_SCALE:
+        raise ValidationError(
+            f"weight_scale={weight_scale!r} and bias_scale={bias_scale!r} are too large: the largest model drawn "
+            f"would have parameters whose absolute values sum to {bound:.3g}, beyond MAX_ENERGY_SCALE "
+            f"({MAX_ENERGY_SCALE:.0e}), which the model constructors refuse"
+        )
 
 
 def _check_range(minimum, maximum, min_name: str, max_name: str, *, lower: int) -> tuple[int, int]:
@@ -245,6 +256,8 @@ def boltzmann_machines(
     min_units, max_units = _check_range(min_units, max_units, "min_units", "max_units", lower=1)
     weight_scale = _check_scale(weight_scale, "weight_scale")
     bias_scale = weight_scale if bias_scale is None else _check_scale(bias_scale, "bias_scale")
+    # the symmetric matrix stores each weight twice; a drawn offset is bounded separately
+    _check_energy_budget(max_units * (max_units - 1), max_units, weight_scale, bias_scale)
     hidden = _check_bool_value(hidden, "hidden")
     complete = _check_bool_value(complete, "complete")
     sparse_strategy = _as_strategy(sparse, lambda value: _check_bool_value(value, "sparse"))
@@ -338,6 +351,7 @@ def restricted_boltzmann_machines(
     min_hidden, max_hidden = _check_range(min_hidden, max_hidden, "min_hidden", "max_hidden", lower=1)
     weight_scale = _check_scale(weight_scale, "weight_scale")
     bias_scale = weight_scale if bias_scale is None else _check_scale(bias_scale, "bias_scale")
+    _check_energy_budget(max_visible * max_hidden, max_visible + max_hidden, weight_scale, bias_scale)
     temperature_strategy = _as_strategy(temperature, _check_temperature_value)
     names = _check_names_strategy(names)
     weights_elements = _bounded_floats(weight_scale)

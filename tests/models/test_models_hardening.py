@@ -264,3 +264,29 @@ def test_dense_parameters_must_be_real_numbers(weights, pattern):
             BoltzmannMachine(weights, np.zeros(2))
         with pytest.raises(ValidationError, match=pattern):
             RestrictedBoltzmannMachine(weights, np.zeros(2), np.zeros(2))
+
+
+def test_visible_accepts_a_zero_one_sequence_and_from_networkx_passes_options_through():
+    import networkx as nx
+
+    weights = np.array([[0.0, 1.0], [1.0, 0.0]])
+    machine = BoltzmannMachine(weights, [0.0, 0.0], visible=[1, 0])
+    assert machine.names == ("v0", "h0") and machine.visible.dtype == np.bool_
+    assert machine.visible.tolist() == [True, False]
+    graph = nx.path_graph(3)  # integer labels, no weights
+    built = BoltzmannMachine.from_networkx(graph, default_weight=0.5, sparse=True)
+    assert built.is_sparse and built.names == ("0", "1", "2")
+    assert built.weights.toarray()[0, 1] == 0.5
+
+
+def test_unknown_unit_names_are_a_named_error_that_is_also_a_key_error():
+    from pgm_energy import UnknownUnitError, exact
+    from pgm_energy.exceptions import EvidenceError
+
+    machine = BoltzmannMachine(np.zeros((2, 2)), [0.0, 0.0])
+    with pytest.raises(UnknownUnitError, match="name 'x' is not a unit") as caught:
+        machine.index("x")
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, ValueError)
+    # an unhashable entry among queried variables: named, not TypeError('unhashable')
+    with pytest.raises(EvidenceError, match="variables names array"):
+        exact.query(machine, [np.array([1.0])])
