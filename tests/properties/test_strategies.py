@@ -196,3 +196,14 @@ def test_sparse_storage_is_csr():
 def test_importing_the_package_does_not_import_hypothesis():
     code = "import sys, pgm_energy; assert 'hypothesis' not in sys.modules; import pgm_energy.testing; assert 'hypothesis' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_scales_whose_models_the_constructors_refuse_are_refused_up_front():
+    from pgm_energy.exceptions import ValidationError
+    from pgm_energy.testing import strategies as strategies_module
+
+    with pytest.raises(ValidationError, match="weight_scale=1e\\+300.*MAX_ENERGY_SCALE"):
+        strategies_module.boltzmann_machines(weight_scale=1e300)
+    with pytest.raises(ValidationError, match="weight_scale=1e\\+149"):
+        strategies_module.restricted_boltzmann_machines(weight_scale=1e149)
+    strategies_module.boltzmann_machines(weight_scale=1e100)  # within the budget: fine
