@@ -271,37 +271,11 @@ def _load_model(text: str):
 
 # ------------------------------------------------------------------ writing
 def _write_atomically(destination: str, write) -> Path:
-    """Write a file with ``write(binary_handle)`` as ``io.atomic_savez`` writes models.
+    """Write a file with ``write(binary_handle)`` as models are written (:func:`pgm_energy.io.atomic_write`)."""
+    from .io import atomic_write
 
-    Through symlinks to their target, from a temporary file in the target's folder renamed
-    into place (an interrupted write leaves the previous file intact), never onto a device
-    or FIFO, keeping an existing file's permission bits.
-    """
-    import stat
-
-    from .io import _remove_stale_temporaries, _sync_folder, _temporary_name
-
-    target = _output_path(destination)
-    _remove_stale_temporaries(target)
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
-    temporary = _temporary_name(target)
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _sync_folder(target.parent)
-    return target
+    _output_path(destination)  # the CLI's own message for a bad --output
+    return atomic_write(destination, write, name="--output")
 
 
 def _write_csv(samples, handle) -> None:

@@ -32,7 +32,7 @@ from ._validation import describe
 from .exceptions import ModelFileError, ParameterTypeError, PGMEnergyError, ValidationError
 from .models import BoltzmannMachine, DeepBeliefNetwork, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
 
-__all__ = ["save", "load", "atomic_savez", "read_npz", "resolve_output_path", "FORMAT_VERSION"]
+__all__ = ["save", "load", "atomic_write", "atomic_savez", "read_npz", "resolve_output_path", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _KIND_KEY = "__pgm_energy_kind__"
@@ -180,30 +180,38 @@ def _remove_stale_temporaries(target: Path) -> None:
             pass  # someone else removed it first, or it cannot be removed: harmless
 
 
-def atomic_savez(path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` as ``.npz`` through a temporary file renamed into place.
+def atomic_write(path, write, *, name: str = "path") -> Path:
+    """Write a file with ``write(binary_handle)`` through a temporary file renamed into place.
 
-    A crash or Ctrl-C mid-write leaves the previous file at ``path`` intact (used by model
-    files and training checkpoints). A symlink is written through: its target is replaced
-    (atomically, from a temporary file in the target's folder) and the link stays. The
-    temporary file is named ``.{name}.{pid}.{random}.pgm-energy-tmp``; temporary files of the
-    same target left by a process that no longer runs are removed by the next write.
-    An existing file keeps its permission bits; a new file gets ``0o666`` less the umask.
+    A crash or Ctrl-C mid-write leaves the previous file at ``path`` intact. A symlink is
+    written through: its target is replaced (atomically, from a temporary file in the target's
+    folder) and the link stays. The temporary file is named
+    ``.{name}.{pid}.{random}.pgm-energy-tmp``; temporary files of the same target left by a
+    process that no longer runs are removed by the next write. An existing file keeps its
+    permission bits; a new file gets ``0o666`` less the umask.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Where to write (checked by :func:`resolve_output_path` before anything is written).
+    write : callable(handle)
+        Writes the content to a binary file handle.
+    name : str, default "path"
+        The parameter's name, for error messages (``"checkpoint_path"``, ``"--output"``).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written (a symlink's target).
 
     Raises
     ------
     ParameterTypeError, ValidationError
-        From :func:`resolve_output_path`, before anything is written; also if an array
-        holds Python objects (they would need pickle).
+        From :func:`resolve_output_path`, before anything is written.
     OSError
         If writing fails (disk full, ...); the previous file is then untouched.
     """
-    target = resolve_output_path(path)
-    if not isinstance(arrays, Mapping) or not all(isinstance(key, str) and key for key in arrays):
-        raise ParameterTypeError(f"arrays must be a dict of member name (str) -> array, got {describe(arrays)}")
-    for key, value in arrays.items():
-        if np.asarray(value).dtype.hasobject:
-            raise ValidationError(f"array {key!r} holds Python objects, which model files do not store (no pickle)")
+    target = resolve_output_path(path, name)
     _remove_stale_temporaries(target)
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -216,7 +224,7 @@ def atomic_savez(path, arrays: dict[str, np.ndarray]) -> None:
         with os.fdopen(descriptor, "wb") as handle:
             if mode is not None:
                 os.fchmod(handle.fileno(), mode)
-            np.savez(handle, **arrays)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
@@ -224,6 +232,26 @@ def atomic_savez(path, arrays: dict[str, np.ndarray]) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise
     _sync_folder(target.parent)
+    return target
+
+
+def atomic_savez(path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` as ``.npz`` with :func:`atomic_write` (model files, checkpoints).
+
+    Raises
+    ------
+    ParameterTypeError, ValidationError
+        From :func:`resolve_output_path`, before anything is written; also if an array
+        holds Python objects (they would need pickle).
+    OSError
+        If writing fails (disk full, ...); the previous file is then untouched.
+    """
+    if not isinstance(arrays, Mapping) or not all(isinstance(key, str) and key for key in arrays):
+        raise ParameterTypeError(f"arrays must be a dict of member name (str) -> array, got {describe(arrays)}")
+    for key, value in arrays.items():
+        if np.asarray(value).dtype.hasobject:
+            raise ValidationError(f"array {key!r} holds Python objects, which model files do not store (no pickle)")
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
 def _sync_folder(folder: Path) -> None:
