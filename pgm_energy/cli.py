@@ -512,7 +512,7 @@ def run_logz(arguments, out=None) -> int:
             data = (data > arguments.binarize).astype(np.uint8)
     # AIS keeps a visible and a hidden state (and a few float64 vectors) per run
     _check_memory(4 * 8 * arguments.runs * model.n_units, f"--runs {arguments.runs} with {model.n_units} units")
-    base = "uniform" if data is None else "data"
+    base = "model" if data is None else "data"  # the zero-weight base with the model's own visible bias
     estimate = ais.log_partition_function(model, n_runs=arguments.runs, base=base, data=data, rng=arguments.seed)
     print(
         f"log Z = {estimate.log_z:.10g} +- {estimate.log_z_std:.3g} (AIS, {arguments.runs} runs, {base} base; "
