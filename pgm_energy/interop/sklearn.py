@@ -457,34 +457,40 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             self._state = state._replace(streams=np.concatenate([state.streams, extra]))
 
     def _one_pass(self, data: np.ndarray) -> None:
-        """One pass of CD/PCD updates over the rows of ``data`` (already in the training dtype)."""
+        """One pass of CD/PCD updates over the rows of ``data`` (already in the training dtype).
+
+        A pass that diverges or is interrupted (Ctrl-C) leaves the estimator exactly as it was
+        before the pass: parameters, velocities, chains, random streams and generator.
+        """
         state = self._state
+        before = [np.array(field, copy=True) for field in state]
+        rng_state = self._rng.bit_generator.state
         order = self._rng.permutation(data.shape[0]) if self.shuffle else np.arange(data.shape[0])
-        last_finite = (state.weights.copy(), state.visible_bias.copy(), state.hidden_bias.copy())
         start = time.perf_counter()
-        error = self._engine().cd_epoch(
-            state,
-            data,
-            np.ascontiguousarray(order, dtype=np.int64),
-            batch_size=self.batch_size,
-            k=self.k,
-            persistent=self.persistent,
-            learning_rate=float(self.learning_rate),
-            momentum=float(self.momentum),
-            weight_decay=float(self.weight_decay),
-            sparsity_target=None,
-            sparsity_cost=0.0,
-        )
+        try:
+            error = self._engine().cd_epoch(
+                state,
+                data,
+                np.ascontiguousarray(order, dtype=np.int64),
+                batch_size=self.batch_size,
+                k=self.k,
+                persistent=self.persistent,
+                learning_rate=float(self.learning_rate),
+                momentum=float(self.momentum),
+                weight_decay=float(self.weight_decay),
+                sparsity_target=None,
+                sparsity_cost=0.0,
+            )
+        except KeyboardInterrupt:
+            self._restore(before, rng_state)
+            raise
         seconds = time.perf_counter() - start
         epoch = len(self.history_) + 1
         bound = RUNAWAY_BOUND[np.dtype(state.weights.dtype)]
         parameters = (state.weights, state.visible_bias, state.hidden_bias)
         # Non-finite, or beyond the trainers' runaway bound (a finite divergence, e.g. learning_rate=1e308).
         if not all(np.isfinite(array).all() and not (np.abs(array) > bound).any() for array in parameters):
-            for target, saved in zip((state.weights, state.visible_bias, state.hidden_bias), last_finite):
-                target[...] = saved
-            for velocity in (state.weights_velocity, state.visible_velocity, state.hidden_velocity):
-                velocity[...] = 0.0
+            self._restore(before, rng_state)
             raise TrainingDivergedError(
                 f"training diverged in pass {epoch} (a parameter became NaN, infinite or larger than {bound:g}); the estimator "
                 f"keeps the parameters from before that pass; lower learning_rate={self.learning_rate!r}",
@@ -502,6 +508,12 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 f"[{type(self).__name__}] Iteration {epoch}, reconstruction error = "
                 f"{reconstruction_error:.4f}, time = {seconds:.2f}s"
             )
+
+    def _restore(self, arrays, rng_state) -> None:
+        """Put the working state back, in place, to ``arrays`` (one per field) and the generator to ``rng_state``."""
+        for target, saved in zip(self._state, arrays):
+            target[...] = saved
+        self._rng.bit_generator.state = rng_state
 
     def _sample_chain_hiddens(self) -> None:
         """``h_samples_``: hidden states drawn from ``p(h | v)`` of the persistent chains."""
