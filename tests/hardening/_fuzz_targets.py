@@ -558,6 +558,13 @@ def _resolve_output_path(ctx):
     return io_module.resolve_output_path, dict(path=ctx.out("resolved.npz"), name="path")
 
 
+@target("pgm_energy.io.atomic_write", ["path", "write", "name"], aliases={"name": ("",)})  # name= labels messages
+def _atomic_write(ctx):
+    io_module = importlib.import_module("pgm_energy.io")
+    return io_module.atomic_write, dict(path=ctx.out("written.bin"), write=lambda handle: handle.write(b"ok"),
+                                        name="path")
+
+
 @target("pgm_energy.io.atomic_savez", ["path", "arrays"])
 def _atomic_savez(ctx):
     io_module = importlib.import_module("pgm_energy.io")
