@@ -53,8 +53,8 @@ HARD_TIMEOUT = 120
 ADDRESS_SPACE_CAP = 4 << 30
 
 UNKNOWN_KEYWORD = "**unknown_keyword"
-#: junk kinds that name a path rather than a value (FileNotFoundError is a fine answer to these)
-MISSING_PATH_KINDS = ("path_missing", "path_missing_dir")
+#: junk kinds that can name no existing file (FileNotFoundError is a fine answer to these)
+MISSING_PATH_KINDS = ("path_missing", "path_missing_dir", "str", "empty_str")
 
 
 # --------------------------------------------------------------------------- registry
