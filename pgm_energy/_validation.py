@@ -525,3 +525,25 @@ class refuse_out_of_memory:
         if kind is not None and (issubclass(kind, MemoryError) or too_big):
             raise ModelSizeError(f"not enough memory for {self.what}: {error}; ask for fewer") from error
         return False
+
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Return ``dtype`` as ``numpy.dtype('float32')`` or ``numpy.dtype('float64')``.
+
+    Accepts what NumPy accepts for those two (``"float32"``, ``np.float64``, a dtype object);
+    anything else (other dtypes, arrays, None, bools) is refused without comparing it to
+    anything, since ``==`` on arrays or sparse matrices raises errors of its own.
+    """
+    resolved = None
+    if isinstance(dtype, (str, type, np.dtype)) and not isinstance(dtype, (bool, np.bool_)):
+        try:
+            resolved = np.dtype(dtype)
+        except TypeError:
+            pass
+    # (``np.dtype("float64") == None`` is True: test for None first)
+    if resolved is None or resolved not in _FLOAT_DTYPES:
+        raise ValidationError(f"{name} must be 'float32' or 'float64', got {describe(dtype)}")
+    return resolved

@@ -6,9 +6,7 @@ always write their figures; matplotlib (extra ``[plot]``) is not needed here.
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -20,6 +18,8 @@ from .exceptions import ValidationError
 __all__ = ["tile_images", "write_png"]
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: largest picture written (pixels after zoom): 2**28, 256 MB of grey levels
+_MAX_PIXELS = 2**28
 
 
 def tile_images(images, image_shape, *, n_columns=None, padding=1, scale="each") -> np.ndarray:
@@ -100,19 +100,18 @@ def write_png(path, picture, *, zoom=1) -> Path:
     if picture.ndim != 2 or picture.dtype != np.uint8 or picture.size == 0:
         raise ValidationError(f"picture must be a non-empty 2-d uint8 array, got {picture.dtype} of shape {picture.shape}")
     zoom = check_int(zoom, "zoom", minimum=1)
+    if picture.size * zoom * zoom > _MAX_PIXELS:
+        raise ValidationError(
+            f"zoom={zoom} makes a picture of {picture.size * zoom * zoom} pixels, more than PNG files here hold ({_MAX_PIXELS})"
+        )
+    from .io import atomic_write, resolve_output_path
+
+    resolve_output_path(path)  # before the work, not after it
     picture = np.repeat(np.repeat(picture, zoom, axis=0), zoom, axis=1)
     height, width = picture.shape
     # every scanline starts with filter type 0 (none)
     raw = np.hstack([np.zeros((height, 1), np.uint8), picture]).tobytes()
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
     content = _PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 9)) + _chunk(b"IEND", b"")
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
+    atomic_write(path, lambda handle: handle.write(content))
+    return Path(path)

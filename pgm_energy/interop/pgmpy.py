@@ -14,13 +14,15 @@ machine's ``Z(T)`` exactly. Hidden units become the network's ``latents``.
 
 from __future__ import annotations
 
+import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..exceptions import ConversionError, ParameterTypeError
+from .._validation import describe
+from ..exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
 
 __all__ = [
@@ -284,6 +286,45 @@ def from_markov_network(markov_network) -> BoltzmannMachine:
     )
 
 
+def _same_state(given, known) -> bool:
+    """``given`` names the state ``known``: equal integers (any integer type, not bools), or equal strings."""
+    if isinstance(given, (bool, np.bool_)) or isinstance(known, (bool, np.bool_)):
+        return False
+    if isinstance(given, numbers.Integral) and isinstance(known, numbers.Integral):
+        return int(given) == int(known)
+    return isinstance(given, str) and isinstance(known, str) and given == known
+
+
+def _check_query(markov_network, variables, evidence) -> tuple[list, dict]:
+    """The query's variables (distinct nodes) and evidence (node -> one of its state names), checked."""
+    _, DiscreteMarkovNetwork = _import_pgmpy()
+    if not isinstance(markov_network, DiscreteMarkovNetwork):
+        raise ParameterTypeError(f"markov_network must be a pgmpy DiscreteMarkovNetwork, got {describe(markov_network)}")
+    if isinstance(variables, (str, bytes)) or not isinstance(variables, (Sequence, np.ndarray)):
+        raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}")
+    nodes = set(markov_network.nodes())
+    variables = list(variables)
+    for name in variables:
+        if not isinstance(name, str) or name not in nodes:
+            raise EvidenceError(f"variables names {describe(name)}, which is not a variable of the network")
+    if not variables or len(set(variables)) != len(variables):
+        raise ValidationError(f"variables must be a non-empty list of distinct names, got {variables!r}")
+    if evidence is None:
+        evidence = {}
+    if not isinstance(evidence, Mapping):
+        raise ParameterTypeError(f"evidence must be a dict of variable name -> state name, got {describe(evidence)}")
+    states = markov_network.states if hasattr(markov_network, "states") else {}
+    for name, state in evidence.items():
+        if not isinstance(name, str) or name not in nodes:
+            raise EvidenceError(f"evidence names {describe(name)}, which is not a variable of the network")
+        if name in variables:
+            raise EvidenceError(f"variable {name!r} is both queried and given as evidence")
+        allowed = list(states.get(name, ()))
+        if not any(_same_state(state, known) for known in allowed):
+            raise EvidenceError(f"evidence {name}={describe(state)} is not one of its states {allowed!r}")
+    return variables, dict(evidence)
+
+
 def variable_elimination_query(markov_network, variables, *, evidence=None):
     """pgmpy ``VariableElimination`` query on a Markov network, normalized.
 
@@ -306,7 +347,7 @@ def variable_elimination_query(markov_network, variables, *, evidence=None):
         warnings.filterwarnings("ignore", message=r".*pgmpy\.estimators\.StructureScore.*")
         from pgmpy.inference import VariableElimination
 
-    evidence = dict(evidence or {})
+    variables, evidence = _check_query(markov_network, variables, evidence)
     kept = set(variables) | set(evidence)
     order = sorted(
         (node for node in markov_network.nodes() if node not in kept),

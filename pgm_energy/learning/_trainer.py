@@ -67,7 +67,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import check_int, check_names, check_rng, describe
+from .._validation import check_float_dtype, check_int, check_names, check_rng, describe
 from ..exceptions import (
     CheckpointWriteError,
     ModelFileError,
@@ -116,17 +116,6 @@ def check_nonnegative_float(value, name: str, *, maximum: float | None = None, s
         upper = f" and <= {maximum}" if maximum is not None else ""
         raise ValidationError(f"{name} must be finite, {bound}{upper}, got {value!r}")
     return number
-
-
-def check_dtype(dtype) -> np.dtype:
-    """float32 or float64."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError as error:
-        raise ParameterTypeError(f"dtype must be 'float32' or 'float64', got {describe(dtype)}") from error
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValidationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    return resolved
 
 
 # ---------------------------------------------------------------------------- RNG state as JSON
@@ -259,7 +248,7 @@ class Trainer:
                 raise ValidationError(f"binarize must be a finite threshold, got {binarize!r}")
             binarize = float(binarize)
         self.binarize = binarize
-        self.dtype = check_dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
 
     # ------------------------------------------------------------------ hooks (override)
     def _initial_model(self, model_or_size, data, visible_names, rng):

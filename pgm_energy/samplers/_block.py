@@ -20,28 +20,18 @@ from .._kernels.block_gibbs import layer_margins, layer_scratch, sample_layer
 from .._kernels.rng import seed_streams
 from .._validation import (
     check_evidence,
+    check_float_dtype,
     check_int,
     check_positive_temperature,
     check_rng,
     describe,
 )
-from ..exceptions import ParameterTypeError, StateError, ValidationError
+from ..exceptions import ParameterTypeError, StateError
 
 __all__ = ["sample_rbm"]
 
-_DTYPES = {"float32": np.float32, "float64": np.float64}
 # Sweeps between progress-bar updates (keeps the per-sweep cost free of Python calls).
 _PROGRESS_EVERY = 64
-
-
-def _check_dtype(dtype) -> np.dtype:
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if dtype is None or resolved is None or resolved.name not in _DTYPES or isinstance(dtype, bool):
-        raise ValidationError(f"dtype must be 'float32' or 'float64', got {describe(dtype)}")
-    return resolved
 
 
 def _check_initial_states(initial_states, n_chains: int, n_units: int) -> np.ndarray | None:
@@ -197,7 +187,7 @@ def sample_rbm(
     thin = check_int(thin, "thin", minimum=1)
     if not isinstance(progress, (bool, np.bool_)):
         raise ParameterTypeError(f"progress must be True or False, got {describe(progress)}")
-    dtype = _check_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     temperature = (
         rbm.temperature if temperature is None else check_positive_temperature(temperature, energy_scale=rbm.energy_bound)
     )

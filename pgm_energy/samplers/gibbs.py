@@ -17,6 +17,7 @@ from .._launch import call, first_chunk, run_chunked
 from .._math import is_sparse
 from .._validation import (
     check_evidence,
+    check_float_dtype,
     check_int,
     check_positive_temperature,
     check_rng,
@@ -404,9 +405,7 @@ class GibbsSampler:
         self.burn_in = check_int(burn_in, "burn_in", minimum=0)
         self.thin = check_int(thin, "thin", minimum=1)
         self.scan = _check_scan(scan)
-        if dtype not in ("float64", "float32"):
-            raise ValidationError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
-        self.dtype = dtype
+        self.dtype = check_float_dtype(dtype).name
 
     def __repr__(self) -> str:
         return f"GibbsSampler(burn_in={self.burn_in}, thin={self.thin}, scan={self.scan!r}, dtype={self.dtype!r})"

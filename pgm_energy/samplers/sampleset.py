@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_int, check_names
-from ..exceptions import ValidationError
+from .._validation import check_finite_array, check_int, check_names, describe
+from ..exceptions import ParameterTypeError, ValidationError
 
 __all__ = ["SampleSet"]
 
@@ -28,6 +29,13 @@ def _autocovariance(series: np.ndarray) -> np.ndarray:
     size = 1 << (2 * n - 1).bit_length()
     spectrum = np.fft.rfft(centred, n=size, axis=-1)
     return np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=-1)[..., :n] / n
+
+
+def _array(values, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values)
+    except (TypeError, ValueError) as error:  # ragged nesting
+        raise ValidationError(f"{name} must be an array of 0 and 1, got {describe(values)}") from error
 
 
 class SampleSet:
@@ -54,9 +62,11 @@ class SampleSet:
     """
 
     def __init__(self, states, energies, names, *, temperature, info: Mapping | None = None):
-        states = np.asarray(states)
+        states = np.asarray(states) if isinstance(states, np.ndarray) else _array(states, "states")
         if states.ndim != 3:
             raise ValidationError(f"states must have shape (n_chains, n_draws, n_units), got {states.shape}")
+        if states.dtype.kind not in "biu":
+            raise ValidationError(f"states must be an integer or boolean array of 0 and 1, got dtype {states.dtype}")
         # For unsigned integers one max() suffices (no boolean temporaries the size of the states).
         if np.issubdtype(states.dtype, np.unsignedinteger) or states.dtype == np.bool_:
             binary = states.size == 0 or states.max() <= 1
@@ -64,9 +74,13 @@ class SampleSet:
             binary = bool(np.all((states == 0) | (states == 1)))
         if not binary:
             raise ValidationError("states must contain only 0 and 1")
-        energies = np.asarray(energies, dtype=np.float64)
+        energies = check_finite_array(energies, "energies")
         if energies.shape != states.shape[:2]:
             raise ValidationError(f"energies must have shape {states.shape[:2]}, got {energies.shape}")
+        if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not 0.0 <= temperature < np.inf:
+            raise ValidationError(f"temperature must be a finite real number >= 0, got {describe(temperature)}")
+        if info is not None and not isinstance(info, Mapping):
+            raise ParameterTypeError(f"info must be a dict or None, got {describe(info)}")
         self._states = states.astype(np.uint8, copy=False)
         self._states.flags.writeable = False
         self._energies = energies
