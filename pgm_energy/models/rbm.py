@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import (
+    check_array_size,
     check_energy_scale,
     check_finite_array,
     check_int,
@@ -17,7 +18,7 @@ from .._validation import (
 )
 from .._math import sigmoid, softplus
 from ..exceptions import ParameterTypeError, StateError, ValidationError
-from ._base import EnergyModel, check_file_members, file_member, file_names, file_scalar, readonly
+from ._base import EnergyModel, check_file_members, file_member, file_names, file_scalar, max_random_parameters, readonly
 from .boltzmann import BoltzmannMachine
 
 __all__ = ["RestrictedBoltzmannMachine"]
@@ -113,6 +114,9 @@ class RestrictedBoltzmannMachine(EnergyModel):
         """
         n_visible = check_int(n_visible, "n_visible", minimum=1)
         n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
+        check_array_size(
+            n_visible * n_hidden, f"n_visible={n_visible} by n_hidden={n_hidden} weights", limit=max_random_parameters()
+        )
         scale = float(check_finite_array(scale, "scale", ndim=0))
         if scale < 0:
             raise ValidationError(f"scale must be >= 0, got {scale!r}")

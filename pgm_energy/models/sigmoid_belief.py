@@ -9,6 +9,8 @@ import numpy as np
 
 from .._math import sigmoid, softplus
 from .._validation import (
+    check_array_size,
+    check_bool,
     check_energy_scale,
     MAX_QUERY_VARIABLES,
     check_query_variables,
@@ -21,7 +23,7 @@ from .._validation import (
     describe,
 )
 from ..exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
-from ._base import file_scalar, readonly
+from ._base import file_scalar, max_random_parameters, readonly
 from ._layered import LayeredModel
 
 __all__ = ["SigmoidBeliefNetwork", "DEFAULT_MAX_UNITS", "MAX_QUERY_VARIABLES", "MAX_CPD_PARENTS"]
@@ -152,6 +154,8 @@ class SigmoidBeliefNetwork(LayeredModel):
         sizes = [check_int(size, f"layer_sizes[{k}]", minimum=1) for k, size in enumerate(layer_sizes)]
         if not sizes:
             raise ValidationError("layer_sizes must hold at least one layer, got []")
+        n_parameters = sum(sizes) + sum(lower * upper for lower, upper in zip(sizes, sizes[1:]))
+        check_array_size(n_parameters, f"layer_sizes={sizes} weights and biases", limit=max_random_parameters())
         scale = float(check_finite_array(scale, "scale", ndim=0))
         if scale < 0:
             raise ValidationError(f"scale must be >= 0, got {scale!r}")
@@ -311,6 +315,7 @@ class SigmoidBeliefNetwork(LayeredModel):
         from ..samplers.sampleset import SampleSet
 
         n_samples = check_int(n_samples, "n_samples", minimum=1)
+        check_array_size(n_samples * self.n_units, f"n_samples={n_samples} draws of {self.n_units} units")
         generator = check_rng(rng)
         states = self._ancestral(n_samples, generator)
         energies = -self._log_probabilities(states.astype(np.float64))
@@ -363,6 +368,7 @@ class SigmoidBeliefNetwork(LayeredModel):
         n_chains = check_int(n_chains, "n_chains", minimum=1)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
         thin = check_int(thin, "thin", minimum=1)
+        self._check_chain_sizes(n_samples, n_chains, burn_in, thin)
         generator = check_rng(rng)
         states = self._ancestral(n_chains, generator)
         for index, value in clamped.items():
@@ -482,6 +488,7 @@ class SigmoidBeliefNetwork(LayeredModel):
         from ..interop.pgmpy import binary_factor
 
         clamped = check_evidence(evidence, self._names)
+        joint = check_bool(joint, "joint")
         variables = check_query_variables(variables, self._names, clamped, joint=joint)
         max_units = check_int(max_units, "max_units", minimum=0)
         targets = [self.index(name) for name in variables]

