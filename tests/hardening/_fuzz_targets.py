@@ -32,6 +32,7 @@ import pickle
 import pkgutil
 import resource
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -53,7 +54,8 @@ HARD_TIMEOUT = 120
 ADDRESS_SPACE_CAP = 4 << 30
 
 UNKNOWN_KEYWORD = "**unknown_keyword"
-#: junk kinds that can name no existing file (FileNotFoundError is a fine answer to these)
+#: junk kinds that name no existing file (each case runs in a fresh empty folder, so 'junk' names none either):
+#: FileNotFoundError is the right answer when the parameter is one the call reads (``Target.inputs``)
 MISSING_PATH_KINDS = ("path_missing", "path_missing_dir", "str", "empty_str")
 
 
@@ -72,46 +74,85 @@ class Target:
     refuses: type | None = None
     #: a valid call legitimately takes over a second: left out of the CI budget, fuzzed by the large runner
     slow: bool = False
+    #: parameters that name a file the call reads: FileNotFoundError is the right answer for a missing one
+    inputs: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Target] = {}
 
 
-def target(name, params=(), *, covers=None, aliases=None, kind="py", refuses=None, slow=False):
+def target(name, params=(), *, covers=None, aliases=None, kind="py", refuses=None, slow=False, inputs=()):
     """Register the decorated builder as the entry point ``name``."""
 
     def register(build):
         if name in REGISTRY:
             raise RuntimeError(f"duplicate fuzz target {name}")
-        REGISTRY[name] = Target(name, build, tuple(params), tuple(covers or (name,)), dict(aliases or {}), kind, refuses, slow)
+        REGISTRY[name] = Target(name, build, tuple(params), tuple(covers or (name,)), dict(aliases or {}), kind, refuses,
+                                slow, tuple(inputs))
         return build
 
     return register
 
 
 class Context:
-    """Per-worker resources: a scratch folder with a few files, and model factories."""
+    """Per-worker resources: pristine data files, and a fresh working folder for every case.
+
+    Each case runs in its own new folder, which is also the process's current directory
+    (:meth:`begin_case`): a relative path among the junk (``'junk'``, ``'-'``) can neither
+    write into the repository nor find a file an earlier case left behind. Data files
+    are written once per worker into a private folder no call is given, and copied into
+    the case's folder on first use, so a case that overwrites one (``sample -o
+    nonbinary.csv``) cannot change what later cases read.
+    """
 
     def __init__(self, root: Path | None = None):
-        self.root = Path(root or tempfile.mkdtemp(prefix="pgm_fuzz_"))
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._files: dict[str, Path] = {}
+        self.base = Path(root or tempfile.mkdtemp(prefix="pgm_fuzz_"))
+        self.base.mkdir(parents=True, exist_ok=True)
+        self._pristine = self.base / "pristine"
+        self._cases = self.base / "cases"
+        #: the current case's folder (the base folder between cases)
+        self.root = self.base
+        self._previous_cwd: str | None = None
+        #: ``param -> junk value`` of the case being built (the oracle checks messages against it)
+        self.junk: dict[str, Any] = {}
+
+    def begin_case(self) -> Path:
+        """Make a fresh folder for one case and move the process into it."""
+        self._cases.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix="case_", dir=self._cases))
+        self._previous_cwd = os.getcwd()
+        os.chdir(self.root)
+        self.junk = {}
+        return self.root
+
+    def end_case(self) -> None:
+        """Go back to where the case started and delete its folder (whatever the call wrote there)."""
+        folder, self.root = self.root, self.base
+        if self._previous_cwd is not None:
+            os.chdir(self._previous_cwd)
+            self._previous_cwd = None
+        if folder != self.base:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def file(self, name: str, writer: Callable[[Path], None]) -> Path:
-        """A file written once per worker (models, data files)."""
-        path = self._files.get(name)
-        if path is None or not path.exists():
-            path = self.root / name
-            writer(path)
-            self._files[name] = path
+        """The case's own copy of a data file (models, data), from a pristine copy written once per worker."""
+        pristine = self._pristine / name
+        if not pristine.exists():
+            self._pristine.mkdir(parents=True, exist_ok=True)
+            try:
+                writer(pristine)
+            except BaseException:
+                pristine.unlink(missing_ok=True)
+                raise
+        path = self.root / name
+        if not path.exists():
+            shutil.copyfile(pristine, path)
         return path
 
     def out(self, name: str) -> Path:
-        """A fresh output path in the scratch folder (removed if left by an earlier call)."""
+        """An output path in the case's folder (nothing there yet)."""
         path = self.root / "out" / name
         path.parent.mkdir(exist_ok=True)
-        if path.is_file() or path.is_symlink():
-            path.unlink()
         return path
 
 
@@ -541,12 +582,12 @@ def _save_fn(ctx):
     return pe().save, dict(model=rbm(), path=ctx.out("saved.npz"))
 
 
-@target("pgm_energy.io.load", ["path"])
+@target("pgm_energy.io.load", ["path"], inputs=["path"])
 def _load_fn(ctx):
     return pe().load, dict(path=saved(ctx, "rbm"))
 
 
-@target("pgm_energy.io.read_npz", ["path", "what"], aliases={"what": ("",)})  # what= labels messages
+@target("pgm_energy.io.read_npz", ["path", "what"], aliases={"what": ("",)}, inputs=["path"])  # what= labels messages
 def _read_npz(ctx):
     io_module = importlib.import_module("pgm_energy.io")
     return io_module.read_npz, dict(path=saved(ctx, "bm"), what="model file")
@@ -782,6 +823,7 @@ def _learning():
 
 
 _TRAINER_CALL_PARAMS = ["model_or_size", "data", "validation", "rng", "callbacks", "progress", "resume_from"]
+_TRAINER_INPUTS = ["resume_from"]
 
 
 @target("pgm_energy.learning.contrastive_divergence.ContrastiveDivergence",
@@ -801,19 +843,21 @@ def _cd_new(ctx):
                                checkpoint_path=ctx.out("cd.ckpt.npz"), binarize=None)
 
 
-@target("pgm_energy.learning.contrastive_divergence.ContrastiveDivergence.fit", _TRAINER_CALL_PARAMS)
+@target("pgm_energy.learning.contrastive_divergence.ContrastiveDivergence.fit", _TRAINER_CALL_PARAMS,
+        inputs=_TRAINER_INPUTS)
 def _cd_fit(ctx):
     return _learning().ContrastiveDivergence(epochs=2, batch_size=2).fit, dict(
         model_or_size=rbm(), data=DATA.copy(), validation=DATA[:2].copy(), rng=0, callbacks=(), progress=False,
         resume_from=None)
 
 
-@target("ContrastiveDivergence.fit(resume_from)", ["resume_from"], covers=())
+@target("ContrastiveDivergence.fit(resume_from)", ["resume_from"], covers=(), inputs=_TRAINER_INPUTS)
 def _cd_resume(ctx):
-    path = ctx.root / "resume.ckpt.npz"
-    if not path.exists():
+    def write(path):
         _learning().ContrastiveDivergence(epochs=1, batch_size=2, checkpoint_every=1, checkpoint_path=path,
                                           persistent=True).fit(2, DATA.copy(), rng=0, progress=False)
+
+    path = ctx.file("resume.ckpt.npz", write)
     trainer = _learning().ContrastiveDivergence(epochs=2, batch_size=2, persistent=True)
     return trainer.fit, dict(model_or_size=2, data=DATA.copy(), rng=0, progress=False, resume_from=path)
 
@@ -830,7 +874,7 @@ def _eg_new(ctx):
                                checkpoint_every=1, checkpoint_path=ctx.out("eg.ckpt.npz"), binarize=None)
 
 
-@target("pgm_energy.learning.exact_gradient.ExactGradient.fit", _TRAINER_CALL_PARAMS)
+@target("pgm_energy.learning.exact_gradient.ExactGradient.fit", _TRAINER_CALL_PARAMS, inputs=_TRAINER_INPUTS)
 def _eg_fit(ctx):
     return _learning().ExactGradient(epochs=2).fit, dict(
         model_or_size=rbm(), data=DATA.copy(), validation=DATA[:2].copy(), rng=0, callbacks=(), progress=False,
@@ -852,7 +896,7 @@ def _bl_new(ctx):
 
 @target("pgm_energy.learning.boltzmann.BoltzmannLearning.fit",
         ["model", "data", "visible", "validation", "rng", "callbacks", "progress", "resume_from"],
-        aliases=MODEL_ALIASES)
+        aliases=MODEL_ALIASES, inputs=_TRAINER_INPUTS)
 def _bl_fit(ctx):
     return _learning().BoltzmannLearning(epochs=2, batch_size=2, burn_in=2).fit, dict(
         model=bm(), data=DATA.copy(), visible=None, validation=DATA[:2].copy(), rng=0, callbacks=(), progress=False,
@@ -1326,7 +1370,7 @@ CLI_ALIASES = {
 
 @target("pgm_energy.cli.main[sample]", ["model", "-n", "--chains", "--burn-in", "--thin", "--scan", "--temperature",
                                         "--evidence", "--seed", "-o"],
-        covers=("pgm_energy.cli.main",), aliases=CLI_ALIASES, kind="cli")
+        covers=("pgm_energy.cli.main",), aliases=CLI_ALIASES, kind="cli", inputs=["model"])
 def _cli_sample(ctx):
     return [("command", ["sample"]), ("model", [str(saved(ctx, "rbm"))]), ("-n", ["-n", "3"]),
             ("--chains", ["--chains", "2"]), ("--burn-in", ["--burn-in", "2"]), ("--thin", ["--thin", "1"]),
@@ -1337,7 +1381,7 @@ def _cli_sample(ctx):
 
 @target("pgm_energy.cli.main[train]", ["data", "--hidden", "-o", "--epochs", "--batch-size", "--learning-rate",
                                        "--weight-decay", "-k", "--dtype", "--seed"],
-        covers=("pgm_energy.cli.main",), aliases=CLI_ALIASES, kind="cli")
+        covers=("pgm_energy.cli.main",), aliases=CLI_ALIASES, kind="cli", inputs=["data"])
 def _cli_train(ctx):
     return [("command", ["train"]), ("data", [str(data_file(ctx, ".csv"))]), ("--hidden", ["--hidden", "2"]),
             ("-o", ["-o", str(ctx.out("trained.npz"))]), ("--epochs", ["--epochs", "1"]),
@@ -1347,7 +1391,7 @@ def _cli_train(ctx):
 
 
 @target("pgm_energy.cli.main[logz]", ["model", "--method", "--runs", "--data", "--seed"],
-        covers=("pgm_energy.cli.main",), aliases=CLI_ALIASES, kind="cli")
+        covers=("pgm_energy.cli.main",), aliases=CLI_ALIASES, kind="cli", inputs=["model", "--data"])
 def _cli_logz(ctx):
     return [("command", ["logz"]), ("model", [str(saved(ctx, "rbm"))]), ("--method", ["--method", "ais"]),
             ("--runs", ["--runs", "4"]), ("--data", ["--data", str(data_file(ctx, ".npy"))]),
@@ -1355,7 +1399,7 @@ def _cli_logz(ctx):
 
 
 @target("pgm_energy.cli.main[logz bm]", ["model", "--method"], covers=("pgm_energy.cli.main",),
-        aliases=CLI_ALIASES, kind="cli")
+        aliases=CLI_ALIASES, kind="cli", inputs=["model"])
 def _cli_logz_bm(ctx):
     return [("command", ["logz"]), ("model", [str(saved(ctx, "bm"))]), ("--method", ["--method", "auto"])]
 
@@ -1503,6 +1547,8 @@ def _elementwise(valid, ctx):
     if isinstance(valid, (list, tuple)) and valid and isinstance(valid[0], np.ndarray):
         items = list(valid)
         items[0] = np.full_like(items[0], np.nan, dtype=np.float64)
+        if hasattr(valid, "_make"):  # a NamedTuple (BoltzmannChains) takes its fields one by one
+            return valid._make(items)
         return type(valid)(items)
     return [np.full(3, np.nan)]
 
@@ -1684,7 +1730,7 @@ def build_call(case: Case, ctx: Context):
                     if kind == CLI_DROP:
                         part[1].clear()
                     else:
-                        part[1][-1] = CLI_JUNK[kind](ctx)
+                        part[1][-1] = ctx.junk[param] = CLI_JUNK[kind](ctx)
         return [token for _, tokens in parts for token in tokens]
     function, kwargs = entry.build(ctx)
     kwargs = dict(kwargs)
@@ -1692,7 +1738,7 @@ def build_call(case: Case, ctx: Context):
         if param == UNKNOWN_KEYWORD:
             kwargs["no_such_keyword"] = 1
         else:
-            kwargs[param] = JUNK[kind](kwargs.get(param), ctx)
+            kwargs[param] = ctx.junk[param] = JUNK[kind](kwargs.get(param), ctx)
     return function, kwargs
 
 
@@ -1757,15 +1803,43 @@ def _names_param(message: str, entry: Target, changes) -> bool:
     return False
 
 
-def classify(case: Case, outcome: tuple) -> dict:
-    """Apply issue 11's oracle. ``outcome`` is ``("return", value)``, ``("raise", error)`` or ``("cli", code, stderr)``."""
+def _mentions(message: str, value) -> bool:
+    """Whether a message echoes a path value (``''`` counts for the empty path)."""
+    if not isinstance(value, (str, os.PathLike)):
+        return False
+    text = os.fspath(value)
+    return isinstance(text, str) and ((bool(text) and text in message) or repr(text) in message)
+
+
+def _missing_input_named(entry: Target, changes, junk: dict, message: str, kinds=MISSING_PATH_KINDS) -> bool:
+    """A missing-file answer is right: a fuzzed input path names no file and the message names it or its parameter."""
+    for param, kind in changes:
+        if param in entry.inputs and kind in kinds:
+            names = entry.aliases.get(param, ()) + (param,)
+            if _mentions(message, junk.get(param)) or any(name.lower() in message.lower() for name in names):
+                return True
+    return False
+
+
+#: command-line junk that names no existing file (every token but the paths to existing files and folders)
+CLI_MISSING_KINDS = ("empty", "-1", "0", "1.5", "nan", "inf", "-inf", "1e999", "1e-310", "10**12", "2**63", "word",
+                     "evidence_bad", "evidence_unknown", "evidence_repeat", "path_missing", "path_missing_csv",
+                     "path_txt")
+
+
+def classify(case: Case, outcome: tuple, junk: dict | None = None) -> dict:
+    """Apply issue 11's oracle. ``outcome`` is ``("return", value)``, ``("raise", error)`` or ``("cli", code, stderr)``.
+
+    ``junk`` maps each fuzzed parameter to the value it was given (see ``Context.junk``): a
+    missing-file answer must echo the path (or name the parameter).
+    """
+    junk = junk or {}
     from pgm_energy.exceptions import PGMEnergyError, TrainingDivergedError
 
     name, changes = case
     entry = REGISTRY[name]
     params = [param for param, _ in changes if param != UNKNOWN_KEYWORD]
     unknown_keyword = any(param == UNKNOWN_KEYWORD for param, _ in changes)
-    kinds = {kind for _, kind in changes}
 
     def verdict(status, detail, error=""):
         return {"status": status, "detail": detail[:600], "error": error}
@@ -1779,7 +1853,8 @@ def classify(case: Case, outcome: tuple) -> dict:
         if code in (1, 2):  # the CLI's documented statuses: 1 error while working, 2 usage error
             if not changes or _names_param(stderr, entry, changes) or unknown_keyword:
                 return verdict("named", stderr.strip().splitlines()[-1] if stderr.strip() else "exit 2")
-            if kinds & {"path_missing", "path_missing_csv"} and ("No such file" in stderr or "not found" in stderr):
+            missing = any(text in stderr for text in ("No such file", "not found", "does not exist"))
+            if missing and _missing_input_named(entry, changes, junk, stderr, CLI_MISSING_KINDS):
                 return verdict("named", stderr.strip().splitlines()[-1])
             return verdict("fail", f"exit {code}, message does not name the option: " + stderr.strip()[-300:],
                            "unnamed")
@@ -1806,7 +1881,7 @@ def classify(case: Case, outcome: tuple) -> dict:
             return verdict("named" if changes else "fail", f"{kind}: {message}",
                            "" if changes else "error on valid input")
         return verdict("fail", f"{kind} does not name {'/'.join(params)}: {message}", f"{kind} (unnamed)")
-    if isinstance(error, FileNotFoundError) and kinds & set(MISSING_PATH_KINDS):
+    if isinstance(error, FileNotFoundError) and _missing_input_named(entry, changes, junk, message):
         return verdict("named", f"{kind}: {message}")
     return verdict("fail", f"{kind}: {message}", kind)
 
@@ -1821,6 +1896,14 @@ def _alarm(signum, frame):
 
 def run_case(case: Case, ctx: Context) -> dict:
     """Build and run one case in this process; return the oracle's verdict."""
+    ctx.begin_case()
+    try:
+        return _run_in_case_folder(case, ctx)
+    finally:
+        ctx.end_case()
+
+
+def _run_in_case_folder(case: Case, ctx: Context) -> dict:
     name, changes = case
     entry = REGISTRY[name]
     try:
@@ -1865,7 +1948,7 @@ def run_case(case: Case, ctx: Context) -> dict:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     try:
-        return classify(case, outcome)
+        return classify(case, outcome, ctx.junk)
     except BaseException as error:
         return {"status": "fail", "detail": f"checking the result raised {type(error).__name__}: {error}",
                 "error": type(error).__name__}
@@ -1960,6 +2043,8 @@ class Worker:
 
     def __init__(self, log_path: Path | None = None, root: Path | None = None, env: dict | None = None):
         self.log_path = Path(log_path or tempfile.mkstemp(prefix="pgm_fuzz_worker_", suffix=".log")[1])
+        self._owns_root = root is None
+        # the worker starts in this folder and runs each case in a fresh folder inside it (Context.begin_case)
         self.root = Path(root or tempfile.mkdtemp(prefix="pgm_fuzz_root_"))
         self.root.mkdir(parents=True, exist_ok=True)
         self.process = None
@@ -2040,6 +2125,8 @@ class Worker:
             except (subprocess.TimeoutExpired, OSError):
                 pass
         self._stop()
+        if self._owns_root:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- the hypothesis driver
@@ -2095,15 +2182,21 @@ def _replay(argv: list[str]) -> None:
     """``--replay NAME param=kind ...``: run one case here and print its verdict (for reproducers)."""
     name, *changes = argv
     case = (name, tuple(tuple(item.split("=", 1)) for item in changes))
-    ctx = Context()
-    print(describe_case(case))
-    print(run_case(case, ctx))
-    if REGISTRY[name].kind == "py":  # once more, unguarded, for the traceback
-        function, kwargs = build_call(case, ctx)
-        try:
-            function(**kwargs)
-        except Exception:
-            traceback.print_exc()
+    ctx = Context()  # a temporary folder: relative junk paths never land where the replay was started
+    try:
+        print(describe_case(case))
+        print(run_case(case, ctx))
+        if REGISTRY[name].kind == "py":  # once more, unguarded, for the traceback
+            ctx.begin_case()
+            try:
+                function, kwargs = build_call(case, ctx)
+                function(**kwargs)
+            except Exception:
+                traceback.print_exc()
+            finally:
+                ctx.end_case()
+    finally:
+        shutil.rmtree(ctx.base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -119,6 +121,55 @@ def test_worker_and_oracle_catch_what_they_should(tmp_path):
     assert F.classify(case, ("raise", _error("threshold must be 1")))["error"] == "ValidationError (unnamed)"
     assert F.classify(case, ("raise", _error("n_steps must be an int, got 'junk'")))["status"] == "named"
     assert F.classify(case, ("raise", ValueError("n_steps must be an int")))["error"] == "ValueError"
+
+
+def test_cases_run_in_fresh_folders_with_fresh_data_files(tmp_path, monkeypatch):
+    """A relative junk path lands in the case's own folder, and no case sees another's writes."""
+    outside = tmp_path / "started_here"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    ctx = F.Context(tmp_path / "base")
+    # `train -o junk` writes a model file named junk: into the case folder, never where the run started
+    wrote_junk = F.run_case(("pgm_energy.cli.main[train]", (("-o", "word"),)), ctx)
+    # `sample -o <nonbinary.csv>` overwrites that data file (in its own case) ...
+    overwrote = F.run_case(("pgm_energy.cli.main[sample]", (("-o", "path_nonbinary_csv"),)), ctx)
+    # ... so `train <nonbinary.csv>` must still get the 2s of a fresh copy, and refuse them
+    trained = F.run_case(("pgm_energy.cli.main[train]", (("data", "path_nonbinary_csv"),)), ctx)
+    # and a relative name no case created stays missing
+    missing = F.run_case(("pgm_energy.io.load", (("path", "str"),)), ctx)
+    assert wrote_junk["status"] == "fine" and overwrote["status"] == "fine", (wrote_junk, overwrote)
+    assert trained["status"] == "named" and "binary" in trained["detail"].lower(), trained
+    assert missing["status"] == "named" and "FileNotFoundError" in missing["detail"], missing
+    assert os.listdir(outside) == [] and os.getcwd() == str(outside)
+    assert os.listdir(ctx.base / "cases") == []  # each case folder is deleted when the case ends
+
+
+def test_oracle_takes_a_missing_file_only_for_an_input_path():
+    """FileNotFoundError is right for a missing input path when it echoes the path; not for an output path."""
+    def missing(path, text="No such file or directory"):
+        return FileNotFoundError(2, text, path)
+
+    read = ("pgm_energy.io.read_npz", (("path", "str"),))
+    assert F.classify(read, ("raise", missing("junk")), {"path": "junk"})["status"] == "named"
+    assert F.classify(read, ("raise", FileNotFoundError("gone")), {"path": "junk"})["status"] == "fail"
+    resume = ("ContrastiveDivergence.fit(resume_from)", (("resume_from", "empty_str"),))
+    assert F.classify(resume, ("raise", missing("")), {"resume_from": ""})["status"] == "named"
+    write = ("pgm_energy.io.save", (("path", "str"),))
+    assert F.classify(write, ("raise", missing("junk")), {"path": "junk"})["status"] == "fail"
+    cli = ("pgm_energy.cli.main[train]", (("data", "word"),))
+    assert F.classify(cli, ("cli", 1, "pgm-energy: error: not found\n"), {"data": "x.csv"})["status"] == "fail"
+    assert F.classify(cli, ("cli", 1, "pgm-energy: error: 'x.csv' not found\n"), {"data": "x.csv"})["status"] == "named"
+
+
+def test_elementwise_junk_keeps_a_named_tuple_type():
+    """``chains=elementwise_nan`` builds (a NamedTuple takes its fields one by one)."""
+    ctx = F.Context()
+    try:
+        function, kwargs = F.build_call(("pgm_energy.learning.boltzmann.estimate_gradient",
+                                         (("chains", "elementwise_nan"),)), ctx)
+    finally:
+        shutil.rmtree(ctx.base, ignore_errors=True)
+    assert type(kwargs["chains"]).__name__ == "BoltzmannChains" and np.isnan(kwargs["chains"][0]).all()
 
 
 def _error(message):
