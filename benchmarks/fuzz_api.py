@@ -2,7 +2,9 @@
 
 Runs the same hypothesis cases as ``tests/hardening/test_fuzz_api.py`` (registry, junk
 and oracle in ``tests/hardening/_fuzz_targets.py``), in a worker subprocess that is
-restarted after a crash or a hang, so a segfault is recorded, not fatal. Also fuzzes
+restarted after a crash or a hang, so a segfault is recorded, not fatal. Every case
+runs in its own fresh temporary folder (also its current directory; deleted after the
+case), so the run writes nothing where it was started. Also fuzzes
 the entries too slow for CI (a valid call takes over a second) unless ``--no-slow``.
 
 Usage::

@@ -3,10 +3,11 @@
 Each case takes a valid call from the registry in ``_fuzz_targets.py`` and replaces one
 (sometimes two) of its parameters with junk. Anything raised must be a PGMEnergyError
 that is also a ValueError/TypeError and names the parameter (a TypeError for an
-unknown keyword, FileNotFoundError for a missing path); never another exception, a
-NaN result, a traceback from the CLI or a crash. Calls run in a worker subprocess
-with an address-space cap and timeouts, so a segfault fails this test instead of
-killing pytest.
+unknown keyword, FileNotFoundError echoing the path for a missing input file); never
+another exception, a NaN result, a traceback from the CLI or a crash. Calls run in a
+worker subprocess with an address-space cap and timeouts, so a segfault fails this
+test instead of killing pytest; each case runs in its own fresh temporary folder
+(its current directory), so a relative junk path never writes into the repository.
 
 Budget: ``PGM_ENERGY_FUZZ_EXAMPLES`` (default 600 cases: about 15 s with a warm Numba
 cache; a cold cache adds the kernels' first compilations, paid once for the whole suite).
