@@ -84,6 +84,9 @@ def _check_options(binarize, threshold, test_size, rng) -> tuple:
     threshold = _check_threshold(threshold)
     test_size = _check_test_size(test_size)
     check_rng(rng)  # only checked (nothing drawn): _random_state turns it into a seed when splitting
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 2**32:
+        # an int is handed to scikit-learn's train_test_split as random_state, which takes 32 bits
+        raise ValidationError(f"rng must be below 2**32 when given as an int (a scikit-learn random_state), got {rng!r}")
     return binarize, threshold, test_size, rng
 
 
@@ -115,7 +118,7 @@ def load_digits(*, binarize: bool = True, threshold: float = 0.5, test_size=None
         None returns all images as :class:`Digits`; a fraction returns a :class:`Split`
         made by scikit-learn's ``train_test_split`` (shuffled, not stratified).
     rng : None, int or numpy.random.Generator
-        The split's seed: an int is used as ``random_state`` as is (``test_size=0.2, rng=0``
+        The split's seed: an int (below 2**32) is used as ``random_state`` as is (``test_size=0.2, rng=0``
         is the split of the issue-4 reference figures).
 
     Returns

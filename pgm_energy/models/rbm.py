@@ -13,7 +13,6 @@ from .._validation import (
     check_positive_temperature,
     check_rng,
     check_states,
-    check_vector,
     describe,
 )
 from .._math import sigmoid, softplus
@@ -76,9 +75,18 @@ class RestrictedBoltzmannMachine(EnergyModel):
         n_visible, n_hidden = weights.shape
         if n_visible == 0 or n_hidden == 0:
             raise ValidationError(f"weights must have at least one visible and one hidden unit, got shape {weights.shape}")
+        visible_bias = check_finite_array(visible_bias, "visible_bias", ndim=1)
+        hidden_bias = check_finite_array(hidden_bias, "hidden_bias", ndim=1)
+        if visible_bias.shape != (n_visible,) or hidden_bias.shape != (n_hidden,):
+            # either side may be the wrong one: name both
+            raise ValidationError(
+                f"weights of shape {weights.shape} need visible_bias of length {n_visible} and hidden_bias of "
+                f"length {n_hidden}, got visible_bias of shape {visible_bias.shape} and hidden_bias of shape "
+                f"{hidden_bias.shape}"
+            )
         self._weights = readonly(weights)
-        self._visible_bias = readonly(check_vector(visible_bias, "visible_bias", n_visible))
-        self._hidden_bias = readonly(check_vector(hidden_bias, "hidden_bias", n_hidden))
+        self._visible_bias = readonly(visible_bias)
+        self._hidden_bias = readonly(hidden_bias)
         visible_names = (
             tuple(f"v{i}" for i in range(n_visible))
             if visible_names is None

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
-from .._validation import MAX_ENERGY_SCALE, check_int, describe
+from .._math import is_sparse
+from .._validation import MAX_ENERGY_SCALE, check_array_size, check_int, describe
 from ..exceptions import ParameterTypeError, ValidationError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 
@@ -135,16 +136,20 @@ def _check_model(model, name: str = "model"):
     return model
 
 
-#: most rows a drawn batch of states may have (hypothesis draws every entry one by one;
-#: beyond this a mistaken count would exhaust memory instead of failing the test)
+#: most rows a drawn batch of states may have, and most units a state may have when ``model`` is
+#: a number; a drawn array holds at most ``MAX_STATE_ENTRIES`` entries (100 MB of uint8). Beyond
+#: these a mistaken count would exhaust memory instead of failing the test with a named error.
 MAX_BATCH = 10**6
+MAX_UNITS = 10**6
+MAX_STATE_ENTRIES = 10**8
 
 
-def _check_batch(rows) -> int:
+def _check_batch(rows, length: int) -> tuple[int, int]:
     rows = check_int(rows, "batch", minimum=0)
     if rows > MAX_BATCH:
         raise ValidationError(f"batch must be at most {MAX_BATCH} rows, got {rows}")
-    return rows
+    check_array_size(rows * length, f"batch={rows} rows of {length} units", limit=MAX_STATE_ENTRIES)
+    return rows, length
 
 
 def _batch_shapes(batch, length: int) -> SearchStrategy:
@@ -152,8 +157,8 @@ def _batch_shapes(batch, length: int) -> SearchStrategy:
     if batch is None:
         return st.just((length,))
     if isinstance(batch, SearchStrategy):
-        return batch.map(lambda rows: (_check_batch(rows), length))
-    return st.just((_check_batch(batch), length))
+        return batch.map(lambda rows: _check_batch(rows, length))
+    return st.just(_check_batch(batch, length))
 
 
 def _binary_arrays(length: int, batch) -> SearchStrategy:
@@ -394,7 +399,10 @@ def restricted_boltzmann_machines(
 
 def _length(model, which: str) -> int:
     if isinstance(model, numbers.Integral) and not isinstance(model, bool):
-        return check_int(model, "model", minimum=0)
+        n_units = check_int(model, "model", minimum=0)
+        if n_units > MAX_UNITS:
+            raise ValidationError(f"model must be at most {MAX_UNITS} units when given as a number, got {n_units}")
+        return n_units
     if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine)):
         raise ParameterTypeError(
             "model must be a BoltzmannMachine, a RestrictedBoltzmannMachine or a number of units, "
@@ -410,7 +418,7 @@ def binary_states(model, *, batch=None) -> SearchStrategy[np.ndarray]:
     ----------
     model : BoltzmannMachine, RestrictedBoltzmannMachine or int
         The model (for an RBM the state holds the visible units, then the hidden
-        ones, the order of ``model.names``) or simply the number of units.
+        ones, the order of ``model.names``) or simply the number of units (at most ``MAX_UNITS``).
     batch : None, int or strategy of int, optional
         None draws one state of shape ``(n_units,)``; a number of rows ``0 <= k <= MAX_BATCH``
         draws a batch of shape ``(k, n_units)``.
@@ -533,6 +541,7 @@ def evidence(model, *, variables=None, min_size=0, max_size=None) -> SearchStrat
         if (
             isinstance(variables, str)
             or not hasattr(variables, "__iter__")
+            or is_sparse(variables)  # iterating one runs scipy on indices that may be damaged
             or (isinstance(variables, np.ndarray) and variables.ndim != 1)  # 0-d: not iterable; 2-d: rows
         ):
             raise ParameterTypeError(f"variables must be a sequence of variable names, got {describe(variables)}")

@@ -149,3 +149,34 @@ def test_strategies_bound_batch_and_check_variables(models):
         assert states.shape == (2, 5)
 
     draw_valid()
+
+
+# --------------------------------------------------------------------------- found by replaying group A's fuzz entries
+def test_rbm_bias_length_mismatch_names_weights_too():
+    # a weights matrix with the wrong number of rows used to be blamed on visible_bias alone
+    _refused(
+        lambda: pe.RestrictedBoltzmannMachine(np.zeros((2, 2)), np.zeros(3), np.zeros(2)),
+        ValueError, "weights of shape (2, 2)", "visible_bias", "shape (3,)",
+    )
+
+
+def test_load_digits_refuses_int_rng_beyond_scikit_learn_seeds():
+    # scikit-learn's own InvalidParameterError (naming random_state) came out of train_test_split
+    _refused(lambda: pe.datasets.load_digits(test_size=0.5, rng=10**12), ValueError, "rng", str(10**12))
+
+
+@pytest.mark.parametrize("units", [10**12, 2**63])
+def test_strategies_bound_a_number_of_units(units):
+    from pgm_energy.testing import strategies
+
+    for strategy in (strategies.binary_states, strategies.visible_states, strategies.hidden_states):
+        _refused(lambda: strategy(units), ValueError, "model", str(units))
+    # many rows of many units: bounded in entries too
+    _refused(lambda: strategies.binary_states(10**5, batch=10**5), ValueError, "batch=100000")
+
+
+def test_strategies_evidence_refuses_sparse_variables(models):
+    from pgm_energy.testing import strategies
+
+    damaged = sp.csr_array((np.array([1.0, 1]), np.array([1, 0]), np.array([0, 7, 2, 2])), shape=(3, 3))
+    _refused(lambda: strategies.evidence(models[0], variables=damaged), ParameterTypeError, "variables")
