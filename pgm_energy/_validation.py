@@ -592,3 +592,18 @@ def check_array_size(n_entries: int, what: str, *, limit: int = MAX_ARRAY_ENTRIE
     if n_entries > limit:
         raise ModelSizeError(f"{what} make {n_entries} {unit}, more than the {limit} allowed; ask for fewer")
     return n_entries
+
+
+def check_sweeps(burn_in: int, n_draws: int, thin: int, *, n_draws_name: str = "n_samples") -> int:
+    """Return ``burn_in + n_draws * thin``, the sweeps of one sampling call, at most :data:`MAX_SWEEPS`.
+
+    The three counts are already checked ints (Python ints: the total cannot overflow, while the
+    kernels count sweeps in int64); call with ``n_draws=0`` to bound ``burn_in`` alone.
+
+    Raises
+    ------
+    ModelSizeError
+        If the total exceeds :data:`MAX_SWEEPS`; the message gives the three counts by name.
+    """
+    what = f"burn_in={burn_in}" if n_draws == 0 else f"burn_in={burn_in} + {n_draws_name}={n_draws} x thin={thin}"
+    return check_array_size(burn_in + n_draws * thin, what, limit=MAX_SWEEPS, unit="sweeps")

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_finite_array, check_int
-from .exceptions import ValidationError
+from ._validation import check_finite_array, check_int, describe
+from .exceptions import ParameterTypeError, ValidationError
 
 __all__ = ["tile_images", "write_png"]
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: largest picture written (pixels after zoom): 2**28, 256 MB of grey levels
 _MAX_PIXELS = 2**28
+_SCALES = ("each", "all", "none")
 
 
 def tile_images(images, image_shape, *, n_columns=None, padding=1, scale="each") -> np.ndarray:
@@ -44,14 +45,32 @@ def tile_images(images, image_shape, *, n_columns=None, padding=1, scale="each")
     ndarray of uint8, shape (rows * (height + padding) - padding, n_columns * (width + padding) - padding)
     """
     images = check_finite_array(images, "images", ndim=2)
-    height, width = (check_int(side, "image_shape", minimum=1) for side in image_shape)
+    if (
+        not isinstance(image_shape, (tuple, list, np.ndarray))
+        or (isinstance(image_shape, np.ndarray) and image_shape.ndim != 1)
+        or len(image_shape) != 2
+    ):
+        raise ParameterTypeError(f"image_shape must be a (height, width) pair of ints, got {describe(image_shape)}")
+    height, width = (check_int(side, f"image_shape[{axis}]", minimum=1) for axis, side in enumerate(image_shape))
     if images.shape[1] != height * width:
-        raise ValidationError(f"images have {images.shape[1]} pixels, image_shape {tuple(image_shape)!r} needs {height * width}")
+        raise ValidationError(
+            f"images have {images.shape[1]} pixels, image_shape={(height, width)!r} needs {height * width}"
+        )
     n_images = images.shape[0]
     if n_images == 0:
         raise ValidationError("images must hold at least one image")
     n_columns = int(np.ceil(np.sqrt(n_images))) if n_columns is None else check_int(n_columns, "n_columns", minimum=1)
     padding = check_int(padding, "padding", minimum=0)
+    if not isinstance(scale, str) or scale not in _SCALES:
+        raise ValidationError(f"scale must be 'each', 'all' or 'none', got {describe(scale)}")
+    n_rows = -(-n_images // n_columns)
+    # Python ints: the canvas size is checked before anything is allocated
+    canvas_shape = (n_rows * (height + padding) - padding, n_columns * (width + padding) - padding)
+    if canvas_shape[0] * canvas_shape[1] > _MAX_PIXELS:
+        raise ValidationError(
+            f"the picture would have {canvas_shape[0]} x {canvas_shape[1]} pixels (n_columns={n_columns}, "
+            f"padding={padding}, image_shape={(height, width)!r}), more than {_MAX_PIXELS}; use fewer columns or less padding"
+        )
     if scale == "each":
         low = images.min(axis=1, keepdims=True)
         span = images.max(axis=1, keepdims=True) - low
@@ -62,12 +81,9 @@ def tile_images(images, image_shape, *, n_columns=None, padding=1, scale="each")
         if images.min() < 0.0 or images.max() > 1.0:
             raise ValidationError("scale='none' needs values in [0, 1]; use scale='each' or 'all'")
         low, span = 0.0, 1.0
-    else:
-        raise ValidationError(f"scale must be 'each', 'all' or 'none', got {scale!r}")
     levels = np.divide(images - low, span, out=np.zeros_like(images), where=np.asarray(span) > 0)
     pixels = np.rint(levels * 255.0).astype(np.uint8)
-    n_rows = -(-n_images // n_columns)
-    canvas = np.zeros((n_rows * (height + padding) - padding, n_columns * (width + padding) - padding), np.uint8)
+    canvas = np.zeros(canvas_shape, np.uint8)
     for k in range(n_images):
         top = (k // n_columns) * (height + padding)
         left = (k % n_columns) * (width + padding)
@@ -96,7 +112,10 @@ def write_png(path, picture, *, zoom=1) -> Path:
     pathlib.Path
         The path written.
     """
-    picture = np.asarray(picture)
+    try:
+        picture = np.asarray(picture)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise ValidationError(f"picture must be a non-empty 2-d uint8 array, got {describe(picture)}") from error
     if picture.ndim != 2 or picture.dtype != np.uint8 or picture.size == 0:
         raise ValidationError(f"picture must be a non-empty 2-d uint8 array, got {picture.dtype} of shape {picture.shape}")
     zoom = check_int(zoom, "zoom", minimum=1)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_finite_array, check_int
-from .exceptions import ModelSizeError, ValidationError
+from ._validation import check_bool, check_finite_array, check_int, describe
+from .exceptions import ModelSizeError, ParameterTypeError, ValidationError
 
 __all__ = ["linear", "geometric", "exponential", "inverse_linear", "as_temperatures", "ais_betas", "MAX_LENGTH"]
 
@@ -100,10 +100,22 @@ def inverse_linear(t_start, t_end, n) -> np.ndarray:
 def as_temperatures(schedule, name: str = "schedule", *, allow_zero: bool = True) -> np.ndarray:
     """Validate any array of temperatures (>= 0, or > 0 without ``allow_zero``) as a schedule.
 
+    Parameters
+    ----------
+    schedule : array_like of float, shape (n,)
+        The temperatures, ``n >= 1``.
+    name : str, default "schedule"
+        The parameter's name in error messages.
+    allow_zero : bool, default True
+        Accept temperatures equal to 0 (the zero-temperature limit).
+
     Returns
     -------
     ndarray of float64, shape (n,)
     """
+    if not isinstance(name, str):
+        raise ParameterTypeError(f"name must be a string (the parameter's name), got {describe(name)}")
+    allow_zero = check_bool(allow_zero, "allow_zero")
     temperatures = check_finite_array(schedule, name, ndim=1)
     if temperatures.size == 0:
         raise ValidationError(f"{name} must hold at least one temperature, got an empty array")

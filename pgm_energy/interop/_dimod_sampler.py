@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 
 import dimod
 import numpy as np
 
-from .._validation import check_finite_array, check_int, check_rng, describe
+from .. import schedules
+from .._validation import check_array_size, check_int, check_rng, describe
 from ..exceptions import ParameterTypeError, ValidationError
 from .dimod import _bqm_arrays, _check_bqm, _machine_from_arrays
 
@@ -29,11 +31,28 @@ def _check_optional_int(value, name: str):
     return None if value is None else check_int(value, name, minimum=1)
 
 
+def _check_reads(num_reads: int, n_variables: int) -> None:
+    """Refuse a ``num_reads`` whose states (and dimod's sample set) could not be held in memory."""
+    check_array_size(
+        num_reads * max(n_variables, 1), f"num_reads={num_reads} reads of {n_variables} variables"
+    )
+
+
 def _check_betas(values, name: str) -> np.ndarray:
-    """A 1-D array of inverse temperatures ``0 < beta <= inf``."""
+    """A 1-D array of inverse temperatures ``0 < beta <= inf``.
+
+    The dtype is looked at before converting: NumPy would drop an imaginary part (with only
+    a ``ComplexWarning``) and read booleans and numeric strings as numbers.
+    """
     try:
-        betas = np.array(values, dtype=np.float64)
+        raw = np.asarray(values)
+        if raw.dtype.kind not in "iufO":  # (object arrays of numbers convert below, others fail there)
+            kind = "real, got complex values" if raw.dtype.kind == "c" else f"an array of numbers, got dtype {raw.dtype}"
+            raise ValidationError(f"{name} must be {kind}: {describe(values)}")
+        betas = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError) as error:
+        if isinstance(error, ValidationError):
+            raise
         raise ValidationError(f"{name} must be an array of numbers, got {describe(values)}") from error
     if betas.ndim != 1 or betas.size == 0:
         raise ValidationError(f"{name} must be a non-empty 1-D sequence of inverse temperatures, got shape {betas.shape}")
@@ -155,6 +174,7 @@ class BoltzmannSampler(dimod.Sampler, dimod.Initialized):
             if beta_schedule is None:
                 raise ValidationError("beta_schedule must be given when beta_schedule_type='custom'")
             betas = _check_betas(beta_schedule, "beta_schedule")
+            schedules.check_length(betas.shape[0] * num_sweeps_per_beta, "len(beta_schedule) * num_sweeps_per_beta")
             if num_sweeps is not None and num_sweeps != betas.shape[0] * num_sweeps_per_beta:
                 raise ValidationError(
                     f"num_sweeps must be None or len(beta_schedule) * num_sweeps_per_beta = "
@@ -222,8 +242,9 @@ class BoltzmannSampler(dimod.Sampler, dimod.Initialized):
         kwargs = self.remove_unknown_kwargs(**kwargs)
         _check_bqm(bqm)
         num_reads = _check_optional_int(num_reads, "num_reads")
-        num_sweeps = _check_optional_int(num_sweeps, "num_sweeps")
-        num_sweeps_per_beta = check_int(num_sweeps_per_beta, "num_sweeps_per_beta", minimum=1)
+        if num_sweeps is not None:
+            num_sweeps = schedules.check_length(num_sweeps, "num_sweeps")
+        num_sweeps_per_beta = schedules.check_length(num_sweeps_per_beta, "num_sweeps_per_beta")
         if not isinstance(randomize_order, (bool, np.bool_)):
             raise ParameterTypeError(f"randomize_order must be True or False, got {describe(randomize_order)}")
         if scan is None:
@@ -238,22 +259,37 @@ class BoltzmannSampler(dimod.Sampler, dimod.Initialized):
                 "proposal_acceptance_criteria must be 'Gibbs' (heat bath) or 'Metropolis', "
                 f"got {describe(proposal_acceptance_criteria)}"
             )
-        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
-            raise ValidationError(f"seed must be None, a non-negative int or a numpy Generator, got {seed!r}")
+        if not (seed is None or isinstance(seed, np.random.Generator)) and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
+        ):
+            raise ValidationError(f"seed must be None, a non-negative int or a numpy Generator, got {describe(seed)}")
         generator = check_rng(seed)
 
         variables = list(bqm.variables)
         n = len(variables)
+        if num_reads is not None:
+            _check_reads(num_reads, n)
         states = None
         if initial_states is not None:
-            parsed = self.parse_initial_states(
-                bqm,
-                initial_states=initial_states,
-                initial_states_generator=initial_states_generator,
-                num_reads=num_reads,
-                seed=int(generator.integers(2**32)),
-            )
+            try:
+                with warnings.catch_warnings():
+                    # dimod's arithmetic on junk (an int64 overflow) warns; the states are refused below
+                    warnings.simplefilter("error", RuntimeWarning)
+                    parsed = self.parse_initial_states(
+                        bqm,
+                        initial_states=initial_states,
+                        initial_states_generator=initial_states_generator,
+                        num_reads=num_reads,
+                        seed=int(generator.integers(2**32)),
+                    )
+            except (TypeError, ValueError, KeyError, RuntimeWarning) as error:
+                raise ValidationError(
+                    f"initial_states must be samples-like over the bqm's variables in its vartype "
+                    f"({bqm.vartype.name}), usable with initial_states_generator={describe(initial_states_generator)}"
+                    f" and num_reads={num_reads!r}; dimod says: {error}; got initial_states={describe(initial_states)}"
+                ) from error
             num_reads = parsed.num_reads
+            _check_reads(num_reads, n)
             given = parsed.initial_states
             order = [given.variables.index(v) for v in variables]
             states = np.asarray(given.record.sample)[:, order]

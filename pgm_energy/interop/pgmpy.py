@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import describe
+from .._validation import check_finite_array, check_names, describe
 from ..exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
 
@@ -48,20 +48,51 @@ def _import_pgmpy():
     return DiscreteFactor, DiscreteMarkovNetwork
 
 
+def _variable_list(variables) -> list:
+    """``variables`` as a list: a list, tuple or 1-D array of names (a string or a 0-d array is no list)."""
+    if (
+        isinstance(variables, (str, bytes))
+        or not isinstance(variables, (Sequence, np.ndarray))
+        or (isinstance(variables, np.ndarray) and variables.ndim != 1)
+    ):
+        raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}")
+    return list(variables)
+
+
 def binary_factor(variables: Sequence[str], values: np.ndarray):
     """A pgmpy ``DiscreteFactor`` over binary variables with states named 0 and 1.
 
     Parameters
     ----------
     variables : sequence of str, length k
-    values : array_like, 2**k entries in C order (the last variable changes fastest)
+        Distinct non-empty names (a list, tuple or 1-D array).
+    values : array_like of float >= 0, 2**k entries in C order (the last variable changes fastest)
+        Finite, non-negative potentials (probabilities, counts, ``exp(-E)``); any shape
+        with 2**k entries, read in C order.
+
+    Raises
+    ------
+    ParameterTypeError
+        ``variables`` is not a list, tuple or 1-D array of names.
+    ValidationError
+        A name is empty, not a string or repeated; ``values`` is not real, finite and
+        non-negative, or does not hold 2**k entries.
     """
+    variables = _variable_list(variables)
+    variables = list(check_names(variables, len(variables), "variables"))
+    table = check_finite_array(values, "values")
+    if table.size != 2 ** len(variables):
+        raise ValidationError(
+            f"values must hold 2**{len(variables)} entries (one per state of the variables "
+            f"{describe(variables)}), got {describe(values)} with {table.size}"
+        )
+    if np.any(table < 0):
+        raise ValidationError(f"values must be >= 0 (potentials), got {table.ravel()[np.argmax(table.ravel() < 0)]!r}")
     DiscreteFactor, _ = _import_pgmpy()
-    variables = list(variables)
     return DiscreteFactor(
         variables,
         [2] * len(variables),
-        np.asarray(values, dtype=np.float64).reshape([2] * len(variables)),
+        table.reshape([2] * len(variables)),
         state_names={name: list(BINARY_STATES) for name in variables},
     )
 
@@ -300,10 +331,8 @@ def _check_query(markov_network, variables, evidence) -> tuple[list, dict]:
     _, DiscreteMarkovNetwork = _import_pgmpy()
     if not isinstance(markov_network, DiscreteMarkovNetwork):
         raise ParameterTypeError(f"markov_network must be a pgmpy DiscreteMarkovNetwork, got {describe(markov_network)}")
-    if isinstance(variables, (str, bytes)) or not isinstance(variables, (Sequence, np.ndarray)):
-        raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}")
+    variables = _variable_list(variables)
     nodes = set(markov_network.nodes())
-    variables = list(variables)
     for name in variables:
         if not isinstance(name, str) or name not in nodes:
             raise EvidenceError(f"variables names {describe(name)}, which is not a variable of the network")

@@ -44,14 +44,15 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 from .._kernels.discrete_gibbs import count_impossible, factor_positions, gibbs_run, repair_state
 from .._kernels.rng import seed_streams
 from .._launch import first_chunk, run_chunked
-from .._validation import check_int, describe, refuse_out_of_memory
+from .._math import is_sparse
+from .._validation import check_array_size, check_bool, check_int, check_sweeps, describe, refuse_out_of_memory
 from ..exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
 
 __all__ = ["GibbsSampling", "compile_factors"]
@@ -97,6 +98,37 @@ def _factor_label(scope) -> str:
     return "factor(" + ", ".join(repr(v) for v in scope) + ")"
 
 
+def _check_factor_graph(factors, variables) -> tuple[list, list]:
+    """``factors`` and ``variables`` of :func:`compile_factors` as lists, their types checked."""
+    from pgmpy.factors.discrete import DiscreteFactor
+
+    if (
+        isinstance(variables, (str, bytes, Mapping))
+        or not isinstance(variables, (list, tuple, np.ndarray))
+        or (isinstance(variables, np.ndarray) and variables.ndim != 1)
+    ):
+        raise ParameterTypeError(f"variables must be a list of the model's variables, got {describe(variables)}")
+    variables = list(variables)
+    for var in variables:
+        try:
+            hash(var)
+        except TypeError:
+            raise ParameterTypeError(f"variables must be hashable names, got {describe(var)}") from None
+    if len(set(variables)) != len(variables):
+        raise ValidationError(f"variables must not repeat a name, got {describe(variables)}")
+    if (
+        isinstance(factors, (str, bytes, Mapping, DiscreteFactor, np.ndarray))  # (arrays hold no factors)
+        or is_sparse(factors)  # iterating a malformed sparse matrix raises scipy's own errors
+        or not isinstance(factors, Iterable)
+    ):
+        raise ParameterTypeError(f"factors must be an iterable of pgmpy DiscreteFactors, got {describe(factors)}")
+    factors = list(factors)
+    for factor in factors:
+        if not isinstance(factor, DiscreteFactor):
+            raise ParameterTypeError(f"factors must hold pgmpy DiscreteFactors, got {describe(factor)}")
+    return factors, variables
+
+
 def compile_factors(factors, variables):
     """Compile pgmpy ``DiscreteFactor``s over ``variables`` to flat log-potential arrays.
 
@@ -114,6 +146,11 @@ def compile_factors(factors, variables):
 
     Raises
     ------
+    ParameterTypeError
+        ``factors`` is not an iterable of pgmpy ``DiscreteFactor``s, or ``variables`` is not a
+        list, tuple or 1-D array of hashable names.
+    ValidationError
+        ``variables`` repeats a name.
     ConversionError
         A factor names an unknown variable or repeats one, cardinalities or state names
         disagree between factors, a potential is negative, NaN or infinite, a factor is
@@ -121,6 +158,7 @@ def compile_factors(factors, variables):
 
     The cost is linear in the total size of the tables.
     """
+    factors, variables = _check_factor_graph(factors, variables)
     index = {var: i for i, var in enumerate(variables)}
     n = len(index)
     cards = [0] * n
@@ -366,7 +404,12 @@ class GibbsSampling:
             for name, value in start_state.items():
                 i = self._variable(name, "start_state")
                 state[i] = self._state_index(i, value, "start_state")
-        elif isinstance(start_state, (str, bytes)) or not hasattr(start_state, "__iter__"):
+        elif (
+            isinstance(start_state, (str, bytes))
+            or not hasattr(start_state, "__iter__")
+            or (isinstance(start_state, np.ndarray) and start_state.ndim != 1)  # a 0-d array cannot be iterated
+            or is_sparse(start_state)  # iterating a malformed sparse matrix raises scipy's own errors
+        ):
             raise ParameterTypeError(
                 "start_state must be a dict of variable -> state name, a list of (variable, index) "
                 f"States or a sequence of {n} state indices, got {describe(start_state)}"
@@ -379,10 +422,11 @@ class GibbsSampling:
                     i = self._variable(name, "start_state")
                     state[i] = self._check_index(i, value)
             else:
-                array = np.asarray(items)
-                if array.ndim != 1 or array.shape[0] != n:
+                # each item is checked to be an index below (no np.asarray: ragged lists would raise)
+                if len(items) != n:
                     raise ValidationError(
-                        f"start_state must hold one state index per variable ({n}), got shape {array.shape}"
+                        f"start_state must hold one state index per variable ({n}), got {len(items)} items: "
+                        f"{describe(start_state)}"
                     )
                 for i, value in enumerate(items):
                     state[i] = self._check_index(i, value)
@@ -466,6 +510,10 @@ class GibbsSampling:
         size = check_int(size, "size", minimum=1)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
         thin = check_int(thin, "thin", minimum=1)
+        n_variables = len(self._nodes)
+        check_array_size(size * n_variables, f"size={size} rows of {n_variables} variables")
+        check_sweeps(burn_in, size, thin, n_draws_name="size")
+        include_latents = check_bool(include_latents, "include_latents")
         generator = _generator(seed)
         if generator is None:
             generator = self._rng
@@ -568,9 +616,16 @@ class GibbsSampling:
                         evidence=None):
         """Yield ``size`` states, one after each sweep, as lists of pgmpy ``State(var, index)``.
 
-        As pgmpy's generator, but computed in one kernel call up front and without the start
-        state. Latent variables are left out unless ``include_latents``.
+        As pgmpy's generator, but computed in one kernel call when the first state is asked
+        for, and without the start state. Latent variables are left out unless
+        ``include_latents``. ``size`` and ``include_latents`` are checked at the call, the
+        other arguments (as by :meth:`sample`) when the first state is asked for.
         """
+        size = check_int(size, "size", minimum=1)
+        include_latents = check_bool(include_latents, "include_latents")
+        return self._generate(start_state, size, include_latents, seed, evidence)
+
+    def _generate(self, start_state, size, include_latents, seed, evidence):
         frame = self.sample(start_state, size + 1, seed, include_latents=True, evidence=evidence)
         State = _state_class()
         keep = [(k, var) for k, var in enumerate(self._nodes) if include_latents or var not in self.latents]

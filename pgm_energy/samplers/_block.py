@@ -19,11 +19,14 @@ import numpy as np
 from .._kernels.block_gibbs import layer_margins, layer_scratch, sample_layer
 from .._kernels.rng import seed_streams
 from .._validation import (
+    check_array_size,
+    check_bool,
     check_evidence,
     check_float_dtype,
     check_int,
     check_positive_temperature,
     check_rng,
+    check_sweeps,
     describe,
 )
 from ..exceptions import ParameterTypeError, StateError
@@ -175,6 +178,9 @@ def sample_rbm(
     ------
     ValidationError, ParameterTypeError, StateError, EvidenceError
         For bad arguments; messages name the parameter and echo the value.
+    ModelSizeError
+        For more than ``MAX_SWEEPS`` (2**28) sweeps ``burn_in + n_samples * thin``, or more
+        draws than ``MAX_ARRAY_ENTRIES`` (2**31) unit states.
     """
     start = time.perf_counter()
     from ..models.rbm import RestrictedBoltzmannMachine
@@ -185,8 +191,11 @@ def sample_rbm(
     n_chains = check_int(n_chains, "n_chains", minimum=1)
     burn_in = check_int(burn_in, "burn_in", minimum=0)
     thin = check_int(thin, "thin", minimum=1)
-    if not isinstance(progress, (bool, np.bool_)):
-        raise ParameterTypeError(f"progress must be True or False, got {describe(progress)}")
+    check_array_size(
+        n_chains * n_samples * rbm.n_units, f"n_chains={n_chains} chains of n_samples={n_samples} draws of {rbm.n_units} units"
+    )
+    check_sweeps(burn_in, n_samples, thin)
+    progress = check_bool(progress, "progress")
     dtype = check_float_dtype(dtype)
     temperature = (
         rbm.temperature if temperature is None else check_positive_temperature(temperature, energy_scale=rbm.energy_bound)

@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from .. import schedules
-from .._validation import check_evidence, check_int, check_rng, describe, refuse_out_of_memory
+from .._validation import check_array_size, check_evidence, check_int, check_rng, describe, refuse_out_of_memory
 from ..exceptions import ValidationError
 from ..models import RestrictedBoltzmannMachine
 from .gibbs import (
@@ -200,6 +200,8 @@ class SimulatedAnnealingSampler:
         started = time.perf_counter()
         _check_model(model)
         n_reads = check_int(n_reads, "n_reads", minimum=1)
+        # before the initial states, which would otherwise be blamed for an impossible n_reads
+        check_array_size(n_reads * model.n_units, f"n_reads={n_reads} reads of {model.n_units} units")
         original = model
         if isinstance(model, RestrictedBoltzmannMachine):
             model = model.to_boltzmann_machine()
@@ -213,7 +215,7 @@ class SimulatedAnnealingSampler:
 
     def _anneal(self, model, original, n_reads, clamped, initial_states, generator, temperatures, started):
         n_units = model.n_units
-        states = _initial_states(initial_states, n_reads, n_units, clamped, generator)
+        states = _initial_states(initial_states, n_reads, n_units, clamped, generator, "n_reads")
         problem = _prepare(model)
         free = _free_units(n_units, clamped)
         with np.errstate(divide="ignore"):

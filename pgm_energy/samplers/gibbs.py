@@ -18,10 +18,13 @@ from .._math import is_sparse
 from .._validation import (
     check_evidence,
     check_float_dtype,
+    check_array_size,
+    check_bool,
     check_int,
     check_positive_temperature,
     check_rng,
     check_states,
+    check_sweeps,
     describe,
     refuse_out_of_memory,
 )
@@ -176,12 +179,6 @@ def _check_scan(scan) -> str:
     return scan
 
 
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ParameterTypeError(f"{name} must be True or False, got {describe(value)}")
-    return bool(value)
-
-
 def _check_model(model, *, allow_rbm: bool = True):
     allowed = (BoltzmannMachine, RestrictedBoltzmannMachine) if allow_rbm else (BoltzmannMachine,)
     if not isinstance(model, allowed):
@@ -190,8 +187,29 @@ def _check_model(model, *, allow_rbm: bool = True):
     return model
 
 
-def _initial_states(initial_states, n_chains: int, n_units: int, clamped: dict, generator) -> np.ndarray:
-    """uint8 starting states, shape (n_chains, n_units): random from ``generator`` or validated, evidence applied."""
+def _check_sizes(n_samples: int, n_chains: int, n_units: int, burn_in: int, thin: int, keep) -> None:
+    """Refuse a run of too many sweeps or too many states to hold, before anything is allocated.
+
+    Checked before the initial states, which would otherwise be blamed for a shape that
+    follows from an impossible ``n_chains``.
+    """
+    if not isinstance(keep, str) or keep not in _KEEP:
+        raise ValidationError(f"keep must be 'all' or 'last', got {describe(keep)}")
+    n_draws = n_samples if keep == "all" else 1
+    check_array_size(
+        n_chains * n_draws * n_units,  # the draws kept (the running states are one draw per chain)
+        f"n_chains={n_chains} chains of " + (f"n_samples={n_samples} draws of " if keep == "all" else "")
+        + f"{n_units} units",
+    )
+    check_sweeps(burn_in, n_samples, thin)
+
+
+def _initial_states(initial_states, n_chains: int, n_units: int, clamped: dict, generator,
+                    count_name: str = "n_chains") -> np.ndarray:
+    """uint8 starting states, shape (n_chains, n_units): random from ``generator`` or validated, evidence applied.
+
+    ``count_name`` is the caller's name for ``n_chains`` (``"n_reads"``), for the messages.
+    """
     if initial_states is None:
         states = generator.integers(0, 2, size=(n_chains, n_units), dtype=np.uint8)
     else:
@@ -200,7 +218,7 @@ def _initial_states(initial_states, n_chains: int, n_units: int, clamped: dict, 
             batch = np.broadcast_to(batch, (n_chains, n_units))
         elif batch.shape[0] != n_chains:
             raise StateError(
-                f"initial_states must have shape ({n_units},) or (n_chains, {n_units}) = ({n_chains}, {n_units}), "
+                f"initial_states must have shape ({n_units},) or ({count_name}, {n_units}) = ({n_chains}, {n_units}), "
                 f"got {np.shape(initial_states)}"
             )
         states = np.ascontiguousarray(batch, dtype=np.uint8)
@@ -368,7 +386,8 @@ class GibbsSampler:
     burn_in : int >= 0, default 1000
         Sweeps discarded before the first draw.
     thin : int >= 1, default 1
-        Sweeps between successive draws.
+        Sweeps between successive draws. One call runs at most ``MAX_SWEEPS``
+        (2**28) sweeps, ``burn_in + n_samples * thin``.
     scan : {"sequential", "random", "chromatic"}, default "sequential"
         Order of single-site updates in a sweep: every free unit in index order;
         ``n_free`` units drawn uniformly with replacement; or colour class after
@@ -404,6 +423,7 @@ class GibbsSampler:
     def __init__(self, *, burn_in=1000, thin=1, scan="sequential", dtype="float64"):
         self.burn_in = check_int(burn_in, "burn_in", minimum=0)
         self.thin = check_int(thin, "thin", minimum=1)
+        check_sweeps(self.burn_in, 1, self.thin)  # the fewest sweeps a call with these settings runs
         self.scan = _check_scan(scan)
         self.dtype = check_float_dtype(dtype).name
 
@@ -430,7 +450,8 @@ class GibbsSampler:
         model : BoltzmannMachine or RestrictedBoltzmannMachine
         n_samples : int >= 1
             Draws per chain, taken after ``burn_in`` sweeps, one every ``thin`` sweeps
-            (``burn_in + n_samples * thin`` sweeps in all).
+            (``burn_in + n_samples * thin`` sweeps in all, at most ``MAX_SWEEPS`` = 2**28,
+            even with ``keep="last"``).
         n_chains : int >= 1, default 4
             Independent chains (run in parallel).
         evidence : dict of str -> 0/1, optional
@@ -464,11 +485,15 @@ class GibbsSampler:
         ValidationError, StateError, EvidenceError
             For bad values, non-0/1 or wrongly shaped initial states, unknown
             evidence variables or evidence values other than 0/1.
+        ModelSizeError
+            For more than ``MAX_SWEEPS`` sweeps, or draws (or chains) too many to hold
+            (over ``MAX_ARRAY_ENTRIES`` = 2**31 unit states).
         """
         started = time.perf_counter()
         _check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
+        _check_sizes(n_samples, n_chains, model.n_units, self.burn_in, self.thin, keep)
         clamped = check_evidence(evidence, model.names)
         temperature = (
             model.temperature
@@ -476,9 +501,7 @@ class GibbsSampler:
             else check_positive_temperature(temperature, energy_scale=model.energy_bound)
         )
         generator = check_rng(rng)
-        progress = _check_bool(progress, "progress")
-        if not isinstance(keep, str) or keep not in _KEEP:
-            raise ValidationError(f"keep must be 'all' or 'last', got {describe(keep)}")
+        progress = check_bool(progress, "progress")
         with refuse_out_of_memory(f"n_chains={n_chains} chains of {model.n_units} units"):
             if isinstance(model, RestrictedBoltzmannMachine):
                 return self._sample_rbm(

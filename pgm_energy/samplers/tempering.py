@@ -8,12 +8,20 @@ import numpy as np
 
 from .. import schedules
 from .._launch import call, first_chunk, run_chunked
-from .._validation import check_evidence, check_int, check_rng, describe, refuse_out_of_memory
+from .._validation import (
+    check_array_size,
+    check_bool,
+    check_evidence,
+    check_int,
+    check_rng,
+    check_sweeps,
+    describe,
+    refuse_out_of_memory,
+)
 from ..exceptions import StateError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 from .gibbs import (
     _allocate_states,
-    _check_bool,
     _check_model,
     _check_scan,
     _colour_classes,
@@ -114,6 +122,7 @@ class ParallelTemperingSampler:
         self.swap_interval = check_int(swap_interval, "swap_interval", minimum=1)
         self.burn_in = check_int(burn_in, "burn_in", minimum=0)
         self.thin = check_int(thin, "thin", minimum=1)
+        check_sweeps(self.burn_in, 1, self.thin)  # the fewest sweeps a call with these settings runs
         self.scan = _check_scan(scan)
 
     def __repr__(self) -> str:
@@ -169,15 +178,20 @@ class ParallelTemperingSampler:
         _check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
-        progress = _check_bool(progress, "progress")
+        n_ladder, n_units = self.temperatures.shape[0], model.n_units
+        # before the initial states, which would otherwise be blamed for an impossible n_chains
+        check_array_size(
+            n_chains * max(n_ladder, n_samples) * n_units,
+            f"n_chains={n_chains} ensembles of {n_ladder} replicas and n_samples={n_samples} draws of {n_units} units",
+        )
+        check_sweeps(self.burn_in, n_samples, self.thin)
+        progress = check_bool(progress, "progress")
         original = model
         if isinstance(model, RestrictedBoltzmannMachine):
             model = model.to_boltzmann_machine()
         clamped = check_evidence(evidence, model.names)
         generator = check_rng(rng)
         ladder = self.temperatures
-        n_ladder = ladder.shape[0]
-        n_units = model.n_units
         target = self._target(original)
         with refuse_out_of_memory(f"n_chains={n_chains} ensembles of {n_ladder} replicas of {n_units} units"):
             n_replicas = n_chains * n_ladder
