@@ -94,6 +94,11 @@ def inverse_linear(t_start, t_end, n) -> np.ndarray:
     n = check_length(n, "n")
     t_start = _check_endpoint(t_start, "t_start")
     t_end = _check_endpoint(t_end, "t_end")
+    for name, value in (("t_start", t_start), ("t_end", t_end)):
+        with np.errstate(over="ignore"):
+            beta = np.float64(1.0) / value
+        if not np.isfinite(beta):  # a subnormal temperature: its beta is inf, and the betas between NaN
+            raise ValidationError(f"{name} is too small: 1 / {name} overflows float64, got {name}={value!r}")
     return 1.0 / (np.linspace(1.0 / t_start, 1.0 / t_end, n) if n > 1 else np.array([1.0 / t_end]))
 
 

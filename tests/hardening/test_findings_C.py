@@ -61,6 +61,9 @@ def test_chain_counts_are_refused_before_the_initial_states_are_blamed():
         BM, 1, n_chains=10**12, initial_states=start))
     _named(ModelSizeError, "n_chains=1000000000000", lambda: ParallelTemperingSampler([1.0, 2.0], burn_in=1).sample(
         BM, 1, n_chains=10**12, initial_states=start))
+    # a small n_reads that disagrees with the initial states: the message names n_reads, not n_chains
+    _named(ValidationError, r"\(n_reads, 5\) = \(2, 5\)", lambda: SimulatedAnnealingSampler(n_sweeps=10).sample(
+        BM, 2, initial_states=start))
 
 
 def test_a_run_of_max_sweeps_keeping_the_last_draw_holds_no_array_per_sweep(monkeypatch):
@@ -80,6 +83,13 @@ def test_a_run_of_max_sweeps_keeping_the_last_draw_holds_no_array_per_sweep(monk
 
 
 # --------------------------------------------------------------------------- 14: pgmpy GibbsSampling drop-in
+def _malformed_sparse():
+    """A CSR array whose indptr points past its data (iterating it raises scipy's ValueError)."""
+    import scipy.sparse as sp
+
+    return sp.csr_array((np.array([1.0, 1.0]), np.array([1, 0]), np.array([0, 7, 2, 2])), shape=(3, 3))
+
+
 @pytest.fixture(scope="module")
 def pgmpy_gibbs():
     from pgm_energy.interop.pgmpy_gibbs import GibbsSampling
@@ -100,6 +110,7 @@ def test_pgmpy_gibbs_arguments_are_named(pgmpy_gibbs):
     _named(ModelSizeError, "burn_in=9223372036854775808", lambda: sampler.sample(size=3, burn_in=HUGE))
     _named(ModelSizeError, "thin=9223372036854775808", lambda: sampler.sample(size=3, thin=HUGE))
     _named(ModelSizeError, "size=1000000000000 rows", lambda: sampler.sample(size=10**12, burn_in=HUGE))
+    _named(ParameterTypeError, "start_state", lambda: sampler.set_start_state(_malformed_sparse()))
 
 
 def test_pgmpy_gibbs_valid_calls_still_work(pgmpy_gibbs):
@@ -116,6 +127,8 @@ def test_compile_factors_checks_its_arguments(pgmpy_gibbs):
     names = list(RBM.names)
     _named(ParameterTypeError, "factors must be an iterable", lambda: compile_factors(None, ["a"]))
     _named(ParameterTypeError, "factors must hold pgmpy DiscreteFactors", lambda: compile_factors([np.zeros(2)], ["a"]))
+    _named(ParameterTypeError, "factors must be an iterable", lambda: compile_factors(np.array(1.0), ["a"]))
+    _named(ParameterTypeError, "factors must be an iterable", lambda: compile_factors(_malformed_sparse(), ["a"]))
     _named(ParameterTypeError, "variables must be a list", lambda: compile_factors(factors, None))
     _named(ParameterTypeError, "variables must be hashable", lambda: compile_factors(factors, [["v0"]]))
     _named(ValidationError, "variables must not repeat", lambda: compile_factors(factors, names + names[:1]))
@@ -164,6 +177,12 @@ def test_dimod_sampler_valid_initial_states_still_work(bqm):
 
 
 # --------------------------------------------------------------------------- 22: schedules
+def test_inverse_linear_refuses_temperatures_whose_inverse_overflows():
+    with np.errstate(all="raise"):
+        _named(ValidationError, "t_start=1e-310", lambda: schedules.inverse_linear(1e-310, 1.0, 5))
+        _named(ValidationError, "t_end=1e-310", lambda: schedules.inverse_linear(1.0, 1e-310, 5))
+
+
 def test_as_temperatures_takes_only_bools_and_a_string_name():
     _named(ParameterTypeError, "allow_zero", lambda: schedules.as_temperatures([2.0, 1.0], allow_zero=np.array([1, 0])))
     _named(ParameterTypeError, "name must be a string", lambda: schedules.as_temperatures([2.0, 1.0], name=None))
@@ -177,6 +196,7 @@ def test_as_temperatures_takes_only_bools_and_a_string_name():
         (dict(image_shape=True), ParameterTypeError, "image_shape must be a \\(height, width\\) pair"),
         (dict(image_shape=np.array(2)), ParameterTypeError, "image_shape must be a \\(height, width\\) pair"),
         (dict(image_shape=(2, "a")), ParameterTypeError, r"image_shape\[1\]"),
+        (dict(image_shape=[2, [2, 3]]), ParameterTypeError, r"image_shape\[1\]"),
         (dict(scale=np.array([1, 2])), ValidationError, "scale must be 'each', 'all' or 'none'"),
         (dict(scale=None), ValidationError, "scale must be 'each', 'all' or 'none', got None"),
         (dict(n_columns=10**12), ValidationError, "n_columns=1000000000000"),
@@ -186,6 +206,11 @@ def test_as_temperatures_takes_only_bools_and_a_string_name():
 def test_tile_images_arguments_are_named(options, error, match):
     arguments = dict(images=np.zeros((3, 4)), image_shape=(2, 2)) | options
     _named(error, match, lambda: plotting.tile_images(**arguments))
+
+
+def test_write_png_refuses_a_ragged_picture(tmp_path):
+    _named(ValidationError, "picture must be", lambda: plotting.write_png(tmp_path / "p.png", [[0, 1], [2]]))
+    assert not (tmp_path / "p.png").exists()
 
 
 def test_tile_images_valid_calls_are_unchanged():
