@@ -34,6 +34,7 @@ import resource
 import select
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -1424,6 +1425,11 @@ if os.environ.get("PGM_FUZZ_SELFTEST"):
                 return np.array([1.0, np.nan])
             if behaviour == "index_error":
                 return [][0]
+            if behaviour == "replace" and isinstance(x, str):  # an unchecked atomic write over the path given
+                with open(x + ".tmp", "wb") as handle:
+                    handle.write(b"x")
+                os.replace(x + ".tmp", x)
+                return x
             if behaviour == "named":
                 from pgm_energy.exceptions import ValidationError
 
@@ -1432,7 +1438,7 @@ if os.environ.get("PGM_FUZZ_SELFTEST"):
 
         return call
 
-    for _behaviour in ("segfault", "nan", "index_error", "named", "fine"):
+    for _behaviour in ("segfault", "nan", "index_error", "named", "fine", "replace"):
         target(f"<selftest {_behaviour}>", ["x"], covers=())(lambda ctx, _b=_behaviour: (_selftest(_b), dict(x=1)))
 
 
@@ -1581,6 +1587,35 @@ def _garbage_file(valid, ctx):
     return ctx.file("garbage.npz", lambda path: path.write_bytes(os.urandom(256)))
 
 
+def _device(ctx) -> Path:
+    """A character device in the case's folder, standing in for ``/dev/null``.
+
+    The fuzzer runs as root on CI machines: a call that wrongly writes a file over the
+    junk path (atomically: a rename) would replace the system's ``/dev/null`` with a
+    regular file, breaking every process on the machine. This null-device node of the
+    case's own behaves the same (reads empty, swallows writes, is not a regular file);
+    without the right to make device nodes, a socket file is the non-regular stand-in.
+    """
+    path = ctx.root / "null_device"
+    if not os.path.lexists(path):
+        try:
+            os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # Linux's null device
+        except (OSError, AttributeError):
+            import socket
+
+            with socket.socket(socket.AF_UNIX) as server:
+                server.bind(str(path))
+    return path
+
+
+def _replaced_device(ctx) -> bool:
+    """Whether the call turned the case's device junk (:func:`_device`) into a regular file."""
+    try:
+        return stat.S_ISREG(os.lstat(ctx.root / "null_device").st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def _dict_evidence(mapping):
     return lambda valid, ctx: dict(mapping)
 
@@ -1659,7 +1694,7 @@ JUNK: dict[str, Callable[[Any, Context], Any]] = {
     "path_directory": lambda v, c: c.root,
     "path_missing": lambda v, c: c.root / "missing" / "x.npz",
     "path_missing_dir": lambda v, c: str(c.root / "no_dir" / "sub" / "x.csv"),
-    "path_dev_null": lambda v, c: "/dev/null",
+    "path_dev_null": lambda v, c: str(_device(c)),
     "path_garbage": _garbage_file,
 }
 
@@ -1687,7 +1722,7 @@ CLI_JUNK: dict[str, Callable[[Context], str]] = {
     "path_missing_csv": lambda c: str(c.root / "missing" / "x.csv"),
     "path_dir_named_csv": lambda c: str(_dir_named(c, "d.csv")),
     "path_dir_named_npz": lambda c: str(_dir_named(c, "d.npz")),
-    "path_dev_null": lambda c: "/dev/null",
+    "path_dev_null": lambda c: str(_device(c)),
     "path_garbage": lambda c: str(_garbage_file(None, c)),
     "path_txt": lambda c: str(c.root / "x.txt"),
     "path_nonbinary_csv": lambda c: str(c.file("nonbinary.csv", lambda p: p.write_text("a,b\n2,0\n0,1\n"))),
@@ -1947,6 +1982,10 @@ def _run_in_case_folder(case: Case, ctx: Context) -> dict:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+    if any(kind == "path_dev_null" for _, kind in changes) and _replaced_device(ctx):
+        return {"status": "fail", "detail": "wrote a regular file over the character device given as "
+                f"{'/'.join(param for param, kind in changes if kind == 'path_dev_null')} (as root, over /dev/null)",
+                "error": "device replaced"}
     try:
         return classify(case, outcome, ctx.junk)
     except BaseException as error:

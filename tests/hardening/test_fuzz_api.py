@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import stat
 import sys
 from pathlib import Path
 
@@ -110,6 +111,7 @@ def test_worker_and_oracle_catch_what_they_should(tmp_path):
         verdicts = {behaviour: runner.run((f"<selftest {behaviour}>", (("x", "str"),)))
                     for behaviour in ("nan", "index_error", "named", "fine", "segfault")}
         after_crash = runner.run(("<selftest fine>", ()))
+        replaced = runner.run(("<selftest replace>", (("x", "path_dev_null"),)))
     finally:
         runner.close()
     assert verdicts["segfault"]["status"] == "fail" and "SIGSEGV" in verdicts["segfault"]["error"], verdicts
@@ -118,6 +120,7 @@ def test_worker_and_oracle_catch_what_they_should(tmp_path):
     assert verdicts["named"]["status"] == "named", verdicts
     assert verdicts["fine"]["status"] == "fine", verdicts
     assert after_crash["status"] == "fine" and runner.restarts == 1
+    assert replaced["error"] == "device replaced", replaced
     case = ("pgm_energy.schedules.ais_betas", (("n_steps", "str"),))
     assert F.classify(case, ("raise", _error("threshold must be 1")))["error"] == "ValidationError (unnamed)"
     assert F.classify(case, ("raise", _error("n_steps must be an int, got 'junk'")))["status"] == "named"
@@ -143,6 +146,19 @@ def test_cases_run_in_fresh_folders_with_fresh_data_files(tmp_path, monkeypatch)
     assert missing["status"] == "named" and "FileNotFoundError" in missing["detail"], missing
     assert os.listdir(outside) == [] and os.getcwd() == str(outside)
     assert os.listdir(ctx.base / "cases") == []  # each case folder is deleted when the case ends
+
+
+def test_device_junk_is_the_case_own_node_never_the_system_dev_null(tmp_path):
+    """A call that wrongly renames a file over the device junk must not replace the machine's /dev/null."""
+    ctx = F.Context(tmp_path / "base")
+    folder = ctx.begin_case()
+    try:
+        python_junk = Path(F.JUNK["path_dev_null"](None, ctx))
+        cli_junk = Path(F.CLI_JUNK["path_dev_null"](ctx))
+        assert python_junk == cli_junk and python_junk.parent == folder
+        assert not stat.S_ISREG(os.stat(python_junk).st_mode)  # still junk a writer must refuse
+    finally:
+        ctx.end_case()
 
 
 def test_oracle_takes_a_missing_file_only_for_an_input_path():
