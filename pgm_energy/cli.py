@@ -53,19 +53,35 @@ def _usage(message: str) -> _Failure:
 
 
 # ------------------------------------------------------------------ option types
-def _count(minimum: int):
-    """An argparse type: an integer in [minimum, 2**53]."""
+def _count(minimum: int, maximum: int | None = None):
+    """An argparse type: an integer in [minimum, maximum] (default maximum 2**53)."""
+    bound = "2**53" if maximum is None else str(maximum)
+    maximum = _MAX_COUNT if maximum is None else maximum
 
     def parse(text: str) -> int:
         try:
             value = int(text, 10)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}") from None
-        if not minimum <= value <= _MAX_COUNT:
-            raise argparse.ArgumentTypeError(f"must be an integer from {minimum} to 2**53, got {text!r}")
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be an integer from {minimum} to {bound}, got {text!r}")
         return value
 
     return parse
+
+
+def _epochs():
+    """The type of ``--epochs``: at most the trainers' MAX_EPOCHS (10**9)."""
+    from .learning._trainer import MAX_EPOCHS
+
+    return _count(1, MAX_EPOCHS)
+
+
+def _gibbs_steps():
+    """The type of ``-k``: at most the trainers' MAX_GIBBS_STEPS (2**20)."""
+    from .learning._trainer import MAX_GIBBS_STEPS
+
+    return _count(1, MAX_GIBBS_STEPS)
 
 
 def _real(*, minimum: float | None = None, strict: bool = False):
@@ -586,7 +602,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="train an RBM on 8x8 digits; exact and AIS log-likelihood, figures, pgmpy queries, sampling"
     )
     demo.add_argument("--hidden", type=_count(1), default=20, help="hidden units, 1..20 (default 20)")
-    demo.add_argument("--epochs", type=_count(1), default=1000, help="epochs of persistent CD (default 1000)")
+    demo.add_argument("--epochs", type=_epochs(), default=1000, help="epochs of persistent CD, at most 10**9 (default 1000)")
     demo.add_argument("--seed", type=_seed, default=0, help="seed of every random draw (default 0)")
     demo.add_argument("--output-dir", default="pgm_energy_demo", help="folder for the PNG figures (default pgm_energy_demo)")
     _progress_option(demo)
@@ -599,11 +615,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("data", help="binary training data: .npy array or .csv with a header line of visible names")
     train.add_argument("--hidden", type=_count(1), required=True, help="hidden units")
     train.add_argument("-o", "--output", required=True, help="where to write the trained model (.npz)")
-    train.add_argument("--epochs", type=_count(1), default=20)
+    train.add_argument("--epochs", type=_epochs(), default=20, help="at most 10**9 (default 20)")
     train.add_argument("--batch-size", type=_count(1), default=20)
     train.add_argument("--learning-rate", type=_real(minimum=0.0, strict=True), default=0.01)
     train.add_argument("--weight-decay", type=_real(minimum=0.0), default=1e-4)
-    train.add_argument("-k", type=_count(1), default=1, help="Gibbs steps per update (CD-k; default 1)")
+    train.add_argument("-k", type=_gibbs_steps(), default=1, help="Gibbs steps per update (CD-k), at most 2**20 (default 1)")
     train.add_argument("--persistent", action="store_true", help="persistent CD (fantasy chains kept across updates)")
     train.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     train.add_argument("--seed", type=_seed, default=None)

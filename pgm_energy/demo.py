@@ -49,9 +49,43 @@ def independent_pixel_log_likelihood(train: np.ndarray, test: np.ndarray) -> flo
     -------
     float
         Mean over test rows of ``sum_i log p(x_i)``, in nats.
+
+    Raises
+    ------
+    StateError
+        If ``train`` or ``test`` is not a dense 2-D array of 0/1 values (sparse matrices,
+        NaN, complex or other values are refused), or their numbers of columns differ.
+    ValidationError
+        If either holds no rows or no columns.
     """
+    train = _check_images(train, "train")
+    test = _check_images(test, "test", train.shape[1])
     probability = (train.sum(axis=0) + 1.0) / (train.shape[0] + 2.0)
     return float(np.mean(test @ np.log(probability) + (1 - test) @ np.log1p(-probability)))
+
+
+def _check_images(images, name: str, n_columns: int | None = None) -> np.ndarray:
+    """``images`` as a non-empty 2-D float64 array of 0/1 (with ``n_columns`` columns when given)."""
+    from scipy import sparse
+
+    from ._validation import check_states, describe
+    from .exceptions import StateError, ValidationError
+
+    # refused before NumPy sees it: np.asarray wraps a sparse matrix in a 0-d object array,
+    # and a sparse operand with damaged indices can crash scipy's products
+    if sparse.issparse(images):
+        raise StateError(f"{name} must be a dense 2-D array of 0/1 values (use .toarray()), got {describe(images)}")
+    try:
+        raw = np.asarray(images)
+    except (TypeError, ValueError) as error:
+        raise StateError(f"{name} must be a 2-D array of 0/1 values, got {describe(images)}") from error
+    if raw.ndim != 2:
+        raise StateError(f"{name} must be a 2-D array (n_images, n_pixels) of 0/1 values, got {describe(images)}")
+    if n_columns is not None and raw.shape[1] != n_columns:
+        raise StateError(f"{name} must have {n_columns} columns (as train), got shape {raw.shape}")
+    if raw.shape[0] == 0 or raw.shape[1] == 0:
+        raise ValidationError(f"{name} must hold at least one image of at least one pixel, got shape {raw.shape}")
+    return check_states(raw, raw.shape[1], name)[0]
 
 
 def _prepare_output_dir(output_dir, name: str = "output_dir") -> None:
@@ -59,13 +93,16 @@ def _prepare_output_dir(output_dir, name: str = "output_dir") -> None:
 
     Raises
     ------
+    ParameterTypeError
+        If it is not a str or path-like.
     ValidationError
-        If it is a file, cannot be created, or is not writable.
+        If it is empty, holds a NUL character, is a file, cannot be created, or is not writable.
     """
     from .exceptions import ValidationError
-    from .io import resolve_output_path
+    from .io import _fspath, resolve_output_path
 
-    folder = Path(output_dir)
+    # type, emptiness and NUL checked first: Path() and mkdir() raise their own errors for them
+    folder = Path(_fspath(output_dir, name))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -75,24 +112,44 @@ def _prepare_output_dir(output_dir, name: str = "output_dir") -> None:
     resolve_output_path(folder / "filters.png", name)
 
 
+def _check_demo_options(n_hidden, epochs, seed, progress, out) -> tuple:
+    """:func:`run_demo`'s options checked, with ``progress`` and ``out`` defaults filled in."""
+    from ._validation import check_bool, check_int, describe
+    from .exact import DEFAULT_MAX_UNITS
+    from .exceptions import ParameterTypeError, ValidationError
+    from .learning._trainer import MAX_EPOCHS, check_positive_int
+
+    n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
+    if n_hidden > DEFAULT_MAX_UNITS:  # the exact log-likelihood after training would refuse it
+        raise ValidationError(f"n_hidden must be at most {DEFAULT_MAX_UNITS} (exact log-likelihood), got {n_hidden}")
+    epochs = check_positive_int(epochs, "epochs", maximum=MAX_EPOCHS)
+    seed = check_int(seed, "seed", minimum=0)
+    progress = sys.stderr.isatty() if progress is None else check_bool(progress, "progress")
+    if out is None:
+        out = sys.stdout
+    elif not callable(getattr(out, "write", None)):
+        raise ParameterTypeError(f"out must be a text file-like object with a write method, got {describe(out)}")
+    return n_hidden, epochs, seed, progress, out
+
+
 def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", progress=None, out=None) -> dict:
     """Run the demo and return the printed figures.
 
     Parameters
     ----------
     n_hidden : int, default 20
-        Hidden units of the RBM (at most 20 keeps the log-likelihood exact and fast).
-    epochs : int, default 1000
+        Hidden units of the RBM, 1 to 30 (at most 20 keeps the exact log-likelihood fast).
+    epochs : int, 1 to 10**9, default 1000
         Epochs of persistent CD (parameters averaged over the last 10%; the full recipe in
         docs/training.md uses 3000).
-    seed : int, default 0
+    seed : int >= 0, default 0
         Seed of every random draw.
     output_dir : str or path-like or None, default "pgm_energy_demo"
         Folder for the PNG figures (created); None writes no files.
     progress : bool, optional
         Progress bar during training; default: when stderr is a terminal.
-    out : file-like, optional
-        Where to print (default stdout).
+    out : text file-like, optional
+        Where to print (default stdout); anything with a ``write`` method.
 
     Returns
     -------
@@ -105,11 +162,11 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
     from .datasets import load_digits
     from .learning import ContrastiveDivergence
 
-    out = sys.stdout if out is None else out
-    progress = sys.stderr.isatty() if progress is None else progress
+    # every argument is checked before the minutes of training, none after them
+    n_hidden, epochs, seed, progress, out = _check_demo_options(n_hidden, epochs, seed, progress, out)
     figures: dict = {}
     if output_dir is not None:
-        _prepare_output_dir(output_dir)  # before the training, not after it
+        _prepare_output_dir(output_dir)
 
     _section("Data", out)
     split = load_digits(test_size=0.2, rng=0)

@@ -98,12 +98,37 @@ RUNAWAY_BOUND = {np.dtype(np.float32): 2.0**20, np.dtype(np.float64): 2.0**49}
 #: largest number of weights of a model that ``fit(n_hidden, data)`` creates (2 GiB of float64;
 #: training holds several arrays of that size)
 MAX_PARAMETERS = 2**28
+#: largest ``epochs`` a trainer accepts (also the CLI's ``--epochs``): far beyond any real run, and
+#: it keeps epoch numbers exact in the float64 history and the int64 checkpoint; Ctrl-C stops a
+#: long run with the model of the last completed epoch
+MAX_EPOCHS = 10**9
+#: largest number of Gibbs steps per update (CD's ``k``): the kernels count steps in int64, and
+#: more than a million steps per mini-batch is a run that never finishes, not a setting
+MAX_GIBBS_STEPS = 2**20
+#: largest number of chain entries (chains x units, summed over replicas) a trainer allocates
+#: (2 GiB of uint8 states, with random streams and float buffers besides; as BoltzmannLearning's new_chains)
+MAX_CHAIN_ENTRIES = 2**31
 
 
 # ---------------------------------------------------------------------------- option checks
-def check_positive_int(value, name: str) -> int:
-    """An int >= 1 (bools rejected)."""
-    return check_int(value, name, minimum=1)
+def check_positive_int(value, name: str, *, maximum: int | None = None) -> int:
+    """An int >= 1 (bools rejected), and at most ``maximum`` when given."""
+    value = check_int(value, name, minimum=1)
+    if maximum is not None and value > maximum:
+        raise ValidationError(f"{name} must be an integer from 1 to {maximum}, got {value}")
+    return value
+
+
+def check_chain_entries(n_chains: int, n_units: int, what: str) -> None:
+    """Refuse, before allocating, chains of more than :data:`MAX_CHAIN_ENTRIES` entries.
+
+    ``what`` names the parameters that asked for them, with their values (``"n_chains=10**12"``).
+    """
+    if n_chains * n_units > MAX_CHAIN_ENTRIES:
+        raise ValidationError(
+            f"{what}: {n_chains} chains of {n_units} units are more than {MAX_CHAIN_ENTRIES} chain entries; "
+            "use fewer chains"
+        )
 
 
 def check_nonnegative_float(value, name: str, *, maximum: float | None = None, strict: bool = False) -> float:
@@ -195,7 +220,7 @@ class Trainer:
     ----------
     batch_size : int >= 1, or None
         Rows per update; None means the whole data set (full batch).
-    epochs : int >= 1
+    epochs : int, 1 to :data:`MAX_EPOCHS` (10**9)
         Passes over the data.
     monitor : "auto", None, or sequence of str or Monitor
         What to measure on the model every ``monitor_every`` epochs, besides what the epoch
@@ -230,7 +255,7 @@ class Trainer:
         dtype="float64",
     ):
         self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
-        self.epochs = check_positive_int(epochs, "epochs")
+        self.epochs = check_positive_int(epochs, "epochs", maximum=MAX_EPOCHS)
         from .monitors import check_monitor_spec
 
         self.monitor = check_monitor_spec(monitor)
@@ -605,7 +630,8 @@ class Trainer:
         if self.batch_size is not None and self.batch_size > train.shape[0]:
             raise ValidationError(
                 f"batch_size={self.batch_size} is larger than the data ({train.shape[0]} rows); "
-                "use a smaller batch_size or batch_size=None for the full batch"
+                f"use a smaller batch_size or batch_size=None for the full batch (where a default trainer is "
+                f"used, pass one, e.g. trainer={type(self).__name__}(batch_size={train.shape[0]}))"
             )
         if isinstance(model_or_size, numbers.Integral):
             count = self._parameter_count(train.shape[1], int(model_or_size))

@@ -38,7 +38,7 @@ import numpy as np
 from .._validation import check_finite_array, check_int, check_states, check_vector, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
 from ..models import BoltzmannMachine
-from ._trainer import Trainer, check_nonnegative_float, check_positive_int
+from ._trainer import Trainer, check_chain_entries, check_nonnegative_float, check_positive_int
 
 __all__ = [
     "BoltzmannLearning",
@@ -943,6 +943,7 @@ class BoltzmannLearning(Trainer):
         n_slots = self._n_slots(n_rows)
         n_clamped = n_rows if self.clamped_chains == "per_example" else n_slots
         n_chains = self.n_chains if self.n_chains is not None else n_slots
+        check_chain_entries(n_clamped + n_chains, graph.n_units, f"n_chains={n_chains} and {n_clamped} clamped chains")
         chains = _new_chains(graph, data, n_clamped=n_clamped, n_chains=n_chains, generator=rng)
         state = _State(
             graph,

@@ -22,7 +22,14 @@ import numpy as np
 from .._validation import check_int, check_names, check_rng, check_states, describe
 from ..exceptions import ModelFileError, ParameterTypeError, StateError, ValidationError
 from ..models import RestrictedBoltzmannMachine
-from ._trainer import RUNAWAY_BOUND, Trainer, check_nonnegative_float, check_positive_int
+from ._trainer import (
+    MAX_GIBBS_STEPS,
+    RUNAWAY_BOUND,
+    Trainer,
+    check_chain_entries,
+    check_nonnegative_float,
+    check_positive_int,
+)
 
 __all__ = ["ContrastiveDivergence", "hinton_momentum", "initial_rbm"]
 
@@ -31,6 +38,9 @@ HINTON_MOMENTUM = (0.5, 0.9)
 HINTON_MOMENTUM_SWITCH = 5
 #: highest temperature of the ladder ``tempering=n`` builds (1, ..., 10, geometric)
 DEFAULT_MAX_TEMPERATURE = 10.0
+#: most replicas ``tempering=n`` builds (ladders of tens of temperatures are the norm; each replica
+#: costs a Gibbs step per chain and update)
+MAX_TEMPERING_REPLICAS = 2**12
 # Initial visible biases log(p / (1 - p)) use p clipped to [eps, 1 - eps], so pixels that are
 # always off (or on) start at about -/+6.9 instead of -/+inf.
 _BIAS_PROBABILITY_CLIP = 1e-3
@@ -108,7 +118,7 @@ class _Schedule:
 
 
 def _check_k(value, name):
-    return check_int(value, name, minimum=1)
+    return check_positive_int(value, name, maximum=MAX_GIBBS_STEPS)
 
 
 def _check_momentum(value, name):
@@ -128,14 +138,16 @@ class ContrastiveDivergence(Trainer):
     Parameters
     ----------
     k : int >= 1, callable or sequence of int, default 1
-        Gibbs steps per update: a constant, a callable ``epoch -> k`` (epochs count from 1),
+        Gibbs steps per update (each at most :data:`~pgm_energy.learning._trainer.MAX_GIBBS_STEPS`, 2**20): a constant, a callable ``epoch -> k`` (epochs count from 1),
         or one value per epoch (the last value repeats).
     persistent : bool, default False
         Keep ``n_chains`` fantasy chains across updates (PCD, Tieleman 2008) instead of
         restarting the chain at the data.
     n_chains : int >= 1, optional
         Number of persistent chains; default ``batch_size``. Only with ``persistent=True``.
-    tempering : None, int >= 2 or sequence of float, optional
+        Chains times units (times tempering replicas) must stay within
+        :data:`~pgm_energy.learning._trainer.MAX_CHAIN_ENTRIES` (2**31), checked by ``fit``.
+    tempering : None, int from 2 to :data:`MAX_TEMPERING_REPLICAS` (4096) or sequence of float, optional
         Parallel-tempering negative phase for PCD (Desjardins et al. 2010): each persistent
         chain becomes a ladder of replicas, one per temperature, that make a block-Gibbs
         step each at their own temperature (the RBM with weights and biases divided by
@@ -263,6 +275,8 @@ class ContrastiveDivergence(Trainer):
             raise ParameterTypeError(f"tempering must be None, an int >= 2 or a sequence of temperatures, got {describe(tempering)}")
         if isinstance(tempering, numbers.Integral):
             n = check_int(tempering, "tempering", minimum=2)
+            if n > MAX_TEMPERING_REPLICAS:  # refused before building the ladder
+                raise ValidationError(f"tempering must be an int from 2 to {MAX_TEMPERING_REPLICAS}, got {n}")
             return tuple(float(t) for t in np.geomspace(1.0, DEFAULT_MAX_TEMPERATURE, n))
         if isinstance(tempering, str) or not isinstance(tempering, (Sequence, np.ndarray)):
             raise ParameterTypeError(f"tempering must be None, an int >= 2 or a sequence of temperatures, got {describe(tempering)}")
@@ -347,6 +361,11 @@ class ContrastiveDivergence(Trainer):
     def _initial_state(self, model, data, rng):
         engine = self._engine_module()
         n_chains = self._n_chains(data)
+        n_replicas = 1 if self.tempering is None else len(self.tempering)
+        check_chain_entries(
+            n_chains * n_replicas, model.n_visible + model.n_hidden,
+            f"n_chains={n_chains}" + ("" if self.tempering is None else f" with {n_replicas} tempering replicas"),
+        )
         state = engine.new_state(
             model.weights, model.visible_bias, model.hidden_bias,
             n_chains=n_chains, n_streams=max(self._batch_rows(data), n_chains), dtype=self.dtype, rng=rng,

@@ -42,13 +42,16 @@ from .._launch import run_chunked
 from .._validation import check_int, check_states, describe
 from ..exceptions import ModelFileError, ModelSizeError, ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
-from ._trainer import Trainer, check_nonnegative_float
+from ._trainer import Trainer, check_nonnegative_float, check_positive_int
 from .contrastive_divergence import _check_momentum, _Schedule, initial_rbm
 
 __all__ = ["ExactGradient", "LikelihoodGradient", "log_likelihood_gradient", "DEFAULT_MAX_UNITS"]
 
 #: largest smaller layer the exact gradient enumerates by default (2**20 states)
 DEFAULT_MAX_UNITS = 20
+#: most correction pairs ``"lbfgs"`` keeps (``memory``); 3 to 20 is usual, and each pair is two
+#: vectors as long as the model's parameters
+MAX_LBFGS_MEMORY = 2**10
 # Conditionals per block of enumerated states (n_y * 2**n_low): the block's arrays stay in cache.
 _BLOCK_ELEMENTS = 2**18
 _MAX_LOW_BITS = 8
@@ -338,7 +341,7 @@ class ExactGradient(Trainer):
     batch_size : int >= 1 or None, default None
         None: full batch (the exact gradient of the whole data's likelihood). Mini-batches
         still compute the exact model term for every update. ``"lbfgs"`` needs the full batch.
-    memory : int >= 1, default 10
+    memory : int, 1 to :data:`MAX_LBFGS_MEMORY` (1024), default 10
         Correction pairs kept by ``"lbfgs"``.
     max_units : int, default 20
         Largest smaller layer that is enumerated.
@@ -402,7 +405,7 @@ class ExactGradient(Trainer):
         if method == "lbfgs" and self.batch_size is not None:
             raise ValidationError(f"method='lbfgs' needs the full batch (batch_size=None), got batch_size={batch_size!r}")
         self.method = method
-        self.memory = check_int(memory, "memory", minimum=1)
+        self.memory = check_positive_int(memory, "memory", maximum=MAX_LBFGS_MEMORY)
 
     def _settings(self) -> dict:
         return {
