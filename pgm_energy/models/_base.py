@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import describe
+from .._validation import check_finite_array, describe
 from ..exceptions import ParameterTypeError, UnknownUnitError, ValidationError
 
-__all__ = ["EnergyModel", "readonly", "file_member", "file_scalar", "file_names", "check_file_members"]
+__all__ = ["EnergyModel", "check_bias", "readonly", "file_member", "file_scalar", "file_names", "check_file_members"]
 
 #: dtype kinds of the members of a model file
 REAL = "iuf"
@@ -25,6 +25,20 @@ def max_random_parameters() -> int:
     from ..learning._trainer import MAX_PARAMETERS
 
     return MAX_PARAMETERS
+
+
+def check_bias(values, name: str, length: int, weights_name: str, weights_shape) -> np.ndarray:
+    """A finite float64 vector ``name`` of the ``length`` that the weights fix.
+
+    A wrong length names the weights too: either may be the one that is wrong.
+    """
+    vector = check_finite_array(values, name, ndim=1)
+    if vector.shape[0] != length:
+        raise ValidationError(
+            f"{weights_name} of shape {tuple(weights_shape)} needs {name} of length {length}, "
+            f"got {name} of shape {vector.shape}"
+        )
+    return vector
 
 
 def readonly(array: np.ndarray) -> np.ndarray:

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from .._validation import MAX_SWEEPS, check_array_size, check_names
-from ..exceptions import ValidationError
+from .._validation import check_array_size, check_int, check_names, check_sweeps, describe
+from ..exceptions import ParameterTypeError, ValidationError
 from ._base import INTEGER, EnergyModel, check_file_members, file_member, file_names
 
-__all__ = ["LayeredModel"]
+__all__ = ["LayeredModel", "check_layer_sizes"]
+
+
+def check_layer_sizes(layer_sizes, name: str = "layer_sizes") -> list[int]:
+    """``layer_sizes`` as a list of ints >= 1 (possibly empty: callers say how many layers they need)."""
+    if (
+        isinstance(layer_sizes, (str, bytes))
+        or not isinstance(layer_sizes, (Sequence, np.ndarray))
+        or (isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim != 1)  # 0-d: not iterable; 2-d: rows
+    ):
+        raise ParameterTypeError(f"{name} must be a sequence of ints, got {describe(layer_sizes)}")
+    return [check_int(size, f"{name}[{k}]", minimum=1) for k, size in enumerate(layer_sizes)]
 
 
 class LayeredModel(EnergyModel):
@@ -42,10 +55,7 @@ class LayeredModel(EnergyModel):
             n_chains * n_samples * self.n_units,
             f"n_chains={n_chains} chains of n_samples={n_samples} draws of {self.n_units} units",
         )
-        n_sweeps = burn_in + n_samples * thin
-        check_array_size(
-            n_sweeps, f"burn_in={burn_in} + n_samples={n_samples} x thin={thin}", limit=MAX_SWEEPS, unit="sweeps"
-        )
+        check_sweeps(burn_in, n_samples, thin)
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:

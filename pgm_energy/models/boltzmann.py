@@ -14,11 +14,10 @@ from .._validation import (
     check_positive_temperature,
     check_sparse_matrix,
     check_states,
-    check_vector,
     describe,
 )
 from ..exceptions import ParameterTypeError, ValidationError
-from ._base import BOOLEAN, INTEGER, REAL, EnergyModel, check_file_members, file_member, file_names, file_scalar, readonly
+from ._base import BOOLEAN, INTEGER, REAL, EnergyModel, check_bias, check_file_members, file_member, file_names, file_scalar, readonly
 
 __all__ = ["BoltzmannMachine", "IsingModel"]
 
@@ -198,7 +197,7 @@ class BoltzmannMachine(EnergyModel):
     def __init__(self, weights, biases, *, visible=None, names=None, temperature=1.0, offset=0.0):
         self._weights = _check_weights(weights, n_units=_length(biases))
         n_units = self._weights.shape[0]
-        self._biases = readonly(check_vector(biases, "biases", n_units))
+        self._biases = readonly(check_bias(biases, "biases", n_units, "weights", self._weights.shape))
         self._visible = _check_visible(visible, n_units)
         self._names = _default_names(self._visible) if names is None else check_names(names, n_units)
         self._temperature = check_positive_temperature(temperature)
@@ -387,12 +386,22 @@ class BoltzmannMachine(EnergyModel):
         """
         couplings = _check_weights(J, "J")
         n_units = couplings.shape[0]
-        fields = check_vector(h, "h", n_units)
+        fields = check_bias(h, "h", n_units, "J", couplings.shape)
         offset = float(check_finite_array(offset, "offset", ndim=0))
-        row_sums = np.asarray(couplings.sum(axis=1)).ravel()
-        weights = couplings * 4.0
-        biases = 2.0 * fields - 2.0 * row_sums
-        bm_offset = offset + 0.5 * row_sums.sum() + fields.sum() - row_sums.sum()
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by name below
+            row_sums = np.asarray(couplings.sum(axis=1)).ravel()
+            weights = couplings * 4.0
+            biases = 2.0 * fields - 2.0 * row_sums
+            bm_offset = offset + 0.5 * row_sums.sum() + fields.sum() - row_sums.sum()
+        coupling_values = couplings.data if is_sparse(couplings) else couplings
+        weight_values = weights.data if is_sparse(weights) else weights
+        if not (np.isfinite(bm_offset) and np.all(np.isfinite(biases)) and np.all(np.isfinite(weight_values))):
+            # (the machine's own check refuses large but finite results, naming its weights and biases)
+            raise ValidationError(
+                "h and J are too large: the machine's W = 4 J and b = 2 h - 2 J 1 overflow float64 (largest |h| = "
+                f"{float(np.abs(fields).max())!r}, largest |J| = {float(np.abs(coupling_values).max(initial=0.0))!r}, "
+                f"offset={offset!r}); rescale them"
+            )
         # offset_bm = offset_ising + 1/8 1'W1 + 1/2 sum(b) with W = 4J, b = 2h - 2J1
         return cls(weights, biases, visible=visible, names=names, temperature=temperature, offset=bm_offset)
 

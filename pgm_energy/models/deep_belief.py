@@ -50,11 +50,19 @@ from .._validation import (
     check_names,
     check_rng,
     check_states,
+    check_sweeps,
     describe,
 )
-from ..exceptions import EvidenceError, ModelSizeError, ParameterTypeError, StateError, ValidationError
+from ..exceptions import (
+    EvidenceError,
+    ModelSizeError,
+    ParameterTypeError,
+    StateError,
+    TrainingDivergedError,
+    ValidationError,
+)
 from ._base import file_member, readonly
-from ._layered import LayeredModel
+from ._layered import LayeredModel, check_layer_sizes
 from .rbm import RestrictedBoltzmannMachine
 from .sigmoid_belief import SigmoidBeliefNetwork
 
@@ -388,9 +396,7 @@ class DeepBeliefNetwork(LayeredModel):
         -------
         DeepBeliefNetwork
         """
-        if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, (Sequence, np.ndarray)):
-            raise ParameterTypeError(f"layer_sizes must be a sequence of ints, got {describe(layer_sizes)}")
-        sizes = [check_int(size, f"layer_sizes[{k}]", minimum=1) for k, size in enumerate(layer_sizes)]
+        sizes = check_layer_sizes(layer_sizes)
         if len(sizes) < 2:
             raise ValidationError(
                 f"layer_sizes must hold at least 2 hidden layers, got {list(layer_sizes)!r}; "
@@ -417,9 +423,13 @@ class DeepBeliefNetwork(LayeredModel):
         if hasattr(data, "columns") and hasattr(data, "to_numpy"):
             visible_names = check_names([str(column) for column in data.columns], data.shape[1], "data columns")
             data = data.to_numpy()
-        if np.ndim(data) != 2:
-            raise StateError(f"data must be 2-D (n_samples, n_visible), got shape {np.shape(data)}")
-        layer_data, _ = check_states(data, np.shape(data)[1], "data")
+        try:
+            shape = np.shape(data)
+        except (TypeError, ValueError):  # ragged nesting
+            shape = None
+        if shape is None or len(shape) != 2:
+            raise StateError(f"data must be a 2-D array (n_samples, n_visible) of 0/1 values, got {describe(data)}")
+        layer_data, _ = check_states(data, shape[1], "data")
         if layer_data.shape[0] == 0:
             raise ValidationError("data must hold at least one sample, got 0 rows")
         generator = check_rng(rng)
@@ -786,7 +796,7 @@ class DeepBeliefNetwork(LayeredModel):
         burn_in = check_int(burn_in, "burn_in", minimum=0)
         # checked here, not by the top RBM's sampler, so the errors name this method's parameters
         check_array_size(n_samples * self.n_units, f"n_samples={n_samples} draws of {self.n_units} units")
-        check_array_size(burn_in + 1, f"burn_in={burn_in} + 1", limit=MAX_SWEEPS, unit="sweeps")
+        check_sweeps(burn_in, 0, 1)
         generator = check_rng(rng)
         top = len(self._weights)
         offsets = self._offsets
@@ -1024,9 +1034,9 @@ class DeepBeliefNetwork(LayeredModel):
         Parameters
         ----------
         data : array_like of 0/1, shape (n_samples, n_visible), or pandas.DataFrame
-        epochs : int >= 1, default 10
+        epochs : int, 1 to 10**9 (the trainers' ``MAX_EPOCHS``), default 10
         learning_rate : float > 0, default 0.01
-        k : int >= 1, default 3
+        k : int, 1 to 2**28, default 3
             Alternating Gibbs steps of the top RBM's negative phase (the paper uses 3, then more).
         batch_size : int >= 1, default 20
         weight_decay : float >= 0, default 0
@@ -1036,10 +1046,20 @@ class DeepBeliefNetwork(LayeredModel):
         -------
         DeepBeliefNetwork
             A new network with untied recognition weights (this one is unchanged).
+
+        Raises
+        ------
+        TrainingDivergedError
+            When a parameter becomes NaN, infinite or larger than the trainers' runaway bound
+            (checked at the end of each epoch); its ``model`` is the network after the last good
+            epoch (this one if the first epoch diverged), ``history`` is None.
         """
+        from ..learning._trainer import MAX_EPOCHS, RUNAWAY_BOUND, check_positive_int
+
         batch = self._visible_batch(data)
-        epochs = check_int(epochs, "epochs", minimum=1)
+        epochs = check_positive_int(epochs, "epochs", maximum=MAX_EPOCHS)  # the trainers' bound
         k = check_int(k, "k", minimum=1)
+        check_array_size(k, f"k={k}", limit=MAX_SWEEPS, unit="Gibbs steps per mini-batch")
         batch_size = check_int(batch_size, "batch_size", minimum=1)
         learning_rate = float(check_finite_array(learning_rate, "learning_rate", ndim=0))
         if learning_rate <= 0:
@@ -1058,59 +1078,97 @@ class DeepBeliefNetwork(LayeredModel):
         def draw(probabilities):
             return (generator.random(probabilities.shape) < probabilities).astype(np.float64)
 
+        def network(G, g, R, r, W, b_top, c_top):
+            return DeepBeliefNetwork(
+                G + [W], g + [b_top, c_top], recognition_weights=R, recognition_biases=r, names=self._names
+            )
+
         n_rows = batch.shape[0]
-        for _ in range(epochs):
+        bound = RUNAWAY_BOUND[np.dtype(np.float64)]
+        last_good = None  # the parameters after the last epoch that ended below the bound
+        for epoch in range(1, epochs + 1):
             order = generator.permutation(n_rows)
-            for start in range(0, n_rows, batch_size):
-                v = batch[order[start : start + batch_size]]
-                m = v.shape[0]
-                wake = [v]
-                for layer in range(top - 1):
-                    wake.append(draw(sigmoid(wake[-1] @ R[layer] + r[layer])))
-                positive_x = wake[-1]
-                positive_h = sigmoid(positive_x @ W + c_top)
-                hidden = draw(positive_h)
-                negative_x = positive_x
-                negative_h = positive_h
-                for _step in range(k):
-                    negative_x = draw(sigmoid(hidden @ W.T + b_top))
-                    negative_h = sigmoid(negative_x @ W + c_top)
-                    hidden = draw(negative_h)
-                sleep = [None] * top
-                sleep[top - 1] = negative_x
-                for layer in range(top - 2, -1, -1):
-                    sleep[layer] = draw(sigmoid(sleep[layer + 1] @ G[layer].T + g[layer]))
-                # every gradient is computed from the parameters before this batch's step
-                generative_steps = []
-                for layer in range(top - 1):
-                    error = wake[layer] - sigmoid(wake[layer + 1] @ G[layer].T + g[layer])
-                    generative_steps.append((error.T @ wake[layer + 1] / m, error.mean(axis=0)))
-                recognition_steps = []
-                for layer in range(top - 1):
-                    error = sleep[layer + 1] - sigmoid(sleep[layer] @ R[layer] + r[layer])
-                    recognition_steps.append((sleep[layer].T @ error / m, error.mean(axis=0)))
-                top_step = (
-                    (positive_x.T @ positive_h - negative_x.T @ negative_h) / m,
-                    (positive_x - negative_x).mean(axis=0),
-                    (positive_h - negative_h).mean(axis=0),
+            # a run away overflows to inf and NaN: caught, by name, at the end of the epoch
+            with np.errstate(over="ignore", invalid="ignore"):
+                for start in range(0, n_rows, batch_size):
+                    v = batch[order[start : start + batch_size]]
+                    m = v.shape[0]
+                    wake = [v]
+                    for layer in range(top - 1):
+                        wake.append(draw(sigmoid(wake[-1] @ R[layer] + r[layer])))
+                    positive_x = wake[-1]
+                    positive_h = sigmoid(positive_x @ W + c_top)
+                    hidden = draw(positive_h)
+                    negative_x = positive_x
+                    negative_h = positive_h
+                    for _step in range(k):
+                        negative_x = draw(sigmoid(hidden @ W.T + b_top))
+                        negative_h = sigmoid(negative_x @ W + c_top)
+                        hidden = draw(negative_h)
+                    sleep = [None] * top
+                    sleep[top - 1] = negative_x
+                    for layer in range(top - 2, -1, -1):
+                        sleep[layer] = draw(sigmoid(sleep[layer + 1] @ G[layer].T + g[layer]))
+                    # every gradient is computed from the parameters before this batch's step
+                    generative_steps = []
+                    for layer in range(top - 1):
+                        error = wake[layer] - sigmoid(wake[layer + 1] @ G[layer].T + g[layer])
+                        generative_steps.append((error.T @ wake[layer + 1] / m, error.mean(axis=0)))
+                    recognition_steps = []
+                    for layer in range(top - 1):
+                        error = sleep[layer + 1] - sigmoid(sleep[layer] @ R[layer] + r[layer])
+                        recognition_steps.append((sleep[layer].T @ error / m, error.mean(axis=0)))
+                    top_step = (
+                        (positive_x.T @ positive_h - negative_x.T @ negative_h) / m,
+                        (positive_x - negative_x).mean(axis=0),
+                        (positive_h - negative_h).mean(axis=0),
+                    )
+                    for layer in range(top - 1):
+                        G[layer] += learning_rate * (generative_steps[layer][0] - weight_decay * G[layer])
+                        g[layer] += learning_rate * generative_steps[layer][1]
+                        R[layer] += learning_rate * (recognition_steps[layer][0] - weight_decay * R[layer])
+                        r[layer] += learning_rate * recognition_steps[layer][1]
+                    W += learning_rate * (top_step[0] - weight_decay * W)
+                    b_top += learning_rate * top_step[1]
+                    c_top += learning_rate * top_step[2]
+            # as the trainers do: stop a run away (NaN, inf or beyond RUNAWAY_BOUND) at the end of the
+            # epoch, handing back the network of the epoch before
+            largest = max(float(np.max(np.abs(part))) for part in G + g + R + r + [W, b_top, c_top] if part.size)
+            if not largest <= bound:
+                raise TrainingDivergedError(
+                    f"fine_tune diverged in epoch {epoch}: a parameter reached magnitude {largest:.3g}, beyond "
+                    f"{bound:.3g} (try a smaller learning_rate={learning_rate!r} or a smaller learning_rate * "
+                    f"weight_decay={learning_rate * weight_decay!r}); the error's .model is the last good network",
+                    model=self if last_good is None else network(*last_good),
+                    history=None,
+                    epoch=epoch,
                 )
-                for layer in range(top - 1):
-                    G[layer] += learning_rate * (generative_steps[layer][0] - weight_decay * G[layer])
-                    g[layer] += learning_rate * generative_steps[layer][1]
-                    R[layer] += learning_rate * (recognition_steps[layer][0] - weight_decay * R[layer])
-                    r[layer] += learning_rate * recognition_steps[layer][1]
-                W += learning_rate * (top_step[0] - weight_decay * W)
-                b_top += learning_rate * top_step[1]
-                c_top += learning_rate * top_step[2]
-        return DeepBeliefNetwork(
-            G + [W],
-            g + [b_top, c_top],
-            recognition_weights=R,
-            recognition_biases=r,
-            names=self._names,
-        )
+            if epoch < epochs:
+                last_good = tuple(
+                    [part.copy() for part in item] if isinstance(item, list) else item.copy()
+                    for item in (G, g, R, r, W, b_top, c_top)
+                )
+        return network(G, g, R, r, W, b_top, c_top)
 
     # ------------------------------------------------------------------ the variational bound
+    def _check_top_log_z(self, log_z) -> float:
+        """A given ``log Z_top`` as a float, within the range the top RBM's parameters allow.
+
+        With ``|E| <= B`` (:attr:`energy_bound` of the top RBM) over its ``n`` units, ``Z`` lies in
+        ``[2**n e**-B, 2**n e**B]``; a value outside is not that RBM's (and one like 1e308 would
+        overflow the bound's sums).
+        """
+        value = float(check_finite_array(log_z, "log_z", ndim=0))
+        rbm = self.top_rbm
+        centre, radius = rbm.n_units * math.log(2.0), rbm.energy_bound / rbm.temperature
+        slack = 1e-9 * (abs(centre) + radius + 1.0)  # rounding of an exactly computed extreme value
+        if not abs(value - centre) <= radius + slack:
+            raise ValidationError(
+                f"log_z={log_z!r} is impossible for the top RBM: its parameters bound log Z_top to "
+                f"[{centre - radius:.6g}, {centre + radius:.6g}]"
+            )
+        return value
+
     def log_likelihood_bound(
         self, data, *, n_samples=10, log_z=None, n_runs=100, betas=None, max_units=DEFAULT_MAX_UNITS, rng=None
     ) -> LikelihoodBound:
@@ -1157,9 +1215,15 @@ class DeepBeliefNetwork(LayeredModel):
         batch = self._visible_batch(data)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         max_units = check_int(max_units, "max_units", minimum=0)
-        generator = check_rng(rng)
         top = len(self._weights)
         n_rows = batch.shape[0]
+        check_array_size(
+            n_rows * n_samples * max(self._layer_sizes),
+            f"n_samples={n_samples} draws for each of {n_rows} rows, of up to {max(self._layer_sizes)} units",
+        )
+        if log_z is not None:
+            log_z = self._check_top_log_z(log_z)
+        generator = check_rng(rng)
         rows = np.repeat(batch, n_samples, axis=0)  # row r's draws are rows r*S .. r*S + S - 1
         values = np.zeros(rows.shape[0])
         below = rows
@@ -1174,7 +1238,7 @@ class DeepBeliefNetwork(LayeredModel):
         values += below @ self._biases[top - 1] + np.sum(softplus(field), axis=1)
         rbm = self.top_rbm
         if log_z is not None:
-            log_z_value = float(check_finite_array(log_z, "log_z", ndim=0))
+            log_z_value = log_z
             log_z_std, method = 0.0, "given"
         elif min(rbm.n_visible, rbm.n_hidden) <= max_units:
             from .. import exact

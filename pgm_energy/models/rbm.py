@@ -17,7 +17,7 @@ from .._validation import (
 )
 from .._math import sigmoid, softplus
 from ..exceptions import ParameterTypeError, StateError, ValidationError
-from ._base import EnergyModel, check_file_members, file_member, file_names, file_scalar, max_random_parameters, readonly
+from ._base import EnergyModel, check_bias, check_file_members, file_member, file_names, file_scalar, max_random_parameters, readonly
 from .boltzmann import BoltzmannMachine
 
 __all__ = ["RestrictedBoltzmannMachine"]
@@ -75,18 +75,9 @@ class RestrictedBoltzmannMachine(EnergyModel):
         n_visible, n_hidden = weights.shape
         if n_visible == 0 or n_hidden == 0:
             raise ValidationError(f"weights must have at least one visible and one hidden unit, got shape {weights.shape}")
-        visible_bias = check_finite_array(visible_bias, "visible_bias", ndim=1)
-        hidden_bias = check_finite_array(hidden_bias, "hidden_bias", ndim=1)
-        if visible_bias.shape != (n_visible,) or hidden_bias.shape != (n_hidden,):
-            # either side may be the wrong one: name both
-            raise ValidationError(
-                f"weights of shape {weights.shape} need visible_bias of length {n_visible} and hidden_bias of "
-                f"length {n_hidden}, got visible_bias of shape {visible_bias.shape} and hidden_bias of shape "
-                f"{hidden_bias.shape}"
-            )
         self._weights = readonly(weights)
-        self._visible_bias = readonly(visible_bias)
-        self._hidden_bias = readonly(hidden_bias)
+        self._visible_bias = readonly(check_bias(visible_bias, "visible_bias", n_visible, "weights", weights.shape))
+        self._hidden_bias = readonly(check_bias(hidden_bias, "hidden_bias", n_hidden, "weights", weights.shape))
         visible_names = (
             tuple(f"v{i}" for i in range(n_visible))
             if visible_names is None

@@ -24,7 +24,7 @@ from .._validation import (
 )
 from ..exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
 from ._base import file_scalar, max_random_parameters, readonly
-from ._layered import LayeredModel
+from ._layered import LayeredModel, check_layer_sizes
 
 __all__ = ["SigmoidBeliefNetwork", "DEFAULT_MAX_UNITS", "MAX_QUERY_VARIABLES", "MAX_CPD_PARENTS"]
 
@@ -149,9 +149,7 @@ class SigmoidBeliefNetwork(LayeredModel):
         **options
             ``names``, ``temperature``.
         """
-        if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, (Sequence, np.ndarray)):
-            raise ParameterTypeError(f"layer_sizes must be a sequence of ints, got {describe(layer_sizes)}")
-        sizes = [check_int(size, f"layer_sizes[{k}]", minimum=1) for k, size in enumerate(layer_sizes)]
+        sizes = check_layer_sizes(layer_sizes)
         if not sizes:
             raise ValidationError("layer_sizes must hold at least one layer, got []")
         n_parameters = sum(sizes) + sum(lower * upper for lower, upper in zip(sizes, sizes[1:]))
