@@ -323,11 +323,13 @@ def graph_from_edges(n_units: int, rows, cols, visible: np.ndarray) -> Boltzmann
 
     Parameters
     ----------
-    n_units : int
+    n_units : int, 1 to 2**31
     rows, cols : array_like of int, shape (n_edges,)
     visible : ndarray of bool, shape (n_units,)
     """
     n_units = check_int(n_units, "n_units", minimum=1)
+    if n_units > _MAX_CHAIN_ENTRIES:  # not one chain would fit; also keeps rows * n_units + cols in int64
+        raise ValidationError(f"n_units must be an integer from 1 to {_MAX_CHAIN_ENTRIES}, got {n_units}")
     edges = []
     for name, values in (("rows", rows), ("cols", cols)):
         array = _as_array(values)

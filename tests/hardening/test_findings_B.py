@@ -152,3 +152,13 @@ def test_run_demo_refuses_bad_options_before_any_work(tmp_path, option, error, m
 def test_cli_refuses_bad_demo_and_train_options_as_usage_errors(capsys, argv, message):
     assert cli.main(argv) == cli.EXIT_USAGE
     assert re.search(message, capsys.readouterr().err)
+
+
+# ---------------------------------------------------------------- fuzz: learning.boltzmann.graph_from_edges
+@pytest.mark.parametrize("n_units", [10**12, HUGE])
+def test_graph_from_edges_refuses_n_units_beyond_int64_keys(n_units):
+    # 10**12 blamed visible; 2**63 raised OverflowError computing the edge keys
+    from pgm_energy.learning.boltzmann import graph_from_edges
+
+    with pytest.raises(ValidationError, match=rf"n_units must be an integer from 1 to 2147483648, got {n_units}"):
+        graph_from_edges(n_units, [0, 1], [1, 2], np.array([True, True, False]))
