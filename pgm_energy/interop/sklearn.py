@@ -50,7 +50,8 @@ except ImportError as error:  # pragma: no cover - depends on the installed scik
 from .._math import is_sparse, softplus
 from .._validation import check_rng, check_sparse_matrix, describe, refuse_out_of_memory
 from ..exceptions import ModelSizeError, ParameterTypeError, TrainingDivergedError, ValidationError
-from ..learning._trainer import RUNAWAY_BOUND
+from ..learning._trainer import MAX_EPOCHS, MAX_GIBBS_STEPS, RUNAWAY_BOUND
+from ..schedules import MAX_LENGTH
 from ..models import RestrictedBoltzmannMachine
 
 __all__ = ["BernoulliRBM", "EstimatorParameterError"]
@@ -186,10 +187,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+        # upper bounds: the package's limits on counts (docs/concepts.md), so a typo is refused, not run for ever
+        "n_iter": [Interval(numbers.Integral, 0, MAX_EPOCHS, closed="both")],
         "verbose": ["verbose"],
         "random_state": ["random_state", np.random.Generator],
-        "k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "k": [Interval(numbers.Integral, 1, MAX_GIBBS_STEPS, closed="both")],
         "persistent": ["boolean"],
         "momentum": [Interval(numbers.Real, 0, 1, closed="left")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
@@ -199,7 +201,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "binarize": [Interval(numbers.Real, 0, 1, closed="left"), None],
         "log_z": [StrOptions({"auto", "exact", "ais"})],
         "ais_runs": [Interval(numbers.Integral, 2, None, closed="left")],
-        "ais_steps": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "ais_steps": [Interval(numbers.Integral, 1, MAX_LENGTH, closed="both"), None],
     }
 
     def __init__(

@@ -1,4 +1,4 @@
-"""Ctrl-C in the middle of a scikit-learn pass leaves the estimator as it was before the pass."""
+"""The scikit-learn drop-in under Ctrl-C and absurd counts: nothing lost, nothing run for ever."""
 
 from __future__ import annotations
 
@@ -35,3 +35,14 @@ def test_an_interrupted_pass_changes_nothing_and_training_continues_as_if_it_nev
     np.testing.assert_array_equal(estimator.components_, reference.components_)
     np.testing.assert_array_equal(estimator.intercept_hidden_, reference.intercept_hidden_)
     np.testing.assert_array_equal(estimator.intercept_visible_, reference.intercept_visible_)
+
+
+@pytest.mark.parametrize("option", [{"k": 10**12}, {"k": 2**63}, {"n_iter": 10**12}, {"ais_steps": 10**12}])
+def test_counts_beyond_the_package_limits_are_refused_before_training(option):
+    from pgm_energy import PGMEnergyError
+
+    settings = {"n_components": 2, "n_iter": 1, "batch_size": 2, "random_state": 0, **option}
+    name = next(iter(option))
+    with pytest.raises(PGMEnergyError, match=f"'{name}' parameter") as caught:
+        BernoulliRBM(**settings).fit(_data())
+    assert isinstance(caught.value, ValueError)
