@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ._math import is_sparse
 from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, StateError, ValidationError
 
 __all__ = [
@@ -238,6 +239,9 @@ def check_query_variables(
     """
     if isinstance(variables, (str, bytes)):
         raise ParameterTypeError(f"variables must be a list of variable names, got the string {variables!r}")
+    if is_sparse(variables):
+        # iterating a (possibly malformed) sparse matrix runs scipy on unchecked indices
+        raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}")
     try:
         variables = list(variables)
     except TypeError:

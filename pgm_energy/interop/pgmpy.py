@@ -329,8 +329,13 @@ def _same_state(given, known) -> bool:
 def _check_query(markov_network, variables, evidence) -> tuple[list, dict]:
     """The query's variables (distinct nodes) and evidence (node -> one of its state names), checked."""
     _, DiscreteMarkovNetwork = _import_pgmpy()
-    if not isinstance(markov_network, DiscreteMarkovNetwork):
-        raise ParameterTypeError(f"markov_network must be a pgmpy DiscreteMarkovNetwork, got {describe(markov_network)}")
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    if not isinstance(markov_network, (DiscreteMarkovNetwork, DiscreteBayesianNetwork)):
+        raise ParameterTypeError(
+            "markov_network must be a pgmpy DiscreteMarkovNetwork or DiscreteBayesianNetwork, "
+            f"got {describe(markov_network)}"
+        )
     variables = _variable_list(variables)
     nodes = set(markov_network.nodes())
     for name in variables:

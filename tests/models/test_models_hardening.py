@@ -290,3 +290,12 @@ def test_unknown_unit_names_are_a_named_error_that_is_also_a_key_error():
     # an unhashable entry among queried variables: named, not TypeError('unhashable')
     with pytest.raises(EvidenceError, match="variables names array"):
         exact.query(machine, [np.array([1.0])])
+
+
+def test_sparse_query_variables_are_refused_before_scipy_iterates_them():
+    from pgm_energy import RestrictedBoltzmannMachine, exact
+    from pgm_energy.exceptions import ParameterTypeError
+
+    malformed = sp.csr_array((np.array([1.0, 1.0]), np.array([1, 0]), np.array([0, 7, 2, 2])), shape=(3, 3))
+    with pytest.raises(ParameterTypeError, match="variables must be a list"):
+        exact.query(RestrictedBoltzmannMachine.random(3, 2, rng=0), malformed)
