@@ -54,8 +54,16 @@ _ALLOWED_DTYPE_KINDS = frozenset("biufcUS")
 
 
 # --------------------------------------------------------------------------- output paths
+def _check_label(value, parameter: str) -> str:
+    """A label used in messages (``name=``, ``what=``): a str, checked before it is formatted into one."""
+    if not isinstance(value, str):
+        raise ParameterTypeError(f"{parameter} must be a str, got {describe(value)}")
+    return value
+
+
 def _fspath(path, name: str) -> str:
     """``path`` as a non-empty ``str`` (bytes paths and other objects are refused)."""
+    _check_label(name, "name")
     if not isinstance(path, (str, os.PathLike)):
         raise ParameterTypeError(f"{name} must be a str or os.PathLike path, got {describe(path)}")
     text = os.fspath(path)
@@ -411,6 +419,7 @@ def read_npz(path, *, what: str = "model file") -> dict[str, np.ndarray]:
         corrupted (bad CRC, bad compressed data), duplicate or foreign members, pickled
         objects, sizes that contradict the declared shapes.
     """
+    _check_label(what, "what")
     text = _fspath(path, "path")
     handle, file_size = _open_regular_file(text, what)
     with handle:

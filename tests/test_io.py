@@ -688,3 +688,17 @@ def test_random_bytes_get_no_pickle_advice(tmp_path):
     path.write_bytes(np.random.default_rng(0).bytes(3000))
     error = assert_model_file_error(path)
     assert "allow_pickle" not in str(error)
+
+
+def test_message_labels_must_be_strings_before_they_are_formatted(tmp_path):
+    import scipy.sparse as sp
+
+    from pgm_energy.exceptions import ParameterTypeError
+    from pgm_energy.io import read_npz, resolve_output_path
+
+    # formatting a malformed sparse matrix into a message runs scipy on its unchecked indices
+    malformed = sp.csr_array((np.array([1.0, 1.0]), np.array([1, -5]), np.array([0, 1, 2])), shape=(2, 2))
+    with pytest.raises(ParameterTypeError, match="name must be a str"):
+        resolve_output_path(tmp_path / "x.npz", malformed)
+    with pytest.raises(ParameterTypeError, match="what must be a str"):
+        read_npz(tmp_path / "x.npz", what=malformed)
