@@ -55,7 +55,6 @@ from ._math import softplus
 from ._validation import (
     check_finite_array,
     check_int,
-    check_positive_temperature,
     check_rng,
     check_states,
     describe,
@@ -291,7 +290,6 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None,
     """
 
     _check_rbm(rbm)
-    check_positive_temperature(rbm.temperature, energy_scale=rbm.energy_bound)
     n_runs = check_int(n_runs, "n_runs", minimum=1)
     schedule = _check_betas(betas)
     base_bias = _base_bias(rbm, base, data)

@@ -28,7 +28,6 @@ from ._validation import (
     check_bool,
     check_evidence,
     check_int,
-    check_positive_temperature,
     check_query_variables,
     check_states,
     describe,
@@ -102,10 +101,10 @@ def _check_model(model) -> None:
 def _flatten(model, clamped: dict[int, int]):
     """Condition ``model`` on ``clamped`` (unit index -> 0/1) and scale to T = 1.
 
-    Refuses (``ValidationError`` naming the temperature) a temperature so small that the
-    scaled parameters would overflow: the enumeration would return NaN.
+    The constructors refuse a temperature that would make ``parameters / T`` overflow
+    (``model.energy_bound / T`` is within ``MAX_ENERGY_SCALE``), so the scaling stays finite.
     """
-    temperature = check_positive_temperature(model.temperature, energy_scale=model.energy_bound)
+    temperature = model.temperature
     if isinstance(model, RestrictedBoltzmannMachine):
         n_visible = model.n_visible
         weights = model.weights / temperature
