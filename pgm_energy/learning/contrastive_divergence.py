@@ -11,7 +11,6 @@ References: G. Hinton, *A Practical Guide to Training Restricted Boltzmann Machi
 
 from __future__ import annotations
 
-import importlib
 import math
 import numbers
 from collections.abc import Sequence
@@ -203,8 +202,6 @@ class ContrastiveDivergence(Trainer):
     """
 
     _model_types = (RestrictedBoltzmannMachine,)
-    #: the module providing ``new_state`` and ``cd_epoch`` (None: pgm_energy.learning._cd_engine)
-    _engine = None
 
     def __init__(
         self,
@@ -335,9 +332,6 @@ class ContrastiveDivergence(Trainer):
         }
 
     # ------------------------------------------------------------------ hooks
-    def _engine_module(self):
-        return self._engine if self._engine is not None else importlib.import_module("pgm_energy.learning._cd_engine")
-
     def _check_model(self, model) -> None:
         if model.temperature != 1.0:
             raise ValidationError(
@@ -359,14 +353,15 @@ class ContrastiveDivergence(Trainer):
         return self.n_chains if self.n_chains is not None else self._batch_rows(data)
 
     def _initial_state(self, model, data, rng):
-        engine = self._engine_module()
+        from . import _cd_engine  # imported on first use: it loads Numba
+
         n_chains = self._n_chains(data)
         n_replicas = 1 if self.tempering is None else len(self.tempering)
         check_chain_entries(
             n_chains * n_replicas, model.n_visible + model.n_hidden,
             f"n_chains={n_chains}" + ("" if self.tempering is None else f" with {n_replicas} tempering replicas"),
         )
-        state = engine.new_state(
+        state = _cd_engine.new_state(
             model.weights, model.visible_bias, model.hidden_bias,
             n_chains=n_chains, n_streams=max(self._batch_rows(data), n_chains), dtype=self.dtype, rng=rng,
         )
@@ -381,7 +376,8 @@ class ContrastiveDivergence(Trainer):
         return _State(state, sums, np.zeros(1, dtype=np.int64), tempered)
 
     def _run_epoch(self, state, data, order, epoch):
-        engine = self._engine_module()
+        from . import _cd_engine
+
         options = {}
         if self.persistent and not self._records_reconstruction():
             options["reconstruction"] = False  # PCD pays an extra product for it
@@ -398,7 +394,7 @@ class ContrastiveDivergence(Trainer):
             metrics = swap_rates(state.tempered)
         else:
             metrics = {}
-            error = engine.cd_epoch(
+            error = _cd_engine.cd_epoch(
                 state.cd, data, order,
                 batch_size=self._batch_rows(data), k=self.k(epoch), persistent=self.persistent,
                 learning_rate=self.learning_rate, momentum=self.momentum(epoch), weight_decay=self.weight_decay,
@@ -476,12 +472,13 @@ class ContrastiveDivergence(Trainer):
         return arrays
 
     def _restore(self, arrays, template, data):
-        engine = self._engine_module()
-        fields = engine.CDState._fields
+        from . import _cd_engine
+
+        fields = _cd_engine.CDState._fields
         missing = [name for name in fields if f"cd_{name}" not in arrays]
         if missing:
             raise ValidationError(f"the checkpoint lacks the training state {missing!r}")
-        cd = engine.CDState(**{name: np.ascontiguousarray(arrays[f"cd_{name}"]).copy() for name in fields})
+        cd = _cd_engine.CDState(**{name: np.ascontiguousarray(arrays[f"cd_{name}"]).copy() for name in fields})
         if cd.weights.dtype != self.dtype:
             raise ValidationError(f"the checkpoint was trained in {cd.weights.dtype}, this trainer uses {self.dtype}")
         sums = tuple(np.array(arrays[key], dtype=np.float64) for key in ("sum_weights", "sum_visible_bias", "sum_hidden_bias"))

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pgm_energy.learning.contrastive_divergence import ContrastiveDivergence
 
 
 def load_reference_engine():
@@ -21,17 +20,14 @@ def load_reference_engine():
 
 
 @pytest.fixture
-def engine(monkeypatch):
-    """The engine ContrastiveDivergence uses in these tests: the package's own."""
-    monkeypatch.setattr(ContrastiveDivergence, "_engine", None)
+def engine():
+    """The engine ContrastiveDivergence uses: the package's own (tests swap its functions with monkeypatch)."""
     return importlib.import_module("pgm_energy.learning._cd_engine")
 
 
 @pytest.fixture
-def reference_engine(monkeypatch):
-    module = load_reference_engine()
-    monkeypatch.setattr(ContrastiveDivergence, "_engine", module)
-    return module
+def reference_engine():
+    return load_reference_engine()
 
 
 def bars_and_stripes(n: int) -> np.ndarray:
