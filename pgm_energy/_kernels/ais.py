@@ -49,7 +49,8 @@ import numpy as np
 from numba import njit, prange
 
 from .._launch import serial_twin
-from .block_gibbs import SIGMOID_ERROR, _sigmoid32, _step, _uniform
+from .block_gibbs import SIGMOID_ERROR, _sigmoid32
+from .rng import state_uniform, xorshift_next
 
 __all__ = ["LANES", "ais_log_weights", "ais_steps", "ais_steps_serial", "visible_margins"]
 
@@ -117,13 +118,13 @@ def _uniforms(lanes, uniforms):
     rows = n // LANES
     for r in range(rows):
         for s in range(LANES):
-            x = _step(lanes[s])
+            x = xorshift_next(lanes[s])
             lanes[s] = x
-            uniforms[r * LANES + s] = _uniform(x)
+            uniforms[r * LANES + s] = state_uniform(x)
     for s in range(n - rows * LANES):
-        x = _step(lanes[s])
+        x = xorshift_next(lanes[s])
         lanes[s] = x
-        uniforms[rows * LANES + s] = _uniform(x)
+        uniforms[rows * LANES + s] = state_uniform(x)
 
 
 @njit(cache=True, nogil=True)
@@ -235,10 +236,10 @@ def _run_steps(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, b
             if sample:
                 # sigmoid(beta x_j) from the same exponential, exact in float64
                 p = 1.0 / (1.0 + e) if xj >= 0.0 else e / (1.0 + e)
-                state = _step(lanes[lane])
+                state = xorshift_next(lanes[lane])
                 lanes[lane] = state
                 hidden_on[n_hidden_on] = j
-                n_hidden_on += 1 if _uniform(state) < p else 0
+                n_hidden_on += 1 if state_uniform(state) < p else 0
                 lane = lane + 1 if lane + 1 < LANES else 0
         log_ratio += math.log(numerator / denominator)
         log_weight += (beta - previous) * linear + log_ratio

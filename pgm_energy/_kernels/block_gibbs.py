@@ -38,7 +38,7 @@ float32). Measured maxima on a grid of 2e6 points over [-60, 60]: absolute 9.3e-
 (float32), relative 5.1e-16 (float64). Each xorshift step depends on the previous one
 of the same chain, but the chains are independent, so the loop over the chains
 vectorises too (AVX2 has 64-bit shifts and xors; the multiply is emulated; float64
-converts the 53-bit integer as two exact 32-bit halves, :func:`_uniform`; float32
+converts the 53-bit integer as two exact 32-bit halves, :func:`.rng.state_uniform`; float32
 converts 24-bit fields through int32). Measured on this machine (784x500, 100 chains,
 step alone, 1 thread, loaded machine, CPU time): float32 3.8-4.7 ns per unit update
 with recording, against 5.0-6.4 for the previous kernel (sigmoid in one pass and draws
@@ -75,21 +75,9 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-__all__ = ["sample_layer", "layer_margins", "layer_scratch", "summation_error_bound", "sigmoid_row"]
+from .rng import state_uniform, uniform_pair32, xorshift_next
 
-# xorshift64*, exactly as rng.next_uniform (advanced for all chains in one vectorised loop).
-_MULTIPLIER = np.uint64(0x2545F4914F6CDD1D)
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
-_LOW_MASK = np.uint64(0xFFFFFFFF)
-_EXP_52 = np.uint64(0x4330000000000000)  # bits of 2**52: OR-ing k < 2**52 into the mantissa gives 2**52 + k
-_EXP_84 = np.uint64(0x4530000000000000)  # bits of 2**84: likewise 2**84 + k * 2**32
-_TWO_52 = 4503599627370496.0
-_TWO_84 = 19342813113834066795298816.0
-# float32 draws: two 24-bit fields of one output (bits 40-63 and 16-39), scaled by 2**-24.
-_SHIFT_FIRST = np.uint64(40)
-_SHIFT_SECOND = np.uint64(16)
-_MASK_24 = np.uint64(0xFFFFFF)
-_TO_UNIT_24 = np.float32(2.0**-24)
+__all__ = ["sample_layer", "layer_margins", "layer_scratch", "summation_error_bound", "sigmoid_row"]
 
 _LOG2E = 1.4426950408889634
 # Cody-Waite split of ln 2: n * _LN2_HI is exact for the |n| that occur here.
@@ -181,42 +169,6 @@ def sigmoid_row(pre, bias, out):
         out[j] = _sigmoid(pre[j] + bias[j])
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _step(x):
-    x ^= x >> np.uint64(12)
-    x ^= x << np.uint64(25)
-    x ^= x >> np.uint64(27)
-    return x
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _uniform(x):
-    """``rng.next_uniform``'s value for the state ``x``, in operations that vectorise.
-
-    ``v = (x * M) >> 11 < 2**53`` is converted to float64 as its high and low 32-bit
-    halves (each by the exact 2**52 / 2**84 exponent trick): AVX2 has no 64-bit
-    integer to float conversion, and the sum of the two halves is exact.
-    """
-    v = (x * _MULTIPLIER) >> np.uint64(11)
-    low = np.uint64((v & _LOW_MASK) | _EXP_52).view(np.float64) - _TWO_52
-    high = np.uint64((v >> np.uint64(32)) | _EXP_84).view(np.float64) - _TWO_84
-    return (high + low) * _TO_UNIT
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _uniform_pair32(x):
-    """Two float32 uniforms ``k / 2**24`` from one xorshift64* output ``y = x * M``.
-
-    The first takes bits 40-63 of ``y``, the second bits 16-39: disjoint fields, well
-    above the lowest bits, which are the only ones with (mild) linear artifacts. Both
-    are exact in float32 (24-bit integers) and convert through int32, which AVX2 has.
-    """
-    y = x * _MULTIPLIER
-    first = np.float32(np.int32(y >> _SHIFT_FIRST)) * _TO_UNIT_24
-    second = np.float32(np.int32((y >> _SHIFT_SECOND) & _MASK_24)) * _TO_UNIT_24
-    return first, second
-
-
 @njit(cache=True, nogil=True)
 def _exact_probability(bias, rows, other, c, j):
     """sigmoid(bias[j] + sum_k rows[j, k] * other[k, c]) in float64, in a fixed order.
@@ -277,9 +229,9 @@ def _draw_row64(probs, limit, streams, out, j, c0, c1):
     """
     close = False
     for c in range(c0, c1):
-        x = _step(streams[c])
+        x = xorshift_next(streams[c])
         streams[c] = x
-        u = _uniform(x)
+        u = state_uniform(x)
         p = probs[j, c]
         out[j, c] = 1.0 if u < p else 0.0
         close |= abs(u - p) <= limit
@@ -290,7 +242,7 @@ def _draw_row64(probs, limit, streams, out, j, c0, c1):
 def _uniforms64(streams, uniforms, c0, c1):
     """The uniform of the latest step of chains ``c0 <= c < c1`` (recomputed from the new states)."""
     for c in range(c0, c1):
-        uniforms[0, c] = _uniform(streams[c])
+        uniforms[0, c] = state_uniform(streams[c])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -300,15 +252,15 @@ def _draw_pair32(probs, j_a, j_b, limit_a, limit_b, streams, out_a, row_a, out_b
 
     ``out_a[row_a, c] = [u_a < probs[j_a, c]]`` and likewise for b (the output row is a
     scratch row for a clamped unit), with ``(u_a, u_b)`` from one xorshift64* step
-    (:func:`_uniform_pair32`): half the 64-bit multiplies, which AVX2 emulates. A
+    (:func:`.rng.uniform_pair32`): half the 64-bit multiplies, which AVX2 emulates. A
     branch-free loop over independent chains that LLVM vectorises; the uniforms are not
     stored (:func:`_pair_uniforms32` recomputes them from the new states).
     """
     close = False
     for c in range(c0, c1):
-        x = _step(streams[c])
+        x = xorshift_next(streams[c])
         streams[c] = x
-        u_a, u_b = _uniform_pair32(x)
+        u_a, u_b = uniform_pair32(x)
         p_a = probs[j_a, c]
         p_b = probs[j_b, c]
         out_a[row_a, c] = np.float32(1.0) if u_a < p_a else np.float32(0.0)
@@ -321,7 +273,7 @@ def _draw_pair32(probs, j_a, j_b, limit_a, limit_b, streams, out_a, row_a, out_b
 def _pair_uniforms32(streams, uniforms, c0, c1):
     """The two uniforms of the latest step of chains ``c0 <= c < c1``, in ``uniforms[0]`` and ``uniforms[1]``."""
     for c in range(c0, c1):
-        uniforms[0, c], uniforms[1, c] = _uniform_pair32(streams[c])
+        uniforms[0, c], uniforms[1, c] = uniform_pair32(streams[c])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -344,7 +296,7 @@ def _settle_row(probs, limit, uniforms, rows, bias, other, out, j, c0, c1):
 def _skip_row(streams, c0, c1):
     """Advance the streams of chains ``c0 <= c < c1`` by one step (a clamped unit)."""
     for c in range(c0, c1):
-        streams[c] = _step(streams[c])
+        streams[c] = xorshift_next(streams[c])
 
 
 _BYTE = np.uint64(0xFF)
@@ -403,9 +355,9 @@ def _sample_layer64(pre, bias, limit, rows, other, clamped, streams, out, states
                 probs[j] = _sigmoid64(pre[j, c] + bias[j])
             x = streams[c]
             for j in range(m):
-                x = _step(x)
+                x = xorshift_next(x)
                 if clamped[j] == 0:
-                    u = _uniform(x)
+                    u = state_uniform(x)
                     p = probs[j]
                     d = 1.0 if u < p else 0.0
                     if abs(u - p) <= limit[j]:  # rare: too close to call with the fast p
@@ -444,8 +396,8 @@ def _sample_layer32(pre, bias, limit, rows, other, clamped, streams, out, states
                 probs[j] = _sigmoid32(pre[j, c] + bias[j])
             x = streams[c]
             for j in range(0, m, 2):
-                x = _step(x)
-                u_pair = _uniform_pair32(x)
+                x = xorshift_next(x)
+                u_pair = uniform_pair32(x)
                 for k in range(j, min(j + 2, m)):
                     if clamped[k] == 0:
                         u = u_pair[k - j]
