@@ -7,10 +7,11 @@ Sections, each printing the numbers it measured:
 2. Training: persistent contrastive divergence with a progress bar.
 3. Log-likelihood: exact (the hidden layer is small enough to enumerate) and by annealed
    importance sampling, side by side, on the training and the test images.
-4. Figures: PNGs of the learned filters and of Gibbs samples from the model.
+4. Figures (matplotlib, the ``plot`` extra; without it one line says so and the rest runs):
+   the learned filters and Gibbs samples from the model.
 5. A deep belief network trained greedily on the same digits, its variational lower bound on the
-   test log-likelihood before and after up-down fine-tuning, beside the RBM's, and a PNG of the
-   digits it generates.
+   test log-likelihood before and after up-down fine-tuning, beside the RBM's, and a figure of
+   the digits it generates.
 6. The trained RBM as a pgmpy ``DiscreteMarkovNetwork``: an exact query about hidden causes,
    checked against pgmpy's own ``VariableElimination``.
 7. Sampling against the exact answer.
@@ -88,6 +89,16 @@ def _check_images(images, name: str, n_columns: int | None = None) -> np.ndarray
     return check_states(raw, raw.shape[1], name)[0]
 
 
+def _can_draw(out) -> bool:
+    """Whether matplotlib (the ``plot`` extra) is installed; one line on ``out`` says so when it is not."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print('figures skipped: matplotlib is not installed (pip install "pgm-energy[plot]")', file=out)
+        return False
+    return True
+
+
 def _prepare_output_dir(output_dir, name: str = "output_dir") -> None:
     """Create ``output_dir`` and check that figures can be written there.
 
@@ -145,7 +156,8 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
     seed : int >= 0, default 0
         Seed of every random draw.
     output_dir : str or path-like or None, default "pgm_energy_demo"
-        Folder for the PNG figures (created); None writes no files.
+        Folder for the PNG figures (created); None writes no files. Figures need matplotlib
+        (the ``plot`` extra): without it the demo prints one line instead and runs the rest.
     progress : bool, optional
         Progress bar during training; default: when stderr is a terminal.
     out : text file-like, optional
@@ -155,7 +167,7 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
     -------
     dict
         ``baseline``, ``train_log_likelihood``, ``test_log_likelihood``, ``log_z``, ``ais``
-        (an AISResult), ``ais_test_log_likelihood``, ``model``, ``figures`` (paths),
+        (an AISResult), ``ais_test_log_likelihood``, ``model``, ``figures`` (paths written),
         ``posterior`` and ``sampled_marginals``.
     """
     from . import ais, exact
@@ -224,20 +236,36 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
     from .samplers import GibbsSampler
 
     fantasies = GibbsSampler(burn_in=1000, thin=200).sample(rbm, 5, n_chains=20, rng=sampler_seed)
+    drawing = False
     if output_dir is not None:
         _section("Figures", out)
-        from .plotting import tile_images, write_png
+        drawing = _can_draw(out)
+    if drawing:
+        from .plotting import plot_images, save_figure
 
         folder = Path(output_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        filters = tile_images(rbm.weights.T, (8, 8), n_columns=10, scale="each")
-        figures["filters"] = write_png(folder / "filters.png", filters, zoom=6)
+        filters = plot_images(
+            rbm.weights.T, (8, 8), n_columns=10, scale="each",
+            title=f"Learned filters: the weights into each of the {rbm.n_hidden} hidden units",
+            caption="one 8x8 image per hidden unit (h0, h1, ... row by row), each on its own scale",
+            colorbar_label="weight",
+        )
+        figures["filters"] = save_figure(filters, folder / "filters.png")
         visible_draws = fantasies.states[:, -1, : rbm.n_visible].astype(float)
-        figures["samples"] = write_png(folder / "samples.png", tile_images(visible_draws, (8, 8), n_columns=10, scale="none"), zoom=6)
+        samples = plot_images(
+            visible_draws, (8, 8), n_columns=10, scale="none",
+            title="Gibbs samples from the trained RBM",
+            caption="20 chains, the visible units after 1000 sweeps of burn-in",
+            colorbar_label="pixel (0 or 1)",
+        )
+        figures["samples"] = save_figure(samples, folder / "samples.png")
         print(f"learned filters (one 8x8 weight image per hidden unit): {figures['filters']}", file=out)
         print(f"Gibbs samples from the model (20 chains, 1000 sweeps of burn-in): {figures['samples']}", file=out)
 
-    deep_belief, deep_belief_figures = _deep_belief_section(split, test_ll, seed, output_dir, progress, out)
+    deep_belief, deep_belief_figures = _deep_belief_section(
+        split, test_ll, seed, output_dir if drawing else None, progress, out
+    )
     figures.update(deep_belief_figures)
 
     _section("The model as a pgmpy Markov network: hidden causes of a digit", out)
@@ -303,7 +331,8 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
 def _deep_belief_section(split, rbm_test_ll, seed, output_dir, progress, out) -> tuple[dict, dict]:
     """Greedy DBN 64-100-20 on the digits; its bound before/after fine-tuning; generated digits.
 
-    Returns ``(figures, paths)``: the bounds and the tuned network, and the PNG written.
+    Returns ``(summary, paths)``: the bounds and the tuned network, and the figure written
+    (none when ``output_dir`` is None).
     """
     from . import DeepBeliefNetwork
     from ._math import sigmoid
@@ -332,13 +361,19 @@ def _deep_belief_section(split, rbm_test_ll, seed, output_dir, progress, out) ->
     summary = {"greedy_bound": greedy, "tuned_bound": tuned_bound, "model": tuned}
     paths = {}
     if output_dir is not None:
-        from .plotting import tile_images, write_png
+        from .plotting import plot_images, save_figure
 
         draws = tuned.sample(40, burn_in=1000, rng=seeds[3])
         first_hidden = draws.states[0][:, 64:164].astype(float)
         # show each draw's pixel probabilities given its first hidden layer: smoother than one binary sample
         pixels = sigmoid(first_hidden @ tuned.weights[0].T + tuned.biases[0])
-        path = write_png(Path(output_dir) / "deep_belief_samples.png", tile_images(pixels, (8, 8), n_columns=10, scale="none"), zoom=6)
+        figure = plot_images(
+            pixels, (8, 8), n_columns=10, scale="none",
+            title="Digits generated by the fine-tuned deep belief network",
+            caption="40 draws: top-RBM Gibbs, then one pass down; shown as p(pixel = 1 | first hidden layer)",
+            colorbar_label="p(pixel = 1)",
+        )
+        path = save_figure(figure, Path(output_dir) / "deep_belief_samples.png")
         paths["deep_belief_samples"] = path
         print(f"digits generated by the tuned network (top-RBM Gibbs, then down): {path}", file=out)
     return summary, paths
