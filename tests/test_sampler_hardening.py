@@ -11,7 +11,7 @@ import pytest
 from pgm_energy import BoltzmannMachine, RestrictedBoltzmannMachine, ais, schedules
 from pgm_energy.exceptions import ModelSizeError
 from pgm_energy.samplers import GibbsSampler, ParallelTemperingSampler, SimulatedAnnealingSampler
-from pgm_energy.samplers.gibbs import _record_slots
+from pgm_energy.samplers._pipeline import record_slots as _record_slots
 
 BM = BoltzmannMachine([[0.0, 1.0], [1.0, 0.0]], [0.5, -0.2])
 RBM = RestrictedBoltzmannMachine.random(4, 3, rng=0)
@@ -26,7 +26,7 @@ HUGE = 10**12
         (lambda: GibbsSampler(burn_in=1).sample(RBM, 1, n_chains=HUGE), "n_chains=1000000000000"),
         (lambda: GibbsSampler(burn_in=1).sample(BM, HUGE), "draws"),
         (lambda: GibbsSampler(burn_in=1).sample(RBM, HUGE), "draws"),
-        (lambda: SimulatedAnnealingSampler(n_sweeps=3).sample(BM, HUGE), "n_reads=1000000000000"),
+        (lambda: SimulatedAnnealingSampler(n_sweeps=3).sample(BM, HUGE), "n_samples=1000000000000"),
         (lambda: SimulatedAnnealingSampler(n_sweeps=HUGE), "n_sweeps must be at most"),
         (lambda: ParallelTemperingSampler([1, 2], burn_in=1).sample(BM, 1, n_chains=HUGE), "n_chains=1000000000000"),
         (lambda: ParallelTemperingSampler([1, 2], burn_in=1).sample(BM, HUGE), "draws"),

@@ -11,61 +11,35 @@ also usable on its own.
 
 from __future__ import annotations
 
-import sys
-import time
-
 import numpy as np
 
 from .._kernels.block_gibbs import layer_margins, layer_scratch, sample_layer
 from .._kernels.rng import seed_streams
+from .._progress import progress_bar
 from .._validation import (
-    check_array_size,
     check_bool,
     check_evidence,
     check_float_dtype,
     check_int,
     check_positive_temperature,
     check_rng,
-    check_sweeps,
     describe,
 )
-from ..exceptions import ParameterTypeError, StateError
+from ..exceptions import ParameterTypeError
+from ._pipeline import Stopwatch, allocate_draws, check_draw_sizes, check_initial_states, starting_states
 
-__all__ = ["sample_rbm"]
+__all__ = ["run_block_gibbs", "sample_rbm"]
 
 # Sweeps between progress-bar updates (keeps the per-sweep cost free of Python calls).
 _PROGRESS_EVERY = 64
 
 
-def _check_initial_states(initial_states, n_chains: int, n_units: int) -> np.ndarray | None:
-    """None, or uint8 states of shape (n_chains, n_units)."""
-    if initial_states is None:
-        return None
-    try:
-        array = np.asarray(initial_states)
-    except (TypeError, ValueError) as error:
-        raise StateError(f"initial_states must be an array of 0/1 values, got {describe(initial_states)}") from error
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
-        raise StateError(f"initial_states must be an array of 0/1 values, got dtype {array.dtype}")
-    if array.shape not in ((n_units,), (n_chains, n_units)):
-        raise StateError(
-            f"initial_states must have shape ({n_units},) or (n_chains, {n_units}) = ({n_chains}, {n_units}), "
-            f"got {array.shape}"
-        )
-    binary = (array == 0) | (array == 1)
-    if not np.all(binary):
-        bad = tuple(int(i) for i in np.argwhere(~binary)[0])
-        raise StateError(f"initial_states must contain only 0 and 1, got {array[bad].item()!r} at index {bad}")
-    return np.broadcast_to(array, (n_chains, n_units)).astype(np.uint8)
-
-
 def _product_columns(n_chains: int) -> int:
     """Columns of the product buffers: ``n_chains``, rounded up to a multiple of 4 when it is 2 or 3 past one.
 
-    OpenBLAS 0.3.31's sgemm/dgemm here is slow for narrow right operands whose width is
-    2 or 3 modulo 4: measured on 784x500 (1 thread, ns per unit update), 7 chains 71 -> 37
-    with 8 columns, 15 chains 35 -> 23 with 16, 31 chains 27 -> 20 with 32, 6 chains 63 -> 51;
-    1 past a multiple of 4 the extra work does not pay (9 chains 45 -> 51 with 12).
+    OpenBLAS's sgemm/dgemm is slow for narrow right operands whose width is 2 or 3 modulo 4,
+    and the padding columns cost less than they save; 1 past a multiple of 4 they do not pay
+    (figures in docs/benchmarks.md).
     """
     if n_chains >= 3 and n_chains % 4 >= 2:
         return n_chains + 4 - n_chains % 4
@@ -79,40 +53,6 @@ def _blas_threads():
     except ImportError:
         return None
     return [info.get("num_threads") for info in threadpool_info() if info.get("user_api") == "blas"] or None
-
-
-class _Progress:
-    """A tqdm bar when tqdm is installed, else a plain line on stderr."""
-
-    def __init__(self, total: int, enabled: bool):
-        self._bar = None
-        self._enabled = enabled
-        self._total = total
-        self._done = 0
-        if not enabled:
-            return
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            return
-        self._bar = tqdm(total=total, unit="sweep", desc="block Gibbs")
-
-    def update(self, done: int) -> None:
-        if not self._enabled:
-            return
-        if self._bar is not None:
-            self._bar.update(done - self._done)
-        else:
-            print(f"\rblock Gibbs: {done}/{self._total} sweeps", end="", file=sys.stderr, flush=True)
-        self._done = done
-
-    def close(self) -> None:
-        if not self._enabled:
-            return
-        if self._bar is not None:
-            self._bar.close()
-        else:
-            print(file=sys.stderr)
 
 
 def sample_rbm(
@@ -157,7 +97,7 @@ def sample_rbm(
         states. The same ``rng`` gives the same samples whatever the Numba or BLAS
         thread count (see :mod:`pgm_energy._kernels.block_gibbs`).
     progress : bool
-        Show a progress bar (tqdm when installed).
+        Show a progress bar (tqdm, on stderr when it is a terminal).
     dtype : {"float32", "float64"}
         Precision of the parameters and products. float32 is about twice as fast;
         it samples the machine whose parameters (divided by the temperature) are
@@ -182,7 +122,7 @@ def sample_rbm(
         For more than ``MAX_SWEEPS`` (2**28) sweeps ``burn_in + n_samples * thin``, or more
         draws than ``MAX_ARRAY_ENTRIES`` (2**31) unit states.
     """
-    start = time.perf_counter()
+    watch = Stopwatch()
     from ..models.rbm import RestrictedBoltzmannMachine
 
     if not isinstance(rbm, RestrictedBoltzmannMachine):
@@ -191,20 +131,50 @@ def sample_rbm(
     n_chains = check_int(n_chains, "n_chains", minimum=1)
     burn_in = check_int(burn_in, "burn_in", minimum=0)
     thin = check_int(thin, "thin", minimum=1)
-    check_array_size(
-        n_chains * n_samples * rbm.n_units, f"n_chains={n_chains} chains of n_samples={n_samples} draws of {rbm.n_units} units"
-    )
-    check_sweeps(burn_in, n_samples, thin)
+    check_draw_sizes(n_samples, n_chains, rbm.n_units, burn_in, thin, "all")
     progress = check_bool(progress, "progress")
     dtype = check_float_dtype(dtype)
     temperature = (
         rbm.temperature if temperature is None else check_positive_temperature(temperature, energy_scale=rbm.energy_bound)
     )
     clamped = check_evidence(evidence, rbm.names)
+    initial = check_initial_states(initial_states, rbm.n_units, n_chains=n_chains)
+    generator = check_rng(rng)
+    states, info = run_block_gibbs(
+        rbm, n_samples, n_chains=n_chains, burn_in=burn_in, thin=thin, clamped=clamped, initial=initial,
+        temperature=temperature, generator=generator, progress=progress, dtype=dtype, watch=watch,
+    )
+    watch.sampled()
+    sampling = watch.sampling
+    updates = info.pop("unit_updates")
+    info["seconds"] = {"setup": watch.prepared_at - watch.started, "sampling": sampling, "per_sweep": sampling / info["sweeps"]}
+    info["unit_updates_per_second"] = updates / sampling if sampling > 0 else float("inf")
+    return states, info
+
+
+def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int, clamped: dict, initial, temperature: float,
+                    generator, progress: bool, dtype: np.dtype, watch: Stopwatch):
+    """Block Gibbs sweeps of ``rbm`` with arguments already checked (see :func:`sample_rbm`).
+
+    Parameters
+    ----------
+    clamped : dict of int -> 0/1
+        Unit index -> evidence value (``check_evidence``).
+    initial : uint8 ndarray, shape (n_chains, n_units), or None
+        From :func:`~pgm_energy.samplers._pipeline.check_initial_states`; None draws random
+        states from ``generator`` after the chains' streams are seeded.
+    watch : Stopwatch
+        Marked prepared before the first sweep (the caller marks the end).
+
+    Returns
+    -------
+    states : uint8 ndarray, shape (n_chains, n_draws, n_visible + n_hidden)
+    info : dict
+        ``sweeps``, ``burn_in``, ``thin``, ``n_chains``, ``dtype``, ``temperature``, ``threads``
+        and ``unit_updates``.
+    """
     n_visible, n_hidden = rbm.n_visible, rbm.n_hidden
     n_units = n_visible + n_hidden
-    initial = _check_initial_states(initial_states, n_chains, n_units)
-    generator = check_rng(rng)
 
     # Parameters at temperature 1, in the working dtype; rows[j] = weights into unit j.
     weights = np.ascontiguousarray(rbm.weights / temperature, dtype=dtype)  # (n_visible, n_hidden)
@@ -215,12 +185,9 @@ def sample_rbm(
     hidden_limit = layer_margins(weights_t, hidden_bias, dtype)
 
     streams = seed_streams(generator, n_chains)
-    if initial is None:
-        initial = generator.integers(0, 2, size=(n_chains, n_units), dtype=np.uint8)
+    initial = starting_states(initial, n_chains, n_units, clamped, generator)
     clamp_mask = np.zeros(n_units, dtype=np.uint8)
-    for index, value in clamped.items():
-        clamp_mask[index] = 1
-        initial[:, index] = value
+    clamp_mask[list(clamped)] = 1
     visible_clamped = np.ascontiguousarray(clamp_mask[:n_visible])
     hidden_clamped = np.ascontiguousarray(clamp_mask[n_visible:])
     update_visible = not visible_clamped.all()
@@ -237,43 +204,40 @@ def sample_rbm(
     visible_pre = np.empty((n_visible, n_columns), dtype=dtype)
     hidden_pre = np.empty((n_hidden, n_columns), dtype=dtype)
     scratch = layer_scratch(dtype, n_chains, max(n_visible, n_hidden))
-    from .gibbs import _allocate_states
 
-    states = _allocate_states((n_chains, n_samples, n_units))
+    states = allocate_draws((n_chains, n_draws, n_units))
     if not update_visible:  # a fully clamped layer is never touched again: fill its columns once
         states[:, :, :n_visible] = initial[:, None, :n_visible]
     if not update_hidden:
         states[:, :, n_visible:] = initial[:, None, n_visible:]
 
-    total = burn_in + n_samples * thin
-    bar = _Progress(total, bool(progress))
-    setup = time.perf_counter()
+    total = burn_in + n_draws * thin
     record_at = burn_in + thin - 1  # sweep index (0-based) of the next kept draw
     drawn = 0
     matmul = np.matmul
-    for sweep in range(total):
-        record = -1
-        if sweep == record_at:
-            record = drawn
-            drawn += 1
-            record_at += thin
-        if update_hidden:
-            matmul(weights_t, visible, out=hidden_pre)
-            sample_layer(hidden_pre, hidden_bias, hidden_limit, weights_t, visible, hidden_clamped,
-                         streams, hidden, states, record, n_visible, scratch)
-        if update_visible:
-            matmul(weights, hidden, out=visible_pre)
-            sample_layer(visible_pre, visible_bias, visible_limit, weights, hidden, visible_clamped,
-                         streams, visible, states, record, 0, scratch)
-        if progress and (sweep + 1) % _PROGRESS_EVERY == 0:
-            bar.update(sweep + 1)
-    bar.update(total)
-    bar.close()
-    finish = time.perf_counter()
+    with progress_bar(progress, total, unit="sweep", description="block Gibbs") as bar:
+        report = bar.shown
+        watch.prepared()
+        for sweep in range(total):
+            record = -1
+            if sweep == record_at:
+                record = drawn
+                drawn += 1
+                record_at += thin
+            if update_hidden:
+                matmul(weights_t, visible, out=hidden_pre)
+                sample_layer(hidden_pre, hidden_bias, hidden_limit, weights_t, visible, hidden_clamped,
+                             streams, hidden, states, record, n_visible, scratch)
+            if update_visible:
+                matmul(weights, hidden, out=visible_pre)
+                sample_layer(visible_pre, visible_bias, visible_limit, weights, hidden, visible_clamped,
+                             streams, visible, states, record, 0, scratch)
+            if report and (sweep + 1) % _PROGRESS_EVERY == 0:
+                bar.update(_PROGRESS_EVERY)
+        bar.update(total % _PROGRESS_EVERY)
 
-    sampling = finish - setup
     updated = (n_hidden if update_hidden else 0) + (n_visible if update_visible else 0)
-    info = {
+    return states, {
         "sweeps": total,
         "burn_in": burn_in,
         "thin": thin,
@@ -281,11 +245,5 @@ def sample_rbm(
         "dtype": dtype.name,
         "temperature": temperature,
         "threads": {"numba": 1, "blas": _blas_threads()},
-        "seconds": {
-            "setup": setup - start,
-            "sampling": sampling,
-            "per_sweep": sampling / total,
-        },
-        "unit_updates_per_second": (n_chains * updated * total / sampling) if sampling > 0 else float("inf"),
+        "unit_updates": n_chains * updated * total,
     }
-    return states, info

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import math
-import time
+import warnings
 
 import numpy as np
 
 from .. import schedules
 from .._validation import check_array_size, check_evidence, check_int, check_rng, describe, refuse_out_of_memory
 from ..exceptions import ValidationError
-from ..models import RestrictedBoltzmannMachine
-from .gibbs import (
-    _Sweeps,
-    _allocate_states,
-    _check_model,
-    _check_scan,
-    _energies,
-    _free_units,
-    _initial_states,
-    _prepare,
-    _record_slots,
-    _run_single_site,
-    _thread_count,
+from ._layout import as_boltzmann_machine, layout_of
+from ._pipeline import (
+    Stopwatch,
+    Sweeps,
+    allocate_draws,
+    check_initial_states,
+    check_model,
+    check_scan,
+    free_units,
+    record_slots,
+    starting_states,
+    wrap,
 )
+from ._single_site import run_single_site
 from .sampleset import SampleSet
 
 __all__ = ["SimulatedAnnealingSampler", "default_schedule"]
@@ -51,7 +51,7 @@ def _flip_costs(model, clamped: dict) -> tuple[float, float, int]:
     """
     import scipy.sparse as sp
 
-    free = _free_units(model.n_units, clamped)
+    free = free_units(model.n_units, clamped)
     if free.size == 0:
         return 0.0, 0.0, 0
     weights = model.weights
@@ -95,17 +95,45 @@ def default_schedule(model, n_sweeps=DEFAULT_SWEEPS, *, evidence=None) -> np.nda
     ndarray, shape (n_sweeps,)
         Temperatures in the model's energy units (the model's own temperature is not used).
     """
-    if isinstance(model, RestrictedBoltzmannMachine):
-        model = model.to_boltzmann_machine()
-    _check_model(model, allow_rbm=False)
+    model = check_model(as_boltzmann_machine(model), allow_rbm=False)
     n_sweeps = schedules.check_length(n_sweeps, "n_sweeps")
-    clamped = check_evidence(evidence, model.names)
+    return _default_schedule(model, n_sweeps, check_evidence(evidence, model.names))
+
+
+def _default_schedule(model, n_sweeps: int, clamped: dict) -> np.ndarray:
+    """:func:`default_schedule` of a general machine with checked arguments (``clamped``: index -> 0/1)."""
     largest, smallest, n_free = _flip_costs(model, clamped)
     if largest == 0.0:
         return np.ones(n_sweeps)
     t_hot = largest / math.log(2.0)
     t_cold = min(smallest / math.log(n_free / COLD_EXCITATIONS_PER_SWEEP), t_hot)
     return schedules.geometric(t_hot, t_cold, n_sweeps)
+
+
+class _DefaultCount(int):
+    """The default ``n_samples`` (10), told apart from an explicit 10 so that ``n_reads`` with it is refused."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "10"
+
+
+_DEFAULT_SAMPLES = _DefaultCount(10)
+
+
+def _renamed_count(n_samples, n_reads):
+    """``n_samples``, or the value of its deprecated alias ``n_reads`` (with a DeprecationWarning)."""
+    if n_reads is None:
+        return n_samples
+    if n_samples is not _DEFAULT_SAMPLES:
+        raise TypeError("SimulatedAnnealingSampler.sample() got both n_samples and its deprecated alias n_reads")
+    warnings.warn(
+        "SimulatedAnnealingSampler.sample(n_reads=...) is deprecated; use n_samples=... instead",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return n_reads
 
 
 class SimulatedAnnealingSampler:
@@ -161,7 +189,7 @@ class SimulatedAnnealingSampler:
                 )
         self.schedule = schedule
         self.n_sweeps = (DEFAULT_SWEEPS if schedule is None else schedule.shape[0]) if n_sweeps is None else n_sweeps
-        self.scan = _check_scan(scan)
+        self.scan = check_scan(scan)
         if not isinstance(acceptance, str) or acceptance not in _ACCEPTANCES:
             raise ValidationError(
                 f"acceptance must be one of {', '.join(map(repr, _ACCEPTANCES))}, got {describe(acceptance)}"
@@ -175,73 +203,79 @@ class SimulatedAnnealingSampler:
             f"acceptance={self.acceptance!r})"
         )
 
-    def sample(self, model, n_reads=10, *, evidence=None, initial_states=None, rng=None) -> SampleSet:
-        """Anneal ``n_reads`` independent chains and return their final states.
+    def sample(self, model, n_samples=_DEFAULT_SAMPLES, *, evidence=None, initial_states=None, rng=None,
+               n_reads=None) -> SampleSet:
+        """Anneal ``n_samples`` independent chains and return their final states.
 
         Parameters
         ----------
         model : BoltzmannMachine or RestrictedBoltzmannMachine
             An RBM is annealed as its equivalent general machine (visible units first).
-        n_reads : int >= 1, default 10
-            Independent annealing runs (run in parallel).
+        n_samples : int >= 1, default 10
+            Independent annealing runs (run in parallel), one draw each.
         evidence : dict of str -> 0/1, optional
             Clamped units, never updated.
-        initial_states : array_like of 0/1, shape (n_units,) or (n_reads, n_units), optional
+        initial_states : array_like of 0/1, shape (n_units,) or (n_samples, n_units), optional
             Default: uniformly random from ``rng``.
         rng : None, int or numpy.random.Generator
+        n_reads : int, optional
+            Deprecated alias of ``n_samples`` (neal's name); emits a DeprecationWarning.
 
         Returns
         -------
         SampleSet
-            ``n_chains = n_reads``, ``n_draws = 1``; ``energies`` equal ``model.energy``;
+            ``n_chains = n_samples``, ``n_draws = 1``; ``energies`` equal ``model.energy``;
             ``temperature`` is the last temperature of the schedule; ``info`` holds the
-            ``schedule``, ``timings``, ``sweeps``, ``scan``, ``acceptance`` and ``n_threads``.
+            common keys (``sampler``, ``scan``, ``sweeps``, ``n_threads``, ``unit_updates``,
+            ``unit_updates_per_second``, ``seconds``) and ``acceptance``, ``schedule``, ``storage``.
+
+        Raises
+        ------
+        TypeError
+            For both ``n_samples`` and ``n_reads``.
         """
-        started = time.perf_counter()
-        _check_model(model)
-        n_reads = check_int(n_reads, "n_reads", minimum=1)
-        # before the initial states, which would otherwise be blamed for an impossible n_reads
-        check_array_size(n_reads * model.n_units, f"n_reads={n_reads} reads of {model.n_units} units")
-        original = model
-        if isinstance(model, RestrictedBoltzmannMachine):
-            model = model.to_boltzmann_machine()
+        watch = Stopwatch()
+        n_samples = _renamed_count(n_samples, n_reads)
+        check_model(model)
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        # before the initial states, which would otherwise be blamed for an impossible n_samples
+        check_array_size(n_samples * model.n_units, f"n_samples={n_samples} runs of {model.n_units} units")
+        original, model = model, as_boltzmann_machine(model)
         clamped = check_evidence(evidence, model.names)
         generator = check_rng(rng)
         temperatures = (
-            default_schedule(model, self.n_sweeps, evidence=evidence) if self.schedule is None else self.schedule
+            _default_schedule(model, self.n_sweeps, clamped) if self.schedule is None else self.schedule
         )
-        with refuse_out_of_memory(f"n_reads={n_reads} reads of {model.n_units} units"):
-            return self._anneal(model, original, n_reads, clamped, initial_states, generator, temperatures, started)
+        with refuse_out_of_memory(f"n_samples={n_samples} runs of {model.n_units} units"):
+            initial = check_initial_states(initial_states, model.n_units, n_chains=n_samples, count_name="n_samples")
+            states = starting_states(initial, n_samples, model.n_units, clamped, generator)
+            return self._anneal(model, original, states, clamped, generator, temperatures, watch)
 
-    def _anneal(self, model, original, n_reads, clamped, initial_states, generator, temperatures, started):
-        n_units = model.n_units
-        states = _initial_states(initial_states, n_reads, n_units, clamped, generator, "n_reads")
-        problem = _prepare(model)
-        free = _free_units(n_units, clamped)
+    def _anneal(self, model, original, states, clamped, generator, temperatures, watch):
+        n_runs, n_units = states.shape
+        layout = layout_of(model)
+        free = free_units(n_units, clamped)
         with np.errstate(divide="ignore"):
             betas = np.ascontiguousarray((1.0 / temperatures)[:, None])  # T = 0 -> beta = inf: Hopfield updates
         n_sweeps = temperatures.shape[0]
-        sweeps = _Sweeps(
+        sweeps = Sweeps(
             n_sweeps,
             lambda start, stop: betas[start:stop],
-            lambda start, stop: _record_slots(start, stop, n_sweeps, 0, 1, "last"),
+            lambda start, stop: record_slots(start, stop, n_sweeps, 0, 1, "last"),
         )
-        out = _allocate_states((n_reads, 1, n_units))
-        prepared = time.perf_counter()
-        details = _run_single_site(
-            model, problem, states, free, self.scan, sweeps, out, generator, False, acceptance=self.acceptance
+        out = allocate_draws((n_runs, 1, n_units))
+        watch.prepared()
+        details = run_single_site(
+            model, layout, states, free, self.scan, sweeps, out, generator, acceptance=self.acceptance
         )
-        sampled = time.perf_counter()
-        energies = _energies(original, out)
+        watch.sampled()
         info = {
             "sampler": "SimulatedAnnealingSampler",
             "scan": self.scan,
             "acceptance": self.acceptance,
-            "sweeps": int(temperatures.shape[0]),
+            "sweeps": int(n_sweeps),
             "schedule": np.array(temperatures),
-            "n_threads": _thread_count(),
-            "timings": {"setup": prepared - started, "sampling": sampled - prepared, "energies": time.perf_counter() - sampled},
             **details,
         }
-        return SampleSet(out, energies, original.names, temperature=float(temperatures[-1]), info=info)
-
+        return wrap(original, out, temperature=float(temperatures[-1]), watch=watch,
+                    unit_updates=n_runs * n_sweeps * free.shape[0], info=info)

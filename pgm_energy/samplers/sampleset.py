@@ -51,7 +51,10 @@ class SampleSet:
     temperature : float
         Temperature the draws target (the final one for annealing).
     info : mapping, optional
-        Sampler details: timings, acceptance or swap rates, schedule, ...
+        Sampler details. The samplers of this package all give ``sampler``, ``scan``,
+        ``sweeps``, ``n_threads``, ``unit_updates``, ``unit_updates_per_second`` and
+        ``seconds`` (``setup``, ``sampling``, ``energies``), plus their own (acceptance or
+        swap rates, schedule, ...).
 
     Notes
     -----

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from .. import schedules
-from .._launch import call, first_chunk, run_chunked
+from .._launch import call
 from .._validation import (
     check_array_size,
     check_bool,
@@ -15,67 +13,25 @@ from .._validation import (
     check_int,
     check_rng,
     check_sweeps,
-    describe,
     refuse_out_of_memory,
 )
-from ..exceptions import StateError, ValidationError
-from ..models import RestrictedBoltzmannMachine
-from .gibbs import (
-    _allocate_states,
-    _check_model,
-    _check_scan,
-    _colour_classes,
-    _energies,
-    _free_units,
-    _initial_states,
-    _prepare,
-    _record_slots,
-    _sweep_cost,
-    _thread_count,
+from ..exceptions import ValidationError
+from ._layout import as_boltzmann_machine, colour_classes, layout_of
+from ._pipeline import (
+    Stopwatch,
+    allocate_draws,
+    check_initial_states,
+    check_model,
+    check_scan,
+    free_units,
+    record_slots,
+    run_sweeps,
+    starting_states,
+    wrap,
 )
 from .sampleset import SampleSet
 
 __all__ = ["ParallelTemperingSampler"]
-
-
-def _replica_states(initial_states, n_chains: int, n_ladder: int, n_units: int, clamped: dict, generator) -> np.ndarray:
-    """uint8 starting states of every replica, shape (n_chains * n_ladder, n_units).
-
-    Replica ``g * n_ladder + k`` starts ensemble ``g`` at ``ladder[k]``. ``initial_states``
-    is None (uniformly random from ``generator``), one state for every replica (n_units,),
-    one per ensemble shared by its replicas (n_chains, n_units), or one per replica
-    (n_chains, n_ladder, n_units). Evidence overrides the clamped units.
-    """
-    n_replicas = n_chains * n_ladder
-    if initial_states is None:
-        return _initial_states(None, n_replicas, n_units, clamped, generator)
-    try:
-        array = np.asarray(initial_states)
-    except (TypeError, ValueError) as error:
-        raise StateError(f"initial_states must be an array of 0/1 values, got {describe(initial_states)}") from error
-    numeric = np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
-    if array.dtype == object or not numeric or np.iscomplexobj(array):
-        raise StateError(f"initial_states must be an array of 0/1 values, got dtype {array.dtype}")
-    shapes = {1: (n_units,), 2: (n_chains, n_units), 3: (n_chains, n_ladder, n_units)}
-    if array.shape != shapes.get(array.ndim):
-        raise StateError(
-            f"initial_states must have shape ({n_units},), (n_chains, {n_units}) = ({n_chains}, {n_units}) or "
-            f"(n_chains, n_temperatures, {n_units}) = ({n_chains}, {n_ladder}, {n_units}), got {array.shape}"
-        )
-    binary = (array == 0) | (array == 1)
-    if not np.all(binary):
-        bad = tuple(int(i) for i in np.argwhere(~binary)[0])
-        raise StateError(f"initial_states must contain only 0 and 1, got {array[bad].item()!r} at index {bad}")
-    if array.ndim == 1:
-        states = np.broadcast_to(array, (n_replicas, n_units))
-    elif array.ndim == 2:
-        states = np.repeat(array, n_ladder, axis=0)
-    else:
-        states = array.reshape(n_replicas, n_units)
-    states = np.ascontiguousarray(states, dtype=np.uint8)
-    for index, value in clamped.items():
-        states[:, index] = value
-    return states
 
 
 class ParallelTemperingSampler:
@@ -123,7 +79,7 @@ class ParallelTemperingSampler:
         self.burn_in = check_int(burn_in, "burn_in", minimum=0)
         self.thin = check_int(thin, "thin", minimum=1)
         check_sweeps(self.burn_in, 1, self.thin)  # the fewest sweeps a call with these settings runs
-        self.scan = _check_scan(scan)
+        self.scan = check_scan(scan)
 
     def __repr__(self) -> str:
         return (
@@ -169,13 +125,12 @@ class ParallelTemperingSampler:
         SampleSet
             Draws at the target temperature (``result.temperature``); ``info`` holds
             ``temperatures``, ``target_index``, ``swap_acceptance`` (one rate per adjacent
-            pair, pooled over ensembles), ``timings``, ``sweeps``, ``scan``, ``n_threads``.
+            pair, pooled over ensembles), ``swap_attempts``, ``swap_interval``, ``burn_in``,
+            ``thin``, ``storage`` and the keys every sampler gives (``sampler``, ``scan``,
+            ``sweeps``, ``n_threads``, ``unit_updates``, ``unit_updates_per_second``, ``seconds``).
         """
-        from .._kernels import gibbs as kernels
-        from .._kernels.rng import seed_streams
-
-        started = time.perf_counter()
-        _check_model(model)
+        watch = Stopwatch()
+        check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
         n_ladder, n_units = self.temperatures.shape[0], model.n_units
@@ -184,66 +139,18 @@ class ParallelTemperingSampler:
             n_chains * max(n_ladder, n_samples) * n_units,
             f"n_chains={n_chains} ensembles of {n_ladder} replicas and n_samples={n_samples} draws of {n_units} units",
         )
-        check_sweeps(self.burn_in, n_samples, self.thin)
+        n_sweeps = check_sweeps(self.burn_in, n_samples, self.thin)
         progress = check_bool(progress, "progress")
-        original = model
-        if isinstance(model, RestrictedBoltzmannMachine):
-            model = model.to_boltzmann_machine()
+        original, model = model, as_boltzmann_machine(model)
         clamped = check_evidence(evidence, model.names)
         generator = check_rng(rng)
-        ladder = self.temperatures
         target = self._target(original)
         with refuse_out_of_memory(f"n_chains={n_chains} ensembles of {n_ladder} replicas of {n_units} units"):
-            n_replicas = n_chains * n_ladder
-            states = _replica_states(initial_states, n_chains, n_ladder, n_units, clamped, generator)
-            streams = seed_streams(generator, n_replicas)
-            swap_streams = seed_streams(generator, n_chains)
-            problem = _prepare(model)
-            free = _free_units(n_units, clamped)
-            if self.scan == "chromatic":
-                class_ptr, class_units = _colour_classes(model, free)
-                code = kernels.CHROMATIC
-            else:
-                class_ptr = np.zeros(1, dtype=np.int64)
-                class_units = np.zeros(0, dtype=np.int64)
-                code = kernels.SEQUENTIAL if self.scan == "sequential" else kernels.RANDOM
-            arrays = (problem.biases, problem.indptr, problem.indices, problem.data, problem.dense_w, problem.dense)
-            fields = np.empty(states.shape)
-            call(kernels.initialise_fields, states, fields, *arrays)
-            n_sweeps = self.burn_in + n_samples * self.thin
-            out = _allocate_states((n_chains, n_samples, n_units))
-            slot_replica = np.arange(n_replicas, dtype=np.int64).reshape(n_chains, n_ladder)
-            accepted = np.zeros((n_chains, max(n_ladder - 1, 1)), dtype=np.int64)
-            attempted = np.zeros_like(accepted)
-            keys = streams.copy()  # the chromatic scan's counter keys: fixed for the whole run
-            betas = 1.0 / ladder
-            prepared = time.perf_counter()
-            bar = None
-            if progress:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=n_sweeps, unit="sweep", desc="tempering")
-            try:
-                # Time-bounded kernel calls (Ctrl-C between them). Each continues exactly where the
-                # previous one stopped (states, streams, ladder slots and the global sweep index), so
-                # the draws do not depend on the split.
-                def run(start, stop):
-                    call(
-                        kernels.run_tempering, states, fields, free, code, class_ptr, class_units, betas, slot_replica,
-                        self.swap_interval, start, stop - start, target,
-                        _record_slots(start, stop, n_sweeps, self.burn_in, self.thin, "all"), out, streams, keys,
-                        swap_streams, accepted, attempted, *arrays,
-                    )
-
-                run_chunked(
-                    n_sweeps, run, first=first_chunk(_sweep_cost(problem, n_replicas, free)),
-                    on_chunk=None if bar is None else bar.update,
-                )
-            finally:
-                if bar is not None:
-                    bar.close()
-        sampled = time.perf_counter()
-        energies = _energies(original, out)
+            initial = check_initial_states(initial_states, n_units, n_chains=n_chains, n_ladder=n_ladder)
+            states = starting_states(initial, n_chains * n_ladder, n_units, clamped, generator)
+            out = allocate_draws((n_chains, n_samples, n_units))
+            accepted, attempted, n_free = self._exchange(model, states, clamped, target, n_sweeps, out, generator,
+                                                         progress, watch)
         tried = attempted.sum(axis=0)[: n_ladder - 1]
         with np.errstate(invalid="ignore", divide="ignore"):
             rates = np.where(tried > 0, accepted.sum(axis=0)[: n_ladder - 1] / np.maximum(tried, 1), np.nan)
@@ -254,12 +161,57 @@ class ParallelTemperingSampler:
             "thin": self.thin,
             "sweeps": n_sweeps,
             "swap_interval": self.swap_interval,
-            "temperatures": np.array(ladder),
+            "temperatures": np.array(self.temperatures),
             "target_index": target,
             "swap_acceptance": rates,
             "swap_attempts": tried,
-            "n_threads": _thread_count(),
-            "timings": {"setup": prepared - started, "sampling": sampled - prepared, "energies": time.perf_counter() - sampled},
-            "storage": "dense" if problem.dense else "csr",
+            "storage": layout_of(model).storage,
         }
-        return SampleSet(out, energies, original.names, temperature=float(ladder[target]), info=info)
+        return wrap(original, out, temperature=float(self.temperatures[target]), watch=watch,
+                    unit_updates=n_chains * n_ladder * n_sweeps * n_free, info=info)
+
+    def _exchange(self, model, states, clamped, target, n_sweeps, out, generator, progress, watch):
+        """Run the replica-exchange sweeps of ``states`` (one row per replica); fill ``out`` with the target's draws.
+
+        Returns the accepted and attempted swaps, each (n_chains, max(n_ladder - 1, 1)), and the free-unit count.
+        """
+        from .._kernels import gibbs as kernels
+        from .._kernels.rng import seed_streams
+
+        n_chains, n_ladder = out.shape[0], self.temperatures.shape[0]
+        n_replicas = states.shape[0]
+        streams = seed_streams(generator, n_replicas)
+        swap_streams = seed_streams(generator, n_chains)
+        layout = layout_of(model)
+        free = free_units(model.n_units, clamped)
+        if self.scan == "chromatic":
+            class_ptr, class_units = colour_classes(model, free)
+            code = kernels.CHROMATIC
+        else:
+            class_ptr = np.zeros(1, dtype=np.int64)
+            class_units = np.zeros(0, dtype=np.int64)
+            code = kernels.SEQUENTIAL if self.scan == "sequential" else kernels.RANDOM
+        arrays = (layout.biases, *layout.weight_arrays)
+        fields = np.empty(states.shape)
+        call(kernels.initialise_fields, states, fields, *arrays)
+        slot_replica = np.arange(n_replicas, dtype=np.int64).reshape(n_chains, n_ladder)
+        accepted = np.zeros((n_chains, max(n_ladder - 1, 1)), dtype=np.int64)
+        attempted = np.zeros_like(accepted)
+        keys = streams.copy()  # the chromatic scan's counter keys: fixed for the whole run
+        betas = 1.0 / self.temperatures
+        burn_in, thin, interval = self.burn_in, self.thin, self.swap_interval
+        watch.prepared()
+
+        # Each call continues exactly where the previous one stopped (states, streams, ladder
+        # slots and the global sweep index), so the draws do not depend on the split.
+        def run(start, stop):
+            call(
+                kernels.run_tempering, states, fields, free, code, class_ptr, class_units, betas, slot_replica,
+                interval, start, stop - start, target, record_slots(start, stop, n_sweeps, burn_in, thin, "all"),
+                out, streams, keys, swap_streams, accepted, attempted, *arrays,
+            )
+
+        run_sweeps(n_sweeps, run, cost_per_sweep=layout.sweep_cost(n_replicas, free.shape[0]), progress=progress,
+                   description="tempering")
+        watch.sampled()
+        return accepted, attempted, int(free.shape[0])

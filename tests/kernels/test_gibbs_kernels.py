@@ -210,7 +210,7 @@ def test_padded_lanes_give_the_states_of_csr_sweeps(acceptance, max_degree):
         np.testing.assert_array_equal(result[2], reference[2])
     # chromatic: padded lane sweeps against one chain at a time over CSR rows
     from pgm_energy import BoltzmannMachine
-    from pgm_energy.samplers.gibbs import _colour_classes
+    from pgm_energy.samplers._layout import colour_classes as _colour_classes
 
     class_ptr, class_units = _colour_classes(BoltzmannMachine(weights, biases), np.arange(90))
     keys = seed_streams(rng, n_chains)
@@ -265,7 +265,7 @@ def test_sequential_sweeps_match_a_plain_reference():
 @pytest.mark.parametrize("acceptance", [kernels.HEAT_BATH, kernels.METROPOLIS], ids=["heat-bath", "metropolis"])
 def test_chromatic_lanes_and_parallel_classes_draw_the_same_states(acceptance):
     from pgm_energy import BoltzmannMachine
-    from pgm_energy.samplers.gibbs import _colour_classes
+    from pgm_energy.samplers._layout import colour_classes as _colour_classes
 
     weights, biases = _graph(150, 5, seed=6)
     class_ptr, class_units = _colour_classes(BoltzmannMachine(weights, biases), np.arange(150))
@@ -289,7 +289,7 @@ def test_chromatic_sweeps_match_a_plain_reference():
     """Python loops: classes in turn, z from scratch, one xorshift stream per class block started at
     ``block_stream(key, sweep * n_units + block start)``, the textbook test ``u < sigmoid(beta z)``."""
     from pgm_energy import BoltzmannMachine
-    from pgm_energy.samplers.gibbs import _colour_classes
+    from pgm_energy.samplers._layout import colour_classes as _colour_classes
 
     side, block = 50, kernels._BLOCK
     n_units = side * side

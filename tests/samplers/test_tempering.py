@@ -170,6 +170,8 @@ def test_progress_bar_does_not_change_the_draws(monkeypatch):
         def close(self):
             assert sum(updates) == self.total
 
+    monkeypatch.setattr("pgm_energy._progress._stderr_is_terminal", lambda: True)  # bars only on terminals
+
     monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
     model = machine(9, 3)
     for scan in SCANS:
@@ -190,6 +192,7 @@ def test_progress_bar_is_made_only_when_asked(monkeypatch, capsys):
     import tqdm.auto
 
     made = []
+    monkeypatch.setattr("pgm_energy._progress._stderr_is_terminal", lambda: True)  # bars only on terminals
     monkeypatch.setattr(tqdm.auto, "tqdm", lambda total, **options: made.append(options) or _NullBar())
     sampler = ParallelTemperingSampler([1.0, 2.0], burn_in=5)
     sampler.sample(machine(), 10, rng=0)
