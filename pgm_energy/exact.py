@@ -47,18 +47,17 @@ __all__ = [
     "helmholtz_free_energy",
 ]
 
-#: default limit on the number of enumerated units (2**30 states: ~20 s for a dense 30-unit machine on 2 cores)
+#: default limit on the number of enumerated units (2**30 states)
 DEFAULT_MAX_UNITS = 30
-#: most query variables a joint table may hold (2**20 entries)
 # Blocks of states handed to the parallel kernels: 2**8 blocks balance two to many cores.
 _PREFIX_BITS = 8
-# A bipartite state with moments costs about 64 pairwise unit updates per analytic unit (an
-# exp, a log1p, a division: ~40-50 ns against under 1 ns for a multiply-add), measured.
+# A bipartite state with moments costs about 64 pairwise unit updates per analytic unit
+# (an exp, a log1p and a division against one multiply-add).
 _BIPARTITE_UNIT_COST = 64.0
-# Enumeration speed on one core of the reference machine (unit updates per second),
-# only used to estimate the cost in the size-guard message.
+# Rough enumeration speed on one core (unit updates per second), only used to estimate
+# the cost quoted in the size-guard message.
 _UNIT_UPDATES_PER_SECOND = {"pairwise": 3.0e9, "bipartite": 4.0e9}
-# Below this many unit updates an enumeration runs on one thread (about 0.1-1 ms of work).
+# Below this many unit updates an enumeration runs on one thread: waking a pool costs more.
 _SERIAL_WORK_LIMIT = 2.0**18
 
 
@@ -284,20 +283,62 @@ def log_partition_function(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS)
     return result.log_z
 
 
-def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS) -> np.ndarray:
-    """Exact ``p(s_i = 1 | evidence)`` for every unit.
-
-    Returns
-    -------
-    ndarray, shape (n_units,)
-        In the order of ``model.names``; clamped units hold their evidence value.
-    """
+def _marginal_array(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS) -> np.ndarray:
+    """:func:`marginals` as a plain array of shape (n_units,), in the order of ``model.names``."""
     result, clamped = _solve(model, evidence, max_units, with_moments=True)
     probabilities = np.empty(model.n_units)
     for index, value in clamped.items():
         probabilities[index] = value
     probabilities[result.free] = result.free_means
     return probabilities
+
+
+def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
+    """Exact ``p(s_i = 1 | evidence)`` for every unit, labelled by unit name.
+
+    Parameters
+    ----------
+    model : BoltzmannMachine or RestrictedBoltzmannMachine
+    evidence : dict of str -> 0/1, optional
+    max_units : int, default 30
+        Largest number of enumerated units allowed.
+
+    Returns
+    -------
+    pandas.Series, shape (n_units,)
+        Indexed by ``model.names`` (in that order, index name ``"unit"``), named
+        ``"p(on)"``; clamped units hold their evidence value. ``.to_numpy()``
+        gives the plain array; a slice such as ``[:n_visible]`` is positional.
+
+    Examples
+    --------
+    >>> from pgm_energy import BoltzmannMachine
+    >>> bm = BoltzmannMachine([[0.0, 2.0], [2.0, 0.0]], [-1.0, -0.5])
+    >>> marginals(bm, evidence={"v1": 1})
+    unit
+    v0    0.731059
+    v1    1.000000
+    Name: p(on), dtype: float64
+    """
+    import pandas as pd
+
+    probabilities = _marginal_array(model, evidence=evidence, max_units=max_units)
+    return pd.Series(probabilities, index=pd.Index(model.names, name="unit"), name="p(on)")
+
+
+def _joint_log_masses(model, clamped: dict[int, int], targets: list[int], max_units: int) -> np.ndarray:
+    """``log sum`` of ``exp(-E / T)`` over the states agreeing with ``clamped`` and each assignment of ``targets``.
+
+    One entry per assignment, in ``itertools.product`` order (the first target most
+    significant); each entry is one enumeration of the other free units.
+    """
+    log_mass = np.empty(2 ** len(targets))
+    for row, assignment in enumerate(itertools.product((0, 1), repeat=len(targets))):
+        conditioned = dict(clamped)
+        conditioned.update(zip(targets, assignment))
+        _guard(model, conditioned, max_units)
+        log_mass[row] = _enumerate(_flatten(model, conditioned), with_moments=False).log_z
+    return log_mass
 
 
 def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_UNITS):
@@ -325,22 +366,88 @@ def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_
 
     _check_model(model)
     joint = check_bool(joint, "joint")
+    max_units = check_int(max_units, "max_units", minimum=0)
     clamped = check_evidence(evidence, model.names)
     variables = check_query_variables(variables, model.names, clamped, joint=joint)
-    evidence = dict(evidence or {})
     if not joint:
-        probabilities = marginals(model, evidence=evidence, max_units=max_units)
+        probabilities = _marginal_array(model, evidence=evidence, max_units=max_units)
         return {
             name: binary_factor([name], np.array([1.0 - probabilities[model.index(name)], probabilities[model.index(name)]]))
             for name in variables
         }
-    log_mass = np.empty(2 ** len(variables))
-    for row, assignment in enumerate(itertools.product((0, 1), repeat=len(variables))):
-        conditioned = dict(evidence)
-        conditioned.update(zip(variables, assignment))
-        log_mass[row] = log_partition_function(model, evidence=conditioned, max_units=max_units)
-    values = np.exp(log_mass - logsumexp(log_mass))
-    return binary_factor(variables, values)
+    log_mass = _joint_log_masses(model, clamped, [model.index(name) for name in variables], max_units)
+    return binary_factor(variables, np.exp(log_mass - logsumexp(log_mass)))
+
+
+# --------------------------------------------------------------------------- most probable states
+def _ground_state(model, clamped: dict[int, int], max_units: int) -> np.ndarray:
+    """Joint minimum-energy state of all units (uint8, model order) given the clamped units."""
+    from ._kernels.ground_state import bipartite_ground_state, pairwise_ground_state
+
+    _guard(model, clamped, max_units)
+    problem = _flatten(model, clamped)
+    state = np.zeros(model.n_units, dtype=np.uint8)
+    for index, value in clamped.items():
+        state[index] = value
+    if isinstance(problem, _Pairwise):
+        free_state, _ = pairwise_ground_state(problem.weights, problem.biases)
+        state[problem.free] = free_state
+        return state
+    weights, b, c = problem.weights, problem.visible_bias, problem.hidden_bias
+    if c.shape[0] <= b.shape[0]:  # enumerate the hidden layer, minimise over the visible one
+        hidden, visible, _ = bipartite_ground_state(
+            np.ascontiguousarray(weights.T), b, c, enumerated_first=False
+        )
+    else:
+        visible, hidden, _ = bipartite_ground_state(np.ascontiguousarray(weights), c, b, enumerated_first=True)
+    state[problem.free_visible] = visible
+    state[problem.free_hidden] = hidden
+    return state
+
+
+def _marginal_mode(model, clamped: dict[int, int], targets: list[int], max_units: int) -> np.ndarray:
+    """Most probable joint assignment of ``targets`` given ``clamped``, the other free units summed out.
+
+    ``targets`` are unit indices in model order; returns their values (uint8, same
+    order). Ties go to the first assignment in ``itertools.product`` order (the
+    first target most significant). When every free unit is a target this is the
+    joint most probable state of :func:`_ground_state`.
+    """
+    free = [i for i in range(model.n_units) if i not in clamped]
+    target_set = set(targets)
+    summed = [i for i in free if i not in target_set]
+    if not summed:
+        return _ground_state(model, clamped, max_units)[targets]
+    if isinstance(model, RestrictedBoltzmannMachine) and all(i >= model.n_visible for i in summed) and all(
+        i < model.n_visible for i in targets
+    ):
+        # Free visible units are the targets and every free hidden unit is summed out:
+        # minimise the free energy F(v) by enumerating the free visible units.
+        from ._kernels.ground_state import bipartite_ground_state
+
+        if len(targets) > max_units:
+            raise ModelSizeError(
+                f"the most probable values of {len(targets)} visible units with the hidden units summed out "
+                f"enumerate 2**{len(targets)} states, more than max_units={max_units} allows; "
+                f"pass max_units={len(targets)} to run it anyway, observe more units, or include the latents"
+            )
+        problem = _flatten(model, clamped)
+        visible, _, _ = bipartite_ground_state(
+            np.ascontiguousarray(problem.weights), problem.hidden_bias, problem.visible_bias, marginalize=True
+        )
+        position = {int(unit): k for k, unit in enumerate(problem.free_visible)}
+        return visible[[position[i] for i in targets]]
+    # General case: the joint posterior table of the targets (each entry one enumeration).
+    if len(targets) > MAX_QUERY_VARIABLES:
+        raise ModelSizeError(
+            f"the most probable values of {len(targets)} units with other units summed out need a table of "
+            f"2**{len(targets)} entries; at most {MAX_QUERY_VARIABLES} are allowed here: observe more units, or "
+            "ask for the joint most probable state of every unobserved unit (most_probable_state, or "
+            "predict with include_latents=True)"
+        )
+    log_mass = _joint_log_masses(model, clamped, targets, max_units)
+    row = int(np.argmax(np.exp(log_mass - logsumexp(log_mass))))  # first maximum: lowest index on ties
+    return np.array([(row >> (len(targets) - 1 - k)) & 1 for k in range(len(targets))], dtype=np.uint8)
 
 
 def log_probability(model, states, *, max_units=DEFAULT_MAX_UNITS):

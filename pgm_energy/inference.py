@@ -1,173 +1,40 @@
 """pgmpy-style inference on Boltzmann machines: ``query``, ``map_query``, ``predict``.
 
-Two engines share one interface:
+Two engines share one interface and answer what pgmpy's
+``VariableElimination`` answers on ``model.to_markov_network()``:
 
 - :class:`ExactInference` answers by enumeration (the exact oracle of
-  :mod:`pgm_energy.exact` and the ground-state kernels), up to ``max_units``
-  enumerated units;
+  :mod:`pgm_energy.exact`), up to ``max_units`` enumerated units;
 - :class:`GibbsInference` answers from Gibbs samples (with Monte Carlo standard
-  errors) and finds the most probable state by simulated annealing with restarts.
+  errors) and finds the most probable state of all free units by simulated
+  annealing with restarts.
 
-``map_query`` here is the **joint** MAP: the single most probable assignment of
-every unobserved unit, then restricted to the asked variables. pgmpy's
-``VariableElimination.map_query`` is *marginal* MAP instead (the argmax of the
-marginal over the asked variables, with the others summed out); the two differ
-whenever the other unobserved units are correlated with the asked ones.
+Two most probable states are on offer:
+
+- ``map_query(variables, evidence)`` is pgmpy's: the most probable joint
+  assignment of ``variables`` with every other unobserved unit summed out
+  (marginal MAP). ``predict`` fills the missing columns of a DataFrame the same
+  way, as pgmpy's models do.
+- ``most_probable_state(variables, evidence)`` is the single most probable
+  state of every unobserved unit (the joint MAP, the minimum energy), restricted
+  to ``variables``. The two differ whenever the summed-out units are correlated
+  with the asked ones.
 
 Unit values are 0 and 1, which are also the pgmpy state names of our models.
 """
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_bool, check_evidence, check_int, check_query_variables, check_rng, describe
-from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, StateError, ValidationError
-from .models import BoltzmannMachine, RestrictedBoltzmannMachine
+from ._inference_frames import prediction_frame, prediction_rows, spread, state_frame
+from ._validation import check_bool, check_evidence, check_int, check_query_variables, check_rng
+from .exact import DEFAULT_MAX_UNITS, _check_model, _ground_state, _marginal_array, _marginal_mode
+from .models import RestrictedBoltzmannMachine
 
 __all__ = ["most_probable_state", "ExactInference", "GibbsInference", "SampledQuery"]
-
-DEFAULT_MAX_UNITS = 30
-
-
-# --------------------------------------------------------------------------- validation
-def _check_model(model) -> None:
-    if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine)):
-        raise ParameterTypeError(
-            f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {type(model).__name__}: {describe(model)}"
-        )
-
-
-def _check_data(model, data) -> tuple[list[str], np.ndarray]:
-    """Validate a DataFrame of observed 0/1 values; return its columns and an int8 array."""
-    import pandas as pd
-
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    columns = list(data.columns)
-    names = set(model.names)
-    for column in columns:
-        if not isinstance(column, str) or column not in names:
-            raise EvidenceError(f"data has a column {column!r}, which is not a variable of the model")
-    if len(set(columns)) != len(columns):
-        duplicates = sorted({c for c in columns if columns.count(c) > 1})
-        raise ValidationError(f"data has repeated columns {duplicates!r}")
-    values = np.empty((len(data), len(columns)), dtype=np.int8)
-    for k, column in enumerate(columns):
-        raw = data[column].to_numpy()
-        if raw.dtype == object or not (np.issubdtype(raw.dtype, np.number) or raw.dtype == np.bool_):
-            # Object or categorical columns: every entry must be a real 0/1 (not "1", not None).
-            ok = np.array(
-                [isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, str) and x in (0, 1) for x in raw],
-                dtype=bool,
-            )
-        else:
-            ok = (raw == 0) | (raw == 1)
-        if not ok.all():
-            row = int(np.flatnonzero(~ok)[0])
-            value = raw[row]
-            value = value.item() if isinstance(value, np.generic) else value  # echo 2, not np.int64(2)
-            what = "a missing value (NaN)" if _is_missing(value) else f"{value!r}"
-            raise StateError(
-                f"data[{column!r}] must contain only 0 and 1, got {what} at row {data.index[row]!r}; "
-                "fill or drop missing observations before predicting (a column is either observed or predicted)"
-            )
-        values[:, k] = np.asarray(raw, dtype=np.float64).astype(np.int8)
-    return columns, values
-
-
-def _map_query_arguments(model, variables, evidence) -> tuple[dict[int, int], list[str]]:
-    """Validated evidence (index -> value) and the variables a MAP query reports (default: all unobserved)."""
-    clamped = check_evidence(evidence, model.names)
-    if variables is None:
-        return clamped, [name for i, name in enumerate(model.names) if i not in clamped]
-    return clamped, check_query_variables(variables, model.names, clamped, joint=False, allow_empty=True)
-
-
-def _is_missing(value) -> bool:
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-# --------------------------------------------------------------------------- exact MAP
-def _ground_state(model, clamped: dict[int, int], max_units: int) -> np.ndarray:
-    """Joint minimum-energy state of all units (uint8, model order) given the clamped units."""
-    from ._kernels.ground_state import bipartite_ground_state, pairwise_ground_state
-    from .exact import _Pairwise, _flatten, _guard
-
-    _guard(model, clamped, max_units)
-    problem = _flatten(model, clamped)
-    state = np.zeros(model.n_units, dtype=np.uint8)
-    for index, value in clamped.items():
-        state[index] = value
-    if isinstance(problem, _Pairwise):
-        free_state, _ = pairwise_ground_state(problem.weights, problem.biases)
-        state[problem.free] = free_state
-        return state
-    weights, b, c = problem.weights, problem.visible_bias, problem.hidden_bias
-    if c.shape[0] <= b.shape[0]:  # enumerate the hidden layer, minimise over the visible one
-        hidden, visible, _ = bipartite_ground_state(
-            np.ascontiguousarray(weights.T), b, c, enumerated_first=False
-        )
-    else:
-        visible, hidden, _ = bipartite_ground_state(np.ascontiguousarray(weights), c, b, enumerated_first=True)
-    state[problem.free_visible] = visible
-    state[problem.free_hidden] = hidden
-    return state
-
-
-def _most_probable_of(model, clamped: dict[int, int], targets: list[int], max_units: int) -> np.ndarray:
-    """Most probable joint assignment of the ``targets`` units given ``clamped``, others summed out.
-
-    Returns the values of ``targets`` (uint8, in the given order). When every
-    unclamped unit is a target this is the joint MAP (ground state).
-    """
-    free = [i for i in range(model.n_units) if i not in clamped]
-    target_set = set(targets)
-    summed = [i for i in free if i not in target_set]
-    if not summed:
-        return _ground_state(model, clamped, max_units)[targets]
-    if isinstance(model, RestrictedBoltzmannMachine) and all(i >= model.n_visible for i in summed) and all(
-        i < model.n_visible for i in targets
-    ):
-        # Free visible units are the targets and every free hidden unit is summed out:
-        # minimise the free energy F(v) by enumerating the free visible units.
-        from ._kernels.ground_state import bipartite_ground_state
-        from .exact import _flatten
-
-        if len(targets) > max_units:
-            raise ModelSizeError(
-                f"the most probable values of {len(targets)} visible units with the hidden units summed out "
-                f"enumerate 2**{len(targets)} states, more than max_units={max_units} allows; "
-                f"pass max_units={len(targets)} to run it anyway, observe more units, or include the latents"
-            )
-        problem = _flatten(model, clamped)
-        visible, _, _ = bipartite_ground_state(
-            np.ascontiguousarray(problem.weights), problem.hidden_bias, problem.visible_bias, marginalize=True
-        )
-        position = {int(unit): k for k, unit in enumerate(problem.free_visible)}
-        return visible[[position[i] for i in targets]]
-    # General case: the joint posterior table of the targets (each entry one enumeration).
-    from .exact import MAX_QUERY_VARIABLES, query
-
-    if len(targets) > MAX_QUERY_VARIABLES:
-        raise ModelSizeError(
-            f"the most probable values of {len(targets)} units with other units summed out need a table of "
-            f"2**{len(targets)} entries; at most {MAX_QUERY_VARIABLES} are allowed here: observe more units "
-            "or pass include_latents=True (the joint MAP of every unobserved unit)"
-        )
-    names = model.names
-    evidence = {names[i]: value for i, value in clamped.items()}
-    table = query(model, [names[i] for i in targets], evidence=evidence, max_units=max_units)
-    row = int(np.argmax(table.values.ravel()))  # first maximum: lowest index on ties
-    return np.array([(row >> (len(targets) - 1 - k)) & 1 for k in range(len(targets))], dtype=np.uint8)
 
 
 def _energy(model, state: np.ndarray) -> float:
@@ -199,9 +66,14 @@ def most_probable_state(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
     Raises
     ------
     ModelSizeError
-        If the enumeration exceeds ``max_units``.
+        When more than ``max_units`` units would be enumerated.
     EvidenceError
         For unknown variables or values other than 0/1 in ``evidence``.
+
+    See Also
+    --------
+    ExactInference.most_probable_state : the same state as a dict of the unobserved units.
+    ExactInference.map_query : pgmpy's marginal MAP of some units, the others summed out.
 
     Notes
     -----
@@ -225,67 +97,224 @@ def most_probable_state(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
     return state, _energy(model, state)
 
 
-# --------------------------------------------------------------------------- predictions
-class _Predictions:
-    """Validation of ``predict``'s DataFrame, shared by both engines (``self.model`` is set)."""
+# --------------------------------------------------------------------------- the shared interface
+class _Engine:
+    """The pgmpy-style methods both engines share, written once over three primitives.
 
-    def _targets(self, columns, include_latents: bool) -> list[int]:
+    A subclass sets ``self.model`` and answers, for units clamped to values
+    (``clamped``: unit index -> 0/1) and units asked for (``targets``: indices in
+    model order):
+
+    - ``_joint_mode(clamped)``: the most probable state of every unit (uint8, model order);
+    - ``_marginal_mode(clamped, targets)``: the most probable values of ``targets``
+      with the other free units summed out;
+    - ``_row_probabilities(clamped, targets)``: ``p(target = 1)`` of each target and
+      its standard error (None when exact).
+    """
+
+    def _query_arguments(self, variables, evidence) -> tuple[dict[int, int], list[str]]:
+        """Validated evidence (index -> value) and the variables asked for (default: every unobserved unit)."""
+        names = self.model.names
+        clamped = check_evidence(evidence, names)
+        if variables is None:
+            return clamped, [name for i, name in enumerate(names) if i not in clamped]
+        return clamped, check_query_variables(variables, names, clamped, joint=False, allow_empty=True)
+
+    def _evidence_names(self, clamped: dict[int, int]) -> dict[str, int]:
+        names = self.model.names
+        return {names[i]: value for i, value in clamped.items()}
+
+    def _mode(self, clamped: dict[int, int], targets: list[int]) -> np.ndarray:
+        """Most probable values of ``targets``: marginal when some free unit is left out, joint otherwise."""
+        if len(clamped) + len(targets) < self.model.n_units:
+            return self._marginal_mode(clamped, targets)
+        return self._joint_mode(clamped)[targets]
+
+    def map_query(self, variables=None, evidence=None, show_progress=False) -> dict[str, int]:
+        """The most probable joint assignment of ``variables``, the other unobserved units summed out.
+
+        What pgmpy's ``VariableElimination.map_query`` answers on
+        ``model.to_markov_network()`` (marginal MAP): the argmax over assignments
+        of ``variables`` of ``p(variables | evidence)``. :class:`ExactInference`
+        computes it by enumeration. :class:`GibbsInference` estimates it: by
+        annealing when no unit is summed out (as :meth:`most_probable_state`),
+        otherwise as the best assignment among those its Gibbs draws visit
+        (scored exactly for an RBM whose summed-out units are all hidden, the
+        most frequent one otherwise).
+
+        Parameters
+        ----------
+        variables : list of str, optional
+            Variables to maximise over, none of them in ``evidence``. Default:
+            every unit not in ``evidence`` (their joint most probable state). pgmpy
+            treats a missing or empty list as every variable and then ignores the
+            evidence; here an empty list gives ``{}``.
+        evidence : dict of str -> 0/1, optional
+        show_progress : bool
+            Accepted for compatibility with pgmpy; there is no progress bar.
+
+        Returns
+        -------
+        dict of str -> int
+            Values 0/1, in the order of ``variables`` (default: model order).
+
+        Raises
+        ------
+        EvidenceError
+            Unknown names, values other than 0/1, or a variable also in ``evidence``.
+        ModelSizeError
+            (exact) When an enumeration exceeds ``max_units``, or when more than 20
+            variables are asked with other units summed out (a table of 2**k entries;
+            an RBM's visible units with its hidden units summed out are not limited).
+
+        Notes
+        -----
+        Ties go to the first assignment in lexicographic order, unit order as in
+        the model (the lowest-indexed unit most significant). pgmpy breaks ties in
+        the order of its internal factor; exact ties are rare with real-valued weights.
+        """
         model = self.model
-        observed = set(columns)
-        hidden = set(model.hidden_names)
-        targets = [
-            i for i, name in enumerate(model.names) if name not in observed and (include_latents or name not in hidden)
-        ]
+        clamped, variables = self._query_arguments(variables, evidence)
+        targets = sorted(model.index(name) for name in variables)
         if not targets:
-            raise ValidationError(
-                "data leaves no variable to predict: every "
-                + ("unit" if include_latents else "visible unit (pass include_latents=True to predict hidden units)")
-                + " is a column of data"
-            )
-        return targets
+            return {}
+        values = dict(zip(targets, self._mode(clamped, targets).tolist()))
+        return {name: int(values[model.index(name)]) for name in variables}
 
-    def _rows(self, data, include_latents):
-        """Validated columns, target unit indices, the unique observed rows and the row -> unique map."""
-        if not isinstance(include_latents, (bool, np.bool_)):
-            raise ParameterTypeError(f"include_latents must be True or False, got {describe(include_latents)}")
-        columns, values = _check_data(self.model, data)
-        targets = self._targets(columns, bool(include_latents))
-        column_units = [self.model.index(name) for name in columns]
-        if values.shape[0] == 0:
-            return targets, column_units, values, np.zeros(0, dtype=np.int64)
-        unique, inverse = np.unique(values, axis=0, return_inverse=True)
-        return targets, column_units, unique, inverse.reshape(-1)
+    def most_probable_state(self, variables=None, evidence=None) -> dict[str, int]:
+        """The single most probable state of every unobserved unit (joint MAP), restricted to ``variables``.
 
+        :class:`ExactInference`: exactly (minimum energy, by enumeration; see the
+        module-level :func:`most_probable_state` for the whole state and its energy).
+        :class:`GibbsInference`: the lowest-energy state over ``n_reads``
+        annealing runs (a heuristic: no guarantee of the exact optimum).
 
-def _probability_frame(names, targets, ones, index):
-    """pgmpy's ``predict_probability`` layout: columns ``{name}_0``, ``{name}_1`` per target."""
-    import pandas as pd
+        Parameters
+        ----------
+        variables : list of str, optional
+            Variables to report (default: every unit not in ``evidence``). All
+            unobserved units are maximised jointly; unlike :meth:`map_query`, none
+            is summed out.
+        evidence : dict of str -> 0/1, optional
 
-    frame = {}
-    for k, unit in enumerate(targets):
-        frame[f"{names[unit]}_0"] = 1.0 - ones[:, k]
-        frame[f"{names[unit]}_1"] = ones[:, k]
-    return pd.DataFrame(frame, index=index)
+        Returns
+        -------
+        dict of str -> int
+            Values 0/1, in the order of ``variables`` (default: model order).
 
+        Raises
+        ------
+        EvidenceError
+            Unknown names, values other than 0/1, or a variable also in ``evidence``.
+        ModelSizeError
+            (exact) When the enumeration exceeds ``max_units``.
+        """
+        clamped, variables = self._query_arguments(variables, evidence)
+        state = self._joint_mode(clamped)
+        return {name: int(state[self.model.index(name)]) for name in variables}
 
-def _error_frame(names, targets, errors, index):
-    """Standard errors in the layout of :func:`_probability_frame` (equal for both states)."""
-    import pandas as pd
+    def predict(self, data, *, include_latents=False, include_observed=False):
+        """Fill the model's variables missing from ``data`` with their most probable values.
 
-    frame = {}
-    for k, unit in enumerate(targets):
-        frame[f"{names[unit]}_0"] = errors[:, k]
-        frame[f"{names[unit]}_1"] = errors[:, k]
-    return pd.DataFrame(frame, index=index)
+        For each distinct row of ``data`` (its values as evidence), the missing
+        columns get :meth:`map_query` of those columns: hidden units not in
+        ``data`` are summed out, unless ``include_latents=True`` adds them to the
+        predicted columns (then the prediction is the joint most probable state of
+        every unobserved unit). Identical rows are solved once.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Columns: a subset of the model's variable names, values 0/1 (no NaN:
+            a column is observed in every row or predicted in every row).
+        include_latents : bool, default False
+            Also predict the hidden units missing from ``data``.
+        include_observed : bool, default False
+            Return the whole frame, as pgmpy's ``predict`` does: ``data``'s columns
+            (values unchanged) followed by the predicted ones. The default returns
+            only the predicted columns, which earlier versions returned and
+            ``data.join(result)`` expects.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The predicted columns (int64, in model order), after ``data``'s own
+            columns if ``include_observed``. Rows: ``data``'s index, in ``data``'s
+            order (pgmpy sorts its answer by the index).
+
+        Raises
+        ------
+        EvidenceError
+            A column that is not a model variable.
+        StateError
+            A value other than 0/1, or NaN.
+        ValidationError
+            When no variable is left to predict.
+        ModelSizeError
+            (exact) When one row's enumeration exceeds ``max_units``; with hidden
+            units summed out of a general machine, also when more than 20 variables
+            are predicted.
+        """
+        include_observed = check_bool(include_observed, "include_observed")
+        rows = prediction_rows(self.model, data, include_latents)
+        solved = np.empty((rows.unique.shape[0], len(rows.targets)), dtype=np.int64)
+        for k in range(rows.unique.shape[0]):
+            solved[k] = self._mode(rows.clamped(k), rows.targets)
+        names = [self.model.names[i] for i in rows.targets]
+        return prediction_frame(data, names, spread(solved, rows.inverse), include_observed)
+
+    def _probability_frames(self, data, include_latents):
+        """``predict_probability``'s frame and the frame of its standard errors (zero when exact)."""
+        rows = prediction_rows(self.model, data, include_latents)
+        ones = np.empty((rows.unique.shape[0], len(rows.targets)))
+        errors = np.zeros_like(ones)
+        for k in range(rows.unique.shape[0]):
+            ones[k], row_errors = self._row_probabilities(rows.clamped(k), rows.targets)
+            if row_errors is not None:
+                errors[k] = row_errors
+        ones, errors = spread(ones, rows.inverse), spread(errors, rows.inverse)
+        names = [self.model.names[i] for i in rows.targets]
+        return state_frame(names, 1.0 - ones, ones, data.index), state_frame(names, errors, errors, data.index)
+
+    def predict_probability(self, data, *, include_latents=False):
+        """Posterior probability of each state of each variable missing from ``data``.
+
+        For each row, ``p(name = state | row)`` with every other unobserved unit
+        summed out: computed exactly by :class:`ExactInference`; estimated by
+        :class:`GibbsInference` as the fraction of ``n_chains x n_samples`` Gibbs
+        draws (the row clamped, after ``burn_in``) in which the variable is in that
+        state, with standard error ``sqrt(p (1 - p) / ESS)`` (see
+        :meth:`GibbsInference.predict_probability_with_errors`).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            As for :meth:`predict`.
+        include_latents : bool, default False
+            Also report the hidden units missing from ``data``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``f"{name}_0"`` and ``f"{name}_1"`` for each predicted
+            variable (model order), as pgmpy's ``predict_probability`` names
+            them (only the predicted variables, as pgmpy); the two sum to 1.
+            Index: ``data``'s.
+
+        Raises
+        ------
+        As :meth:`predict`.
+        """
+        return self._probability_frames(data, include_latents)[0]
 
 
 # --------------------------------------------------------------------------- exact engine
-class ExactInference(_Predictions):
+class ExactInference(_Engine):
     """Exact pgmpy-style inference on a Boltzmann machine or RBM, by enumeration.
 
     A drop-in for ``pgmpy.inference.VariableElimination(model.to_markov_network())``
-    on our models, with two differences: results are normalized, and
-    :meth:`map_query` is the joint MAP (see the module docstring).
+    on our models; its query results are normalized, and it offers the joint MAP
+    as :meth:`most_probable_state` next to pgmpy's marginal :meth:`map_query`.
 
     Parameters
     ----------
@@ -302,12 +331,18 @@ class ExactInference(_Predictions):
     >>> inference = ExactInference(bm)
     >>> inference.map_query()
     {'v0': 1, 'v1': 1}
+    >>> inference.map_query(["v0"])
+    {'v0': 1}
     >>> inference.map_query(evidence={"v1": 0})
     {'v0': 0}
     >>> inference.predict(pd.DataFrame({"v0": [0, 1]}))
        v1
     0   0
     1   1
+    >>> inference.predict(pd.DataFrame({"v0": [0, 1]}), include_observed=True)
+       v0  v1
+    0   0   0
+    1   1   1
     """
 
     def __init__(self, model, *, max_units=DEFAULT_MAX_UNITS):
@@ -317,6 +352,16 @@ class ExactInference(_Predictions):
 
     def __repr__(self) -> str:
         return f"ExactInference({self.model!r}, max_units={self.max_units})"
+
+    def _joint_mode(self, clamped):
+        return _ground_state(self.model, clamped, self.max_units)
+
+    def _marginal_mode(self, clamped, targets):
+        return _marginal_mode(self.model, clamped, targets, self.max_units)
+
+    def _row_probabilities(self, clamped, targets):
+        evidence = self._evidence_names(clamped)
+        return _marginal_array(self.model, evidence=evidence, max_units=self.max_units)[targets], None
 
     def query(self, variables, evidence=None, joint=True, show_progress=False):
         """Exact posterior over ``variables`` given ``evidence``.
@@ -344,116 +389,6 @@ class ExactInference(_Predictions):
         from .exact import query
 
         return query(self.model, variables, evidence=evidence, joint=joint, max_units=self.max_units)
-
-    def map_query(self, variables=None, evidence=None, show_progress=False) -> dict[str, int]:
-        """The joint most probable assignment, restricted to ``variables``.
-
-        Parameters
-        ----------
-        variables : list of str, optional
-            Variables to report (default: every unit not in ``evidence``). They
-            are read off the single most probable joint state of **all**
-            unobserved units; this is not pgmpy's marginal MAP, which maximises
-            the marginal of ``variables`` with the other units summed out.
-        evidence : dict of str -> 0/1, optional
-        show_progress : bool
-            Accepted for compatibility with pgmpy; there is no progress bar.
-
-        Returns
-        -------
-        dict of str -> int
-            Values 0/1, in the order of ``variables`` (default: model order).
-
-        Raises
-        ------
-        EvidenceError
-            Unknown names, values other than 0/1, or a variable also in ``evidence``.
-        ModelSizeError
-            If the enumeration exceeds ``max_units``.
-        """
-        model = self.model
-        clamped, variables = _map_query_arguments(model, variables, evidence)
-        state = _ground_state(model, clamped, self.max_units)
-        return {name: int(state[model.index(name)]) for name in variables}
-
-    def predict(self, data, *, include_latents=False):
-        """Fill the model's variables missing from ``data`` with their most probable values.
-
-        For each row, the predicted columns get the single most probable joint
-        assignment given that row's observed values. Hidden units not in
-        ``data`` are summed out, unless ``include_latents=True`` adds them to
-        the predicted columns (then the prediction is the joint MAP of every
-        unobserved unit). Identical rows are solved once.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            Columns: a subset of the model's variable names, values 0/1 (no NaN:
-            a column is observed in every row or predicted in every row).
-        include_latents : bool, default False
-            Also predict the hidden units missing from ``data``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Only the predicted columns (int64, in model order), with ``data``'s
-            index. (pgmpy 1.1's ``predict`` returns the observed columns too; join
-            them with ``data.join(result)``.)
-
-        Raises
-        ------
-        EvidenceError
-            A column that is not a model variable.
-        StateError
-            A value other than 0/1, or NaN.
-        ValidationError
-            When no variable is left to predict.
-        ModelSizeError
-            When one row's enumeration exceeds ``max_units``; with hidden units
-            summed out of a general machine, also when more than 20 variables are predicted.
-        """
-        import pandas as pd
-
-        targets, column_units, unique, inverse = self._rows(data, include_latents)
-        solved = np.empty((unique.shape[0], len(targets)), dtype=np.int64)
-        for k, row in enumerate(unique):
-            clamped = dict(zip(column_units, row.tolist()))
-            solved[k] = _most_probable_of(self.model, clamped, targets, self.max_units)
-        names = [self.model.names[i] for i in targets]
-        return pd.DataFrame(solved[inverse] if len(inverse) else solved[:0], index=data.index, columns=names)
-
-    def predict_probability(self, data, *, include_latents=False):
-        """Posterior probability of each state of each variable missing from ``data``.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            As for :meth:`predict`.
-        include_latents : bool, default False
-            Also report the hidden units missing from ``data``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``f"{name}_0"`` and ``f"{name}_1"`` for each predicted
-            variable (model order), as pgmpy's ``predict_probability`` names
-            them; each holds ``p(name = state | row)`` with every other
-            unobserved unit summed out. Index: ``data``'s.
-
-        Raises
-        ------
-        As :meth:`predict`.
-        """
-        from .exact import marginals
-
-        targets, column_units, unique, inverse = self._rows(data, include_latents)
-        solved = np.empty((unique.shape[0], len(targets)))
-        names = self.model.names
-        for k, row in enumerate(unique):
-            evidence = {names[i]: value for i, value in zip(column_units, row.tolist())}
-            solved[k] = marginals(self.model, evidence=evidence, max_units=self.max_units)[targets]
-        ones = solved[inverse] if len(inverse) else solved[:0]
-        return _probability_frame(names, targets, ones, data.index)
 
 
 # --------------------------------------------------------------------------- sampled engine
@@ -499,8 +434,32 @@ def _indicator_errors(codes: np.ndarray, n_cells: int) -> np.ndarray:
     return errors
 
 
-class GibbsInference(_Predictions):
-    """pgmpy-style inference answered by Gibbs sampling (queries) and annealing (MAP).
+def _free_energy_scores(model, clamped: dict[int, int], targets: list[int], candidates: np.ndarray) -> np.ndarray:
+    """``log sum_h exp(-E(v, h) / T)`` over the free hidden units, up to a constant, for each candidate.
+
+    ``targets`` are visible units and ``candidates`` (shape (n_candidates, len(targets)))
+    their values; every other visible unit is clamped.
+    """
+    n_visible = model.n_visible
+    visible = np.zeros((candidates.shape[0], n_visible))
+    hidden = np.zeros(model.n_hidden)
+    observed_hidden = np.zeros(model.n_hidden, dtype=bool)
+    for unit, value in clamped.items():
+        if unit < n_visible:
+            visible[:, unit] = value
+        else:
+            hidden[unit - n_visible] = value
+            observed_hidden[unit - n_visible] = True
+    visible[:, targets] = candidates
+    t = model.temperature
+    inputs = model.hidden_bias + visible @ model.weights  # (candidates, n_hidden)
+    scores = (visible @ model.visible_bias + inputs[:, observed_hidden] @ hidden[observed_hidden]) / t
+    scores += np.logaddexp(0.0, inputs[:, ~observed_hidden] / t).sum(axis=1)
+    return scores
+
+
+class GibbsInference(_Engine):
+    """pgmpy-style inference answered by Gibbs sampling and annealing.
 
     Parameters
     ----------
@@ -512,7 +471,8 @@ class GibbsInference(_Predictions):
     burn_in, thin, scan : optional
         Passed to :class:`~pgm_energy.samplers.GibbsSampler` (its defaults when omitted).
     n_reads : int, default 16
-        Annealing restarts for :meth:`map_query`.
+        Annealing restarts for :meth:`most_probable_state` (and :meth:`map_query`
+        or :meth:`predict` when no unit is summed out).
     schedule, n_sweeps : optional
         Passed to :class:`~pgm_energy.samplers.SimulatedAnnealingSampler` (its defaults when omitted).
     rng : None, int or numpy.random.Generator
@@ -523,13 +483,14 @@ class GibbsInference(_Predictions):
     -----
     :meth:`query` returns plain normalized ``DiscreteFactor``s, as pgmpy does;
     :meth:`query_with_errors` returns the same estimate together with its Monte
-    Carlo standard errors and the samples. :meth:`map_query` is the joint MAP
-    found by annealing: the lowest-energy state over ``n_reads`` restarts, which
-    is a heuristic (no guarantee of the exact optimum; see
-    :class:`ExactInference` for small models). :meth:`predict` and
-    :meth:`predict_probability` follow pgmpy's model conventions, as
-    :meth:`ExactInference.predict` does, with one sampling or annealing run per
-    distinct row of the data.
+    Carlo standard errors and the samples. :meth:`most_probable_state` is the
+    lowest-energy state over ``n_reads`` annealing restarts, a heuristic (no
+    guarantee of the exact optimum; see :class:`ExactInference` for small
+    models). :meth:`map_query`, :meth:`predict` and :meth:`predict_probability`
+    follow pgmpy's conventions, as :class:`ExactInference` does, with one
+    sampling or annealing run per query or distinct row of the data. A marginal
+    mode is chosen among the assignments the draws visit, so with many variables
+    and a flat posterior it is only as good as the sampling.
     """
 
     def __init__(
@@ -565,7 +526,8 @@ class GibbsInference(_Predictions):
         from .samplers.annealing import SimulatedAnnealingSampler
 
         sampler = SimulatedAnnealingSampler(**self._annealing_options)
-        result = sampler.sample(self.model, n_reads=self.n_reads, evidence=evidence or None, rng=self._rng)
+        # the number of runs positionally: the sampler's name for it is changing (n_reads -> n_samples)
+        result = sampler.sample(self.model, self.n_reads, evidence=evidence or None, rng=self._rng)
         states, _ = result.lowest()
         return states[0]
 
@@ -577,6 +539,37 @@ class GibbsInference(_Predictions):
             self.model, self.n_samples, n_chains=self.n_chains, evidence=evidence or None, rng=self._rng
         )
 
+    # ------------------------------------------------------------------ the engine's primitives
+    def _joint_mode(self, clamped):
+        return self._anneal(self._evidence_names(clamped))
+
+    def _marginal_mode(self, clamped, targets):
+        """Most probable visited assignment of ``targets`` (the other unobserved units summed out).
+
+        The candidates are the distinct assignments of ``targets`` among the draws. For an
+        RBM whose summed-out units are all hidden, each candidate's posterior is known up to
+        a constant in closed form (a free energy) and the best candidate is exact among
+        those visited; otherwise, the most frequent candidate. Ties: the first in
+        lexicographic order (unit 0 most significant), as :class:`ExactInference`.
+        """
+        model = self.model
+        samples = self._sample(self._evidence_names(clamped))
+        candidates, counts = np.unique(samples.flat_states()[:, targets], axis=0, return_counts=True)
+        asked = set(targets)
+        summed = [i for i in range(model.n_units) if i not in clamped and i not in asked]
+        if (
+            isinstance(model, RestrictedBoltzmannMachine)
+            and all(i < model.n_visible for i in targets)
+            and all(i >= model.n_visible for i in summed)
+        ):
+            return candidates[int(np.argmax(_free_energy_scores(model, clamped, targets, candidates)))]
+        return candidates[int(np.argmax(counts))]
+
+    def _row_probabilities(self, clamped, targets):
+        samples = self._sample(self._evidence_names(clamped))
+        return samples.marginals()[targets], samples.marginal_standard_errors()[targets]
+
+    # ------------------------------------------------------------------ queries
     def query_with_errors(self, variables, evidence=None, joint=True) -> SampledQuery:
         """Estimate the posterior over ``variables`` given ``evidence``, with standard errors.
 
@@ -623,109 +616,6 @@ class GibbsInference(_Predictions):
         """
         return self.query_with_errors(variables, evidence=evidence, joint=joint).factor
 
-    def map_query(self, variables=None, evidence=None, show_progress=False) -> dict[str, int]:
-        """The joint most probable assignment found by simulated annealing with restarts.
-
-        The lowest-energy state over ``n_reads`` independent annealing runs
-        (evidence clamped), restricted to ``variables`` (default: every unit
-        not in ``evidence``). As :meth:`ExactInference.map_query`, this is the
-        joint MAP, not pgmpy's marginal MAP; unlike it, it is a heuristic.
-
-        Returns
-        -------
-        dict of str -> int
-        """
-        model = self.model
-        clamped, variables = _map_query_arguments(model, variables, evidence)
-        state = self._anneal(evidence)
-        return {name: int(state[model.index(name)]) for name in variables}
-
-    # ------------------------------------------------------------------ pgmpy model conventions
-    def _row_evidence(self, column_units, row) -> dict[str, int]:
-        names = self.model.names
-        return {names[i]: int(value) for i, value in zip(column_units, row.tolist())}
-
-    def _sampled_mode(self, samples, targets: list[int], column_units: list[int], row) -> np.ndarray:
-        """Most probable visited assignment of ``targets`` (the other unobserved units summed out).
-
-        The candidates are the distinct assignments of ``targets`` among the draws. For an
-        RBM the summed-out units are hidden, so each candidate's posterior is known up to a
-        constant in closed form (a free energy) and the best candidate is exact among those
-        visited; for a general machine, the most frequent candidate. Ties: the first in
-        lexicographic order (unit 0 most significant), as :class:`ExactInference`.
-        """
-        model = self.model
-        candidates, counts = np.unique(samples.flat_states()[:, targets], axis=0, return_counts=True)
-        if not isinstance(model, RestrictedBoltzmannMachine):
-            return candidates[int(np.argmax(counts))]
-        n_visible = model.n_visible
-        visible = np.zeros((candidates.shape[0], n_visible))
-        hidden = np.zeros(model.n_hidden)
-        observed_hidden = np.zeros(model.n_hidden, dtype=bool)
-        for unit, value in zip(column_units, row.tolist()):
-            if unit < n_visible:
-                visible[:, unit] = value
-            else:
-                hidden[unit - n_visible] = value
-                observed_hidden[unit - n_visible] = True
-        visible[:, targets] = candidates  # targets are visible units here (the hidden ones are summed out)
-        t = model.temperature
-        inputs = model.hidden_bias + visible @ model.weights  # (candidates, n_hidden)
-        # log sum over the free hidden units of exp(-E(v, h) / T), up to a constant
-        scores = (visible @ model.visible_bias + inputs[:, observed_hidden] @ hidden[observed_hidden]) / t
-        scores += np.logaddexp(0.0, inputs[:, ~observed_hidden] / t).sum(axis=1)
-        return candidates[int(np.argmax(scores))]
-
-    def predict(self, data, *, include_latents=False):
-        """Fill the model's variables missing from ``data`` with their most probable values.
-
-        The semantics of :meth:`ExactInference.predict`, estimated; for each distinct
-        row of ``data`` (its values as evidence):
-
-        * when no unobserved unit is summed out (``include_latents=True``, or no
-          hidden unit is missing from ``data``), the joint MAP of the missing units,
-          by annealing with ``n_reads`` restarts (as :meth:`map_query`): a heuristic
-          that can miss the optimum of a hard model;
-        * otherwise (missing hidden units summed out), the mode of the sampled
-          joint distribution of the predicted columns: ``n_chains x n_samples`` Gibbs
-          draws given the row, then the best of the distinct assignments they visit
-          -- exactly scored for an RBM (closed-form free energy of the hidden units),
-          the most frequent one for a general machine. An assignment never visited
-          cannot be chosen, so with many predicted columns and a flat posterior the
-          answer is only as good as the sampling.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            Columns: a subset of the model's variable names, values 0/1 (no NaN).
-        include_latents : bool, default False
-            Also predict the hidden units missing from ``data``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Only the predicted columns (int64, in model order), with ``data``'s index.
-
-        Raises
-        ------
-        EvidenceError, StateError, ValidationError
-            As :meth:`ExactInference.predict`.
-        """
-        import pandas as pd
-
-        targets, column_units, unique, inverse = self._rows(data, include_latents)
-        free = set(range(self.model.n_units)) - set(column_units)
-        summed = free - set(targets)
-        solved = np.empty((unique.shape[0], len(targets)), dtype=np.int64)
-        for k, row in enumerate(unique):
-            evidence = self._row_evidence(column_units, row)
-            if summed:
-                solved[k] = self._sampled_mode(self._sample(evidence), targets, column_units, row)
-            else:
-                solved[k] = self._anneal(evidence)[targets]
-        names = [self.model.names[i] for i in targets]
-        return pd.DataFrame(solved[inverse] if len(inverse) else solved[:0], index=data.index, columns=names)
-
     def predict_probability_with_errors(self, data, *, include_latents=False):
         """:meth:`predict_probability` and the Monte Carlo standard error of each entry.
 
@@ -739,48 +629,4 @@ class GibbsInference(_Predictions):
             ``{name}_0`` and ``{name}_1``). An estimate of exactly 0 or 1 has error 0,
             which says only that the state was never (or always) seen in the draws.
         """
-        targets, column_units, unique, inverse = self._rows(data, include_latents)
-        ones = np.empty((unique.shape[0], len(targets)))
-        errors = np.empty_like(ones)
-        for k, row in enumerate(unique):
-            samples = self._sample(self._row_evidence(column_units, row))
-            ones[k] = samples.marginals()[targets]
-            errors[k] = samples.marginal_standard_errors()[targets]
-        if len(inverse):
-            ones, errors = ones[inverse], errors[inverse]
-        else:
-            ones, errors = ones[:0], errors[:0]
-        names = self.model.names
-        return (_probability_frame(names, targets, ones, data.index),
-                _error_frame(names, targets, errors, data.index))
-
-    def predict_probability(self, data, *, include_latents=False):
-        """Posterior probability of each state of each variable missing from ``data``, sampled.
-
-        For each distinct row of ``data``: ``n_chains x n_samples`` Gibbs draws with the
-        row's values clamped as evidence (after ``burn_in``), and for each predicted
-        variable the fraction of draws in which it is 1 -- a Monte Carlo estimate of
-        ``p(name = 1 | row)`` with every other unobserved unit summed out, the
-        quantity :meth:`ExactInference.predict_probability` computes exactly. Its
-        standard error is ``sqrt(p (1 - p) / ESS)`` (ESS: effective sample size of the
-        variable's draws, at most ``n_chains x n_samples``); get the errors with
-        :meth:`predict_probability_with_errors`.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            As for :meth:`predict`.
-        include_latents : bool, default False
-            Also report the hidden units missing from ``data``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``f"{name}_0"`` and ``f"{name}_1"`` for each predicted variable
-            (model order), as pgmpy names them; the two sum to 1. Index: ``data``'s.
-
-        Raises
-        ------
-        As :meth:`predict`.
-        """
-        return self.predict_probability_with_errors(data, include_latents=include_latents)[0]
+        return self._probability_frames(data, include_latents)

@@ -266,31 +266,49 @@ def test_query_rejects_contradictions_and_unknown_names():
 
 
 # --------------------------------------------------------------------------- map_query
-def test_map_query_is_the_joint_map(model):
+def test_most_probable_state_method_is_the_joint_map(model):
     inference = ExactInference(model)
     brute = Brute(model)
     for k in range(3):
         evidence = some_evidence(model, 200 + k, k)
         expected = brute.joint_map(evidence)
-        result = inference.map_query(evidence=evidence)
+        result = inference.most_probable_state(evidence=evidence)
         free = [n for n in model.names if n not in evidence]
         assert list(result) == free
         assert result == {n: int(expected[model.index(n)]) for n in free}
         assert all(type(value) is int for value in result.values())
         subset = free[::-2]
-        assert inference.map_query(subset, evidence=evidence) == {n: int(expected[model.index(n)]) for n in subset}
+        assert inference.most_probable_state(subset, evidence=evidence) == {
+            n: int(expected[model.index(n)]) for n in subset
+        }
+        # map_query of every unobserved unit sums nothing out: the same joint MAP
+        assert inference.map_query(evidence=evidence) == result
 
 
-def test_map_query_differs_from_pgmpys_marginal_map():
+def test_map_query_is_the_marginal_map(model):
+    inference = ExactInference(model)
+    brute = Brute(model)
+    for k in range(3):
+        evidence = some_evidence(model, 210 + k, k)
+        free = [n for n in model.names if n not in evidence]
+        for subset in (free[::-2], free[1:3], [free[-1]]):
+            result = inference.map_query(subset, evidence=evidence)
+            assert list(result) == subset
+            assert all(type(value) is int for value in result.values())
+            assert list(result.values()) == brute.most_probable_of(subset, evidence), (subset, evidence)
+
+
+def test_map_query_agrees_with_pgmpy_where_the_joint_map_does_not():
     # p(A=1, B=0, C=0) = 3/(3 + 4 + tiny) is the single most probable state, but
     # the four states with A=0 together outweigh it: the marginal MAP of A is 0.
     bm = BoltzmannMachine(
         [[0.0, -20.0, -20.0], [-20.0, 0.0, 0.0], [-20.0, 0.0, 0.0]], [np.log(3.0), 0.0, 0.0], names=["A", "B", "C"]
     )
-    assert ExactInference(bm).map_query(["A"]) == {"A": 1}
-    assert ExactInference(bm).map_query() == {"A": 1, "B": 0, "C": 0}
     marginal_map = VariableElimination(bm.to_markov_network()).map_query(["A"], show_progress=False)
     assert marginal_map == {"A": 0}
+    assert ExactInference(bm).map_query(["A"]) == marginal_map
+    assert ExactInference(bm).most_probable_state(["A"]) == {"A": 1}
+    assert ExactInference(bm).map_query() == ExactInference(bm).most_probable_state() == {"A": 1, "B": 0, "C": 0}
 
 
 def test_map_query_validation():
@@ -369,7 +387,8 @@ def test_predict_sums_out_hidden_units_unless_they_are_predicted(index):
     assert inference.predict(data)["A"].tolist() == [0, 0]
     joint = inference.predict(data, include_latents=True)
     assert joint[["A", "B", "C"]].to_numpy().tolist() == [[1, 0, 0], [1, 0, 0]]
-    assert inference.map_query(["A"], evidence={"D": 0}) == {"A": 1}
+    assert inference.map_query(["A"], evidence={"D": 0}) == {"A": 0}
+    assert inference.most_probable_state(["A"], evidence={"D": 0}) == {"A": 1}
 
 
 def test_predict_with_hidden_columns_observed():

@@ -290,7 +290,7 @@ def test_from_markov_network_with_reversed_state_order_across_factors():
     # by hand: weight(a, b) = first * second * third
     #   (off, x) = 1 * 2 * 11 = 22, (off, y) = 2 * 5 * 11 = 110, (on, x) = 3 * 1 * 7 = 21, (on, y) = 4 * 3 * 7 = 84
     assert exact.log_partition_function(bm) == pytest.approx(math.log(22 + 110 + 21 + 84), rel=1e-14)
-    assert exact.marginals(bm)[0] == pytest.approx((21 + 84) / 237, rel=1e-13)  # p(a = on)
+    assert exact.marginals(bm)["a"] == pytest.approx((21 + 84) / 237, rel=1e-13)  # p(a = on)
 
 
 def test_from_markov_network_with_integer_state_names_and_latents():

@@ -74,7 +74,7 @@ def test_log_z_and_marginals_equal_variable_elimination(model, data):
     values = np.asarray(factor.values, dtype=np.float64)
     atol = tolerance(model, 1e-10)
     np.testing.assert_allclose(np.log(values.sum()), exact.log_partition_function(model), rtol=1e-10, atol=atol)
-    marginals = exact.marginals(model)
+    marginals = exact.marginals(model).to_numpy()
     for axis, variable in enumerate(factor.variables):
         others = tuple(k for k in range(values.ndim) if k != axis)
         per_state = values.sum(axis=others) / values.sum()
