@@ -1,25 +1,16 @@
 """pgmpy-style inference on Boltzmann machines: ``query``, ``map_query``, ``predict``.
 
-Two engines share one interface and answer what pgmpy's
-``VariableElimination`` answers on ``model.to_markov_network()``:
+Two engines share one interface and answer what pgmpy's ``VariableElimination``
+answers on ``model.to_markov_network()``: :class:`ExactInference` by enumeration
+(the oracle of :mod:`pgm_energy.exact`, up to ``max_units`` enumerated units),
+:class:`GibbsInference` from Gibbs samples (with Monte Carlo standard errors) and
+simulated annealing.
 
-- :class:`ExactInference` answers by enumeration (the exact oracle of
-  :mod:`pgm_energy.exact`), up to ``max_units`` enumerated units;
-- :class:`GibbsInference` answers from Gibbs samples (with Monte Carlo standard
-  errors) and finds the most probable state of all free units by simulated
-  annealing with restarts.
-
-Two most probable states are on offer:
-
-- ``map_query(variables, evidence)`` is pgmpy's: the most probable joint
-  assignment of ``variables`` with every other unobserved unit summed out
-  (marginal MAP). ``predict`` fills the missing columns of a DataFrame the same
-  way, as pgmpy's models do.
-- ``most_probable_state(variables, evidence)`` is the single most probable
-  state of every unobserved unit (the joint MAP, the minimum energy), restricted
-  to ``variables``. The two differ whenever the summed-out units are correlated
-  with the asked ones.
-
+``map_query(variables, evidence)`` is pgmpy's marginal MAP: the most probable
+joint assignment of ``variables``, every other unobserved unit summed out;
+``predict`` fills a DataFrame's missing columns the same way. The joint MAP (the
+single most probable state of every unobserved unit) is ``most_probable_state``.
+The two differ whenever the summed-out units are correlated with the asked ones.
 Unit values are 0 and 1, which are also the pgmpy state names of our models.
 """
 
@@ -101,15 +92,12 @@ def most_probable_state(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
 class _Engine:
     """The pgmpy-style methods both engines share, written once over three primitives.
 
-    A subclass sets ``self.model`` and answers, for units clamped to values
-    (``clamped``: unit index -> 0/1) and units asked for (``targets``: indices in
-    model order):
-
-    - ``_joint_mode(clamped)``: the most probable state of every unit (uint8, model order);
-    - ``_marginal_mode(clamped, targets)``: the most probable values of ``targets``
-      with the other free units summed out;
-    - ``_row_probabilities(clamped, targets)``: ``p(target = 1)`` of each target and
-      its standard error (None when exact).
+    A subclass sets ``self.model`` and, for ``clamped`` (unit index -> 0/1) and
+    ``targets`` (unit indices in model order), answers ``_joint_mode(clamped)`` (the
+    most probable state of every unit, model order), ``_marginal_mode(clamped,
+    targets)`` (the most probable values of ``targets``, other free units summed out)
+    and ``_row_probabilities(clamped, targets)`` (``p(target = 1)`` and its standard
+    errors, None when exact).
     """
 
     def _query_arguments(self, variables, evidence) -> tuple[dict[int, int], list[str]]:
@@ -200,14 +188,8 @@ class _Engine:
         Returns
         -------
         dict of str -> int
-            Values 0/1, in the order of ``variables`` (default: model order).
-
-        Raises
-        ------
-        EvidenceError
-            Unknown names, values other than 0/1, or a variable also in ``evidence``.
-        ModelSizeError
-            (exact) When the enumeration exceeds ``max_units``.
+            As :meth:`map_query`, which raises the same errors (except the limit on
+            summed-out tables, since nothing is summed out here).
         """
         clamped, variables = self._query_arguments(variables, evidence)
         state = self._joint_mode(clamped)
@@ -244,12 +226,9 @@ class _Engine:
 
         Raises
         ------
-        EvidenceError
-            A column that is not a model variable.
-        StateError
-            A value other than 0/1, or NaN.
-        ValidationError
-            When no variable is left to predict.
+        EvidenceError, StateError, ValidationError
+            A column that is not a model variable; a value other than 0/1, or NaN;
+            no variable left to predict.
         ModelSizeError
             (exact) When one row's enumeration exceeds ``max_units``; with hidden
             units summed out of a general machine, also when more than 20 variables
@@ -481,16 +460,12 @@ class GibbsInference(_Engine):
 
     Notes
     -----
-    :meth:`query` returns plain normalized ``DiscreteFactor``s, as pgmpy does;
-    :meth:`query_with_errors` returns the same estimate together with its Monte
-    Carlo standard errors and the samples. :meth:`most_probable_state` is the
-    lowest-energy state over ``n_reads`` annealing restarts, a heuristic (no
-    guarantee of the exact optimum; see :class:`ExactInference` for small
-    models). :meth:`map_query`, :meth:`predict` and :meth:`predict_probability`
-    follow pgmpy's conventions, as :class:`ExactInference` does, with one
-    sampling or annealing run per query or distinct row of the data. A marginal
-    mode is chosen among the assignments the draws visit, so with many variables
-    and a flat posterior it is only as good as the sampling.
+    :meth:`query` returns normalized ``DiscreteFactor``s, as pgmpy does;
+    :meth:`query_with_errors` adds their standard errors and the samples. Each
+    query, and each distinct row of ``predict``'s data, is one sampling or
+    annealing run. Annealing is a heuristic (see :class:`ExactInference` for small
+    models); a marginal mode is chosen among the assignments the draws visit, so
+    with many variables and a flat posterior it is only as good as the sampling.
     """
 
     def __init__(

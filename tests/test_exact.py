@@ -251,6 +251,15 @@ def test_marginals_without_evidence(model_and_brute):
     np.testing.assert_allclose(exact.marginals(model), brute.marginals(), rtol=1e-9, atol=1e-12)
 
 
+def test_marginals_are_labelled_by_unit_name():
+    rbm = RestrictedBoltzmannMachine([[1.0, -2.0], [0.5, 0.0], [0.0, 1.5]], [0.1, -0.3, 0.2], [0.4, -1.0])
+    result = exact.marginals(rbm, evidence={"h1": 1})
+    assert isinstance(result, pd.Series)
+    assert list(result.index) == list(rbm.names) and result.index.name == "unit" and result.name == "p(on)"
+    assert result["h1"] == 1.0
+    np.testing.assert_array_equal(result.to_numpy(), exact._marginal_array(rbm, evidence={"h1": 1}))
+
+
 def test_marginals_with_evidence(model_and_brute):
     model, brute = model_and_brute
     evidence = some_evidence(model, np.random.default_rng(12))

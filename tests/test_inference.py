@@ -311,23 +311,31 @@ def test_map_query_agrees_with_pgmpy_where_the_joint_map_does_not():
     assert ExactInference(bm).map_query() == ExactInference(bm).most_probable_state() == {"A": 1, "B": 0, "C": 0}
 
 
-def test_map_query_validation():
+@pytest.mark.parametrize("method", ["map_query", "most_probable_state"])
+def test_map_query_validation(method):
     inference = ExactInference(random_bm(17, 4))
+    call = getattr(inference, method)
     with pytest.raises(EvidenceError, match="both queried and given"):
-        inference.map_query(["v0", "v1"], evidence={"v1": 1})
+        call(["v0", "v1"], evidence={"v1": 1})
     with pytest.raises(EvidenceError, match="'zz'"):
-        inference.map_query(["zz"])
+        call(["zz"])
     with pytest.raises(EvidenceError, match="'zz'"):
-        inference.map_query(evidence={"zz": 1})
+        call(evidence={"zz": 1})
     with pytest.raises(EvidenceError, match=r"-1"):
-        inference.map_query(evidence={"v0": -1})
+        call(evidence={"v0": -1})
     with pytest.raises(ParameterTypeError, match="string"):
-        inference.map_query("v0")
+        call("v0")
     with pytest.raises(ValidationError, match="repeat"):
-        inference.map_query(["v0", "v0"])
-    assert inference.map_query([]) == {}
+        call(["v0", "v0"])
+    assert call([]) == {}
     with pytest.raises(ModelSizeError):
-        ExactInference(random_bm(18, 6), max_units=3).map_query()
+        getattr(ExactInference(random_bm(18, 6), max_units=3), method)()
+
+
+def test_map_query_of_more_than_20_units_with_others_summed_out_is_refused():
+    bm = random_bm(27, 23, scale=0.1)
+    with pytest.raises(ModelSizeError, match="most_probable_state"):
+        ExactInference(bm).map_query(list(bm.names[:21]))
 
 
 # --------------------------------------------------------------------------- predict
@@ -402,6 +410,24 @@ def test_predict_with_hidden_columns_observed():
     brute = Brute(bm)
     for label, row in data.iterrows():
         assert result.loc[label].tolist() == brute.most_probable_of(targets, row.to_dict())
+
+
+def test_predict_include_observed_returns_the_whole_frame():
+    bm = random_bm(26, 5, 2)
+    inference = ExactInference(bm)
+    data = frame(bm, 303, ["v3", "v0"], n_rows=6)
+    predicted = inference.predict(data)
+    whole = inference.predict(data, include_observed=True)
+    assert list(whole.columns) == ["v3", "v0", *predicted.columns]
+    pd.testing.assert_frame_equal(whole[["v3", "v0"]], data)
+    pd.testing.assert_frame_equal(whole[list(predicted.columns)], predicted)
+    # repeated index labels and bool observations: rows and dtypes kept as given
+    repeated = data.astype(bool).set_axis(["a", "a", "b", "b", "c", "c"])
+    whole = inference.predict(repeated, include_observed=True)
+    pd.testing.assert_frame_equal(whole[["v3", "v0"]], repeated)
+    np.testing.assert_array_equal(whole[list(predicted.columns)].to_numpy(), predicted.to_numpy())
+    with pytest.raises(ParameterTypeError, match="include_observed"):
+        inference.predict(data, include_observed="yes")
 
 
 def test_predict_accepts_bool_float_and_object_zero_one():
