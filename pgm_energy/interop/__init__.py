@@ -1,7 +1,8 @@
-"""Conversions to and from other libraries (pgmpy, networkx).
+"""Conversions to and from other libraries, and drop-ins for their samplers and estimators.
 
-Submodules import their library lazily; ``pgm_energy.interop.pgmpy`` is the
-only module of the package that imports pgmpy.
+``pgmpy`` (with its ``GibbsSampling`` drop-in from ``pgmpy_gibbs``), ``networkx``,
+``dimod`` and ``sklearn``. Submodules import their library lazily; no module
+outside this package imports pgmpy.
 """
 
 __all__ = ["pgmpy", "networkx", "dimod"]

@@ -1,8 +1,9 @@
 """Exact conversion between Boltzmann machines and pgmpy ``DiscreteMarkovNetwork``s,
 and from sigmoid belief networks to pgmpy ``DiscreteBayesianNetwork``s.
 
-This is the only module of pgm_energy that imports pgmpy (lazily, inside functions,
-since ``import pgmpy`` costs seconds).
+pgmpy is imported only in :mod:`pgm_energy.interop` (here and in the ``GibbsSampling``
+drop-in of :mod:`pgm_energy.interop.pgmpy_gibbs`), lazily, inside functions, since
+``import pgmpy`` costs seconds.
 
 A machine becomes one pairwise factor per edge, with each unit's bias folded
 into exactly one of its edge factors and a unary factor for a unit without

@@ -12,8 +12,11 @@ Compatible with pgmpy (1.1.x):
 
 - ``sample(start_state=None, size=1, seed=None, include_latents=False)`` returns a pandas
   DataFrame with one int64 column per variable (``str`` of the variable name, in the order
-  of ``model.nodes()``) holding state INDICES; row 0 is the start state and each further row
-  follows one systematic-scan sweep over the variables in that order;
+  of ``model.nodes()``) holding state INDICES, as pgmpy's ``GibbsSampling`` does (while
+  ``evidence`` and a dict ``start_state`` take state NAMES, as pgmpy's inference does);
+  ``state_names=True`` returns the names instead, as pgmpy's
+  ``BayesianModelSampling.forward_sample`` does. Row 0 is the start state and each further
+  row follows one systematic-scan sweep over the variables in that order;
 - without ``start_state`` the first call starts from a uniformly random state and later
   calls continue the chain where the previous call stopped (its last row is the next
   call's row 0), as pgmpy does;
@@ -31,8 +34,8 @@ pgmpy's defects fixed:
 - keyword-only ``evidence={variable: state name}`` clamps variables;
 - no progress bar; construction does not explode.
 
-Extras (keyword-only): ``evidence``, ``burn_in`` (sweeps discarded before row 0) and
-``thin`` (sweeps between rows).
+Extras (keyword-only): ``evidence``, ``burn_in`` (sweeps discarded before row 0),
+``thin`` (sweeps between rows) and ``state_names``.
 
 Zero potentials (deterministic CPDs) are supported. A random start state of probability
 zero is repaired (a short noisy descent on the number of zero factors) before sampling;
@@ -469,7 +472,7 @@ class GibbsSampling:
         self._state = None if start_state is None else self._start_state(start_state, {})
 
     def sample(self, start_state=None, size=1, seed=None, include_latents=False, *,
-               evidence=None, burn_in=0, thin=1):
+               evidence=None, burn_in=0, thin=1, state_names=False):
         """Draw ``size`` rows of a Gibbs chain (row 0 is the start state).
 
         Parameters
@@ -492,11 +495,17 @@ class GibbsSampling:
             Sweeps run and discarded before row 0.
         thin : int >= 1, keyword-only
             Sweeps between consecutive rows.
+        state_names : bool, default False, keyword-only
+            Return each variable's state names (``self.state_names[variable][index]``)
+            instead of state indices.
 
         Returns
         -------
         pandas.DataFrame, shape (size, n_columns)
-            int64 state indices, one column per variable (``str`` of its name).
+            One column per variable (``str`` of its name): int64 state indices, as
+            pgmpy's ``GibbsSampling.sample`` returns them (pgmpy has no option for
+            names there), or with ``state_names=True`` the state names, as pgmpy's
+            ``BayesianModelSampling.forward_sample`` returns them.
 
         Raises
         ------
@@ -514,6 +523,7 @@ class GibbsSampling:
         check_array_size(size * n_variables, f"size={size} rows of {n_variables} variables")
         check_sweeps(burn_in, size, thin, n_draws_name="size")
         include_latents = check_bool(include_latents, "include_latents")
+        state_names = check_bool(state_names, "state_names")
         generator = _generator(seed)
         if generator is None:
             generator = self._rng
@@ -561,7 +571,12 @@ class GibbsSampling:
         frame = pd.DataFrame(out, columns=self._column_index, copy=False)
         if not include_latents and self.latents:
             frame = frame.drop(columns=[str(v) for v in self.latents if str(v) in frame.columns])
-        return frame
+        return self._named(frame) if state_names else frame
+
+    def _named(self, frame):
+        """``frame`` with each state index replaced by the state's name (pgmpy's ``Series.map``)."""
+        names_of = {column: self.state_names[node] for column, node in zip(self._columns, self._nodes)}
+        return frame.apply(lambda column: column.map(dict(enumerate(names_of[column.name]))))
 
     def _run(self, state, free, position, streams, burn_in, thin, out):
         """``burn_in`` sweeps, then ``out[0]``, then a row every ``thin`` sweeps: :func:`gibbs_run` in pieces.
@@ -616,8 +631,8 @@ class GibbsSampling:
                         evidence=None):
         """Yield ``size`` states, one after each sweep, as lists of pgmpy ``State(var, index)``.
 
-        As pgmpy's generator, but computed in one kernel call when the first state is asked
-        for, and without the start state. Latent variables are left out unless
+        As pgmpy's generator (state indices, not names), but computed in one kernel call when
+        the first state is asked for, and without the start state. Latent variables are left out unless
         ``include_latents``. ``size`` and ``include_latents`` are checked at the call, the
         other arguments (as by :meth:`sample`) when the first state is asked for.
         """

@@ -29,6 +29,7 @@ with warnings.catch_warnings():
     from pgmpy.factors.discrete import DiscreteFactor, State, TabularCPD
     from pgmpy.inference import VariableElimination
     from pgmpy.models import DiscreteBayesianNetwork, DiscreteMarkovNetwork
+    from pgmpy.sampling import BayesianModelSampling
     from pgmpy.sampling import GibbsSampling as PgmpyGibbsSampling
 
 ALPHA = 1e-3  # declared false-failure rate of each χ² test
@@ -298,6 +299,21 @@ def test_dict_start_state_by_state_names():
     assert [s.state for s in sampler.state] == [0, 2, 0, 1]
 
 
+def test_samples_are_state_indices_unless_state_names_are_asked_for():
+    bn = student_network()
+    sampler = GibbsSampling(bn)
+    indices = sampler.sample(size=50, seed=3, evidence={"letter": "yes"})
+    assert all(dtype == np.int64 for dtype in indices.dtypes)  # pgmpy's GibbsSampling: indices
+    names = GibbsSampling(bn).sample(size=50, seed=3, evidence={"letter": "yes"}, state_names=True)
+    assert list(names.columns) == list(indices.columns)
+    for column in indices.columns:
+        assert names[column].tolist() == [sampler.state_names[column][k] for k in indices[column]]
+    assert (names["letter"] == "yes").all()
+    # the column types of pgmpy's forward_sample, which returns names
+    reference = BayesianModelSampling(bn).forward_sample(5, seed=0, show_progress=False)
+    assert dict(names.dtypes) == dict(reference[list(names.columns)].dtypes)
+
+
 def test_generate_sample_yields_states_after_each_sweep():
     bn = student_network()
     bn.latents = {"intel"}
@@ -403,6 +419,7 @@ def test_evidence_of_probability_zero_raises():
         ({"seed": -1}, ValidationError, "seed"),
         ({"thin": 0}, ValidationError, "thin"),
         ({"burn_in": -1}, ValidationError, "burn_in"),
+        ({"state_names": "yes"}, ParameterTypeError, "state_names"),
     ],
 )
 def test_bad_arguments_raise_named_errors(kwargs, error, match):
