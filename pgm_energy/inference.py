@@ -468,20 +468,8 @@ class GibbsInference(_Engine):
     with many variables and a flat posterior it is only as good as the sampling.
     """
 
-    def __init__(
-        self,
-        model,
-        *,
-        n_samples=10_000,
-        n_chains=4,
-        burn_in=None,
-        thin=None,
-        scan=None,
-        n_reads=16,
-        schedule=None,
-        n_sweeps=None,
-        rng=None,
-    ):
+    def __init__(self, model, *, n_samples=10_000, n_chains=4, burn_in=None, thin=None, scan=None, n_reads=16,
+                 schedule=None, n_sweeps=None, rng=None):
         _check_model(model)
         self.model = model
         self.n_samples = check_int(n_samples, "n_samples", minimum=1)
