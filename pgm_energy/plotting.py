@@ -176,20 +176,17 @@ def plot_images(
 
     Parameters
     ----------
-    images : array_like, shape (n_images, height * width)
-        Flat row-major images (pixels, weights of a hidden unit, probabilities...).
-    image_shape : tuple of int
-        ``(height, width)`` of one image.
+    images, image_shape : array_like of shape (n_images, height * width), and (height, width)
+        Flat row-major images and the shape of one, as for :func:`tile_images`.
     title : str, optional
         Title above the grid: what the images are.
     caption : str, optional
         Text under the grid: how to read it (what one tile is, in which order).
     colorbar_label : str, optional
         What the grey levels measure (for example ``"p(pixel = 1)"`` or ``"weight"``).
-    n_columns : int >= 1, optional
-        Images per row of the grid; default ``ceil(sqrt(n_images))``.
-    padding : int >= 0, default 1
-        Pixels between images.
+    n_columns, padding : int, optional
+        Images per row of the grid (default ``ceil(sqrt(n_images))``) and pixels between them
+        (default 1), as for :func:`tile_images`.
     scale : {"each", "all", "none"}, default "each"
         ``"each"``: every image stretched from its own lowest (black) to its own highest
         value (white), for filters whose ranges differ; the colour bar then reads "lowest"
