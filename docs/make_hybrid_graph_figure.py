@@ -13,13 +13,11 @@ parents of each unit when it compiles the network into one Markov network.
 
 from pathlib import Path
 
-import matplotlib
+import networkx as nx
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-
-from pgm_energy import DeepBeliefNetwork, RestrictedBoltzmannMachine  # noqa: E402
+from pgm_energy import DeepBeliefNetwork, RestrictedBoltzmannMachine
+from pgm_energy.plotting import save_figure
 
 OUT = Path(__file__).resolve().with_name("hybrid_graph.png")
 
@@ -34,7 +32,8 @@ def main():
     for k, layer in enumerate(dbn.layers):
         for j, name in enumerate(layer):
             position[name] = (j - (len(layer) - 1) / 2.0, 1.6 * k)
-    figure, axes = plt.subplots(figsize=(6.4, 4.6), dpi=100)
+    figure = Figure(figsize=(6.4, 4.6), dpi=100)
+    axes = figure.add_subplot()
     moral_edges = [(a, b) for a, b, data in moral.edges(data=True) if data.get("moral")]
     nx.draw_networkx_edges(moral, position, edgelist=moral_edges, style="dashed", edge_color="#d62728",
                            width=0.9, alpha=0.7, ax=axes, connectionstyle="arc3,rad=0.35", arrows=True, arrowstyle="-")
@@ -53,8 +52,7 @@ def main():
     axes.set_xlim(-3.4, 5.6)
     axes.axis("off")
     figure.tight_layout()
-    figure.savefig(OUT, dpi=100)
-    plt.close(figure)
+    save_figure(figure, OUT, dpi=100)
     # A 64-colour palette keeps the file small for the repository (line art loses nothing visible).
     from PIL import Image
 
