@@ -9,6 +9,10 @@ Two families, chosen by size in ``pgm_energy.learning._cd_engine``:
   products of NumPy/BLAS: :func:`gather_batch`, :func:`hidden_phase`,
   :func:`visible_phase`, :func:`apply_update`.
 
+Both families update a :class:`CDState` (parameters, velocities, chains, streams) with one
+definition of the update, :func:`apply_update`, from the :class:`BatchStatistics` of a batch
+and the :class:`UpdateSettings` of the epoch.
+
 Layout: row-major, one row per data row or chain (as the data and ``CDState.chains``).
 States and probabilities are held in the training dtype (float32 or float64), so BLAS
 uses them directly; statistics that are summed over a batch are accumulated in float64.
@@ -31,18 +35,106 @@ The logistic sigmoid is the vectorisable polynomial of :mod:`.block_gibbs`
 (relative error 1.5e-7 in float32, 5.6e-16 in float64).
 
 Compilation. The row helpers are inlined into :func:`train_epoch` (``inline="always"``):
-called as separate compiled functions they measured 2-2.5x slower per epoch here. The
-price is the first compilation, ~15 s of CPU per dtype with an empty cache (then loaded
-from Numba's cache in well under a second); the negative phase of CD and PCD shares one
-code path to keep the inlined copies few.
+called as separate compiled functions they are several times slower per epoch, at the price
+of a longer first compilation (then loaded from Numba's cache); the negative phase of CD and
+PCD shares one code path to keep the inlined copies few.
 """
 
 import numpy as np
 from numba import njit
 
-from .block_gibbs import _sigmoid
+from typing import NamedTuple
 
-__all__ = ["train_epoch", "gather_batch", "hidden_phase", "visible_phase", "apply_update"]
+from .block_gibbs import _sigmoid
+from .rng import bernoulli
+
+__all__ = [
+    "CDState",
+    "BatchStatistics",
+    "UpdateSettings",
+    "EpochSettings",
+    "train_epoch",
+    "gather_batch",
+    "hidden_phase",
+    "visible_phase",
+    "apply_update",
+]
+
+
+class CDState(NamedTuple):
+    """Mutable working state of CD training; every array is updated in place by the kernels.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (n_visible, n_hidden)
+    visible_bias : ndarray, shape (n_visible,)
+    hidden_bias : ndarray, shape (n_hidden,)
+    weights_velocity : ndarray, shape (n_visible, n_hidden)
+    visible_velocity : ndarray, shape (n_visible,)
+    hidden_velocity : ndarray, shape (n_hidden,)
+    chains : ndarray, shape (n_chains, n_visible)
+        Persistent 0/1 visible states (shape (0, n_visible) for plain CD).
+    streams : ndarray of uint64, shape (n_streams,)
+        xorshift64* states, one per batch row / chain.
+    hidden_activity : ndarray, shape (n_hidden,)
+        Running mean ``q`` of the data-driven hidden probabilities (sparsity).
+
+    All float arrays share one dtype (float32 or float64) and are C-contiguous.
+    """
+
+    weights: np.ndarray
+    visible_bias: np.ndarray
+    hidden_bias: np.ndarray
+    weights_velocity: np.ndarray
+    visible_velocity: np.ndarray
+    hidden_velocity: np.ndarray
+    chains: np.ndarray
+    streams: np.ndarray
+    hidden_activity: np.ndarray
+
+
+class BatchStatistics(NamedTuple):
+    """The statistics of one batch that :func:`apply_update` turns into an update.
+
+    Attributes
+    ----------
+    weights_grad : ndarray, shape (n_visible, n_hidden), training dtype
+        ``<v h>_data - <v h>_model``, averaged over each phase's rows.
+    data_sum, negative_visible_sum : float64 ndarrays, shape (n_visible,)
+        Column sums of the batch and of the negative visible states.
+    positive_hidden_sum, negative_hidden_sum : float64 ndarrays, shape (n_hidden,)
+        Column sums of ``p(h | data)`` and of the negative phase's last hidden probabilities.
+    penalty : ndarray, shape (n_hidden,), training dtype
+        Scratch (the sparsity push of each hidden unit).
+    """
+
+    weights_grad: np.ndarray
+    data_sum: np.ndarray
+    positive_hidden_sum: np.ndarray
+    negative_visible_sum: np.ndarray
+    negative_hidden_sum: np.ndarray
+    penalty: np.ndarray
+
+
+class UpdateSettings(NamedTuple):
+    """The step of :func:`apply_update` (floats; ``sparsity_cost`` 0 disables the sparsity term)."""
+
+    learning_rate: float
+    momentum: float
+    weight_decay: float
+    sparsity_cost: float
+    sparsity_target: float
+    sparsity_decay: float
+
+
+class EpochSettings(NamedTuple):
+    """How :func:`train_epoch` runs its batches: ``batch_size`` and ``k`` (ints >= 1), ``persistent`` and
+    ``reconstruction`` (bools)."""
+
+    batch_size: int
+    k: int
+    persistent: bool
+    reconstruction: bool
 
 
 # ----------------------------------------------------------------------------------------
@@ -118,22 +210,11 @@ def _sigmoid_inplace(values):
         values[j] = _sigmoid(values[j])
 
 
-_MULTIPLIER = np.uint64(0x2545F4914F6CDD1D)
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _draw(x, p):
-    """One xorshift64* step of state ``x`` (as ``rng.next_uniform``) and the state ``[u < p]``.
-
-    The 53-bit integer is converted through int64 (exact below 2**53): one instruction,
-    where the uint64 conversion needs a branchy sequence on AVX2.
-    """
-    x ^= x >> np.uint64(12)
-    x ^= x << np.uint64(25)
-    x ^= x >> np.uint64(27)
-    u = np.float64(np.int64((x * _MULTIPLIER) >> np.uint64(11))) * _TO_UNIT
-    return x, 1.0 if u < p else 0.0
+    """One Bernoulli(``p``) draw from stream state ``x`` (:func:`.rng.bernoulli`): ``(new_state, 1.0 or 0.0)``."""
+    x, on = bernoulli(x, p)
+    return x, 1.0 if on else 0.0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -213,10 +294,7 @@ def _accumulate(total, values):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def apply_update(weights, weights_velocity, weights_grad, visible_bias, visible_velocity, hidden_bias,
-                 hidden_velocity, hidden_activity, data_sum, positive_hidden_sum, negative_visible_sum,
-                 negative_hidden_sum, n_positive, n_negative, penalty, learning_rate, momentum, weight_decay,
-                 sparsity_cost, sparsity_target, sparsity_decay):
+def apply_update(state, statistics, n_positive, n_negative, settings):
     """One parameter update from a batch's statistics, in place (Hinton 2010, secs. 9-11).
 
     With the batch means ``x_bar = data_sum / n_positive`` (and likewise for the other sums),
@@ -229,22 +307,25 @@ def apply_update(weights, weights_velocity, weights_grad, visible_bias, visible_
 
     Parameters
     ----------
-    weights, weights_velocity, weights_grad : arrays, shape (n_visible, n_hidden), training dtype
-        ``weights_grad`` is the batch average ``<v h>_data - <v h>_model``.
-    visible_bias, visible_velocity : arrays, shape (n_visible,)
-    hidden_bias, hidden_velocity, hidden_activity : arrays, shape (n_hidden,)
-        ``hidden_activity`` is the running mean ``q``, updated in place.
-    data_sum, negative_visible_sum : float64 arrays, shape (n_visible,)
-        Column sums of the batch and of the negative visible states.
-    positive_hidden_sum, negative_hidden_sum : float64 arrays, shape (n_hidden,)
-        Column sums of ``p(h | data)`` and of the negative phase's last hidden probabilities.
+    state : CDState
+        Parameters and velocities are updated; ``hidden_activity`` (the running mean ``q``) too.
+    statistics : BatchStatistics
+        ``weights_grad`` is the batch average ``<v h>_data - <v h>_model``; ``penalty`` is scratch.
     n_positive, n_negative : int
         Rows of the batch and of the negative phase.
-    penalty : array, shape (n_hidden,), training dtype
-        Scratch.
-    sparsity_cost : float
-        0 disables the sparsity term (``q`` is still tracked).
+    settings : UpdateSettings
+        ``sparsity_cost`` 0 disables the sparsity term (``q`` is still tracked).
+
+    Notes
+    -----
+    The bundles are read by position, so plain tuples of their fields in the same order are
+    accepted too: Numba types a plain tuple in its C dispatcher, several times faster than a
+    NamedTuple, which matters for the BLAS path's one call per batch.
     """
+    (weights, visible_bias, hidden_bias, weights_velocity, visible_velocity, hidden_velocity, _, _,
+     hidden_activity) = state
+    weights_grad, data_sum, positive_hidden_sum, negative_visible_sum, negative_hidden_sum, penalty = statistics
+    learning_rate, momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay = settings
     dtype = weights.dtype.type
     n_visible, n_hidden = weights.shape
     lr = dtype(learning_rate)
@@ -280,10 +361,15 @@ def apply_update(weights, weights_velocity, weights_grad, visible_bias, visible_
 # the whole-epoch kernel (small layers)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _transpose_into(weights, weights_t):
+    for i in range(weights.shape[0]):
+        for j in range(weights.shape[1]):
+            weights_t[j, i] = weights[i, j]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def train_epoch(weights, visible_bias, hidden_bias, weights_velocity, visible_velocity, hidden_velocity, chains,
-                streams, hidden_activity, data, order, batch_size, k, persistent, reconstruction, learning_rate,
-                momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay, error_start):
+def train_epoch(state, data, order, epoch, settings, error_start):
     """One epoch of CD-k or PCD-k, every mini-batch and update, in place; serial.
 
     The caller may run an epoch as several calls over consecutive slices of its ``order``
@@ -292,24 +378,21 @@ def train_epoch(weights, visible_bias, hidden_bias, weights_velocity, visible_ve
 
     Parameters
     ----------
-    weights, weights_velocity : arrays, shape (n_visible, n_hidden), float32 or float64, C-contiguous
-    visible_bias, visible_velocity : arrays, shape (n_visible,)
-    hidden_bias, hidden_velocity, hidden_activity : arrays, shape (n_hidden,)
-    chains : array, shape (n_chains, n_visible)
-        Persistent 0/1 visible states, advanced by k steps per update when ``persistent``.
-    streams : uint64 array, shape (>= max(batch_size, n_chains),)
+    state : CDState
+        Float arrays C-contiguous in the training dtype; ``chains`` (persistent 0/1 visible
+        states) are advanced by k steps per update when ``epoch.persistent``;
+        ``streams`` has at least ``max(batch_size, n_chains)`` entries.
     data : array, shape (n_rows, n_visible), training dtype
         0/1, or real values in [0, 1] (used as given in the positive phase and the error).
     order : int64 array, shape (n_used,)
         Rows of ``data`` in the order of the epoch (indices in range); batches are
         consecutive slices, the last may be smaller.
-    batch_size, k : int
-    persistent, reconstruction : bool
+    epoch : EpochSettings
         With ``persistent`` the negative phase runs ``chains``; else it starts from each
         row's data-driven hidden sample. ``reconstruction`` samples the data-driven hidden
         states and measures the reconstruction error; it must be True for CD (whose chains
         start there).
-    learning_rate, momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay : float
+    settings : UpdateSettings
         See :func:`apply_update`.
     error_start : float
         The error summed so far (0.0 for a whole epoch in one call).
@@ -320,25 +403,28 @@ def train_epoch(weights, visible_bias, hidden_bias, weights_velocity, visible_ve
         ``error_start`` plus the sum over rows and visible units of
         ``(v - p(v | h_sampled_from_data))**2`` (nothing added when PCD runs without ``reconstruction``).
     """
+    weights, visible_bias, hidden_bias = state.weights, state.visible_bias, state.hidden_bias
+    chains, streams = state.chains, state.streams
+    batch_size, k = epoch.batch_size, epoch.k
+    persistent, reconstruction = epoch.persistent, epoch.reconstruction
     n_rows = order.shape[0]
     n_visible = data.shape[1]
     n_hidden = weights.shape[1]
     dtype = weights.dtype
     weights_t = np.empty((n_hidden, n_visible), dtype=dtype)
-    for i in range(n_visible):
-        for j in range(n_hidden):
-            weights_t[j, i] = weights[i, j]
-    grad = np.empty((n_visible, n_hidden), dtype=dtype)
+    _transpose_into(weights, weights_t)
+    statistics = BatchStatistics(
+        np.empty((n_visible, n_hidden), dtype=dtype), np.empty(n_visible, dtype=np.float64),
+        np.empty(n_hidden, dtype=np.float64), np.empty(n_visible, dtype=np.float64),
+        np.empty(n_hidden, dtype=np.float64), np.empty(n_hidden, dtype=dtype),
+    )
+    grad, hidden_sum, data_sum = statistics.weights_grad, statistics.positive_hidden_sum, statistics.data_sum
+    negative_visible, negative_hidden = statistics.negative_visible_sum, statistics.negative_hidden_sum
     hidden_input = np.empty(n_hidden, dtype=dtype)
     hidden_states = np.empty(n_hidden, dtype=dtype)
     visible_input = np.empty(n_visible, dtype=dtype)
     visible_index = np.empty(n_visible, dtype=np.int64)
     hidden_index = np.empty(n_hidden, dtype=np.int64)
-    hidden_sum = np.empty(n_hidden, dtype=np.float64)
-    data_sum = np.empty(n_visible, dtype=np.float64)
-    penalty = np.empty(n_hidden, dtype=dtype)
-    negative_visible = np.empty(n_visible, dtype=np.float64)
-    negative_hidden = np.empty(n_hidden, dtype=np.float64)
     # per batch row: the data-driven hidden sample h0 and p(v | h0) (the reconstruction, and
     # CD's first visible step), and CD's negative visible states
     n_chains = chains.shape[0]
@@ -405,17 +491,34 @@ def train_epoch(weights, visible_bias, hidden_bias, weights_velocity, visible_ve
             _add_outer(grad, visible_index, n_on, hidden_input, -negative_scale)
             _accumulate(negative_visible, visible)
             _accumulate(negative_hidden, hidden_input)
-        apply_update(weights, weights_velocity, grad, visible_bias, visible_velocity, hidden_bias, hidden_velocity,
-                     hidden_activity, data_sum, hidden_sum, negative_visible, negative_hidden, size, negative_size,
-                     penalty, learning_rate, momentum, weight_decay, sparsity_cost, sparsity_target, sparsity_decay)
-        for i in range(n_visible):
-            for j in range(n_hidden):
-                weights_t[j, i] = weights[i, j]
+        apply_update(state, statistics, size, negative_size, settings)
+        _transpose_into(weights, weights_t)
     return error
 
 
 # ----------------------------------------------------------------------------------------
 # the pieces of the BLAS path (one call per layer and batch)
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _activate(pre, bias):
+    """``pre = sigmoid(pre + bias)`` in place: a layer's probabilities from its product."""
+    for j in range(pre.shape[0]):
+        pre[j] = _sigmoid(pre[j] + bias[j])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scaled_copy(values, scale, out):
+    for j in range(values.shape[0]):
+        out[j] = scale * values[j]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_squared_error(data, probs, error_sum):
+    """``error_sum += (data - probs)**2`` per unit, in float64."""
+    for i in range(probs.shape[0]):
+        diff = np.float64(data[i]) - np.float64(probs[i])
+        error_sum[i] += diff * diff
 
 
 @njit(cache=True, nogil=True)
@@ -443,12 +546,9 @@ def hidden_phase(pre, bias, streams, sample, states, write_probs, probs, scale, 
         prob_sum[:] = 0.0
     for r in range(pre.shape[0]):
         p = pre[r]
-        for j in range(p.shape[0]):
-            p[j] = _sigmoid(p[j] + bias[j])
+        _activate(p, bias)
         if write_probs:
-            out = probs[r]
-            for j in range(p.shape[0]):
-                out[j] = scale * p[j]
+            _scaled_copy(p, scale, probs[r])
             _accumulate(prob_sum, p)
     if sample:
         _sample_rows(pre, streams, states)
@@ -468,13 +568,9 @@ def visible_phase(pre, bias, streams, sample, states, state_sum, data, with_erro
         error_sum[:] = 0.0
     for r in range(pre.shape[0]):
         p = pre[r]
-        for i in range(p.shape[0]):
-            p[i] = _sigmoid(p[i] + bias[i])
+        _activate(p, bias)
         if with_error:
-            x = data[r]
-            for i in range(p.shape[0]):
-                diff = np.float64(x[i]) - np.float64(p[i])
-                error_sum[i] += diff * diff
+            _add_squared_error(data[r], p, error_sum)
     if sample:
         _sample_rows(pre, streams, states)
         state_sum[:] = 0.0

@@ -45,7 +45,7 @@ Two paths, one definition
   scikit-learn's PCD-1, which keeps its chains' hidden states and saves the product that
   our PCD spends on ``p(h | chain)``).
 ``path="auto"`` picks ``"numba"`` when ``n_visible * n_hidden <= NUMBA_MAX_WEIGHTS``
-(see that constant for the measurement).
+(the measured crossover: docs/benchmarks.md).
 
 Randomness and reproducibility
 ------------------------------
@@ -54,73 +54,34 @@ index order; a unit is on when ``u < p``. Both paths consume the streams identic
 they give the same samples whenever they compute the same probabilities. The Numba path
 is serial and fixed-order: the same state and order give bit-identical results whatever
 the Numba or BLAS thread count. The BLAS path is deterministic for a fixed BLAS library
-and thread count, but OpenBLAS rounds differently with other thread counts and row
+and thread count, but a BLAS library may round differently with other thread counts and row
 blockings: a probability may then differ in its last bits, and a draw that falls within
 that difference of ``u`` gives another sample, after which the two runs diverge as any
 chaotic computation (their distributions are the same; and the parameters differ in their
-last bits even while every sample agrees). Measured for 784x500 weights
-N(0, 0.05^2) on MNIST rows (OpenBLAS 0.3.31): in float32, 1 vs 2 threads changes 3.6% of
-the pre-activations and the expected number of changed samples is 5e-10 per draw (7e-9
-with other row blockings), so about 0.006-0.09 per epoch of 10,000 rows; in float64, 2e-18 per draw.
+last bits even while every sample agrees). Such a changed sample is rare in float32 and
+practically never happens in float64 (docs/benchmarks.md has the measured rates).
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
-
 import numpy as np
 
 from .._kernels import cd as _cd
-from .._launch import first_chunk, run_chunked
+from .._kernels.cd import BatchStatistics, CDState, EpochSettings, UpdateSettings
 from .._kernels.rng import seed_streams
+from .._launch import first_chunk, run_chunked
 
-__all__ = ["CDState", "new_state", "cd_epoch", "NUMBA_MAX_WEIGHTS"]
+__all__ = ["CDState", "new_state", "cd_epoch", "check_epoch", "update_settings", "BlasBatches", "BatchViews",
+           "NUMBA_MAX_WEIGHTS"]
 
 #: ``path="auto"`` trains in one Numba call per epoch when ``n_visible * n_hidden`` is at
-#: most this; above it, with BLAS products per batch. Measured (CPU seconds per CD-1 epoch,
-#: 1 BLAS thread, 2000 random rows of density 0.3, batch 10 / 20 / 100; see
-#: ``benchmarks/bench_training_speed.py --crossover``): the Numba path is 1.3-2.7x faster
-#: at 64x64 and 64x128, 1.05-1.8x at 128x128 and 196x100; BLAS is faster from 256x128
-#: (by 0-25%) and 256x256 (by 7-26%) on. 784x20 (15680 weights) is mixed: Numba 5-23%
-#: faster at batch 10, BLAS 10-37% faster at batch 20-100 (the Numba loops over 20 hidden
-#: units are short); it stays on the Numba side. The Numba path is serial: with two BLAS
-#: threads the BLAS path gains, so near the threshold ``path="blas"`` may then be better.
+#: most this; above it, with BLAS products per batch (the crossover measured by
+#: ``benchmarks/bench_training_speed.py --crossover``; the Numba path is serial, so with
+#: several BLAS threads ``path="blas"`` may be better near the threshold).
 NUMBA_MAX_WEIGHTS = 20000
 
 _PATHS = ("auto", "numba", "blas")
-
-class CDState(NamedTuple):
-    """Mutable working state of CD training; every array is updated in place by :func:`cd_epoch`.
-
-    Attributes
-    ----------
-    weights : ndarray, shape (n_visible, n_hidden)
-    visible_bias : ndarray, shape (n_visible,)
-    hidden_bias : ndarray, shape (n_hidden,)
-    weights_velocity : ndarray, shape (n_visible, n_hidden)
-    visible_velocity : ndarray, shape (n_visible,)
-    hidden_velocity : ndarray, shape (n_hidden,)
-    chains : ndarray, shape (n_chains, n_visible)
-        Persistent 0/1 visible states (shape (0, n_visible) for plain CD).
-    streams : ndarray of uint64, shape (n_streams,)
-        xorshift64* states, one per batch row / chain.
-    hidden_activity : ndarray, shape (n_hidden,)
-        Running mean ``q`` of the data-driven hidden probabilities (sparsity).
-
-    All float arrays share one dtype (float32 or float64) and are C-contiguous.
-    """
-
-    weights: np.ndarray
-    visible_bias: np.ndarray
-    hidden_bias: np.ndarray
-    weights_velocity: np.ndarray
-    visible_velocity: np.ndarray
-    hidden_velocity: np.ndarray
-    chains: np.ndarray
-    streams: np.ndarray
-    hidden_activity: np.ndarray
-
 
 def new_state(weights, visible_bias, hidden_bias, *, n_chains, n_streams, dtype, rng, sparsity_target=None):
     """A fresh :class:`CDState`: parameters copied into ``dtype``, zero velocities.
@@ -170,8 +131,8 @@ def new_state(weights, visible_bias, hidden_bias, *, n_chains, n_streams, dtype,
     )
 
 
-def _check(state, data, order, batch_size, k, persistent, path):
-    """Cheap consistency checks (the trainer validates user input; these catch wiring mistakes)."""
+def check_epoch(state, data, order, batch_size, k, persistent, path):
+    """Cheap consistency checks of an epoch's inputs (the trainer validates user input; these catch wiring mistakes)."""
     dtype = state.weights.dtype
     n_visible, n_hidden = state.weights.shape
     for name in ("weights", "visible_bias", "hidden_bias", "weights_velocity", "visible_velocity",
@@ -197,6 +158,15 @@ def _check(state, data, order, batch_size, k, persistent, path):
         raise ValueError(f"state.streams must be uint64 with at least {needed} entries, got {state.streams.shape[0]}")
     if path not in _PATHS:
         raise ValueError(f"path must be one of {_PATHS}, got {path!r}")
+
+
+def update_settings(learning_rate, momentum, weight_decay, sparsity_target, sparsity_cost, sparsity_decay) -> UpdateSettings:
+    """The kernels' :class:`UpdateSettings`; a ``sparsity_target`` of None (or a zero cost) turns sparsity off."""
+    sparse = sparsity_target is not None and sparsity_cost != 0.0
+    return UpdateSettings(
+        float(learning_rate), float(momentum), float(weight_decay),
+        float(sparsity_cost) if sparse else 0.0, float(sparsity_target) if sparse else 0.0, float(sparsity_decay),
+    )
 
 
 def cd_epoch(state, data, order, *, batch_size, k, persistent, learning_rate, momentum, weight_decay,
@@ -232,113 +202,207 @@ def cd_epoch(state, data, order, *, batch_size, k, persistent, learning_rate, mo
     batch_size = int(batch_size)
     k = int(k)
     persistent = bool(persistent)
-    _check(state, data, order, batch_size, k, persistent, path)
-    reconstruction = bool(reconstruction) or not persistent
-    sparse = sparsity_target is not None and sparsity_cost != 0.0
-    cost = float(sparsity_cost) if sparse else 0.0
-    target = float(sparsity_target) if sparse else 0.0
-    args = (float(learning_rate), float(momentum), float(weight_decay), cost, target, float(sparsity_decay))
+    check_epoch(state, data, order, batch_size, k, persistent, path)
+    epoch = EpochSettings(batch_size, k, persistent, bool(reconstruction) or not persistent)
+    settings = update_settings(learning_rate, momentum, weight_decay, sparsity_target, sparsity_cost, sparsity_decay)
     if path == "auto":
         path = "numba" if state.weights.size <= NUMBA_MAX_WEIGHTS else "blas"
     if path == "numba":
-        error = _numba_epoch(state, data, order, batch_size, k, persistent, reconstruction, args)
+        error = _numba_epoch(state, data, order, epoch, settings)
     else:
-        error = _blas_epoch(state, data, order, batch_size, k, persistent, reconstruction, *args)
-    return float(error) if reconstruction else math.nan
+        error = _blas_epoch(state, data, order, epoch, settings)
+    return float(error) if epoch.reconstruction else math.nan
 
 
-def _numba_epoch(state, data, order, batch_size, k, persistent, reconstruction, args) -> float:
+def _numba_epoch(state, data, order, epoch, settings) -> float:
     """The Numba path: the epoch's batches in time-bounded kernel calls, bit-identical to one call.
 
     The shared launcher (:func:`pgm_energy._launch.run_chunked`) sizes the calls (whole batches,
     about 0.15 s each) so that Ctrl-C is answered within a fraction of a second; each call
     continues the previous one's error sum, so updates and error equal one call over the epoch.
     """
+    batch_size = epoch.batch_size
     error = [0.0]
 
     def run(first_batch, stop_batch):
         rows = order[first_batch * batch_size:stop_batch * batch_size]
-        error[0] = _cd.train_epoch(*state, data, rows, batch_size, k, persistent, reconstruction, *args, error[0])
+        error[0] = _cd.train_epoch(state, data, rows, epoch, settings, error[0])
 
-    negative_rows = state.chains.shape[0] if persistent else batch_size
+    negative_rows = state.chains.shape[0] if epoch.persistent else batch_size
     # weight visits of one update: positive phase and reconstruction, k steps, the update
-    per_batch = state.weights.size * (2.0 * batch_size + 2.0 * k * negative_rows + 1.0)
+    per_batch = state.weights.size * (2.0 * batch_size + 2.0 * epoch.k * negative_rows + 1.0)
     n_batches = -(-order.shape[0] // batch_size)
     run_chunked(n_batches, run, first=first_chunk(per_batch))
     return error[0]
 
 
-def _blas_epoch(state, data, order, batch_size, k, persistent, reconstruction, learning_rate, momentum,
-                weight_decay, sparsity_cost, sparsity_target, sparsity_decay):
+class BlasBatches:
+    """The buffers of one epoch on the BLAS path and the steps of an update every BLAS epoch shares.
+
+    Per batch (a :class:`BatchViews` of ``size`` rows and ``m`` negative rows, from :meth:`views`):
+    :meth:`positive_phase` (batch statistics and reconstruction error), the negative phase
+    (:meth:`sample_hidden` and :meth:`sample_visible` steps for CD/PCD, the replica ladders for
+    tempered PCD), :meth:`negative_statistics` and :meth:`update`. Rows ``[0, size)`` of the stacked
+    buffers hold the batch and rows ``[size, size + m)`` the negative phase, so the two gradient
+    products are one GEMM. Products are NumPy's ``matmul(..., out=)`` into these buffers;
+    everything between them runs in :mod:`pgm_energy._kernels.cd`.
+
+    Parameters
+    ----------
+    state : CDState
+    settings : UpdateSettings
+        The epoch's step.
+    batch : int
+        Largest batch of the epoch.
+    n_negative : int
+        Largest number of negative rows ``m``.
+    n_work : int
+        Rows of the per-layer work buffers (at least ``max(batch, n_negative)``).
+    """
+
+    # These methods run once per batch: the state's arrays are held as slots (read faster than
+    # NamedTuple fields) and the per-batch views are built once per batch shape (see views()).
+    __slots__ = ("state", "weights", "weights_t", "visible_bias", "hidden_bias", "streams", "scale", "zero",
+                 "stacked_visible", "stacked_hidden", "hidden_pre", "visible_pre", "hidden_states", "statistics",
+                 "_update_bundles", "_views", "error_sum", "unused", "unused_states")
+
+    def __init__(self, state, settings, batch, n_negative, n_work):
+        self.state = state
+        self.weights = weights = state.weights
+        self.weights_t = weights.T  # a view: BLAS reads it transposed, no copy
+        self.visible_bias, self.hidden_bias, self.streams = state.visible_bias, state.hidden_bias, state.streams
+        dtype = weights.dtype
+        n_visible, n_hidden = weights.shape
+        self.scale = dtype.type
+        self.zero = dtype.type(0.0)
+        self.stacked_visible = np.empty((batch + n_negative, n_visible), dtype=dtype)
+        self.stacked_hidden = np.empty((batch + n_negative, n_hidden), dtype=dtype)
+        self.hidden_pre = np.empty((n_work, n_hidden), dtype=dtype)
+        self.visible_pre = np.empty((n_work, n_visible), dtype=dtype)
+        self.hidden_states = np.empty((n_work, n_hidden), dtype=dtype)
+        self.statistics = BatchStatistics(
+            np.empty_like(weights), np.empty(n_visible, dtype=np.float64), np.empty(n_hidden, dtype=np.float64),
+            np.empty(n_visible, dtype=np.float64), np.empty(n_hidden, dtype=np.float64), np.empty(n_hidden, dtype=dtype),
+        )
+        # apply_update's bundles as plain tuples: Numba types those in C, a NamedTuple in Python
+        self._update_bundles = (tuple(state), tuple(self.statistics), tuple(settings))
+        self._views = {}
+        self.error_sum = np.empty(n_visible, dtype=np.float64)
+        self.unused = np.empty(0, dtype=np.float64)
+        self.unused_states = np.empty((0, 0), dtype=dtype)
+
+    def views(self, size, m) -> BatchViews:
+        """The :class:`BatchViews` of a batch of ``size`` rows and ``m`` negative rows (cached per shape)."""
+        views = self._views.get((size, m))
+        if views is None:
+            views = self._views[(size, m)] = BatchViews(self, size, m)
+        return views
+
+    def positive_phase(self, data, order, start, views, reconstruction, first_visible=None) -> float:
+        """Batch statistics of ``data[order[start:start + size]]``; returns the reconstruction error (0 without).
+
+        With ``reconstruction`` the data-driven hidden states ``h0`` are sampled and
+        ``p(v | h0)`` measured against the data; with ``first_visible`` (CD) its visible
+        states are also sampled into those rows: the reconstruction is the chain's first step.
+        """
+        statistics = self.statistics
+        positive, states_h = views.positive, views.positive_hidden_states
+        _cd.gather_batch(data, order, start, positive, statistics.data_sum)
+        np.matmul(positive, self.weights, out=views.positive_hidden_pre)
+        _cd.hidden_phase(views.positive_hidden_pre, self.hidden_bias, self.streams, reconstruction, states_h, True,
+                         views.positive_probs, views.positive_scale, statistics.positive_hidden_sum)
+        if not reconstruction:
+            return 0.0
+        np.matmul(states_h, self.weights_t, out=views.positive_visible_pre)
+        sample = first_visible is not None
+        return _cd.visible_phase(views.positive_visible_pre, self.visible_bias, self.streams, sample,
+                                 first_visible if sample else self.unused_states,
+                                 statistics.negative_visible_sum if sample else self.unused, positive, True,
+                                 self.error_sum)
+
+    def sample_hidden(self, views, visible):
+        """``h ~ p(h | visible)`` (``m`` rows) into the negative hidden states, from the streams of those rows."""
+        np.matmul(visible, self.weights, out=views.hidden_pre)
+        _cd.hidden_phase(views.hidden_pre, self.hidden_bias, self.streams, True, views.hidden_states, False,
+                         self.unused_states, self.zero, self.unused)
+
+    def sample_visible(self, views, visible):
+        """``visible ~ p(v | h)`` from the negative hidden states; their column sums are the negative statistics."""
+        np.matmul(views.hidden_states, self.weights_t, out=views.visible_pre)
+        _cd.visible_phase(views.visible_pre, self.visible_bias, self.streams, True, visible,
+                          self.statistics.negative_visible_sum, self.unused_states, False, self.error_sum)
+
+    def negative_statistics(self, views):
+        """``p(h | v)`` of the negative visible rows, scaled by ``-1/m`` into the stacked hidden rows."""
+        np.matmul(views.negative, self.weights, out=views.hidden_pre)
+        _cd.hidden_phase(views.hidden_pre, self.hidden_bias, self.streams, False, self.unused_states, True,
+                         views.negative_probs, views.negative_scale, self.statistics.negative_hidden_sum)
+
+    def update(self, views):
+        """The gradient product ``[X; V]' [P0/n; -Pk/m]`` and the update of the state."""
+        state, statistics, settings = self._update_bundles
+        np.matmul(views.stacked_visible_t, views.stacked_hidden, out=self.statistics.weights_grad)
+        _cd.apply_update(state, statistics, views.size, views.m, settings)
+
+
+class BatchViews:
+    """Views of a :class:`BlasBatches`' buffers for a batch of ``size`` rows and ``m`` negative rows.
+
+    ``positive`` and ``negative`` are the stacked visible rows of the batch and of the negative
+    phase; ``positive_*`` the work rows of the positive phase, the others those of the ``m``
+    negative rows.
+    """
+
+    __slots__ = ("size", "m", "positive", "negative", "stacked_visible_t", "stacked_hidden", "positive_probs",
+                 "negative_probs", "positive_hidden_pre", "positive_hidden_states", "positive_visible_pre",
+                 "hidden_pre", "hidden_states", "visible_pre", "positive_scale", "negative_scale")
+
+    def __init__(self, buffers, size, m):
+        self.size, self.m = size, m
+        self.positive = buffers.stacked_visible[:size]
+        self.negative = buffers.stacked_visible[size:size + m]
+        self.stacked_visible_t = buffers.stacked_visible[:size + m].T
+        self.stacked_hidden = buffers.stacked_hidden[:size + m]
+        self.positive_probs = buffers.stacked_hidden[:size]
+        self.negative_probs = buffers.stacked_hidden[size:size + m]
+        self.positive_hidden_pre = buffers.hidden_pre[:size]
+        self.positive_hidden_states = buffers.hidden_states[:size]
+        self.positive_visible_pre = buffers.visible_pre[:size]
+        self.hidden_pre = buffers.hidden_pre[:m]
+        self.hidden_states = buffers.hidden_states[:m]
+        self.visible_pre = buffers.visible_pre[:m]
+        self.positive_scale = buffers.scale(1.0 / size)
+        self.negative_scale = buffers.scale(-1.0 / m)
+
+
+def _blas_epoch(state, data, order, epoch, settings) -> float:
     """The BLAS path: per batch, NumPy ``matmul(..., out=)`` for the products, Numba for the rest."""
-    weights = state.weights
-    dtype = weights.dtype
     n_rows = order.shape[0]
-    n_visible = data.shape[1]
-    n_hidden = weights.shape[1]
-    batch = min(batch_size, n_rows)
+    batch = min(epoch.batch_size, n_rows)
+    persistent, k, reconstruction = epoch.persistent, epoch.k, epoch.reconstruction
     n_chains = state.chains.shape[0] if persistent else batch
-    streams = state.streams
-    weights_t = weights.T  # a view: BLAS reads it transposed, no copy
-    # Buffers for the whole epoch. Rows [0, n) of `stacked_visible` hold the batch, rows
-    # [n, n + m) the negative visible states, so the two gradient products are one GEMM.
-    stacked_visible = np.empty((batch + n_chains, n_visible), dtype=dtype)
-    stacked_hidden = np.empty((batch + n_chains, n_hidden), dtype=dtype)
-    hidden_pre = np.empty((max(batch, n_chains), n_hidden), dtype=dtype)
-    visible_pre = np.empty((max(batch, n_chains), n_visible), dtype=dtype)
-    hidden_states = np.empty((max(batch, n_chains), n_hidden), dtype=dtype)
-    weights_grad = np.empty_like(weights)
-    data_sum = np.empty(n_visible, dtype=np.float64)
-    negative_visible_sum = np.empty(n_visible, dtype=np.float64)
-    positive_hidden_sum = np.empty(n_hidden, dtype=np.float64)
-    negative_hidden_sum = np.empty(n_hidden, dtype=np.float64)
-    penalty = np.empty(n_hidden, dtype=dtype)
-    error_sum = np.empty(n_visible, dtype=np.float64)
-    unused = np.empty(0, dtype=np.float64)
-    unused_states = np.empty((0, 0), dtype=dtype)
+    batches = BlasBatches(state, settings, batch, n_chains, max(batch, n_chains))
     error = [0.0]
 
     def run(first_batch, stop_batch):
         for start in range(first_batch * batch, min(stop_batch * batch, n_rows), batch):
             size = min(batch, n_rows - start)
-            m = n_chains if persistent else size
-            positive = stacked_visible[:size]
-            negative = stacked_visible[size:size + m]
-            pre_h = hidden_pre[:size]
-            states_h = hidden_states[:size]
-            _cd.gather_batch(data, order, start, positive, data_sum)
-            np.matmul(positive, weights, out=pre_h)
-            _cd.hidden_phase(pre_h, state.hidden_bias, streams, reconstruction, states_h, True,
-                             stacked_hidden[:size], dtype.type(1.0 / size), positive_hidden_sum)
-            if reconstruction:
-                pre_v = visible_pre[:size]
-                np.matmul(states_h, weights_t, out=pre_v)
-                # CD: the reconstruction is also the chain's first visible step.
-                error[0] += _cd.visible_phase(pre_v, state.visible_bias, streams, not persistent, negative,
-                                              negative_visible_sum, positive, True, error_sum)
-            pre_h = hidden_pre[:m]
-            states_h = hidden_states[:m]
-            pre_v = visible_pre[:m]
+            views = batches.views(size, n_chains if persistent else size)
+            negative = views.negative
+            # CD: the reconstruction is also the chain's first visible step.
+            error[0] += batches.positive_phase(data, order, start, views, reconstruction,
+                                               None if persistent else negative)
             if persistent:
-                np.matmul(state.chains, weights, out=pre_h)
-                _cd.hidden_phase(pre_h, state.hidden_bias, streams, True, states_h, False, unused_states,
-                                 dtype.type(0.0), unused)
+                batches.sample_hidden(views, state.chains)
             for step in range(1, k + 1):
                 if persistent or step > 1:
-                    np.matmul(states_h, weights_t, out=pre_v)
-                    _cd.visible_phase(pre_v, state.visible_bias, streams, True, negative, negative_visible_sum,
-                                      unused_states, False, error_sum)
-                np.matmul(negative, weights, out=pre_h)
-                last = step == k
-                _cd.hidden_phase(pre_h, state.hidden_bias, streams, not last, states_h, last,
-                                 stacked_hidden[size:size + m], dtype.type(-1.0 / m), negative_hidden_sum)
+                    batches.sample_visible(views, negative)
+                if step < k:
+                    batches.sample_hidden(views, negative)
+            batches.negative_statistics(views)
             if persistent:
                 np.copyto(state.chains, negative)
-            np.matmul(stacked_visible[:size + m].T, stacked_hidden[:size + m], out=weights_grad)
-            _cd.apply_update(weights, state.weights_velocity, weights_grad, state.visible_bias, state.visible_velocity,
-                             state.hidden_bias, state.hidden_velocity, state.hidden_activity, data_sum, positive_hidden_sum,
-                             negative_visible_sum, negative_hidden_sum, size, m, penalty, learning_rate, momentum,
-                             weight_decay, sparsity_cost, sparsity_target, sparsity_decay)
+            batches.update(views)
     # Batches in calls of about 0.15 s (the shared launcher): Ctrl-C is held to the end of a
     # call, never raised inside a kernel's return.
     run_chunked(-(-n_rows // batch), run)

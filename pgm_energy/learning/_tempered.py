@@ -37,9 +37,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels import cd as _cd
-from .._launch import run_chunked
 from .._kernels import tempered_cd as _pt
 from .._kernels.rng import seed_streams
+from .._launch import run_chunked
+from ._cd_engine import BlasBatches, check_epoch, update_settings
 
 __all__ = ["TemperedState", "new_tempered_state", "tempered_epoch", "swap_rates"]
 
@@ -135,98 +136,67 @@ def tempered_epoch(state, tempered, data, order, *, batch_size, k, learning_rate
         ``reconstruction``). The swap counts of the epoch are in ``tempered.swap_accepted``
         and ``tempered.swap_attempted``.
     """
-    from ._cd_engine import _check as check_engine  # the engine's wiring checks (private helper)
-
     batch_size, k = int(batch_size), int(k)
-    check_engine(state, data, order, batch_size, k, True, "blas")
+    check_epoch(state, data, order, batch_size, k, True, "blas")
     _check(state, tempered)
     reconstruction = bool(reconstruction)
-    sparse = sparsity_target is not None and sparsity_cost != 0.0
-    cost = float(sparsity_cost) if sparse else 0.0
-    target = float(sparsity_target) if sparse else 0.0
-    learning_rate, momentum, weight_decay = float(learning_rate), float(momentum), float(weight_decay)
-    sparsity_decay = float(sparsity_decay)
-
-    weights = state.weights
-    dtype = weights.dtype
+    settings = update_settings(learning_rate, momentum, weight_decay, sparsity_target, sparsity_cost, sparsity_decay)
     n_rows = order.shape[0]
-    n_visible, n_hidden = weights.shape
     batch = min(batch_size, n_rows)
     n_chains = state.chains.shape[0]
-    n_ladder = tempered.betas.shape[0]
-    n_replicas = n_ladder * n_chains
-    streams = state.streams
-    weights_t = weights.T
-    replicas = tempered.replicas
-    cold = replicas[:n_chains]  # the T = 1 replicas (a view)
+    n_replicas = tempered.betas.shape[0] * n_chains
+    batches = BlasBatches(state, settings, batch, n_chains, max(batch, n_replicas))
+    ladder = _Ladder(batches, tempered, n_replicas)
+    cold = tempered.replicas[:n_chains]  # the T = 1 replicas (a view)
     chain_rows = np.arange(n_chains, dtype=np.int64)
-    # rows [0, n) of the stacked buffers hold the batch, [n, n + m) the T = 1 replicas: one gradient GEMM
-    stacked_visible = np.empty((batch + n_chains, n_visible), dtype=dtype)
-    stacked_hidden = np.empty((batch + n_chains, n_hidden), dtype=dtype)
-    hidden_pre = np.empty((max(batch, n_replicas), n_hidden), dtype=dtype)
-    hidden_states = np.empty((max(batch, n_replicas), n_hidden), dtype=dtype)
-    visible_pre = np.empty((max(batch, n_replicas), n_visible), dtype=dtype)
-    visible_probs = np.empty((n_replicas, n_visible), dtype=dtype)
-    energies = np.empty(n_replicas, dtype=np.float64)
-    weights_grad = np.empty_like(weights)
-    data_sum = np.empty(n_visible, dtype=np.float64)
-    negative_visible_sum = np.empty(n_visible, dtype=np.float64)
-    positive_hidden_sum = np.empty(n_hidden, dtype=np.float64)
-    negative_hidden_sum = np.empty(n_hidden, dtype=np.float64)
-    penalty = np.empty(n_hidden, dtype=dtype)
-    error_sum = np.empty(n_visible, dtype=np.float64)
-    unused = np.empty(0, dtype=np.float64)
-    unused_states = np.empty((0, 0), dtype=dtype)
     tempered.swap_accepted[:] = 0
     tempered.swap_attempted[:] = 0
     error = [0.0]
 
     def run(first_batch, stop_batch):
         for start in range(first_batch * batch, min(stop_batch * batch, n_rows), batch):
-            size = min(batch, n_rows - start)
-            positive = stacked_visible[:size]
-            # positive phase (and reconstruction error): as the BLAS path of plain PCD
-            pre_h = hidden_pre[:size]
-            states_h = hidden_states[:size]
-            _cd.gather_batch(data, order, start, positive, data_sum)
-            np.matmul(positive, weights, out=pre_h)
-            _cd.hidden_phase(pre_h, state.hidden_bias, streams, reconstruction, states_h, True,
-                             stacked_hidden[:size], dtype.type(1.0 / size), positive_hidden_sum)
-            if reconstruction:
-                pre_v = visible_pre[:size]
-                np.matmul(states_h, weights_t, out=pre_v)
-                error[0] += _cd.visible_phase(pre_v, state.visible_bias, streams, False, unused_states, unused,
-                                              positive, True, error_sum)
-            # negative phase: k tempered Gibbs steps of every replica, each followed by a swap round
-            pre_h = hidden_pre[:n_replicas]
-            states_h = hidden_states[:n_replicas]
-            pre_v = visible_pre[:n_replicas]
+            views = batches.views(min(batch, n_rows - start), n_chains)
+            error[0] += batches.positive_phase(data, order, start, views, reconstruction)
             for _ in range(k):
-                np.matmul(replicas, weights, out=pre_h)
-                _pt.tempered_hidden(pre_h, state.hidden_bias, tempered.betas, n_chains, tempered.replica_streams, states_h)
-                np.matmul(states_h, weights_t, out=pre_v)
-                _pt.tempered_visible(pre_v, state.visible_bias, state.hidden_bias, states_h, tempered.betas, n_chains,
-                                     tempered.replica_streams, visible_probs, replicas, energies)
-                _pt.swap_round(replicas, energies, tempered.betas, n_chains, int(tempered.swap_round[0] % 2),
-                               tempered.swap_streams, tempered.swap_accepted, tempered.swap_attempted)
-                tempered.swap_round[0] += 1
+                ladder.step()
             # negative statistics from the T = 1 replicas: their states and p(h | v)
-            negative = stacked_visible[size:size + n_chains]
-            _cd.gather_batch(cold, chain_rows, 0, negative, negative_visible_sum)
-            pre_h = hidden_pre[:n_chains]
-            np.matmul(negative, weights, out=pre_h)
-            _cd.hidden_phase(pre_h, state.hidden_bias, streams, False, unused_states, True,
-                             stacked_hidden[size:size + n_chains], dtype.type(-1.0 / n_chains), negative_hidden_sum)
-            np.matmul(stacked_visible[:size + n_chains].T, stacked_hidden[:size + n_chains], out=weights_grad)
-            _cd.apply_update(weights, state.weights_velocity, weights_grad, state.visible_bias, state.visible_velocity,
-                             state.hidden_bias, state.hidden_velocity, state.hidden_activity, data_sum, positive_hidden_sum,
-                             negative_visible_sum, negative_hidden_sum, size, n_chains, penalty, learning_rate, momentum,
-                             weight_decay, cost, target, sparsity_decay)
+            _cd.gather_batch(cold, chain_rows, 0, views.negative, batches.statistics.negative_visible_sum)
+            batches.negative_statistics(views)
+            batches.update(views)
     # Batches in calls of about 0.15 s (the shared launcher): Ctrl-C is held to the end of a
     # call, never raised inside a kernel's return.
     run_chunked(-(-n_rows // batch), run)
     np.copyto(state.chains, cold)
     return float(error[0]) if reconstruction else math.nan
+
+
+class _Ladder:
+    """The tempered negative phase: a block-Gibbs step of every replica at its temperature, then a swap round.
+
+    The products go through the work buffers of a :class:`~pgm_energy.learning._cd_engine.BlasBatches`.
+    """
+
+    def __init__(self, batches, tempered, n_replicas):
+        self.batches, self.tempered = batches, tempered
+        self.n_chains = batches.state.chains.shape[0]
+        self.hidden_pre = batches.hidden_pre[:n_replicas]
+        self.hidden_states = batches.hidden_states[:n_replicas]
+        self.visible_pre = batches.visible_pre[:n_replicas]
+        self.visible_probs = np.empty((n_replicas, batches.weights.shape[0]), dtype=batches.weights.dtype)
+        self.energies = np.empty(n_replicas, dtype=np.float64)
+
+    def step(self):
+        batches, tempered, n_chains = self.batches, self.tempered, self.n_chains
+        np.matmul(tempered.replicas, batches.weights, out=self.hidden_pre)
+        _pt.tempered_hidden(self.hidden_pre, batches.hidden_bias, tempered.betas, n_chains, tempered.replica_streams,
+                            self.hidden_states)
+        np.matmul(self.hidden_states, batches.weights_t, out=self.visible_pre)
+        _pt.tempered_visible(self.visible_pre, batches.visible_bias, batches.hidden_bias, self.hidden_states,
+                             tempered.betas, n_chains, tempered.replica_streams, self.visible_probs, tempered.replicas,
+                             self.energies)
+        _pt.swap_round(tempered.replicas, self.energies, tempered.betas, n_chains, int(tempered.swap_round[0] % 2),
+                       tempered.swap_streams, tempered.swap_accepted, tempered.swap_attempted)
+        tempered.swap_round[0] += 1
 
 
 def swap_rates(tempered) -> dict[str, float]:

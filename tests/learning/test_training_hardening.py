@@ -313,7 +313,8 @@ def test_numba_epoch_in_chunks_is_bit_identical_to_one_call(monkeypatch, persist
     chunked = fresh()
     error = _cd_engine.cd_epoch(chunked, data, order, batch_size=10, k=2, persistent=persistent, path="numba", **options)
     whole = fresh()  # the whole epoch in one kernel call
-    expected = kernels.train_epoch(*whole, data, order, 10, 2, persistent, True, 0.1, 0.5, 1e-4, 0.01, 0.1, 0.95, 0.0)
+    expected = kernels.train_epoch(whole, data, order, kernels.EpochSettings(10, 2, persistent, True),
+                                   kernels.UpdateSettings(0.1, 0.5, 1e-4, 0.01, 0.1, 0.95), 0.0)
     assert error == expected
     for a, b in zip(chunked, whole):
         assert np.array_equal(a, b)
