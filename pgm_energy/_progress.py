@@ -84,12 +84,15 @@ def progress_bar(enabled: bool, total: int, *, unit: str, description: str, init
         With ``update(n)``, ``set_postfix(values)``, ``close()``; a context manager.
     """
     if not enabled or not _stderr_is_terminal():
-        return ProgressBar()
+        return _NO_BAR
     from tqdm.auto import tqdm
 
     return ProgressBar(
         tqdm(total=total, initial=initial, unit=unit, desc=description, file=sys.stderr, delay=delay)
     )
+
+
+_NO_BAR = ProgressBar()  # shared: a bar without tqdm has no state to change
 
 
 def _stderr_is_terminal() -> bool:

@@ -144,16 +144,17 @@ def sample_rbm(
         rbm, n_samples, n_chains=n_chains, burn_in=burn_in, thin=thin, clamped=clamped, initial=initial,
         temperature=temperature, generator=generator, progress=progress, dtype=dtype, watch=watch,
     )
-    watch.sampled()
     sampling = watch.sampling
     updates = info.pop("unit_updates")
-    info["seconds"] = {"setup": watch.prepared_at - watch.started, "sampling": sampling, "per_sweep": sampling / info["sweeps"]}
+    info["seconds"] = {
+        "setup": watch.prepared_at - watch.started, "sampling": sampling, "per_sweep": sampling / info["sweeps"],
+    }
     info["unit_updates_per_second"] = updates / sampling if sampling > 0 else float("inf")
     return states, info
 
 
-def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int, clamped: dict, initial, temperature: float,
-                    generator, progress: bool, dtype: np.dtype, watch: Stopwatch):
+def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int, clamped: dict, initial,
+                    temperature: float, generator, progress: bool, dtype: np.dtype, watch: Stopwatch):
     """Block Gibbs sweeps of ``rbm`` with arguments already checked (see :func:`sample_rbm`).
 
     Parameters
@@ -164,7 +165,7 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
         From :func:`~pgm_energy.samplers._pipeline.check_initial_states`; None draws random
         states from ``generator`` after the chains' streams are seeded.
     watch : Stopwatch
-        Marked prepared before the first sweep (the caller marks the end).
+        Marked prepared before the first sweep and sampled after the last.
 
     Returns
     -------
@@ -235,6 +236,7 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
             if report and (sweep + 1) % _PROGRESS_EVERY == 0:
                 bar.update(_PROGRESS_EVERY)
         bar.update(total % _PROGRESS_EVERY)
+    watch.sampled()
 
     updated = (n_hidden if update_hidden else 0) + (n_visible if update_visible else 0)
     return states, {

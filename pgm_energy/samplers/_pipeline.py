@@ -212,8 +212,12 @@ def run_sweeps(n_sweeps: int, run, *, cost_per_sweep: float, progress: bool, des
     draws do not depend on how the run is cut; the first call costs about
     :data:`~pgm_energy._launch.FIRST_CALL_WORK` unit updates at ``cost_per_sweep`` a sweep.
     """
+    first = first_chunk(cost_per_sweep)
+    if not progress:  # the common case, kept free of the bar's calls (small models sample in microseconds)
+        run_chunked(n_sweeps, run, first=first)
+        return
     with progress_bar(progress, n_sweeps, unit="sweep", description=description) as bar:
-        run_chunked(n_sweeps, run, first=first_chunk(cost_per_sweep), on_chunk=bar.update if bar.shown else None)
+        run_chunked(n_sweeps, run, first=first, on_chunk=bar.update if bar.shown else None)
 
 
 # ---------------------------------------------------------------------------- results

@@ -177,7 +177,9 @@ class GibbsSampler:
         with refuse_out_of_memory(f"n_chains={n_chains} chains of {model.n_units} units"):
             initial = check_initial_states(initial_states, model.n_units, n_chains=n_chains)
             run = self._sample_rbm if isinstance(model, RestrictedBoltzmannMachine) else self._sample_general
-            draws, info = run(model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep, watch)
+            draws, info = run(
+                model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep, watch
+            )
             info.update(sampler="GibbsSampler", burn_in=self.burn_in, thin=self.thin, sweeps=n_sweeps)
             return wrap(model, draws, temperature=temperature, watch=watch, unit_updates=info.pop("unit_updates"),
                         info=info)
