@@ -78,12 +78,12 @@ def test_map_query_matches_pgmpy_with_and_without_evidence(key):
     for evidence in ({}, {names[-1]: 1}, {names[0]: 0, names[2]: 1}):
         free = [n for n in names if n not in evidence]
         for size in (1, 2, 3):
-            for _ in range(3):
+            for _ in range(2):
                 variables = [str(v) for v in rng.choice(free, size=size, replace=False)]
                 expected = pgmpy_map_query(model, variables, evidence)
                 assert inference.map_query(variables, evidence=evidence) == expected, (variables, evidence)
                 checked += 1
-    assert checked == 27
+    assert checked == 18
 
 
 def test_map_query_ties_on_the_all_zero_assignment_agree_with_pgmpy():
