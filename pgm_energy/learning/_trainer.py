@@ -61,12 +61,12 @@ import json
 import math
 import numbers
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .._progress import progress_bar
 from .._validation import check_float_dtype, check_int, check_names, check_rng, describe
 from ..exceptions import (
     CheckpointWriteError,
@@ -111,6 +111,20 @@ MAX_CHAIN_ENTRIES = 2**31
 
 
 # ---------------------------------------------------------------------------- option checks
+#: the options every trainer takes and hands to :meth:`Trainer.__init__` (besides ``dtype``)
+TRAINER_OPTIONS = ("batch_size", "epochs", "monitor", "monitor_every", "checkpoint_every", "checkpoint_path", "binarize")
+
+
+def trainer_options(arguments: dict) -> dict:
+    """The :data:`TRAINER_OPTIONS` among a subclass's ``__init__`` arguments, for ``super().__init__(**...)``.
+
+    A subclass lists the shared options in its own signature (so that its documentation and
+    ``inspect.signature`` show them) and passes them on in one line:
+    ``super().__init__(**trainer_options(locals()), dtype=dtype)``.
+    """
+    return {name: arguments[name] for name in TRAINER_OPTIONS}
+
+
 def check_positive_int(value, name: str, *, maximum: int | None = None) -> int:
     """An int >= 1 (bools rejected), and at most ``maximum`` when given."""
     value = check_int(value, name, minimum=1)
@@ -188,28 +202,6 @@ def _digest(array: np.ndarray) -> str:
     hasher.update(repr((array.shape, array.dtype.str)).encode())
     hasher.update(np.ascontiguousarray(array).tobytes())
     return hasher.hexdigest()
-
-
-class _Progress:
-    """A tqdm bar over epochs when asked for and stderr is a terminal; otherwise nothing."""
-
-    def __init__(self, enabled: bool, total: int, initial: int, description: str):
-        self._bar = None
-        if enabled and sys.stderr.isatty():
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=total, initial=initial, unit="epoch", desc=description, file=sys.stderr)
-
-    def update(self, record: dict[str, float]) -> None:
-        if self._bar is None:
-            return
-        shown = {key: f"{value:.4g}" for key, value in record.items() if key not in ("epoch", "seconds")}
-        self._bar.set_postfix(shown, refresh=False)
-        self._bar.update(1)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
 
 
 # ---------------------------------------------------------------------------- the base class
@@ -677,7 +669,7 @@ class Trainer:
         every = self.monitor_every if self.monitor_every is not None else max(1, self.epochs // 20)
         last_good = self._model_from(state, template) if start else template
         stop_reason = "completed"
-        bar = _Progress(bool(progress), self.epochs, start, type(self).__name__)
+        bar = progress_bar(bool(progress), self.epochs, unit="epoch", description=type(self).__name__, initial=start)
         n_rows = train.shape[0]
         try:
             for epoch in range(start + 1, self.epochs + 1):
@@ -710,7 +702,9 @@ class Trainer:
                             model=kept, history=history, epoch=epoch, path=self.checkpoint_path,
                             errno=getattr(error, "errno", None),
                         ) from error
-                bar.update(record)
+                if bar.shown:
+                    bar.set_postfix({key: f"{value:.4g}" for key, value in record.items() if key not in ("epoch", "seconds")})
+                bar.update(1)
                 # Every callback sees every epoch, even when an earlier one asks to stop.
                 answers = [bool(callback(epoch, model, history)) for callback in callbacks]
                 if any(answers):

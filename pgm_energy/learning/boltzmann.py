@@ -38,7 +38,7 @@ import numpy as np
 from .._validation import check_finite_array, check_int, check_states, check_vector, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
 from ..models import BoltzmannMachine
-from ._trainer import Trainer, check_chain_entries, check_nonnegative_float, check_positive_int
+from ._trainer import Trainer, check_chain_entries, check_nonnegative_float, check_positive_int, trainer_options
 
 __all__ = [
     "BoltzmannLearning",
@@ -844,16 +844,7 @@ class BoltzmannLearning(Trainer):
         self.clamped_chains = _check_choice(clamped_chains, "clamped_chains", _CLAMPED_CHAINS)
         self.estimator = _check_choice(estimator, "estimator", ESTIMATORS)
         # The Gibbs kernels work in float64 whatever the data, so the dtype is fixed.
-        super().__init__(
-            batch_size=batch_size,
-            epochs=epochs,
-            monitor=monitor,
-            monitor_every=monitor_every,
-            checkpoint_every=checkpoint_every,
-            checkpoint_path=checkpoint_path,
-            binarize=binarize,
-            dtype="float64",
-        )
+        super().__init__(**trainer_options(locals()), dtype="float64")
 
     def _settings(self) -> dict:
         return {

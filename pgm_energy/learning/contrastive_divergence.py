@@ -28,6 +28,7 @@ from ._trainer import (
     check_chain_entries,
     check_nonnegative_float,
     check_positive_int,
+    trainer_options,
 )
 
 __all__ = ["ContrastiveDivergence", "hinton_momentum", "initial_rbm"]
@@ -226,16 +227,7 @@ class ContrastiveDivergence(Trainer):
         checkpoint_path=None,
         binarize=None,
     ):
-        super().__init__(
-            batch_size=batch_size,
-            epochs=epochs,
-            monitor=monitor,
-            monitor_every=monitor_every,
-            checkpoint_every=checkpoint_every,
-            checkpoint_path=checkpoint_path,
-            binarize=binarize,
-            dtype=dtype,
-        )
+        super().__init__(**trainer_options(locals()), dtype=dtype)
         self.k = _Schedule(k, "k", _check_k)
         if not isinstance(persistent, (bool, np.bool_)):
             raise ParameterTypeError(f"persistent must be True or False, got {describe(persistent)}")

@@ -23,8 +23,7 @@ block (BLAS) sums ``x sigmoid(a(x))^T``; blocks are combined in log space agains
 log-weight (no overflow for weights of +-50, or any finite ones). The cost is about
 ``2**n_small * n_large`` divisions, no exponential in the inner loop while every field is within
 +-350 (one per element beyond), and ``2**n_small * n_large * (n_low + 1)`` multiply-adds in the
-products: for 64 visible and 20 hidden units about 0.3 s per gradient on this 2-core machine
-(the Gray-code kernel it replaced took 1-1.3 s).
+products (docs/benchmarks.md has timings).
 
 :class:`ExactGradient` follows the gradient with heavy-ball momentum or, with
 ``method="lbfgs"``, by full-batch L-BFGS on the deterministic objective.
@@ -42,7 +41,7 @@ from .._launch import run_chunked
 from .._validation import check_int, check_states, describe
 from ..exceptions import ModelFileError, ModelSizeError, ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
-from ._trainer import Trainer, check_nonnegative_float, check_positive_int
+from ._trainer import Trainer, check_nonnegative_float, check_positive_int, trainer_options
 from .contrastive_divergence import _check_momentum, _Schedule, initial_rbm
 
 __all__ = ["ExactGradient", "LikelihoodGradient", "log_likelihood_gradient", "DEFAULT_MAX_UNITS"]
@@ -384,16 +383,7 @@ class ExactGradient(Trainer):
         checkpoint_path=None,
         binarize=None,
     ):
-        super().__init__(
-            batch_size=batch_size,
-            epochs=epochs,
-            monitor=monitor,
-            monitor_every=monitor_every,
-            checkpoint_every=checkpoint_every,
-            checkpoint_path=checkpoint_path,
-            binarize=binarize,
-            dtype="float64",
-        )
+        super().__init__(**trainer_options(locals()), dtype="float64")
         self.learning_rate = check_nonnegative_float(learning_rate, "learning_rate", strict=True)
         self.momentum = _Schedule(momentum, "momentum", _check_momentum)
         self.weight_decay = check_nonnegative_float(weight_decay, "weight_decay")
