@@ -78,7 +78,7 @@ from ..exceptions import (
     ValidationError,
 )
 from ..io import atomic_savez, read_npz, resolve_output_path
-from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
+from ..models import RestrictedBoltzmannMachine
 from ._result import TrainingHistory, TrainingResult
 
 __all__ = ["Trainer", "CHECKPOINT_FORMAT", "RUNAWAY_BOUND"]
@@ -86,7 +86,6 @@ __all__ = ["Trainer", "CHECKPOINT_FORMAT", "RUNAWAY_BOUND"]
 #: version of the checkpoint file layout
 CHECKPOINT_FORMAT = 1
 _MARKER = "__pgm_energy_checkpoint__"
-_MODEL_KINDS = {cls._FILE_KIND: cls for cls in (BoltzmannMachine, RestrictedBoltzmannMachine)}
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 #: Largest parameter magnitude a run may reach before it counts as diverged, per training dtype.
 #: At these magnitudes the spacing of representable numbers is 1/8 (float32: 2**20 ~ 1.0e6;
@@ -478,10 +477,12 @@ class Trainer:
         if not 0 <= int(arrays["monitor_seed"]) < 2**62:
             raise damaged(f"'monitor_seed' must be in [0, 2**62), got {int(arrays['monitor_seed'])}")
         kind = str(arrays["model_kind"])
-        if kind not in _MODEL_KINDS or not issubclass(_MODEL_KINDS[kind], self._model_types):
+        # the kinds this trainer trains (a model class's file kind names it in the checkpoint)
+        kinds = {cls._FILE_KIND: cls for cls in self._model_types}
+        if kind not in kinds:
             raise damaged(f"it holds a model of kind {kind!r}, which {type(self).__name__} does not train")
         try:
-            template = _MODEL_KINDS[kind]._from_arrays(_members(arrays, "model__"))
+            template = kinds[kind]._from_arrays(_members(arrays, "model__"))
         except (KeyError, TypeError, ValueError, IndexError, PGMEnergyError) as error:
             raise damaged(f"its model is unreadable ({error})") from None
         if visible_names is not None and tuple(template.visible_names) != tuple(visible_names):

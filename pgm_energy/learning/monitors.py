@@ -344,6 +344,9 @@ def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | N
     from ..models import BoltzmannMachine
 
     spec = check_monitor_spec(spec)
+    if spec == ():  # nothing to measure: a trainer of any model may run without monitors
+        check_int(seed, "seed", minimum=0)
+        return []
     if not isinstance(template, (RestrictedBoltzmannMachine, BoltzmannMachine)):
         raise ParameterTypeError(
             f"template must be a RestrictedBoltzmannMachine or BoltzmannMachine, got {describe(template)}"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pgm_energy import RestrictedBoltzmannMachine, exact
-from pgm_energy.exceptions import ValidationError
+from pgm_energy.exceptions import ParameterTypeError, ValidationError
 from pgm_energy.learning.monitors import (
     ExactLogLikelihood,
     FreeEnergyGap,
@@ -182,3 +182,10 @@ def test_measurements_check_model_epoch_and_preparation():
             monitor(rbm, None)
         with pytest.raises(ValidationError, match="4 visible units"):
             monitor(random_rbm(4, 2, seed=0), 1)
+
+
+def test_no_monitors_for_a_model_the_monitors_do_not_measure():
+    """monitor=None lets a trainer of another kind of model (a belief network) use the shared loop."""
+    assert build_monitors(None, object(), np.zeros((3, 2)), None, seed=0) == []
+    with pytest.raises(ParameterTypeError, match="template"):
+        build_monitors("auto", object(), np.zeros((3, 2)), None, seed=0)
