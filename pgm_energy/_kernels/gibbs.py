@@ -57,6 +57,7 @@ import math
 
 import numpy as np
 from numba import njit, prange
+from numba.cpython.unsafe.tuple import tuple_setitem
 
 from .expo import LOG_ERROR, exp_clamped, log_approx
 from .rng import bits_uniform, block_stream, next_uniform, xorshift_bits
@@ -394,131 +395,85 @@ def _flip_lane(Z, lane, i, delta, indptr, indices, data, width):
         Z[np.uint64(indices[k]), lane] += delta * data[k]
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _lanes4_body(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional, width):
-    """:func:`_sweep_sequential` (CSR, finite betas) of the four chains held in ``S``, ``Z``, in one loop.
+@njit(cache=True, nogil=True)
+def _settle_lane(news, lane, old, z, beta, bits, acceptance):
+    """``news`` with lane ``lane``'s decision taken exactly if its cell test was ambiguous (rare: not inlined).
 
-    ``S`` (uint8) and ``Z`` (float64), shape (n_units, 4): states and cached fields
-    of four chains, chain-minor, so the four lanes' fields of a neighbour share a cache
-    line, and the columns are constants (fewer registers for addresses). Every chain sees exactly the
-    draws, decisions and field updates (in the same order) of a sweep of its own, so its
-    states are those :func:`_sweep_sequential` gives. ``betas``: the lanes' inverse
-    temperatures; ``x0 .. x3``: their xorshift states, returned advanced. Inlined by
-    :func:`_sweep_lanes4` where ``acceptance`` and ``width`` (see :func:`_row_range`)
-    are constants: one loop per rule and row width, no per-update test of them
-    (measured 1.1-1.2x faster).
+    The lane bodies keep only whether any lane was ambiguous (one flag on the hot path);
+    this repeats the cell test of the one lane to find out.
     """
-    b0, b1, b2, b3 = betas[0], betas[1], betas[2], betas[3]
-    n = S.shape[0] if all_free else free.shape[0]
-    for t in range(n):
-        i = np.uint64(t) if all_free else np.uint64(free[t])
-        o0 = S[i, 0]
-        x0, r0, n0, a0 = _lane_draw(x0, o0, Z[i, 0], b0, acceptance)
-        o1 = S[i, 1]
-        x1, r1, n1, a1 = _lane_draw(x1, o1, Z[i, 1], b1, acceptance)
-        o2 = S[i, 2]
-        x2, r2, n2, a2 = _lane_draw(x2, o2, Z[i, 2], b2, acceptance)
-        o3 = S[i, 3]
-        x3, r3, n3, a3 = _lane_draw(x3, o3, Z[i, 3], b3, acceptance)
-        if a0 | a1 | a2 | a3:  # one rarely taken branch for the four lanes
-            if a0:
-                n0 = _decide_exactly(o0, Z[i, 0], b0, r0, acceptance)
-            if a1:
-                n1 = _decide_exactly(o1, Z[i, 1], b1, r1, acceptance)
-            if a2:
-                n2 = _decide_exactly(o2, Z[i, 2], b2, r2, acceptance)
-            if a3:
-                n3 = _decide_exactly(o3, Z[i, 3], b3, r3, acceptance)
-        S[i, 0] = n0
-        S[i, 1] = n1
-        S[i, 2] = n2
-        S[i, 3] = n3
-        d0 = np.float64(np.int64(n0) - np.int64(o0))  # one conversion, not two
-        d1 = np.float64(np.int64(n1) - np.int64(o1))
-        d2 = np.float64(np.int64(n2) - np.int64(o2))
-        d3 = np.float64(np.int64(n3) - np.int64(o3))
-        if unconditional:
-            first, last = _row_range(i, width, indptr)
-            for k in range(first, last):
-                j = np.uint64(indices[k])
-                w = data[k]
-                Z[j, 0] += d0 * w
-                Z[j, 1] += d1 * w
-                Z[j, 2] += d2 * w
-                Z[j, 3] += d3 * w
-        else:
-            if n0 != o0:
-                _flip_lane(Z, 0, i, d0, indptr, indices, data, width)
-            if n1 != o1:
-                _flip_lane(Z, 1, i, d1, indptr, indices, data, width)
-            if n2 != o2:
-                _flip_lane(Z, 2, i, d2, indptr, indices, data, width)
-            if n3 != o3:
-                _flip_lane(Z, 3, i, d3, indptr, indices, data, width)
-    return x0, x1, x2, x3
+    _, unsure = _decide(old, z, beta, bits, acceptance, True)
+    if unsure:
+        return tuple_setitem(news, lane, np.uint64(_decide_exactly(old, z, beta, bits, acceptance)))
+    return news
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lanes2_body(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional, width):
-    """:func:`_lanes4_body` for the two chains held in ``S``, ``Z`` (n_units, 2)."""
-    b0, b1 = betas[0], betas[1]
+def _lanes_body(S, Z, free, all_free, betas, acceptance, xs, indptr, indices, data, unconditional, width):
+    """:func:`_sweep_sequential` (CSR, finite betas) of the chains held in ``S``, ``Z``, in one loop.
+
+    ``S`` (uint8) and ``Z`` (float64), shape (n_units, n_lanes): states and cached fields
+    of ``n_lanes`` chains, chain-minor, so the lanes' fields of a neighbour share a cache
+    line. ``betas`` (float64) and ``xs`` (uint64, the xorshift states, returned advanced):
+    tuples of ``n_lanes`` values. The length of a tuple is part of its type, so every
+    ``for lane in range(n_lanes)`` loop has a constant trip count: LLVM unrolls it and
+    keeps the lanes' tuples in registers (:func:`tuple_setitem` at a constant position is
+    a register move), the same code as a hand-unrolled loop. Every chain sees exactly the
+    draws, decisions and field updates (in the same order) of a sweep of its own, so its
+    states are those :func:`_sweep_sequential` gives. Inlined by :func:`_sweep_lanes` where
+    ``acceptance`` and ``width`` (see :func:`_row_range`) are constants: one loop per rule
+    and row width, no per-update test of them (measured 1.1-1.2x faster).
+    """
+    n_lanes = len(xs)
     n = S.shape[0] if all_free else free.shape[0]
     for t in range(n):
         i = np.uint64(t) if all_free else np.uint64(free[t])
-        o0 = S[i, 0]
-        x0, r0, n0, a0 = _lane_draw(x0, o0, Z[i, 0], b0, acceptance)
-        o1 = S[i, 1]
-        x1, r1, n1, a1 = _lane_draw(x1, o1, Z[i, 1], b1, acceptance)
-        if a0 | a1:
-            if a0:
-                n0 = _decide_exactly(o0, Z[i, 0], b0, r0, acceptance)
-            if a1:
-                n1 = _decide_exactly(o1, Z[i, 1], b1, r1, acceptance)
-        S[i, 0] = n0
-        S[i, 1] = n1
-        d0 = np.float64(np.int64(n0) - np.int64(o0))  # one conversion, not two
-        d1 = np.float64(np.int64(n1) - np.int64(o1))
+        olds = news = draws = xs  # uint64 tuples, filled lane by lane
+        ambiguous = False
+        for lane in range(n_lanes):
+            old = S[i, lane]
+            x, bits, new, unsure = _lane_draw(xs[lane], old, Z[i, lane], betas[lane], acceptance)
+            xs = tuple_setitem(xs, lane, x)
+            draws = tuple_setitem(draws, lane, bits)
+            olds = tuple_setitem(olds, lane, np.uint64(old))
+            news = tuple_setitem(news, lane, np.uint64(new))
+            ambiguous |= unsure
+        if ambiguous:  # one rarely taken branch for all the lanes: find which (the fields are unchanged)
+            for lane in range(n_lanes):
+                news = _settle_lane(news, lane, np.uint8(olds[lane]), Z[i, lane], betas[lane], draws[lane], acceptance)
+        deltas = betas
+        for lane in range(n_lanes):
+            S[i, lane] = np.uint8(news[lane])
+            # one conversion, not two
+            deltas = tuple_setitem(deltas, lane, np.float64(np.int64(news[lane]) - np.int64(olds[lane])))
         if unconditional:
             first, last = _row_range(i, width, indptr)
             for k in range(first, last):
                 j = np.uint64(indices[k])
                 w = data[k]
-                Z[j, 0] += d0 * w
-                Z[j, 1] += d1 * w
+                for lane in range(n_lanes):
+                    Z[j, lane] += deltas[lane] * w
         else:
-            if n0 != o0:
-                _flip_lane(Z, 0, i, d0, indptr, indices, data, width)
-            if n1 != o1:
-                _flip_lane(Z, 1, i, d1, indptr, indices, data, width)
-    return x0, x1
+            for lane in range(n_lanes):
+                if news[lane] != olds[lane]:
+                    _flip_lane(Z, lane, i, deltas[lane], indptr, indices, data, width)
+    return xs
 
 
 @njit(cache=True, nogil=True)
-def _sweep_lanes4(S, Z, free, all_free, betas, acceptance, x0, x1, x2, x3, indptr, indices, data, unconditional, pad_indices, pad_data, width):
-    """:func:`_lanes4_body` with the rule and the row layout constants in each loop; returns the streams.
+def _sweep_lanes(S, Z, free, all_free, betas, acceptance, xs, indptr, indices, data, unconditional, pad_indices, pad_data, width):
+    """:func:`_lanes_body` with the rule and the row layout constants in each loop; returns the streams.
 
     ``width`` 4: neighbours from the padded rows ``pad_indices``, ``pad_data`` (see
     :func:`padded_rows`); 0: from the CSR arrays.
     """
     if acceptance == METROPOLIS:
         if width == 4:
-            return _lanes4_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, x2, x3, indptr, pad_indices, pad_data, True, 4)
-        return _lanes4_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, x2, x3, indptr, indices, data, unconditional, 0)
+            return _lanes_body(S, Z, free, all_free, betas, METROPOLIS, xs, indptr, pad_indices, pad_data, True, 4)
+        return _lanes_body(S, Z, free, all_free, betas, METROPOLIS, xs, indptr, indices, data, unconditional, 0)
     if width == 4:
-        return _lanes4_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, x2, x3, indptr, pad_indices, pad_data, True, 4)
-    return _lanes4_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, x2, x3, indptr, indices, data, unconditional, 0)
-
-
-@njit(cache=True, nogil=True)
-def _sweep_lanes2(S, Z, free, all_free, betas, acceptance, x0, x1, indptr, indices, data, unconditional, pad_indices, pad_data, width):
-    """:func:`_sweep_lanes4` for two chains (:func:`_lanes2_body`)."""
-    if acceptance == METROPOLIS:
-        if width == 4:
-            return _lanes2_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, indptr, pad_indices, pad_data, True, 4)
-        return _lanes2_body(S, Z, free, all_free, betas, METROPOLIS, x0, x1, indptr, indices, data, unconditional, 0)
-    if width == 4:
-        return _lanes2_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, indptr, pad_indices, pad_data, True, 4)
-    return _lanes2_body(S, Z, free, all_free, betas, HEAT_BATH, x0, x1, indptr, indices, data, unconditional, 0)
+        return _lanes_body(S, Z, free, all_free, betas, HEAT_BATH, xs, indptr, pad_indices, pad_data, True, 4)
+    return _lanes_body(S, Z, free, all_free, betas, HEAT_BATH, xs, indptr, indices, data, unconditional, 0)
 
 
 @njit(cache=True, nogil=True)
@@ -586,125 +541,68 @@ def _sweep_chromatic_serial(sc, class_ptr, class_units, key, counter_base, beta,
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, width):
-    """:func:`_sweep_chromatic_serial` (CSR or padded rows, finite betas) of the four chains held in chain-minor ``S``.
+def _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, width):
+    """:func:`_sweep_chromatic_serial` (CSR or padded rows, finite betas) of the chains held in chain-minor ``S``.
 
-    ``S``: float64 0/1 states, shape (n_units, 4). The four chains share the loads
+    ``S``: float64 0/1 states, shape (n_units, n_lanes). The lanes share the loads
     of each unit's neighbours and weights, and their states of a neighbour are adjacent
     in memory; each chain's fields are summed in the same order, and its uniforms drawn
     from the same block streams, as in a sweep of its own, so its states are the same.
-    ``keys``, ``betas``: the four chains' keys and inverse temperatures. Inlined by
-    :func:`_sweep_chromatic_lanes4` where ``acceptance`` and ``width`` are constants. The exact test of an ambiguous cell is one rarely taken branch for the four lanes,
-    after their table tests: a call in each lane's path would keep the lanes' streams
-    and sums in memory across it (measured).
+    ``keys`` (uint64), ``betas`` (float64): tuples of the lanes' keys and inverse
+    temperatures (tuples: see :func:`_lanes_body`). Inlined by :func:`_sweep_chromatic_lanes`
+    where ``acceptance`` and ``width`` are constants. The exact test of an ambiguous cell
+    is one rarely taken branch for all the lanes, after their table tests: a call in each
+    lane's path would keep the lanes' streams and sums in memory across it (measured).
     """
-    b0, b1, b2, b3 = betas[0], betas[1], betas[2], betas[3]
+    n_lanes = len(keys)
     for c in range(class_ptr.shape[0] - 1):
         stop = class_ptr[c + 1]
         for lo in range(class_ptr[c], stop, _BLOCK):
             counter = counter_base + np.uint64(lo)
-            x0 = block_stream(keys[0], counter)
-            x1 = block_stream(keys[1], counter)
-            x2 = block_stream(keys[2], counter)
-            x3 = block_stream(keys[3], counter)
+            xs = keys
+            for lane in range(n_lanes):
+                xs = tuple_setitem(xs, lane, block_stream(keys[lane], counter))
             for t in range(lo, min(lo + _BLOCK, stop)):
                 i = np.uint64(class_units[t])
-                z0 = z1 = z2 = z3 = b[i]
+                fields = betas
+                for lane in range(n_lanes):
+                    fields = tuple_setitem(fields, lane, b[i])
                 first, last = _row_range(i, width, indptr)
                 for k in range(first, last):
                     j = np.uint64(indices[k])
                     w = data[k]
-                    z0 += w * S[j, 0]
-                    z1 += w * S[j, 1]
-                    z2 += w * S[j, 2]
-                    z3 += w * S[j, 3]
-                o0 = np.uint8(S[i, 0])
-                o1 = np.uint8(S[i, 1])
-                o2 = np.uint8(S[i, 2])
-                o3 = np.uint8(S[i, 3])
-                x0, r0 = xorshift_bits(x0)
-                x1, r1 = xorshift_bits(x1)
-                x2, r2 = xorshift_bits(x2)
-                x3, r3 = xorshift_bits(x3)
-                n0, a0 = _decide(o0, z0, b0, r0, acceptance, True)
-                n1, a1 = _decide(o1, z1, b1, r1, acceptance, True)
-                n2, a2 = _decide(o2, z2, b2, r2, acceptance, True)
-                n3, a3 = _decide(o3, z3, b3, r3, acceptance, True)
-                if a0 | a1 | a2 | a3:
-                    if a0:
-                        n0 = _decide_exactly(o0, z0, b0, r0, acceptance)
-                    if a1:
-                        n1 = _decide_exactly(o1, z1, b1, r1, acceptance)
-                    if a2:
-                        n2 = _decide_exactly(o2, z2, b2, r2, acceptance)
-                    if a3:
-                        n3 = _decide_exactly(o3, z3, b3, r3, acceptance)
-                S[i, 0] = np.int64(n0)  # through a signed integer: the cheap conversion to float
-                S[i, 1] = np.int64(n1)
-                S[i, 2] = np.int64(n2)
-                S[i, 3] = np.int64(n3)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, width):
-    """:func:`_chromatic_lanes4_body` for the two chains held in ``S`` (n_units, 2)."""
-    b0, b1 = betas[0], betas[1]
-    for c in range(class_ptr.shape[0] - 1):
-        stop = class_ptr[c + 1]
-        for lo in range(class_ptr[c], stop, _BLOCK):
-            counter = counter_base + np.uint64(lo)
-            x0 = block_stream(keys[0], counter)
-            x1 = block_stream(keys[1], counter)
-            for t in range(lo, min(lo + _BLOCK, stop)):
-                i = np.uint64(class_units[t])
-                z0 = z1 = b[i]
-                first, last = _row_range(i, width, indptr)
-                for k in range(first, last):
-                    j = np.uint64(indices[k])
-                    w = data[k]
-                    z0 += w * S[j, 0]
-                    z1 += w * S[j, 1]
-                o0 = np.uint8(S[i, 0])
-                o1 = np.uint8(S[i, 1])
-                x0, r0 = xorshift_bits(x0)
-                x1, r1 = xorshift_bits(x1)
-                n0, a0 = _decide(o0, z0, b0, r0, acceptance, True)
-                n1, a1 = _decide(o1, z1, b1, r1, acceptance, True)
-                if a0 | a1:
-                    if a0:
-                        n0 = _decide_exactly(o0, z0, b0, r0, acceptance)
-                    if a1:
-                        n1 = _decide_exactly(o1, z1, b1, r1, acceptance)
-                S[i, 0] = np.int64(n0)
-                S[i, 1] = np.int64(n1)
+                    for lane in range(n_lanes):
+                        fields = tuple_setitem(fields, lane, fields[lane] + w * S[j, lane])
+                olds = news = draws = xs  # uint64 tuples, filled lane by lane
+                ambiguous = False
+                for lane in range(n_lanes):
+                    old = np.uint8(S[i, lane])
+                    x, bits = xorshift_bits(xs[lane])
+                    new, unsure = _decide(old, fields[lane], betas[lane], bits, acceptance, True)
+                    xs = tuple_setitem(xs, lane, x)
+                    draws = tuple_setitem(draws, lane, bits)
+                    olds = tuple_setitem(olds, lane, np.uint64(old))
+                    news = tuple_setitem(news, lane, np.uint64(new))
+                    ambiguous |= unsure
+                if ambiguous:
+                    for lane in range(n_lanes):
+                        news = _settle_lane(news, lane, np.uint8(olds[lane]), fields[lane], betas[lane], draws[lane], acceptance)
+                for lane in range(n_lanes):
+                    S[i, lane] = np.int64(news[lane])  # through a signed integer: the cheap conversion to float
 
 
 @njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes4(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, pad_indices, pad_data, width):
-    """:func:`_chromatic_lanes4_body` with the rule and the row layout constants in each loop (see :func:`_sweep_lanes4`)."""
+def _sweep_chromatic_lanes(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, pad_indices, pad_data, width):
+    """:func:`_chromatic_lanes_body` with the rule and the row layout constants in each loop (see :func:`_sweep_lanes`)."""
     if acceptance == METROPOLIS:
         if width == 4:
-            _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, pad_indices, pad_data, 4)
+            _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, pad_indices, pad_data, 4)
         else:
-            _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data, 0)
+            _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data, 0)
     elif width == 4:
-        _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, pad_indices, pad_data, 4)
+        _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, pad_indices, pad_data, 4)
     else:
-        _chromatic_lanes4_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data, 0)
-
-
-@njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes2(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, pad_indices, pad_data, width):
-    """:func:`_sweep_chromatic_lanes4` for two chains (:func:`_chromatic_lanes2_body`)."""
-    if acceptance == METROPOLIS:
-        if width == 4:
-            _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, pad_indices, pad_data, 4)
-        else:
-            _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data, 0)
-    elif width == 4:
-        _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, pad_indices, pad_data, 4)
-    else:
-        _chromatic_lanes2_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data, 0)
+        _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data, 0)
 
 
 # ---------------------------------------------------------------------------- padded rows
@@ -836,7 +734,7 @@ def run_chain_groups(
 
     Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) run in parallel: a group's states and fields are held
     chain-minor for the call and, at finite temperatures, swept in one loop
-    (:func:`_sweep_lanes4`), reading neighbours from the padded rows ``pad_indices``,
+    (:func:`_sweep_lanes`), reading neighbours from the padded rows ``pad_indices``,
     ``pad_data`` of :func:`padded_rows` when ``pad_width`` (their width) is not 0. The
     states do not depend on ``lanes`` nor on the padding.
     """
@@ -870,14 +768,14 @@ def run_chain_groups(
                             indptr, indices, data, no_dense, False,
                         )
                 elif size == 4:
-                    x[0], x[1], x[2], x[3] = _sweep_lanes4(
-                        S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], x[2], x[3], indptr, indices, data,
-                        unconditional, pad_indices, pad_data, pad_width,
+                    x[0], x[1], x[2], x[3] = _sweep_lanes(
+                        S, Z, free, all_free, (lane_betas[0], lane_betas[1], lane_betas[2], lane_betas[3]), acceptance,
+                        (x[0], x[1], x[2], x[3]), indptr, indices, data, unconditional, pad_indices, pad_data, pad_width,
                     )
                 else:
-                    x[0], x[1] = _sweep_lanes2(
-                        S, Z, free, all_free, lane_betas, acceptance, x[0], x[1], indptr, indices, data,
-                        unconditional, pad_indices, pad_data, pad_width,
+                    x[0], x[1] = _sweep_lanes(
+                        S, Z, free, all_free, (lane_betas[0], lane_betas[1]), acceptance, (x[0], x[1]),
+                        indptr, indices, data, unconditional, pad_indices, pad_data, pad_width,
                     )
                 slot = slots[sweep]
                 if slot >= 0:
@@ -953,7 +851,7 @@ def run_chromatic_groups(
 
     Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) are held chain-minor (as float64:
     measured faster field sums) for the call and, at finite temperatures, swept in one
-    loop (:func:`_sweep_chromatic_lanes4`, with the padded rows of :func:`padded_rows` when
+    loop (:func:`_sweep_chromatic_lanes`, with the padded rows of :func:`padded_rows` when
     ``pad_width`` is not 0), the groups in parallel.
     """
     n_units = s.shape[1]
@@ -988,14 +886,15 @@ def run_chromatic_groups(
                             b, indptr, indices, data, no_dense, False,
                         )
                 elif size == 4:
-                    _sweep_chromatic_lanes4(
-                        S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data,
-                        pad_indices, pad_data, pad_width,
+                    _sweep_chromatic_lanes(
+                        S, class_ptr, class_units, (group_keys[0], group_keys[1], group_keys[2], group_keys[3]), base,
+                        (lane_betas[0], lane_betas[1], lane_betas[2], lane_betas[3]), acceptance, b, indptr, indices,
+                        data, pad_indices, pad_data, pad_width,
                     )
                 else:
-                    _sweep_chromatic_lanes2(
-                        S, class_ptr, class_units, group_keys, base, lane_betas, acceptance, b, indptr, indices, data,
-                        pad_indices, pad_data, pad_width,
+                    _sweep_chromatic_lanes(
+                        S, class_ptr, class_units, (group_keys[0], group_keys[1]), base, (lane_betas[0], lane_betas[1]),
+                        acceptance, b, indptr, indices, data, pad_indices, pad_data, pad_width,
                     )
                 slot = slots[sweep]
                 if slot >= 0:
