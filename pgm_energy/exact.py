@@ -1,6 +1,6 @@
-"""The exact oracle: log Z, marginals, queries, likelihoods and thermodynamics by enumeration.
+"""The exact oracle: log Z, marginals, queries, most probable states, likelihoods and thermodynamics.
 
-General Boltzmann machines are enumerated in Gray-code order with incremental
+All by enumeration: general Boltzmann machines in Gray-code order with incremental
 local fields (Numba, split across cores); restricted machines sum one layer in
 closed form and enumerate the other. Everything is streamed in log space: no
 ``2**n`` table is ever held, and weights of +-50 neither overflow nor underflow.
