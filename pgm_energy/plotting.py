@@ -176,17 +176,20 @@ def plot_images(
 
     Parameters
     ----------
-    images, image_shape : array_like of shape (n_images, height * width), and (height, width)
-        Flat row-major images and the shape of one, as for :func:`tile_images`.
+    images : array_like, shape (n_images, height * width)
+        The flat images, as for :func:`tile_images`.
+    image_shape : (int, int)
+        Their ``(height, width)``.
     title : str, optional
         Title above the grid: what the images are.
     caption : str, optional
         Text under the grid: how to read it (what one tile is, in which order).
     colorbar_label : str, optional
         What the grey levels measure (for example ``"p(pixel = 1)"`` or ``"weight"``).
-    n_columns, padding : int, optional
-        Images per row of the grid (default ``ceil(sqrt(n_images))``) and pixels between them
-        (default 1), as for :func:`tile_images`.
+    n_columns : int >= 1, optional
+        Images per row; default ``ceil(sqrt(n_images))``.
+    padding : int >= 0, default 1
+        Pixels between images.
     scale : {"each", "all", "none"}, default "each"
         ``"each"``: every image stretched from its own lowest (black) to its own highest
         value (white), for filters whose ranges differ; the colour bar then reads "lowest"

@@ -1,0 +1,32 @@
+"""A griffe extension for the API reference: Sphinx roles in docstrings become code spans.
+
+The package's docstrings are numpydoc and name other objects with Sphinx roles
+(``:func:`tile_images```, ``:class:`~pgm_energy.samplers.SampleSet```). mkdocstrings reads
+Markdown, not roles, so without this every such name would be shown after a literal
+``:func:``. A role becomes the code span of its target (the last part only after ``~``, as
+Sphinx shows it; the title of ``:role:`title <target>```).
+"""
+
+import re
+
+import griffe
+
+_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj|const|math):`(?P<text>[^`]+)`")
+
+
+def _code_span(match: re.Match) -> str:
+    text = match.group("text")
+    titled = re.fullmatch(r"(?P<title>.+?)\s*<[^>]+>", text)
+    if titled:
+        text = titled.group("title")
+    elif text.startswith("~"):
+        text = text[1:].rpartition(".")[2]
+    return f"`{text}`"
+
+
+class SphinxRoles(griffe.Extension):
+    """Rewrite the roles of every docstring once the object tree is complete."""
+
+    def on_object(self, *, obj: griffe.Object, **kwargs) -> None:
+        if obj.docstring is not None:
+            obj.docstring.value = _ROLE.sub(_code_span, obj.docstring.value)
