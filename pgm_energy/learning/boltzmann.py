@@ -31,13 +31,31 @@ phases for one batch and returns the statistics (updating the chains in place).
 from __future__ import annotations
 
 import numbers
-from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_finite_array, check_int, check_states, check_vector, describe
-from ..exceptions import ParameterTypeError, StateError, ValidationError
+from .._validation import check_finite_array, check_int, check_vector, describe
+from ..exceptions import ParameterTypeError, ValidationError
 from ..models import BoltzmannMachine
+from ._boltzmann_chains import BoltzmannChains, fresh_chains, run_burn_in
+from ._boltzmann_checks import (
+    as_array,
+    check_batch,
+    check_biases_beta,
+    check_chain_memory,
+    check_chains,
+    check_choice,
+    check_data_rows,
+    check_edges,
+    check_graph,
+    check_machine,
+    check_mask,
+    check_parameters,
+    check_states_of,
+    check_sweeps,
+)
+from ._boltzmann_graph import BoltzmannGraph, csr_data, dense_weights, edges_graph, kernel_weights, model_graph
+from ._boltzmann_gradient import ESTIMATORS, BoltzmannGradient, PhaseStatistics, gradient_estimate, moments
 from ._trainer import Trainer, check_chain_entries, check_nonnegative_float, check_positive_int, trainer_options
 
 __all__ = [
@@ -56,234 +74,8 @@ __all__ = [
     "resolve_visible",
 ]
 
-#: ``"conditional"``: Rao-Blackwellised statistics (each sampled free unit's state replaced by its
-#: conditional mean ``sigmoid(z_i / T)``, averaged symmetrically over a pair); ``"samples"``: the plain
-#: co-occurrence counts of the sampled states (the seed's estimator). Both estimate the same moments.
-ESTIMATORS = ("conditional", "samples")
-#: the Gibbs kernels read weights as CSR when at most this fraction of the matrix is non-zero
-_CSR_DENSITY = 0.25
-#: kernel calls with fewer unit updates than this run on one thread: opening a parallel region
-#: costs 0.05 ms on a quiet machine but 20-30 ms on a loaded one (measured here, 2 cores, load 6),
-#: far more than a small machine's sweeps (about 1e8 updates/s on one thread)
-_PARALLEL_WORK = 200_000
-
-
-class BoltzmannGraph(NamedTuple):
-    """The fixed structure of a machine under training: its edges, visible units and kernel storage.
-
-    Attributes
-    ----------
-    n_units : int
-    rows, cols : ndarray of int64, shape (n_edges,)
-        The learned couplings ``(i, j)``, ``i < j``, in CSR (row-major) order of the upper triangle.
-    visible, hidden : ndarray of int64
-        Indices of the visible (clamped in the data phase) and hidden units, ascending.
-    indptr, indices : ndarray of int64, shapes (n_units + 1,) and (2 n_edges,)
-        Symmetric CSR pattern of the weights (both directions of every edge, indices sorted).
-    entry_edge : ndarray of int64, shape (2 n_edges,)
-        Edge of each CSR entry, so the CSR data is ``edge_weights[entry_edge]``.
-    dense : bool
-        Whether the Gibbs kernels read a dense matrix (more than 25% non-zeros) or the CSR arrays.
-    """
-
-    n_units: int
-    rows: np.ndarray
-    cols: np.ndarray
-    visible: np.ndarray
-    hidden: np.ndarray
-    indptr: np.ndarray
-    indices: np.ndarray
-    entry_edge: np.ndarray
-    dense: bool
-
-    @property
-    def n_edges(self) -> int:
-        return int(self.rows.shape[0])
-
-
-class BoltzmannChains(NamedTuple):
-    """Persistent Gibbs chains of both phases, updated in place by :func:`estimate_gradient`.
-
-    Attributes
-    ----------
-    clamped : ndarray of uint8, shape (n_clamped, n_units)
-        Hidden states of the clamped phase: one row per training vector (``per_example``)
-        or per batch slot (``per_slot``); visible entries are overwritten by the data.
-    clamped_streams : ndarray of uint64, shape (n_clamped,)
-        One xorshift64* stream per clamped chain (see :mod:`pgm_energy._kernels.rng`).
-    fantasy : ndarray of uint8, shape (n_chains, n_units)
-        Free-phase (fantasy) chains.
-    fantasy_streams : ndarray of uint64, shape (n_chains,)
-    """
-
-    clamped: np.ndarray
-    clamped_streams: np.ndarray
-    fantasy: np.ndarray
-    fantasy_streams: np.ndarray
-
-
-class PhaseStatistics(NamedTuple):
-    """Moments estimated in one phase.
-
-    Attributes
-    ----------
-    pairs : ndarray, shape (n_edges,)
-        ``<s_i s_j>`` for each edge of the graph.
-    means : ndarray, shape (n_units,)
-        ``<s_i>``.
-    n_samples : int
-        Number of states the moments average over (the batch rows for an exact clamped phase).
-    """
-
-    pairs: np.ndarray
-    means: np.ndarray
-    n_samples: int
-
-
-class BoltzmannGradient(NamedTuple):
-    """``<.>_data - <.>_model`` for the edge weights and biases, with both phases' moments.
-
-    Attributes
-    ----------
-    edge_weights : ndarray, shape (n_edges,)
-    biases : ndarray, shape (n_units,)
-    data, model : PhaseStatistics
-    """
-
-    edge_weights: np.ndarray
-    biases: np.ndarray
-    data: PhaseStatistics
-    model: PhaseStatistics
-
-
-# ---------------------------------------------------------------------------- structure
-# ---------------------------------------------------------------------------- argument checks
-# The public functions below check their arguments and call unchecked bodies (``_name``), which
-# the trainer uses directly on arrays it built itself.
-#: largest number of chain entries (bytes) new_chains allocates
-_MAX_CHAIN_ENTRIES = 2**31
-#: most sweeps per call (the kernels take one temperature per sweep: 8 MiB of them)
-_MAX_SWEEPS = 2**20
-
-
-def _as_array(values):
-    """``values`` as an ndarray when it is an ndarray, list or tuple NumPy can read; else None."""
-    if not isinstance(values, (np.ndarray, list, tuple)):
-        return None
-    try:
-        return np.asarray(values)
-    except (ValueError, TypeError):  # ragged
-        return None
-
-
-def _check_machine(model, name: str) -> None:
-    if not isinstance(model, BoltzmannMachine):
-        raise ParameterTypeError(f"{name} must be a BoltzmannMachine, got {describe(model)}")
-
-
-def _check_mask(visible, n_units: int, name: str) -> np.ndarray:
-    """A boolean mask of shape (n_units,) (a copy)."""
-    array = _as_array(visible)
-    if array is None or array.dtype != np.bool_ or array.shape != (n_units,):
-        raise ValidationError(f"{name} must be a boolean mask of shape ({n_units},), got {describe(visible)}")
-    return array.copy()
-
-
-def _check_graph(graph) -> BoltzmannGraph:
-    """``graph`` rebuilt from its edges and visible units, which must reproduce every field."""
-    if not isinstance(graph, BoltzmannGraph):
-        raise ParameterTypeError(
-            f"graph must be a BoltzmannGraph (from prepare_graph or graph_from_edges), got {describe(graph)}"
-        )
-    n_units = check_int(graph.n_units, "graph.n_units", minimum=1)
-    visible = np.asarray(graph.visible) if isinstance(graph.visible, np.ndarray) else None
-    if visible is None or visible.ndim != 1 or (visible.size and (
-            visible.dtype.kind not in "iu" or visible.min() < 0 or visible.max() >= n_units)):
-        raise ValidationError(f"graph.visible must be a 1-d array of unit indices below {n_units}")
-    mask = np.zeros(n_units, dtype=bool)
-    mask[visible] = True
-    rebuilt = graph_from_edges(n_units, graph.rows, graph.cols, mask)
-    for field in BoltzmannGraph._fields:
-        if not np.array_equal(np.asarray(getattr(graph, field)), np.asarray(getattr(rebuilt, field))):
-            raise ValidationError(f"graph.{field} does not match the graph's edges (build it with prepare_graph)")
-    return rebuilt
-
-
-def _check_biases_beta(graph: BoltzmannGraph, biases, beta):
-    biases = check_vector(biases, "biases", graph.n_units)
-    return biases, check_nonnegative_float(beta, "beta", strict=True)
-
-
-def _check_parameters(graph, edge_weights, biases, beta):
-    graph = _check_graph(graph)
-    edge_weights = check_vector(edge_weights, "edge_weights", graph.n_edges)
-    biases, beta = _check_biases_beta(graph, biases, beta)
-    return graph, edge_weights, biases, beta
-
-
-def _check_states_of(states, n_columns: int, name: str, *, allow_empty: bool = True) -> np.ndarray:
-    """A 2-D array of 0/1 with ``n_columns`` columns, as uint8."""
-    raw = _as_array(states)
-    if raw is None or raw.ndim != 2:
-        raise StateError(f"{name} must be a 2-D array of 0/1 with {n_columns} columns, got {describe(states)}")
-    array, _ = check_states(raw, n_columns, name)
-    if not allow_empty and array.shape[0] == 0:
-        raise ValidationError(f"{name} must hold at least one row, got shape {array.shape}")
-    return array.astype(np.uint8)
-
-
-def _check_data_rows(data, graph, name: str, *, allow_empty: bool) -> np.ndarray:
-    return _check_states_of(data, graph.visible.shape[0], name, allow_empty=allow_empty)
-
-
-def _check_sweeps(sweeps, name: str, minimum: int, n_recorded: int = 0) -> int:
-    """Sweeps >= minimum, at most :data:`_MAX_SWEEPS`, and a recorded output that fits in memory."""
-    sweeps = check_int(sweeps, name, minimum=minimum)
-    if sweeps > _MAX_SWEEPS or sweeps * n_recorded > _MAX_CHAIN_ENTRIES:
-        raise ValidationError(
-            f"{name}={sweeps} is too many: at most {_MAX_SWEEPS}, and the recorded states (sweeps x rows x units) "
-            f"at most {_MAX_CHAIN_ENTRIES}"
-        )
-    return sweeps
-
-
-def _check_chain_memory(n_entries: int) -> None:
-    if n_entries > _MAX_CHAIN_ENTRIES:
-        raise ValidationError(f"n_clamped and n_chains ask for {n_entries} chain entries, more than {_MAX_CHAIN_ENTRIES}")
-
-
-def _check_chains(chains, graph: BoltzmannGraph) -> BoltzmannChains:
-    """The chains themselves (they are updated in place), after checking every array."""
-    if not isinstance(chains, BoltzmannChains):
-        raise ParameterTypeError(f"chains must be BoltzmannChains (from new_chains), got {describe(chains)}")
-    for states, streams, name in ((chains.clamped, chains.clamped_streams, "clamped"),
-                                  (chains.fantasy, chains.fantasy_streams, "fantasy")):
-        if not (isinstance(states, np.ndarray) and states.dtype == np.uint8 and states.ndim == 2
-                and states.shape[1] == graph.n_units and states.flags.c_contiguous and states.flags.writeable):
-            raise ValidationError(f"chains.{name} must be a writeable C-contiguous uint8 array with {graph.n_units} columns")
-        if not ((states == 0) | (states == 1)).all():
-            raise StateError(f"chains.{name} must hold 0/1 unit states")
-        if not (isinstance(streams, np.ndarray) and streams.dtype == np.uint64 and streams.shape == (states.shape[0],)
-                and streams.flags.writeable and streams.all()):
-            raise ValidationError(f"chains.{name}_streams must be {states.shape[0]} non-zero uint64 stream states")
-    if chains.fantasy.shape[0] == 0:
-        raise ValidationError("chains.fantasy must hold at least one chain")
-    return chains
-
-
-def _check_batch(batch, rows, graph, chains, name: str):
-    """The batch as uint8 0/1 and its clamped-chain rows (distinct, in range), as int64."""
-    batch = _check_data_rows(batch, graph, name, allow_empty=True)
-    array = _as_array(rows)
-    if array is None or array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
-        raise ValidationError(f"rows must be a 1-d array of clamped-chain indices, got {describe(rows)}")
-    rows = array.astype(np.int64)
-    if rows.shape[0] != batch.shape[0]:
-        raise ValidationError(f"rows must name one clamped chain per row of {name} ({batch.shape[0]}), got {rows.shape[0]}")
-    n_clamped = chains.clamped.shape[0]
-    if rows.size and (rows.min() < 0 or rows.max() >= n_clamped or np.unique(rows).size != rows.size):
-        raise ValidationError(f"rows must be distinct clamped-chain indices below {n_clamped}")
-    return batch, rows
+# The storage phase_statistics documents (the fuzz registry builds it under this name).
+_kernel_weights = kernel_weights
 
 
 def prepare_graph(model, visible: np.ndarray) -> tuple[BoltzmannGraph, np.ndarray]:
@@ -302,20 +94,10 @@ def prepare_graph(model, visible: np.ndarray) -> tuple[BoltzmannGraph, np.ndarra
     edge_weights : ndarray of float64, shape (n_edges,)
         The model's coupling on each edge (writable copy).
     """
-    _check_machine(model, "model")
-    return _prepare_graph(model, _check_mask(visible, model.n_units, "visible"))
+    check_machine(model, "model")
+    return model_graph(model, check_mask(visible, model.n_units, "visible"))
 
 
-def _prepare_graph(model, visible: np.ndarray) -> tuple[BoltzmannGraph, np.ndarray]:
-    import scipy.sparse as sp
-
-    n_units = model.n_units
-    upper = sp.triu(sp.csr_array(model.weights), k=1, format="csr")
-    upper.sum_duplicates()
-    upper.sort_indices()
-    rows = np.repeat(np.arange(n_units, dtype=np.int64), np.diff(upper.indptr))
-    graph = _graph_from_edges(n_units, rows, upper.indices, visible)
-    return graph, np.array(upper.data, dtype=np.float64)
 
 
 def graph_from_edges(n_units: int, rows, cols, visible: np.ndarray) -> BoltzmannGraph:
@@ -327,68 +109,15 @@ def graph_from_edges(n_units: int, rows, cols, visible: np.ndarray) -> Boltzmann
     rows, cols : array_like of int, shape (n_edges,)
     visible : ndarray of bool, shape (n_units,)
     """
-    n_units = check_int(n_units, "n_units", minimum=1)
-    if n_units > _MAX_CHAIN_ENTRIES:  # not one chain would fit; also keeps rows * n_units + cols in int64
-        raise ValidationError(f"n_units must be an integer from 1 to {_MAX_CHAIN_ENTRIES}, got {n_units}")
-    edges = []
-    for name, values in (("rows", rows), ("cols", cols)):
-        array = _as_array(values)
-        if array is None or array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
-            raise ValidationError(f"{name} must be a 1-d sequence of unit indices, got {describe(values)}")
-        edges.append(array.astype(np.int64))
-    rows, cols = edges
-    if rows.shape != cols.shape:
-        raise ValidationError(f"rows and cols must have one length, got {rows.shape[0]} and {cols.shape[0]}")
-    if rows.size and not (rows.min() >= 0 and (cols > rows).all() and cols.max() < n_units):
-        raise ValidationError(f"edges (rows[e], cols[e]) must satisfy 0 <= rows[e] < cols[e] < n_units={n_units}")
-    key = rows * n_units + cols
-    if rows.size > 1 and not (np.diff(key) > 0).all():
-        raise ValidationError("edges must be distinct and in row-major order (sorted by row, then column)")
-    return _graph_from_edges(n_units, rows, cols, _check_mask(visible, n_units, "visible"))
+    return edges_graph(*check_edges(n_units, rows, cols, visible))
 
 
-def _graph_from_edges(n_units: int, rows, cols, visible: np.ndarray) -> BoltzmannGraph:
-    rows = np.ascontiguousarray(rows, dtype=np.int64)
-    cols = np.ascontiguousarray(cols, dtype=np.int64)
-    n_edges = rows.shape[0]
-    # Symmetric CSR: each edge in both directions, sorted by (row, column).
-    both_rows = np.concatenate([rows, cols])
-    both_cols = np.concatenate([cols, rows])
-    both_edges = np.concatenate([np.arange(n_edges), np.arange(n_edges)]).astype(np.int64)
-    order = np.lexsort((both_cols, both_rows))
-    counts = np.bincount(both_rows, minlength=n_units)
-    return BoltzmannGraph(
-        n_units=int(n_units),
-        rows=rows,
-        cols=cols,
-        visible=np.flatnonzero(visible).astype(np.int64),
-        hidden=np.flatnonzero(~np.asarray(visible, dtype=bool)).astype(np.int64),
-        indptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        indices=np.ascontiguousarray(both_cols[order]),
-        entry_edge=np.ascontiguousarray(both_edges[order]),
-        dense=2 * n_edges > _CSR_DENSITY * n_units * n_units,
-    )
 
 
-def dense_weights(graph: BoltzmannGraph, edge_weights: np.ndarray) -> np.ndarray:
-    """The symmetric weight matrix, shape (n_units, n_units), C-contiguous float64."""
-    matrix = np.zeros((graph.n_units, graph.n_units))
-    matrix[graph.rows, graph.cols] = edge_weights
-    matrix[graph.cols, graph.rows] = edge_weights
-    return matrix
 
 
-def csr_data(graph: BoltzmannGraph, edge_weights: np.ndarray) -> np.ndarray:
-    """The CSR data array (in the order of ``graph.indices``) for ``edge_weights``."""
-    return np.ascontiguousarray(edge_weights[graph.entry_edge], dtype=np.float64)
 
 
-def _kernel_weights(graph: BoltzmannGraph, edge_weights: np.ndarray):
-    """``(indptr, indices, data, dense_w, dense)`` as :mod:`pgm_energy._kernels.gibbs` reads them."""
-    empty_int = np.zeros(0, dtype=np.int64)
-    if graph.dense:
-        return empty_int, empty_int, np.zeros(0), dense_weights(graph, edge_weights), True
-    return graph.indptr, graph.indices, csr_data(graph, edge_weights), np.zeros((0, 0)), False
 
 
 # ---------------------------------------------------------------------------- chains
@@ -410,75 +139,20 @@ def new_chains(graph: BoltzmannGraph, data: np.ndarray, *, n_clamped: int, n_cha
     -------
     BoltzmannChains
     """
-    graph = _check_graph(graph)
-    data = _check_data_rows(data, graph, "data", allow_empty=False)
+    graph = check_graph(graph)
+    data = check_data_rows(data, graph, "data", allow_empty=False)
     n_clamped = check_int(n_clamped, "n_clamped", minimum=0)
     n_chains = check_int(n_chains, "n_chains", minimum=1)
     if not isinstance(generator, np.random.Generator):
         raise ParameterTypeError(f"generator must be a numpy.random.Generator, got {describe(generator)}")
-    _check_chain_memory((n_clamped + n_chains) * graph.n_units)
-    return _new_chains(graph, data, n_clamped=n_clamped, n_chains=n_chains, generator=generator)
+    check_chain_memory((n_clamped + n_chains) * graph.n_units)
+    return fresh_chains(graph, data, n_clamped=n_clamped, n_chains=n_chains, generator=generator)
 
 
-def _new_chains(graph, data, *, n_clamped, n_chains, generator) -> BoltzmannChains:
-    from .._kernels.rng import seed_streams
-
-    n_units = graph.n_units
-    clamped = generator.integers(0, 2, size=(n_clamped, n_units), dtype=np.uint8)
-    fantasy = generator.integers(0, 2, size=(n_chains, n_units), dtype=np.uint8)
-    # Starting the free chains at data vectors puts them near the modes that matter (as in PCD).
-    starts = generator.integers(0, data.shape[0], size=n_chains)
-    fantasy[:, graph.visible] = data[starts]
-    return BoltzmannChains(clamped, seed_streams(generator, n_clamped), fantasy, seed_streams(generator, n_chains))
 
 
-def _run_sweeps(states, streams, free, sweeps: int, beta: float, biases, storage, *, record: bool):
-    """``sweeps`` sequential heat-bath sweeps over units ``free`` of every row of ``states`` (in place).
-
-    Returns the states after each sweep, shape (n_rows * sweeps, n_units) uint8 (or None
-    when ``record`` is False). ``streams`` (one per row) advance in place.
-    """
-    import numba
-
-    from .._kernels import gibbs as kernels
-    from .._launch import call, first_chunk, run_chunked
-
-    n_rows, n_units = states.shape
-    fields = np.empty(states.shape, dtype=np.float64)
-    betas = np.full((sweeps, 1), beta)
-    if record:
-        slots = np.arange(sweeps, dtype=np.int64)
-        out = np.empty((n_rows, sweeps, n_units), dtype=np.uint8)
-    else:
-        slots = np.full(sweeps, -1, dtype=np.int64)
-        out = np.empty((n_rows, 0, n_units), dtype=np.uint8)
-
-    # Each chain has its own stream, so the states are the same whatever the thread count, and
-    # the same when the chains run in several calls: the shared launcher runs them in calls of
-    # bounded time, so Ctrl-C is answered within a fraction of a second (also when burning in
-    # every training vector), and serialises parallel launches where the threading layer needs it.
-    def run(start, stop):
-        part = slice(start, stop)
-        call(kernels.initialise_fields, states[part], fields[part], biases, *storage)
-        call(kernels.run_chains, states[part], fields[part], free, kernels.SEQUENTIAL, kernels.HEAT_BATH, betas, slots,
-             out[part], streams[part], *storage)
-
-    degree = n_units if storage[4] else storage[1].shape[0] / max(1, n_units)
-    threads = numba.get_num_threads()
-    if n_rows * sweeps * free.shape[0] < _PARALLEL_WORK:
-        numba.set_num_threads(1)
-    try:
-        run_chunked(n_rows, run, first=first_chunk(sweeps * free.shape[0] * (1.0 + degree)))
-    finally:
-        numba.set_num_threads(threads)
-    return out.reshape(n_rows * sweeps, n_units) if record else None
 
 
-def _clamp(chains: BoltzmannChains, graph: BoltzmannGraph, batch, rows):
-    """The clamped chains of ``rows`` with their visible units set to ``batch``: (states, streams) copies."""
-    states = np.ascontiguousarray(chains.clamped[rows])
-    states[:, graph.visible] = batch
-    return states, np.ascontiguousarray(chains.clamped_streams[rows])
 
 
 def burn_in(graph, edge_weights, biases, beta, chains: BoltzmannChains, data, rows, sweeps: int) -> None:
@@ -486,24 +160,13 @@ def burn_in(graph, edge_weights, biases, beta, chains: BoltzmannChains, data, ro
 
     Nothing is recorded; the chains and streams are updated in place.
     """
-    graph, edge_weights, biases, beta = _check_parameters(graph, edge_weights, biases, beta)
-    chains = _check_chains(chains, graph)
-    data, rows = _check_batch(data, rows, graph, chains, "data")
-    sweeps = _check_sweeps(sweeps, "sweeps", 0)
-    _burn_in(graph, edge_weights, biases, beta, chains, data, rows, sweeps)
+    graph, edge_weights, biases, beta = check_parameters(graph, edge_weights, biases, beta)
+    chains = check_chains(chains, graph)
+    data, rows = check_batch(data, rows, graph, chains, "data")
+    sweeps = check_sweeps(sweeps, "sweeps", 0)
+    run_burn_in(graph, edge_weights, biases, beta, chains, data, rows, sweeps)
 
 
-def _burn_in(graph, edge_weights, biases, beta, chains, data, rows, sweeps) -> None:
-    if sweeps == 0:
-        return
-    storage = _kernel_weights(graph, edge_weights)
-    all_units = np.arange(graph.n_units, dtype=np.int64)
-    _run_sweeps(chains.fantasy, chains.fantasy_streams, all_units, sweeps, beta, biases, storage, record=False)
-    if graph.hidden.shape[0] and len(rows):
-        states, streams = _clamp(chains, graph, data, rows)
-        _run_sweeps(states, streams, graph.hidden, sweeps, beta, biases, storage, record=False)
-        chains.clamped[rows] = states
-        chains.clamped_streams[rows] = streams
 
 
 # ---------------------------------------------------------------------------- statistics
@@ -514,7 +177,7 @@ def phase_statistics(graph, storage, biases, beta, samples, clamped_units, estim
     ----------
     graph : BoltzmannGraph
     storage : tuple
-        Kernel weights from :func:`_kernel_weights`.
+        Kernel weights from :func:`kernel_weights`.
     biases : ndarray, shape (n_units,)
     beta : float
         Inverse temperature.
@@ -535,9 +198,9 @@ def phase_statistics(graph, storage, biases, beta, samples, clamped_units, estim
     for the same moments as the raw counts when the chains are at equilibrium, with a
     smaller variance.
     """
-    graph = _check_graph(graph)
+    graph = check_graph(graph)
     if not isinstance(storage, tuple) or len(storage) != 5:
-        raise ParameterTypeError(f"storage must be the 5-tuple of _kernel_weights(graph, edge_weights), got {describe(storage)}")
+        raise ParameterTypeError(f"storage must be the 5-tuple of kernel_weights(graph, edge_weights), got {describe(storage)}")
     indptr, indices, data, dense_w, dense = storage
     if dense is not graph.dense:
         raise ValidationError(f"storage must be {'dense' if graph.dense else 'CSR'} weights, as graph.dense says")
@@ -551,43 +214,16 @@ def phase_statistics(graph, storage, biases, beta, samples, clamped_units, estim
                 and isinstance(indices, np.ndarray) and np.array_equal(indices, graph.indices)):
             raise ValidationError("storage must hold the CSR pattern of graph (indptr, indices)")
         storage = (graph.indptr, graph.indices, check_vector(data, "storage data", graph.indices.shape[0]), dense_w, False)
-    biases, beta = _check_biases_beta(graph, biases, beta)
-    samples = _check_states_of(samples, graph.n_units, "samples", allow_empty=False)
-    clamped_units = _as_array(clamped_units)
+    biases, beta = check_biases_beta(graph, biases, beta)
+    samples = check_states_of(samples, graph.n_units, "samples", allow_empty=False)
+    clamped_units = as_array(clamped_units)
     if clamped_units is None or clamped_units.ndim != 1 or (clamped_units.size and (
             clamped_units.dtype.kind not in "iu" or clamped_units.min() < 0 or clamped_units.max() >= graph.n_units)):
         raise ValidationError(f"clamped_units must be a 1-d array of unit indices below {graph.n_units}")
-    estimator = _check_choice(estimator, "estimator", ESTIMATORS)
-    return _phase_statistics(graph, storage, biases, beta, samples, clamped_units.astype(np.int64), estimator)
+    estimator = check_choice(estimator, "estimator", ESTIMATORS)
+    return moments(graph, storage, biases, beta, samples, clamped_units.astype(np.int64), estimator)
 
 
-def _phase_statistics(graph, storage, biases, beta, samples, clamped_units, estimator: str) -> PhaseStatistics:
-    n_samples = samples.shape[0]
-    indptr, indices, data, dense_w, dense = storage
-    if not dense:
-        from .._kernels.boltzmann_learning import csr_moment_sums
-
-        clamped = np.zeros(graph.n_units, dtype=np.bool_)
-        clamped[clamped_units] = True
-        pair_sums = np.empty(graph.n_edges)
-        mean_sums = np.empty(graph.n_units)
-        csr_moment_sums(
-            np.ascontiguousarray(samples, dtype=np.uint8), clamped, estimator == "conditional", float(beta), biases,
-            indptr, indices, data, graph.rows, graph.cols, pair_sums, mean_sums,
-        )
-        return PhaseStatistics(pair_sums / (2.0 * n_samples), mean_sums / n_samples, n_samples)
-    from scipy.special import expit
-
-    states = np.asarray(samples, dtype=np.float64)
-    if estimator == "conditional":
-        expectations = expit(beta * (states @ dense_w + biases))
-        expectations[:, clamped_units] = states[:, clamped_units]
-    else:
-        expectations = states
-    means = expectations.mean(axis=0)
-    products = states.T @ expectations
-    pairs = (products[graph.rows, graph.cols] + products[graph.cols, graph.rows]) / (2.0 * n_samples)
-    return PhaseStatistics(pairs, means, n_samples)
 
 
 def estimate_gradient(
@@ -632,35 +268,17 @@ def estimate_gradient(
     -----
     Without hidden units the clamped phase is exact: the moments of ``batch`` itself.
     """
-    graph, edge_weights, biases, beta = _check_parameters(graph, edge_weights, biases, beta)
-    chains = _check_chains(chains, graph)
-    batch, rows = _check_batch(batch, rows, graph, chains, "batch")
+    graph, edge_weights, biases, beta = check_parameters(graph, edge_weights, biases, beta)
+    chains = check_chains(chains, graph)
+    batch, rows = check_batch(batch, rows, graph, chains, "batch")
     if batch.shape[0] == 0:
         raise ValidationError("batch must hold at least one row")
     recorded = max(batch.shape[0], chains.fantasy.shape[0]) * graph.n_units
-    sweeps = _check_sweeps(sweeps, "sweeps", 1, recorded)
-    estimator = _check_choice(estimator, "estimator", ESTIMATORS)
-    return _estimate_gradient(graph, edge_weights, biases, beta, batch, rows, chains, sweeps=sweeps, estimator=estimator)
+    sweeps = check_sweeps(sweeps, "sweeps", 1, recorded)
+    estimator = check_choice(estimator, "estimator", ESTIMATORS)
+    return gradient_estimate(graph, edge_weights, biases, beta, batch, rows, chains, sweeps=sweeps, estimator=estimator)
 
 
-def _estimate_gradient(graph, edge_weights, biases, beta, batch, rows, chains, *, sweeps, estimator) -> BoltzmannGradient:
-    storage = _kernel_weights(graph, edge_weights)
-    if graph.hidden.shape[0] == 0:
-        states = np.zeros((batch.shape[0], graph.n_units), dtype=np.uint8)
-        states[:, graph.visible] = batch
-        data_samples = states
-    else:
-        states, streams = _clamp(chains, graph, batch, rows)
-        data_samples = _run_sweeps(states, streams, graph.hidden, sweeps, beta, biases, storage, record=True)
-        chains.clamped[rows] = states
-        chains.clamped_streams[rows] = streams
-    data_phase = _phase_statistics(graph, storage, biases, beta, data_samples, graph.visible, estimator)
-    all_units = np.arange(graph.n_units, dtype=np.int64)
-    model_samples = _run_sweeps(chains.fantasy, chains.fantasy_streams, all_units, sweeps, beta, biases, storage, record=True)
-    model_phase = _phase_statistics(graph, storage, biases, beta, model_samples, np.zeros(0, dtype=np.int64), estimator)
-    return BoltzmannGradient(
-        data_phase.pairs - model_phase.pairs, data_phase.means - model_phase.means, data_phase, model_phase
-    )
 
 
 # ---------------------------------------------------------------------------- the trainer
@@ -682,10 +300,6 @@ class _State:
         self.beta = beta
 
 
-def _check_choice(value, name: str, choices) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValidationError(f"{name} must be one of {', '.join(map(repr, choices))}, got {describe(value)}")
-    return value
 
 
 def resolve_visible(model, visible) -> np.ndarray:
@@ -702,7 +316,7 @@ def resolve_visible(model, visible) -> np.ndarray:
     -------
     ndarray of bool, shape (n_units,)
     """
-    _check_machine(model, "model")
+    check_machine(model, "model")
     n_units = model.n_units
     if visible is None:
         mask = np.array(model.visible, dtype=bool)
@@ -712,13 +326,13 @@ def resolve_visible(model, visible) -> np.ndarray:
                 f"visible must be a 1-d sequence of unit names or indices (or a boolean mask), got {describe(visible)}"
             )
         items = list(np.asarray(visible).tolist()) if isinstance(visible, np.ndarray) else list(visible)
-        as_array = _as_array(visible) if len(items) else np.zeros(0, dtype=np.int64)
-        if as_array is None:  # ragged: some item is itself a sequence
+        array = as_array(visible) if len(items) else np.zeros(0, dtype=np.int64)
+        if array is None:  # ragged: some item is itself a sequence
             raise ParameterTypeError(f"visible must hold unit names or integer indices, got {describe(visible)}")
-        if as_array.dtype == np.bool_:
-            if as_array.shape != (n_units,):
-                raise ValidationError(f"visible as a boolean mask must have shape ({n_units},), got {as_array.shape}")
-            mask = as_array.copy()
+        if array.dtype == np.bool_:
+            if array.shape != (n_units,):
+                raise ValidationError(f"visible as a boolean mask must have shape ({n_units},), got {array.shape}")
+            mask = array.copy()
         else:
             indices = []
             for item in items:
@@ -835,14 +449,14 @@ class BoltzmannLearning(Trainer):
     ):
         self.learning_rate = check_nonnegative_float(learning_rate, "learning_rate", strict=True)
         self.n_chains = None if n_chains is None else check_positive_int(n_chains, "n_chains")
-        self.sweeps = _check_sweeps(sweeps, "sweeps", 1)
-        self.burn_in = _check_sweeps(burn_in, "burn_in", 0)
+        self.sweeps = check_sweeps(sweeps, "sweeps", 1)
+        self.burn_in = check_sweeps(burn_in, "burn_in", 0)
         self.momentum = check_nonnegative_float(momentum, "momentum")
         if self.momentum >= 1.0:
             raise ValidationError(f"momentum must be in [0, 1), got {momentum!r}")
         self.weight_decay = check_nonnegative_float(weight_decay, "weight_decay")
-        self.clamped_chains = _check_choice(clamped_chains, "clamped_chains", _CLAMPED_CHAINS)
-        self.estimator = _check_choice(estimator, "estimator", ESTIMATORS)
+        self.clamped_chains = check_choice(clamped_chains, "clamped_chains", _CLAMPED_CHAINS)
+        self.estimator = check_choice(estimator, "estimator", ESTIMATORS)
         # The Gibbs kernels work in float64 whatever the data, so the dtype is fixed.
         super().__init__(**trainer_options(locals()), dtype="float64")
 
@@ -931,13 +545,13 @@ class BoltzmannLearning(Trainer):
         return n_rows if self.batch_size is None else self.batch_size
 
     def _initial_state(self, model, data, rng):
-        graph, edge_weights = _prepare_graph(model, np.asarray(model.visible))
+        graph, edge_weights = model_graph(model, np.asarray(model.visible))
         n_rows = data.shape[0]
         n_slots = self._n_slots(n_rows)
         n_clamped = n_rows if self.clamped_chains == "per_example" else n_slots
         n_chains = self.n_chains if self.n_chains is not None else n_slots
         check_chain_entries(n_clamped + n_chains, graph.n_units, f"n_chains={n_chains} and {n_clamped} clamped chains")
-        chains = _new_chains(graph, data, n_clamped=n_clamped, n_chains=n_chains, generator=rng)
+        chains = fresh_chains(graph, data, n_clamped=n_clamped, n_chains=n_chains, generator=rng)
         state = _State(
             graph,
             edge_weights,
@@ -948,7 +562,7 @@ class BoltzmannLearning(Trainer):
             1.0 / model.temperature,
         )
         rows = np.arange(n_clamped, dtype=np.int64)
-        _burn_in(graph, state.edge_weights, state.biases, state.beta, chains, data[rows], rows, self.burn_in)
+        run_burn_in(graph, state.edge_weights, state.biases, state.beta, chains, data[rows], rows, self.burn_in)
         return state
 
     def _run_epoch(self, state, data, order, epoch) -> dict:
@@ -958,7 +572,7 @@ class BoltzmannLearning(Trainer):
         for start in range(0, n_rows, step):
             rows = order[start : start + step]
             chain_rows = rows if self.clamped_chains == "per_example" else np.arange(rows.shape[0], dtype=np.int64)
-            gradient = _estimate_gradient(
+            gradient = gradient_estimate(
                 state.graph, state.edge_weights, state.biases, state.beta, data[rows], chain_rows, state.chains,
                 sweeps=self.sweeps, estimator=self.estimator,
             )
@@ -998,7 +612,7 @@ class BoltzmannLearning(Trainer):
 
     def _state_layout(self, template, data) -> dict:
         # Without building a state: that would run the burn-in sweeps.
-        graph, _ = _prepare_graph(template, np.asarray(template.visible))
+        graph, _ = model_graph(template, np.asarray(template.visible))
         n_edges, n_units, n_rows = graph.n_edges, graph.n_units, data.shape[0]
         n_clamped = n_rows if self.clamped_chains == "per_example" else self._n_slots(n_rows)
         n_chains = self.n_chains if self.n_chains is not None else self._n_slots(n_rows)
@@ -1011,7 +625,7 @@ class BoltzmannLearning(Trainer):
         }
 
     def _check_state_values(self, arrays, template, epoch, damaged) -> None:
-        graph, _ = _prepare_graph(template, np.asarray(template.visible))
+        graph, _ = model_graph(template, np.asarray(template.visible))
         if not (np.array_equal(arrays["edge_rows"], graph.rows) and np.array_equal(arrays["edge_cols"], graph.cols)):
             raise damaged("its learned edges ('edge_rows', 'edge_cols') are not the couplings of its model")
 
@@ -1032,7 +646,7 @@ class BoltzmannLearning(Trainer):
 
     def _restore(self, arrays, template, data):
         try:
-            graph = _graph_from_edges(template.n_units, arrays["edge_rows"], arrays["edge_cols"], np.asarray(template.visible))
+            graph = edges_graph(template.n_units, arrays["edge_rows"], arrays["edge_cols"], np.asarray(template.visible))
             chains = BoltzmannChains(
                 np.ascontiguousarray(arrays["clamped"], dtype=np.uint8),
                 np.ascontiguousarray(arrays["clamped_streams"], dtype=np.uint64),
@@ -1058,6 +672,3 @@ class BoltzmannLearning(Trainer):
         return state
 
 
-def check_int_nonnegative(value, name: str) -> int:
-    """An int >= 0 (bools rejected)."""
-    return check_int(value, name, minimum=0)

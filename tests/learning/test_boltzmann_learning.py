@@ -248,12 +248,12 @@ def test_sparse_model_stays_sparse_and_only_its_edges_are_learned():
 def test_same_rng_same_model_whatever_the_thread_count(monkeypatch):
     import numba
 
-    from pgm_energy.learning import boltzmann
+    from pgm_energy.learning import _boltzmann_chains
 
     start, data = _small_start("dense")
     trainer = BoltzmannLearning(epochs=4, batch_size=8, sweeps=2, monitor=None)
     # Small runs use one thread by design; force the kernels onto every thread for this run.
-    monkeypatch.setattr(boltzmann, "_PARALLEL_WORK", 0)
+    monkeypatch.setattr(_boltzmann_chains, "PARALLEL_WORK", 0)
     first = trainer.fit(start, data, rng=3, progress=False).model
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
