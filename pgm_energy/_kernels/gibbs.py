@@ -54,6 +54,7 @@ to unsigned integers before indexing: Numba then skips the negative-index check.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -243,57 +244,83 @@ def _hopfield(old, z):
     return old
 
 
+# ---------------------------------------------------------------------------- argument bundles
+class Weights(NamedTuple):
+    """The weights of a Boltzmann machine as the kernels read them: CSR rows or a dense matrix.
+
+    The unused storage holds empty arrays.
+
+    Attributes
+    ----------
+    indptr : int64 array, shape (n_units + 1,)
+    indices : int64 array, shape (nnz,)
+    data : float64 array, shape (nnz,)
+        CSR rows of the symmetric weight matrix (zero diagonal).
+    dense_w : float64 array, shape (n_units, n_units) C-contiguous, or (0, 0)
+    dense : bool
+        Whether ``dense_w`` is the storage.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    dense_w: np.ndarray
+    dense: bool
+
+
+class PaddedRows(NamedTuple):
+    """CSR rows padded to a constant ``width`` for the lane kernels (:func:`padded_rows`); ``width`` 0: none.
+
+    Attributes
+    ----------
+    indices : int64 array, shape (n_units * width,)
+    data : float64 array, shape (n_units * width,)
+    width : int
+    """
+
+    indices: np.ndarray
+    data: np.ndarray
+    width: int
+
+
+class Colouring(NamedTuple):
+    """Colour classes of the free units: class ``k`` is ``units[ptr[k]:ptr[k + 1]]``.
+
+    Attributes
+    ----------
+    ptr : int64 array, shape (n_classes + 1,)
+    units : int64 array, shape (n_free,)
+    """
+
+    ptr: np.ndarray
+    units: np.ndarray
+
+
+class _Rows(NamedTuple):
+    """The rows a lane kernel reads neighbours from: ``indptr`` and CSR ``indices``, ``data``, or padded ones (:func:`_row_range`)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+
+# ---------------------------------------------------------------------------- fields
 @njit(cache=True, nogil=True, inline="always")
-def _field(sc, i, b, indptr, indices, data, dense_w, dense):
-    """Local field of unit ``i`` computed from the states ``sc`` of one chain."""
+def _field(sc, i, b, weights):
+    """Local field of unit ``i`` computed from the states ``sc`` of one chain (a row or a chain-minor column)."""
+    i = np.uint64(i)
     total = b[i]
-    if dense:
-        row = dense_w[i]
+    if weights.dense:
+        row = weights.dense_w[i]
         for j in range(sc.shape[0]):
             total += row[j] * sc[j]
     else:
-        for k in range(indptr[i], indptr[i + 1]):
-            total += data[k] * sc[indices[k]]
+        indices, data = weights.indices, weights.data
+        for k in range(np.uint64(weights.indptr[i]), np.uint64(weights.indptr[i + np.uint64(1)])):
+            total += data[k] * sc[np.uint64(indices[k])]
     return total
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _add_flip(zc, i, delta, indptr, indices, data, dense_w, dense):
-    """Update the cached fields ``zc`` of one chain after unit ``i`` changed by ``delta``."""
-    if dense:
-        row = dense_w[i]
-        for j in range(zc.shape[0]):
-            zc[j] += delta * row[j]
-    else:
-        for k in range(indptr[i], indptr[i + 1]):
-            zc[indices[k]] += delta * data[k]
-
-
-@njit(cache=True, nogil=True)
-def _chain_fields(sc, zc, b, indptr, indices, data, dense_w, dense):
-    """Recompute every cached field of one chain from scratch."""
-    for i in range(sc.shape[0]):
-        zc[i] = _field(sc, i, b, indptr, indices, data, dense_w, dense)
-
-
-@njit(cache=True, nogil=True)
-def _chain_energy(sc, b, indptr, indices, data, dense_w, dense):
-    """Energy ``-1/2 s'Ws - b's`` of one chain (no offset), from scratch."""
-    total = 0.0
-    for i in range(sc.shape[0]):
-        if sc[i]:
-            total += b[i] + 0.5 * (_field(sc, i, b, indptr, indices, data, dense_w, dense) - b[i])
-    return -total
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def initialise_fields(s, z, b, indptr, indices, data, dense_w, dense):
-    """Fill ``z`` with the local fields of every chain of ``s``."""
-    for c in prange(s.shape[0]):
-        _chain_fields(s[c], z[c], b, indptr, indices, data, dense_w, dense)
-
-
-# ---------------------------------------------------------------------------- one sweep of one chain
 @njit(cache=True, nogil=True, inline="always")
 def _flip_csr(zc, i, delta, indptr, indices, data):
     for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
@@ -307,6 +334,41 @@ def _flip_dense(zc, i, delta, dense_w):
         zc[j] += delta * row[j]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _add_flip(zc, i, delta, weights):
+    """Update the cached fields ``zc`` of one chain after unit ``i`` changed by ``delta``."""
+    if weights.dense:
+        _flip_dense(zc, i, delta, weights.dense_w)
+    else:
+        _flip_csr(zc, i, delta, weights.indptr, weights.indices, weights.data)
+
+
+@njit(cache=True, nogil=True)
+def _chain_fields(sc, zc, b, weights):
+    """Recompute every cached field of one chain from scratch."""
+    for i in range(sc.shape[0]):
+        zc[i] = _field(sc, i, b, weights)
+
+
+@njit(cache=True, nogil=True)
+def _chain_energy(sc, b, weights):
+    """Energy ``-1/2 s'Ws - b's`` of one chain (no offset), from scratch."""
+    total = 0.0
+    for i in range(sc.shape[0]):
+        if sc[i]:
+            total += b[i] + 0.5 * (_field(sc, i, b, weights) - b[i])
+    return -total
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def initialise_fields(s, z, b, indptr, indices, data, dense_w, dense):
+    """Fill ``z`` with the local fields of every chain of ``s``."""
+    weights = Weights(indptr, indices, data, dense_w, dense)
+    for c in prange(s.shape[0]):
+        _chain_fields(s[c], z[c], b, weights)
+
+
+# ---------------------------------------------------------------------------- one sweep of one chain
 @njit(cache=True, nogil=True)
 def _unconditional(indptr):
     """Whether CSR sweeps add field changes without testing for a flip (few neighbours per unit).
@@ -318,13 +380,15 @@ def _unconditional(indptr):
 
 
 @njit(cache=True, nogil=True)
-def _sweep_sequential(sc, zc, free, all_free, beta, acceptance, x, indptr, indices, data, dense_w, dense):
+def _sweep_sequential(sc, zc, free, beta, acceptance, x, weights):
     """Update every free unit once, in index order (cached fields); returns the advanced xorshift state ``x``.
 
-    Specialised loops (zero temperature or not, CSR or dense) keep the inner loop free of
-    loop-invariant branches.
+    When no unit is clamped (``free`` lists them all) the loop visits ``range(n_units)``
+    instead of reading ``free``. Specialised loops (zero temperature or not, CSR or
+    dense) keep the inner loop free of loop-invariant branches.
     """
-    n = sc.shape[0] if all_free else free.shape[0]
+    all_free = free.shape[0] == sc.shape[0]
+    n = free.shape[0]
     if beta == np.inf:
         for t in range(n):
             i = t if all_free else free[t]
@@ -332,9 +396,9 @@ def _sweep_sequential(sc, zc, free, all_free, beta, acceptance, x, indptr, indic
             new = _hopfield(old, zc[i])
             if new != old:
                 sc[i] = new
-                _add_flip(zc, i, np.float64(new) - np.float64(old), indptr, indices, data, dense_w, dense)
+                _add_flip(zc, i, np.float64(new) - np.float64(old), weights)
         return x
-    if dense:
+    if weights.dense:
         for t in range(n):
             i = t if all_free else free[t]
             x, bits = xorshift_bits(x)
@@ -344,8 +408,9 @@ def _sweep_sequential(sc, zc, free, all_free, beta, acceptance, x, indptr, indic
                 new = _decide_exactly(old, zc[i], beta, bits, acceptance)
             if new != old:
                 sc[i] = new
-                _flip_dense(zc, i, np.float64(new) - np.float64(old), dense_w)
+                _flip_dense(zc, i, np.float64(new) - np.float64(old), weights.dense_w)
     else:
+        indptr, indices, data = weights.indptr, weights.indices, weights.data
         unconditional = _unconditional(indptr)
         for t in range(n):
             i = t if all_free else free[t]
@@ -362,6 +427,63 @@ def _sweep_sequential(sc, zc, free, all_free, beta, acceptance, x, indptr, indic
     return x
 
 
+@njit(cache=True, nogil=True)
+def _sweep_random(sc, zc, free, beta, acceptance, x, weights):
+    """``len(free)`` updates of units drawn uniformly with replacement (cached fields); returns ``x``."""
+    n_free = free.shape[0]
+    for _ in range(n_free):
+        x, bits = xorshift_bits(x)
+        i = free[min(np.int64(bits_uniform(bits) * n_free), n_free - 1)]
+        old = sc[i]
+        if beta == np.inf:
+            new = _hopfield(old, zc[i])
+        else:
+            x, bits = xorshift_bits(x)
+            new, ambiguous = _decide(old, zc[i], beta, bits, acceptance, True)
+            if ambiguous:
+                new = _decide_exactly(old, zc[i], beta, bits, acceptance)
+        if new != old:
+            sc[i] = new
+            _add_flip(zc, i, np.float64(new) - np.float64(old), weights)
+    return x
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _chromatic_block(sc, units, lo, hi, key, counter, beta, acceptance, b, weights):
+    """Update units ``units[lo:hi]`` of one chain's states ``sc`` (one colour class, so independent).
+
+    Fields are computed from the states (no cache: a class may share neighbours). The
+    block's uniforms come from one xorshift stream started at ``block_stream(key, counter)``
+    (``counter`` names the block: the sweep's base plus ``lo``), one draw per unit in
+    turn; ``beta = inf`` (Hopfield) draws none. ``sc`` may be a row of row-major states
+    or a column of chain-minor ones.
+    """
+    x = block_stream(key, counter)
+    for t in range(lo, hi):
+        i = np.uint64(units[t])
+        z = _field(sc, i, b, weights)
+        old = np.uint8(sc[i])  # sc may hold float64 states (chain-minor copies)
+        if beta == np.inf:
+            sc[i] = _hopfield(old, z)
+        else:
+            x, bits = xorshift_bits(x)
+            new, ambiguous = _decide(old, z, beta, bits, acceptance, True)
+            if ambiguous:
+                new = _decide_exactly(old, z, beta, bits, acceptance)
+            sc[i] = new
+
+
+@njit(cache=True, nogil=True)
+def _sweep_chromatic_serial(sc, colouring, key, counter_base, beta, acceptance, b, weights):
+    """One chromatic sweep of one chain's states ``sc``, class after class, block after block (the draws of :func:`run_chromatic`)."""
+    for k in range(colouring.ptr.shape[0] - 1):
+        stop = colouring.ptr[k + 1]
+        for lo in range(colouring.ptr[k], stop, _BLOCK):
+            counter = counter_base + np.uint64(lo)
+            _chromatic_block(sc, colouring.units, lo, min(lo + _BLOCK, stop), key, counter, beta, acceptance, b, weights)
+
+
+# ---------------------------------------------------------------------------- one sweep of a group of chains ("lanes")
 @njit(cache=True, nogil=True, inline="always")
 def _lane_draw(x, old, z, beta, acceptance):
     """One lane's draw and cell-table decision for a unit in state ``old`` with field ``z``.
@@ -388,9 +510,10 @@ def _row_range(i, width, indptr):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _flip_lane(Z, lane, i, delta, indptr, indices, data, width):
+def _flip_lane(Z, lane, i, delta, rows, width):
     """:func:`_flip_csr` on column ``lane`` of chain-minor fields ``Z`` (n_units, n_lanes), rows as in :func:`_row_range`."""
-    first, last = _row_range(i, width, indptr)
+    first, last = _row_range(i, width, rows.indptr)
+    indices, data = rows.indices, rows.data
     for k in range(first, last):
         Z[np.uint64(indices[k]), lane] += delta * data[k]
 
@@ -409,7 +532,7 @@ def _settle_lane(news, lane, old, z, beta, bits, acceptance):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lanes_body(S, Z, free, all_free, betas, acceptance, xs, indptr, indices, data, unconditional, width):
+def _lanes_body(S, Z, free, betas, acceptance, xs, rows, unconditional, width):
     """:func:`_sweep_sequential` (CSR, finite betas) of the chains held in ``S``, ``Z``, in one loop.
 
     ``S`` (uint8) and ``Z`` (float64), shape (n_units, n_lanes): states and cached fields
@@ -418,15 +541,16 @@ def _lanes_body(S, Z, free, all_free, betas, acceptance, xs, indptr, indices, da
     tuples of ``n_lanes`` values. The length of a tuple is part of its type, so every
     ``for lane in range(n_lanes)`` loop has a constant trip count: LLVM unrolls it and
     keeps the lanes' tuples in registers (:func:`tuple_setitem` at a constant position is
-    a register move), the same code as a hand-unrolled loop. Every chain sees exactly the
+    a register move), the code of a hand-unrolled loop. Every chain sees exactly the
     draws, decisions and field updates (in the same order) of a sweep of its own, so its
     states are those :func:`_sweep_sequential` gives. Inlined by :func:`_sweep_lanes` where
     ``acceptance`` and ``width`` (see :func:`_row_range`) are constants: one loop per rule
     and row width, no per-update test of them (measured 1.1-1.2x faster).
     """
     n_lanes = len(xs)
-    n = S.shape[0] if all_free else free.shape[0]
-    for t in range(n):
+    all_free = free.shape[0] == S.shape[0]
+    indices, data = rows.indices, rows.data
+    for t in range(free.shape[0]):
         i = np.uint64(t) if all_free else np.uint64(free[t])
         olds = news = draws = xs  # uint64 tuples, filled lane by lane
         ambiguous = False
@@ -447,7 +571,7 @@ def _lanes_body(S, Z, free, all_free, betas, acceptance, xs, indptr, indices, da
             # one conversion, not two
             deltas = tuple_setitem(deltas, lane, np.float64(np.int64(news[lane]) - np.int64(olds[lane])))
         if unconditional:
-            first, last = _row_range(i, width, indptr)
+            first, last = _row_range(i, width, rows.indptr)
             for k in range(first, last):
                 j = np.uint64(indices[k])
                 w = data[k]
@@ -456,92 +580,31 @@ def _lanes_body(S, Z, free, all_free, betas, acceptance, xs, indptr, indices, da
         else:
             for lane in range(n_lanes):
                 if news[lane] != olds[lane]:
-                    _flip_lane(Z, lane, i, deltas[lane], indptr, indices, data, width)
+                    _flip_lane(Z, lane, i, deltas[lane], rows, width)
     return xs
 
 
 @njit(cache=True, nogil=True)
-def _sweep_lanes(S, Z, free, all_free, betas, acceptance, xs, indptr, indices, data, unconditional, pad_indices, pad_data, width):
+def _sweep_lanes(S, Z, free, betas, acceptance, xs, weights, padded):
     """:func:`_lanes_body` with the rule and the row layout constants in each loop; returns the streams.
 
-    ``width`` 4: neighbours from the padded rows ``pad_indices``, ``pad_data`` (see
-    :func:`padded_rows`); 0: from the CSR arrays.
+    Neighbours come from the padded rows ``padded`` when their width is 4 (see
+    :func:`padded_rows`), else from the CSR rows of ``weights``.
     """
+    csr = _Rows(weights.indptr, weights.indices, weights.data)
+    pad = _Rows(weights.indptr, padded.indices, padded.data)
+    unconditional = _unconditional(weights.indptr)
     if acceptance == METROPOLIS:
-        if width == 4:
-            return _lanes_body(S, Z, free, all_free, betas, METROPOLIS, xs, indptr, pad_indices, pad_data, True, 4)
-        return _lanes_body(S, Z, free, all_free, betas, METROPOLIS, xs, indptr, indices, data, unconditional, 0)
-    if width == 4:
-        return _lanes_body(S, Z, free, all_free, betas, HEAT_BATH, xs, indptr, pad_indices, pad_data, True, 4)
-    return _lanes_body(S, Z, free, all_free, betas, HEAT_BATH, xs, indptr, indices, data, unconditional, 0)
-
-
-@njit(cache=True, nogil=True)
-def _sweep_random(sc, zc, free, beta, acceptance, x, indptr, indices, data, dense_w, dense):
-    """``len(free)`` updates of units drawn uniformly with replacement (cached fields); returns ``x``."""
-    n_free = free.shape[0]
-    for _ in range(n_free):
-        x, bits = xorshift_bits(x)
-        i = free[min(np.int64(bits_uniform(bits) * n_free), n_free - 1)]
-        old = sc[i]
-        if beta == np.inf:
-            new = _hopfield(old, zc[i])
-        else:
-            x, bits = xorshift_bits(x)
-            new, ambiguous = _decide(old, zc[i], beta, bits, acceptance, True)
-            if ambiguous:
-                new = _decide_exactly(old, zc[i], beta, bits, acceptance)
-        if new != old:
-            sc[i] = new
-            _add_flip(zc, i, np.float64(new) - np.float64(old), indptr, indices, data, dense_w, dense)
-    return x
+        if padded.width == 4:
+            return _lanes_body(S, Z, free, betas, METROPOLIS, xs, pad, True, 4)
+        return _lanes_body(S, Z, free, betas, METROPOLIS, xs, csr, unconditional, 0)
+    if padded.width == 4:
+        return _lanes_body(S, Z, free, betas, HEAT_BATH, xs, pad, True, 4)
+    return _lanes_body(S, Z, free, betas, HEAT_BATH, xs, csr, unconditional, 0)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _chromatic_block(sc, class_units, lo, hi, key, counter_base, beta, acceptance, b, indptr, indices, data, dense_w, dense):
-    """Update units ``class_units[lo:hi]`` of one chain's states ``sc`` (one colour class, so independent).
-
-    Fields are computed from the states (no cache: a class may share neighbours). The
-    block's uniforms come from one xorshift stream started at
-    ``block_stream(key, counter_base + lo)``, one draw per unit in turn; ``beta = inf``
-    (Hopfield) draws none. ``sc`` may be a row of row-major states or a column of chain-minor ones.
-    """
-    x = block_stream(key, counter_base + np.uint64(lo))
-    for t in range(lo, hi):
-        i = np.uint64(class_units[t])
-        z = b[i]
-        if dense:
-            row = dense_w[i]
-            for j in range(sc.shape[0]):
-                z += row[j] * sc[j]
-        else:
-            for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-                z += data[k] * sc[np.uint64(indices[k])]
-        old = np.uint8(sc[i])  # sc may hold float64 states (chain-minor copies)
-        if beta == np.inf:
-            sc[i] = _hopfield(old, z)
-        else:
-            x, bits = xorshift_bits(x)
-            new, ambiguous = _decide(old, z, beta, bits, acceptance, True)
-            if ambiguous:
-                new = _decide_exactly(old, z, beta, bits, acceptance)
-            sc[i] = new
-
-
-@njit(cache=True, nogil=True)
-def _sweep_chromatic_serial(sc, class_ptr, class_units, key, counter_base, beta, acceptance, b, indptr, indices, data, dense_w, dense):
-    """One chromatic sweep of one chain's states ``sc``, class after class, block after block (the draws of :func:`run_chromatic`)."""
-    for k in range(class_ptr.shape[0] - 1):
-        stop = class_ptr[k + 1]
-        for lo in range(class_ptr[k], stop, _BLOCK):
-            _chromatic_block(
-                sc, class_units, lo, min(lo + _BLOCK, stop), key, counter_base, beta, acceptance, b, indptr, indices, data,
-                dense_w, dense,
-            )
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, width):
+def _chromatic_lanes_body(S, colouring, keys, counter_base, betas, acceptance, b, rows, width):
     """:func:`_sweep_chromatic_serial` (CSR or padded rows, finite betas) of the chains held in chain-minor ``S``.
 
     ``S``: float64 0/1 states, shape (n_units, n_lanes). The lanes share the loads
@@ -555,19 +618,20 @@ def _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, 
     lane's path would keep the lanes' streams and sums in memory across it (measured).
     """
     n_lanes = len(keys)
-    for c in range(class_ptr.shape[0] - 1):
-        stop = class_ptr[c + 1]
-        for lo in range(class_ptr[c], stop, _BLOCK):
+    units, indices, data = colouring.units, rows.indices, rows.data
+    for c in range(colouring.ptr.shape[0] - 1):
+        stop = colouring.ptr[c + 1]
+        for lo in range(colouring.ptr[c], stop, _BLOCK):
             counter = counter_base + np.uint64(lo)
             xs = keys
             for lane in range(n_lanes):
                 xs = tuple_setitem(xs, lane, block_stream(keys[lane], counter))
             for t in range(lo, min(lo + _BLOCK, stop)):
-                i = np.uint64(class_units[t])
+                i = np.uint64(units[t])
                 fields = betas
                 for lane in range(n_lanes):
                     fields = tuple_setitem(fields, lane, b[i])
-                first, last = _row_range(i, width, indptr)
+                first, last = _row_range(i, width, rows.indptr)
                 for k in range(first, last):
                     j = np.uint64(indices[k])
                     w = data[k]
@@ -592,17 +656,19 @@ def _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, 
 
 
 @njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes(S, class_ptr, class_units, keys, counter_base, betas, acceptance, b, indptr, indices, data, pad_indices, pad_data, width):
+def _sweep_chromatic_lanes(S, colouring, keys, counter_base, betas, acceptance, b, weights, padded):
     """:func:`_chromatic_lanes_body` with the rule and the row layout constants in each loop (see :func:`_sweep_lanes`)."""
+    csr = _Rows(weights.indptr, weights.indices, weights.data)
+    pad = _Rows(weights.indptr, padded.indices, padded.data)
     if acceptance == METROPOLIS:
-        if width == 4:
-            _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, pad_indices, pad_data, 4)
+        if padded.width == 4:
+            _chromatic_lanes_body(S, colouring, keys, counter_base, betas, METROPOLIS, b, pad, 4)
         else:
-            _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, METROPOLIS, b, indptr, indices, data, 0)
-    elif width == 4:
-        _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, pad_indices, pad_data, 4)
+            _chromatic_lanes_body(S, colouring, keys, counter_base, betas, METROPOLIS, b, csr, 0)
+    elif padded.width == 4:
+        _chromatic_lanes_body(S, colouring, keys, counter_base, betas, HEAT_BATH, b, pad, 4)
     else:
-        _chromatic_lanes_body(S, class_ptr, class_units, keys, counter_base, betas, HEAT_BATH, b, indptr, indices, data, 0)
+        _chromatic_lanes_body(S, colouring, keys, counter_base, betas, HEAT_BATH, b, csr, 0)
 
 
 # ---------------------------------------------------------------------------- padded rows
@@ -673,22 +739,47 @@ def _from_chain_minor(columns, rows, first):
             rows[first + lane, i] = columns[i, lane]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _record_chain(out, slot, c, sc):
+    """``out[c, slot] = sc`` when ``slot >= 0`` (the sweep is recorded)."""
+    if slot >= 0:
+        out[c, slot, :] = sc
+
+
 @njit(cache=True, nogil=True)
-def _lane_betas(betas, sweep, c, group, lane_betas):
-    """Fill ``lane_betas[:group]`` with chains ``c .. c+group-1``'s inverse temperatures; whether all are finite."""
-    finite = True
-    for lane in range(group):
+def _record_group(out, slot, first, S):
+    """:func:`_record_chain` for the chains ``first ..`` held in the columns of chain-minor ``S`` (any dtype of 0/1)."""
+    if slot >= 0:
+        for lane in range(S.shape[1]):
+            for i in range(S.shape[0]):
+                out[first + lane, slot, i] = np.uint8(S[i, lane])
+
+
+@njit(cache=True, nogil=True)
+def _lane_betas(betas, sweep, c, lane_betas):
+    """Fill ``lane_betas`` with the inverse temperatures of chains ``c, c+1, ...`` at ``sweep``."""
+    for lane in range(lane_betas.shape[0]):
         lane_betas[lane] = betas[sweep, (c + lane) % betas.shape[1]]
-        finite = finite and lane_betas[lane] != np.inf
-    return finite
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _all_finite(betas):
+    """Whether no inverse temperature in ``betas`` is ``inf`` (a zero-temperature lane is swept on its own)."""
+    for beta in betas:
+        if beta == np.inf:
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)
-def _group_bounds(n_chains, width):
-    """Chain groups for the drivers: ``bounds[g] .. bounds[g+1]-1``, groups of ``width`` (1, 2 or 4), then of 2 and 1.
+def _group_bounds(n_chains, lanes):
+    """Chain groups for the drivers: ``bounds[g] .. bounds[g+1]-1``, groups of ``lanes`` chains, then of 2 and 1.
 
-    Every group has 1, 2 or 4 chains, so the lane kernels see arrays of exactly their width.
+    ``lanes`` is taken as 1, 2 or 4 (3 as 2). Every group has 1, 2 or 4 chains, so the
+    lane kernels see tuples of exactly those lengths (two compiled variants, not four).
     """
+    width = min(max(lanes, 1), 4)
+    width = 2 if width == 3 else width
     full = n_chains // width
     rest = n_chains - full * width
     n_groups = full + (1 if rest >= 2 else 0) + (rest % 2)
@@ -701,6 +792,46 @@ def _group_bounds(n_chains, width):
     return bounds
 
 
+@njit(cache=True, nogil=True)
+def _sequential_group(S, Z, free, betas, acceptance, x, weights, padded):
+    """One sequential sweep of the 2 or 4 chains held chain-minor in ``S``, ``Z``; their streams ``x`` advanced in place.
+
+    ``betas``: the chains' inverse temperatures (float64, one per column). In one loop
+    (:func:`_sweep_lanes`) at finite temperatures; with a zero-temperature lane, one chain at a time.
+    """
+    if not _all_finite(betas):
+        for lane in range(S.shape[1]):
+            x[lane] = _sweep_sequential(S[:, lane], Z[:, lane], free, betas[lane], acceptance, x[lane], weights)
+    elif S.shape[1] == 4:
+        quad = (betas[0], betas[1], betas[2], betas[3])
+        x[0], x[1], x[2], x[3] = _sweep_lanes(S, Z, free, quad, acceptance, (x[0], x[1], x[2], x[3]), weights, padded)
+    else:
+        x[0], x[1] = _sweep_lanes(S, Z, free, (betas[0], betas[1]), acceptance, (x[0], x[1]), weights, padded)
+
+
+@njit(cache=True, nogil=True)
+def _chromatic_group(S, colouring, keys, counter_base, betas, acceptance, b, weights, padded):
+    """One chromatic sweep of the 2 or 4 chains held chain-minor (float64) in ``S``, with their ``keys`` (uint64).
+
+    As :func:`_sequential_group`: in one loop (:func:`_sweep_chromatic_lanes`) at finite
+    temperatures, else one chain at a time.
+    """
+    if not _all_finite(betas):
+        for lane in range(S.shape[1]):
+            _sweep_chromatic_serial(S[:, lane], colouring, keys[lane], counter_base, betas[lane], acceptance, b, weights)
+    elif S.shape[1] == 4:
+        quad = (betas[0], betas[1], betas[2], betas[3])
+        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1], keys[2], keys[3]), counter_base, quad, acceptance, b, weights, padded)
+    else:
+        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1]), counter_base, (betas[0], betas[1]), acceptance, b, weights, padded)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sweep_base(sweep_offset, sweep, n_units):
+    """The counter of a chromatic sweep's first block stream: ``(sweep_offset + sweep) * n_units`` (uint64)."""
+    return np.uint64(sweep_offset + sweep) * np.uint64(n_units)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr, indices, data, dense_w, dense):
     """Sequential- or random-scan sweeps, one chain per loop, chains in parallel, one xorshift stream per chain.
@@ -710,19 +841,16 @@ def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr,
     :func:`run_chain_groups` draws the same states faster with several chains per thread;
     this driver is the small one (quick to load in a fresh process).
     """
-    n_sweeps = betas.shape[0]
-    all_free = free.shape[0] == s.shape[1]
+    weights = Weights(indptr, indices, data, dense_w, dense)
     for c in prange(s.shape[0]):
         x = streams[c : c + 1].copy()  # a local: no false sharing between threads
-        for sweep in range(n_sweeps):
+        for sweep in range(betas.shape[0]):
             beta = betas[sweep, c % betas.shape[1]]
             if scan == SEQUENTIAL:
-                x[0] = _sweep_sequential(s[c], z[c], free, all_free, beta, acceptance, x[0], indptr, indices, data, dense_w, dense)
+                x[0] = _sweep_sequential(s[c], z[c], free, beta, acceptance, x[0], weights)
             else:
-                x[0] = _sweep_random(s[c], z[c], free, beta, acceptance, x[0], indptr, indices, data, dense_w, dense)
-            slot = slots[sweep]
-            if slot >= 0:
-                out[c, slot, :] = s[c]
+                x[0] = _sweep_random(s[c], z[c], free, beta, acceptance, x[0], weights)
+            _record_chain(out, slots[sweep], c, s[c])
         streams[c] = x[0]
 
 
@@ -738,49 +866,26 @@ def run_chain_groups(
     ``pad_data`` of :func:`padded_rows` when ``pad_width`` (their width) is not 0. The
     states do not depend on ``lanes`` nor on the padding.
     """
-    n_sweeps = betas.shape[0]
-    all_free = free.shape[0] == s.shape[1]
-    width = min(max(lanes, 1), 4)
-    width = 2 if width == 3 else width
-    unconditional = _unconditional(indptr)
-    no_dense = np.zeros((0, 0))
-    bounds = _group_bounds(s.shape[0], width)
+    weights = Weights(indptr, indices, data, np.zeros((0, 0)), False)
+    padded = PaddedRows(pad_indices, pad_data, pad_width)
+    bounds = _group_bounds(s.shape[0], lanes)
     for g in prange(bounds.shape[0] - 1):
         first = bounds[g]
         size = bounds[g + 1] - first
         x = streams[first : first + size].copy()  # a local: no false sharing between threads
-        lane_betas = np.empty(4)
         if size == 1:
-            for sweep in range(n_sweeps):
+            for sweep in range(betas.shape[0]):
                 beta = betas[sweep, first % betas.shape[1]]
-                x[0] = _sweep_sequential(s[first], z[first], free, all_free, beta, acceptance, x[0], indptr, indices, data, no_dense, False)
-                slot = slots[sweep]
-                if slot >= 0:
-                    out[first, slot, :] = s[first]
+                x[0] = _sweep_sequential(s[first], z[first], free, beta, acceptance, x[0], weights)
+                _record_chain(out, slots[sweep], first, s[first])
         else:
             S = _to_chain_minor(s, first, first + size, s)
             Z = _to_chain_minor(z, first, first + size, z)
-            for sweep in range(n_sweeps):
-                if not _lane_betas(betas, sweep, first, size, lane_betas):  # a zero-temperature lane: one at a time
-                    for lane in range(size):
-                        x[lane] = _sweep_sequential(
-                            S[:, lane], Z[:, lane], free, all_free, lane_betas[lane], acceptance, x[lane],
-                            indptr, indices, data, no_dense, False,
-                        )
-                elif size == 4:
-                    x[0], x[1], x[2], x[3] = _sweep_lanes(
-                        S, Z, free, all_free, (lane_betas[0], lane_betas[1], lane_betas[2], lane_betas[3]), acceptance,
-                        (x[0], x[1], x[2], x[3]), indptr, indices, data, unconditional, pad_indices, pad_data, pad_width,
-                    )
-                else:
-                    x[0], x[1] = _sweep_lanes(
-                        S, Z, free, all_free, (lane_betas[0], lane_betas[1]), acceptance, (x[0], x[1]),
-                        indptr, indices, data, unconditional, pad_indices, pad_data, pad_width,
-                    )
-                slot = slots[sweep]
-                if slot >= 0:
-                    for lane in range(size):
-                        out[first + lane, slot, :] = S[:, lane]
+            lane_betas = np.empty(size)
+            for sweep in range(betas.shape[0]):
+                _lane_betas(betas, sweep, first, lane_betas)
+                _sequential_group(S, Z, free, lane_betas, acceptance, x, weights, padded)
+                _record_group(out, slots[sweep], first, S)
             _from_chain_minor(S, s, first)
             _from_chain_minor(Z, z, first)
         streams[first : first + size] = x
@@ -796,28 +901,23 @@ def run_chromatic(s, class_ptr, class_units, keys, sweep_offset, acceptance, bet
     ``block_stream(keys[c], t * n_units + lo)``, so the result does not depend on the
     number of threads, nor on which driver runs it (:func:`run_chromatic_chains`).
     """
+    weights = Weights(indptr, indices, data, dense_w, dense)
     n_chains, n_units = s.shape
-    n_sweeps = betas.shape[0]
-    n_columns = betas.shape[1]
-    n_classes = class_ptr.shape[0] - 1
-    for sweep in range(n_sweeps):
-        counter_base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
-        for k in range(n_classes):
+    for sweep in range(betas.shape[0]):
+        counter_base = _sweep_base(sweep_offset, sweep, n_units)
+        for k in range(class_ptr.shape[0] - 1):
             start = class_ptr[k]
             stop = class_ptr[k + 1]
             n_blocks = (stop - start + _BLOCK - 1) // _BLOCK
             for task in prange(n_chains * n_blocks):
                 c = task // n_blocks
                 lo = start + (task - c * n_blocks) * _BLOCK
-                hi = min(lo + _BLOCK, stop)
-                _chromatic_block(
-                    s[c], class_units, lo, hi, keys[c], counter_base, betas[sweep, c % n_columns], acceptance,
-                    b, indptr, indices, data, dense_w, dense,
-                )
-        slot = slots[sweep]
-        if slot >= 0:
+                beta = betas[sweep, c % betas.shape[1]]
+                counter = counter_base + np.uint64(lo)
+                _chromatic_block(s[c], class_units, lo, min(lo + _BLOCK, stop), keys[c], counter, beta, acceptance, b, weights)
+        if slots[sweep] >= 0:
             for c in prange(n_chains):
-                out[c, slot, :] = s[c]
+                out[c, slots[sweep], :] = s[c]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -829,17 +929,14 @@ def run_chromatic_chains(s, class_ptr, class_units, keys, sweep_offset, acceptan
     opens one parallel region per call instead of one per class and sweep.
     :func:`run_chromatic_groups` draws the same states faster with several chains per thread.
     """
-    n_units = s.shape[1]
+    weights = Weights(indptr, indices, data, dense_w, dense)
+    colouring = Colouring(class_ptr, class_units)
     for c in prange(s.shape[0]):
         for sweep in range(betas.shape[0]):
-            base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
-            _sweep_chromatic_serial(
-                s[c], class_ptr, class_units, keys[c], base, betas[sweep, c % betas.shape[1]], acceptance,
-                b, indptr, indices, data, dense_w, dense,
-            )
-            slot = slots[sweep]
-            if slot >= 0:
-                out[c, slot, :] = s[c]
+            base = _sweep_base(sweep_offset, sweep, s.shape[1])
+            beta = betas[sweep, c % betas.shape[1]]
+            _sweep_chromatic_serial(s[c], colouring, keys[c], base, beta, acceptance, b, weights)
+            _record_chain(out, slots[sweep], c, s[c])
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -854,53 +951,29 @@ def run_chromatic_groups(
     loop (:func:`_sweep_chromatic_lanes`, with the padded rows of :func:`padded_rows` when
     ``pad_width`` is not 0), the groups in parallel.
     """
+    weights = Weights(indptr, indices, data, np.zeros((0, 0)), False)
+    padded = PaddedRows(pad_indices, pad_data, pad_width)
+    colouring = Colouring(class_ptr, class_units)
     n_units = s.shape[1]
-    n_sweeps = betas.shape[0]
-    width = min(max(lanes, 1), 4)
-    width = 2 if width == 3 else width
-    no_dense = np.zeros((0, 0))
-    bounds = _group_bounds(s.shape[0], width)
+    bounds = _group_bounds(s.shape[0], lanes)
     for g in prange(bounds.shape[0] - 1):
         first = bounds[g]
         size = bounds[g + 1] - first
-        lane_betas = np.empty(4)
         if size == 1:
-            for sweep in range(n_sweeps):
-                base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
-                _sweep_chromatic_serial(
-                    s[first], class_ptr, class_units, keys[first], base, betas[sweep, first % betas.shape[1]], acceptance,
-                    b, indptr, indices, data, no_dense, False,
-                )
-                slot = slots[sweep]
-                if slot >= 0:
-                    out[first, slot, :] = s[first]
+            for sweep in range(betas.shape[0]):
+                base = _sweep_base(sweep_offset, sweep, n_units)
+                beta = betas[sweep, first % betas.shape[1]]
+                _sweep_chromatic_serial(s[first], colouring, keys[first], base, beta, acceptance, b, weights)
+                _record_chain(out, slots[sweep], first, s[first])
         else:
             S = _to_chain_minor(s, first, first + size, np.empty(0))
             group_keys = keys[first : first + size]
-            for sweep in range(n_sweeps):
-                base = np.uint64(sweep_offset + sweep) * np.uint64(n_units)
-                if not _lane_betas(betas, sweep, first, size, lane_betas):  # a zero-temperature lane: one at a time
-                    for lane in range(size):
-                        _sweep_chromatic_serial(
-                            S[:, lane], class_ptr, class_units, group_keys[lane], base, lane_betas[lane], acceptance,
-                            b, indptr, indices, data, no_dense, False,
-                        )
-                elif size == 4:
-                    _sweep_chromatic_lanes(
-                        S, class_ptr, class_units, (group_keys[0], group_keys[1], group_keys[2], group_keys[3]), base,
-                        (lane_betas[0], lane_betas[1], lane_betas[2], lane_betas[3]), acceptance, b, indptr, indices,
-                        data, pad_indices, pad_data, pad_width,
-                    )
-                else:
-                    _sweep_chromatic_lanes(
-                        S, class_ptr, class_units, (group_keys[0], group_keys[1]), base, (lane_betas[0], lane_betas[1]),
-                        acceptance, b, indptr, indices, data, pad_indices, pad_data, pad_width,
-                    )
-                slot = slots[sweep]
-                if slot >= 0:
-                    for lane in range(size):
-                        for i in range(n_units):
-                            out[first + lane, slot, i] = np.uint8(S[i, lane])
+            lane_betas = np.empty(size)
+            for sweep in range(betas.shape[0]):
+                base = _sweep_base(sweep_offset, sweep, n_units)
+                _lane_betas(betas, sweep, first, lane_betas)
+                _chromatic_group(S, colouring, group_keys, base, lane_betas, acceptance, b, weights, padded)
+                _record_group(out, slots[sweep], first, S)
             _from_chain_minor(S, s, first)
 
 
@@ -920,8 +993,9 @@ def run_tempering(
     in parallel, each with its own replica streams and swap stream, so results do
     not depend on the thread count. Recorded draws are the states at slot ``target``.
     """
+    weights = Weights(indptr, indices, data, dense_w, dense)
+    colouring = Colouring(class_ptr, class_units)
     n_groups, n_ladder = slot_replica.shape
-    all_free = free.shape[0] == s.shape[1]
     for g in prange(n_groups):
         swap_stream = swap_streams[g : g + 1].copy()
         for sweep in range(n_sweeps):
@@ -930,24 +1004,19 @@ def run_tempering(
                 c = slot_replica[g, k]
                 beta = ladder[k]
                 if scan == SEQUENTIAL:
-                    streams[c] = _sweep_sequential(
-                        s[c], z[c], free, all_free, beta, HEAT_BATH, streams[c], indptr, indices, data, dense_w, dense
-                    )
+                    streams[c] = _sweep_sequential(s[c], z[c], free, beta, HEAT_BATH, streams[c], weights)
                 elif scan == RANDOM:
-                    streams[c] = _sweep_random(s[c], z[c], free, beta, HEAT_BATH, streams[c], indptr, indices, data, dense_w, dense)
+                    streams[c] = _sweep_random(s[c], z[c], free, beta, HEAT_BATH, streams[c], weights)
                 else:
-                    base = np.uint64(global_sweep) * np.uint64(s.shape[1])
-                    _sweep_chromatic_serial(
-                        s[c], class_ptr, class_units, keys[c], base, beta, HEAT_BATH, b, indptr, indices, data, dense_w, dense
-                    )
+                    base = _sweep_base(global_sweep, 0, s.shape[1])
+                    _sweep_chromatic_serial(s[c], colouring, keys[c], base, beta, HEAT_BATH, b, weights)
             if n_ladder > 1 and (global_sweep + 1) % swap_interval == 0:
                 parity = ((global_sweep + 1) // swap_interval) % 2
                 for k in range(parity, n_ladder - 1, 2):
                     low = slot_replica[g, k]
                     high = slot_replica[g, k + 1]
                     log_ratio = (ladder[k] - ladder[k + 1]) * (
-                        _chain_energy(s[low], b, indptr, indices, data, dense_w, dense)
-                        - _chain_energy(s[high], b, indptr, indices, data, dense_w, dense)
+                        _chain_energy(s[low], b, weights) - _chain_energy(s[high], b, weights)
                     )
                     attempted[g, k] += 1
                     if log_ratio >= 0.0 or next_uniform(swap_stream, 0) < np.exp(log_ratio):
