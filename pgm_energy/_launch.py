@@ -273,7 +273,7 @@ def run_blocks(kernel, n_blocks: int, *args, serial=None, cost_per_block: float 
     return tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(len(pieces[0])))
 
 
-#: most work in one enumeration block, in unit updates (about 0.1-0.2 s on one core)
+#: most work in one enumeration block, in unit updates (a block stays a short piece of one kernel call)
 BLOCK_WORK = 2.0**27
 
 

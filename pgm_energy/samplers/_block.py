@@ -17,13 +17,7 @@ from .._kernels.block_gibbs import layer_margins, layer_scratch, sample_layer
 from .._kernels.rng import seed_streams
 from .._progress import progress_bar
 from .._validation import (
-    check_bool,
-    check_evidence,
-    check_float_dtype,
-    check_int,
-    check_positive_temperature,
-    check_rng,
-    describe,
+    check_bool, check_evidence, check_float_dtype, check_int, check_positive_temperature, check_rng, describe,
 )
 from ..exceptions import ParameterTypeError
 from ._pipeline import Stopwatch, allocate_draws, check_draw_sizes, check_initial_states, starting_states
@@ -55,20 +49,8 @@ def _blas_threads():
     return [info.get("num_threads") for info in threadpool_info() if info.get("user_api") == "blas"] or None
 
 
-def sample_rbm(
-    rbm,
-    n_samples,
-    *,
-    n_chains=1,
-    burn_in=0,
-    thin=1,
-    evidence=None,
-    initial_states=None,
-    temperature=None,
-    rng=None,
-    progress=False,
-    dtype="float64",
-):
+def sample_rbm(rbm, n_samples, *, n_chains=1, burn_in=0, thin=1, evidence=None, initial_states=None, temperature=None,
+               rng=None, progress=False, dtype="float64"):
     """Block Gibbs samples of a restricted Boltzmann machine.
 
     Each sweep samples all hidden units given the visible ones, then all visible units
@@ -99,8 +81,7 @@ def sample_rbm(
     progress : bool
         Show a progress bar (tqdm, on stderr when it is a terminal).
     dtype : {"float32", "float64"}
-        Precision of the parameters and products. float32 is about twice as fast;
-        it samples the machine whose parameters (divided by the temperature) are
+        Precision of the parameters and products. float32 is faster; it samples the machine whose parameters (divided by the temperature) are
         rounded to float32, with 24-bit uniforms (two from each step of a chain's
         stream), so each conditional probability is resolved to 2**-24 (6e-8).
 

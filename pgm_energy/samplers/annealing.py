@@ -11,18 +11,7 @@ from .. import schedules
 from .._validation import check_array_size, check_evidence, check_int, check_rng, describe, refuse_out_of_memory
 from ..exceptions import ValidationError
 from ._layout import as_boltzmann_machine, layout_of
-from ._pipeline import (
-    Stopwatch,
-    Sweeps,
-    allocate_draws,
-    check_initial_states,
-    check_model,
-    check_scan,
-    free_units,
-    record_slots,
-    starting_states,
-    wrap,
-)
+from . import _pipeline as pipeline
 from ._single_site import run_single_site
 from .sampleset import SampleSet
 
@@ -51,7 +40,7 @@ def _flip_costs(model, clamped: dict) -> tuple[float, float, int]:
     """
     import scipy.sparse as sp
 
-    free = free_units(model.n_units, clamped)
+    free = pipeline.free_units(model.n_units, clamped)
     if free.size == 0:
         return 0.0, 0.0, 0
     weights = model.weights
@@ -95,7 +84,7 @@ def default_schedule(model, n_sweeps=DEFAULT_SWEEPS, *, evidence=None) -> np.nda
     ndarray, shape (n_sweeps,)
         Temperatures in the model's energy units (the model's own temperature is not used).
     """
-    model = check_model(as_boltzmann_machine(model), allow_rbm=False)
+    model = pipeline.check_model(as_boltzmann_machine(model), allow_rbm=False)
     n_sweeps = schedules.check_length(n_sweeps, "n_sweeps")
     return _default_schedule(model, n_sweeps, check_evidence(evidence, model.names))
 
@@ -189,7 +178,7 @@ class SimulatedAnnealingSampler:
                 )
         self.schedule = schedule
         self.n_sweeps = (DEFAULT_SWEEPS if schedule is None else schedule.shape[0]) if n_sweeps is None else n_sweeps
-        self.scan = check_scan(scan)
+        self.scan = pipeline.check_scan(scan)
         if not isinstance(acceptance, str) or acceptance not in _ACCEPTANCES:
             raise ValidationError(
                 f"acceptance must be one of {', '.join(map(repr, _ACCEPTANCES))}, got {describe(acceptance)}"
@@ -234,9 +223,9 @@ class SimulatedAnnealingSampler:
         TypeError
             For both ``n_samples`` and ``n_reads``.
         """
-        watch = Stopwatch()
+        watch = pipeline.Stopwatch()
         n_samples = _renamed_count(n_samples, n_reads)
-        check_model(model)
+        pipeline.check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         # before the initial states, which would otherwise be blamed for an impossible n_samples
         check_array_size(n_samples * model.n_units, f"n_samples={n_samples} runs of {model.n_units} units")
@@ -247,23 +236,25 @@ class SimulatedAnnealingSampler:
             _default_schedule(model, self.n_sweeps, clamped) if self.schedule is None else self.schedule
         )
         with refuse_out_of_memory(f"n_samples={n_samples} runs of {model.n_units} units"):
-            initial = check_initial_states(initial_states, model.n_units, n_chains=n_samples, count_name="n_samples")
-            states = starting_states(initial, n_samples, model.n_units, clamped, generator)
+            initial = pipeline.check_initial_states(
+                initial_states, model.n_units, n_chains=n_samples, count_name="n_samples"
+            )
+            states = pipeline.starting_states(initial, n_samples, model.n_units, clamped, generator)
             return self._anneal(model, original, states, clamped, generator, temperatures, watch)
 
     def _anneal(self, model, original, states, clamped, generator, temperatures, watch):
         n_runs, n_units = states.shape
         layout = layout_of(model)
-        free = free_units(n_units, clamped)
+        free = pipeline.free_units(n_units, clamped)
         with np.errstate(divide="ignore"):
             betas = np.ascontiguousarray((1.0 / temperatures)[:, None])  # T = 0 -> beta = inf: Hopfield updates
         n_sweeps = temperatures.shape[0]
-        sweeps = Sweeps(
+        sweeps = pipeline.Sweeps(
             n_sweeps,
             lambda start, stop: betas[start:stop],
-            lambda start, stop: record_slots(start, stop, n_sweeps, 0, 1, "last"),
+            lambda start, stop: pipeline.record_slots(start, stop, n_sweeps, 0, 1, "last"),
         )
-        out = allocate_draws((n_runs, 1, n_units))
+        out = pipeline.allocate_draws((n_runs, 1, n_units))
         watch.prepared()
         details = run_single_site(
             model, layout, states, free, self.scan, sweeps, out, generator, acceptance=self.acceptance
@@ -277,5 +268,5 @@ class SimulatedAnnealingSampler:
             "schedule": np.array(temperatures),
             **details,
         }
-        return wrap(original, out, temperature=float(temperatures[-1]), watch=watch,
-                    unit_updates=n_runs * n_sweeps * free.shape[0], info=info)
+        return pipeline.wrap(original, out, temperature=float(temperatures[-1]), watch=watch,
+                             unit_updates=n_runs * n_sweeps * free.shape[0], info=info)

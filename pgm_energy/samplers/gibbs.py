@@ -22,19 +22,7 @@ from .._validation import (
 from ..models import RestrictedBoltzmannMachine
 from ._block import run_block_gibbs
 from ._layout import layout_of
-from ._pipeline import (
-    Stopwatch,
-    Sweeps,
-    allocate_draws,
-    check_draw_sizes,
-    check_initial_states,
-    check_model,
-    check_scan,
-    free_units,
-    record_slots,
-    starting_states,
-    wrap,
-)
+from . import _pipeline as pipeline
 from ._single_site import run_single_site
 from .sampleset import SampleSet
 
@@ -62,9 +50,10 @@ class GibbsSampler:
         colour class of a greedy graph colouring, each class updated in parallel
         (units of a class are conditionally independent). Ignored for RBMs.
     dtype : {"float64", "float32"}, default "float64"
-        Precision of the block-Gibbs matrix products for RBMs (float32 is about
-        twice as fast and samples the machine with float32-rounded parameters).
-        Ignored for general machines.
+        Precision of the block-Gibbs matrix products for RBMs (float32 is faster and
+        samples the machine with float32-rounded parameters). Ignored for general
+        machines. Accepts what NumPy reads as one of the two (``np.float32``,
+        ``"f4"``, a dtype object), as the trainers do; stored as the dtype's name.
 
     Notes
     -----
@@ -75,8 +64,8 @@ class GibbsSampler:
     gives the same samples whatever the number of Numba threads.
 
     With sparse weights, sequential and chromatic sweeps interleave up to four
-    chains of a thread in one loop: two to four chains per Numba thread update
-    about 1.5-2.5x as many spins per second as one (benchmarks/bench_ising.py).
+    chains of a thread in one loop, which updates more spins per second than one
+    chain at a time (figures in docs/benchmarks.md, from benchmarks/bench_ising.py).
 
     Examples
     --------
@@ -92,7 +81,7 @@ class GibbsSampler:
         self.burn_in = check_int(burn_in, "burn_in", minimum=0)
         self.thin = check_int(thin, "thin", minimum=1)
         check_sweeps(self.burn_in, 1, self.thin)  # the fewest sweeps a call with these settings runs
-        self.scan = check_scan(scan)
+        self.scan = pipeline.check_scan(scan)
         self.dtype = check_float_dtype(dtype).name
 
     def __repr__(self) -> str:
@@ -132,9 +121,9 @@ class GibbsSampler:
             Sample at this temperature instead of the model's.
         rng : None, int or numpy.random.Generator
         progress : bool, default False
-            Show a tqdm progress bar (updated after each kernel call; every run is cut
-            into calls of ~0.15 s so that Ctrl-C is answered, and the samples do not
-            depend on the cut).
+            Show a tqdm progress bar on stderr when it is a terminal (updated after each
+            kernel call; every run is cut into short calls so that Ctrl-C is answered,
+            and the samples do not depend on the cut).
         keep : {"all", "last"}, default "all"
             Keep every draw, or only the last one of each chain (``n_draws = 1``:
             a long run that needs only its final states keeps no history).
@@ -161,11 +150,11 @@ class GibbsSampler:
             For more than ``MAX_SWEEPS`` sweeps, or draws (or chains) too many to hold
             (over ``MAX_ARRAY_ENTRIES`` = 2**31 unit states).
         """
-        watch = Stopwatch()
-        check_model(model)
+        watch = pipeline.Stopwatch()
+        pipeline.check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
-        n_sweeps = check_draw_sizes(n_samples, n_chains, model.n_units, self.burn_in, self.thin, keep)
+        n_sweeps = pipeline.check_draw_sizes(n_samples, n_chains, model.n_units, self.burn_in, self.thin, keep)
         clamped = check_evidence(evidence, model.names)
         temperature = (
             model.temperature
@@ -175,31 +164,32 @@ class GibbsSampler:
         generator = check_rng(rng)
         progress = check_bool(progress, "progress")
         with refuse_out_of_memory(f"n_chains={n_chains} chains of {model.n_units} units"):
-            initial = check_initial_states(initial_states, model.n_units, n_chains=n_chains)
+            initial = pipeline.check_initial_states(initial_states, model.n_units, n_chains=n_chains)
             run = self._sample_rbm if isinstance(model, RestrictedBoltzmannMachine) else self._sample_general
             draws, info = run(
                 model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep, watch
             )
             info.update(sampler="GibbsSampler", burn_in=self.burn_in, thin=self.thin, sweeps=n_sweeps)
-            return wrap(model, draws, temperature=temperature, watch=watch, unit_updates=info.pop("unit_updates"),
-                        info=info)
+            return pipeline.wrap(
+                model, draws, temperature=temperature, watch=watch, unit_updates=info.pop("unit_updates"), info=info
+            )
 
     def _sample_general(self, model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep,
                         watch):
         """Single-site sweeps; returns the draws and the ``info`` entries of this path."""
         n_units = model.n_units
-        states = starting_states(initial, n_chains, n_units, clamped, generator)
+        states = pipeline.starting_states(initial, n_chains, n_units, clamped, generator)
         layout = layout_of(model)
-        free = free_units(n_units, clamped)
+        free = pipeline.free_units(n_units, clamped)
         n_sweeps = self.burn_in + n_samples * self.thin
         beta = 1.0 / temperature
         burn_in, thin = self.burn_in, self.thin
-        sweeps = Sweeps(
+        sweeps = pipeline.Sweeps(
             n_sweeps,
             lambda start, stop: np.full((stop - start, 1), beta),
-            lambda start, stop: record_slots(start, stop, n_sweeps, burn_in, thin, keep),
+            lambda start, stop: pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, keep),
         )
-        out = allocate_draws((n_chains, n_samples if keep == "all" else 1, n_units))
+        out = pipeline.allocate_draws((n_chains, n_samples if keep == "all" else 1, n_units))
         watch.prepared()
         details = run_single_site(model, layout, states, free, self.scan, sweeps, out, generator, progress=progress)
         watch.sampled()

@@ -17,18 +17,7 @@ from .._validation import (
 )
 from ..exceptions import ValidationError
 from ._layout import as_boltzmann_machine, colour_classes, layout_of
-from ._pipeline import (
-    Stopwatch,
-    allocate_draws,
-    check_initial_states,
-    check_model,
-    check_scan,
-    free_units,
-    record_slots,
-    run_sweeps,
-    starting_states,
-    wrap,
-)
+from . import _pipeline as pipeline
 from .sampleset import SampleSet
 
 __all__ = ["ParallelTemperingSampler"]
@@ -79,7 +68,7 @@ class ParallelTemperingSampler:
         self.burn_in = check_int(burn_in, "burn_in", minimum=0)
         self.thin = check_int(thin, "thin", minimum=1)
         check_sweeps(self.burn_in, 1, self.thin)  # the fewest sweeps a call with these settings runs
-        self.scan = check_scan(scan)
+        self.scan = pipeline.check_scan(scan)
 
     def __repr__(self) -> str:
         return (
@@ -117,8 +106,8 @@ class ParallelTemperingSampler:
             Default: uniformly random states from ``rng``.
         rng : None, int or numpy.random.Generator
         progress : bool, default False
-            Show a tqdm progress bar (updated after each kernel call of ~0.15 s; the draws
-            do not depend on how the run is cut).
+            Show a tqdm progress bar on stderr when it is a terminal (updated after each
+            short kernel call; the draws do not depend on how the run is cut).
 
         Returns
         -------
@@ -129,8 +118,8 @@ class ParallelTemperingSampler:
             ``thin``, ``storage`` and the keys every sampler gives (``sampler``, ``scan``,
             ``sweeps``, ``n_threads``, ``unit_updates``, ``unit_updates_per_second``, ``seconds``).
         """
-        watch = Stopwatch()
-        check_model(model)
+        watch = pipeline.Stopwatch()
+        pipeline.check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
         n_ladder, n_units = self.temperatures.shape[0], model.n_units
@@ -146,9 +135,9 @@ class ParallelTemperingSampler:
         generator = check_rng(rng)
         target = self._target(original)
         with refuse_out_of_memory(f"n_chains={n_chains} ensembles of {n_ladder} replicas of {n_units} units"):
-            initial = check_initial_states(initial_states, n_units, n_chains=n_chains, n_ladder=n_ladder)
-            states = starting_states(initial, n_chains * n_ladder, n_units, clamped, generator)
-            out = allocate_draws((n_chains, n_samples, n_units))
+            initial = pipeline.check_initial_states(initial_states, n_units, n_chains=n_chains, n_ladder=n_ladder)
+            states = pipeline.starting_states(initial, n_chains * n_ladder, n_units, clamped, generator)
+            out = pipeline.allocate_draws((n_chains, n_samples, n_units))
             accepted, attempted, n_free = self._exchange(model, states, clamped, target, n_sweeps, out, generator,
                                                          progress, watch)
         tried = attempted.sum(axis=0)[: n_ladder - 1]
@@ -167,8 +156,8 @@ class ParallelTemperingSampler:
             "swap_attempts": tried,
             "storage": layout_of(model).storage,
         }
-        return wrap(original, out, temperature=float(self.temperatures[target]), watch=watch,
-                    unit_updates=n_chains * n_ladder * n_sweeps * n_free, info=info)
+        return pipeline.wrap(original, out, temperature=float(self.temperatures[target]), watch=watch,
+                             unit_updates=n_chains * n_ladder * n_sweeps * n_free, info=info)
 
     def _exchange(self, model, states, clamped, target, n_sweeps, out, generator, progress, watch):
         """Run the replica-exchange sweeps of ``states`` (one row per replica); fill ``out`` with the target's draws.
@@ -183,7 +172,7 @@ class ParallelTemperingSampler:
         streams = seed_streams(generator, n_replicas)
         swap_streams = seed_streams(generator, n_chains)
         layout = layout_of(model)
-        free = free_units(model.n_units, clamped)
+        free = pipeline.free_units(model.n_units, clamped)
         if self.scan == "chromatic":
             class_ptr, class_units = colour_classes(model, free)
             code = kernels.CHROMATIC
@@ -207,11 +196,14 @@ class ParallelTemperingSampler:
         def run(start, stop):
             call(
                 kernels.run_tempering, states, fields, free, code, class_ptr, class_units, betas, slot_replica,
-                interval, start, stop - start, target, record_slots(start, stop, n_sweeps, burn_in, thin, "all"),
-                out, streams, keys, swap_streams, accepted, attempted, *arrays,
+                interval, start, stop - start, target,
+                pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, "all"), out, streams, keys, swap_streams,
+                accepted, attempted, *arrays,
             )
 
-        run_sweeps(n_sweeps, run, cost_per_sweep=layout.sweep_cost(n_replicas, free.shape[0]), progress=progress,
-                   description="tempering")
+        pipeline.run_sweeps(
+            n_sweeps, run, cost_per_sweep=layout.sweep_cost(n_replicas, free.shape[0]), progress=progress,
+            description="tempering",
+        )
         watch.sampled()
         return accepted, attempted, int(free.shape[0])

@@ -76,7 +76,7 @@ def test_a_run_of_max_sweeps_keeping_the_last_draw_holds_no_array_per_sweep(monk
         made.append(stop - start)
         raise KeyboardInterrupt  # stop after the first kernel call's arrays
 
-    monkeypatch.setattr(gibbs, "record_slots", spy)
+    monkeypatch.setattr(gibbs.pipeline, "record_slots", spy)
     with pytest.raises(KeyboardInterrupt):
         GibbsSampler(burn_in=MAX_SWEEPS - 1).sample(BM, 1, keep="last", rng=0)
     assert made and made[0] < 10**7
