@@ -5,7 +5,7 @@ Kept here (rather than importing scipy.special) so that ``import pgm_energy`` st
 
 import numpy as np
 
-__all__ = ["sigmoid", "softplus", "is_sparse"]
+__all__ = ["sigmoid", "softplus", "log_sum_exp", "is_sparse"]
 
 
 def sigmoid(x) -> np.ndarray:
@@ -18,6 +18,25 @@ def sigmoid(x) -> np.ndarray:
 def softplus(x) -> np.ndarray:
     """``log(1 + exp(x))``, stable for any finite x."""
     return np.logaddexp(0.0, x)
+
+
+def log_sum_exp(values: np.ndarray, axis=None):
+    """``log(sum(exp(values)))`` along ``axis`` (all entries when None); an all ``-inf`` slice gives ``-inf``.
+
+    Parameters
+    ----------
+    values : ndarray of float64
+    axis : int, optional
+
+    Returns
+    -------
+    float (``axis=None``) or ndarray, the shape of ``values`` without ``axis``
+    """
+    peak = np.max(values, axis=axis, keepdims=True)
+    safe = np.where(np.isfinite(peak), peak, 0.0)
+    with np.errstate(divide="ignore"):
+        result = safe + np.log(np.sum(np.exp(values - safe), axis=axis, keepdims=True))
+    return float(result.ravel()[0]) if axis is None else np.squeeze(result, axis=axis)
 
 
 def is_sparse(value) -> bool:

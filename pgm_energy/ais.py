@@ -51,8 +51,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._math import softplus
+from ._math import sigmoid, softplus
 from ._validation import (
+    check_array_size,
     check_finite_array,
     check_int,
     check_rng,
@@ -64,7 +65,15 @@ from .exceptions import ParameterTypeError, StateError, ValidationError
 from .models import RestrictedBoltzmannMachine
 from .schedules import ais_betas, check_length
 
-__all__ = ["AISResult", "LikelihoodEstimate", "log_partition_function", "estimate_log_likelihood", "base_visible_bias"]
+__all__ = [
+    "AISResult",
+    "LikelihoodEstimate",
+    "LikelihoodBound",
+    "log_partition_function",
+    "estimate_log_likelihood",
+    "log_likelihood_bound",
+    "base_visible_bias",
+]
 
 _BASES = ("data", "model", "uniform")
 # Width of the reported band, in standard deviations of the mean weight.
@@ -350,3 +359,141 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng
         mean_log_numerator - log_z.lower,
         log_z,
     )
+
+
+# ---------------------------------------------------------------------------- deep belief networks
+class LikelihoodBound(NamedTuple):
+    """The variational lower bound on the mean log-likelihood of data under a deep belief network.
+
+    Attributes
+    ----------
+    mean : float
+        Monte Carlo estimate of ``(1/m) sum_r B(v_r)`` in nats, ``B(v) <= log p(v)``.
+    standard_error : float
+        Monte Carlo standard error of ``mean`` from the samples of ``q`` (NaN with one
+        sample per row); the error of ``log_z`` is apart, in ``log_z_std``.
+    per_row : ndarray, shape (n_rows,)
+        The estimate of ``B(v_r)`` of each row.
+    log_z : float
+        ``log Z`` of the top RBM used.
+    log_z_std : float
+        0 when exact or given, else the AIS standard deviation of ``log_z``.
+    log_z_method : {"exact", "ais", "given"}
+    """
+
+    mean: float
+    standard_error: float
+    per_row: np.ndarray
+    log_z: float
+    log_z_std: float
+    log_z_method: str
+
+
+def _bernoulli_entropy(pre_activation: np.ndarray) -> np.ndarray:
+    """Entropy of Bernoulli(sigmoid(a)) summed over the last axis: ``softplus(a) - sigmoid(a) a``."""
+    return np.sum(softplus(pre_activation) - sigmoid(pre_activation) * pre_activation, axis=-1)
+
+
+def _check_top_log_z(rbm, log_z) -> float:
+    """A given ``log Z`` of the top RBM ``rbm`` as a float, within the range its parameters allow.
+
+    With ``|E| <= B`` (:attr:`energy_bound`) over its ``n`` units, ``Z`` lies in
+    ``[2**n e**-B, 2**n e**B]``; a value outside is not that RBM's (and one like 1e308 would
+    overflow the bound's sums).
+    """
+    value = float(check_finite_array(log_z, "log_z", ndim=0))
+    centre, radius = rbm.n_units * math.log(2.0), rbm.energy_bound / rbm.temperature
+    slack = 1e-9 * (abs(centre) + radius + 1.0)  # rounding of an exactly computed extreme value
+    if not abs(value - centre) <= radius + slack:
+        raise ValidationError(
+            f"log_z={log_z!r} is impossible for the top RBM: its parameters bound log Z_top to "
+            f"[{centre - radius:.6g}, {centre + radius:.6g}]"
+        )
+    return value
+
+
+def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, betas=None, max_units=20, rng=None):
+    r"""The variational lower bound on ``log p(v)`` of a deep belief network, averaged over ``data``.
+
+    With ``q`` the recognition model (factorial at each layer, sampled bottom-up:
+    ``x^(1) ~ q(. | v)``, ``x^(2) ~ q(. | x^(1))``, ...),
+
+    .. math::
+
+        \log p(v) \ge \mathbb{E}_q\Bigl[\sum_{k=0}^{L-2} \log p(x^{(k)} \mid x^{(k+1)})
+          + \log p^*(x^{(L-1)})\Bigr] - \log Z_{top} + \mathbb{E}_q\Bigl[\sum_{k=0}^{L-2}
+          H\bigl(q(\cdot \mid x^{(k)})\bigr)\Bigr],
+
+    with :math:`x^{(0)} = v` and :math:`\log p^*(x) = -F_{top}(x)` the top RBM's unnormalized
+    log-marginal of its lower layer; for a 2-layer network this is
+    ``E_q[log p(v|h1)] + E_q[log p*(h1)] - log Z_top + H(q)`` (Salakhutdinov & Murray, 2008).
+    The expectation is estimated from ``n_samples`` draws of ``q`` per row; each factorial
+    entropy is taken in closed form given the layer below.
+
+    ``log Z_top`` is exact (:func:`pgm_energy.exact.log_partition_function`) when the top RBM's
+    smaller layer has at most ``max_units`` units, else an AIS estimate
+    (:func:`log_partition_function` with the recognition pass's samples of layer ``L - 1`` as the
+    base data). AIS's ``log Z`` is biased low on average, so the bound computed with it can be
+    slightly optimistic; see ``log_z_std``.
+
+    Parameters
+    ----------
+    dbn : DeepBeliefNetwork
+    data : array_like of 0/1, shape (n_rows, n_visible), or pandas.DataFrame
+    n_samples : int >= 1, default 10
+        Draws of ``q`` per row.
+    log_z : float, optional
+        A known ``log Z_top`` (skips its computation; reported with ``log_z_std = 0`` and
+        ``log_z_method = "given"``).
+    n_runs, betas
+        AIS runs and schedule (see :func:`log_partition_function`).
+    max_units : int, default 20
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    LikelihoodBound
+    """
+    batch = dbn._visible_batch(data)
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    max_units = check_int(max_units, "max_units", minimum=0)
+    weights, biases = dbn.weights, dbn.biases
+    recognition_weights, recognition_biases = dbn.recognition_weights, dbn.recognition_biases
+    top = len(weights)
+    n_rows = batch.shape[0]
+    widest = max(dbn.layer_sizes)
+    check_array_size(n_rows * n_samples * widest, f"n_samples={n_samples} draws for each of {n_rows} rows, of up to {widest} units")
+    rbm = dbn.top_rbm
+    if log_z is not None:
+        log_z = _check_top_log_z(rbm, log_z)
+    generator = check_rng(rng)
+    rows = np.repeat(batch, n_samples, axis=0)  # row r's draws are rows r*S .. r*S + S - 1
+    values = np.zeros(rows.shape[0])
+    below = rows
+    for layer in range(top - 1):
+        pre = below @ recognition_weights[layer] + recognition_biases[layer]
+        values += _bernoulli_entropy(pre)
+        above = (generator.random(pre.shape) < sigmoid(pre)).astype(np.float64)
+        activation = above @ weights[layer].T + biases[layer]
+        values += np.sum(below * activation - softplus(activation), axis=1)
+        below = above
+    field = below @ weights[-1] + biases[top]
+    values += below @ biases[top - 1] + np.sum(softplus(field), axis=1)
+    if log_z is not None:
+        log_z_value, log_z_std, method = log_z, 0.0, "given"
+    elif min(rbm.n_visible, rbm.n_hidden) <= max_units:
+        from . import exact
+
+        log_z_value, log_z_std, method = exact.log_partition_function(rbm, max_units=max_units), 0.0, "exact"
+    else:
+        estimate = log_partition_function(
+            rbm, n_runs=n_runs, betas=betas, base="data", data=below.astype(np.uint8), rng=generator
+        )
+        log_z_value, log_z_std, method = estimate.log_z, estimate.log_z_std, "ais"
+    values = (values - log_z_value).reshape(n_rows, n_samples)
+    per_row = values.mean(axis=1)
+    if n_samples > 1:
+        error = math.sqrt(float(np.mean(values.var(axis=1, ddof=1))) / (n_samples * n_rows))
+    else:
+        error = float("nan")
+    return LikelihoodBound(float(per_row.mean()), error, per_row, float(log_z_value), float(log_z_std), method)

@@ -1,7 +1,7 @@
 """Deep belief network kernel: Gibbs sampling of every free unit given evidence.
 
-Conventions (the wrapper :meth:`pgm_energy.models.DeepBeliefNetwork.gibbs_posterior`
-prepares the arrays; the network is at temperature 1):
+Conventions (the wrapper :func:`pgm_energy.samplers.belief.gibbs_posterior` prepares the
+arrays; the network is at temperature 1):
 
 - ``lower``: uint8 states of layers ``0 .. L - 1`` (the sigmoid layers and the top RBM's lower
   layer), shape (n_chains, n_lower); ``upper``: uint8 states of the top layer ``L``, shape
@@ -21,27 +21,17 @@ prepares the arrays; the network is at temperature 1):
 A sweep draws the free top units as a block (they are independent given layer ``L - 1``),
 then updates every free unit of ``lower`` from its full conditional: given the top layer, the
 layers below form a sigmoid belief network whose top layer has the factorial prior with
-log-odds ``a``, so the Markov-blanket log-odds of :func:`.sigmoid_belief.log_odds` apply.
+log-odds ``a``, so the sequential scan is :func:`.sigmoid_belief.sweep` itself.
 Every draw of chain ``c`` comes from its own xorshift stream ``streams[c]``.
 """
 
-import numpy as np
 from numba import njit, prange
 
 from .._launch import call, first_chunk, run_chunked
-from .rng import next_uniform
-from .sigmoid_belief import log_odds
+from .rng import bernoulli_log_odds, next_uniform
+from .sigmoid_belief import sweep as sigmoid_belief_sweep
 
 __all__ = ["run_chains"]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _bernoulli(log_odds_value, u):
-    """1 with probability ``sigmoid(log_odds_value)`` for a uniform ``u``; exp only of ``-|x|``."""
-    if log_odds_value >= 0.0:
-        return np.uint8(u * (1.0 + np.exp(-log_odds_value)) < 1.0)
-    e = np.exp(log_odds_value)
-    return np.uint8(u * (1.0 + e) < e)
 
 
 @njit(cache=True, nogil=True)
@@ -54,22 +44,15 @@ def _sweep(lc, uc, ac, free, top_free, child_ptr, child_index, child_weight, top
         for i in range(n_penultimate):
             if lc[penultimate + i]:
                 field += top_weights[i, j]
-        uc[j] = _bernoulli(field, next_uniform(streams, chain))
+        uc[j] = bernoulli_log_odds(field, next_uniform(streams, chain))
     for i in range(n_penultimate):
         value = penultimate_bias[i]
         for j in range(n_top):
             if uc[j]:
                 value += top_weights[i, j]
         ac[penultimate + i] = value
-    for k in range(free.shape[0]):
-        i = free[k]
-        new = _bernoulli(log_odds(lc, ac, i, child_ptr, child_index, child_weight), next_uniform(streams, chain))
-        old = lc[i]
-        if new != old:
-            lc[i] = new
-            delta = 1.0 if new == 1 else -1.0
-            for m in range(child_ptr[i], child_ptr[i + 1]):
-                ac[child_index[m]] += delta * child_weight[m]
+    # given the top layer, the layers below are a sigmoid belief network: its scan
+    sigmoid_belief_sweep(lc, ac, free, streams, chain, child_ptr, child_index, child_weight)
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -1,7 +1,7 @@
 """Sigmoid belief network kernels: Markov-blanket Gibbs sampling and exact enumeration.
 
-Conventions (the wrapper :meth:`pgm_energy.models.SigmoidBeliefNetwork.gibbs_posterior`
-prepares the arrays, already divided by the temperature):
+Conventions (the wrapper :func:`pgm_energy.samplers.belief.gibbs_posterior` prepares the
+arrays, already divided by the temperature):
 
 - ``s``: uint8 states, shape (n_chains, n_units), updated in place.
 - ``a``: float64 cached pre-activations ``a_c = b_c + sum_p w_cp s_p`` of every unit's own
@@ -33,9 +33,9 @@ import numpy as np
 from numba import njit, prange
 
 from .._launch import call, first_chunk, run_blocks, run_chunked
-from .rng import next_uniform
+from .rng import bernoulli_log_odds, next_uniform
 
-__all__ = ["softplus", "log_odds", "run_chains", "enumerate_cells"]
+__all__ = ["softplus", "log_odds", "sweep", "run_chains", "enumerate_cells"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -44,15 +44,6 @@ def softplus(x):
     if x > 0.0:
         return x + np.log1p(np.exp(-x))
     return np.log1p(np.exp(x))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _draw(log_odds_value, u):
-    """1 with probability ``sigmoid(log_odds_value)`` for a uniform ``u``; exp only of ``-|x|``."""
-    if log_odds_value >= 0.0:
-        return np.uint8(u * (1.0 + np.exp(-log_odds_value)) < 1.0)
-    e = np.exp(log_odds_value)
-    return np.uint8(u * (1.0 + e) < e)
 
 
 @njit(cache=True, nogil=True)
@@ -71,10 +62,14 @@ def log_odds(sc, ac, i, child_ptr, child_index, child_weight):
 
 
 @njit(cache=True, nogil=True)
-def _sweep(sc, ac, free, streams, chain, child_ptr, child_index, child_weight):
+def sweep(sc, ac, free, streams, chain, child_ptr, child_index, child_weight):
+    """One sequential scan of chain ``chain`` over the units ``free``, each drawn from its full conditional.
+
+    A flip of unit ``i`` adds ``+-w_ci`` to the cached pre-activation of each child ``c``.
+    """
     for k in range(free.shape[0]):
         i = free[k]
-        new = _draw(log_odds(sc, ac, i, child_ptr, child_index, child_weight), next_uniform(streams, chain))
+        new = bernoulli_log_odds(log_odds(sc, ac, i, child_ptr, child_index, child_weight), next_uniform(streams, chain))
         old = sc[i]
         if new != old:
             sc[i] = new
@@ -90,9 +85,9 @@ def _run_chains_kernel(s, a, free, child_ptr, child_index, child_weight, slots, 
     for c in prange(s.shape[0]):
         sc = s[c]
         ac = a[c]
-        for sweep in range(n_sweeps):
-            _sweep(sc, ac, free, streams, c, child_ptr, child_index, child_weight)
-            slot = slots[sweep]
+        for step in range(n_sweeps):
+            sweep(sc, ac, free, streams, c, child_ptr, child_index, child_weight)
+            slot = slots[step]
             if slot >= 0:
                 out[c, slot, :] = sc
 

@@ -7,7 +7,17 @@ import numpy as np
 from .._validation import check_finite_array, describe
 from ..exceptions import ParameterTypeError, UnknownUnitError, ValidationError
 
-__all__ = ["EnergyModel", "check_bias", "readonly", "file_member", "file_scalar", "file_names", "check_file_members"]
+__all__ = [
+    "EnergyModel",
+    "UndirectedModel",
+    "MAX_PARAMETERS",
+    "check_bias",
+    "readonly",
+    "file_member",
+    "file_scalar",
+    "file_names",
+    "check_file_members",
+]
 
 #: dtype kinds of the members of a model file
 REAL = "iuf"
@@ -16,15 +26,9 @@ TEXT = "U"
 BOOLEAN = "b"
 
 
-def max_random_parameters() -> int:
-    """The most parameters a ``random`` constructor draws: the trainers' ``MAX_PARAMETERS``.
-
-    ``fit(n_hidden, data)`` creates models under the same bound; imported on call, since
-    :mod:`pgm_energy.learning` imports the models.
-    """
-    from ..learning._trainer import MAX_PARAMETERS
-
-    return MAX_PARAMETERS
+#: largest number of weights of a model that a ``random`` constructor or a trainer's
+#: ``fit(n_hidden, data)`` creates (2 GiB of float64; training holds several arrays of that size)
+MAX_PARAMETERS = 2**28
 
 
 def check_bias(values, name: str, length: int, weights_name: str, weights_shape) -> np.ndarray:
@@ -170,6 +174,32 @@ class EnergyModel:
 
         return to_markov_network(self)
 
+    def __setattr__(self, name, value):
+        if hasattr(self, "_frozen"):
+            raise AttributeError(
+                f"{type(self).__name__} is immutable; use methods such as "
+                "with_temperature() to get a changed copy"
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        raise AttributeError(f"{type(self).__name__} is immutable; its attributes cannot be deleted")
+
+    def _freeze(self) -> None:
+        object.__setattr__(self, "_frozen", True)
+
+
+class UndirectedModel(EnergyModel):
+    """Base class of the Boltzmann-machine family (general and restricted machines).
+
+    Adds what the Gibbs samplers and the exact inference engine do for every undirected
+    binary model: :meth:`sample`, :meth:`predict` and :meth:`predict_probability`, each a
+    hand-off. Belief networks sample and answer queries their own way (``sample``,
+    ``gibbs_posterior``, ``query``) and do not have these methods.
+    """
+
+    __slots__ = ()
+
     def sample(self, n_samples, **options):
         """Draw ``n_samples`` states per chain with a :class:`~pgm_energy.samplers.GibbsSampler`.
 
@@ -203,17 +233,3 @@ class EnergyModel:
         from ..inference import ExactInference
 
         return ExactInference(self).predict_probability(data, **options)
-
-    def __setattr__(self, name, value):
-        if hasattr(self, "_frozen"):
-            raise AttributeError(
-                f"{type(self).__name__} is immutable; use methods such as "
-                "with_temperature() to get a changed copy"
-            )
-        object.__setattr__(self, name, value)
-
-    def __delattr__(self, name):
-        raise AttributeError(f"{type(self).__name__} is immutable; its attributes cannot be deleted")
-
-    def _freeze(self) -> None:
-        object.__setattr__(self, "_frozen", True)

@@ -6,11 +6,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import check_array_size, check_int, check_names, check_sweeps, describe
+from .._validation import check_energy_scale, check_finite_array, check_int, check_names, check_states, describe
 from ..exceptions import ParameterTypeError, ValidationError
-from ._base import INTEGER, EnergyModel, check_file_members, file_member, file_names
+from ._base import INTEGER, EnergyModel, check_file_members, file_member, file_names, readonly
 
-__all__ = ["LayeredModel", "check_layer_sizes"]
+__all__ = ["LayeredModel", "DEFAULT_MAX_UNITS", "check_layer_sizes", "check_list", "check_layer_biases", "check_layer_weights",
+           "check_layers_energy_scale"]
+
+#: default limit on the number of units an exact enumeration of a belief network runs through (2**20 configurations)
+DEFAULT_MAX_UNITS = 20
 
 
 def check_layer_sizes(layer_sizes, name: str = "layer_sizes") -> list[int]:
@@ -22,6 +26,49 @@ def check_layer_sizes(layer_sizes, name: str = "layer_sizes") -> list[int]:
     ):
         raise ParameterTypeError(f"{name} must be a sequence of ints, got {describe(layer_sizes)}")
     return [check_int(size, f"{name}[{k}]", minimum=1) for k, size in enumerate(layer_sizes)]
+
+
+def check_list(values, name: str, what: str) -> list:
+    """``values`` as a list, refusing (ParameterTypeError) anything but a list or tuple of ``what``."""
+    if not isinstance(values, (list, tuple)):
+        raise ParameterTypeError(f"{name} must be a list of {what}, got {describe(values)}")
+    return list(values)
+
+
+def check_layer_biases(vectors, name: str = "biases") -> list[np.ndarray]:
+    """Read-only float64 copies of the bias vectors ``name[k]``, each finite and of at least one unit."""
+    checked = []
+    for k, vector in enumerate(vectors):
+        vector = check_finite_array(vector, f"{name}[{k}]", ndim=1)
+        if vector.shape[0] == 0:
+            raise ValidationError(f"{name}[{k}] must have at least one unit, got shape {vector.shape}")
+        checked.append(readonly(vector.copy()))
+    return checked
+
+
+def check_layer_weights(matrices, sizes, name: str = "weights") -> list[np.ndarray]:
+    """Read-only float64 copies of ``name[k]``, each finite and of shape ``(sizes[k], sizes[k + 1])``."""
+    checked = []
+    for k, matrix in enumerate(matrices):
+        matrix = check_finite_array(matrix, f"{name}[{k}]", ndim=2)
+        expected = (sizes[k], sizes[k + 1])
+        if matrix.shape != expected:
+            raise ValidationError(
+                f"{name}[{k}] must have shape (n_{k}, n_{k + 1}) = {expected} to match the layer sizes "
+                f"(biases[{k}] and biases[{k + 1}]), got {matrix.shape}"
+            )
+        checked.append(readonly(matrix.copy()))
+    return checked
+
+
+def check_layers_energy_scale(what: str, **arrays) -> float:
+    """The energy bound of the lists of parameter arrays given by keyword (``weights=[...]``), checked.
+
+    See :func:`pgm_energy._validation.check_energy_scale`; entries are named ``weights[k]`` etc.
+    """
+    return check_energy_scale(
+        {f"{name}[{k}]": array for name, values in arrays.items() for k, array in enumerate(values)}, what
+    )
 
 
 class LayeredModel(EnergyModel):
@@ -44,18 +91,6 @@ class LayeredModel(EnergyModel):
             self._names = tuple(default)
         else:
             self._names = check_names(names, self._offsets[-1], "names")
-
-    def _check_chain_sizes(self, n_samples: int, n_chains: int, burn_in: int, thin: int) -> None:
-        """Refuse (ModelSizeError) ``gibbs_posterior`` counts whose arrays or sweep schedule cannot be held.
-
-        The draws take ``n_chains x n_samples x n_units`` entries and the schedule one slot per
-        sweep (``burn_in + n_samples * thin``); both are checked before anything is allocated.
-        """
-        check_array_size(
-            n_chains * n_samples * self.n_units,
-            f"n_chains={n_chains} chains of n_samples={n_samples} draws of {self.n_units} units",
-        )
-        check_sweeps(burn_in, n_samples, thin)
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
@@ -100,6 +135,18 @@ class LayeredModel(EnergyModel):
     def layer_of(self, name: str) -> int:
         """Layer index (0 = bottom) of the unit called ``name``."""
         return int(np.searchsorted(self._offsets, self.index(name), side="right")) - 1
+
+    def _visible_batch(self, data, name: str = "data") -> np.ndarray:
+        """Rows of visible states as float64 (n_rows >= 1, n_visible); a DataFrame's columns picked by name."""
+        if hasattr(data, "columns") and hasattr(data, "to_numpy"):
+            missing = [unit for unit in self.visible_names if unit not in data.columns]
+            if missing:
+                raise ValidationError(f"{name} is missing columns for visible units {missing[:5]!r}")
+            data = data[list(self.visible_names)].to_numpy()
+        batch, _ = check_states(data, self.n_visible, name)
+        if batch.shape[0] == 0:
+            raise ValidationError(f"{name} must hold at least one sample, got 0 rows")
+        return batch
 
     # ------------------------------------------------------------------ files
     def _layer_arrays(self) -> dict[str, np.ndarray]:

@@ -17,7 +17,9 @@ from .._validation import (
     describe,
 )
 from ..exceptions import ParameterTypeError, ValidationError
-from ._base import BOOLEAN, INTEGER, REAL, EnergyModel, check_bias, check_file_members, file_member, file_names, file_scalar, readonly
+from ._base import BOOLEAN, INTEGER, REAL, UndirectedModel, check_bias, check_file_members, file_member, file_names, file_scalar, readonly
+from ._symmetric import check_symmetric_weights
+from ._ising import IsingModel, boltzmann_form, ising_form
 
 __all__ = ["BoltzmannMachine", "IsingModel"]
 
@@ -34,76 +36,6 @@ class _CSRParts(NamedTuple):
     indptr: np.ndarray
     shape: tuple[int, int]
     format: str = "csr"
-
-
-class IsingModel(NamedTuple):
-    """Ising form of a Boltzmann machine over spins sigma in {-1, +1}.
-
-    ``E(sigma) = -1/2 sigma^T J sigma - h^T sigma + offset``, with ``J``
-    symmetric with zero diagonal (so the pair term is ``-sum_{i<j} J_ij sigma_i sigma_j``).
-    """
-
-    h: np.ndarray
-    J: "np.ndarray | scipy.sparse.csr_array"
-    offset: float
-
-
-def _check_weights(weights, name: str = "weights", n_units: int | None = None):
-    """Validate a symmetric, zero-diagonal, finite square weight matrix called ``name``.
-
-    ``n_units`` (the length of the biases, when known) is checked against a sparse
-    matrix's shape before the matrix is converted, so a shape that cannot be right
-    does not allocate anything.
-    """
-    if is_sparse(weights):
-        import scipy.sparse as sp  # only sparse models pay for importing scipy.sparse
-
-        # Every index is checked with NumPy before scipy's unchecked compiled code sees the matrix.
-        rows, cols, values, shape = check_sparse_matrix(weights, name)
-        if shape[0] != shape[1] or shape[0] == 0:
-            raise ValidationError(f"{name} must be a non-empty square matrix, got shape {shape}")
-        if n_units is not None and shape[0] != n_units:
-            raise ValidationError(f"{name} has shape {shape} but biases has {n_units} entries")
-        matrix = sp.coo_array((values, (rows, cols)), shape=shape).tocsr()
-        matrix.sum_duplicates()
-        if not np.all(np.isfinite(matrix.data)):
-            raise ValidationError(f"{name} must be finite, got NaN or inf entries")
-        matrix.eliminate_zeros()
-        matrix.sort_indices()
-        diagonal = matrix.diagonal()
-        if np.any(diagonal != 0):
-            i = int(np.flatnonzero(diagonal)[0])
-            raise ValidationError(
-                f"{name} must have a zero diagonal (no self-connections), got {name}[{i}, {i}] = {diagonal[i]!r}"
-            )
-        difference = abs(matrix - matrix.T)
-        if difference.nnz and difference.max() != 0:
-            rows, cols = difference.nonzero()
-            i, j = int(rows[0]), int(cols[0])
-            raise ValidationError(
-                f"{name} must be symmetric, got {name}[{i}, {j}] = {matrix[i, j]!r} but "
-                f"{name}[{j}, {i}] = {matrix[j, i]!r}; use ({name} + {name}.T) / 2 to symmetrize"
-            )
-        for part in (matrix.data, matrix.indices, matrix.indptr):
-            readonly(part)
-        return matrix
-    matrix = check_finite_array(weights, name, ndim=2)
-    if matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
-        raise ValidationError(f"{name} must be a non-empty square matrix, got shape {matrix.shape}")
-    diagonal = np.diagonal(matrix)
-    if np.any(diagonal != 0):
-        i = int(np.flatnonzero(diagonal)[0])
-        raise ValidationError(
-            f"{name} must have a zero diagonal (no self-connections), got {name}[{i}, {i}] = {diagonal[i]!r}"
-        )
-    asymmetric = np.argwhere(matrix != matrix.T)
-    if asymmetric.size:
-        i, j = (int(k) for k in asymmetric[0])
-        raise ValidationError(
-            f"{name} must be symmetric, got {name}[{i}, {j}] = {matrix[i, j]!r} but "
-            f"{name}[{j}, {i}] = {matrix[j, i]!r}; use ({name} + {name}.T) / 2 to symmetrize"
-        )
-    return readonly(matrix)
 
 
 def _length(values) -> int | None:
@@ -147,7 +79,7 @@ def _default_names(visible: np.ndarray) -> tuple[str, ...]:
     return tuple(names)
 
 
-class BoltzmannMachine(EnergyModel):
+class BoltzmannMachine(UndirectedModel):
     r"""A Boltzmann machine: an undirected graph of binary stochastic units.
 
     Units take states :math:`s_i \in \{0, 1\}`. The energy and distribution are
@@ -195,7 +127,7 @@ class BoltzmannMachine(EnergyModel):
     _FILE_KIND = "BoltzmannMachine"
 
     def __init__(self, weights, biases, *, visible=None, names=None, temperature=1.0, offset=0.0):
-        self._weights = _check_weights(weights, n_units=_length(biases))
+        self._weights = check_symmetric_weights(weights, n_units=_length(biases))
         n_units = self._weights.shape[0]
         self._biases = readonly(check_bias(biases, "biases", n_units, "weights", self._weights.shape))
         self._visible = _check_visible(visible, n_units)
@@ -367,11 +299,7 @@ class BoltzmannMachine(EnergyModel):
             equal to this machine's energy for every state; ``J = W / 4`` keeps
             the storage (dense or CSR) of the weights.
         """
-        row_sums = np.asarray(self._weights.sum(axis=1)).ravel()
-        couplings = self._weights * 0.25
-        fields = 0.5 * self._biases + 0.25 * row_sums
-        offset = self._offset - 0.125 * row_sums.sum() - 0.5 * self._biases.sum()
-        return IsingModel(fields, couplings, float(offset))
+        return ising_form(self._weights, self._biases, self._offset)
 
     @classmethod
     def from_ising(cls, h, J, offset=0.0, *, visible=None, names=None, temperature=1.0) -> "BoltzmannMachine":
@@ -384,25 +312,7 @@ class BoltzmannMachine(EnergyModel):
             Symmetric, zero diagonal: ``E(sigma) = -1/2 sigma^T J sigma - h^T sigma + offset``.
         offset : float
         """
-        couplings = _check_weights(J, "J")
-        n_units = couplings.shape[0]
-        fields = check_bias(h, "h", n_units, "J", couplings.shape)
-        offset = float(check_finite_array(offset, "offset", ndim=0))
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by name below
-            row_sums = np.asarray(couplings.sum(axis=1)).ravel()
-            weights = couplings * 4.0
-            biases = 2.0 * fields - 2.0 * row_sums
-            bm_offset = offset + 0.5 * row_sums.sum() + fields.sum() - row_sums.sum()
-        coupling_values = couplings.data if is_sparse(couplings) else couplings
-        weight_values = weights.data if is_sparse(weights) else weights
-        if not (np.isfinite(bm_offset) and np.all(np.isfinite(biases)) and np.all(np.isfinite(weight_values))):
-            # (the machine's own check refuses large but finite results, naming its weights and biases)
-            raise ValidationError(
-                "h and J are too large: the machine's W = 4 J and b = 2 h - 2 J 1 overflow float64 (largest |h| = "
-                f"{float(np.abs(fields).max())!r}, largest |J| = {float(np.abs(coupling_values).max(initial=0.0))!r}, "
-                f"offset={offset!r}); rescale them"
-            )
-        # offset_bm = offset_ising + 1/8 1'W1 + 1/2 sum(b) with W = 4J, b = 2h - 2J1
+        weights, biases, bm_offset = boltzmann_form(h, J, offset)
         return cls(weights, biases, visible=visible, names=names, temperature=temperature, offset=bm_offset)
 
     @classmethod

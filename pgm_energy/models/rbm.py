@@ -17,13 +17,13 @@ from .._validation import (
 )
 from .._math import sigmoid, softplus
 from ..exceptions import ParameterTypeError, StateError, ValidationError
-from ._base import EnergyModel, check_bias, check_file_members, file_member, file_names, file_scalar, max_random_parameters, readonly
+from ._base import MAX_PARAMETERS, UndirectedModel, check_bias, check_file_members, file_member, file_names, file_scalar, readonly
 from .boltzmann import BoltzmannMachine
 
 __all__ = ["RestrictedBoltzmannMachine"]
 
 
-class RestrictedBoltzmannMachine(EnergyModel):
+class RestrictedBoltzmannMachine(UndirectedModel):
     r"""A restricted Boltzmann machine: visible and hidden binary layers, no intra-layer edges.
 
     .. math::
@@ -114,7 +114,7 @@ class RestrictedBoltzmannMachine(EnergyModel):
         n_visible = check_int(n_visible, "n_visible", minimum=1)
         n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
         check_array_size(
-            n_visible * n_hidden, f"n_visible={n_visible} by n_hidden={n_hidden} weights", limit=max_random_parameters()
+            n_visible * n_hidden, f"n_visible={n_visible} by n_hidden={n_hidden} weights", limit=MAX_PARAMETERS
         )
         scale = float(check_finite_array(scale, "scale", ndim=0))
         if scale < 0:

@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from .._math import sigmoid, softplus
 from .._validation import (
-    check_array_size,
-    check_bool,
-    check_energy_scale,
     MAX_QUERY_VARIABLES,
-    check_query_variables,
-    check_evidence,
+    check_array_size,
     check_finite_array,
-    check_int,
     check_positive_temperature,
     check_rng,
     check_states,
-    describe,
 )
-from ..exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
-from ._base import file_scalar, max_random_parameters, readonly
-from ._layered import LayeredModel, check_layer_sizes
+from ..exceptions import ModelSizeError, ValidationError
+from ._base import MAX_PARAMETERS, file_scalar
+from ._layered import (
+    DEFAULT_MAX_UNITS, LayeredModel, check_layer_biases, check_layer_sizes, check_layer_weights,
+    check_layers_energy_scale, check_list,
+)
 
 __all__ = ["SigmoidBeliefNetwork", "DEFAULT_MAX_UNITS", "MAX_QUERY_VARIABLES", "MAX_CPD_PARENTS"]
 
-#: default limit on the number of units an exact enumeration sums over (2**20 configurations)
-DEFAULT_MAX_UNITS = 20
-#: most variables a joint query table may hold (2**20 entries), as in :mod:`pgm_energy.exact`
 #: most parents a unit may have in :meth:`SigmoidBeliefNetwork.conditional_table` (2**16 columns)
 MAX_CPD_PARENTS = 16
-# Free units used as the enumeration's cell index: 2**6 cells share the work between threads.
-_PARALLEL_PREFIX = 6
-
-
-def _log_sum_exp(values: np.ndarray, axis=None):
-    """``log(sum(exp(values)))`` along ``axis``; an all ``-inf`` slice gives ``-inf``."""
-    peak = np.max(values, axis=axis, keepdims=True)
-    safe = np.where(np.isfinite(peak), peak, 0.0)
-    with np.errstate(divide="ignore"):
-        result = safe + np.log(np.sum(np.exp(values - safe), axis=axis, keepdims=True))
-    return float(result.ravel()[0]) if axis is None else np.squeeze(result, axis=axis)
 
 
 class SigmoidBeliefNetwork(LayeredModel):
@@ -90,12 +71,8 @@ class SigmoidBeliefNetwork(LayeredModel):
     _FILE_KIND = "SigmoidBeliefNetwork"
 
     def __init__(self, weights, biases, *, names=None, temperature=1.0):
-        if not isinstance(biases, (list, tuple)):
-            raise ParameterTypeError(f"biases must be a list of bias vectors (one per layer), got {describe(biases)}")
-        if not isinstance(weights, (list, tuple)):
-            raise ParameterTypeError(
-                f"weights must be a list of weight matrices (one per pair of layers), got {describe(weights)}"
-            )
+        biases = check_list(biases, "biases", "bias vectors (one per layer)")
+        weights = check_list(weights, "weights", "weight matrices (one per pair of layers)")
         if len(biases) == 0:
             raise ValidationError("biases must hold at least one layer, got []")
         if len(weights) != len(biases) - 1:
@@ -103,33 +80,13 @@ class SigmoidBeliefNetwork(LayeredModel):
                 f"weights must hold one matrix per pair of adjacent layers: {len(biases) - 1} for "
                 f"{len(biases)} bias vectors, got {len(weights)}"
             )
-        bias_vectors = []
-        for k, vector in enumerate(biases):
-            vector = check_finite_array(vector, f"biases[{k}]", ndim=1)
-            if vector.shape[0] == 0:
-                raise ValidationError(f"biases[{k}] must have at least one unit, got shape {vector.shape}")
-            bias_vectors.append(readonly(vector))
-        sizes = tuple(vector.shape[0] for vector in bias_vectors)
-        matrices = []
-        for k, matrix in enumerate(weights):
-            matrix = check_finite_array(matrix, f"weights[{k}]", ndim=2)
-            expected = (sizes[k], sizes[k + 1])
-            if matrix.shape != expected:
-                raise ValidationError(
-                    f"weights[{k}] must have shape (n_{k}, n_{k + 1}) = {expected} to match biases[{k}] "
-                    f"and biases[{k + 1}], got {matrix.shape}"
-                )
-            matrices.append(readonly(matrix))
-        self._weights = tuple(matrices)
-        self._biases = tuple(bias_vectors)
+        self._biases = tuple(check_layer_biases(biases))
+        sizes = tuple(vector.shape[0] for vector in self._biases)
+        self._weights = tuple(check_layer_weights(weights, sizes))
         self._set_layers(sizes, names)
         self._temperature = check_positive_temperature(temperature)
-        self._energy_bound = check_energy_scale(
-            {
-                **{f"weights[{k}]": matrix for k, matrix in enumerate(matrices)},
-                **{f"biases[{k}]": vector for k, vector in enumerate(bias_vectors)},
-            },
-            "the SigmoidBeliefNetwork",
+        self._energy_bound = check_layers_energy_scale(
+            "the SigmoidBeliefNetwork", weights=self._weights, biases=self._biases
         )
         # a temperature so small that parameters / T overflow would turn every answer into NaN
         check_positive_temperature(self._temperature, energy_scale=self._energy_bound)
@@ -152,7 +109,7 @@ class SigmoidBeliefNetwork(LayeredModel):
         if not sizes:
             raise ValidationError("layer_sizes must hold at least one layer, got []")
         n_parameters = sum(sizes) + sum(lower * upper for lower, upper in zip(sizes, sizes[1:]))
-        check_array_size(n_parameters, f"layer_sizes={sizes} weights and biases", limit=max_random_parameters())
+        check_array_size(n_parameters, f"layer_sizes={sizes} weights and biases", limit=MAX_PARAMETERS)
         scale = float(check_finite_array(scale, "scale", ndim=0))
         if scale < 0:
             raise ValidationError(f"scale must be >= 0, got {scale!r}")
@@ -280,20 +237,6 @@ class SigmoidBeliefNetwork(LayeredModel):
         return parents, np.stack([sigmoid(-activations), sigmoid(activations)])
 
     # ------------------------------------------------------------------ sampling
-    def _ancestral(self, n_samples: int, generator: np.random.Generator) -> np.ndarray:
-        """``n_samples`` independent draws of p(x), uint8, shape (n_samples, n_units)."""
-        offsets = self._offsets
-        states = np.empty((n_samples, self.n_units), dtype=np.uint8)
-        # Top layer first: each layer is drawn given the one above it.
-        for k in range(self.n_layers - 1, -1, -1):
-            lo, hi = offsets[k], offsets[k + 1]
-            activations = np.broadcast_to(self._biases[k], (n_samples, hi - lo))
-            if k < self.n_layers - 1:
-                activations = states[:, hi : offsets[k + 2]] @ self._weights[k].T + self._biases[k]
-            probabilities = sigmoid(activations / self._temperature)
-            states[:, lo:hi] = generator.random((n_samples, hi - lo)) < probabilities
-        return states
-
     def sample(self, n_samples, *, rng=None):
         """Independent draws of ``p(x)`` by ancestral sampling (top layer first, then each layer below).
 
@@ -309,31 +252,20 @@ class SigmoidBeliefNetwork(LayeredModel):
             (1, n_samples, n_units) uint8 in the order of :attr:`names`, ``energies`` equal
             to ``-log p(x)`` of each draw, ``info["sampler"] == "ancestral"``.
         """
-        from ..samplers.sampleset import SampleSet
+        from ..samplers.belief import ancestral_sample
 
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
-        check_array_size(n_samples * self.n_units, f"n_samples={n_samples} draws of {self.n_units} units")
-        generator = check_rng(rng)
-        states = self._ancestral(n_samples, generator)
-        energies = -self._log_probabilities(states.astype(np.float64))
-        return SampleSet(
-            states[None], energies[None], self._names, temperature=self._temperature, info={"sampler": "ancestral"}
-        )
+        return ancestral_sample(self, n_samples, rng=rng)
 
     def gibbs_posterior(self, evidence, n_samples, *, n_chains=4, burn_in=1000, thin=1, rng=None):
         """Draws of ``p(x | evidence)`` by single-site Gibbs sampling over each unit's Markov blanket.
 
-        Every unit not in ``evidence`` (hidden causes and unobserved visible units) is
-        updated in a sequential scan from its full conditional, which involves its parents,
-        its children and the children's other parents, in log space (see
-        :mod:`pgm_energy._kernels.sigmoid_belief`; Numba, chains in parallel, one xorshift
-        stream per chain, so the draws do not depend on the thread count). Chains start from
-        independent ancestral draws of the prior with the evidence clamped.
+        Every unit not in ``evidence`` is updated in a sequential scan from its full conditional;
+        chains start from ancestral draws with the evidence clamped. See
+        :func:`pgm_energy.samplers.belief.gibbs_posterior`.
 
         Parameters
         ----------
         evidence : dict of str -> 0/1 or None
-            Clamped units (never updated).
         n_samples : int >= 1
             Draws per chain, one every ``thin`` sweeps after ``burn_in`` sweeps.
         n_chains : int >= 1, default 4
@@ -344,70 +276,13 @@ class SigmoidBeliefNetwork(LayeredModel):
         Returns
         -------
         SampleSet
-            ``states`` (n_chains, n_samples, n_units) uint8 of every unit in the order of
-            :attr:`names` (evidence units hold their values), ``energies`` equal to
-            ``-log p(x)`` (the joint, evidence included), ``info`` with ``sweeps``,
-            ``burn_in``, ``thin`` and ``timings``. ``marginals()`` and
-            ``marginal_standard_errors()`` give posterior estimates with Monte Carlo errors.
-
-        Raises
-        ------
-        EvidenceError
-            For unknown variables or values other than 0/1 in ``evidence``.
+            ``states`` (n_chains, n_samples, n_units) uint8, ``energies`` equal to ``-log p(x)``.
         """
-        from .._kernels import sigmoid_belief as kernels
-        from .._kernels.rng import seed_streams
-        from ..samplers.sampleset import SampleSet
+        from ..samplers.belief import gibbs_posterior
 
-        started = time.perf_counter()
-        clamped = check_evidence(evidence, self._names)
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
-        n_chains = check_int(n_chains, "n_chains", minimum=1)
-        burn_in = check_int(burn_in, "burn_in", minimum=0)
-        thin = check_int(thin, "thin", minimum=1)
-        self._check_chain_sizes(n_samples, n_chains, burn_in, thin)
-        generator = check_rng(rng)
-        states = self._ancestral(n_chains, generator)
-        for index, value in clamped.items():
-            states[:, index] = value
-        states = np.ascontiguousarray(states)
-        activations = np.ascontiguousarray(self._pre_activations(states.astype(np.float64)))
-        free = np.array([i for i in range(self.n_units) if i not in clamped], dtype=np.int64)
-        child_ptr, child_index, child_weight = self._csr(children=True)
-        n_sweeps = burn_in + n_samples * thin
-        slots = np.full(n_sweeps, -1, dtype=np.int64)
-        recorded = np.arange(burn_in + thin - 1, n_sweeps, thin)
-        slots[recorded] = np.arange(recorded.shape[0])
-        out = np.empty((n_chains, n_samples, self.n_units), dtype=np.uint8)
-        streams = seed_streams(generator, n_chains)
-        prepared = time.perf_counter()
-        kernels.run_chains(states, activations, free, child_ptr, child_index, child_weight, slots, out, streams)
-        sampled = time.perf_counter()
-        energies = np.empty((n_chains, n_samples))
-        for chain in range(n_chains):
-            energies[chain] = -self._log_probabilities(out[chain].astype(np.float64))
-        info = {
-            "sampler": "gibbs_posterior",
-            "scan": "sequential",
-            "burn_in": burn_in,
-            "thin": thin,
-            "sweeps": n_sweeps,
-            "unit_updates": n_chains * n_sweeps * free.shape[0],
-            "evidence": {self._names[i]: v for i, v in clamped.items()},
-            "timings": {"setup": prepared - started, "sampling": sampled - prepared, "energies": time.perf_counter() - sampled},
-        }
-        return SampleSet(out, energies, self._names, temperature=self._temperature, info=info)
+        return gibbs_posterior(self, evidence, n_samples, n_chains=n_chains, burn_in=burn_in, thin=thin, rng=rng)
 
-    # ------------------------------------------------------------------ exact inference
-    def _guard(self, n_enumerated: int, max_units: int, what: str) -> None:
-        if n_enumerated <= max_units:
-            return
-        raise ModelSizeError(
-            f"exact enumeration of {what} visits 2**{n_enumerated} = {2.0**n_enumerated:.3g} configurations, "
-            f"more than max_units={max_units} allows; pass max_units={n_enumerated} to run it anyway, "
-            "give more evidence, or use gibbs_posterior()"
-        )
-
+    # ------------------------------------------------------------------ layout
     def _csr(self, *, children: bool):
         """Parents (or children) of every unit in CSR form, weights divided by T: (ptr, index, weight)."""
         counts = [np.zeros(self._layer_sizes[-1 if not children else 0], dtype=np.int64)]
@@ -427,32 +302,7 @@ class SigmoidBeliefNetwork(LayeredModel):
         weight = np.concatenate([b[1] for b in blocks]) if blocks else np.empty(0, dtype=np.float64)
         return ptr, np.ascontiguousarray(index, dtype=np.int64), np.ascontiguousarray(weight, dtype=np.float64)
 
-    def _enumerate_cells(self, clamped: dict[int, int], prefix, rest, *, with_units: bool):
-        """Log mass of each assignment (C order) of ``prefix``, summed over ``rest``; see the kernel.
-
-        Returns ``log_mass`` (2**len(prefix),) and, with ``with_units``, ``log_on``
-        (2**len(prefix), n_units): the log mass of each cell's states with unit i on (-inf if none).
-        """
-        from .._kernels.sigmoid_belief import enumerate_cells
-
-        template = np.zeros(self.n_units, dtype=np.uint8)
-        for index, value in clamped.items():
-            template[index] = value
-        peak, total, on = enumerate_cells(
-            template,
-            np.concatenate(self._biases) / self._temperature,
-            *self._csr(children=False),
-            *self._csr(children=True),
-            np.asarray(prefix, dtype=np.int64),
-            np.asarray(rest, dtype=np.int64),
-            with_units,
-        )
-        log_mass = peak + np.log(total)
-        if not with_units:
-            return log_mass, None
-        with np.errstate(divide="ignore"):  # a unit never on in a cell: log 0 = -inf
-            return log_mass, peak[:, None] + np.log(on)
-
+    # ------------------------------------------------------------------ exact inference
     def query(self, variables, evidence=None, joint=True, *, max_units=DEFAULT_MAX_UNITS):
         """Exact posterior over ``variables`` given ``evidence``, by enumeration, as pgmpy factors.
 
@@ -482,30 +332,9 @@ class SigmoidBeliefNetwork(LayeredModel):
         EvidenceError
             For unknown variables, values other than 0/1, or a variable both queried and observed.
         """
-        from ..interop.pgmpy import binary_factor
+        from .._belief_enumeration import sigmoid_belief_query
 
-        clamped = check_evidence(evidence, self._names)
-        joint = check_bool(joint, "joint")
-        variables = check_query_variables(variables, self._names, clamped, joint=joint)
-        max_units = check_int(max_units, "max_units", minimum=0)
-        targets = [self.index(name) for name in variables]
-        chosen = set(targets)
-        others = [i for i in range(self.n_units) if i not in clamped and i not in chosen]
-        n_free = len(targets) + len(others)
-        self._guard(n_free, max_units, f"the {n_free} unobserved units of a sigmoid belief network")
-        if joint:
-            # Extra prefix units only split the work into more cells (threads); summed out below.
-            extra = others[: max(0, _PARALLEL_PREFIX - len(targets))]
-            log_mass, _ = self._enumerate_cells(clamped, targets + extra, others[len(extra) :], with_units=False)
-            log_mass = _log_sum_exp(log_mass.reshape(2 ** len(targets), 2 ** len(extra)), axis=1)
-            return binary_factor(variables, np.exp(log_mass - _log_sum_exp(log_mass)))
-        free = targets + others
-        log_mass, log_on = self._enumerate_cells(
-            clamped, free[:_PARALLEL_PREFIX], free[_PARALLEL_PREFIX:], with_units=True
-        )
-        probabilities = np.exp(_log_sum_exp(log_on[:, targets], axis=0) - _log_sum_exp(log_mass))
-        probabilities = np.clip(probabilities, 0.0, 1.0)
-        return {name: binary_factor([name], [1.0 - p, p]) for name, p in zip(variables, probabilities.tolist())}
+        return sigmoid_belief_query(self, variables, evidence, joint, max_units=max_units)
 
     def log_marginal_likelihood(self, visible, *, max_units=DEFAULT_MAX_UNITS):
         """Exact ``log p(v)`` of visible vectors, summing ``p(v, h)`` over every hidden configuration.
@@ -526,20 +355,9 @@ class SigmoidBeliefNetwork(LayeredModel):
         ModelSizeError
             If the network has more than ``max_units`` hidden units.
         """
-        batch, single = check_states(visible, self.n_visible, "visible")
-        max_units = check_int(max_units, "max_units", minimum=0)
-        n_visible, n_hidden = self.n_visible, self.n_hidden
-        self._guard(n_hidden, max_units, f"the {n_hidden} hidden units of a sigmoid belief network")
-        hidden = list(range(n_visible, self.n_units))
-        rows, inverse = np.unique(batch.astype(np.uint8), axis=0, return_inverse=True)
-        values = np.empty(rows.shape[0])
-        for r, row in enumerate(rows):
-            log_mass, _ = self._enumerate_cells(
-                dict(enumerate(row.tolist())), hidden[:_PARALLEL_PREFIX], hidden[_PARALLEL_PREFIX:], with_units=False
-            )
-            values[r] = _log_sum_exp(log_mass)
-        values = values[inverse.ravel()]
-        return float(values[0]) if single else values
+        from .._belief_enumeration import sigmoid_belief_log_marginal_likelihood
+
+        return sigmoid_belief_log_marginal_likelihood(self, visible, max_units=max_units)
 
     # ------------------------------------------------------------------ conversions
     def to_bayesian_network(self):
@@ -578,20 +396,6 @@ class SigmoidBeliefNetwork(LayeredModel):
                     self._names[self._offsets[k + 1] + j], self._names[self._offsets[k] + i], weight=float(matrix[i, j])
                 )
         return graph
-
-    def predict(self, data, **options):
-        """Not available: use :meth:`query` (exact) or :meth:`gibbs_posterior`."""
-        raise NotImplementedError(
-            "SigmoidBeliefNetwork has no predict(); use query() for exact posteriors, gibbs_posterior() for "
-            "sampled ones, or to_bayesian_network() and pgmpy's own predict()"
-        )
-
-    def predict_probability(self, data, **options):
-        """Not available: use :meth:`query` (exact) or :meth:`gibbs_posterior`."""
-        raise NotImplementedError(
-            "SigmoidBeliefNetwork has no predict_probability(); use query() for exact posteriors, "
-            "gibbs_posterior() for sampled ones, or to_bayesian_network() and pgmpy's own predict_probability()"
-        )
 
     # ------------------------------------------------------------------ files
     def _to_arrays(self) -> dict[str, np.ndarray]:
