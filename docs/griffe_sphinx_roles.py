@@ -1,16 +1,19 @@
-"""A griffe extension for the API reference: Sphinx roles in docstrings become code spans.
+"""A griffe extension for the API reference: Sphinx markup in docstrings becomes Markdown.
 
 The package's docstrings are numpydoc and name other objects with Sphinx roles
-(``:func:`tile_images```, ``:class:`~pgm_energy.samplers.SampleSet```). mkdocstrings reads
-Markdown, not roles, so without this every such name would be shown after a literal
-``:func:``. A role becomes the code span of its target (the last part only after ``~``, as
-Sphinx shows it; the title of ``:role:`title <target>```).
+(``:func:`tile_images```, ``:class:`~pgm_energy.samplers.SampleSet```) and write formulas
+with ``:math:`` and ``.. math::``. mkdocstrings reads Markdown, not Sphinx markup, so without
+this every such name would be shown after a literal ``:func:``. A role becomes the code span of
+its target (the last part only after ``~``, as Sphinx shows it; the title of
+``:role:`title <target>```); a ``.. math::`` line goes, and its indented formula stays a code
+block.
 """
 
 import re
 
 import griffe
 
+_MATH_DIRECTIVE = re.compile(r"^[ \t]*\.\. math::[ \t]*\n", flags=re.M)
 _ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj|const|math):`(?P<text>[^`]+)`")
 
 
@@ -29,4 +32,4 @@ class SphinxRoles(griffe.Extension):
 
     def on_object(self, *, obj: griffe.Object, **kwargs) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = _ROLE.sub(_code_span, obj.docstring.value)
+            obj.docstring.value = _MATH_DIRECTIVE.sub("", _ROLE.sub(_code_span, obj.docstring.value))
