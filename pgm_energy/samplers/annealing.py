@@ -111,10 +111,13 @@ class _DefaultCount(int):
 _DEFAULT_SAMPLES = _DefaultCount(10)
 
 
-def _renamed_count(n_samples, n_reads):
-    """``n_samples``, or the value of its deprecated alias ``n_reads`` (with a DeprecationWarning)."""
+def _renamed_count(n_samples, n_reads) -> tuple[object, str]:
+    """``(value, name)``: ``n_samples``, or its deprecated alias ``n_reads`` (with a DeprecationWarning).
+
+    The name is the one the caller used, for the messages.
+    """
     if n_reads is None:
-        return n_samples
+        return n_samples, "n_samples"
     if n_samples is not _DEFAULT_SAMPLES:
         raise TypeError("SimulatedAnnealingSampler.sample() got both n_samples and its deprecated alias n_reads")
     warnings.warn(
@@ -122,7 +125,7 @@ def _renamed_count(n_samples, n_reads):
         DeprecationWarning,
         stacklevel=3,
     )
-    return n_reads
+    return n_reads, "n_reads"
 
 
 class SimulatedAnnealingSampler:
@@ -224,20 +227,20 @@ class SimulatedAnnealingSampler:
             For both ``n_samples`` and ``n_reads``.
         """
         watch = pipeline.Stopwatch()
-        n_samples = _renamed_count(n_samples, n_reads)
+        n_samples, count_name = _renamed_count(n_samples, n_reads)
         pipeline.check_model(model)
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
-        # before the initial states, which would otherwise be blamed for an impossible n_samples
-        check_array_size(n_samples * model.n_units, f"n_samples={n_samples} runs of {model.n_units} units")
+        n_samples = check_int(n_samples, count_name, minimum=1)
+        runs = f"{count_name}={n_samples} runs of {model.n_units} units"
+        check_array_size(n_samples * model.n_units, runs)  # before the initial states are blamed for it
         original, model = model, as_boltzmann_machine(model)
         clamped = check_evidence(evidence, model.names)
         generator = check_rng(rng)
         temperatures = (
             _default_schedule(model, self.n_sweeps, clamped) if self.schedule is None else self.schedule
         )
-        with refuse_out_of_memory(f"n_samples={n_samples} runs of {model.n_units} units"):
+        with refuse_out_of_memory(runs):
             initial = pipeline.check_initial_states(
-                initial_states, model.n_units, n_chains=n_samples, count_name="n_samples"
+                initial_states, model.n_units, n_chains=n_samples, count_name=count_name
             )
             states = pipeline.starting_states(initial, n_samples, model.n_units, clamped, generator)
             return self._anneal(model, original, states, clamped, generator, temperatures, watch)

@@ -70,6 +70,8 @@ def test_n_reads_is_a_deprecated_alias_of_n_samples():
             sampler.sample(model, rng=0, **both)
     with pytest.raises(TypeError, match="n_reads"):
         sampler.sample(model, 3, n_reads=3)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValidationError, match="n_reads must be >= 1"):
+        sampler.sample(model, n_reads=0)  # messages use the name the caller used
 
 
 def test_annealing_messages_name_n_samples():
