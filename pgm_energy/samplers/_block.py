@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels.block_gibbs import layer_margins, layer_scratch, sample_layer
-from .._kernels.rng import seed_streams
 from .._progress import progress_bar
 from .._validation import (
     check_bool, check_evidence, check_float_dtype, check_int, check_positive_temperature, check_rng, describe,
@@ -155,6 +153,9 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
         ``sweeps``, ``burn_in``, ``thin``, ``n_chains``, ``dtype``, ``temperature``, ``threads``
         and ``unit_updates``.
     """
+    from .._kernels.block_gibbs import layer_margins, layer_scratch, sample_layer  # Numba loads on first use
+    from .._kernels.rng import seed_streams
+
     n_visible, n_hidden = rbm.n_visible, rbm.n_hidden
     n_units = n_visible + n_hidden
 

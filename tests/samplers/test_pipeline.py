@@ -2,6 +2,8 @@
 
 import ast
 import pathlib
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -185,3 +187,9 @@ def test_block_gibbs_progress_counts_every_sweep(monkeypatch):
     shown, _ = sample_rbm(_rbm(), 130, n_chains=2, rng=0, progress=True)
     np.testing.assert_array_equal(quiet, shown)
     assert sum(updates) == 130 and updates[:2] == [64, 64]
+
+
+def test_importing_the_samplers_loads_no_numba_and_no_tqdm():
+    code = "import sys, pgm_energy.samplers; print(sorted({'numba', 'tqdm'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
