@@ -6,14 +6,31 @@ work and memory on couplings that do not exist, and NumPy would build several
 ``n_samples x n_units`` temporaries, so its statistics are fused and summed edge by edge here.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-__all__ = ["csr_moment_sums"]
+__all__ = ["CSRWeights", "Edges", "csr_moment_sums"]
+
+
+class CSRWeights(NamedTuple):
+    """Symmetric weights in CSR: ``indptr`` (int64, n_units + 1), ``indices`` (int64), ``data`` (float64)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+
+class Edges(NamedTuple):
+    """The edges ``(rows[e], cols[e])`` whose moments are summed (int64 arrays of one length)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def csr_moment_sums(states, clamped, conditional, beta, biases, indptr, indices, data, rows, cols, pair_sums, mean_sums):
+def csr_moment_sums(states, clamped, conditional, beta, biases, weights, edges, pair_sums, mean_sums):
     """Sums over samples of the moment estimates of a sparse machine, without ``n_samples x n_units`` temporaries.
 
     With ``conditional`` each free unit's state is replaced by its conditional mean
@@ -28,11 +45,13 @@ def csr_moment_sums(states, clamped, conditional, beta, biases, indptr, indices,
     conditional : bool
     beta : float
     biases : float64, shape (n_units,)
-    indptr, indices, data : CSR weights (symmetric), int64, int64, float64
-    rows, cols : int64, shape (n_edges,)
+    weights : CSRWeights
+    edges : Edges, n_edges each
     pair_sums : float64, shape (n_edges,), overwritten
     mean_sums : float64, shape (n_units,), overwritten
     """
+    indptr, indices, data = weights
+    rows, cols = edges
     n_samples, n_units = states.shape
     x = np.empty(n_units)
     s = np.empty(n_units)

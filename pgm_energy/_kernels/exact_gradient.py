@@ -44,11 +44,29 @@ _PRODUCT_TERMS = 512
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _fold_product(log_weight, product):
-    """Move the running products into the log weights (before they can overflow) and restart them at 1."""
-    for s in range(product.shape[0]):
-        log_weight[s] += math.log(product[s])
+def _start_block(log_weight, product, low_linear, high_linear):
+    """Log-weights start at the linear terms ``e.x``; the running products of ``1 + e^{-|f|}`` at 1."""
+    for s in range(log_weight.shape[0]):
+        log_weight[s] = low_linear[s] + high_linear
         product[s] = 1.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _conditional(f, e, nonnegative):
+    """From ``f``, ``e = e^{-|f|}`` and ``f >= 0``: ``(sigmoid(f), max(f, 0), 1 + e)``, the terms one unit adds."""
+    one_plus = 1.0 + e
+    inverse = 1.0 / one_plus
+    return (inverse if nonnegative else e * inverse), (f if nonnegative else 0.0), one_plus
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fold_product(j, log_weight, product):
+    """After every :data:`_PRODUCT_TERMS` units ``j``: move the running products into the log weights
+    (before they can overflow) and restart them at 1."""
+    if (j + 1) % _PRODUCT_TERMS == 0:
+        for s in range(product.shape[0]):
+            log_weight[s] += math.log(product[s])
+            product[s] = 1.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -101,9 +119,7 @@ def block_conditionals_factored(low_fields, exp_neg_low, exp_pos_low, high_field
         The block's largest log-weight.
     """
     n_y, n_states = low_fields.shape
-    for s in range(n_states):
-        log_weight[s] = low_linear[s] + high_linear
-        product[s] = 1.0
+    _start_block(log_weight, product, low_linear, high_linear)
     for j in range(n_y):
         b = high_field[j]
         neg_b = math.exp(-b)
@@ -118,14 +134,10 @@ def block_conditionals_factored(low_fields, exp_neg_low, exp_pos_low, high_field
             for_nonnegative = neg[s] * neg_b
             for_negative = pos[s] * pos_b
             nonnegative = f >= 0.0
-            e = for_nonnegative if nonnegative else for_negative
-            one_plus = 1.0 + e
-            inverse = 1.0 / one_plus
-            out[s] = inverse if nonnegative else e * inverse
-            log_weight[s] += f if nonnegative else 0.0
+            out[s], linear, one_plus = _conditional(f, for_nonnegative if nonnegative else for_negative, nonnegative)
+            log_weight[s] += linear
             product[s] *= one_plus
-        if (j + 1) % _PRODUCT_TERMS == 0:
-            _fold_product(log_weight, product)
+        _fold_product(j, log_weight, product)
     return _weigh(sigmoid, log_weight, product)
 
 
@@ -133,22 +145,15 @@ def block_conditionals_factored(low_fields, exp_neg_low, exp_pos_low, high_field
 def block_conditionals_direct(low_fields, high_field, low_linear, high_linear, sigmoid, log_weight, product):
     """As :func:`block_conditionals_factored`, with one ``exp(-|f|)`` per element (any finite fields)."""
     n_y, n_states = low_fields.shape
-    for s in range(n_states):
-        log_weight[s] = low_linear[s] + high_linear
-        product[s] = 1.0
+    _start_block(log_weight, product, low_linear, high_linear)
     for j in range(n_y):
         b = high_field[j]
         fields = low_fields[j]
         out = sigmoid[j]
         for s in range(n_states):
             f = fields[s] + b
-            e = math.exp(-abs(f))
-            one_plus = 1.0 + e
-            inverse = 1.0 / one_plus
-            nonnegative = f >= 0.0
-            out[s] = inverse if nonnegative else e * inverse
-            log_weight[s] += f if nonnegative else 0.0
+            out[s], linear, one_plus = _conditional(f, math.exp(-abs(f)), f >= 0.0)
+            log_weight[s] += linear
             product[s] *= one_plus
-        if (j + 1) % _PRODUCT_TERMS == 0:
-            _fold_product(log_weight, product)
+        _fold_product(j, log_weight, product)
     return _weigh(sigmoid, log_weight, product)

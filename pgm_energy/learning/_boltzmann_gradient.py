@@ -58,10 +58,11 @@ class BoltzmannGradient(NamedTuple):
 
 
 def moments(graph, storage, biases, beta, samples, clamped_units, estimator: str) -> PhaseStatistics:
+    """:func:`pgm_energy.learning.boltzmann.phase_statistics` on checked arguments."""
     n_samples = samples.shape[0]
     indptr, indices, data, dense_w, dense = storage
     if not dense:
-        from .._kernels.boltzmann_learning import csr_moment_sums
+        from .._kernels.boltzmann_learning import CSRWeights, Edges, csr_moment_sums
 
         clamped = np.zeros(graph.n_units, dtype=np.bool_)
         clamped[clamped_units] = True
@@ -69,7 +70,7 @@ def moments(graph, storage, biases, beta, samples, clamped_units, estimator: str
         mean_sums = np.empty(graph.n_units)
         csr_moment_sums(
             np.ascontiguousarray(samples, dtype=np.uint8), clamped, estimator == "conditional", float(beta), biases,
-            indptr, indices, data, graph.rows, graph.cols, pair_sums, mean_sums,
+            CSRWeights(indptr, indices, data), Edges(graph.rows, graph.cols), pair_sums, mean_sums,
         )
         return PhaseStatistics(pair_sums / (2.0 * n_samples), mean_sums / n_samples, n_samples)
     from scipy.special import expit
