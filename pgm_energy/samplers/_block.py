@@ -38,13 +38,23 @@ def _product_columns(n_chains: int) -> int:
     return n_chains
 
 
+_blas_libraries = None  # threadpoolctl's controllers of the BLAS libraries loaded (found once: a scan of the process)
+
+
 def _blas_threads():
-    """Thread counts of the loaded BLAS libraries (threadpoolctl), or None when unavailable."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    return [info.get("num_threads") for info in threadpool_info() if info.get("user_api") == "blas"] or None
+    """Current thread counts of the loaded BLAS libraries (threadpoolctl), or None when unavailable.
+
+    The libraries are looked up once per process (reading the process's memory map costs more
+    than a small sampling call); their thread counts are read afresh at each call.
+    """
+    global _blas_libraries
+    if _blas_libraries is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            return None
+        _blas_libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+    return [library.num_threads for library in _blas_libraries] or None
 
 
 def sample_rbm(rbm, n_samples, *, n_chains=1, burn_in=0, thin=1, evidence=None, initial_states=None, temperature=None,
