@@ -6,7 +6,7 @@ with ``:math:`` and ``.. math::``. mkdocstrings reads Markdown, not Sphinx marku
 this every such name would be shown after a literal ``:func:``. A role becomes the code span of
 its target (the last part only after ``~``, as Sphinx shows it; the title of
 ``:role:`title <target>```); a ``.. math::`` line goes, and its indented formula stays a code
-block.
+block; the ``::`` that opens a literal block becomes ``:`` (the block stays a code block).
 """
 
 import re
@@ -14,6 +14,7 @@ import re
 import griffe
 
 _MATH_DIRECTIVE = re.compile(r"^[ \t]*\.\. math::[ \t]*\n", flags=re.M)
+_LITERAL_BLOCK = re.compile(r"(?<=\S)::[ \t]*$", flags=re.M)
 _ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj|const|math):`(?P<text>[^`]+)`")
 
 
@@ -32,4 +33,5 @@ class SphinxRoles(griffe.Extension):
 
     def on_object(self, *, obj: griffe.Object, **kwargs) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = _MATH_DIRECTIVE.sub("", _ROLE.sub(_code_span, obj.docstring.value))
+            text = _MATH_DIRECTIVE.sub("", _ROLE.sub(_code_span, obj.docstring.value))
+            obj.docstring.value = _LITERAL_BLOCK.sub(":", text)
