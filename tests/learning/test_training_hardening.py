@@ -115,14 +115,14 @@ def test_disk_full_mid_run_keeps_the_model_and_the_previous_checkpoint(tmp_path,
     import errno
 
     from pgm_energy.exceptions import CheckpointWriteError
-    from pgm_energy.learning import _trainer
+    from pgm_energy.learning import _checkpoint
 
     data = _data()
     options = dict(epochs=6, batch_size=10, monitor=None)
     seen, remember = _epochs_seen()
     full = ContrastiveDivergence(**options).fit(3, data, rng=1, callbacks=[remember], progress=False)
     path = tmp_path / "run.npz"
-    real_write = _trainer.atomic_savez
+    real_write = _checkpoint.atomic_savez
     calls = []
 
     def full_disk(target, arrays):
@@ -131,14 +131,14 @@ def test_disk_full_mid_run_keeps_the_model_and_the_previous_checkpoint(tmp_path,
             raise OSError(errno.ENOSPC, "No space left on device")
         real_write(target, arrays)
 
-    monkeypatch.setattr(_trainer, "atomic_savez", full_disk)
+    monkeypatch.setattr(_checkpoint, "atomic_savez", full_disk)
     trainer = ContrastiveDivergence(**options, checkpoint_every=2, checkpoint_path=path)
     with pytest.raises(CheckpointWriteError, match="epoch 4.*No space left") as caught:
         trainer.fit(3, data, rng=1, progress=False)
     error = caught.value
     assert isinstance(error, OSError) and error.errno == errno.ENOSPC and error.epoch == 4 and len(error.history) == 4
     assert np.array_equal(error.model.weights, seen[3].weights)
-    monkeypatch.setattr(_trainer, "atomic_savez", real_write)
+    monkeypatch.setattr(_checkpoint, "atomic_savez", real_write)
     # the epoch-2 checkpoint is intact: resuming from it ends as the uninterrupted run
     resumed = ContrastiveDivergence(**options).fit(3, data, resume_from=path, progress=False)
     assert np.array_equal(resumed.model.weights, full.model.weights)
