@@ -7,9 +7,11 @@ directly on arrays it built itself.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from .._validation import check_int, check_states, check_vector, describe
+from .._validation import check_finite_array, check_int, check_states, check_vector, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
 from ..models import BoltzmannMachine
 from ._boltzmann_chains import BoltzmannChains
@@ -19,7 +21,7 @@ from ._trainer import check_nonnegative_float
 __all__ = [
     "MAX_CHAIN_ENTRIES", "MAX_SWEEPS", "as_array", "check_machine", "check_mask", "check_graph", "check_parameters",
     "check_edges", "check_biases_beta", "check_states_of", "check_data_rows", "check_sweeps", "check_chain_memory", "check_chains",
-    "check_batch", "check_choice",
+    "check_batch", "check_choice", "check_storage", "visible_mask",
 ]
 
 #: largest number of chain entries (bytes) new_chains allocates
@@ -174,3 +176,68 @@ def check_choice(value, name: str, choices) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValidationError(f"{name} must be one of {', '.join(map(repr, choices))}, got {describe(value)}")
     return value
+
+
+def check_storage(storage, graph: BoltzmannGraph) -> tuple:
+    """``storage`` (the 5-tuple of kernel weights) checked against ``graph``; the arrays the kernels may read."""
+    if not isinstance(storage, tuple) or len(storage) != 5:
+        raise ParameterTypeError(f"storage must be the 5-tuple of kernel_weights(graph, edge_weights), got {describe(storage)}")
+    indptr, indices, data, dense_w, dense = storage
+    if dense is not graph.dense:
+        raise ValidationError(f"storage must be {'dense' if graph.dense else 'CSR'} weights, as graph.dense says")
+    if dense:
+        weights = check_finite_array(dense_w, "storage weights", ndim=2)
+        if weights.shape != (graph.n_units,) * 2 or not np.array_equal(weights, weights.T):
+            raise ValidationError(f"storage weights must be a symmetric ({graph.n_units}, {graph.n_units}) matrix")
+        storage = (indptr, indices, data, weights, True)
+    else:
+        if not (isinstance(indptr, np.ndarray) and np.array_equal(indptr, graph.indptr)
+                and isinstance(indices, np.ndarray) and np.array_equal(indices, graph.indices)):
+            raise ValidationError("storage must hold the CSR pattern of graph (indptr, indices)")
+        storage = (graph.indptr, graph.indices, check_vector(data, "storage data", graph.indices.shape[0]), dense_w, False)
+    return storage
+
+
+def visible_mask(model, visible) -> np.ndarray:
+    """The mask of :func:`pgm_energy.learning.boltzmann.resolve_visible`."""
+    check_machine(model, "model")
+    n_units = model.n_units
+    if visible is None:
+        mask = np.array(model.visible, dtype=bool)
+    else:
+        if not isinstance(visible, (list, tuple, np.ndarray)) or (isinstance(visible, np.ndarray) and visible.ndim != 1):
+            raise ParameterTypeError(
+                f"visible must be a 1-d sequence of unit names or indices (or a boolean mask), got {describe(visible)}"
+            )
+        items = list(np.asarray(visible).tolist()) if isinstance(visible, np.ndarray) else list(visible)
+        array = as_array(visible) if len(items) else np.zeros(0, dtype=np.int64)
+        if array is None:  # ragged: some item is itself a sequence
+            raise ParameterTypeError(f"visible must hold unit names or integer indices, got {describe(visible)}")
+        if array.dtype == np.bool_:
+            if array.shape != (n_units,):
+                raise ValidationError(f"visible as a boolean mask must have shape ({n_units},), got {array.shape}")
+            mask = array.copy()
+        else:
+            indices = []
+            for item in items:
+                if isinstance(item, str):
+                    if item not in model.names:
+                        raise ValidationError(f"visible names {item!r}, which is not a unit of the model")
+                    indices.append(model.names.index(item))
+                elif isinstance(item, numbers.Integral) and not isinstance(item, (bool, np.bool_)):
+                    if not 0 <= int(item) < n_units:
+                        raise ValidationError(f"visible index {item!r} is out of range for {n_units} units")
+                    indices.append(int(item))
+                else:
+                    raise ParameterTypeError(f"visible must hold unit names or integer indices, got {describe(item)}")
+            if len(set(indices)) != len(indices):
+                raise ValidationError(f"visible must not repeat a unit, got {describe(visible)}")
+            if indices != sorted(indices):
+                raise ValidationError(
+                    f"visible must list units in the model's order (the data's columns follow it), got {describe(visible)}"
+                )
+            mask = np.zeros(n_units, dtype=bool)
+            mask[indices] = True
+    if not mask.any():
+        raise ValidationError("visible must name at least one unit (the data has to be clamped somewhere)")
+    return mask

@@ -30,11 +30,9 @@ phases for one batch and returns the statistics (updating the chains in place).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .._validation import check_finite_array, check_int, check_vector, describe
+from .._validation import check_int, describe
 from ..exceptions import ParameterTypeError, ValidationError
 from ..models import BoltzmannMachine
 from ._boltzmann_chains import BoltzmannChains, fresh_chains, run_burn_in
@@ -52,7 +50,9 @@ from ._boltzmann_checks import (
     check_mask,
     check_parameters,
     check_states_of,
+    check_storage,
     check_sweeps,
+    visible_mask,
 )
 from ._boltzmann_graph import BoltzmannGraph, csr_data, dense_weights, edges_graph, kernel_weights, model_graph
 from ._boltzmann_gradient import ESTIMATORS, BoltzmannGradient, PhaseStatistics, gradient_estimate, moments
@@ -98,8 +98,6 @@ def prepare_graph(model, visible: np.ndarray) -> tuple[BoltzmannGraph, np.ndarra
     return model_graph(model, check_mask(visible, model.n_units, "visible"))
 
 
-
-
 def graph_from_edges(n_units: int, rows, cols, visible: np.ndarray) -> BoltzmannGraph:
     """A :class:`BoltzmannGraph` from its edges ``(rows[e], cols[e])``, ``rows < cols``, in row-major order.
 
@@ -110,14 +108,6 @@ def graph_from_edges(n_units: int, rows, cols, visible: np.ndarray) -> Boltzmann
     visible : ndarray of bool, shape (n_units,)
     """
     return edges_graph(*check_edges(n_units, rows, cols, visible))
-
-
-
-
-
-
-
-
 
 
 # ---------------------------------------------------------------------------- chains
@@ -149,12 +139,6 @@ def new_chains(graph: BoltzmannGraph, data: np.ndarray, *, n_clamped: int, n_cha
     return fresh_chains(graph, data, n_clamped=n_clamped, n_chains=n_chains, generator=generator)
 
 
-
-
-
-
-
-
 def burn_in(graph, edge_weights, biases, beta, chains: BoltzmannChains, data, rows, sweeps: int) -> None:
     """Run ``sweeps`` sweeps on the fantasy chains and on the clamped chains ``rows`` (clamped to ``data``).
 
@@ -165,8 +149,6 @@ def burn_in(graph, edge_weights, biases, beta, chains: BoltzmannChains, data, ro
     data, rows = check_batch(data, rows, graph, chains, "data")
     sweeps = check_sweeps(sweeps, "sweeps", 0)
     run_burn_in(graph, edge_weights, biases, beta, chains, data, rows, sweeps)
-
-
 
 
 # ---------------------------------------------------------------------------- statistics
@@ -199,21 +181,7 @@ def phase_statistics(graph, storage, biases, beta, samples, clamped_units, estim
     smaller variance.
     """
     graph = check_graph(graph)
-    if not isinstance(storage, tuple) or len(storage) != 5:
-        raise ParameterTypeError(f"storage must be the 5-tuple of kernel_weights(graph, edge_weights), got {describe(storage)}")
-    indptr, indices, data, dense_w, dense = storage
-    if dense is not graph.dense:
-        raise ValidationError(f"storage must be {'dense' if graph.dense else 'CSR'} weights, as graph.dense says")
-    if dense:
-        weights = check_finite_array(dense_w, "storage weights", ndim=2)
-        if weights.shape != (graph.n_units,) * 2 or not np.array_equal(weights, weights.T):
-            raise ValidationError(f"storage weights must be a symmetric ({graph.n_units}, {graph.n_units}) matrix")
-        storage = (indptr, indices, data, weights, True)
-    else:
-        if not (isinstance(indptr, np.ndarray) and np.array_equal(indptr, graph.indptr)
-                and isinstance(indices, np.ndarray) and np.array_equal(indices, graph.indices)):
-            raise ValidationError("storage must hold the CSR pattern of graph (indptr, indices)")
-        storage = (graph.indptr, graph.indices, check_vector(data, "storage data", graph.indices.shape[0]), dense_w, False)
+    storage = check_storage(storage, graph)
     biases, beta = check_biases_beta(graph, biases, beta)
     samples = check_states_of(samples, graph.n_units, "samples", allow_empty=False)
     clamped_units = as_array(clamped_units)
@@ -222,8 +190,6 @@ def phase_statistics(graph, storage, biases, beta, samples, clamped_units, estim
         raise ValidationError(f"clamped_units must be a 1-d array of unit indices below {graph.n_units}")
     estimator = check_choice(estimator, "estimator", ESTIMATORS)
     return moments(graph, storage, biases, beta, samples, clamped_units.astype(np.int64), estimator)
-
-
 
 
 def estimate_gradient(
@@ -279,8 +245,6 @@ def estimate_gradient(
     return gradient_estimate(graph, edge_weights, biases, beta, batch, rows, chains, sweeps=sweeps, estimator=estimator)
 
 
-
-
 # ---------------------------------------------------------------------------- the trainer
 _CLAMPED_CHAINS = ("per_example", "per_slot")
 
@@ -300,8 +264,6 @@ class _State:
         self.beta = beta
 
 
-
-
 def resolve_visible(model, visible) -> np.ndarray:
     """The boolean visible mask meant by ``visible`` for ``model`` (see :meth:`BoltzmannLearning.fit`).
 
@@ -316,47 +278,7 @@ def resolve_visible(model, visible) -> np.ndarray:
     -------
     ndarray of bool, shape (n_units,)
     """
-    check_machine(model, "model")
-    n_units = model.n_units
-    if visible is None:
-        mask = np.array(model.visible, dtype=bool)
-    else:
-        if not isinstance(visible, (list, tuple, np.ndarray)) or (isinstance(visible, np.ndarray) and visible.ndim != 1):
-            raise ParameterTypeError(
-                f"visible must be a 1-d sequence of unit names or indices (or a boolean mask), got {describe(visible)}"
-            )
-        items = list(np.asarray(visible).tolist()) if isinstance(visible, np.ndarray) else list(visible)
-        array = as_array(visible) if len(items) else np.zeros(0, dtype=np.int64)
-        if array is None:  # ragged: some item is itself a sequence
-            raise ParameterTypeError(f"visible must hold unit names or integer indices, got {describe(visible)}")
-        if array.dtype == np.bool_:
-            if array.shape != (n_units,):
-                raise ValidationError(f"visible as a boolean mask must have shape ({n_units},), got {array.shape}")
-            mask = array.copy()
-        else:
-            indices = []
-            for item in items:
-                if isinstance(item, str):
-                    if item not in model.names:
-                        raise ValidationError(f"visible names {item!r}, which is not a unit of the model")
-                    indices.append(model.names.index(item))
-                elif isinstance(item, numbers.Integral) and not isinstance(item, (bool, np.bool_)):
-                    if not 0 <= int(item) < n_units:
-                        raise ValidationError(f"visible index {item!r} is out of range for {n_units} units")
-                    indices.append(int(item))
-                else:
-                    raise ParameterTypeError(f"visible must hold unit names or integer indices, got {describe(item)}")
-            if len(set(indices)) != len(indices):
-                raise ValidationError(f"visible must not repeat a unit, got {describe(visible)}")
-            if indices != sorted(indices):
-                raise ValidationError(
-                    f"visible must list units in the model's order (the data's columns follow it), got {describe(visible)}"
-                )
-            mask = np.zeros(n_units, dtype=bool)
-            mask[indices] = True
-    if not mask.any():
-        raise ValidationError("visible must name at least one unit (the data has to be clamped somewhere)")
-    return mask
+    return visible_mask(model, visible)
 
 
 class BoltzmannLearning(Trainer):
