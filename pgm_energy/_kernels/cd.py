@@ -156,10 +156,14 @@ def _active(states, index):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _layer_input(rows, index, count, bias, out):
-    """``out = bias + sum of rows[index[:count]]`` (a product with a 0/1 vector).
+def _layer_input(rows, index, count, values, weighted, bias, out):
+    """``out = bias + sum_t x_t * rows[i_t]`` over the ``count`` indices ``i_t = index[t]`` of non-zero ``values``.
 
-    Four rows are added per pass, as ``(r0 + r1) + (r2 + r3)``: a fixed order (so a
+    A product with a sparse left operand: ``x_t = values[i_t]`` when ``weighted`` (data rows,
+    which may hold real values in [0, 1]: Bernoulli means), else 1 (0/1 states: the rows are
+    added, with no multiplication; on 0/1 values the products by 1.0 are exact, so both give
+    the same bits). ``weighted`` is a constant at every call, so each inlined copy keeps one
+    branch. Four rows are added per pass, as ``(r0 + r1) + (r2 + r3)``: a fixed order (so a
     deterministic result) with a quarter of the loads and stores of ``out``.
     """
     n = out.shape[0]
@@ -169,38 +173,23 @@ def _layer_input(rows, index, count, bias, out):
     while t + 4 <= count:
         # 2-d indexing, not row views: a view costs a reference-count update (atomic)
         i0, i1, i2, i3 = index[t], index[t + 1], index[t + 2], index[t + 3]
-        for j in range(n):
-            out[j] += (rows[i0, j] + rows[i1, j]) + (rows[i2, j] + rows[i3, j])
+        if weighted:
+            x0, x1, x2, x3 = values[i0], values[i1], values[i2], values[i3]
+            for j in range(n):
+                out[j] += (x0 * rows[i0, j] + x1 * rows[i1, j]) + (x2 * rows[i2, j] + x3 * rows[i3, j])
+        else:
+            for j in range(n):
+                out[j] += (rows[i0, j] + rows[i1, j]) + (rows[i2, j] + rows[i3, j])
         t += 4
     while t < count:
         i0 = index[t]
-        for j in range(n):
-            out[j] += rows[i0, j]
-        t += 1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _weighted_input(rows, index, count, values, bias, out):
-    """``out = bias + sum_t values[i_t] * rows[i_t]`` over the non-zero ``values`` (``i_t = index[t]``).
-
-    For data rows, which may hold real values in [0, 1] (Bernoulli means); on 0/1 data the
-    products by 1.0 are exact, so this equals :func:`_layer_input` bit for bit.
-    """
-    n = out.shape[0]
-    for j in range(n):
-        out[j] = bias[j]
-    t = 0
-    while t + 4 <= count:
-        i0, i1, i2, i3 = index[t], index[t + 1], index[t + 2], index[t + 3]
-        x0, x1, x2, x3 = values[i0], values[i1], values[i2], values[i3]
-        for j in range(n):
-            out[j] += (x0 * rows[i0, j] + x1 * rows[i1, j]) + (x2 * rows[i2, j] + x3 * rows[i3, j])
-        t += 4
-    while t < count:
-        i0 = index[t]
-        x0 = values[i0]
-        for j in range(n):
-            out[j] += x0 * rows[i0, j]
+        if weighted:
+            x0 = values[i0]
+            for j in range(n):
+                out[j] += x0 * rows[i0, j]
+        else:
+            for j in range(n):
+                out[j] += rows[i0, j]
         t += 1
 
 
@@ -446,16 +435,17 @@ def train_epoch(state, data, order, epoch, settings, error_start):
         for r in range(size):
             row = data[order[start + r]]
             n_on = _active(row, visible_index)
-            _weighted_input(weights, visible_index, n_on, row, hidden_bias, hidden_input)
+            _layer_input(weights, visible_index, n_on, row, True, hidden_bias, hidden_input)
             _sigmoid_inplace(hidden_input)
             _add_weighted_outer(grad, visible_index, n_on, row, hidden_input, scale)
             _accumulate(hidden_sum, hidden_input)
             _accumulate(data_sum, row)
             if reconstruction:
-                _sample(hidden_input, streams, r, start_hidden[r])
-                n_on = _active(start_hidden[r], hidden_index)
+                h0 = start_hidden[r]
+                _sample(hidden_input, streams, r, h0)
+                n_on = _active(h0, hidden_index)
                 reconstructed = start_visible[r]
-                _layer_input(weights_t, hidden_index, n_on, visible_bias, reconstructed)
+                _layer_input(weights_t, hidden_index, n_on, h0, False, visible_bias, reconstructed)
                 _sigmoid_inplace(reconstructed)
                 for i in range(n_visible):
                     diff = np.float64(row[i]) - np.float64(reconstructed[i])
@@ -468,7 +458,7 @@ def train_epoch(state, data, order, epoch, settings, error_start):
             hidden = hidden_states
             if persistent:
                 n_on = _active(visible, visible_index)
-                _layer_input(weights, visible_index, n_on, hidden_bias, hidden_input)
+                _layer_input(weights, visible_index, n_on, visible, False, hidden_bias, hidden_input)
                 _sigmoid_inplace(hidden_input)
                 _sample(hidden_input, streams, r, hidden_states)
             else:
@@ -477,13 +467,13 @@ def train_epoch(state, data, order, epoch, settings, error_start):
                 probabilities = visible_input
                 if persistent or step > 0:
                     n_on = _active(hidden, hidden_index)
-                    _layer_input(weights_t, hidden_index, n_on, visible_bias, visible_input)
+                    _layer_input(weights_t, hidden_index, n_on, hidden, False, visible_bias, visible_input)
                     _sigmoid_inplace(visible_input)
                 else:
                     probabilities = start_visible[r]  # CD's first step: the reconstruction's p(v | h0)
                 _sample(probabilities, streams, r, visible)
                 n_on = _active(visible, visible_index)
-                _layer_input(weights, visible_index, n_on, hidden_bias, hidden_input)
+                _layer_input(weights, visible_index, n_on, visible, False, hidden_bias, hidden_input)
                 _sigmoid_inplace(hidden_input)
                 if step < k - 1:
                     _sample(hidden_input, streams, r, hidden_states)
