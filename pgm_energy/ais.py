@@ -1,4 +1,4 @@
-r"""Annealed importance sampling (AIS): estimates of an RBM's log Z and log-likelihood.
+r"""Annealed importance sampling (AIS): estimates of an RBM's log Z and log-likelihood; the variational bound of a deep belief network.
 
 The method of Neal (2001, "Annealed importance sampling", *Statistics and Computing* 11)
 applied to RBMs as in Salakhutdinov & Murray (2008, "On the quantitative analysis of deep
@@ -29,17 +29,11 @@ Two consequences the user should know:
   of the target's mass (too short a schedule), the weights can look consistent and the
   band can exclude the truth. Compare schedules of different lengths when in doubt.
 - The spread of the log weights, hence ``log_z_std`` for a given ``n_runs``, belongs to the
-  model: it comes from how slowly the Gibbs transitions mix along the path. Measured with the
-  default schedule (``benchmarks/bench_ais.py``): a 64x20 RBM trained on the digits, spread
-  ~0.07 nats, errors ~0.01; a 784x20 RBM trained on MNIST-5k (PCD, test log-likelihood
-  -138), spread ~1 nat, the same from a plain float64 NumPy implementation, most of it
-  gathered at ``beta`` in 0.7-0.9, so ``log_z_std`` ~0.13 with 100 runs and single
-  estimates 0.1-0.25 nats off. ``log_z_std`` shrinks as ``1/sqrt(n_runs)``; a schedule twice
-  as long narrowed that spread only to ~0.8 nats. For 0.1-nat accuracy on such a model use
-  several hundred runs.
+  model: it comes from how slowly the Gibbs transitions mix along the path, and shrinks only as
+  ``1/sqrt(n_runs)`` (``benchmarks/bench_ais.py`` measures it on trained models).
 
 Computation: the schedule runs in Numba kernels (:mod:`pgm_energy._kernels.ais`), runs in
-parallel over Numba threads, in successive calls of ~0.15 s each (so Ctrl-C is answered; a
+parallel over Numba threads, in successive time-bounded calls (so Ctrl-C is answered; a
 run carries its state between calls and the split changes no bit); each run has its own
 random streams, so the same ``rng`` gives the same bits whatever the thread count.
 """
@@ -63,6 +57,7 @@ from ._validation import (
 )
 from .exceptions import ParameterTypeError, StateError, ValidationError
 from .models import RestrictedBoltzmannMachine
+from .models._base import visible_rows
 from .schedules import ais_betas, check_length
 
 __all__ = [
@@ -133,19 +128,6 @@ class LikelihoodEstimate(NamedTuple):
 def _check_rbm(rbm) -> None:
     if not isinstance(rbm, RestrictedBoltzmannMachine):
         raise ParameterTypeError(f"rbm must be a RestrictedBoltzmannMachine, got {type(rbm).__name__}: {describe(rbm)}")
-
-
-def _visible_data(rbm, data, name: str = "data") -> np.ndarray:
-    """``data`` as a float64 (n_samples, n_visible) 0/1 array; a DataFrame is reordered by column names."""
-    if hasattr(data, "columns"):
-        missing = [unit for unit in rbm.visible_names if unit not in data.columns]
-        if missing:
-            raise ValidationError(f"{name} is missing columns for visible units {missing[:5]!r}")
-        data = data[list(rbm.visible_names)].to_numpy()
-    batch, _ = check_states(data, rbm.n_visible, name)
-    if batch.shape[0] == 0:
-        raise ValidationError(f"{name} must hold at least one sample, got 0 rows")
-    return batch
 
 
 def _check_betas(betas) -> np.ndarray:
@@ -222,7 +204,7 @@ def _base_bias(rbm, base, data) -> np.ndarray:
     if base == "data":
         if data is None:
             raise ValidationError("base='data' needs data= (the visible data whose marginals define the base model)")
-        return base_visible_bias(_visible_data(rbm, data))
+        return base_visible_bias(visible_rows(rbm, data))
     if data is not None:
         raise ValidationError(f"data= is only used with base='data'; got base={base!r} and data")
     if base == "model":
@@ -347,7 +329,7 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng
         ``(mean, lower, upper, log_z)`` in nats per sample.
     """
     _check_rbm(rbm)
-    batch = _visible_data(rbm, data)
+    batch = visible_rows(rbm, data)
     uses_data = base is None or (isinstance(base, str) and base == "data")
     log_z = log_partition_function(
         rbm, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng
@@ -454,7 +436,7 @@ def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, bet
     -------
     LikelihoodBound
     """
-    batch = dbn._visible_batch(data)
+    batch = visible_rows(dbn, data)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     max_units = check_int(max_units, "max_units", minimum=0)
     weights, biases = dbn.weights, dbn.biases

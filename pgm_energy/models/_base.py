@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_finite_array, describe
+from .._validation import check_finite_array, check_states, describe
 from ..exceptions import ParameterTypeError, UnknownUnitError, ValidationError
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "file_scalar",
     "file_names",
     "check_file_members",
+    "visible_rows",
 ]
 
 #: dtype kinds of the members of a model file
@@ -43,6 +44,22 @@ def check_bias(values, name: str, length: int, weights_name: str, weights_shape)
             f"got {name} of shape {vector.shape}"
         )
     return vector
+
+
+def visible_rows(model, data, name: str = "data") -> np.ndarray:
+    """Rows of visible states of ``model``: float64, shape (n_rows >= 1, n_visible), each 0/1.
+
+    A pandas DataFrame's columns are picked by the model's visible names (others are ignored).
+    """
+    if hasattr(data, "columns") and hasattr(data, "to_numpy"):
+        missing = [unit for unit in model.visible_names if unit not in data.columns]
+        if missing:
+            raise ValidationError(f"{name} is missing columns for visible units {missing[:5]!r}")
+        data = data[list(model.visible_names)].to_numpy()
+    batch, _ = check_states(data, model.n_visible, name)
+    if batch.shape[0] == 0:
+        raise ValidationError(f"{name} must hold at least one sample, got 0 rows")
+    return batch
 
 
 def readonly(array: np.ndarray) -> np.ndarray:

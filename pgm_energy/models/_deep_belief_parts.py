@@ -157,6 +157,14 @@ def directed_part(dbn, prior) -> SigmoidBeliefNetwork:
     )
 
 
+def _per_directed_layer(values, name: str, n_directed: int, what: str) -> list:
+    """``values`` as a list of ``n_directed`` entries, one per directed layer."""
+    values = check_list(values, name, "arrays (one per pair of layers)")
+    if len(values) != n_directed:
+        raise ValidationError(f"{name} must hold {n_directed} {what} (one per directed layer), got {len(values)}")
+    return values
+
+
 def check_recognition(recognition_weights, recognition_biases, weights, sizes) -> tuple[tuple, tuple]:
     """Read-only copies of the recognition weights and biases of a network of layer ``sizes``.
 
@@ -164,24 +172,14 @@ def check_recognition(recognition_weights, recognition_biases, weights, sizes) -
     """
     n_directed = len(weights) - 1
     if recognition_weights is None:
-        recognition = [matrix.copy() for matrix in weights[:n_directed]]
+        recognition_weights = [matrix.copy() for matrix in weights[:n_directed]]
     else:
-        recognition = check_list(recognition_weights, "recognition_weights", "arrays (one per pair of layers)")
-        if len(recognition) != n_directed:
-            raise ValidationError(
-                f"recognition_weights must hold {n_directed} matrices (one per directed layer), "
-                f"got {len(recognition)}"
-            )
-    checked_weights = tuple(check_layer_weights(recognition, sizes, "recognition_weights"))
+        recognition_weights = _per_directed_layer(recognition_weights, "recognition_weights", n_directed, "matrices")
+    checked_weights = tuple(check_layer_weights(recognition_weights, sizes, "recognition_weights"))
     if recognition_biases is None:
         recognition_biases = [np.zeros(sizes[k + 1]) for k in range(n_directed)]
     else:
-        recognition_biases = check_list(recognition_biases, "recognition_biases", "arrays (one per pair of layers)")
-        if len(recognition_biases) != n_directed:
-            raise ValidationError(
-                f"recognition_biases must hold {n_directed} vectors (one per directed layer), "
-                f"got {len(recognition_biases)}"
-            )
+        recognition_biases = _per_directed_layer(recognition_biases, "recognition_biases", n_directed, "vectors")
     checked = []
     for k, vector in enumerate(recognition_biases):
         vector = check_finite_array(vector, f"recognition_biases[{k}]", ndim=1)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import check_energy_scale, check_finite_array, check_int, check_names, check_states, describe
+from .._validation import check_energy_scale, check_finite_array, check_int, check_names, describe
 from ..exceptions import ParameterTypeError, ValidationError
 from ._base import INTEGER, EnergyModel, check_file_members, file_member, file_names, readonly
 
@@ -135,18 +135,6 @@ class LayeredModel(EnergyModel):
     def layer_of(self, name: str) -> int:
         """Layer index (0 = bottom) of the unit called ``name``."""
         return int(np.searchsorted(self._offsets, self.index(name), side="right")) - 1
-
-    def _visible_batch(self, data, name: str = "data") -> np.ndarray:
-        """Rows of visible states as float64 (n_rows >= 1, n_visible); a DataFrame's columns picked by name."""
-        if hasattr(data, "columns") and hasattr(data, "to_numpy"):
-            missing = [unit for unit in self.visible_names if unit not in data.columns]
-            if missing:
-                raise ValidationError(f"{name} is missing columns for visible units {missing[:5]!r}")
-            data = data[list(self.visible_names)].to_numpy()
-        batch, _ = check_states(data, self.n_visible, name)
-        if batch.shape[0] == 0:
-            raise ValidationError(f"{name} must hold at least one sample, got 0 rows")
-        return batch
 
     # ------------------------------------------------------------------ files
     def _layer_arrays(self) -> dict[str, np.ndarray]:

@@ -34,7 +34,7 @@ import numpy as np
 from .._math import sigmoid, softplus
 from .._validation import check_int, check_states, describe
 from ..exceptions import ValidationError
-from ._base import file_member
+from ._base import file_member, visible_rows
 from ._deep_belief_parts import HybridGraph, check_recognition, hybrid_graph
 from ._layered import (
     DEFAULT_MAX_UNITS, LayeredModel, check_layer_biases, check_layer_weights, check_layers_energy_scale, check_list,
@@ -358,7 +358,7 @@ class DeepBeliefNetwork(LayeredModel):
         layer = top if layer is None else check_int(layer, "layer", minimum=1)
         if layer > top:
             raise ValidationError(f"layer must be between 1 and {top}, got {layer}")
-        activity = self._visible_batch(data)
+        activity = visible_rows(self, data)
         for k in range(min(layer, top - 1)):
             activity = sigmoid(activity @ self._recognition_weights[k] + self._recognition_biases[k])
         if layer == top:

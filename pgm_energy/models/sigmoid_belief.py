@@ -260,18 +260,8 @@ class SigmoidBeliefNetwork(LayeredModel):
         """Draws of ``p(x | evidence)`` by single-site Gibbs sampling over each unit's Markov blanket.
 
         Every unit not in ``evidence`` is updated in a sequential scan from its full conditional;
-        chains start from ancestral draws with the evidence clamped. See
-        :func:`pgm_energy.samplers.belief.gibbs_posterior`.
-
-        Parameters
-        ----------
-        evidence : dict of str -> 0/1 or None
-        n_samples : int >= 1
-            Draws per chain, one every ``thin`` sweeps after ``burn_in`` sweeps.
-        n_chains : int >= 1, default 4
-        burn_in : int >= 0, default 1000
-        thin : int >= 1, default 1
-        rng : None, int or numpy.random.Generator
+        chains start from ancestral draws with the evidence clamped; ``n_samples`` draws per chain,
+        one every ``thin`` sweeps after ``burn_in``. See :func:`pgm_energy.samplers.belief.gibbs_posterior`.
 
         Returns
         -------

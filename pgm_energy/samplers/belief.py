@@ -21,6 +21,7 @@ import numpy as np
 
 from .._math import sigmoid
 from .._validation import check_array_size, check_evidence, check_int, check_rng, check_sweeps
+from ._pipeline import Stopwatch, thread_count
 from .sampleset import SampleSet
 
 __all__ = ["ancestral_sample", "deep_belief_sample", "gibbs_posterior", "gibbs_query"]
@@ -47,11 +48,13 @@ def ancestral_sample(sbn, n_samples, *, rng=None) -> SampleSet:
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     check_array_size(n_samples * sbn.n_units, f"n_samples={n_samples} draws of {sbn.n_units} units")
     generator = check_rng(rng)
+    watch = Stopwatch()
+    watch.prepared()
     states = _ancestral_states(sbn, n_samples, generator)
+    watch.sampled()
     energies = -sbn._log_probabilities(states.astype(np.float64))
-    return SampleSet(
-        states[None], energies[None], sbn.names, temperature=sbn.temperature, info={"sampler": "ancestral"}
-    )
+    info = _info(watch, sampler="ancestral", scan="ancestral", sweeps=1, unit_updates=n_samples * sbn.n_units)
+    return SampleSet(states[None], energies[None], sbn.names, temperature=sbn.temperature, info=info)
 
 
 def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
@@ -78,7 +81,7 @@ def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
     """
     from .gibbs import GibbsSampler
 
-    started = time.perf_counter()
+    watch = Stopwatch()
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     burn_in = check_int(burn_in, "burn_in", minimum=0)
     # checked here, not by the top RBM's sampler, so the errors name this function's parameters
@@ -87,6 +90,7 @@ def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
     generator = check_rng(rng)
     weights, biases, offsets = dbn.weights, dbn.biases, dbn._offsets
     top = len(weights)
+    watch.prepared()
     # keep="last" with one draw: burn_in sweeps, then the draw (burn_in + 1 sweeps in all)
     top_draws = GibbsSampler(burn_in=burn_in).sample(dbn.top_rbm, 1, n_chains=n_samples, rng=generator, keep="last")
     states = np.empty((n_samples, dbn.n_units), dtype=np.uint8)
@@ -95,13 +99,12 @@ def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
         above = states[:, offsets[k + 1] : offsets[k + 2]].astype(np.float64)
         probabilities = sigmoid(above @ weights[k].T + biases[k])
         states[:, offsets[k] : offsets[k + 1]] = generator.random(probabilities.shape) < probabilities
+    watch.sampled()
     energies = -dbn._log_mass(states.astype(np.float64))
-    info = {
-        "sampler": "top_gibbs_then_ancestral",
-        "burn_in": burn_in,
-        "sweeps": burn_in + 1,
-        "timings": {"total": time.perf_counter() - started},
-    }
+    info = _info(
+        watch, sampler="top_gibbs_then_ancestral", scan="top block Gibbs, then ancestral", sweeps=burn_in + 1,
+        unit_updates=n_samples * ((burn_in + 1) * dbn.top_rbm.n_units + offsets[top - 1]), burn_in=burn_in,
+    )
     return SampleSet(states[None], energies[None], dbn.names, temperature=1.0, info=info)
 
 
@@ -178,6 +181,18 @@ def _deep_belief_chains(dbn, clamped, generator, n_chains, slots, out) -> int:
     return free.shape[0] + top_free.shape[0]
 
 
+def _info(watch, *, sampler, scan, sweeps, unit_updates, **particular) -> dict:
+    """``SampleSet.info`` in the samplers' one schema (see :mod:`pgm_energy.samplers._pipeline`); energies just computed."""
+    finished = time.perf_counter()
+    sampling = watch.sampling
+    return {
+        "sampler": sampler, "scan": scan, "sweeps": sweeps, **particular, "n_threads": thread_count(),
+        "unit_updates": unit_updates,
+        "unit_updates_per_second": unit_updates / sampling if sampling > 0 else float("inf"),
+        "seconds": {"setup": watch.prepared_at - watch.started, "sampling": sampling, "energies": finished - watch.sampled_at},
+    }
+
+
 def _streams(generator, n_chains):
     from .._kernels.rng import seed_streams
 
@@ -222,7 +237,7 @@ def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, t
         ``network.names`` (evidence units hold their values); ``energies`` equal to ``-log p(x)``
         (sigmoid belief network: the joint, evidence included) or to
         ``-unnormalized_log_probability`` (deep belief network); ``info`` with ``sweeps``,
-        ``burn_in``, ``thin``, ``unit_updates``, ``evidence`` and ``timings``.
+        ``burn_in``, ``thin``, ``evidence`` and the samplers' common keys (``unit_updates``, ``seconds``, ...).
         ``marginals()`` and ``marginal_standard_errors()`` give posterior estimates with
         Monte Carlo errors.
 
@@ -235,7 +250,7 @@ def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, t
     """
     from ..models import DeepBeliefNetwork
 
-    started = time.perf_counter()
+    watch = Stopwatch()
     clamped = check_evidence(evidence, network.names)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     n_chains = check_int(n_chains, "n_chains", minimum=1)
@@ -248,25 +263,20 @@ def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, t
     n_units = network.n_units
     out = np.empty((n_chains, n_samples, n_units), dtype=np.uint8)
     run = _deep_belief_chains if deep else _sigmoid_belief_chains
-    prepared = time.perf_counter()
+    watch.prepared()
     updates = run(network, clamped, generator, n_chains, slots, out)
-    sampled = time.perf_counter()
+    watch.sampled()
     if deep:
         energies = -network._log_mass(out.reshape(-1, n_units).astype(np.float64)).reshape(n_chains, n_samples)
     else:
         energies = np.empty((n_chains, n_samples))
         for chain in range(n_chains):
             energies[chain] = -network._log_probabilities(out[chain].astype(np.float64))
-    info = {
-        "sampler": "gibbs_posterior",
-        "scan": "top block, then sequential below" if deep else "sequential",
-        "burn_in": burn_in,
-        "thin": thin,
-        "sweeps": slots.shape[0],
-        "unit_updates": n_chains * slots.shape[0] * updates,
-        "evidence": {network.names[i]: v for i, v in clamped.items()},
-        "timings": {"setup": prepared - started, "sampling": sampled - prepared, "energies": time.perf_counter() - sampled},
-    }
+    info = _info(
+        watch, sampler="gibbs_posterior", scan="top block, then sequential below" if deep else "sequential",
+        sweeps=slots.shape[0], unit_updates=n_chains * slots.shape[0] * updates, burn_in=burn_in, thin=thin,
+        evidence={network.names[i]: v for i, v in clamped.items()},
+    )
     return SampleSet(out, energies, network.names, temperature=network.temperature, info=info)
 
 
