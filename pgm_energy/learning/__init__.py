@@ -1,4 +1,4 @@
-"""Training energy-based models: contrastive divergence, exact gradient, Boltzmann learning.
+"""Training energy-based models: contrastive divergence, exact gradient, Boltzmann learning, deep belief networks.
 
 Every trainer has ``fit(model_or_size, data, *, validation=None, rng=None, callbacks=(),
 progress=True, resume_from=None)`` returning a :class:`TrainingResult` ``(model, history,
@@ -8,12 +8,15 @@ stop_reason)``; the shared loop is :class:`~pgm_energy.learning._trainer.Trainer
 from ._result import STOP_REASONS, TrainingHistory, TrainingResult
 from .callbacks import EarlyStopping
 from .contrastive_divergence import ContrastiveDivergence
+from .deep_belief import UpDownFineTuning, fit_greedy
 from .exact_gradient import ExactGradient
 
 __all__ = [
     "ContrastiveDivergence",
     "ExactGradient",
     "BoltzmannLearning",
+    "UpDownFineTuning",
+    "fit_greedy",
     "EarlyStopping",
     "TrainingHistory",
     "TrainingResult",

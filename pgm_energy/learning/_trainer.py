@@ -74,6 +74,7 @@ from ..exceptions import (
 )
 from ..io import resolve_output_path
 from ..models import RestrictedBoltzmannMachine
+from ..models._base import MAX_PARAMETERS  # the largest model fit(n_hidden, data) creates; re-exported
 from ._checkpoint import (  # generator_*_json: exported here too, for the trainers' own generators
     CHECKPOINT_FORMAT,
     data_digest,
@@ -93,9 +94,6 @@ __all__ = ["Trainer", "CHECKPOINT_FORMAT", "RUNAWAY_BOUND", "generator_from_json
 #: saturated to exactly 0 or 1 unless other terms cancel it to within that rounding. A run that
 #: gets there is running away (typically ``learning_rate * weight_decay > 2``), not learning.
 RUNAWAY_BOUND = {np.dtype(np.float32): 2.0**20, np.dtype(np.float64): 2.0**49}
-#: largest number of weights of a model that ``fit(n_hidden, data)`` creates (2 GiB of float64;
-#: training holds several arrays of that size)
-MAX_PARAMETERS = 2**28
 #: largest ``epochs`` a trainer accepts (also the CLI's ``--epochs``): far beyond any real run, and
 #: it keeps epoch numbers exact in the float64 history and the int64 checkpoint; Ctrl-C stops a
 #: long run with the model of the last completed epoch
