@@ -436,6 +436,10 @@ def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, bet
     -------
     LikelihoodBound
     """
+    from .models import DeepBeliefNetwork
+
+    if not isinstance(dbn, DeepBeliefNetwork):
+        raise ParameterTypeError(f"dbn must be a DeepBeliefNetwork, got {describe(dbn)}")
     batch = visible_rows(dbn, data)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     max_units = check_int(max_units, "max_units", minimum=0)

@@ -344,6 +344,8 @@ def fine_tune(dbn, data, *, epochs=10, learning_rate=0.01, k=3, batch_size=20, w
     -------
     DeepBeliefNetwork
     """
+    if not isinstance(dbn, DeepBeliefNetwork):
+        raise ParameterTypeError(f"dbn must be a DeepBeliefNetwork, got {describe(dbn)}")
     batch = visible_rows(dbn, data)
     trainer = UpDownFineTuning(epochs=epochs, learning_rate=learning_rate, k=k, batch_size=batch_size,
                                weight_decay=weight_decay)

@@ -20,11 +20,20 @@ import time
 import numpy as np
 
 from .._math import sigmoid
-from .._validation import check_array_size, check_evidence, check_int, check_rng, check_sweeps
+from .._validation import check_array_size, check_evidence, check_int, check_rng, check_sweeps, describe
+from ..exceptions import ParameterTypeError
+from ..models import DeepBeliefNetwork, SigmoidBeliefNetwork
 from ._pipeline import Stopwatch, thread_count
 from .sampleset import SampleSet
 
 __all__ = ["ancestral_sample", "deep_belief_sample", "gibbs_posterior", "gibbs_query"]
+
+
+def _check_network(network, name: str, kinds: tuple) -> None:
+    """Refuse (ParameterTypeError) a ``network`` that is not one of ``kinds``."""
+    if not isinstance(network, kinds):
+        expected = " or ".join(kind.__name__ for kind in kinds)
+        raise ParameterTypeError(f"{name} must be a {expected}, got {describe(network)}")
 
 
 def _ancestral_states(sbn, n_samples: int, generator: np.random.Generator) -> np.ndarray:
@@ -45,6 +54,7 @@ def _ancestral_states(sbn, n_samples: int, generator: np.random.Generator) -> np
 
 def ancestral_sample(sbn, n_samples, *, rng=None) -> SampleSet:
     """Independent draws of a sigmoid belief network; see :meth:`SigmoidBeliefNetwork.sample`."""
+    _check_network(sbn, "sbn", (SigmoidBeliefNetwork,))
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     check_array_size(n_samples * sbn.n_units, f"n_samples={n_samples} draws of {sbn.n_units} units")
     generator = check_rng(rng)
@@ -81,6 +91,7 @@ def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
     """
     from .gibbs import GibbsSampler
 
+    _check_network(dbn, "dbn", (DeepBeliefNetwork,))
     watch = Stopwatch()
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     burn_in = check_int(burn_in, "burn_in", minimum=0)
@@ -248,8 +259,7 @@ def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, t
     ModelSizeError
         For draws or a sweep schedule too large to hold.
     """
-    from ..models import DeepBeliefNetwork
-
+    _check_network(network, "network", (SigmoidBeliefNetwork, DeepBeliefNetwork))
     watch = Stopwatch()
     clamped = check_evidence(evidence, network.names)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
@@ -288,6 +298,7 @@ def gibbs_query(dbn, variables, evidence=None, joint=True, *, n_samples=10_000, 
     from .._belief_enumeration import check_query
     from ..interop.pgmpy import binary_factor
 
+    _check_network(dbn, "dbn", (DeepBeliefNetwork,))
     _, joint, variables, targets = check_query(dbn, variables, evidence, joint)
     draws = gibbs_posterior(dbn, evidence, n_samples, n_chains=n_chains, burn_in=burn_in, rng=rng)
     flat = draws.flat_states()
