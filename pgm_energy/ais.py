@@ -58,6 +58,7 @@ from ._validation import (
 from .exceptions import ParameterTypeError, StateError, ValidationError
 from .models import RestrictedBoltzmannMachine
 from .models._base import visible_rows
+from .models.deep_belief import network_rows
 from .schedules import ais_betas, check_length
 
 __all__ = [
@@ -436,11 +437,7 @@ def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, bet
     -------
     LikelihoodBound
     """
-    from .models import DeepBeliefNetwork
-
-    if not isinstance(dbn, DeepBeliefNetwork):
-        raise ParameterTypeError(f"dbn must be a DeepBeliefNetwork, got {describe(dbn)}")
-    batch = visible_rows(dbn, data)
+    batch = network_rows(dbn, data)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     max_units = check_int(max_units, "max_units", minimum=0)
     weights, biases = dbn.weights, dbn.biases

@@ -30,7 +30,7 @@ from .._validation import (
 )
 from ..exceptions import ParameterTypeError, StateError, TrainingDivergedError, ValidationError
 from ..models import DeepBeliefNetwork, RestrictedBoltzmannMachine
-from ..models._base import visible_rows
+from ..models.deep_belief import network_rows
 from ..models._layered import check_layer_sizes
 from ._trainer import RUNAWAY_BOUND, Trainer, generator_from_json, generator_state_json
 
@@ -344,9 +344,7 @@ def fine_tune(dbn, data, *, epochs=10, learning_rate=0.01, k=3, batch_size=20, w
     -------
     DeepBeliefNetwork
     """
-    if not isinstance(dbn, DeepBeliefNetwork):
-        raise ParameterTypeError(f"dbn must be a DeepBeliefNetwork, got {describe(dbn)}")
-    batch = visible_rows(dbn, data)
+    batch = network_rows(dbn, data)
     trainer = UpDownFineTuning(epochs=epochs, learning_rate=learning_rate, k=k, batch_size=batch_size,
                                weight_decay=weight_decay)
     if trainer.batch_size is not None:  # fine_tune has always taken a batch beyond the data as one batch of every row

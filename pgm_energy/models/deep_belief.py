@@ -33,7 +33,7 @@ import numpy as np
 
 from .._math import sigmoid, softplus
 from .._validation import check_int, check_states, describe
-from ..exceptions import ValidationError
+from ..exceptions import ParameterTypeError, ValidationError
 from ._base import file_member, visible_rows
 from ._deep_belief_parts import HybridGraph, check_recognition, hybrid_graph
 from ._layered import (
@@ -42,9 +42,16 @@ from ._layered import (
 from .rbm import RestrictedBoltzmannMachine
 from .sigmoid_belief import SigmoidBeliefNetwork
 
-__all__ = ["DeepBeliefNetwork", "HybridGraph", "DEFAULT_MAX_UNITS"]
+__all__ = ["DeepBeliefNetwork", "HybridGraph", "DEFAULT_MAX_UNITS", "network_rows"]
 
 _METHODS = ("exact", "gibbs")
+
+
+def network_rows(dbn, data) -> np.ndarray:
+    """:func:`~pgm_energy.models._base.visible_rows` of ``dbn``, refusing anything but a :class:`DeepBeliefNetwork`."""
+    if not isinstance(dbn, DeepBeliefNetwork):
+        raise ParameterTypeError(f"dbn must be a DeepBeliefNetwork, got {describe(dbn)}")
+    return visible_rows(dbn, data)
 
 
 def _recognition_members(n_layers: int) -> list[str]:
@@ -367,15 +374,10 @@ class DeepBeliefNetwork(LayeredModel):
 
     # ------------------------------------------------------------------ sampling
     def sample(self, n_samples, *, burn_in=1000, rng=None):
-        """Draws of the network: block Gibbs in the top RBM, then one ancestral pass down.
+        """Draws of the network: ``burn_in`` block-Gibbs sweeps of the top RBM, then one ancestral pass down.
 
-        See :func:`pgm_energy.samplers.belief.deep_belief_sample` (``n_samples`` chains of
-        ``burn_in`` sweeps, one draw each).
-
-        Returns
-        -------
-        SampleSet
-            ``states`` (1, n_samples, n_units), ``energies`` ``-unnormalized_log_probability``.
+        A :class:`~pgm_energy.samplers.SampleSet` of one chain of ``n_samples`` independent draws,
+        energies ``-unnormalized_log_probability``; see :func:`pgm_energy.samplers.belief.deep_belief_sample`.
         """
         from ..samplers.belief import deep_belief_sample
 
@@ -384,13 +386,9 @@ class DeepBeliefNetwork(LayeredModel):
     def gibbs_posterior(self, evidence, n_samples, *, n_chains=4, burn_in=1000, thin=1, rng=None):
         """Draws of ``p(x | evidence)`` by Gibbs sampling of every unit not in ``evidence``.
 
-        A sweep draws the top layer as a block, then every free unit below one at a time from
-        its full conditional; see :func:`pgm_energy.samplers.belief.gibbs_posterior`.
-
-        Returns
-        -------
-        SampleSet
-            ``states`` (n_chains, n_samples, n_units), ``energies`` ``-unnormalized_log_probability``.
+        A sweep draws the top layer as a block, then every free unit below one at a time from its
+        full conditional. A :class:`~pgm_energy.samplers.SampleSet` (n_chains, n_samples, n_units),
+        energies ``-unnormalized_log_probability``; see :func:`pgm_energy.samplers.belief.gibbs_posterior`.
         """
         from ..samplers.belief import gibbs_posterior
 
