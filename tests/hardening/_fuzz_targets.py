@@ -801,7 +801,8 @@ def _engine(kind):
 for _kind in ("ExactInference", "GibbsInference"):
     _methods = [("query", ["variables", "evidence", "joint"], dict(variables=["v0"], evidence={"h0": 1}, joint=True)),
                 ("map_query", ["variables", "evidence"], dict(variables=["v0", "v1"], evidence={"h1": 0})),
-                ("predict", ["data", "include_latents"], None),
+                ("most_probable_state", ["variables", "evidence"], dict(variables=["v0", "v1"], evidence={"h1": 0})),
+                ("predict", ["data", "include_latents", "include_observed"], None),
                 ("predict_probability", ["data", "include_latents"], None)]
     if _kind == "GibbsInference":
         _methods += [("query_with_errors", ["variables", "evidence", "joint"],
@@ -813,6 +814,8 @@ for _kind in ("ExactInference", "GibbsInference"):
                 import pandas as pd
 
                 _valid = dict(data=pd.DataFrame(DATA[:3, :2], columns=["v0", "v1"]), include_latents=False)
+                if _method == "predict":
+                    _valid["include_observed"] = True
             return getattr(_engine(_kind), _method), dict(_valid)
 
         target(f"pgm_energy.inference.{_kind}.{_method}", _params)(_inference_method)
@@ -1138,10 +1141,10 @@ def _pgmpy_gibbs_new(ctx):
 
 
 @target("pgm_energy.interop.pgmpy_gibbs.GibbsSampling.sample",
-        ["start_state", "size", "seed", "include_latents", "evidence", "burn_in", "thin"])
+        ["start_state", "size", "seed", "include_latents", "evidence", "burn_in", "thin", "state_names"])
 def _pgmpy_gibbs_sample(ctx):
     return _interop("pgmpy_gibbs").GibbsSampling(markov_network()).sample, dict(
-        start_state=None, size=5, seed=0, include_latents=False, evidence=None, burn_in=2, thin=1)
+        start_state=None, size=5, seed=0, include_latents=False, evidence=None, burn_in=2, thin=1, state_names=False)
 
 
 @target("pgm_energy.interop.pgmpy_gibbs.GibbsSampling.generate_sample",
@@ -1296,9 +1299,16 @@ def _tile(ctx):
                                          n_columns=None, padding=1, scale="each")
 
 
-@target("pgm_energy.plotting.write_png", ["path", "picture", "zoom"])
-def _write_png(ctx):
-    return _plotting().write_png, dict(path=ctx.out("p.png"), picture=np.zeros((3, 4), np.uint8), zoom=1)
+@target("pgm_energy.plotting.plot_images",
+        ["images", "image_shape", "title", "caption", "colorbar_label", "n_columns", "padding", "scale"])
+def _plot_images(ctx):
+    return _plotting().plot_images, dict(images=np.random.default_rng(0).random((3, 4)), image_shape=(2, 2), title="t",
+                                         caption="c", colorbar_label="l", n_columns=None, padding=1, scale="each")
+
+
+@target("pgm_energy.plotting.save_figure", ["figure", "path", "dpi"])
+def _save_figure(ctx):
+    return _plotting().save_figure, dict(figure=_plotting().plot_images(np.eye(4), (2, 2)), path=ctx.out("p.png"), dpi=50)
 
 
 @target("pgm_energy.demo.independent_pixel_log_likelihood", ["train", "test"])

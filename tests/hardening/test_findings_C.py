@@ -208,9 +208,8 @@ def test_tile_images_arguments_are_named(options, error, match):
     _named(error, match, lambda: plotting.tile_images(**arguments))
 
 
-def test_write_png_refuses_a_ragged_picture(tmp_path):
-    _named(ValidationError, "picture must be", lambda: plotting.write_png(tmp_path / "p.png", [[0, 1], [2]]))
-    assert not (tmp_path / "p.png").exists()
+def test_plot_images_refuses_a_ragged_picture():
+    _named(ValidationError, "images must be", lambda: plotting.plot_images([[0, 1], [2]], (1, 2)))
 
 
 def test_tile_images_valid_calls_are_unchanged():
