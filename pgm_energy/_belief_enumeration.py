@@ -17,6 +17,7 @@ import numpy as np
 from ._math import log_sum_exp
 from ._validation import check_bool, check_evidence, check_int, check_query_variables, check_states
 from .exceptions import ModelSizeError
+from .models._layered import DEFAULT_MAX_UNITS
 
 __all__ = [
     "DEFAULT_MAX_UNITS",
@@ -29,8 +30,6 @@ __all__ = [
     "deep_belief_log_probability",
 ]
 
-#: default limit on the number of units an exact enumeration of a belief network runs through (2**20 configurations)
-DEFAULT_MAX_UNITS = 20
 # Free units used as the sigmoid-belief enumeration's cell index: 2**6 cells share the work between threads.
 _PARALLEL_PREFIX = 6
 # States of a deep belief network evaluated per vectorised block (about 2**14 x n_units floats).

@@ -42,7 +42,7 @@ from ._layered import (
 from .rbm import RestrictedBoltzmannMachine
 from .sigmoid_belief import SigmoidBeliefNetwork
 
-__all__ = ["DeepBeliefNetwork", "HybridGraph", "DEFAULT_MAX_UNITS", "network_rows"]
+__all__ = ["DeepBeliefNetwork", "HybridGraph", "DEFAULT_MAX_UNITS"]
 
 _METHODS = ("exact", "gibbs")
 
