@@ -171,7 +171,6 @@ def test_progress_bar_does_not_change_the_draws(monkeypatch):
             assert sum(updates) == self.total
 
     monkeypatch.setattr("pgm_energy._progress._stderr_is_terminal", lambda: True)  # bars only on terminals
-
     monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
     model = machine(9, 3)
     for scan in SCANS:
