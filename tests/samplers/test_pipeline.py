@@ -111,6 +111,22 @@ def test_an_rbm_is_converted_once_for_annealing_and_tempering(monkeypatch):
     assert len(calls) == 1
 
 
+def test_the_caches_let_their_models_go():
+    import gc
+    import weakref
+
+    from pgm_energy.samplers import _layout
+
+    rbm = _rbm()
+    SimulatedAnnealingSampler(n_sweeps=3, scan="chromatic").sample(rbm, 2, rng=0)
+    general = _layout.as_boltzmann_machine(rbm)
+    assert general in _layout._LAYOUTS and general in _layout._COLOURINGS
+    gone = weakref.ref(rbm), weakref.ref(general)
+    del rbm, general
+    gc.collect()
+    assert all(ref() is None for ref in gone)
+
+
 @pytest.mark.parametrize(
     "module, model",
     [("gibbs", "bm"), ("gibbs", "rbm"), ("annealing", "bm"), ("annealing", "rbm"), ("tempering", "rbm")],
