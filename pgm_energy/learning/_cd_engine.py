@@ -32,18 +32,22 @@ visible units, ``h0`` the data-driven hidden sample. For CD it is a by-product o
 first negative step; PCD needs one more product for it (``reconstruction=False`` skips it
 and returns NaN).
 
-Two paths, one definition
--------------------------
+Two paths, one update
+---------------------
 * ``"numba"``: the epoch in serial Numba calls (:func:`.cd.train_epoch`) of many batches each
   (time-bounded by :func:`pgm_energy._launch.run_chunked`; bit-identical to one call), for small
   layers, where a Python call per batch would cost more than the arithmetic.
 * ``"blas"``: per batch, the products by NumPy's BLAS (``matmul`` with ``out=``, into
   buffers allocated once per epoch) and everything else in fused serial Numba kernels
-  (sigmoid, sampling, statistics, the update). Products per update: the layer products
+  (sigmoid, sampling, statistics, the update). The steps of an update (positive phase,
+  a negative Gibbs step, the negative statistics, the gradient product and the update) are
+  the methods of :class:`BlasBatches`, which tempered PCD (:mod:`._tempered`) shares with
+  CD and PCD. Products per update: the layer products
   (CD-k: 2k + 1; PCD-k: 2k + 2 with the reconstruction, 2k + 1 without) and one gradient
   product ``[X; V_k]' [P0/n; -Pk/m]`` worth two (so CD-1 does the same five as
   scikit-learn's PCD-1, which keeps its chains' hidden states and saves the product that
   our PCD spends on ``p(h | chain)``).
+Both paths end every batch with the same kernel, :func:`pgm_energy._kernels.cd.apply_update`.
 ``path="auto"`` picks ``"numba"`` when ``n_visible * n_hidden <= NUMBA_MAX_WEIGHTS``
 (the measured crossover: docs/benchmarks.md).
 
