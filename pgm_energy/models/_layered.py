@@ -93,6 +93,18 @@ class LayeredModel(EnergyModel):
             self._names = check_names(names, self._offsets[-1], "names")
 
     @property
+    def weights(self) -> tuple[np.ndarray, ...]:
+        """``weights[k]``, shape (n_k, n_{k+1}), read-only: between layer ``k`` and the layer above
+        (a deep belief network's last one is its top RBM's)."""
+        return self._weights
+
+    @property
+    def biases(self) -> tuple[np.ndarray, ...]:
+        """``biases[k]``, shape (n_k,), read-only, one per layer (a sigmoid belief network's last is
+        its top layer's prior; a deep belief network's last two are its top RBM's)."""
+        return self._biases
+
+    @property
     def layer_sizes(self) -> tuple[int, ...]:
         """Units per layer, bottom (visible) layer first."""
         return self._layer_sizes

@@ -183,16 +183,6 @@ class DeepBeliefNetwork(LayeredModel):
 
     # ------------------------------------------------------------------ parameters
     @property
-    def weights(self) -> tuple[np.ndarray, ...]:
-        """``weights[k]``, shape (n_k, n_{k+1}), read-only; the last is the top RBM's."""
-        return self._weights
-
-    @property
-    def biases(self) -> tuple[np.ndarray, ...]:
-        """``biases[k]``, shape (n_k,), read-only; the last two are the top RBM's visible and hidden biases."""
-        return self._biases
-
-    @property
     def recognition_weights(self) -> tuple[np.ndarray, ...]:
         """``recognition_weights[k]``, shape (n_k, n_{k+1}), read-only, for ``k < L - 1``."""
         return self._recognition_weights

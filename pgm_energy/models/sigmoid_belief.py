@@ -119,16 +119,6 @@ class SigmoidBeliefNetwork(LayeredModel):
         return cls(weights, biases, **options)
 
     # ------------------------------------------------------------------ parameters
-    @property
-    def weights(self) -> tuple[np.ndarray, ...]:
-        """``weights[k]``, shape (n_k, n_{k+1}), read-only: layer k+1 -> layer k."""
-        return self._weights
-
-    @property
-    def biases(self) -> tuple[np.ndarray, ...]:
-        """``biases[k]``, shape (n_k,), read-only; the last entry is the top layer's prior."""
-        return self._biases
-
     def parents(self, name: str) -> tuple[str, ...]:
         """Parents of the unit called ``name``: the units of the layer above joined by a non-zero weight."""
         layer = self.layer_of(name)
