@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from .._validation import check_finite_array
 from ..exceptions import ValidationError
 from ._base import check_bias
 from ._symmetric import check_symmetric_weights
+
+if TYPE_CHECKING:
+    import scipy.sparse
 
 __all__ = ["IsingModel", "ising_form", "boltzmann_form"]
 

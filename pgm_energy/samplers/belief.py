@@ -53,7 +53,20 @@ def _ancestral_states(sbn, n_samples: int, generator: np.random.Generator) -> np
 
 
 def ancestral_sample(sbn, n_samples, *, rng=None) -> SampleSet:
-    """Independent draws of a sigmoid belief network; see :meth:`SigmoidBeliefNetwork.sample`."""
+    """Independent draws of a sigmoid belief network's ``p(x)``, top layer first, each layer given the one above.
+
+    Parameters
+    ----------
+    sbn : SigmoidBeliefNetwork
+    n_samples : int >= 1
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    SampleSet
+        One chain of ``n_samples`` independent draws: ``states`` (1, n_samples, n_units) uint8 in
+        the order of ``sbn.names``, ``energies`` equal to ``-log p(x)``, ``info["sampler"] == "ancestral"``.
+    """
     _check_network(sbn, "sbn", (SigmoidBeliefNetwork,))
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     check_array_size(n_samples * sbn.n_units, f"n_samples={n_samples} draws of {sbn.n_units} units")
@@ -293,7 +306,19 @@ def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, t
 def gibbs_query(dbn, variables, evidence=None, joint=True, *, n_samples=10_000, n_chains=4, burn_in=1000, rng=None):
     """A deep belief network's posterior estimated from :func:`gibbs_posterior` draws (relative frequencies).
 
-    See :meth:`DeepBeliefNetwork.query` (``method="gibbs"``).
+    Parameters
+    ----------
+    dbn : DeepBeliefNetwork
+    variables, evidence, joint
+        As :meth:`DeepBeliefNetwork.query`.
+    n_samples, n_chains, burn_in, rng
+        Draws per chain, chains, sweeps discarded and the random source of :func:`gibbs_posterior`.
+
+    Returns
+    -------
+    pgmpy.factors.discrete.DiscreteFactor or dict of str -> DiscreteFactor
+        The joint table of the draws' frequencies (C order, the last variable fastest), or one
+        factor per variable.
     """
     from .._belief_enumeration import check_query
     from ..interop.pgmpy import binary_factor
