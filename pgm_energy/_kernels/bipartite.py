@@ -42,9 +42,12 @@ thread count; moving a power of two between ``P`` and its exponent is exact.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
+
+from .logspace import log_sum_exp, softplus
 
 __all__ = ["bipartite_log_mass", "choose_split"]
 
@@ -129,13 +132,6 @@ def _inner_tables(coupling, m_in):
 
 
 @njit(cache=True, nogil=True)
-def _softplus(x):
-    if x >= 0.0:
-        return x + math.log1p(math.exp(-x))
-    return math.log1p(math.exp(x))
-
-
-@njit(cache=True, nogil=True)
 def _renormalise(product, exponent):
     """Move the binary exponents of product (all >= 1) into exponent: exact."""
     bits = product.view(np.int64)
@@ -147,15 +143,27 @@ def _renormalise(product, exponent):
             bits[k, t] = (word & _MANTISSA) | _ONE_BITS
 
 
+class _Problem(NamedTuple):
+    """The model and its inner tables (:func:`_inner_tables`), as the kernels read them."""
+
+    coupling: np.ndarray  # float64 (m, n)
+    analytic_bias: np.ndarray  # float64 (n,)
+    enumerated_bias: np.ndarray  # float64 (m,)
+    m_in: int
+    beta_lo: np.ndarray  # float64 (n,)
+    beta_hi: np.ndarray  # float64 (n,)
+    table: np.ndarray  # float64 (n, 2**m_in)
+
+
 @njit(cache=True, nogil=True)
-def _classify(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, outer, k,
-              scale, bound, log_weight, alpha, slope, xs):
+def _classify(problem, outer, k, scale, bound, log_weight, alpha, slope, xs):
     """Set up outer state ``outer`` (column k of the group).
 
     Writes to ``log_weight`` (one entry per inner state) everything but the mid units:
     the enumerated biases, the high units (linear in the inner bits) and the wide units;
     puts ``A_i`` of the mid units in ``scale[:, k]`` and raises their ``bound``.
     """
+    coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, _ = problem
     n_an = coupling.shape[1]
     n_in = log_weight.shape[0]
     for i in range(n_an):
@@ -197,7 +205,7 @@ def _classify(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, 
                 if x >= _CUT:
                     log_weight[t] += x
                 elif x > -_CUT:
-                    log_weight[t] += _softplus(x)
+                    log_weight[t] += softplus(x)
 
 
 @njit(cache=True, nogil=True)
@@ -254,22 +262,10 @@ def _multiply(table, scale, bound, units, start, product, exponent):
 
 
 @njit(cache=True, nogil=True)
-def _log_sum_exp(values):
-    top = -np.inf
-    for t in range(values.shape[0]):
-        if values[t] > top:
-            top = values[t]
-    total = 0.0
-    for t in range(values.shape[0]):
-        total += math.exp(values[t] - top)
-    return top + math.log(total)
-
-
-@njit(cache=True, nogil=True)
-def _group_log_mass(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, table,
-                    first, group, tile, out):
+def _group_log_mass(problem, first, group, tile, out):
     """Log-masses of the outer states first .. first + group - 1, written to out[first:]."""
-    n_an = coupling.shape[1]
+    n_an = problem.coupling.shape[1]
+    m_in = problem.m_in
     n_in = 1 << m_in
     scale = np.zeros((n_an, group))  # A_i per outer state (0: unit not in the product)
     bound = np.zeros(n_an)  # log2 bound of the unit's factor over the group
@@ -278,8 +274,7 @@ def _group_log_mass(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, bet
     slope = np.empty(m_in)
     xs = np.empty(n_in)
     for k in range(group):
-        _classify(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, first + k, k,
-                  scale, bound, log_weight[k], alpha, slope, xs)
+        _classify(problem, first + k, k, scale, bound, log_weight[k], alpha, slope, xs)
     n_units = 0
     for i in range(n_an):
         if bound[i] > 0.0:
@@ -293,21 +288,19 @@ def _group_log_mass(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, bet
     product = np.empty((group, tile))
     exponent = np.empty((group, tile), dtype=np.int64)
     for start in range(0, n_in, tile):
-        _multiply(table, scale, bound, units, start, product, exponent)
+        _multiply(problem.table, scale, bound, units, start, product, exponent)
         for k in range(group):
             for t in range(tile):
                 log_weight[k, start + t] += math.log(product[k, t]) + exponent[k, t] * _LN2
     for k in range(group):
-        out[first + k] = _log_sum_exp(log_weight[k])
+        out[first + k] = log_sum_exp(log_weight[k])
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _some_groups(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, table, group, tile,
-                 first_group, n_groups, out):
+def _some_groups(problem, group, tile, first_group, n_groups, out):
     """Log-masses of the groups ``first_group .. first_group + n_groups - 1``, written to ``out``."""
     for g in prange(n_groups):
-        _group_log_mass(coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi, table,
-                        (first_group + g) * group, group, tile, out)
+        _group_log_mass(problem, (first_group + g) * group, group, tile, out)
 
 
 def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, group=None, tile=_TILE):
@@ -348,14 +341,13 @@ def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, g
         raise ValueError(f"group and tile must be powers of two, got {group} and {tile}")
     from .._launch import call, first_chunk, run_chunked
 
-    beta_lo, beta_hi, table = _inner_tables(coupling, m_in)
+    problem = _Problem(coupling, analytic_bias, enumerated_bias, m_in, *_inner_tables(coupling, m_in))
     out = np.empty(1 << (m - m_in))
     # Groups in time-bounded kernel calls (Ctrl-C between them); every outer state writes its
     # own entry, so the split changes no bit.
     run_chunked(
         out.shape[0] // group,
-        lambda start, stop: call(_some_groups, coupling, analytic_bias, enumerated_bias, m_in, beta_lo, beta_hi,
-                                 table, group, tile, start, stop - start, out),
+        lambda start, stop: call(_some_groups, problem, group, tile, start, stop - start, out),
         first=first_chunk(group * (1 << m_in) * n),
     )
     return out

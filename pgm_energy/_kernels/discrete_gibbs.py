@@ -18,6 +18,8 @@ A site update draws ``x_v`` from ``p(x_v | rest) ∝ exp(Σ_{f ∋ v} L_f)``; va
 ``free_vars`` (evidence) are never updated. Each chain has its own xorshift stream.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -64,18 +66,38 @@ def _draw(weights, c, u):
     return last  # rounding at the top end
 
 
+class _Sites(NamedTuple):
+    """The per-variable arrays a site update reads (see the module notes for the layout)."""
+
+    cards: np.ndarray
+    var_ptr: np.ndarray
+    entry_factor: np.ndarray
+    entry_stride: np.ndarray
+    log_table: np.ndarray
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _conditional(v, state, cards, var_ptr, entry_factor, entry_stride, log_table, position, logp):
-    """Fill ``logp[:cards[v]]`` with the unnormalised log-conditional of ``v``; return its max."""
-    c = cards[v]
+def _conditional(v, state, sites, position, logp, zeros, count_zeros):
+    """Fill ``logp[:cards[v]]`` with the unnormalised log-conditional of ``v``; return its max.
+
+    ``count_zeros`` (a constant at each call): instead add only the finite log-potentials
+    to ``logp`` and count in ``zeros[s]`` the factors that are zero at ``x_v = s``.
+    """
+    c = sites.cards[v]
     for s in range(c):
         logp[s] = 0.0
+        if count_zeros:
+            zeros[s] = 0
     current = state[v]
-    for e in range(var_ptr[v], var_ptr[v + 1]):
-        stride = entry_stride[e]
-        base = position[entry_factor[e]] - current * stride
+    for e in range(sites.var_ptr[v], sites.var_ptr[v + 1]):
+        stride = sites.entry_stride[e]
+        base = position[sites.entry_factor[e]] - current * stride
         for s in range(c):
-            logp[s] += log_table[base + s * stride]
+            value = sites.log_table[base + s * stride]
+            if count_zeros and value == -np.inf:
+                zeros[s] += 1
+            else:
+                logp[s] += value
     top = logp[0]
     for s in range(1, c):
         if logp[s] > top:
@@ -84,11 +106,11 @@ def _conditional(v, state, cards, var_ptr, entry_factor, entry_stride, log_table
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _move(v, new, state, var_ptr, entry_factor, entry_stride, position):
+def _move(v, new, state, sites, position):
     delta = new - state[v]
     if delta != 0:
-        for e in range(var_ptr[v], var_ptr[v + 1]):
-            position[entry_factor[e]] += delta * entry_stride[e]
+        for e in range(sites.var_ptr[v], sites.var_ptr[v + 1]):
+            position[sites.entry_factor[e]] += delta * sites.entry_stride[e]
         state[v] = new
 
 
@@ -106,7 +128,9 @@ def gibbs_run(state, free_vars, cards, var_ptr, entry_factor, entry_stride, log_
         ``(-1, -1)`` on success; otherwise the variable every state of which had probability
         zero given the others, and the 0-based sweep where it happened (the run stops there).
     """
+    sites = _Sites(cards, var_ptr, entry_factor, entry_stride, log_table)
     logp = np.empty(cards.max() if cards.shape[0] > 0 else 1, dtype=np.float64)
+    no_counts = np.empty(0, dtype=np.int64)
     n_rows = out.shape[0]
     n_vars = state.shape[0]
     sweep = 0
@@ -135,14 +159,13 @@ def gibbs_run(state, free_vars, cards, var_ptr, entry_factor, entry_stride, log_
                 p1 = 1.0 / (1.0 + np.exp(l0 - l1))
                 new = 1 if next_uniform(streams, chain) < p1 else 0
             else:
-                top = _conditional(v, state, cards, var_ptr, entry_factor, entry_stride,
-                                   log_table, position, logp)
+                top = _conditional(v, state, sites, position, logp, no_counts, False)
                 if top == -np.inf:
                     return v, sweep
                 for s in range(c):
                     logp[s] = np.exp(logp[s] - top)
                 new = _draw(logp, c, next_uniform(streams, chain))
-            _move(v, new, state, var_ptr, entry_factor, entry_stride, position)
+            _move(v, new, state, sites, position)
         sweep += 1
         if sweep >= n_burn and (sweep - n_burn) % thin == 0 and row < n_rows:
             for j in range(n_vars):
@@ -166,6 +189,7 @@ def repair_state(state, free_vars, cards, var_ptr, entry_factor, entry_stride, l
     int
         The number of zero factors left (0 on success) after at most ``max_sweeps`` sweeps.
     """
+    sites = _Sites(cards, var_ptr, entry_factor, entry_stride, log_table)
     c_max = cards.max() if cards.shape[0] > 0 else 1
     logp = np.empty(c_max, dtype=np.float64)
     zeros = np.empty(c_max, dtype=np.int64)
@@ -178,19 +202,7 @@ def repair_state(state, free_vars, cards, var_ptr, entry_factor, entry_stride, l
             if next_uniform(streams, chain) < noise:
                 new = min(int(next_uniform(streams, chain) * c), c - 1)
             else:
-                for s in range(c):
-                    logp[s] = 0.0
-                    zeros[s] = 0
-                current = state[v]
-                for e in range(var_ptr[v], var_ptr[v + 1]):
-                    stride = entry_stride[e]
-                    base = position[entry_factor[e]] - current * stride
-                    for s in range(c):
-                        value = log_table[base + s * stride]
-                        if value == -np.inf:
-                            zeros[s] += 1
-                        else:
-                            logp[s] += value
+                _conditional(v, state, sites, position, logp, zeros, True)
                 fewest = zeros[0]
                 for s in range(1, c):
                     if zeros[s] < fewest:
@@ -202,7 +214,7 @@ def repair_state(state, free_vars, cards, var_ptr, entry_factor, entry_stride, l
                 for s in range(c):
                     logp[s] = np.exp(logp[s] - top) if zeros[s] == fewest else 0.0
                 new = _draw(logp, c, next_uniform(streams, chain))
-            _move(v, new, state, var_ptr, entry_factor, entry_stride, position)
+            _move(v, new, state, sites, position)
         remaining = count_impossible(log_table, position)
         sweep += 1
     return remaining

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._launch import serial_twin
+from .logspace import add_term, log_weight, softplus, softplus_and_sigmoid
 
 __all__ = [
     "pairwise_block_sums",
@@ -34,13 +35,78 @@ def _lowest_set_bit(t):
     return index
 
 
-@njit(cache=True, nogil=True)
-def _softplus_and_sigmoid(x):
-    """(log(1 + e^x), 1 / (1 + e^-x)), stable for any finite x."""
-    e = math.exp(-abs(x))
-    if x >= 0.0:
-        return x + math.log1p(e), 1.0 / (1.0 + e)
-    return math.log1p(e), e / (1.0 + e)
+# ---------------------------------------------------------------------------- block walks, shared with .ground_state
+@njit(cache=True, nogil=True, inline="always")
+def _prefix_units(block, n_prefix, state):
+    """Set the last ``n_prefix`` units of ``state`` to the bits of ``block`` (bit k: unit ``n - n_prefix + k``)."""
+    n_low = state.shape[0] - n_prefix
+    for k in range(n_prefix):
+        state[n_low + k] = (block >> k) & 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pairwise_block_start(weights, biases, block, n_prefix, state):
+    """The first state of a block of a pairwise walk: ``(fields, energy)``.
+
+    ``state`` (zeros, any numeric dtype, shape (n,)) receives the block's fixed units
+    (:func:`_prefix_units`); ``fields = b + W s`` and ``energy = -1/2 s.(fields + b)``
+    (``E(s) = -1/2 s^T W s - b^T s``) of that state.
+    """
+    _prefix_units(block, n_prefix, state)
+    n = biases.shape[0]
+    fields = biases.copy()
+    for i in range(n - n_prefix, n):
+        if state[i] != 0:
+            for j in range(n):
+                fields[j] += weights[i, j]
+    energy = 0.0
+    for i in range(n - n_prefix, n):
+        if state[i] != 0:
+            # -1/2 s^T W s - b^T s = -1/2 s.(z - b) - b.s = -1/2 s.(z + b)
+            energy -= 0.5 * (fields[i] + biases[i])
+    return fields, energy
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pairwise_step(weights, state, fields, energy, i):
+    """Flip unit ``i`` (a Gray-code step) of a pairwise walk: ``state`` and ``fields`` in place; the new energy."""
+    delta = 1.0 - 2.0 * state[i]
+    energy -= delta * fields[i]
+    state[i] = 1 - state[i]
+    row = weights[i]
+    for j in range(fields.shape[0]):
+        fields[j] += delta * row[j]
+    return energy
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bipartite_block_start(coupling, analytic_bias, enumerated_bias, block, n_prefix, state):
+    """The first state of a block of a bipartite walk: ``(fields, linear)``.
+
+    ``state`` (zeros, shape (n_enumerated,)) receives the block's fixed units;
+    ``fields = p + C^T e`` and ``linear = q.e`` of that state ``e``.
+    """
+    _prefix_units(block, n_prefix, state)
+    n_enum, n_an = coupling.shape
+    fields = analytic_bias.copy()
+    linear = 0.0
+    for i in range(n_enum - n_prefix, n_enum):
+        if state[i] != 0:
+            linear += enumerated_bias[i]
+            for j in range(n_an):
+                fields[j] += coupling[i, j]
+    return fields, linear
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bipartite_step(coupling, enumerated_bias, state, fields, linear, i):
+    """Flip enumerated unit ``i`` of a bipartite walk: ``state`` and ``fields`` in place; the new ``linear``."""
+    delta = 1.0 - 2.0 * state[i]
+    state[i] = 1 - state[i]
+    row = coupling[i]
+    for j in range(fields.shape[0]):
+        fields[j] += delta * row[j]
+    return linear + delta * enumerated_bias[i]
 
 
 def _pairwise_block_sums(weights, biases, n_prefix, with_moments, first=0, count=-1):
@@ -76,47 +142,19 @@ def _pairwise_block_sums(weights, biases, n_prefix, with_moments, first=0, count
     mean_energy = np.empty(n_blocks)
     mean_state = np.zeros((n_blocks, n if with_moments else 0))
     for slot in prange(n_blocks):
-        block = first + slot
         state = np.zeros(n)
-        for k in range(n_prefix):
-            state[n_low + k] = (block >> k) & 1
-        fields = biases.copy()
-        for i in range(n_low, n):
-            if state[i] != 0.0:
-                for j in range(n):
-                    fields[j] += weights[i, j]
-        energy = 0.0
-        for i in range(n_low, n):
-            # -1/2 s^T W s - b^T s = -1/2 s.(z - b) - b.s = -1/2 s.(z + b)
-            energy -= 0.5 * state[i] * (fields[i] + biases[i])
+        fields, energy = pairwise_block_start(weights, biases, first + slot, n_prefix, state)
         top = -energy
         total = 1.0
         energy_sum = energy
         state_sum = state.copy() if with_moments else np.zeros(0)
         for t in range(1, 1 << n_low):
-            i = _lowest_set_bit(t)
-            delta = 1.0 - 2.0 * state[i]
-            energy -= delta * fields[i]
-            state[i] += delta
-            row = weights[i]
-            for j in range(n):
-                fields[j] += delta * row[j]
-            x = -energy
-            if x > top:
-                scale = math.exp(top - x)
-                total = total * scale + 1.0
-                energy_sum = energy_sum * scale + energy
-                if with_moments:
-                    for j in range(n):
-                        state_sum[j] = state_sum[j] * scale + state[j]
-                top = x
-            else:
-                weight = math.exp(x - top)
-                total += weight
-                energy_sum += weight * energy
-                if with_moments:
-                    for j in range(n):
-                        state_sum[j] += weight * state[j]
+            energy = pairwise_step(weights, state, fields, energy, _lowest_set_bit(t))
+            top, scale, weight = log_weight(-energy, top)
+            total = total * scale + weight
+            energy_sum = energy_sum * scale + weight * energy
+            if with_moments:
+                add_term(state_sum, state, scale, weight)
         log_mass[slot] = top + math.log(total)
         mean_energy[slot] = energy_sum / total
         if with_moments:
@@ -162,17 +200,8 @@ def _bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, wi
     mean_analytic = np.zeros((n_blocks, n_an if with_moments else 0))
     mean_enumerated = np.zeros((n_blocks, n_enum if with_moments else 0))
     for slot in prange(n_blocks):
-        block = first + slot
         state = np.zeros(n_enum)
-        fields = analytic_bias.copy()
-        linear = 0.0
-        for k in range(n_prefix):
-            i = n_low + k
-            if (block >> k) & 1:
-                state[i] = 1.0
-                linear += enumerated_bias[i]
-                for j in range(n_an):
-                    fields[j] += coupling[i, j]
+        fields, linear = bipartite_block_start(coupling, analytic_bias, enumerated_bias, first + slot, n_prefix, state)
         top = -np.inf
         total = 0.0
         energy_sum = 0.0
@@ -181,47 +210,24 @@ def _bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, wi
         probabilities = np.zeros(n_an if with_moments else 0)
         for t in range(1 << n_low):
             if t > 0:
-                i = _lowest_set_bit(t)
-                delta = 1.0 - 2.0 * state[i]
-                state[i] += delta
-                linear += delta * enumerated_bias[i]
-                row = coupling[i]
-                for j in range(n_an):
-                    fields[j] += delta * row[j]
+                linear = bipartite_step(coupling, enumerated_bias, state, fields, linear, _lowest_set_bit(t))
             x = linear
             energy = -linear
             if with_moments:
                 for j in range(n_an):
-                    softplus, sigmoid = _softplus_and_sigmoid(fields[j])
-                    x += softplus
-                    probabilities[j] = sigmoid
-                    energy -= sigmoid * fields[j]
+                    term, probability = softplus_and_sigmoid(fields[j])
+                    x += term
+                    probabilities[j] = probability
+                    energy -= probability * fields[j]
             else:
                 for j in range(n_an):
-                    f = fields[j]
-                    if f >= 0.0:
-                        x += f + math.log1p(math.exp(-f))
-                    else:
-                        x += math.log1p(math.exp(f))
-            if x > top:
-                scale = math.exp(top - x)
-                total = total * scale + 1.0
-                if with_moments:
-                    energy_sum = energy_sum * scale + energy
-                    for j in range(n_an):
-                        analytic_sum[j] = analytic_sum[j] * scale + probabilities[j]
-                    for j in range(n_enum):
-                        enumerated_sum[j] = enumerated_sum[j] * scale + state[j]
-                top = x
-            else:
-                weight = math.exp(x - top)
-                total += weight
-                if with_moments:
-                    energy_sum += weight * energy
-                    for j in range(n_an):
-                        analytic_sum[j] += weight * probabilities[j]
-                    for j in range(n_enum):
-                        enumerated_sum[j] += weight * state[j]
+                    x += softplus(fields[j])
+            top, scale, weight = log_weight(x, top)
+            total = total * scale + weight
+            if with_moments:
+                energy_sum = energy_sum * scale + weight * energy
+                add_term(analytic_sum, probabilities, scale, weight)
+                add_term(enumerated_sum, state, scale, weight)
         log_mass[slot] = top + math.log(total)
         if with_moments:
             mean_energy[slot] = energy_sum / total

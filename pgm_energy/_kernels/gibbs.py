@@ -8,7 +8,9 @@ Conventions shared by every kernel here (the wrapper in
   kept exact up to rounding by adding ``W_ij * (new - old)`` on each flip.
 - Weights come either as CSR (``indptr``, ``indices``, ``data``; ``dense`` False)
   or as a dense C-contiguous matrix ``dense_w`` (``dense`` True); the unused
-  storage is passed as an empty array.
+  storage is passed as an empty array. The drivers (``run_*``) take these flat
+  arrays and bundle them once (:class:`Weights`, :class:`PaddedRows`,
+  :class:`Colouring`) for the kernels below them.
 - ``free``: int64 indices of the units that may change (clamped units are absent).
 - ``betas``: float64 inverse temperatures, shape (n_sweeps, n_columns); chain ``c``
   reads column ``c % n_columns``. ``beta = inf`` is the zero-temperature limit:
@@ -47,9 +49,13 @@ on its own random numbers and its own arithmetic, done in the same order, so lan
 give exactly the states of one chain at a time, whatever the grouping (which the
 wrapper picks from the thread count, :func:`lane_width`).
 
+The lane count is not written into the code: a group's streams and inverse
+temperatures are tuples, whose length is part of their type, so one body per scan
+compiles to a 2-lane and a 4-lane loop that LLVM unrolls (:func:`_lanes_body`).
+
 Each sequential/random-scan chain keeps its xorshift state in a local variable
-(written back once per call) and, when no unit is clamped (``all_free``),
-visits ``range(n_units)`` instead of reading ``free``. Array positions are cast
+(written back once per call) and, when no unit is clamped, visits
+``range(n_units)`` instead of reading ``free``. Array positions are cast
 to unsigned integers before indexing: Numba then skips the negative-index check.
 """
 
@@ -379,6 +385,32 @@ def _unconditional(indptr):
     return indptr[indptr.shape[0] - 1] <= _UNCONDITIONAL_DEGREE * (indptr.shape[0] - 1)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sequential_body(sc, zc, free, beta, acceptance, x, weights, dense, unconditional):
+    """The loop of :func:`_sweep_sequential` at finite ``beta``, for ``dense`` (a constant at each call) storage or CSR.
+
+    ``unconditional``: add the field changes of every update, a zero one when the unit
+    kept its state (:func:`_unconditional`; CSR only).
+    """
+    all_free = free.shape[0] == sc.shape[0]
+    for t in range(free.shape[0]):
+        i = t if all_free else free[t]
+        x, bits = xorshift_bits(x)
+        old = sc[i]
+        flag, ambiguous = _cell_flag(old, zc[i], beta, bits, acceptance, False)
+        if ambiguous:
+            exact = _decide_exactly(old, zc[i], beta, bits, acceptance)
+            flag = (exact != old) if acceptance == METROPOLIS else (exact == 1)
+        new, delta = _outcome(old, flag, acceptance)
+        sc[i] = new
+        if unconditional or new != old:
+            if dense:
+                _flip_dense(zc, i, delta, weights.dense_w)
+            else:
+                _flip_csr(zc, i, delta, weights.indptr, weights.indices, weights.data)
+    return x
+
+
 @njit(cache=True, nogil=True)
 def _sweep_sequential(sc, zc, free, beta, acceptance, x, weights):
     """Update every free unit once, in index order (cached fields); returns the advanced xorshift state ``x``.
@@ -387,10 +419,9 @@ def _sweep_sequential(sc, zc, free, beta, acceptance, x, weights):
     instead of reading ``free``. Specialised loops (zero temperature or not, CSR or
     dense) keep the inner loop free of loop-invariant branches.
     """
-    all_free = free.shape[0] == sc.shape[0]
-    n = free.shape[0]
     if beta == np.inf:
-        for t in range(n):
+        all_free = free.shape[0] == sc.shape[0]
+        for t in range(free.shape[0]):
             i = t if all_free else free[t]
             old = sc[i]
             new = _hopfield(old, zc[i])
@@ -399,32 +430,8 @@ def _sweep_sequential(sc, zc, free, beta, acceptance, x, weights):
                 _add_flip(zc, i, np.float64(new) - np.float64(old), weights)
         return x
     if weights.dense:
-        for t in range(n):
-            i = t if all_free else free[t]
-            x, bits = xorshift_bits(x)
-            old = sc[i]
-            new, ambiguous = _decide(old, zc[i], beta, bits, acceptance, True)
-            if ambiguous:
-                new = _decide_exactly(old, zc[i], beta, bits, acceptance)
-            if new != old:
-                sc[i] = new
-                _flip_dense(zc, i, np.float64(new) - np.float64(old), weights.dense_w)
-    else:
-        indptr, indices, data = weights.indptr, weights.indices, weights.data
-        unconditional = _unconditional(indptr)
-        for t in range(n):
-            i = t if all_free else free[t]
-            x, bits = xorshift_bits(x)
-            old = sc[i]
-            flag, ambiguous = _cell_flag(old, zc[i], beta, bits, acceptance, False)
-            if ambiguous:
-                exact = _decide_exactly(old, zc[i], beta, bits, acceptance)
-                flag = (exact != old) if acceptance == METROPOLIS else (exact == 1)
-            new, delta = _outcome(old, flag, acceptance)
-            sc[i] = new
-            if unconditional or new != old:
-                _flip_csr(zc, i, delta, indptr, indices, data)
-    return x
+        return _sequential_body(sc, zc, free, beta, acceptance, x, weights, True, False)
+    return _sequential_body(sc, zc, free, beta, acceptance, x, weights, False, _unconditional(weights.indptr))
 
 
 @njit(cache=True, nogil=True)
@@ -637,20 +644,26 @@ def _chromatic_lanes_body(S, colouring, keys, counter_base, betas, acceptance, b
                     w = data[k]
                     for lane in range(n_lanes):
                         fields = tuple_setitem(fields, lane, fields[lane] + w * S[j, lane])
-                olds = news = draws = xs  # uint64 tuples, filled lane by lane
+                # uint64 tuples, filled lane by lane; loads, draws and table tests in separate
+                # loops, as the processor best overlaps them (measured 2-4% faster than one loop)
+                olds = news = draws = flags = xs
                 ambiguous = False
                 for lane in range(n_lanes):
-                    old = np.uint8(S[i, lane])
+                    olds = tuple_setitem(olds, lane, np.uint64(np.uint8(S[i, lane])))
+                for lane in range(n_lanes):
                     x, bits = xorshift_bits(xs[lane])
-                    new, unsure = _decide(old, fields[lane], betas[lane], bits, acceptance, True)
                     xs = tuple_setitem(xs, lane, x)
                     draws = tuple_setitem(draws, lane, bits)
-                    olds = tuple_setitem(olds, lane, np.uint64(old))
+                for lane in range(n_lanes):
+                    new, unsure = _decide(np.uint8(olds[lane]), fields[lane], betas[lane], draws[lane], acceptance, True)
                     news = tuple_setitem(news, lane, np.uint64(new))
+                    flags = tuple_setitem(flags, lane, np.uint64(unsure))
                     ambiguous |= unsure
                 if ambiguous:
                     for lane in range(n_lanes):
-                        news = _settle_lane(news, lane, np.uint8(olds[lane]), fields[lane], betas[lane], draws[lane], acceptance)
+                        if flags[lane]:
+                            exact = _decide_exactly(np.uint8(olds[lane]), fields[lane], betas[lane], draws[lane], acceptance)
+                            news = tuple_setitem(news, lane, np.uint64(exact))
                 for lane in range(n_lanes):
                     S[i, lane] = np.int64(news[lane])  # through a signed integer: the cheap conversion to float
 

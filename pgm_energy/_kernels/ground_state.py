@@ -20,13 +20,12 @@ state with the lowest index. With energies that are exact in floating point
 work on flat float64 arrays with no offset and no temperature.
 """
 
-import math
-
 import numpy as np
 from numba import njit, prange
 
 from .._launch import block_prefix_bits, run_blocks
-from .enumeration import _lowest_set_bit
+from .enumeration import _lowest_set_bit, bipartite_block_start, bipartite_step, pairwise_block_start, pairwise_step
+from .logspace import softplus
 
 __all__ = ["pairwise_ground_state", "bipartite_ground_state", "default_tolerance"]
 
@@ -69,10 +68,9 @@ def pairwise_block_minima(weights, biases, n_prefix, tolerance, first=0, count=-
 
     Parameters
     ----------
-    weights : float64 array, shape (n, n), C-contiguous, symmetric, zero diagonal
-    biases : float64 array, shape (n,)
-    n_prefix : int, 0 <= n_prefix <= n
-        Bit k of the block index is the state of unit ``n - n_prefix + k``.
+    weights, biases, n_prefix
+        As in :func:`.enumeration.pairwise_block_sums` (bit k of the block index is the
+        state of unit ``n - n_prefix + k``).
     tolerance : float >= 0
         Energies closer than this tie; the lexicographically first state wins.
     first, count : int
@@ -94,36 +92,12 @@ def pairwise_block_minima(weights, biases, n_prefix, tolerance, first=0, count=-
     best_energy = np.empty(n_blocks)
     best_state = np.zeros((n_blocks, n), dtype=np.uint8)
     for slot in prange(n_blocks):
-        block = first + slot
         state = np.zeros(n, dtype=np.uint8)
-        for k in range(n_prefix):
-            state[n_low + k] = (block >> k) & 1
-        fields = biases.copy()
-        for i in range(n_low, n):
-            if state[i] != 0:
-                for j in range(n):
-                    fields[j] += weights[i, j]
-        energy = 0.0
-        for i in range(n_low, n):
-            if state[i] != 0:
-                # -1/2 s^T W s - b^T s = -1/2 s.(z + b)
-                energy -= 0.5 * (fields[i] + biases[i])
+        fields, energy = pairwise_block_start(weights, biases, first + slot, n_prefix, state)
         best = energy
         winner = state.copy()
         for t in range(1, 1 << n_low):
-            i = _lowest_set_bit(t)
-            if state[i] != 0:
-                energy += fields[i]
-                state[i] = 0
-                row = weights[i]
-                for j in range(n):
-                    fields[j] -= row[j]
-            else:
-                energy -= fields[i]
-                state[i] = 1
-                row = weights[i]
-                for j in range(n):
-                    fields[j] += row[j]
+            energy = pairwise_step(weights, state, fields, energy, _lowest_set_bit(t))
             if energy < best - tolerance:
                 best = energy
                 winner[:] = state
@@ -176,43 +150,19 @@ def bipartite_block_minima(coupling, analytic_bias, enumerated_bias, n_prefix, m
     best_enumerated = np.zeros((n_blocks, n_enum), dtype=np.uint8)
     best_analytic = np.zeros((n_blocks, n_an), dtype=np.uint8)
     for slot in prange(n_blocks):
-        block = first + slot
         state = np.zeros(n_enum, dtype=np.uint8)
-        fields = analytic_bias.copy()
-        linear = 0.0
-        for k in range(n_prefix):
-            i = n_low + k
-            if (block >> k) & 1:
-                state[i] = 1
-                linear += enumerated_bias[i]
-                for j in range(n_an):
-                    fields[j] += coupling[i, j]
+        fields, linear = bipartite_block_start(coupling, analytic_bias, enumerated_bias, first + slot, n_prefix, state)
         analytic = np.zeros(n_an, dtype=np.uint8)
         winner = np.zeros(n_enum, dtype=np.uint8)
         winner_analytic = np.zeros(n_an, dtype=np.uint8)
         best = np.inf
         for t in range(1 << n_low):
             if t > 0:
-                i = _lowest_set_bit(t)
-                row = coupling[i]
-                if state[i] != 0:
-                    state[i] = 0
-                    linear -= enumerated_bias[i]
-                    for j in range(n_an):
-                        fields[j] -= row[j]
-                else:
-                    state[i] = 1
-                    linear += enumerated_bias[i]
-                    for j in range(n_an):
-                        fields[j] += row[j]
+                linear = bipartite_step(coupling, enumerated_bias, state, fields, linear, _lowest_set_bit(t))
             score = -linear
             if marginalize:
                 for j in range(n_an):
-                    f = fields[j]
-                    if f >= 0.0:
-                        score -= f + math.log1p(math.exp(-f))
-                    else:
-                        score -= math.log1p(math.exp(f))
+                    score -= softplus(fields[j])
             else:
                 for j in range(n_an):
                     if fields[j] > 0.0:
