@@ -138,8 +138,9 @@ class ParallelTemperingSampler:
             initial = pipeline.check_initial_states(initial_states, n_units, n_chains=n_chains, n_ladder=n_ladder)
             states = pipeline.starting_states(initial, n_chains * n_ladder, n_units, clamped, generator)
             out = pipeline.allocate_draws((n_chains, n_samples, n_units))
-            accepted, attempted, n_free = self._exchange(model, states, clamped, target, n_sweeps, out, generator,
-                                                         progress, watch)
+            accepted, attempted, n_free, storage = self._exchange(
+                model, states, clamped, target, n_sweeps, out, generator, progress, watch
+            )
         tried = attempted.sum(axis=0)[: n_ladder - 1]
         with np.errstate(invalid="ignore", divide="ignore"):
             rates = np.where(tried > 0, accepted.sum(axis=0)[: n_ladder - 1] / np.maximum(tried, 1), np.nan)
@@ -154,7 +155,7 @@ class ParallelTemperingSampler:
             "target_index": target,
             "swap_acceptance": rates,
             "swap_attempts": tried,
-            "storage": layout_of(model).storage,
+            "storage": storage,
         }
         return pipeline.wrap(original, out, temperature=float(self.temperatures[target]), watch=watch,
                              unit_updates=n_chains * n_ladder * n_sweeps * n_free, info=info)
@@ -162,7 +163,8 @@ class ParallelTemperingSampler:
     def _exchange(self, model, states, clamped, target, n_sweeps, out, generator, progress, watch):
         """Run the replica-exchange sweeps of ``states`` (one row per replica); fill ``out`` with the target's draws.
 
-        Returns the accepted and attempted swaps, each (n_chains, max(n_ladder - 1, 1)), and the free-unit count.
+        Returns the accepted and attempted swaps, each (n_chains, max(n_ladder - 1, 1)), the free-unit count
+        and the weight storage ("csr" or "dense").
         """
         from .._kernels import gibbs as kernels
         from .._kernels.rng import seed_streams
@@ -206,4 +208,4 @@ class ParallelTemperingSampler:
             description="tempering",
         )
         watch.sampled()
-        return accepted, attempted, int(free.shape[0])
+        return accepted, attempted, int(free.shape[0]), layout.storage
