@@ -23,7 +23,7 @@ from .._math import sigmoid
 from .._validation import check_array_size, check_evidence, check_int, check_rng, check_sweeps, describe
 from ..exceptions import ParameterTypeError
 from ..models import DeepBeliefNetwork, SigmoidBeliefNetwork
-from ._pipeline import Stopwatch, thread_count
+from ._pipeline import Stopwatch, check_draw_sizes, record_slots, thread_count
 from .sampleset import SampleSet
 
 __all__ = ["ancestral_sample", "deep_belief_sample", "gibbs_posterior", "gibbs_query"]
@@ -133,28 +133,6 @@ def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
 
 
 # ---------------------------------------------------------------------------- Gibbs posteriors
-def _check_chain_sizes(network, n_samples: int, n_chains: int, burn_in: int, thin: int) -> None:
-    """Refuse (ModelSizeError) counts whose arrays or sweep schedule cannot be held.
-
-    The draws take ``n_chains x n_samples x n_units`` entries and the schedule one slot per
-    sweep (``burn_in + n_samples * thin``); both are checked before anything is allocated.
-    """
-    check_array_size(
-        n_chains * n_samples * network.n_units,
-        f"n_chains={n_chains} chains of n_samples={n_samples} draws of {network.n_units} units",
-    )
-    check_sweeps(burn_in, n_samples, thin)
-
-
-def _record_slots(burn_in: int, n_samples: int, thin: int) -> np.ndarray:
-    """``slots[k]``: the draw that sweep ``k`` records (every ``thin``-th sweep after ``burn_in``), else -1."""
-    n_sweeps = burn_in + n_samples * thin
-    slots = np.full(n_sweeps, -1, dtype=np.int64)
-    recorded = np.arange(burn_in + thin - 1, n_sweeps, thin)
-    slots[recorded] = np.arange(recorded.shape[0])
-    return slots
-
-
 def _sigmoid_belief_chains(sbn, clamped, generator, n_chains, slots, out) -> int:
     """Run the chains of a sigmoid belief network; returns the unit updates per chain and sweep."""
     from .._kernels import sigmoid_belief as kernels
@@ -279,10 +257,11 @@ def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, t
     n_chains = check_int(n_chains, "n_chains", minimum=1)
     burn_in = check_int(burn_in, "burn_in", minimum=0)
     thin = check_int(thin, "thin", minimum=1)
-    _check_chain_sizes(network, n_samples, n_chains, burn_in, thin)
+    # the draws and the sweep schedule (one slot per sweep) are checked before anything is allocated
+    n_sweeps = check_draw_sizes(n_samples, n_chains, network.n_units, burn_in, thin, "all")
     generator = check_rng(rng)
     deep = isinstance(network, DeepBeliefNetwork)
-    slots = _record_slots(burn_in, n_samples, thin)
+    slots = record_slots(0, n_sweeps, n_sweeps, burn_in, thin, "all")
     n_units = network.n_units
     out = np.empty((n_chains, n_samples, n_units), dtype=np.uint8)
     run = _deep_belief_chains if deep else _sigmoid_belief_chains
