@@ -21,8 +21,8 @@ stays within [1, 2**_LOG_CHUNK]). The product of ratios near 1 keeps the increme
 few ulps of 1 per hidden unit. The weights, the hidden input ``x`` and the hidden
 probabilities ``sigmoid(beta_k x_j)`` (from the same ``e_j^k``) are float64.
 
-Visible layer: a float32 fast path (eight units per AVX2 operation; the float64 polynomial
-sigmoid was 43% of the run time) with an exact fallback, as in :mod:`.block_gibbs`: the float32
+Visible layer: a float32 fast path (twice the units per vector operation of float64, whose
+polynomial sigmoid dominated the run time) with an exact fallback, as in :mod:`.block_gibbs`: the float32
 probability is within a rigorous ``margin`` of the float64 one (:func:`visible_margins`), so
 ``u < p32`` is the float64 decision unless ``|u - p32| <= margin`` (a few draws per million),
 which are decided again in float64. The states are those of the float64 comparison.
@@ -35,15 +35,10 @@ input). Randomness: each run owns ``LANES`` xorshift64* streams (the generator o
 ``j % LANES``, one draw per unit and sweep; the visible draws of the eight lanes are made side
 by side in one vectorised loop. A run's result therefore depends only on its own streams and
 the parameters, never on the thread count or scheduling.
-
-Speed (784x20, 100 runs, 14,500 steps, half the visible units on; measured on a loaded
-2-vCPU machine, per run and step): float32 visible pre-activations and sigmoid ~1.3 us,
-uniforms ~0.7 us, decisions and compaction ~0.9 us, hidden input ~2 us (400 rows of 20),
-hidden exponentials ~0.2 us. Variants tried and dropped for no gain: rows added four at a
-time, decisions in the vectorised loop with a separate compaction.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -177,10 +172,23 @@ def _hidden_input(weights, hidden_bias, delta, visible_on, n_visible_on, x):
     return dv
 
 
+class _Target(NamedTuple):
+    """The target RBM and the base's visible bias, as :func:`ais_steps` describes its arguments."""
+
+    weights: np.ndarray
+    weights_t: np.ndarray
+    hidden_bias: np.ndarray
+    base_bias: np.ndarray
+    delta: np.ndarray
+    weights_t32: np.ndarray
+    base_bias32: np.ndarray
+    delta32: np.ndarray
+    margin: np.ndarray
+
+
 @njit(cache=True, nogil=True)
-def _run_steps(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin, betas,
-               lanes, first, last, visible_on, n_visible_on, log_weight):
-    """Steps ``first .. last - 1`` of one AIS run (``lanes`` advanced in place).
+def _run_steps(target, betas, lanes, first, last, visible_on, n_visible_on, log_weight):
+    """Steps ``first .. last - 1`` of one AIS run on ``target`` (:class:`_Target`; ``lanes`` advanced in place).
 
     Step 0 is the exact draw from the base; step ``k >= 1`` adds the weight increment at
     ``betas[k]`` and, unless it is the last, moves with the transition at ``betas[k]``. The
@@ -194,6 +202,7 @@ def _run_steps(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, b
         The state and the log weight accumulated so far (``log_weight`` passed in, plus
         this call's increments).
     """
+    weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin = target
     n_visible, n_hidden = weights.shape
     acc = np.empty(n_visible, dtype=np.float32)
     prob = np.empty(n_visible, dtype=np.float32)
@@ -292,10 +301,10 @@ def _ais_steps(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, b
         ``K``, ``log Z_B = log Z_0 + log mean_r w_r`` with
         ``Z_0 = 2**n_hidden prod_i (1 + exp(a_i))``.
     """
+    target = _Target(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin)
     for r in prange(streams.shape[0]):
         n_visible_on[r], log_weights[r] = _run_steps(
-            weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin, betas,
-            streams[r], first, last, visible_on[r], n_visible_on[r], log_weights[r],
+            target, betas, streams[r], first, last, visible_on[r], n_visible_on[r], log_weights[r]
         )
 
 

@@ -27,29 +27,20 @@ chain uses its draws in unit order, so its states do not depend on the other cha
   below what any Monte Carlo estimate resolves. (This changed the float32 stream; the
   earlier kernel drew one 53-bit uniform per unit in float32 too.)
 
-Speed. There is no vectorised ``exp`` in Numba here (no SVML), and NumPy's is not
-fast either on this machine (float32 ~2.3 ns, float64 ~8.6 ns per element, measured;
-see benchmarks/bench_rbm_gibbs.py). So the sigmoid is branch-free code that LLVM
-vectorises (``error_model="numpy"`` removes the division check that would block it; no
-fastmath): float32 ``2**t`` with a degree-6 fitted polynomial, float64 a Cody-Waite
-reduction and a degree-13 Taylor polynomial, both in Estrin's scheme (short dependency
-chains; Horner's made the vectorised loop latency-bound, measured 1.6x slower in
-float32). Measured maxima on a grid of 2e6 points over [-60, 60]: absolute 9.3e-8
-(float32), relative 5.1e-16 (float64). Each xorshift step depends on the previous one
-of the same chain, but the chains are independent, so the loop over the chains
-vectorises too (AVX2 has 64-bit shifts and xors; the multiply is emulated; float64
-converts the 53-bit integer as two exact 32-bit halves, :func:`.rng.state_uniform`; float32
-converts 24-bit fields through int32). Measured on this machine (784x500, 100 chains,
-step alone, 1 thread, loaded machine, CPU time): float32 3.8-4.7 ns per unit update
-with recording, against 5.0-6.4 for the previous kernel (sigmoid in one pass and draws
-in another per unit, Horner polynomials, one 53-bit uniform per unit, one byte store
-per unit and chain); float64 5.0-6.2 against 6.3-7.7. Running the step with two Numba
-threads between the BLAS calls was measured too: 5-10x slower per sweep (the OpenBLAS
-and OpenMP pools fight), so it stays serial.
+Speed. Numba has no vectorised ``exp`` (no SVML), so the sigmoid is branch-free code
+that LLVM vectorises (``error_model="numpy"`` removes the division check that would
+block it; no fastmath): float32 ``2**t`` with a degree-6 fitted polynomial, float64 a
+Cody-Waite reduction and a degree-13 Taylor polynomial, both in Estrin's scheme (short
+dependency chains, so the vectorised loop is not latency-bound as with Horner's). Maximum
+errors on a grid of 2e6 points over [-60, 60]: absolute 9.3e-8 (float32), relative
+5.1e-16 (float64). Each xorshift step depends on the previous one of the same chain, but
+the chains are independent, so the loop over the chains vectorises too (float64 converts
+the 53-bit integer as two exact 32-bit halves, :func:`.rng.state_uniform`; float32
+converts 24-bit fields through int32). The step runs serially between the BLAS calls:
+Numba threads there would fight the BLAS thread pool.
 
 Thread-count independence. BLAS products are not bitwise reproducible across BLAS
-thread counts (nor even across row blockings: measured for OpenBLAS 0.3.31 in float32
-and float64). The sampled state is therefore *defined* as
+thread counts (nor even across row blockings, in float32 and float64). The sampled state is therefore *defined* as
 
     s = [u < sigmoid(a)],  a = bias_j + sum_k w_jk x_k  summed in float64 in a fixed order,
 
@@ -70,6 +61,7 @@ whatever the evidence.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, types
@@ -246,16 +238,19 @@ def _uniforms64(streams, uniforms, c0, c1):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _draw_pair32(probs, j_a, j_b, limit_a, limit_b, streams, out_a, row_a, out_b, row_b, c0, c1):
+def _draw_pair32(probs, j_a, j_b, target_a, target_b, streams, c0, c1):
     """Units ``j_a`` and ``j_b``, float32, from one step of each chain's stream; whether any draw
     was a close call.
 
-    ``out_a[row_a, c] = [u_a < probs[j_a, c]]`` and likewise for b (the output row is a
+    ``target_a = (out_a, row_a, limit_a)``: ``out_a[row_a, c] = [u_a < probs[j_a, c]]``, a
+    close call when ``|u_a - probs[j_a, c]| <= limit_a``; likewise for b (the output row is a
     scratch row for a clamped unit), with ``(u_a, u_b)`` from one xorshift64* step
     (:func:`.rng.uniform_pair32`): half the 64-bit multiplies, which AVX2 emulates. A
     branch-free loop over independent chains that LLVM vectorises; the uniforms are not
     stored (:func:`_pair_uniforms32` recomputes them from the new states).
     """
+    out_a, row_a, limit_a = target_a
+    out_b, row_b, limit_b = target_b
     close = False
     for c in range(c0, c1):
         x = xorshift_next(streams[c])
@@ -333,6 +328,25 @@ def _record_block(out, c0, c1, states, record, offset, words):
             states[c, record, offset + k] = np.uint8(out[k, c] != 0)
 
 
+class _Layer(NamedTuple):
+    """The arrays of one layer's update, as :func:`sample_layer` describes them."""
+
+    pre: np.ndarray
+    bias: np.ndarray
+    limit: np.ndarray
+    rows: np.ndarray
+    other: np.ndarray
+    clamped: np.ndarray
+
+
+class _Recording(NamedTuple):
+    """Where :func:`sample_layer` copies the layer's states: ``states[c, record, offset + j]`` (``record < 0``: nowhere)."""
+
+    states: np.ndarray
+    record: int
+    offset: int
+
+
 # Chains per block of the fused step: a block's rows of scratch and its lines of ``states``
 # stay in cache while all the block's units are updated.
 _BLOCK = 256
@@ -345,7 +359,10 @@ _FEW = 4
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _sample_layer64(pre, bias, limit, rows, other, clamped, streams, out, states, record, offset, scratch, words):
+def _sample_layer64(layer, streams, out, recording, scratch, words):
+    """:func:`sample_layer` in float64 (``layer``: :class:`_Layer`, ``recording``: :class:`_Recording`)."""
+    pre, bias, limit, rows, other, clamped = layer
+    states, record, offset = recording
     m = pre.shape[0]
     n = streams.shape[0]  # the chains; buffers may have more (padding) columns, never touched
     probs = scratch[0]
@@ -386,7 +403,10 @@ def _sample_layer64(pre, bias, limit, rows, other, clamped, streams, out, states
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _sample_layer32(pre, bias, limit, rows, other, clamped, streams, out, states, record, offset, scratch, words):
+def _sample_layer32(layer, streams, out, recording, scratch, words):
+    """:func:`sample_layer` in float32 (``layer``: :class:`_Layer`, ``recording``: :class:`_Recording`)."""
+    pre, bias, limit, rows, other, clamped = layer
+    states, record, offset = recording
     m = pre.shape[0]
     n = streams.shape[0]  # the chains; buffers may have more (padding) columns, never touched
     if n < _FEW:
@@ -423,14 +443,14 @@ def _sample_layer32(pre, bias, limit, rows, other, clamped, streams, out, states
                 free_a = clamped[j] == 0
                 free_b = k != j and clamped[k] == 0
                 # a clamped unit's draw goes to scratch row 2 (its value in out is kept)
-                out_a, row_a, limit_a = (out, j, limit[j]) if free_a else (scratch, 2, never)
-                out_b, row_b, limit_b = (out, k, limit[k]) if free_b else (scratch, 2, never)
-                if _draw_pair32(pre, j, k, limit_a, limit_b, streams, out_a, row_a, out_b, row_b, c0, c1):
+                target_a = (out, j, limit[j]) if free_a else (scratch, 2, never)
+                target_b = (out, k, limit[k]) if free_b else (scratch, 2, never)
+                if _draw_pair32(pre, j, k, target_a, target_b, streams, c0, c1):
                     _pair_uniforms32(streams, scratch, c0, c1)
                     if free_a:
-                        _settle_row(pre, limit_a, scratch[0], rows, bias, other, out, j, c0, c1)
+                        _settle_row(pre, limit[j], scratch[0], rows, bias, other, out, j, c0, c1)
                     if free_b:
-                        _settle_row(pre, limit_b, scratch[1], rows, bias, other, out, k, c0, c1)
+                        _settle_row(pre, limit[k], scratch[1], rows, bias, other, out, k, c0, c1)
         if record >= 0:
             _record_block(out, c0, c1, states, record, offset, words)
 
@@ -481,7 +501,7 @@ def sample_layer(pre, bias, limit, rows, other, clamped, streams, out, states, r
         :func:`layer_scratch` for at least ``n_chains`` chains and ``m`` units.
     """
     kernel = _sample_layer32 if pre.dtype == np.float32 else _sample_layer64
-    kernel(pre, bias, limit, rows, other, clamped, streams, out, states, record, offset, *scratch)
+    kernel(_Layer(pre, bias, limit, rows, other, clamped), streams, out, _Recording(states, record, offset), *scratch)
 
 
 def layer_margins(rows, bias, dtype):
