@@ -199,9 +199,13 @@ def _sigmoid_inplace(values):
         values[j] = _sigmoid(values[j])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _draw(x, p):
-    """One Bernoulli(``p``) draw from stream state ``x`` (:func:`.rng.bernoulli`): ``(new_state, 1.0 or 0.0)``."""
+    """One Bernoulli(``p``) draw from stream state ``x`` (:func:`.rng.bernoulli`): ``(new_state, 1.0 or 0.0)``.
+
+    Compiled once per type and left for LLVM to inline (not inlined by Numba at each of its
+    call sites): the generator's chain of inlined helpers would otherwise be re-typed at every use.
+    """
     x, on = bernoulli(x, p)
     return x, 1.0 if on else 0.0
 
