@@ -33,17 +33,10 @@ import numpy as np
 from numba import njit, prange
 
 from .._launch import call, first_chunk, run_blocks, run_chunked
+from .logspace import softplus
 from .rng import bernoulli_log_odds, next_uniform
 
-__all__ = ["softplus", "log_odds", "sweep", "run_chains", "enumerate_cells"]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def softplus(x):
-    """``log(1 + exp(x))`` without overflow for any finite ``x``."""
-    if x > 0.0:
-        return x + np.log1p(np.exp(-x))
-    return np.log1p(np.exp(x))
+__all__ = ["log_odds", "sweep", "run_chains", "enumerate_cells"]
 
 
 @njit(cache=True, nogil=True)
