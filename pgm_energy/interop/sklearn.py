@@ -392,15 +392,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return np.ascontiguousarray(array, dtype=dtype)
 
     # ------------------------------------------------------------------ training
-    @staticmethod
-    def _engine():
-        from ..learning import _cd_engine
-
-        return _cd_engine
-
     def _initialize_checked(self, n_features: int, dtype: np.dtype, rng: np.random.Generator) -> None:
         """:meth:`_initialize`, with sizes no machine can hold refused as a ModelSizeError naming them."""
-        from ..learning._trainer import MAX_PARAMETERS
+        from ..models._base import MAX_PARAMETERS
 
         if self.n_components * n_features > MAX_PARAMETERS:
             raise ModelSizeError(
@@ -412,12 +406,12 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _initialize(self, n_features: int, dtype: np.dtype, rng: np.random.Generator) -> None:
         """Fresh parameters (weights N(0, 0.01^2), zero biases), chains and bookkeeping."""
-        from ..learning import TrainingHistory
+        from ..learning import TrainingHistory, _cd_engine  # _cd_engine imports Numba: load it on first fit
 
         # Drawn as (n_components, n_features) like scikit-learn's components_, stored transposed.
         weights = rng.normal(0.0, _INITIAL_WEIGHT_SCALE, size=(self.n_components, n_features)).T
         n_chains = self.batch_size if self.persistent else 0
-        self._state = self._engine().new_state(
+        self._state = _cd_engine.new_state(
             weights,
             np.zeros(n_features),
             np.zeros(self.n_components),
@@ -464,13 +458,15 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         A pass that diverges or is interrupted (Ctrl-C) leaves the estimator exactly as it was
         before the pass: parameters, velocities, chains, random streams and generator.
         """
+        from ..learning import _cd_engine
+
         state = self._state
         before = [np.array(field, copy=True) for field in state]
         rng_state = self._rng.bit_generator.state
         order = self._rng.permutation(data.shape[0]) if self.shuffle else np.arange(data.shape[0])
         start = time.perf_counter()
         try:
-            error = self._engine().cd_epoch(
+            error = _cd_engine.cd_epoch(
                 state,
                 data,
                 np.ascontiguousarray(order, dtype=np.int64),
