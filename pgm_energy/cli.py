@@ -407,7 +407,7 @@ def run_sample(arguments, out=None) -> int:
         target = _write_atomically(destination, lambda handle: _write_csv(samples, handle))
     print(
         f"wrote {samples.n_chains} chains x {samples.n_draws} draws x {samples.n_units} units to {target} "
-        f"({samples.info['timings']['sampling']:.2f} s of sampling)",
+        f"({samples.info['seconds']['sampling']:.2f} s of sampling)",
         file=sys.stderr,
     )
     return 0

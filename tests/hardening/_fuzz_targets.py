@@ -707,11 +707,11 @@ def _sa_new(ctx):
 
 
 @target("pgm_energy.samplers.annealing.SimulatedAnnealingSampler.sample",
-        ["model", "n_reads", "evidence", "initial_states", "rng"], aliases=MODEL_ALIASES)
+        ["model", "n_samples", "evidence", "initial_states", "rng"], aliases=MODEL_ALIASES)
 def _sa_sample(ctx):
     model = bm()
     return _samplers().SimulatedAnnealingSampler(n_sweeps=10).sample, dict(
-        model=model, n_reads=3, evidence={"v1": 0}, initial_states=_states(model, 3), rng=0)
+        model=model, n_samples=3, evidence={"v1": 0}, initial_states=_states(model, 3), rng=0)
 
 
 @target("SimulatedAnnealingSampler(schedule).sample", ["schedule"], covers=())

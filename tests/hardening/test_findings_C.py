@@ -55,14 +55,14 @@ def test_sweep_counts_beyond_max_sweeps_are_refused_up_front(call, match):
 
 def test_chain_counts_are_refused_before_the_initial_states_are_blamed():
     start = np.zeros((3, BM.n_units), np.uint8)
-    _named(ModelSizeError, "n_reads=1000000000000", lambda: SimulatedAnnealingSampler(n_sweeps=10).sample(
+    _named(ModelSizeError, "n_samples=1000000000000", lambda: SimulatedAnnealingSampler(n_sweeps=10).sample(
         BM, 10**12, initial_states=start))
     _named(ModelSizeError, "n_chains=1000000000000", lambda: GibbsSampler(burn_in=1).sample(
         BM, 1, n_chains=10**12, initial_states=start))
     _named(ModelSizeError, "n_chains=1000000000000", lambda: ParallelTemperingSampler([1.0, 2.0], burn_in=1).sample(
         BM, 1, n_chains=10**12, initial_states=start))
-    # a small n_reads that disagrees with the initial states: the message names n_reads, not n_chains
-    _named(ValidationError, r"\(n_reads, 5\) = \(2, 5\)", lambda: SimulatedAnnealingSampler(n_sweeps=10).sample(
+    # a small n_samples that disagrees with the initial states: the message names n_samples, not n_chains
+    _named(ValidationError, r"\(n_samples, 5\) = \(2, 5\)", lambda: SimulatedAnnealingSampler(n_sweeps=10).sample(
         BM, 2, initial_states=start))
 
 
