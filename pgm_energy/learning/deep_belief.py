@@ -181,6 +181,8 @@ class UpDownFineTuning(Trainer):
     """
 
     _model_types = (DeepBeliefNetwork,)
+    #: set by :func:`fine_tune` only: the generator the epochs draw from (else a copy of ``rng``)
+    _epoch_generator = None
 
     def __init__(self, *, epochs=10, learning_rate=0.01, k=3, batch_size=20, weight_decay=0.0,
                  checkpoint_every=None, checkpoint_path=None, binarize=None):
@@ -219,7 +221,7 @@ class UpDownFineTuning(Trainer):
         state.top_visible_bias = model.biases[top - 1].copy()
         state.top_hidden_bias = model.biases[top].copy()
         # A copy taken before the loop draws from rng: the epochs draw from it alone (see Notes).
-        state.generator = copy.deepcopy(rng)
+        state.generator = copy.deepcopy(rng) if self._epoch_generator is None else self._epoch_generator
         return state
 
     def _run_epoch(self, state, data, order, epoch) -> dict:
@@ -349,4 +351,8 @@ def fine_tune(dbn, data, *, epochs=10, learning_rate=0.01, k=3, batch_size=20, w
                                weight_decay=weight_decay)
     if trainer.batch_size is not None:  # fine_tune has always taken a batch beyond the data as one batch of every row
         trainer.batch_size = min(trainer.batch_size, batch.shape[0])
-    return trainer.fit(dbn, batch, rng=rng, progress=False).model
+    # The epochs draw from rng itself and the loop from a copy, so that a Generator passed in ends
+    # in the state fine_tune has always left it in (the next call that uses it draws the same).
+    generator = check_rng(rng)
+    trainer._epoch_generator = generator
+    return trainer.fit(dbn, batch, rng=copy.deepcopy(generator), progress=False).model
