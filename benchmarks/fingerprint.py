@@ -39,6 +39,8 @@ def _digest(value, hasher) -> None:
         hasher.update(f"seq{len(value)}".encode())
         for item in value:
             _digest(item, hasher)
+    elif hasattr(value, "states") and hasattr(value, "energies"):  # a SampleSet: its draws, not its repr
+        _digest((value.states, value.energies), hasher)
     elif hasattr(value, "to_numpy") and hasattr(value, "columns"):
         hasher.update(repr(list(value.columns)).encode())
         _digest(value.to_numpy(), hasher)
