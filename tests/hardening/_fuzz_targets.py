@@ -513,7 +513,7 @@ def _dbn_llb(ctx):
                                             max_units=20, rng=0)
 
 
-@target("pgm_energy.models.deep_belief.HybridGraph.moral_graph")
+@target("pgm_energy.models._deep_belief_parts.HybridGraph.moral_graph")
 def _dbn_moral(ctx):
     return dbn().hybrid_graph.moral_graph, {}
 
@@ -550,11 +550,10 @@ for _cls, _factory in _MODEL_FACTORIES.items():
         frame = pd.DataFrame(DATA[:3, :2], columns=list(model.names[:2]))
         return getattr(model, _method), dict(data=frame)
 
-    # layered models have no predict: the methods exist to say what to use instead
-    _refuses = NotImplementedError if ("sigmoid_belief" in _cls or "deep_belief" in _cls) else None
-    target(f"{_cls}.predict", ["data"], refuses=_refuses)(_predict)
-    target(f"{_cls}.predict_probability", ["data"], refuses=_refuses)(
-        lambda ctx, _predict=_predict: _predict(ctx, _method="predict_probability"))
+    if "sigmoid_belief" not in _cls and "deep_belief" not in _cls:  # layered models have no predict
+        target(f"{_cls}.predict", ["data"])(_predict)
+        target(f"{_cls}.predict_probability", ["data"])(
+            lambda ctx, _predict=_predict: _predict(ctx, _method="predict_probability"))
 
     def _properties(ctx, _factory=_factory):
         model = _factory()
@@ -819,6 +818,70 @@ for _kind in ("ExactInference", "GibbsInference"):
             return getattr(_engine(_kind), _method), dict(_valid)
 
         target(f"pgm_energy.inference.{_kind}.{_method}", _params)(_inference_method)
+
+
+# belief networks: estimators, samplers and trainers moved out of the model files (issue 12)
+@target("pgm_energy.ais.log_likelihood_bound", ["dbn", "data", "n_samples", "log_z", "n_runs", "betas", "max_units", "rng"])
+def _ais_llb(ctx):
+    return importlib.import_module("pgm_energy.ais").log_likelihood_bound, dict(
+        dbn=dbn(), data=DATA.copy(), n_samples=2, log_z=None, n_runs=4, betas=None, max_units=20, rng=0)
+
+
+@target("pgm_energy.samplers.belief.ancestral_sample", ["sbn", "n_samples", "rng"])
+def _belief_ancestral(ctx):
+    return importlib.import_module("pgm_energy.samplers.belief").ancestral_sample, dict(sbn=sbn(), n_samples=5, rng=0)
+
+
+@target("pgm_energy.samplers.belief.deep_belief_sample", ["dbn", "n_samples", "burn_in", "rng"])
+def _belief_dbn_sample(ctx):
+    return importlib.import_module("pgm_energy.samplers.belief").deep_belief_sample, dict(
+        dbn=dbn(), n_samples=4, burn_in=3, rng=0)
+
+
+@target("pgm_energy.samplers.belief.gibbs_posterior",
+        ["network", "evidence", "n_samples", "n_chains", "burn_in", "thin", "rng"])
+def _belief_gibbs_posterior(ctx):
+    return importlib.import_module("pgm_energy.samplers.belief").gibbs_posterior, dict(
+        network=dbn(), evidence={"v0": 1}, n_samples=4, n_chains=2, burn_in=3, thin=1, rng=0)
+
+
+@target("pgm_energy.samplers.belief.gibbs_query",
+        ["dbn", "variables", "evidence", "joint", "n_samples", "n_chains", "burn_in", "rng"])
+def _belief_gibbs_query(ctx):
+    return importlib.import_module("pgm_energy.samplers.belief").gibbs_query, dict(
+        dbn=dbn(), variables=["h1_0"], evidence={"v0": 1}, joint=True, n_samples=20, n_chains=2, burn_in=3, rng=0)
+
+
+@target("pgm_energy.learning.deep_belief.fit_greedy", ["data", "layer_sizes", "trainer", "rng", "progress"])
+def _learning_fit_greedy(ctx):
+    learning = importlib.import_module("pgm_energy.learning")
+    trainer = learning.ContrastiveDivergence(epochs=1, batch_size=2, monitor=())
+    return importlib.import_module("pgm_energy.learning.deep_belief").fit_greedy, dict(
+        data=DATA.copy(), layer_sizes=[2, 2], trainer=trainer, rng=0, progress=False)
+
+
+@target("pgm_energy.learning.deep_belief.fine_tune",
+        ["dbn", "data", "epochs", "learning_rate", "k", "batch_size", "weight_decay", "rng"])
+def _learning_fine_tune(ctx):
+    return importlib.import_module("pgm_energy.learning.deep_belief").fine_tune, dict(
+        dbn=dbn(), data=DATA.copy(), epochs=1, learning_rate=0.01, k=1, batch_size=2, weight_decay=0.0, rng=0)
+
+
+@target("pgm_energy.learning.deep_belief.UpDownFineTuning",
+        ["epochs", "learning_rate", "k", "batch_size", "weight_decay", "checkpoint_every", "checkpoint_path",
+         "binarize"])
+def _up_down_new(ctx):
+    return importlib.import_module("pgm_energy.learning.deep_belief").UpDownFineTuning, dict(
+        epochs=1, learning_rate=0.01, k=1, batch_size=2, weight_decay=0.0, checkpoint_every=None,
+        checkpoint_path=None, binarize=None)
+
+
+@target("pgm_energy.learning.deep_belief.UpDownFineTuning.fit",
+        ["model_or_size", "data", "validation", "rng", "callbacks", "progress", "resume_from"])
+def _up_down_fit(ctx):
+    trainer = importlib.import_module("pgm_energy.learning.deep_belief").UpDownFineTuning(epochs=1, batch_size=2)
+    return trainer.fit, dict(model_or_size=dbn(), data=DATA.copy(), validation=None, rng=0, callbacks=(),
+                             progress=False, resume_from=None)
 
 
 # --------------------------------------------------------------------------- learning
