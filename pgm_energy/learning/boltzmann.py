@@ -54,7 +54,7 @@ from ._boltzmann_checks import (
     check_sweeps,
     visible_mask,
 )
-from ._boltzmann_graph import BoltzmannGraph, csr_data, dense_weights, edges_graph, kernel_weights, model_graph
+from ._boltzmann_graph import BoltzmannGraph, csr_data, dense_weights, edges_graph, model_graph
 from ._boltzmann_gradient import ESTIMATORS, BoltzmannGradient, PhaseStatistics, gradient_estimate, moments
 from ._trainer import Trainer, check_chain_entries, check_nonnegative_float, check_positive_int, trainer_options
 
@@ -73,9 +73,6 @@ __all__ = [
     "burn_in",
     "resolve_visible",
 ]
-
-# The storage phase_statistics documents (the fuzz registry builds it under this name).
-_kernel_weights = kernel_weights
 
 
 def prepare_graph(model, visible: np.ndarray) -> tuple[BoltzmannGraph, np.ndarray]:

@@ -1143,7 +1143,8 @@ def _burn_in(ctx):
         ["graph", "storage", "biases", "beta", "samples", "clamped_units", "estimator"])
 def _phase_statistics(ctx):
     module, graph, edge_weights, biases, data, chains = _bl_pieces()
-    storage = module._kernel_weights(graph, edge_weights)  # what the exported function is documented to take
+    # the storage phase_statistics documents taking
+    storage = importlib.import_module("pgm_energy.learning._boltzmann_graph").kernel_weights(graph, edge_weights)
     return module.phase_statistics, dict(graph=graph, storage=storage, biases=biases, beta=1.0,
                                          samples=np.array(chains.fantasy), clamped_units=np.array(graph.visible),
                                          estimator="conditional")
