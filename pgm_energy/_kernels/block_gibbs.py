@@ -405,10 +405,10 @@ def _sample_layer64(layer, streams, out, recording, scratch, words):
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sample_layer32(layer, streams, out, recording, scratch, words):
     """:func:`sample_layer` in float32 (``layer``: :class:`_Layer`, ``recording``: :class:`_Recording`)."""
+    m = layer.pre.shape[0]
+    n = streams.shape[0]  # the chains; buffers may have more (padding) columns, never touched
     pre, bias, limit, rows, other, clamped = layer
     states, record, offset = recording
-    m = pre.shape[0]
-    n = streams.shape[0]  # the chains; buffers may have more (padding) columns, never touched
     if n < _FEW:
         probs = scratch[0]
         for c in range(n):

@@ -18,8 +18,6 @@ A site update draws ``x_v`` from ``p(x_v | rest) ∝ exp(Σ_{f ∋ v} L_f)``; va
 ``free_vars`` (evidence) are never updated. Each chain has its own xorshift stream.
 """
 
-from typing import NamedTuple
-
 import numpy as np
 from numba import njit
 
@@ -66,34 +64,26 @@ def _draw(weights, c, u):
     return last  # rounding at the top end
 
 
-class _Sites(NamedTuple):
-    """The per-variable arrays a site update reads (see the module notes for the layout)."""
-
-    cards: np.ndarray
-    var_ptr: np.ndarray
-    entry_factor: np.ndarray
-    entry_stride: np.ndarray
-    log_table: np.ndarray
-
-
 @njit(cache=True, nogil=True, inline="always")
-def _conditional(v, state, sites, position, logp, zeros, count_zeros):
+def _conditional(v, state, cards, var_ptr, entry_factor, entry_stride, log_table, position, logp, zeros, count_zeros):
     """Fill ``logp[:cards[v]]`` with the unnormalised log-conditional of ``v``; return its max.
 
     ``count_zeros`` (a constant at each call): instead add only the finite log-potentials
-    to ``logp`` and count in ``zeros[s]`` the factors that are zero at ``x_v = s``.
+    to ``logp`` and count in ``zeros[s]`` the factors that are zero at ``x_v = s``. (The
+    arrays come one by one, not in a tuple: this is inlined in the sweeps' loops, where
+    taking arrays out of a tuple would cost reference counting on every update.)
     """
-    c = sites.cards[v]
+    c = cards[v]
     for s in range(c):
         logp[s] = 0.0
         if count_zeros:
             zeros[s] = 0
     current = state[v]
-    for e in range(sites.var_ptr[v], sites.var_ptr[v + 1]):
-        stride = sites.entry_stride[e]
-        base = position[sites.entry_factor[e]] - current * stride
+    for e in range(var_ptr[v], var_ptr[v + 1]):
+        stride = entry_stride[e]
+        base = position[entry_factor[e]] - current * stride
         for s in range(c):
-            value = sites.log_table[base + s * stride]
+            value = log_table[base + s * stride]
             if count_zeros and value == -np.inf:
                 zeros[s] += 1
             else:
@@ -106,11 +96,11 @@ def _conditional(v, state, sites, position, logp, zeros, count_zeros):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _move(v, new, state, sites, position):
+def _move(v, new, state, var_ptr, entry_factor, entry_stride, position):
     delta = new - state[v]
     if delta != 0:
-        for e in range(sites.var_ptr[v], sites.var_ptr[v + 1]):
-            position[sites.entry_factor[e]] += delta * sites.entry_stride[e]
+        for e in range(var_ptr[v], var_ptr[v + 1]):
+            position[entry_factor[e]] += delta * entry_stride[e]
         state[v] = new
 
 
@@ -128,7 +118,6 @@ def gibbs_run(state, free_vars, cards, var_ptr, entry_factor, entry_stride, log_
         ``(-1, -1)`` on success; otherwise the variable every state of which had probability
         zero given the others, and the 0-based sweep where it happened (the run stops there).
     """
-    sites = _Sites(cards, var_ptr, entry_factor, entry_stride, log_table)
     logp = np.empty(cards.max() if cards.shape[0] > 0 else 1, dtype=np.float64)
     no_counts = np.empty(0, dtype=np.int64)
     n_rows = out.shape[0]
@@ -159,13 +148,14 @@ def gibbs_run(state, free_vars, cards, var_ptr, entry_factor, entry_stride, log_
                 p1 = 1.0 / (1.0 + np.exp(l0 - l1))
                 new = 1 if next_uniform(streams, chain) < p1 else 0
             else:
-                top = _conditional(v, state, sites, position, logp, no_counts, False)
+                top = _conditional(v, state, cards, var_ptr, entry_factor, entry_stride, log_table, position, logp,
+                                   no_counts, False)
                 if top == -np.inf:
                     return v, sweep
                 for s in range(c):
                     logp[s] = np.exp(logp[s] - top)
                 new = _draw(logp, c, next_uniform(streams, chain))
-            _move(v, new, state, sites, position)
+            _move(v, new, state, var_ptr, entry_factor, entry_stride, position)
         sweep += 1
         if sweep >= n_burn and (sweep - n_burn) % thin == 0 and row < n_rows:
             for j in range(n_vars):
@@ -189,7 +179,6 @@ def repair_state(state, free_vars, cards, var_ptr, entry_factor, entry_stride, l
     int
         The number of zero factors left (0 on success) after at most ``max_sweeps`` sweeps.
     """
-    sites = _Sites(cards, var_ptr, entry_factor, entry_stride, log_table)
     c_max = cards.max() if cards.shape[0] > 0 else 1
     logp = np.empty(c_max, dtype=np.float64)
     zeros = np.empty(c_max, dtype=np.int64)
@@ -202,7 +191,7 @@ def repair_state(state, free_vars, cards, var_ptr, entry_factor, entry_stride, l
             if next_uniform(streams, chain) < noise:
                 new = min(int(next_uniform(streams, chain) * c), c - 1)
             else:
-                _conditional(v, state, sites, position, logp, zeros, True)
+                _conditional(v, state, cards, var_ptr, entry_factor, entry_stride, log_table, position, logp, zeros, True)
                 fewest = zeros[0]
                 for s in range(1, c):
                     if zeros[s] < fewest:
@@ -214,7 +203,7 @@ def repair_state(state, free_vars, cards, var_ptr, entry_factor, entry_stride, l
                 for s in range(c):
                     logp[s] = np.exp(logp[s] - top) if zeros[s] == fewest else 0.0
                 new = _draw(logp, c, next_uniform(streams, chain))
-            _move(v, new, state, sites, position)
+            _move(v, new, state, var_ptr, entry_factor, entry_stride, position)
         remaining = count_impossible(log_table, position)
         sweep += 1
     return remaining
