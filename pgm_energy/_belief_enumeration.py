@@ -15,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._math import log_sum_exp
-from ._validation import check_bool, check_evidence, check_int, check_query_variables, check_states
+from ._validation import DEFAULT_MAX_UNITS, check_bool, check_evidence, check_int, check_query_variables, check_states
 from .exceptions import ModelSizeError
-from .models._layered import DEFAULT_MAX_UNITS
 
 __all__ = [
     "DEFAULT_MAX_UNITS",
@@ -218,7 +217,7 @@ def deep_belief_log_marginal_likelihood(dbn, visible, *, max_units=DEFAULT_MAX_U
     return float(values[0]) if single else values
 
 
-def deep_belief_log_probability(dbn, states, *, max_units=30):
+def deep_belief_log_probability(dbn, states, *, max_units=DEFAULT_MAX_UNITS):
     """Exact ``log p(x)`` of complete configurations of a :class:`~pgm_energy.DeepBeliefNetwork`."""
     from . import exact
 

@@ -8,6 +8,7 @@ and echoes the offending value.  Kernels downstream trust their inputs.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -566,6 +567,11 @@ MAX_ARRAY_ENTRIES = 2**31
 #: Most sweeps one sampling call may run (burn-in plus recorded sweeps): its schedule is an int64
 #: array of one slot per sweep (2 GiB at this bound), and 2**28 sweeps take hours even for a tiny model.
 MAX_SWEEPS = 2**28
+#: Default ``max_units`` of every exact enumeration (queries, log Z, likelihoods, exact gradients):
+#: 2**30 states, which a dense Boltzmann machine runs through in tens of seconds and a belief
+#: network in a few minutes. One value across the package, so that a model exact in one place is
+#: exact in all.
+DEFAULT_MAX_UNITS = 30
 
 
 def check_array_size(n_entries: int, what: str, *, limit: int = MAX_ARRAY_ENTRIES, unit: str = "entries") -> int:
@@ -611,3 +617,37 @@ def check_sweeps(burn_in: int, n_draws: int, thin: int, *, n_draws_name: str = "
     """
     what = f"burn_in={burn_in}" if n_draws == 0 else f"burn_in={burn_in} + {n_draws_name}={n_draws} x thin={thin}"
     return check_array_size(burn_in + n_draws * thin, what, limit=MAX_SWEEPS, unit="sweeps")
+
+
+# --------------------------------------------------------------------------- renamed options
+class MarkedDefault(int):
+    """An int default told apart from the same value passed explicitly (``value is default``).
+
+    Lets a renamed option refuse its old name together with an explicit new one, while the
+    signature still shows the plain number.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(int(self))
+
+
+def renamed_option(value, old_value, *, name: str, old_name: str, where: str, default: MarkedDefault):
+    """``(value, name used)`` of an option renamed from ``old_name`` to ``name``.
+
+    The old name still works for one release, with a DeprecationWarning naming the new one; the
+    name returned is the one the caller used, so that messages about the value speak the
+    caller's words.
+
+    Raises
+    ------
+    TypeError
+        When both names are given.
+    """
+    if old_value is None:
+        return value, name
+    if value is not default:
+        raise TypeError(f"{where}() got both {name} and its deprecated alias {old_name}")
+    warnings.warn(f"{where}({old_name}=...) is deprecated; use {name}=... instead", DeprecationWarning, stacklevel=3)
+    return old_value, old_name

@@ -47,6 +47,7 @@ import numpy as np
 
 from ._math import sigmoid, softplus
 from ._validation import (
+    DEFAULT_MAX_UNITS,
     check_array_size,
     check_finite_array,
     check_int,
@@ -395,7 +396,7 @@ def _check_top_log_z(rbm, log_z) -> float:
     return value
 
 
-def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, betas=None, max_units=20, rng=None):
+def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, betas=None, max_units=DEFAULT_MAX_UNITS, rng=None):
     r"""The variational lower bound on ``log p(v)`` of a deep belief network, averaged over ``data``.
 
     With ``q`` the recognition model (factorial at each layer, sampled bottom-up:
@@ -430,7 +431,7 @@ def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, bet
         ``log_z_method = "given"``).
     n_runs, betas
         AIS runs and schedule (see :func:`log_partition_function`).
-    max_units : int, default 20
+    max_units : int, default 30
     rng : None, int or numpy.random.Generator
 
     Returns

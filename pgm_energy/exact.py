@@ -24,6 +24,7 @@ from scipy.special import logsumexp
 
 from ._launch import block_prefix_bits, run_blocks
 from ._validation import (
+    DEFAULT_MAX_UNITS,
     MAX_QUERY_VARIABLES,
     check_bool,
     check_evidence,
@@ -32,7 +33,7 @@ from ._validation import (
     check_states,
     describe,
 )
-from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
+from .exceptions import ModelSizeError, ParameterTypeError, ValidationError
 from .models import BoltzmannMachine, RestrictedBoltzmannMachine
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
 ]
 
 #: default limit on the number of enumerated units (2**30 states)
-DEFAULT_MAX_UNITS = 30
 # Blocks of states handed to the parallel kernels: 2**8 blocks balance two to many cores.
 _PREFIX_BITS = 8
 # A bipartite state with moments costs about 64 pairwise unit updates per analytic unit

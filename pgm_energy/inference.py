@@ -21,8 +21,17 @@ from typing import NamedTuple
 import numpy as np
 
 from ._inference_frames import prediction_frame, prediction_rows, spread, state_frame
-from ._validation import check_bool, check_evidence, check_int, check_query_variables, check_rng
-from .exact import DEFAULT_MAX_UNITS, _check_model, _ground_state, _marginal_array, _marginal_mode
+from ._validation import (
+    DEFAULT_MAX_UNITS,
+    MarkedDefault,
+    check_bool,
+    check_evidence,
+    check_int,
+    check_query_variables,
+    check_rng,
+    renamed_option,
+)
+from .exact import _check_model, _ground_state, _marginal_array, _marginal_mode
 from .models import RestrictedBoltzmannMachine
 
 __all__ = ["most_probable_state", "ExactInference", "GibbsInference", "SampledQuery"]
@@ -174,7 +183,7 @@ class _Engine:
 
         :class:`ExactInference`: exactly (minimum energy, by enumeration; see the
         module-level :func:`most_probable_state` for the whole state and its energy).
-        :class:`GibbsInference`: the lowest-energy state over ``n_reads``
+        :class:`GibbsInference`: the lowest-energy state over ``n_annealing_runs``
         annealing runs (a heuristic: no guarantee of the exact optimum).
 
         Parameters
@@ -437,6 +446,10 @@ def _free_energy_scores(model, clamped: dict[int, int], targets: list[int], cand
     return scores
 
 
+# the default n_annealing_runs, told apart from an explicit 16 so that n_reads together with it is refused
+_DEFAULT_ANNEALING_RUNS = MarkedDefault(16)
+
+
 class GibbsInference(_Engine):
     """pgmpy-style inference answered by Gibbs sampling and annealing.
 
@@ -449,7 +462,7 @@ class GibbsInference(_Engine):
         Independent chains (needed for split R-hat and a sound standard error).
     burn_in, thin, scan : optional
         Passed to :class:`~pgm_energy.samplers.GibbsSampler` (its defaults when omitted).
-    n_reads : int, default 16
+    n_annealing_runs : int, default 16
         Annealing restarts for :meth:`most_probable_state` (and :meth:`map_query`
         or :meth:`predict` when no unit is summed out).
     schedule, n_sweeps : optional
@@ -457,6 +470,8 @@ class GibbsInference(_Engine):
     rng : None, int or numpy.random.Generator
         Seeds every query in turn: the same ``rng`` and the same sequence of
         calls give the same answers.
+    n_reads : int, optional
+        Deprecated alias of ``n_annealing_runs``; emits a DeprecationWarning.
 
     Notes
     -----
@@ -468,13 +483,15 @@ class GibbsInference(_Engine):
     with many variables and a flat posterior it is only as good as the sampling.
     """
 
-    def __init__(self, model, *, n_samples=10_000, n_chains=4, burn_in=None, thin=None, scan=None, n_reads=16,
-                 schedule=None, n_sweeps=None, rng=None):
+    def __init__(self, model, *, n_samples=10_000, n_chains=4, burn_in=None, thin=None, scan=None,
+                 n_annealing_runs=_DEFAULT_ANNEALING_RUNS, schedule=None, n_sweeps=None, rng=None, n_reads=None):
         _check_model(model)
         self.model = model
         self.n_samples = check_int(n_samples, "n_samples", minimum=1)
         self.n_chains = check_int(n_chains, "n_chains", minimum=1)
-        self.n_reads = check_int(n_reads, "n_reads", minimum=1)
+        runs, runs_name = renamed_option(n_annealing_runs, n_reads, name="n_annealing_runs", old_name="n_reads",
+                                         where="GibbsInference", default=_DEFAULT_ANNEALING_RUNS)
+        self.n_annealing_runs = check_int(runs, runs_name, minimum=1)
         self._gibbs_options = {k: v for k, v in dict(burn_in=burn_in, thin=thin, scan=scan).items() if v is not None}
         self._annealing_options = {
             k: v for k, v in dict(schedule=schedule, n_sweeps=n_sweeps).items() if v is not None
@@ -485,12 +502,12 @@ class GibbsInference(_Engine):
         return f"GibbsInference({self.model!r}, n_samples={self.n_samples}, n_chains={self.n_chains})"
 
     def _anneal(self, evidence) -> np.ndarray:
-        """The lowest-energy state (uint8, model order) over ``n_reads`` annealing runs."""
+        """The lowest-energy state (uint8, model order) over ``n_annealing_runs`` annealing runs."""
         from .samplers.annealing import SimulatedAnnealingSampler
 
         sampler = SimulatedAnnealingSampler(**self._annealing_options)
-        # the number of runs positionally: the sampler's name for it is changing (n_reads -> n_samples)
-        result = sampler.sample(self.model, self.n_reads, evidence=evidence or None, rng=self._rng)
+        result = sampler.sample(self.model, self.n_annealing_runs, evidence=evidence or None, rng=self._rng,
+                                progress=False)
         states, _ = result.lowest()
         return states[0]
 
@@ -499,7 +516,7 @@ class GibbsInference(_Engine):
 
         sampler = GibbsSampler(**self._gibbs_options)
         return sampler.sample(
-            self.model, self.n_samples, n_chains=self.n_chains, evidence=evidence or None, rng=self._rng
+            self.model, self.n_samples, n_chains=self.n_chains, evidence=evidence or None, rng=self._rng, progress=False
         )
 
     # ------------------------------------------------------------------ the engine's primitives

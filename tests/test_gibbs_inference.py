@@ -113,7 +113,7 @@ def test_query_validation():
 def test_most_probable_state_finds_the_exact_joint_map():
     for seed in range(3):
         model = random_bm(30 + seed, 10, scale=2.0)
-        gibbs = GibbsInference(model, n_reads=16, rng=seed)
+        gibbs = GibbsInference(model, n_annealing_runs=16, rng=seed)
         exact_map = ExactInference(model)
         assert gibbs.most_probable_state() == exact_map.most_probable_state()
         evidence = {"v3": 1}
@@ -136,7 +136,7 @@ def test_map_query_of_some_units_is_the_sampled_marginal_map():
 
 
 def test_map_query_validation():
-    gibbs = GibbsInference(MODELS[0], n_reads=2)
+    gibbs = GibbsInference(MODELS[0], n_annealing_runs=2)
     with pytest.raises(EvidenceError, match="both queried and given"):
         gibbs.map_query(["v0"], evidence={"v0": 1})
     with pytest.raises(EvidenceError, match="'nope'"):
@@ -197,7 +197,7 @@ def test_predict_matches_exact_inference_on_random_models(include_latents):
     for model, seed in ((random_bm(50, 7, scale=1.5), 1), (random_rbm(51, 6, 4, scale=1.5), 2)):
         visible = list(model.visible_names)
         data = observations(visible[::3], seed)
-        gibbs = GibbsInference(model, n_samples=3000, n_chains=4, burn_in=100, n_reads=16, rng=seed)
+        gibbs = GibbsInference(model, n_samples=3000, n_chains=4, burn_in=100, n_annealing_runs=16, rng=seed)
         expected = ExactInference(model).predict(data, include_latents=include_latents)
         pd.testing.assert_frame_equal(gibbs.predict(data, include_latents=include_latents), expected)
 

@@ -29,14 +29,24 @@ same incremental bookkeeping (Gray-code order: one unit flips per step, so only 
 term and its children's terms change), streaming a running log-sum-exp per cell.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
-from .._launch import call, first_chunk, run_blocks, run_chunked
+from .._launch import run_blocks
 from .logspace import softplus
 from .rng import bernoulli_log_odds, next_uniform
 
-__all__ = ["log_odds", "sweep", "run_chains", "enumerate_cells"]
+__all__ = ["Children", "log_odds", "sweep", "run_chains", "enumerate_cells"]
+
+
+class Children(NamedTuple):
+    """The children of every unit in CSR form: those of unit ``i`` are ``index[ptr[i]:ptr[i + 1]]``."""
+
+    ptr: np.ndarray  # int64, (n_units + 1,)
+    index: np.ndarray  # int64, (n_edges,)
+    weight: np.ndarray  # float64, (n_edges,): the weight w_ci of each edge i -> c
 
 
 @njit(cache=True, nogil=True)
@@ -72,8 +82,14 @@ def sweep(sc, ac, free, streams, chain, child_ptr, child_index, child_weight):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _run_chains_kernel(s, a, free, child_ptr, child_index, child_weight, slots, out, streams):
-    """Run ``slots.shape[0]`` sequential-scan sweeps on every chain (chains in parallel)."""
+def run_chains(s, a, free, children, slots, out, streams):
+    """Run ``slots.shape[0]`` sequential-scan sweeps on every chain (chains in parallel).
+
+    ``children`` is a :class:`Children`. One call of a time-bounded series: a chain carries
+    its states, pre-activations and stream to the next call, so the draws do not depend on how
+    the sweeps are split (the sampler cuts them, :func:`pgm_energy.samplers._pipeline.run_sweeps`).
+    """
+    child_ptr, child_index, child_weight = children
     n_sweeps = slots.shape[0]
     for c in prange(s.shape[0]):
         sc = s[c]
@@ -83,23 +99,6 @@ def _run_chains_kernel(s, a, free, child_ptr, child_index, child_weight, slots, 
             slot = slots[step]
             if slot >= 0:
                 out[c, slot, :] = sc
-
-
-def run_chains(s, a, free, child_ptr, child_index, child_weight, slots, out, streams):
-    """Run ``slots.shape[0]`` sequential-scan sweeps on every chain (chains in parallel).
-
-    In time-bounded kernel calls (Ctrl-C is answered between them; a chain carries its state,
-    pre-activations and stream from one call to the next, so the draws do not depend on the
-    split), launched thread and fork safely (:mod:`pgm_energy._launch`).
-    """
-    cost = s.shape[0] * (free.shape[0] + child_index.shape[0])  # unit updates per sweep
-    run_chunked(
-        slots.shape[0],
-        lambda start, stop: call(
-            _run_chains_kernel, s, a, free, child_ptr, child_index, child_weight, slots[start:stop], out, streams
-        ),
-        first=first_chunk(cost),
-    )
 
 
 # --------------------------------------------------------------------------- exact enumeration

@@ -333,7 +333,7 @@ class BoltzmannSampler(dimod.Sampler, dimod.Initialized):
 
         annealer = SimulatedAnnealingSampler(schedule=temperatures, scan=scan, acceptance=acceptance)
         sampling = time.perf_counter_ns()
-        result = annealer.sample(model, num_reads, initial_states=states, rng=generator)
+        result = annealer.sample(model, num_reads, initial_states=states, rng=generator, progress=False)
         finished = time.perf_counter_ns()
 
         samples = result.states[:, 0, :].astype(np.int8)  # dimod's sample dtype (uint8 breaks qubo_energy)

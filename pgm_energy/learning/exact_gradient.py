@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._launch import run_chunked
-from .._validation import check_int, check_states, describe
+from .._validation import DEFAULT_MAX_UNITS, check_int, check_states, describe
 from ..exceptions import ModelFileError, ModelSizeError, ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 from ._trainer import Trainer, check_nonnegative_float, check_positive_int, trainer_options
@@ -46,8 +46,6 @@ from .contrastive_divergence import _check_momentum, _Schedule, initial_rbm
 
 __all__ = ["ExactGradient", "LikelihoodGradient", "log_likelihood_gradient", "DEFAULT_MAX_UNITS"]
 
-#: largest smaller layer the exact gradient enumerates by default (2**20 states)
-DEFAULT_MAX_UNITS = 20
 #: most correction pairs ``"lbfgs"`` keeps (``memory``); 3 to 20 is usual, and each pair is two
 #: vectors as long as the model's parameters
 MAX_LBFGS_MEMORY = 2**10
@@ -205,7 +203,7 @@ def log_likelihood_gradient(rbm: RestrictedBoltzmannMachine, data, *, max_units=
     rbm : RestrictedBoltzmannMachine
         At temperature 1 (the parameters are those of the energy at T = 1).
     data : ndarray of 0/1, shape (n_samples, n_visible)
-    max_units : int, default 20
+    max_units : int, default 30
         Largest smaller layer enumerated (``2**max_units`` states).
 
     Returns
@@ -342,7 +340,7 @@ class ExactGradient(Trainer):
         still compute the exact model term for every update. ``"lbfgs"`` needs the full batch.
     memory : int, 1 to :data:`MAX_LBFGS_MEMORY` (1024), default 10
         Correction pairs kept by ``"lbfgs"``.
-    max_units : int, default 20
+    max_units : int, default 30
         Largest smaller layer that is enumerated.
     monitor, monitor_every, checkpoint_every, checkpoint_path, binarize
         See :class:`~pgm_energy.learning._trainer.Trainer`. Training runs in float64.

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._math import softplus
-from .._validation import check_int, check_states, describe
+from .._validation import DEFAULT_MAX_UNITS, check_int, check_states, describe
 from ..exceptions import ParameterTypeError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 
@@ -208,7 +208,7 @@ class ExactLogLikelihood(Monitor):
 
     name = "log_likelihood"
 
-    def __init__(self, *, max_units=30):
+    def __init__(self, *, max_units=DEFAULT_MAX_UNITS):
         # checked here, not at the first measurement, which comes after an epoch of work
         self.max_units = check_int(max_units, "max_units", minimum=1)
 

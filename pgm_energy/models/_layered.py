@@ -6,15 +6,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import check_energy_scale, check_finite_array, check_int, check_names, describe
+from .._validation import DEFAULT_MAX_UNITS, check_energy_scale, check_finite_array, check_int, check_names, describe
 from ..exceptions import ParameterTypeError, ValidationError
 from ._base import INTEGER, EnergyModel, check_file_members, file_member, file_names, readonly
 
 __all__ = ["LayeredModel", "DEFAULT_MAX_UNITS", "check_layer_sizes", "check_list", "check_layer_biases", "check_layer_weights",
            "check_layers_energy_scale"]
 
-#: default limit on the number of units an exact enumeration of a belief network runs through (2**20 configurations)
-DEFAULT_MAX_UNITS = 20
 
 
 def check_layer_sizes(layer_sizes, name: str = "layer_sizes") -> list[int]:

@@ -300,7 +300,7 @@ class DeepBeliefNetwork(LayeredModel):
         values = self._log_mass(batch)
         return float(values[0]) if single else values
 
-    def log_probability(self, states, *, max_units=30):
+    def log_probability(self, states, *, max_units=DEFAULT_MAX_UNITS):
         """Exact ``log p(x)`` of complete configurations (``log Z_top`` by :mod:`pgm_energy.exact`)."""
         from .._belief_enumeration import deep_belief_log_probability
 
@@ -321,7 +321,7 @@ class DeepBeliefNetwork(LayeredModel):
         Parameters
         ----------
         visible : array_like of 0/1, shape (n_visible,) or (n_states, n_visible)
-        max_units : int, default 20
+        max_units : int, default 30
             Most units enumerated per visible vector (the hidden units below the top layer);
             ``log Z_top`` is computed by :func:`pgm_energy.exact.log_partition_function`.
 
@@ -363,7 +363,7 @@ class DeepBeliefNetwork(LayeredModel):
         return activity
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, n_samples, *, burn_in=1000, rng=None):
+    def sample(self, n_samples, *, burn_in=1000, rng=None, progress=True):
         """Draws of the network: ``burn_in`` block-Gibbs sweeps of the top RBM, then one ancestral pass down.
 
         A :class:`~pgm_energy.samplers.SampleSet` of one chain of ``n_samples`` independent draws,
@@ -371,9 +371,9 @@ class DeepBeliefNetwork(LayeredModel):
         """
         from ..samplers.belief import deep_belief_sample
 
-        return deep_belief_sample(self, n_samples, burn_in=burn_in, rng=rng)
+        return deep_belief_sample(self, n_samples, burn_in=burn_in, rng=rng, progress=progress)
 
-    def gibbs_posterior(self, evidence, n_samples, *, n_chains=4, burn_in=1000, thin=1, rng=None):
+    def gibbs_posterior(self, evidence, n_samples, *, n_chains=4, burn_in=1000, thin=1, rng=None, progress=True):
         """Draws of ``p(x | evidence)`` by Gibbs sampling of every unit not in ``evidence``.
 
         A sweep draws the top layer as a block, then every free unit below one at a time from its
@@ -382,7 +382,9 @@ class DeepBeliefNetwork(LayeredModel):
         """
         from ..samplers.belief import gibbs_posterior
 
-        return gibbs_posterior(self, evidence, n_samples, n_chains=n_chains, burn_in=burn_in, thin=thin, rng=rng)
+        return gibbs_posterior(
+            self, evidence, n_samples, n_chains=n_chains, burn_in=burn_in, thin=thin, rng=rng, progress=progress
+        )
 
     # ------------------------------------------------------------------ queries
     def query(self, variables, evidence=None, joint=True, *, method="exact", max_units=DEFAULT_MAX_UNITS,
@@ -403,7 +405,7 @@ class DeepBeliefNetwork(LayeredModel):
             One joint factor (values in C order, the last variable fastest), or a dict
             name -> single-variable factor.
         method : {"exact", "gibbs"}
-        max_units : int, default 20
+        max_units : int, default 30
             ``"exact"`` only: most units enumerated.
         n_samples, n_chains, burn_in, rng
             ``"gibbs"`` only: draws per chain, chains, sweeps discarded, random source.

@@ -246,7 +246,7 @@ class SigmoidBeliefNetwork(LayeredModel):
 
         return ancestral_sample(self, n_samples, rng=rng)
 
-    def gibbs_posterior(self, evidence, n_samples, *, n_chains=4, burn_in=1000, thin=1, rng=None):
+    def gibbs_posterior(self, evidence, n_samples, *, n_chains=4, burn_in=1000, thin=1, rng=None, progress=True):
         """Draws of ``p(x | evidence)`` by single-site Gibbs sampling over each unit's Markov blanket.
 
         Every unit not in ``evidence`` is updated in a sequential scan from its full conditional;
@@ -260,7 +260,9 @@ class SigmoidBeliefNetwork(LayeredModel):
         """
         from ..samplers.belief import gibbs_posterior
 
-        return gibbs_posterior(self, evidence, n_samples, n_chains=n_chains, burn_in=burn_in, thin=thin, rng=rng)
+        return gibbs_posterior(
+            self, evidence, n_samples, n_chains=n_chains, burn_in=burn_in, thin=thin, rng=rng, progress=progress
+        )
 
     # ------------------------------------------------------------------ layout
     def _csr(self, *, children: bool):
@@ -297,7 +299,7 @@ class SigmoidBeliefNetwork(LayeredModel):
         joint : bool, default True
             One joint factor (values in C order, the last variable fastest), or a dict
             name -> single-variable factor.
-        max_units : int, default 20
+        max_units : int, default 30
             Most units the enumeration may sum over (every unit not in ``evidence``).
 
         Returns
@@ -323,7 +325,7 @@ class SigmoidBeliefNetwork(LayeredModel):
         ----------
         visible : array_like of 0/1, shape (n_visible,) or (n_states, n_visible)
             Columns in the order of :attr:`visible_names`.
-        max_units : int, default 20
+        max_units : int, default 30
             Most hidden units the enumeration may sum over.
 
         Returns

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from .. import schedules
-from .._validation import check_array_size, check_evidence, check_int, check_rng, describe, refuse_out_of_memory
+from .._validation import (
+    MarkedDefault,
+    check_array_size,
+    check_bool,
+    check_evidence,
+    check_int,
+    check_rng,
+    describe,
+    refuse_out_of_memory,
+    renamed_option,
+)
 from ..exceptions import ValidationError
 from ._layout import as_boltzmann_machine, layout_of
 from . import _pipeline as pipeline
@@ -99,33 +108,8 @@ def _default_schedule(model, n_sweeps: int, clamped: dict) -> np.ndarray:
     return schedules.geometric(t_hot, t_cold, n_sweeps)
 
 
-class _DefaultCount(int):
-    """The default ``n_samples`` (10), told apart from an explicit 10 so that ``n_reads`` with it is refused."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "10"
-
-
-_DEFAULT_SAMPLES = _DefaultCount(10)
-
-
-def _renamed_count(n_samples, n_reads) -> tuple[object, str]:
-    """``(value, name)``: ``n_samples``, or its deprecated alias ``n_reads`` (with a DeprecationWarning).
-
-    The name is the one the caller used, for the messages.
-    """
-    if n_reads is None:
-        return n_samples, "n_samples"
-    if n_samples is not _DEFAULT_SAMPLES:
-        raise TypeError("SimulatedAnnealingSampler.sample() got both n_samples and its deprecated alias n_reads")
-    warnings.warn(
-        "SimulatedAnnealingSampler.sample(n_reads=...) is deprecated; use n_samples=... instead",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return n_reads, "n_reads"
+# the default n_samples, told apart from an explicit 10 so that n_reads together with it is refused
+_DEFAULT_SAMPLES = MarkedDefault(10)
 
 
 class SimulatedAnnealingSampler:
@@ -196,7 +180,7 @@ class SimulatedAnnealingSampler:
         )
 
     def sample(self, model, n_samples=_DEFAULT_SAMPLES, *, evidence=None, initial_states=None, rng=None,
-               n_reads=None) -> SampleSet:
+               progress=True, n_reads=None) -> SampleSet:
         """Anneal ``n_samples`` independent chains and return their final states.
 
         Parameters
@@ -210,6 +194,9 @@ class SimulatedAnnealingSampler:
         initial_states : array_like of 0/1, shape (n_units,) or (n_samples, n_units), optional
             Default: uniformly random from ``rng``.
         rng : None, int or numpy.random.Generator
+        progress : bool, default True
+            Show a tqdm progress bar over the schedule's sweeps on stderr when it is a terminal
+            and the call lasts more than half a second.
         n_reads : int, optional
             Deprecated alias of ``n_samples`` (neal's name); emits a DeprecationWarning.
 
@@ -227,7 +214,10 @@ class SimulatedAnnealingSampler:
             For both ``n_samples`` and ``n_reads``.
         """
         watch = pipeline.Stopwatch()
-        n_samples, count_name = _renamed_count(n_samples, n_reads)
+        n_samples, count_name = renamed_option(
+            n_samples, n_reads, name="n_samples", old_name="n_reads", where="SimulatedAnnealingSampler.sample",
+            default=_DEFAULT_SAMPLES,
+        )
         pipeline.check_model(model)
         n_samples = check_int(n_samples, count_name, minimum=1)
         runs = f"{count_name}={n_samples} runs of {model.n_units} units"
@@ -235,6 +225,7 @@ class SimulatedAnnealingSampler:
         original, model = model, as_boltzmann_machine(model)
         clamped = check_evidence(evidence, model.names)
         generator = check_rng(rng)
+        progress = check_bool(progress, "progress")
         temperatures = (
             _default_schedule(model, self.n_sweeps, clamped) if self.schedule is None else self.schedule
         )
@@ -243,9 +234,9 @@ class SimulatedAnnealingSampler:
                 initial_states, model.n_units, n_chains=n_samples, count_name=count_name
             )
             states = pipeline.starting_states(initial, n_samples, model.n_units, clamped, generator)
-            return self._anneal(model, original, states, clamped, generator, temperatures, watch)
+            return self._anneal(model, original, states, clamped, generator, temperatures, watch, progress)
 
-    def _anneal(self, model, original, states, clamped, generator, temperatures, watch):
+    def _anneal(self, model, original, states, clamped, generator, temperatures, watch, progress):
         n_runs, n_units = states.shape
         layout = layout_of(model)
         free = pipeline.free_units(n_units, clamped)
@@ -260,7 +251,8 @@ class SimulatedAnnealingSampler:
         out = pipeline.allocate_draws((n_runs, 1, n_units))
         watch.prepared()
         details = run_single_site(
-            model, layout, states, free, self.scan, sweeps, out, generator, acceptance=self.acceptance
+            model, layout, states, free, self.scan, sweeps, out, generator, acceptance=self.acceptance,
+            progress=progress, description="annealing",
         )
         watch.sampled()
         info = {

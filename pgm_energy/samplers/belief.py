@@ -23,7 +23,9 @@ from .._math import sigmoid
 from .._validation import check_array_size, check_evidence, check_int, check_rng, check_sweeps, describe
 from ..exceptions import ParameterTypeError
 from ..models import DeepBeliefNetwork, SigmoidBeliefNetwork
-from ._pipeline import Stopwatch, check_draw_sizes, record_slots, thread_count
+from .._launch import call
+from .._validation import check_bool
+from ._pipeline import Stopwatch, check_draw_sizes, record_slots, run_sweeps, thread_count
 from .sampleset import SampleSet
 
 __all__ = ["ancestral_sample", "deep_belief_sample", "gibbs_posterior", "gibbs_query"]
@@ -80,7 +82,7 @@ def ancestral_sample(sbn, n_samples, *, rng=None) -> SampleSet:
     return SampleSet(states[None], energies[None], sbn.names, temperature=sbn.temperature, info=info)
 
 
-def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
+def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None, progress=True) -> SampleSet:
     """Draws of a deep belief network: block Gibbs in the top RBM, then one ancestral pass down.
 
     Each draw comes from its own chain: ``burn_in`` block-Gibbs sweeps of the top RBM from a
@@ -94,6 +96,8 @@ def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
     n_samples : int >= 1
     burn_in : int >= 0, default 1000
     rng : None, int or numpy.random.Generator
+    progress : bool, default True
+        A progress bar over the top RBM's sweeps (see :func:`gibbs_posterior`).
 
     Returns
     -------
@@ -112,11 +116,14 @@ def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
     check_array_size(n_samples * dbn.n_units, f"n_samples={n_samples} draws of {dbn.n_units} units")
     check_sweeps(burn_in, 0, 1)
     generator = check_rng(rng)
+    progress = check_bool(progress, "progress")
     weights, biases, offsets = dbn.weights, dbn.biases, dbn._offsets
     top = len(weights)
     watch.prepared()
     # keep="last" with one draw: burn_in sweeps, then the draw (burn_in + 1 sweeps in all)
-    top_draws = GibbsSampler(burn_in=burn_in).sample(dbn.top_rbm, 1, n_chains=n_samples, rng=generator, keep="last")
+    top_draws = GibbsSampler(burn_in=burn_in).sample(
+        dbn.top_rbm, 1, n_chains=n_samples, rng=generator, keep="last", progress=progress
+    )
     states = np.empty((n_samples, dbn.n_units), dtype=np.uint8)
     states[:, offsets[top - 1] :] = top_draws.states[:, 0, :]
     for k in range(top - 2, -1, -1):
@@ -133,7 +140,7 @@ def deep_belief_sample(dbn, n_samples, *, burn_in=1000, rng=None) -> SampleSet:
 
 
 # ---------------------------------------------------------------------------- Gibbs posteriors
-def _sigmoid_belief_chains(sbn, clamped, generator, n_chains, slots, out) -> int:
+def _sigmoid_belief_chains(sbn, clamped, generator, n_chains, slots, out, progress) -> int:
     """Run the chains of a sigmoid belief network; returns the unit updates per chain and sweep."""
     from .._kernels import sigmoid_belief as kernels
 
@@ -144,15 +151,22 @@ def _sigmoid_belief_chains(sbn, clamped, generator, n_chains, slots, out) -> int
     states = np.ascontiguousarray(states)
     activations = np.ascontiguousarray(sbn._pre_activations(states.astype(np.float64)))
     free = np.array([i for i in range(sbn.n_units) if i not in clamped], dtype=np.int64)
-    child_ptr, child_index, child_weight = sbn._csr(children=True)
+    children = kernels.Children(*sbn._csr(children=True))
     streams = _streams(generator, n_chains)
-    kernels.run_chains(states, activations, free, child_ptr, child_index, child_weight, slots, out, streams)
+    run_sweeps(
+        slots.shape[0],
+        lambda start, stop: call(kernels.run_chains, states, activations, free, children, slots[start:stop], out, streams),
+        cost_per_sweep=n_chains * (free.shape[0] + children.index.shape[0]),
+        progress=progress,
+        description="belief Gibbs",
+    )
     return free.shape[0]
 
 
-def _deep_belief_chains(dbn, clamped, generator, n_chains, slots, out) -> int:
+def _deep_belief_chains(dbn, clamped, generator, n_chains, slots, out, progress) -> int:
     """Run the chains of a deep belief network; returns the unit updates per chain and sweep."""
-    from .._kernels.deep_belief import run_chains
+    from .._kernels.deep_belief import TopLayer, run_chains
+    from .._kernels.sigmoid_belief import Children
 
     weights, biases, offsets = dbn.weights, dbn.biases, dbn._offsets
     top = len(weights)
@@ -173,12 +187,18 @@ def _deep_belief_chains(dbn, clamped, generator, n_chains, slots, out) -> int:
     free = np.array(dbn._free_lower(clamped), dtype=np.int64)
     top_free = np.array([j for j, i in enumerate(dbn._top_indices()) if i not in clamped], dtype=np.int64)
     # the children of layers 0 .. L-1 are those of the directed part (any prior: it has no children)
-    children = dbn.directed_part(np.full(dbn.layer_sizes[top - 1], 0.5))._csr(children=True)
+    children = Children(*dbn.directed_part(np.full(dbn.layer_sizes[top - 1], 0.5))._csr(children=True))
+    top_layer = TopLayer(np.ascontiguousarray(weights[-1]), np.ascontiguousarray(biases[top - 1]),
+                         np.ascontiguousarray(biases[top]), offsets[top - 1])
     streams = _streams(generator, n_chains)
-    run_chains(
-        lower, upper, activations, free, top_free, *children,
-        np.ascontiguousarray(weights[-1]), np.ascontiguousarray(biases[top - 1]),
-        np.ascontiguousarray(biases[top]), offsets[top - 1], slots, out, streams,
+    run_sweeps(
+        slots.shape[0],
+        lambda start, stop: call(
+            run_chains, lower, upper, activations, free, top_free, children, top_layer, slots[start:stop], out, streams
+        ),
+        cost_per_sweep=n_chains * (free.shape[0] + children.index.shape[0] + top_layer.weights.size),
+        progress=progress,
+        description="belief Gibbs",
     )
     return free.shape[0] + top_free.shape[0]
 
@@ -201,7 +221,8 @@ def _streams(generator, n_chains):
     return seed_streams(generator, n_chains)
 
 
-def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, thin=1, rng=None) -> SampleSet:
+def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, thin=1, rng=None,
+                    progress=True) -> SampleSet:
     """Draws of ``p(x | evidence)`` of a sigmoid or deep belief network by Gibbs sampling.
 
     Sigmoid belief network: every unit not in ``evidence`` (hidden causes and unobserved
@@ -231,6 +252,9 @@ def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, t
     burn_in : int >= 0, default 1000
     thin : int >= 1, default 1
     rng : None, int or numpy.random.Generator
+    progress : bool, default True
+        A progress bar over sweeps on stderr, drawn when stderr is a terminal and the call
+        lasts more than half a second.
 
     Returns
     -------
@@ -257,6 +281,7 @@ def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, t
     n_chains = check_int(n_chains, "n_chains", minimum=1)
     burn_in = check_int(burn_in, "burn_in", minimum=0)
     thin = check_int(thin, "thin", minimum=1)
+    progress = check_bool(progress, "progress")
     # the draws and the sweep schedule (one slot per sweep) are checked before anything is allocated
     n_sweeps = check_draw_sizes(n_samples, n_chains, network.n_units, burn_in, thin, "all")
     generator = check_rng(rng)
@@ -266,7 +291,7 @@ def gibbs_posterior(network, evidence, n_samples, *, n_chains=4, burn_in=1000, t
     out = np.empty((n_chains, n_samples, n_units), dtype=np.uint8)
     run = _deep_belief_chains if deep else _sigmoid_belief_chains
     watch.prepared()
-    updates = run(network, clamped, generator, n_chains, slots, out)
+    updates = run(network, clamped, generator, n_chains, slots, out, progress)
     watch.sampled()
     if deep:
         energies = -network._log_mass(out.reshape(-1, n_units).astype(np.float64)).reshape(n_chains, n_samples)

@@ -97,7 +97,7 @@ class GibbsSampler:
         initial_states=None,
         temperature=None,
         rng=None,
-        progress=False,
+        progress=True,
         keep="all",
     ) -> SampleSet:
         """Draw ``n_samples`` states per chain from ``model``'s Boltzmann distribution.
@@ -120,10 +120,10 @@ class GibbsSampler:
         temperature : float > 0, optional
             Sample at this temperature instead of the model's.
         rng : None, int or numpy.random.Generator
-        progress : bool, default False
-            Show a tqdm progress bar on stderr when it is a terminal (updated after each
-            kernel call; every run is cut into short calls so that Ctrl-C is answered,
-            and the samples do not depend on the cut).
+        progress : bool, default True
+            Show a tqdm progress bar on stderr when it is a terminal and the call lasts more
+            than half a second (updated after each kernel call; every run is cut into short
+            calls so that Ctrl-C is answered, and the samples do not depend on the cut).
         keep : {"all", "last"}, default "all"
             Keep every draw, or only the last one of each chain (``n_draws = 1``:
             a long run that needs only its final states keeps no history).

@@ -81,7 +81,7 @@ class ParallelTemperingSampler:
         return int(matches[0]) if matches.size else 0
 
     def sample(self, model, n_samples, *, n_chains=4, evidence=None, initial_states=None, rng=None,
-               progress=False) -> SampleSet:
+               progress=True) -> SampleSet:
         """Draw ``n_samples`` states per ensemble at the target temperature.
 
         Parameters
@@ -105,9 +105,10 @@ class ParallelTemperingSampler:
 
             Default: uniformly random states from ``rng``.
         rng : None, int or numpy.random.Generator
-        progress : bool, default False
-            Show a tqdm progress bar on stderr when it is a terminal (updated after each
-            short kernel call; the draws do not depend on how the run is cut).
+        progress : bool, default True
+            Show a tqdm progress bar on stderr when it is a terminal and the call lasts more
+            than half a second (updated after each short kernel call; the draws do not depend
+            on how the run is cut).
 
         Returns
         -------

@@ -784,17 +784,17 @@ def _exact_inference_new(ctx):
 
 
 @target("pgm_energy.inference.GibbsInference",
-        ["model", "n_samples", "n_chains", "burn_in", "thin", "scan", "n_reads", "schedule", "n_sweeps", "rng"],
+        ["model", "n_samples", "n_chains", "burn_in", "thin", "scan", "n_annealing_runs", "schedule", "n_sweeps", "rng"],
         aliases=MODEL_ALIASES)
 def _gibbs_inference_new(ctx):
     return _inference().GibbsInference, dict(model=rbm(), n_samples=20, n_chains=2, burn_in=3, thin=1, scan=None,
-                                             n_reads=2, schedule=None, n_sweeps=10, rng=0)
+                                             n_annealing_runs=2, schedule=None, n_sweeps=10, rng=0)
 
 
 def _engine(kind):
     if kind == "ExactInference":
         return _inference().ExactInference(rbm())
-    return _inference().GibbsInference(rbm(), n_samples=20, n_chains=2, burn_in=3, n_reads=2, n_sweeps=10, rng=0)
+    return _inference().GibbsInference(rbm(), n_samples=20, n_chains=2, burn_in=3, n_annealing_runs=2, n_sweeps=10, rng=0)
 
 
 for _kind in ("ExactInference", "GibbsInference"):

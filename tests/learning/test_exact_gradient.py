@@ -82,13 +82,13 @@ def test_threaded_enumeration_gives_the_same_bits_as_one_thread(monkeypatch):
 
 
 def test_size_guard():
-    rbm = RestrictedBoltzmannMachine.random(22, 21, rng=0)
-    with pytest.raises(ModelSizeError, match="max_units=20"):
-        log_likelihood_gradient(rbm, np.zeros((1, 22)))
+    rbm = RestrictedBoltzmannMachine.random(32, 31, rng=0)
+    with pytest.raises(ModelSizeError, match="max_units=30"):
+        log_likelihood_gradient(rbm, np.zeros((1, 32)))
     with pytest.raises(ModelSizeError):
-        ExactGradient(epochs=1, monitor=None).fit(rbm, np.zeros((2, 22)), progress=False)
+        ExactGradient(epochs=1, monitor=None).fit(rbm, np.zeros((2, 32)), progress=False)
     with pytest.raises(ModelSizeError):
-        ExactGradient(epochs=1, monitor=None).fit(21, np.zeros((2, 22)), progress=False)
+        ExactGradient(epochs=1, monitor=None).fit(31, np.zeros((2, 32)), progress=False)
 
 
 def test_training_climbs_to_near_the_optimum_on_bars_and_stripes(bas3):

@@ -292,12 +292,12 @@ def test_query_errors():
         dbn.query(["h1_0"], method="bp")
     with pytest.raises(ParameterTypeError):
         dbn.query("h1_0")
-    big = DeepBeliefNetwork([np.zeros((12, 12)), np.zeros((12, 2))], [np.zeros(12), np.zeros(12), np.zeros(2)])
-    with pytest.raises(ModelSizeError, match="max_units=20"):
-        big.query(["h1_0"])  # 24 free units below the top layer
+    big = DeepBeliefNetwork([np.zeros((16, 16)), np.zeros((16, 2))], [np.zeros(16), np.zeros(16), np.zeros(2)])
+    with pytest.raises(ModelSizeError, match="max_units=30"):
+        big.query(["h1_0"])  # 32 free units below the top layer
     with pytest.raises(ModelSizeError):
-        big.query(["h1_0"], {f"v{i}": 1 for i in range(12)}, max_units=11)
-    answer = big.query(["h1_0"], {f"v{i}": 1 for i in range(12)}, joint=False)  # 12 free units
+        big.query(["h1_0"], {f"v{i}": 1 for i in range(16)}, max_units=15)
+    answer = big.query(["h1_0"], {f"v{i}": 1 for i in range(16)}, joint=False)  # 16 free units
     assert answer["h1_0"].values[1] == pytest.approx(0.5, abs=1e-12)
 
 
@@ -369,7 +369,8 @@ def test_bound_uses_ais_for_a_large_top_rbm():
         [rng.normal(0, 0.1, (6, 24)), rng.normal(0, 0.1, (24, 22))], [np.zeros(6), np.zeros(24), np.zeros(22)]
     )
     data = rng.integers(0, 2, size=(30, 6))
-    bound = dbn.log_likelihood_bound(data, n_samples=2, n_runs=20, betas=200, rng=0)
+    # 22 units in the smaller layer: exact by default, AIS beyond max_units
+    bound = dbn.log_likelihood_bound(data, n_samples=2, n_runs=20, betas=200, max_units=20, rng=0)
     assert bound.log_z_method == "ais" and bound.log_z_std < 0.05
     truth = exact.log_partition_function(dbn.top_rbm)  # 22 enumerated units: still feasible here
     assert abs(bound.log_z - truth) < 5 * bound.log_z_std + 1e-3

@@ -294,8 +294,9 @@ def test_query_errors_and_size_guard():
     wide = SigmoidBeliefNetwork.random([21, 1], rng=0)
     with pytest.raises(ModelSizeError, match="joint query over 21 variables"):
         wide.query(list(wide.names[:21]), joint=True)
-    with pytest.raises(ModelSizeError, match="22 unobserved units"):
-        wide.query(["v0"])
+    wider = SigmoidBeliefNetwork.random([31, 1], rng=0)
+    with pytest.raises(ModelSizeError, match="32 unobserved units"):
+        wider.query(["v0"])
     assert sbn.query(["h1_0"], {"v0": 1, "v1": 1}, max_units=7).values.sum() == pytest.approx(1.0)
 
 

@@ -157,7 +157,7 @@ def test_progress_bar_does_not_change_the_samples(monkeypatch):
     model = machine()
     for scan in SCANS:
         updates.clear()
-        quiet = GibbsSampler(burn_in=150, scan=scan).sample(model, 120, rng=4)
+        quiet = GibbsSampler(burn_in=150, scan=scan).sample(model, 120, rng=4, progress=False)
         # every kernel call one sweep: the most finely split run gives the bits of the default split
         with monkeypatch.context() as patch:
             patch.setattr("pgm_energy._launch.TARGET_SECONDS", 0.0)

@@ -176,7 +176,7 @@ def test_progress_bar_does_not_change_the_draws(monkeypatch):
     for scan in SCANS:
         updates.clear()
         sampler = ParallelTemperingSampler([1.0, 1.5, 2.5], burn_in=37, thin=2, swap_interval=3, scan=scan)
-        quiet = sampler.sample(model, 60, n_chains=2, rng=4)
+        quiet = sampler.sample(model, 60, n_chains=2, rng=4, progress=False)
         # every kernel call one sweep: the most finely split run gives the bits of the default split
         with monkeypatch.context() as patch:
             patch.setattr("pgm_energy._launch.TARGET_SECONDS", 0.0)
@@ -194,9 +194,9 @@ def test_progress_bar_is_made_only_when_asked(monkeypatch, capsys):
     monkeypatch.setattr("pgm_energy._progress._stderr_is_terminal", lambda: True)  # bars only on terminals
     monkeypatch.setattr(tqdm.auto, "tqdm", lambda total, **options: made.append(options) or _NullBar())
     sampler = ParallelTemperingSampler([1.0, 2.0], burn_in=5)
-    sampler.sample(machine(), 10, rng=0)
+    sampler.sample(machine(), 10, rng=0, progress=False)
     assert made == [] and capsys.readouterr() == ("", "")
-    sampler.sample(machine(), 10, rng=0, progress=True)
+    sampler.sample(machine(), 10, rng=0)  # progress=True is the default
     assert len(made) == 1 and made[0]["desc"] == "tempering" and made[0]["unit"] == "sweep"
 
 
