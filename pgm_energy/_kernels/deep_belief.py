@@ -45,7 +45,7 @@ class TopLayer(NamedTuple):
     penultimate: int  # index in ``lower`` of the first unit of layer L - 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _sweep(lc, uc, ac, free, top_free, children, top, streams, chain):
     top_weights, penultimate_bias, top_bias, penultimate = top
     n_penultimate, n_top = top_weights.shape
