@@ -318,13 +318,13 @@ class _Rows(NamedTuple):
 def _field(sc, i, b, indptr, indices, data, dense_w, dense):
     """Local field of unit ``i`` computed from the states ``sc`` of one chain (a row or a chain-minor column)."""
     total = b[i]
-    if dense:
-        row = dense_w[i]
-        for j in range(sc.shape[0]):
-            total += row[j] * sc[j]
-    else:
+    if not dense:
         for k in range(indptr[i], indptr[i + 1]):
             total += data[k] * sc[indices[k]]
+        return total
+    row = dense_w[i]
+    for j in range(sc.shape[0]):
+        total += row[j] * sc[j]
     return total
 
 
