@@ -76,6 +76,12 @@ __all__ = [
     "CHROMATIC",
     "HEAT_BATH",
     "METROPOLIS",
+    "Chains",
+    "Colouring",
+    "Exchange",
+    "PaddedRows",
+    "Record",
+    "Weights",
     "initialise_fields",
     "lane_width",
     "padded_rows",
@@ -300,6 +306,66 @@ class Colouring(NamedTuple):
 
     ptr: np.ndarray
     units: np.ndarray
+
+
+class Chains(NamedTuple):
+    """The chains a single-site driver sweeps; all are left current, so a run can continue with another call.
+
+    Attributes
+    ----------
+    states : uint8 array, shape (n_chains, n_units)
+    fields : float64 array, shape (n_chains, n_units)
+        Local fields of ``states`` (:func:`initialise_fields`); shape (n_chains, 0) for the chromatic drivers,
+        which sum fields as they go.
+    streams : uint64 array, shape (n_chains,)
+        One xorshift stream per chain (advanced in place), or the chromatic scan's fixed block keys.
+    """
+
+    states: np.ndarray
+    fields: np.ndarray
+    streams: np.ndarray
+
+
+class Record(NamedTuple):
+    """Where the states after each sweep go.
+
+    Attributes
+    ----------
+    slots : int64 array, shape (n_sweeps,)
+        Draw index written after each sweep of the call, -1: none.
+    out : uint8 array, shape (n_chains, n_draws, n_units)
+    """
+
+    slots: np.ndarray
+    out: np.ndarray
+
+
+class Exchange(NamedTuple):
+    """The replica-exchange state of :func:`run_tempering`: ``n_groups`` ensembles of ``K`` replicas.
+
+    Attributes
+    ----------
+    ladder : float64 array, shape (K,)
+        Inverse temperatures, descending.
+    slot_replica : int64 array, shape (n_groups, K)
+        The replica at each rung (updated in place by the swaps).
+    interval : int
+        Sweeps between swap rounds.
+    target : int
+        The rung whose states are recorded.
+    swap_streams : uint64 array, shape (n_groups,)
+        One xorshift stream per group for the swap decisions (advanced in place).
+    accepted, attempted : int64 arrays, shape (n_groups, max(K - 1, 1))
+        Swap counters per adjacent rung pair (incremented in place).
+    """
+
+    ladder: np.ndarray
+    slot_replica: np.ndarray
+    interval: int
+    target: int
+    swap_streams: np.ndarray
+    accepted: np.ndarray
+    attempted: np.ndarray
 
 
 class _Rows(NamedTuple):
@@ -873,15 +939,33 @@ def _sweep_base(sweep_offset, sweep, n_units):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr, indices, data, dense_w, dense):
+def run_chains(chains, free, scan, acceptance, betas, record, weights):
     """Sequential- or random-scan sweeps, one chain per loop, chains in parallel, one xorshift stream per chain.
 
-    ``z`` must hold the fields of ``s`` (see :func:`initialise_fields`); both are
-    left current, and ``streams`` advanced, so a run can continue with another call.
+    ``chains.fields`` must hold the fields of ``chains.states`` (see :func:`initialise_fields`); both are
+    left current, and the streams advanced, so a run can continue with another call.
     :func:`run_chain_groups` draws the same states faster with several chains per thread;
     this driver is the small one (quick to load in a fresh process).
+
+    Parameters
+    ----------
+    chains : Chains
+    free : int64 array, shape (n_free,)
+        The units updated, in this order for the sequential scan.
+    scan : int
+        ``SEQUENTIAL`` or ``RANDOM``.
+    acceptance : int
+        ``HEAT_BATH`` or ``METROPOLIS``.
+    betas : float64 array, shape (n_sweeps, n_columns)
+        Inverse temperature of each sweep; chain ``c`` reads column ``c % n_columns``.
+    record : Record
+    weights : Weights
     """
-    weights = Weights(indptr, indices, data, dense_w, dense)
+    # Arrays taken out of the bundles once: one taken out of a tuple in a loop costs reference counting on
+    # every pass. By attribute, not by tuple unpacking: Numba's parfors lost the writes of a prange body to
+    # an array unpacked from a tuple argument (streams not advanced).
+    s, z, streams = chains.states, chains.fields, chains.streams
+    slots, out = record.slots, record.out
     for c in prange(s.shape[0]):
         x = streams[c : c + 1].copy()  # a local: no false sharing between threads
         for sweep in range(betas.shape[0]):
@@ -895,19 +979,17 @@ def run_chains(s, z, free, scan, acceptance, betas, slots, out, streams, indptr,
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chain_groups(
-    s, z, free, acceptance, betas, slots, out, streams, indptr, indices, data, lanes, pad_indices, pad_data, pad_width
-):
+def run_chain_groups(chains, free, acceptance, betas, record, weights, padded, lanes):
     """Sequential-scan sweeps over CSR weights (:func:`run_chains`), chains in groups of ``lanes``.
 
     Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) run in parallel: a group's states and fields are held
     chain-minor for the call and, at finite temperatures, swept in one loop
-    (:func:`_sweep_lanes`), reading neighbours from the padded rows ``pad_indices``,
-    ``pad_data`` of :func:`padded_rows` when ``pad_width`` (their width) is not 0. The
-    states do not depend on ``lanes`` nor on the padding.
+    (:func:`_sweep_lanes`), reading neighbours from the ``padded`` rows (:func:`padded_rows`)
+    when their width is not 0. The states do not depend on ``lanes`` nor on the padding.
+    ``weights`` must be CSR (``weights.dense`` False). Other parameters as :func:`run_chains`.
     """
-    weights = Weights(indptr, indices, data, np.zeros((0, 0)), False)
-    padded = PaddedRows(pad_indices, pad_data, pad_width)
+    s, z, streams = chains.states, chains.fields, chains.streams  # by attribute: see run_chains
+    slots, out = record.slots, record.out
     bounds = _group_bounds(s.shape[0], lanes)
     for g in prange(bounds.shape[0] - 1):
         first = bounds[g]
@@ -932,7 +1014,7 @@ def run_chain_groups(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chromatic(s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data, dense_w, dense):
+def run_chromatic(chains, colouring, sweep_offset, acceptance, betas, record, b, weights):
     """Chromatic sweeps: each colour class of every chain updated in parallel blocks.
 
     Units of one class are conditionally independent. The uniforms of the block of
@@ -940,8 +1022,23 @@ def run_chromatic(s, class_ptr, class_units, keys, sweep_offset, acceptance, bet
     in chain ``c`` at global sweep ``t`` come from one xorshift stream started at
     ``block_stream(keys[c], t * n_units + lo)``, so the result does not depend on the
     number of threads, nor on which driver runs it (:func:`run_chromatic_chains`).
+
+    Parameters
+    ----------
+    chains : Chains
+        ``streams`` holds the keys (not advanced); ``fields`` is not read.
+    colouring : Colouring
+        Colour classes of the free units.
+    sweep_offset : int
+        Global index ``t`` of the call's first sweep.
+    acceptance, betas, record, weights
+        As :func:`run_chains`.
+    b : float64 array, shape (n_units,)
+        Biases.
     """
-    weights = Weights(indptr, indices, data, dense_w, dense)
+    s, keys = chains.states, chains.streams  # by attribute: see run_chains
+    class_ptr, class_units = colouring.ptr, colouring.units
+    slots, out = record.slots, record.out
     n_chains, n_units = s.shape
     for sweep in range(betas.shape[0]):
         counter_base = _sweep_base(sweep_offset, sweep, n_units)
@@ -961,16 +1058,16 @@ def run_chromatic(s, class_ptr, class_units, keys, sweep_offset, acceptance, bet
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chromatic_chains(s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data, dense_w, dense):
+def run_chromatic_chains(chains, colouring, sweep_offset, acceptance, betas, record, b, weights):
     """Chromatic sweeps with the chains in parallel and each chain's classes in turn, one chain per loop.
 
     Draws exactly the same states as :func:`run_chromatic` (same block streams, same
-    arithmetic); cheaper when colour classes are small or chains are many, since it
+    arithmetic, same parameters); cheaper when colour classes are small or chains are many, since it
     opens one parallel region per call instead of one per class and sweep.
     :func:`run_chromatic_groups` draws the same states faster with several chains per thread.
     """
-    weights = Weights(indptr, indices, data, dense_w, dense)
-    colouring = Colouring(class_ptr, class_units)
+    s, keys = chains.states, chains.streams  # by attribute: see run_chains
+    slots, out = record.slots, record.out
     for c in prange(s.shape[0]):
         for sweep in range(betas.shape[0]):
             base = _sweep_base(sweep_offset, sweep, s.shape[1])
@@ -980,20 +1077,16 @@ def run_chromatic_chains(s, class_ptr, class_units, keys, sweep_offset, acceptan
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_chromatic_groups(
-    s, class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out, b, indptr, indices, data,
-    lanes, pad_indices, pad_data, pad_width,
-):
+def run_chromatic_groups(chains, colouring, sweep_offset, acceptance, betas, record, b, weights, padded, lanes):
     """:func:`run_chromatic_chains` over CSR weights with the chains in groups of ``lanes`` (same states).
 
     Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) are held chain-minor (as float64:
     measured faster field sums) for the call and, at finite temperatures, swept in one
-    loop (:func:`_sweep_chromatic_lanes`, with the padded rows of :func:`padded_rows` when
-    ``pad_width`` is not 0), the groups in parallel.
+    loop (:func:`_sweep_chromatic_lanes`, with the ``padded`` rows of :func:`padded_rows` when
+    their width is not 0), the groups in parallel. ``weights`` must be CSR.
     """
-    weights = Weights(indptr, indices, data, np.zeros((0, 0)), False)
-    padded = PaddedRows(pad_indices, pad_data, pad_width)
-    colouring = Colouring(class_ptr, class_units)
+    s, keys = chains.states, chains.streams  # by attribute: see run_chains
+    slots, out = record.slots, record.out
     n_units = s.shape[1]
     bounds = _group_bounds(s.shape[0], lanes)
     for g in prange(bounds.shape[0] - 1):
@@ -1018,11 +1111,7 @@ def run_chromatic_groups(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_tempering(
-    s, z, free, scan, class_ptr, class_units, ladder, slot_replica, swap_interval, sweep_offset, n_sweeps,
-    target, slots, out, streams, keys, swap_streams, accepted, attempted,
-    b, indptr, indices, data, dense_w, dense,
-):
+def run_tempering(chains, free, scan, colouring, keys, sweep_offset, exchange, record, b, weights):
     """Replica exchange: ``n_groups`` independent ensembles of ``K = len(ladder)`` replicas.
 
     Replica ``g * K + r`` belongs to group ``g``; ``slot_replica[g, k]`` is the
@@ -1032,9 +1121,32 @@ def run_tempering(
     with acceptance ``min(1, exp((beta_k - beta_k+1) (E_k - E_k+1)))``. Groups run
     in parallel, each with its own replica streams and swap stream, so results do
     not depend on the thread count. Recorded draws are the states at slot ``target``.
+
+    Parameters
+    ----------
+    chains : Chains
+        One row per replica (``n_groups * K``), fields current.
+    free : int64 array, shape (n_free,)
+    scan : int
+        ``SEQUENTIAL``, ``RANDOM`` or ``CHROMATIC`` (heat-bath updates).
+    colouring : Colouring
+        Colour classes of the free units (chromatic scan only).
+    keys : uint64 array, shape (n_groups * K,)
+        The chromatic scan's block keys, fixed for the whole run.
+    sweep_offset : int
+        Global index of the call's first sweep.
+    exchange : Exchange
+        Ladder, rung occupancy, swap interval, recorded rung, swap streams and counters.
+    record : Record
+        ``slots`` has one entry per sweep of the call: its length is the number of sweeps.
+    b : float64 array, shape (n_units,)
+    weights : Weights
     """
-    weights = Weights(indptr, indices, data, dense_w, dense)
-    colouring = Colouring(class_ptr, class_units)
+    s, z, streams = chains.states, chains.fields, chains.streams  # by attribute: see run_chains
+    ladder, slot_replica, swap_interval, target = exchange.ladder, exchange.slot_replica, exchange.interval, exchange.target
+    swap_streams, accepted, attempted = exchange.swap_streams, exchange.accepted, exchange.attempted
+    slots, out = record.slots, record.out
+    n_sweeps = slots.shape[0]
     n_groups, n_ladder = slot_replica.shape
     for g in prange(n_groups):
         swap_stream = swap_streams[g : g + 1].copy()

@@ -68,6 +68,7 @@ def run_sweeps(states, streams, free, sweeps: int, beta: float, layout, *, recor
     from .._launch import call, first_chunk, run_chunked
 
     n_rows, n_units = states.shape
+    weights = kernels.Weights(*layout.weight_arrays)
     fields = np.empty(states.shape, dtype=np.float64)
     betas = np.full((sweeps, 1), beta)
     if record:
@@ -84,8 +85,9 @@ def run_sweeps(states, streams, free, sweeps: int, beta: float, layout, *, recor
     def run(start, stop):
         part = slice(start, stop)
         call(kernels.initialise_fields, states[part], fields[part], layout.biases, *layout.weight_arrays)
-        call(kernels.run_chains, states[part], fields[part], free, kernels.SEQUENTIAL, kernels.HEAT_BATH, betas, slots,
-             out[part], streams[part], *layout.weight_arrays)
+        chains = kernels.Chains(states[part], fields[part], streams[part])
+        call(kernels.run_chains, chains, free, kernels.SEQUENTIAL, kernels.HEAT_BATH, betas,
+             kernels.Record(slots, out[part]), weights)
 
     threads = numba.get_num_threads()
     if n_rows * sweeps * free.shape[0] < PARALLEL_WORK:

@@ -45,6 +45,19 @@ class Layout(NamedTuple):
         return self.indptr, self.indices, self.data, self.dense_w, self.dense
 
     @property
+    def weights(self):
+        """:attr:`weight_arrays` as the kernels' :class:`~pgm_energy._kernels.gibbs.Weights` bundle."""
+        from .._kernels.gibbs import Weights
+
+        return Weights(*self.weight_arrays)
+
+    def padded(self, n_units: int):
+        """The padded rows as the lane kernels' :class:`~pgm_energy._kernels.gibbs.PaddedRows` (width 0: none)."""
+        from .._kernels.gibbs import PaddedRows, padded_width
+
+        return PaddedRows(self.pad_indices, self.pad_data, padded_width(self.pad_indices, n_units))
+
+    @property
     def storage(self) -> str:
         return "dense" if self.dense else "csr"
 

@@ -57,11 +57,11 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
     rule = kernels.METROPOLIS if acceptance == "metropolis" else kernels.HEAT_BATH
     details = {"storage": layout.storage}
     arrays = layout.weight_arrays
-    csr = (layout.indptr, layout.indices, layout.data)
+    weights = layout.weights
     # several chains per thread: the grouped drivers (larger, so loaded only when they pay)
     n_threads = thread_count()
     lanes = kernels.lane_width(states.shape[0], n_threads)
-    padding = (layout.pad_indices, layout.pad_data, kernels.padded_width(layout.pad_indices, states.shape[1]))
+    padded = layout.padded(states.shape[1])
     # Each kernel call continues from the states, streams and sweep index where the previous
     # one stopped, so cutting the run into calls changes nothing.
     if scan == "chromatic":
@@ -71,30 +71,31 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
         per_class = class_units.shape[0] / max(details["n_colours"], 1)
         by_class = states.shape[0] < n_threads and per_class >= PARALLEL_CLASS_SIZE
         details["parallel_over"] = "classes" if by_class else "chains"
-        colours = (states, class_ptr, class_units, streams)
+        chains = kernels.Chains(states, np.empty((states.shape[0], 0)), streams)  # the streams key the blocks
+        colouring = kernels.Colouring(class_ptr, class_units)
 
         def run(start, stop):
-            betas, slots = sweeps.betas(start, stop), sweeps.slots(start, stop)
+            betas, record = sweeps.betas(start, stop), kernels.Record(sweeps.slots(start, stop), out)
+            common = (chains, colouring, start, rule, betas, record, layout.biases, weights)
             if by_class:
-                call(kernels.run_chromatic, *colours, start, rule, betas, slots, out, layout.biases, *arrays)
+                call(kernels.run_chromatic, *common)
             elif lanes > 1 and not layout.dense:
-                call(kernels.run_chromatic_groups, *colours, start, rule, betas, slots, out, layout.biases, *csr,
-                     lanes, *padding)
+                call(kernels.run_chromatic_groups, *common, padded, lanes)
             else:
-                call(kernels.run_chromatic_chains, *colours, start, rule, betas, slots, out, layout.biases, *arrays)
+                call(kernels.run_chromatic_chains, *common)
     else:
         fields = np.empty(states.shape, dtype=np.float64)
         call(kernels.initialise_fields, states, fields, layout.biases, *arrays)
         code = kernels.SEQUENTIAL if scan == "sequential" else kernels.RANDOM
         grouped = code == kernels.SEQUENTIAL and lanes > 1 and not layout.dense
+        chains = kernels.Chains(states, fields, streams)
 
         def run(start, stop):
-            betas, slots = sweeps.betas(start, stop), sweeps.slots(start, stop)
+            betas, record = sweeps.betas(start, stop), kernels.Record(sweeps.slots(start, stop), out)
             if grouped:
-                call(kernels.run_chain_groups, states, fields, free, rule, betas, slots, out, streams, *csr, lanes,
-                     *padding)
+                call(kernels.run_chain_groups, chains, free, rule, betas, record, weights, padded, lanes)
             else:
-                call(kernels.run_chains, states, fields, free, code, rule, betas, slots, out, streams, *arrays)
+                call(kernels.run_chains, chains, free, code, rule, betas, record, weights)
 
     run_sweeps(sweeps.n, run, cost_per_sweep=layout.sweep_cost(states.shape[0], free.shape[0]), progress=progress,
                description=description)

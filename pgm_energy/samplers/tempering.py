@@ -196,13 +196,14 @@ class ParallelTemperingSampler:
 
         # Each call continues exactly where the previous one stopped (states, streams, ladder
         # slots and the global sweep index), so the draws do not depend on the split.
+        chains = kernels.Chains(states, fields, streams)
+        colouring = kernels.Colouring(class_ptr, class_units)
+        exchange = kernels.Exchange(betas, slot_replica, interval, target, swap_streams, accepted, attempted)
+
         def run(start, stop):
-            call(
-                kernels.run_tempering, states, fields, free, code, class_ptr, class_units, betas, slot_replica,
-                interval, start, stop - start, target,
-                pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, "all"), out, streams, keys, swap_streams,
-                accepted, attempted, *arrays,
-            )
+            record = kernels.Record(pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, "all"), out)
+            call(kernels.run_tempering, chains, free, code, colouring, keys, start, exchange, record, layout.biases,
+                 layout.weights)
 
         pipeline.run_sweeps(
             n_sweeps, run, cost_per_sweep=layout.sweep_cost(n_replicas, free.shape[0]), progress=progress,

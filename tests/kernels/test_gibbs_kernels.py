@@ -133,11 +133,13 @@ def _run(weights, biases, states, free, scan, acceptance, betas, streams, lanes,
     out = np.empty((states.shape[0], betas.shape[0], states.shape[1]), dtype=np.uint8)
     if lanes == 1:
         assert not padded
-        kernels.run_chains(states, fields, free, scan, acceptance, betas, slots, out, streams, *arrays)
+        kernels.run_chains(kernels.Chains(states, fields, streams), free, scan, acceptance, betas,
+                           kernels.Record(slots, out), kernels.Weights(*arrays))
     else:
         padding = kernels.padded_rows(*arrays[:3]) if padded else NO_PADDING
         assert padding[2] in kernels.PAD_WIDTHS or not padded
-        kernels.run_chain_groups(states, fields, free, acceptance, betas, slots, out, streams, *arrays[:3], lanes, *padding)
+        kernels.run_chain_groups(kernels.Chains(states, fields, streams), free, acceptance, betas,
+                                 kernels.Record(slots, out), kernels.Weights(*arrays), kernels.PaddedRows(*padding), lanes)
     return out, fields, streams
 
 
@@ -148,10 +150,13 @@ def _chromatic_runs(weights, biases, class_ptr, class_units, states, keys, sweep
     slots = np.arange(betas.shape[0], dtype=np.int64)
     shape = (states.shape[0], betas.shape[0], states.shape[1])
     runs = [np.empty(shape, dtype=np.uint8) for _ in range(3)]
-    kernels.run_chromatic_chains(states.copy(), class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, runs[0], *arrays)
+    colouring = kernels.Colouring(class_ptr, class_units)
+    kernels.run_chromatic_chains(kernels.Chains(states.copy(), np.empty((states.shape[0], 0)), keys), colouring, sweep_offset,
+                                 acceptance, betas, kernels.Record(slots, runs[0]), arrays[0], kernels.Weights(*arrays[1:]))
     for lanes, out in zip((2, 4), runs[1:]):
-        kernels.run_chromatic_groups(states.copy(), class_ptr, class_units, keys, sweep_offset, acceptance, betas, slots, out,
-                                     *arrays[:4], lanes, *padding)
+        kernels.run_chromatic_groups(kernels.Chains(states.copy(), np.empty((states.shape[0], 0)), keys), colouring,
+                                     sweep_offset, acceptance, betas, kernels.Record(slots, out), arrays[0],
+                                     kernels.Weights(*arrays[1:]), kernels.PaddedRows(*padding), lanes)
     return runs
 
 
@@ -280,7 +285,9 @@ def test_chromatic_lanes_and_parallel_classes_draw_the_same_states(acceptance):
     arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     slots = np.arange(betas.shape[0], dtype=np.int64)
     out = np.empty_like(results[0])
-    kernels.run_chromatic(states.copy(), class_ptr, class_units, keys, 5, acceptance, betas, slots, out, *arrays)
+    kernels.run_chromatic(kernels.Chains(states.copy(), np.empty((states.shape[0], 0)), keys),
+                          kernels.Colouring(class_ptr, class_units), 5, acceptance, betas, kernels.Record(slots, out),
+                          arrays[0], kernels.Weights(*arrays[1:]))
     for other in results[1:] + [out]:
         np.testing.assert_array_equal(other, results[0])
 
@@ -311,8 +318,10 @@ def test_chromatic_sweeps_match_a_plain_reference():
     arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     slots = np.arange(n_sweeps, dtype=np.int64)
     out = np.empty((n_chains, n_sweeps, n_units), dtype=np.uint8)
-    kernels.run_chromatic_groups(states.copy(), class_ptr, class_units, keys, offset, kernels.HEAT_BATH,
-                                 np.full((n_sweeps, 1), beta), slots, out, *arrays[:4], 4, *kernels.padded_rows(*_csr(weights)))
+    kernels.run_chromatic_groups(kernels.Chains(states.copy(), np.empty((n_chains, 0)), keys),
+                                 kernels.Colouring(class_ptr, class_units), offset, kernels.HEAT_BATH,
+                                 np.full((n_sweeps, 1), beta), kernels.Record(slots, out), arrays[0],
+                                 kernels.Weights(*arrays[1:]), kernels.PaddedRows(*kernels.padded_rows(*_csr(weights))), 4)
     expected = np.empty_like(out)
     for c in range(n_chains):
         s = states[c].astype(np.float64)
