@@ -47,7 +47,7 @@ from .._launch import serial_twin
 from .block_gibbs import SIGMOID_ERROR, _sigmoid32
 from .rng import state_uniform, xorshift_next
 
-__all__ = ["LANES", "ais_log_weights", "ais_steps", "ais_steps_serial", "visible_margins"]
+__all__ = ["LANES", "Target", "ais_log_weights", "ais_steps", "ais_steps_serial", "visible_margins"]
 
 #: xorshift64* streams per run
 LANES = 8
@@ -172,8 +172,27 @@ def _hidden_input(weights, hidden_bias, delta, visible_on, n_visible_on, x):
     return dv
 
 
-class _Target(NamedTuple):
-    """The target RBM and the base's visible bias, as :func:`ais_steps` describes its arguments."""
+class Target(NamedTuple):
+    """The target RBM and the base's visible bias, as :func:`ais_steps` reads them.
+
+    Attributes
+    ----------
+    weights : float64 array, shape (n_visible, n_hidden), C-contiguous
+        Target weights at T = 1.
+    weights_t : float64 array, shape (n_hidden, n_visible), C-contiguous
+        The same, transposed.
+    hidden_bias : float64 array, shape (n_hidden,)
+        Target hidden bias.
+    base_bias : float64 array, shape (n_visible,)
+        The base model's visible bias ``a``.
+    delta : float64 array, shape (n_visible,)
+        Target visible bias minus ``base_bias``.
+    weights_t32, base_bias32, delta32 : float32 arrays
+        ``weights_t``, ``base_bias`` and ``delta`` rounded to float32 (the fast path).
+    margin : float64 array, shape (n_visible,)
+        Bound on ``|p32_i - p_i|``, the float32 visible probability against the exact one
+        (:func:`visible_margins`).
+    """
 
     weights: np.ndarray
     weights_t: np.ndarray
@@ -188,7 +207,7 @@ class _Target(NamedTuple):
 
 @njit(cache=True, nogil=True)
 def _run_steps(target, betas, lanes, first, last, visible_on, n_visible_on, log_weight):
-    """Steps ``first .. last - 1`` of one AIS run on ``target`` (:class:`_Target`; ``lanes`` advanced in place).
+    """Steps ``first .. last - 1`` of one AIS run on ``target`` (:class:`Target`; ``lanes`` advanced in place).
 
     Step 0 is the exact draw from the base; step ``k >= 1`` adds the weight increment at
     ``betas[k]`` and, unless it is the last, moves with the transition at ``betas[k]``. The
@@ -263,8 +282,7 @@ def _run_steps(target, betas, lanes, first, last, visible_on, n_visible_on, log_
     return n_visible_on, log_weight
 
 
-def _ais_steps(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin, betas,
-               streams, first, last, visible_on, n_visible_on, log_weights):
+def _ais_steps(target, betas, streams, first, last, visible_on, n_visible_on, log_weights):
     """Steps ``first .. last - 1`` of AIS runs on an RBM, one run per row of ``streams``.
 
     A whole run is steps ``0 .. K`` (``K = len(betas) - 1``); successive calls over
@@ -272,21 +290,8 @@ def _ais_steps(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, b
 
     Parameters
     ----------
-    weights : float64 array, shape (n_visible, n_hidden), C-contiguous
-        Target weights at T = 1.
-    weights_t : float64 array, shape (n_hidden, n_visible), C-contiguous
-        The same, transposed.
-    hidden_bias : float64 array, shape (n_hidden,)
-        Target hidden bias.
-    base_bias : float64 array, shape (n_visible,)
-        The base model's visible bias ``a``.
-    delta : float64 array, shape (n_visible,)
-        Target visible bias minus ``base_bias``.
-    weights_t32, base_bias32, delta32 : float32 arrays
-        ``weights_t``, ``base_bias`` and ``delta`` rounded to float32 (the fast path).
-    margin : float64 array, shape (n_visible,)
-        Bound on ``|p32_i - p_i|``, the float32 visible probability against the exact one
-        (``visible_margins`` in pgm_energy.ais).
+    target : Target
+        The target RBM and the base.
     betas : float64 array, shape (K + 1,)
         Increasing, ``betas[0] = 0`` and ``betas[K] = 1``, K >= 1.
     streams : uint64 array, shape (n_runs, LANES)
@@ -301,7 +306,6 @@ def _ais_steps(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, b
         ``K``, ``log Z_B = log Z_0 + log mean_r w_r`` with
         ``Z_0 = 2**n_hidden prod_i (1 + exp(a_i))``.
     """
-    target = _Target(weights, weights_t, hidden_bias, base_bias, delta, weights_t32, base_bias32, delta32, margin)
     for r in prange(streams.shape[0]):
         n_visible_on[r], log_weights[r] = _run_steps(
             target, betas, streams[r], first, last, visible_on[r], n_visible_on[r], log_weights[r]
@@ -312,7 +316,8 @@ def ais_log_weights(weights, weights_t, hidden_bias, base_bias, delta, margin, b
     """Log importance weights of AIS runs on an RBM, one run per row of ``streams``.
 
     The whole schedule in time-bounded kernel calls of :func:`ais_steps` (Ctrl-C is answered
-    between them; the split changes no bit). Parameters as in :func:`ais_steps`.
+    between them; the split changes no bit). Parameters as the attributes of
+    :class:`Target`, ``betas`` and ``streams`` as in :func:`ais_steps`.
 
     Returns
     -------
@@ -326,14 +331,14 @@ def ais_log_weights(weights, weights_t, hidden_bias, base_bias, delta, margin, b
     visible_on = np.empty((n_runs, n_visible), dtype=np.int64)
     n_visible_on = np.zeros(n_runs, dtype=np.int64)
     log_weights = np.zeros(n_runs)
-    float32 = (weights_t.astype(np.float32), base_bias.astype(np.float32), delta.astype(np.float32))
+    target = Target(weights, weights_t, hidden_bias, base_bias, delta, weights_t.astype(np.float32),
+                    base_bias.astype(np.float32), delta.astype(np.float32), margin)
     # One thread per run: a pool for one run only costs a wake-up.
     kernel = ais_steps if n_runs > 1 else ais_steps_serial
     run_chunked(
         betas.shape[0],
         lambda first, last: call(
-            kernel, weights, weights_t, hidden_bias, base_bias, delta, *float32, margin, betas, streams, first, last,
-            visible_on, n_visible_on, log_weights, serial=ais_steps_serial,
+            kernel, target, betas, streams, first, last, visible_on, n_visible_on, log_weights, serial=ais_steps_serial,
         ),
         first=first_chunk(n_runs * weights.shape[0] * weights.shape[1]),  # a step costs at most n_v n_h per run
     )
