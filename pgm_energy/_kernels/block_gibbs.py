@@ -69,7 +69,7 @@ from numba.extending import overload
 
 from .rng import state_uniform, uniform_pair32, xorshift_next
 
-__all__ = ["sample_layer", "layer_margins", "layer_scratch", "summation_error_bound", "sigmoid_row"]
+__all__ = ["Layer", "Recording", "sample_layer", "layer_margins", "layer_scratch", "summation_error_bound", "sigmoid_row"]
 
 _LOG2E = 1.4426950408889634
 # Cody-Waite split of ln 2: n * _LN2_HI is exact for the |n| that occur here.
@@ -328,8 +328,26 @@ def _record_block(out, c0, c1, states, record, offset, words):
             states[c, record, offset + k] = np.uint8(out[k, c] != 0)
 
 
-class _Layer(NamedTuple):
-    """The arrays of one layer's update, as :func:`sample_layer` describes them."""
+class Layer(NamedTuple):
+    """The arrays of one layer's update (all of one float dtype except ``clamped``).
+
+    Attributes
+    ----------
+    pre : float32 or float64 array, shape (m, n_columns), n_columns >= n_chains
+        ``W_layer.T @ other`` from BLAS, without the bias. Scratch: overwritten with the
+        fast probabilities (when ``n_chains >= _FEW``). Columns past ``n_chains`` (padding
+        that gives BLAS a better shape) are ignored, here and in ``other`` and ``out``.
+    bias : array, shape (m,)
+    limit : array, shape (m,)
+        A draw ``u`` with ``|u - p_hat| > limit[j]`` is decided with the fast ``p_hat``,
+        closer ones exactly (:func:`layer_margins`).
+    rows : array, shape (m, k), C-contiguous
+        ``rows[j]`` holds the weights into unit ``j`` (the same values as used by BLAS).
+    other : array, shape (k, n_columns)
+        The other layer's 0/1 states (the right operand of ``pre``).
+    clamped : uint8 array, shape (m,)
+        1 for units whose value in ``out`` is kept (their draws are still consumed).
+    """
 
     pre: np.ndarray
     bias: np.ndarray
@@ -339,8 +357,17 @@ class _Layer(NamedTuple):
     clamped: np.ndarray
 
 
-class _Recording(NamedTuple):
-    """Where :func:`sample_layer` copies the layer's states: ``states[c, record, offset + j]`` (``record < 0``: nowhere)."""
+class Recording(NamedTuple):
+    """Where :func:`sample_layer` copies the layer's states: ``states[c, record, offset + j]`` (``record < 0``: nowhere).
+
+    Attributes
+    ----------
+    states : uint8 array, shape (n_chains, n_draws, n_units)
+    record : int
+        The draw written, or -1.
+    offset : int
+        The layer's first unit in ``states``.
+    """
 
     states: np.ndarray
     record: int
@@ -360,7 +387,7 @@ _FEW = 4
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sample_layer64(layer, streams, out, recording, scratch, words):
-    """:func:`sample_layer` in float64 (``layer``: :class:`_Layer`, ``recording``: :class:`_Recording`)."""
+    """:func:`sample_layer` in float64 (``layer``: :class:`Layer`, ``recording``: :class:`Recording`)."""
     pre, bias, limit, rows, other, clamped = layer
     states, record, offset = recording
     m = pre.shape[0]
@@ -404,7 +431,7 @@ def _sample_layer64(layer, streams, out, recording, scratch, words):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sample_layer32(layer, streams, out, recording, scratch, words):
-    """:func:`sample_layer` in float32 (``layer``: :class:`_Layer`, ``recording``: :class:`_Recording`)."""
+    """:func:`sample_layer` in float32 (``layer``: :class:`Layer`, ``recording``: :class:`Recording`)."""
     m = layer.pre.shape[0]
     n = streams.shape[0]  # the chains; buffers may have more (padding) columns, never touched
     pre, bias, limit, rows, other, clamped = layer
@@ -465,7 +492,7 @@ def layer_scratch(dtype, n_chains, n_units):
     return np.empty((3, max(n_chains, n_units)), dtype=dtype), np.empty(min(n_chains, _BLOCK), dtype=np.uint64)
 
 
-def sample_layer(pre, bias, limit, rows, other, clamped, streams, out, states, record, offset, scratch):
+def sample_layer(layer, streams, out, recording, scratch):
     """Sample one layer of every chain given the other layer, in place (chain-minor layout).
 
     All state arrays hold one row per unit and one column per chain, so the work for a
@@ -476,32 +503,20 @@ def sample_layer(pre, bias, limit, rows, other, clamped, streams, out, states, r
 
     Parameters
     ----------
-    pre : float32 or float64 array, shape (m, n_columns), n_columns >= n_chains
-        ``W_layer.T @ other`` from BLAS, without the bias. Scratch: overwritten with the
-        fast probabilities (when ``n_chains >= _FEW``). Columns past ``n_chains`` (padding
-        that gives BLAS a better shape) are ignored, here and in ``other`` and ``out``.
-    bias : array of the same dtype, shape (m,)
-    limit : array of the same dtype, shape (m,)
-        A draw ``u`` with ``|u - p_hat| > limit[j]`` is decided with the fast ``p_hat``,
-        closer ones exactly (:func:`layer_margins`).
-    rows : array of the same dtype, shape (m, k), C-contiguous
-        ``rows[j]`` holds the weights into unit ``j`` (the same values as used by BLAS).
-    other : array of the same dtype, shape (k, n_columns)
-        The other layer's 0/1 states (the right operand of ``pre``).
-    clamped : uint8 array, shape (m,)
-        1 for units whose value in ``out`` is kept (their draws are still consumed).
+    layer : Layer
+        The layer's pre-activations, bias, margins, weight rows, the other layer and the clamped units.
     streams : uint64 array, shape (n_chains,)
         One xorshift64* state per chain, advanced by ``m`` steps (float64) or
         ``ceil(m / 2)`` steps (float32).
-    out : array of the same dtype, shape (m, n_columns)
+    out : array of the dtype of ``layer``, shape (m, n_columns)
         The layer's states, overwritten (except clamped units and padding columns).
-    states, record, offset
-        When ``record >= 0``, also ``states[c, record, offset + j] = out[j, c]`` (uint8).
+    recording : Recording
+        When ``recording.record >= 0``, also ``states[c, record, offset + j] = out[j, c]`` (uint8).
     scratch : tuple
         :func:`layer_scratch` for at least ``n_chains`` chains and ``m`` units.
     """
-    kernel = _sample_layer32 if pre.dtype == np.float32 else _sample_layer64
-    kernel(_Layer(pre, bias, limit, rows, other, clamped), streams, out, _Recording(states, record, offset), *scratch)
+    kernel = _sample_layer32 if layer.pre.dtype == np.float32 else _sample_layer64
+    kernel(layer, streams, out, recording, *scratch)
 
 
 def layer_margins(rows, bias, dtype):

@@ -163,7 +163,8 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
         ``sweeps``, ``burn_in``, ``thin``, ``n_chains``, ``dtype``, ``temperature``, ``threads``
         and ``unit_updates``.
     """
-    from .._kernels.block_gibbs import layer_margins, layer_scratch, sample_layer  # Numba loads on first use
+    # Numba loads on first use
+    from .._kernels.block_gibbs import Layer, Recording, layer_margins, layer_scratch, sample_layer
     from .._kernels.rng import seed_streams
 
     n_visible, n_hidden = rbm.n_visible, rbm.n_hidden
@@ -197,6 +198,8 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
     visible_pre = np.empty((n_visible, n_columns), dtype=dtype)
     hidden_pre = np.empty((n_hidden, n_columns), dtype=dtype)
     scratch = layer_scratch(dtype, n_chains, max(n_visible, n_hidden))
+    hidden_layer = Layer(hidden_pre, hidden_bias, hidden_limit, weights_t, visible, hidden_clamped)
+    visible_layer = Layer(visible_pre, visible_bias, visible_limit, weights, hidden, visible_clamped)
 
     states = allocate_draws((n_chains, n_draws, n_units))
     if not update_visible:  # a fully clamped layer is never touched again: fill its columns once
@@ -219,12 +222,10 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
                 record_at += thin
             if update_hidden:
                 matmul(weights_t, visible, out=hidden_pre)
-                sample_layer(hidden_pre, hidden_bias, hidden_limit, weights_t, visible, hidden_clamped,
-                             streams, hidden, states, record, n_visible, scratch)
+                sample_layer(hidden_layer, streams, hidden, Recording(states, record, n_visible), scratch)
             if update_visible:
                 matmul(weights, hidden, out=visible_pre)
-                sample_layer(visible_pre, visible_bias, visible_limit, weights, hidden, visible_clamped,
-                             streams, visible, states, record, 0, scratch)
+                sample_layer(visible_layer, streams, visible, Recording(states, record, 0), scratch)
             if report and (sweep + 1) % _PROGRESS_EVERY == 0:
                 bar.update(_PROGRESS_EVERY)
         bar.update(total % _PROGRESS_EVERY)
