@@ -18,12 +18,33 @@ A site update draws ``x_v`` from ``p(x_v | rest) ∝ exp(Σ_{f ∋ v} L_f)``; va
 ``free_vars`` (evidence) are never updated. Each chain has its own xorshift stream.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from .rng import next_uniform
 
-__all__ = ["factor_positions", "count_impossible", "gibbs_run", "repair_state"]
+__all__ = ["FactorGraph", "factor_positions", "count_impossible", "gibbs_run", "repair_state"]
+
+
+class FactorGraph(NamedTuple):
+    """The arrays a site update reads (described in the module docstring).
+
+    Attributes
+    ----------
+    cards : int64 array, shape (n_vars,)
+    var_ptr : int64 array, shape (n_vars + 1,)
+    entry_factor, entry_stride : int64 arrays, shape (n_entries,)
+        CSR over variables: the factors touching each variable and its stride in them.
+    log_table : float64 array, shape (total table size,)
+    """
+
+    cards: np.ndarray
+    var_ptr: np.ndarray
+    entry_factor: np.ndarray
+    entry_stride: np.ndarray
+    log_table: np.ndarray
 
 
 @njit(cache=True, nogil=True)
@@ -105,12 +126,25 @@ def _move(v, new, state, var_ptr, entry_factor, entry_stride, position):
 
 
 @njit(cache=True, nogil=True)
-def gibbs_run(state, free_vars, cards, var_ptr, entry_factor, entry_stride, log_table, position,
-              streams, chain, n_burn, thin, out):
+def gibbs_run(graph, state, position, free_vars, streams, chain, n_burn, thin, out):
     """Run ``n_burn`` sweeps, record ``state`` in ``out[0]``, then ``thin`` sweeps per further row.
 
     A sweep updates ``free_vars`` in order. ``state`` and ``position`` are updated in place
     (``position`` must match ``state`` on entry); ``streams[chain]`` is the RNG stream.
+
+    Parameters
+    ----------
+    graph : FactorGraph
+    state : int64 array, shape (n_vars,)
+    position : int64 array, shape (n_factors,)
+        Flat table index of each factor at ``state`` (:func:`factor_positions`).
+    free_vars : int64 array, shape (n_free,)
+    streams : uint64 array
+    chain : int
+        The stream used.
+    n_burn, thin : int
+        Sweeps before ``out[0]``, and between further rows.
+    out : int64 array, shape (n_rows, n_vars)
 
     Returns
     -------
@@ -118,6 +152,7 @@ def gibbs_run(state, free_vars, cards, var_ptr, entry_factor, entry_stride, log_
         ``(-1, -1)`` on success; otherwise the variable every state of which had probability
         zero given the others, and the 0-based sweep where it happened (the run stops there).
     """
+    cards, var_ptr, entry_factor, entry_stride, log_table = graph  # once: not in the loops (reference counting)
     logp = np.empty(cards.max() if cards.shape[0] > 0 else 1, dtype=np.float64)
     no_counts = np.empty(0, dtype=np.int64)
     n_rows = out.shape[0]
@@ -165,8 +200,7 @@ def gibbs_run(state, free_vars, cards, var_ptr, entry_factor, entry_stride, log_
 
 
 @njit(cache=True, nogil=True)
-def repair_state(state, free_vars, cards, var_ptr, entry_factor, entry_stride, log_table, position,
-                 streams, chain, max_sweeps, noise):
+def repair_state(graph, state, position, free_vars, streams, chain, max_sweeps, noise):
     """Move ``state`` to a state of positive probability by a noisy descent on the zero count.
 
     Each site takes, among its values, one that makes the fewest of its factors zero
@@ -174,11 +208,15 @@ def repair_state(state, free_vars, cards, var_ptr, entry_factor, entry_stride, l
     ``noise`` it takes a uniformly random value instead, to leave local minima
     (WalkSAT-style). Stops as soon as no factor is zero.
 
+    Parameters as :func:`gibbs_run`; ``max_sweeps`` bounds the sweeps, ``noise`` is the
+    probability of a random value.
+
     Returns
     -------
     int
         The number of zero factors left (0 on success) after at most ``max_sweeps`` sweeps.
     """
+    cards, var_ptr, entry_factor, entry_stride, log_table = graph
     c_max = cards.max() if cards.shape[0] > 0 else 1
     logp = np.empty(c_max, dtype=np.float64)
     zeros = np.empty(c_max, dtype=np.int64)

@@ -51,7 +51,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from .._kernels.discrete_gibbs import count_impossible, factor_positions, gibbs_run, repair_state
+from .._kernels.discrete_gibbs import FactorGraph, count_impossible, factor_positions, gibbs_run, repair_state
 from .._kernels.rng import seed_streams
 from .._launch import first_chunk, run_chunked
 from .._math import is_sparse
@@ -85,12 +85,14 @@ class _Compiled:
     """Flat arrays of a discrete factor graph (see :mod:`pgm_energy._kernels.discrete_gibbs`)."""
 
     __slots__ = ("cards", "log_table", "factor_offset", "factor_ptr", "factor_vars",
-                 "factor_strides", "var_ptr", "entry_factor", "entry_stride")
+                 "factor_strides", "var_ptr", "entry_factor", "entry_stride", "graph")
 
     def __init__(self, **arrays):
         for key, value in arrays.items():
             value.setflags(write=False)
             setattr(self, key, value)
+        #: the arrays of a site update, as the kernels take them
+        self.graph = FactorGraph(self.cards, self.var_ptr, self.entry_factor, self.entry_stride, self.log_table)
 
     @property
     def n_factors(self) -> int:
@@ -546,8 +548,7 @@ class GibbsSampling:
         if clamp:
             self._check_evidence_possible(clamp, position)
         if random_start and count_impossible(c.log_table, position) > 0:
-            left = repair_state(state, free, c.cards, c.var_ptr, c.entry_factor, c.entry_stride,
-                                c.log_table, position, streams, 0, _REPAIR_SWEEPS, _REPAIR_NOISE)
+            left = repair_state(c.graph, state, position, free, streams, 0, _REPAIR_SWEEPS, _REPAIR_NOISE)
             if left > 0:
                 error = EvidenceError if clamp else ValidationError
                 raise error(
@@ -595,8 +596,7 @@ class GibbsSampling:
         def sweeps(first, last, n_burn, rows, offset):
             if failure[0][0] >= 0:
                 return
-            variable, sweep = gibbs_run(state, free, c.cards, c.var_ptr, c.entry_factor, c.entry_stride,
-                                        c.log_table, position, streams, 0, n_burn, thin, rows)
+            variable, sweep = gibbs_run(c.graph, state, position, free, streams, 0, n_burn, thin, rows)
             if variable >= 0:
                 failure[0] = (variable, offset + sweep)
                 raise _Stuck
