@@ -86,7 +86,7 @@ def _sigmoid_belief_cells(sbn, clamped: dict[int, int], prefix, rest, *, with_un
     Returns ``log_mass`` (2**len(prefix),) and, with ``with_units``, ``log_on``
     (2**len(prefix), n_units): the log mass of each cell's states with unit i on (-inf if none).
     """
-    from ._kernels.sigmoid_belief import enumerate_cells
+    from ._kernels.sigmoid_belief import Children, enumerate_cells
 
     template = np.zeros(sbn.n_units, dtype=np.uint8)
     for index, value in clamped.items():
@@ -94,8 +94,8 @@ def _sigmoid_belief_cells(sbn, clamped: dict[int, int], prefix, rest, *, with_un
     peak, total, on = enumerate_cells(
         template,
         np.concatenate(sbn.biases) / sbn.temperature,
-        *sbn._csr(children=False),
-        *sbn._csr(children=True),
+        Children(*sbn._csr(children=False)),  # the parents, in the same CSR layout
+        Children(*sbn._csr(children=True)),
         np.asarray(prefix, dtype=np.int64),
         np.asarray(rest, dtype=np.int64),
         with_units,

@@ -109,10 +109,7 @@ def _log_bernoulli(x, a):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _enumerate_cells_kernel(
-    template, bias, parent_ptr, parent_index, parent_weight, child_ptr, child_index, child_weight, prefix, rest,
-    with_units, first, count,
-):
+def _enumerate_cells_kernel(template, bias, parents, children, prefix, rest, with_units, first, count):
     """Sum ``p(x)`` over every completion of ``template``, one cell per assignment of ``prefix``.
 
     Cell ``c`` sets ``prefix[j]`` to bit ``len(prefix) - 1 - j`` of ``c`` (C order) and runs through
@@ -125,7 +122,9 @@ def _enumerate_cells_kernel(
     template : uint8, (n_units,)
         Values of the clamped units (others are overwritten).
     bias : float64, (n_units,)
-        Biases divided by the temperature; parents and children in CSR form with weights
+        Biases divided by the temperature.
+    parents, children : Children
+        The parents and the children of every unit in CSR form (the same layout), weights
         divided by the temperature.
     prefix, rest : int64
         Disjoint free units; every unit not in them keeps its template value.
@@ -144,6 +143,13 @@ def _enumerate_cells_kernel(
     on : float64, (n_cells, n_units) or (n_cells, 0)
         ``sum x_i exp(log p(x) - peak)`` over the cell.
     """
+    # out of the bundles once, before the parallel loop (by attribute: see docs/architecture.md)
+    parent_ptr = parents.ptr
+    parent_index = parents.index
+    parent_weight = parents.weight
+    child_ptr = children.ptr
+    child_index = children.index
+    child_weight = children.weight
     n_units = template.shape[0]
     n_prefix = prefix.shape[0]
     n_rest = rest.shape[0]
@@ -204,17 +210,15 @@ def _enumerate_cells_kernel(
     return peak, total, on
 
 
-def enumerate_cells(
-    template, bias, parent_ptr, parent_index, parent_weight, child_ptr, child_index, child_weight, prefix, rest, with_units
-):
+def enumerate_cells(template, bias, parents, children, prefix, rest, with_units):
     """Sum ``p(x)`` over every completion of ``template``, one cell per assignment of ``prefix``.
 
     See :func:`_enumerate_cells_kernel` for the parameters and results; the cells are computed
     in time-bounded kernel calls (Ctrl-C between them, the bits of one call), launched
     thread and fork safely (:func:`pgm_energy._launch.run_blocks`).
     """
-    cost = float(2 ** rest.shape[0]) * (1.0 + child_index.shape[0] / max(template.shape[0], 1))
+    cost = float(2 ** rest.shape[0]) * (1.0 + children.index.shape[0] / max(template.shape[0], 1))
     return run_blocks(
-        _enumerate_cells_kernel, 1 << prefix.shape[0], template, bias, parent_ptr, parent_index, parent_weight,
-        child_ptr, child_index, child_weight, prefix, rest, with_units, cost_per_block=cost,
+        _enumerate_cells_kernel, 1 << prefix.shape[0], template, bias, parents, children, prefix, rest, with_units,
+        cost_per_block=cost,
     )
