@@ -67,8 +67,7 @@ def exact_probability(sbn, network, variable, evidence):
 def gibbs_probability(sbn, variable, evidence, *, rng):
     """p(variable = 1 | evidence) by Gibbs sampling, with its Monte Carlo standard error."""
     draws = sbn.gibbs_posterior(evidence, 25_000, n_chains=4, burn_in=1_000, rng=rng)
-    column = sbn.index(variable)
-    return float(draws.marginals()[column]), float(draws.marginal_standard_errors()[column])
+    return float(draws.marginals()[variable]), float(draws.marginal_standard_errors()[variable])
 
 
 def section_student_and_exam():

@@ -5,7 +5,7 @@ Kept here (rather than importing scipy.special) so that ``import pgm_energy`` st
 
 import numpy as np
 
-__all__ = ["sigmoid", "softplus", "log_sum_exp", "is_sparse"]
+__all__ = ["sigmoid", "softplus", "log_sum_exp", "is_sparse", "by_unit"]
 
 
 def sigmoid(x) -> np.ndarray:
@@ -42,3 +42,14 @@ def log_sum_exp(values: np.ndarray, axis=None):
 def is_sparse(value) -> bool:
     """True for a scipy.sparse matrix or array, without importing scipy.sparse."""
     return type(value).__module__.startswith("scipy.sparse")
+
+
+def by_unit(values, names, name: str):
+    """``values`` (one per unit) as a pandas Series indexed by unit name (index name ``"unit"``), named ``name``.
+
+    The one labelled form of per-unit answers (exact and sampled marginals, their errors), so
+    that two of them subtract unit by unit. pandas is imported here, on first use.
+    """
+    import pandas as pd
+
+    return pd.Series(np.asarray(values), index=pd.Index(list(names), name="unit"), name=name)

@@ -306,7 +306,7 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
     samples = GibbsSampler(burn_in=200, thin=2).sample(rbm, 2000, n_chains=8, rng=seed)
     exact_marginals = exact.marginals(rbm)
     sampled_marginals = samples.marginals()
-    difference = np.abs(np.asarray(sampled_marginals) - exact_marginals.to_numpy())
+    difference = (sampled_marginals - exact_marginals).abs().to_numpy()
     print(
         f"block Gibbs, 8 chains x 2000 draws ({time.perf_counter() - started:.2f} s): marginals of all "
         f"{rbm.n_units} units, |sampled - exact| largest {difference.max():.4f}, mean {difference.mean():.4f}; "

@@ -320,10 +320,9 @@ def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
     v1    1.000000
     Name: p(on), dtype: float64
     """
-    import pandas as pd
+    from ._math import by_unit
 
-    probabilities = _marginal_array(model, evidence=evidence, max_units=max_units)
-    return pd.Series(probabilities, index=pd.Index(model.names, name="unit"), name="p(on)")
+    return by_unit(_marginal_array(model, evidence=evidence, max_units=max_units), model.names, "p(on)")
 
 
 def _joint_log_masses(model, clamped: dict[int, int], targets: list[int], max_units: int) -> np.ndarray:

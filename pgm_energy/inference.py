@@ -418,7 +418,7 @@ def _indicator_errors(codes: np.ndarray, n_cells: int) -> np.ndarray:
         series = SampleSet(
             indicators, np.zeros(codes.shape), [f"cell{c}" for c in cells.tolist()], temperature=1.0
         )
-        errors[cells] = series.marginal_standard_errors()
+        errors[cells] = series._standard_error_array()
     return errors
 
 
@@ -547,7 +547,7 @@ class GibbsInference(_Engine):
 
     def _row_probabilities(self, clamped, targets):
         samples = self._sample(self._evidence_names(clamped))
-        return samples.marginals()[targets], samples.marginal_standard_errors()[targets]
+        return samples._marginal_array()[targets], samples._standard_error_array()[targets]
 
     # ------------------------------------------------------------------ queries
     def query_with_errors(self, variables, evidence=None, joint=True) -> SampledQuery:
@@ -570,8 +570,8 @@ class GibbsInference(_Engine):
         samples = self._sample(evidence)
         columns = [model.index(name) for name in variables]
         if not joint:
-            p = samples.marginals()[columns]
-            e = samples.marginal_standard_errors()[columns]
+            p = samples._marginal_array()[columns]
+            e = samples._standard_error_array()[columns]
             factors = {name: binary_factor([name], [1.0 - p[k], p[k]]) for k, name in enumerate(variables)}
             errors = {name: np.array([e[k], e[k]]) for k, name in enumerate(variables)}
             return SampledQuery(factors, errors, samples)

@@ -184,7 +184,7 @@ def test_constant_unit_has_no_ess_or_r_hat_and_zero_error():
     states[:, :, 1] = 1
     ss = make(states)
     assert np.isnan(ss.effective_sample_size()[1]) and np.isnan(ss.split_r_hat()[1])
-    assert ss.marginal_standard_errors()[1] == 0.0
+    assert ss.marginal_standard_errors().iloc[1] == 0.0
     assert np.isfinite(ss.effective_sample_size()[0])
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._math import by_unit
 from .._validation import check_finite_array, check_int, check_names, describe
 from ..exceptions import ParameterTypeError, ValidationError
 
@@ -146,13 +147,36 @@ class SampleSet:
         return pd.DataFrame(self.flat_states().astype(np.int64), columns=list(self._names))
 
     # ------------------------------------------------------------------ estimates
-    def marginals(self) -> np.ndarray:
-        """Monte Carlo estimate of ``p(s_i = 1)``, shape (n_units,), order of ``names``."""
+    def marginals(self):
+        """Monte Carlo estimate of ``p(s_i = 1)`` for every unit, labelled by unit name.
+
+        Returns
+        -------
+        pandas.Series, shape (n_units,)
+            Indexed by ``names`` (index name ``"unit"``), named ``"p(on)"``, as
+            :func:`pgm_energy.exact.marginals`: ``samples.marginals() - exact.marginals(model)``
+            is the error of each unit. ``.to_numpy()`` gives the plain array.
+        """
+        return by_unit(self._marginal_array(), self._names, "p(on)")
+
+    def marginal_standard_errors(self):
+        """Monte Carlo standard error of each marginal, ``sqrt(p (1 - p) / ESS)``, labelled by unit name.
+
+        Returns
+        -------
+        pandas.Series, shape (n_units,)
+            Indexed as :meth:`marginals`, named ``"standard error"``; 0 for a unit that never
+            changed (its ESS is undefined).
+        """
+        return by_unit(self._standard_error_array(), self._names, "standard error")
+
+    def _marginal_array(self) -> np.ndarray:
+        """:meth:`marginals` as a plain array in the order of ``names``, shape (n_units,)."""
         return self._states.mean(axis=(0, 1), dtype=np.float64)
 
-    def marginal_standard_errors(self) -> np.ndarray:
-        """Monte Carlo standard error of each marginal, ``sqrt(p (1 - p) / ESS)``, shape (n_units,)."""
-        p = self.marginals()
+    def _standard_error_array(self) -> np.ndarray:
+        """:meth:`marginal_standard_errors` as a plain array, shape (n_units,)."""
+        p = self._marginal_array()
         ess = self.effective_sample_size()
         with np.errstate(invalid="ignore", divide="ignore"):
             errors = np.sqrt(p * (1.0 - p) / ess)
