@@ -4,7 +4,7 @@ Layout: chain-minor. Every state buffer has one row per unit and one column per 
 (shape (units, n_columns), ``n_columns >= n_chains``: the caller may pad with zero
 columns that give BLAS a better shape). The caller computes the products of one layer
 with BLAS, ``pre = W_layer.T @ other`` (weights already divided by the temperature; the
-same GEMM cost as the chain-major product, measured), and :func:`sample_layer` does the
+same GEMM cost as the chain-major product, measured), and :func:`layer_sampler` does the
 rest in contiguous, vectorised loops over the chains, a chunk of 16 units at a time:
 add the bias and take the logistic sigmoid in place (one pass), then draw and compare
 (a second pass, reading the probabilities back from L1), then write the chunk's 0/1
@@ -69,7 +69,7 @@ from numba.extending import overload
 
 from .rng import state_uniform, uniform_pair32, xorshift_next
 
-__all__ = ["Layer", "Recording", "sample_layer", "layer_margins", "layer_scratch", "summation_error_bound", "sigmoid_row"]
+__all__ = ["Layer", "layer_sampler", "layer_margins", "layer_scratch", "summation_error_bound", "sigmoid_row"]
 
 _LOG2E = 1.4426950408889634
 # Cody-Waite split of ln 2: n * _LN2_HI is exact for the |n| that occur here.
@@ -357,23 +357,6 @@ class Layer(NamedTuple):
     clamped: np.ndarray
 
 
-class Recording(NamedTuple):
-    """Where :func:`sample_layer` copies the layer's states: ``states[c, record, offset + j]`` (``record < 0``: nowhere).
-
-    Attributes
-    ----------
-    states : uint8 array, shape (n_chains, n_draws, n_units)
-    record : int
-        The draw written, or -1.
-    offset : int
-        The layer's first unit in ``states``.
-    """
-
-    states: np.ndarray
-    record: int
-    offset: int
-
-
 # Chains per block of the fused step: a block's rows of scratch and its lines of ``states``
 # stay in cache while all the block's units are updated.
 _BLOCK = 256
@@ -385,12 +368,12 @@ _CHUNK = 16
 _FEW = 4
 
 
-# The two kernels below take the fields of Layer and Recording as plain arguments: they are
+# The two kernels below take the fields of Layer and the recording target as plain arguments: they are
 # called twice per sweep from Python, and Numba's dispatcher types tuple arguments in Python
 # (about 2.2 us a call against 0.7 us for plain arrays), which cost small RBMs half their speed.
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sample_layer64(pre, bias, limit, rows, other, clamped, streams, out, states, record, offset, scratch, words):
-    """:func:`sample_layer` in float64 (the fields of :class:`Layer` and :class:`Recording`, then the scratch)."""
+    """:func:`layer_sampler` in float64 (the fields of :class:`Layer`, then where to record and the scratch)."""
     m = pre.shape[0]
     n = streams.shape[0]  # the chains; buffers may have more (padding) columns, never touched
     probs = scratch[0]
@@ -432,7 +415,7 @@ def _sample_layer64(pre, bias, limit, rows, other, clamped, streams, out, states
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sample_layer32(pre, bias, limit, rows, other, clamped, streams, out, states, record, offset, scratch, words):
-    """:func:`sample_layer` in float32 (the fields of :class:`Layer` and :class:`Recording`, then the scratch)."""
+    """:func:`layer_sampler` in float32 (the fields of :class:`Layer`, then where to record and the scratch)."""
     m = pre.shape[0]
     n = streams.shape[0]  # the chains; buffers may have more (padding) columns, never touched
     if n < _FEW:
@@ -482,7 +465,7 @@ def _sample_layer32(pre, bias, limit, rows, other, clamped, streams, out, states
 
 
 def layer_scratch(dtype, n_chains, n_units):
-    """Scratch of :func:`sample_layer` for layers of at most ``n_units`` units.
+    """Scratch of :func:`layer_sampler` for layers of at most ``n_units`` units.
 
     Returns ``(floats, words)``: an array of ``dtype``, shape (3, max(n_chains, n_units))
     (indexed by chain, or by unit on the one-chain-at-a-time path), and a uint64 array,
@@ -491,14 +474,15 @@ def layer_scratch(dtype, n_chains, n_units):
     return np.empty((3, max(n_chains, n_units)), dtype=dtype), np.empty(min(n_chains, _BLOCK), dtype=np.uint64)
 
 
-def sample_layer(layer, streams, out, recording, scratch):
-    """Sample one layer of every chain given the other layer, in place (chain-minor layout).
+def layer_sampler(layer, streams, out, states, offset, scratch):
+    """A function ``draw(record)`` that samples one layer of every chain given the other layer, in place.
 
-    All state arrays hold one row per unit and one column per chain, so the work for a
-    unit (float64) or a pair of units (float32) is a contiguous, branch-free loop over the
-    chains that LLVM vectorises (each chain's stream still gives its draws in unit order:
-    the streams are independent). Chains are processed in blocks of ``_BLOCK``; with
-    fewer than ``_FEW`` chains, one chain at a time (same draws, same results).
+    The work is laid out chain-minor: every state array holds one row per unit and one column
+    per chain, so the work for a unit (float64) or a pair of units (float32) is a contiguous,
+    branch-free loop over the chains that LLVM vectorises (each chain's stream still gives its
+    draws in unit order: the streams are independent). Chains are processed in blocks of
+    ``_BLOCK``; with fewer than ``_FEW`` chains, one chain at a time (same draws, same results).
+    The arguments are bound once, because ``draw`` runs twice per sweep from Python.
 
     Parameters
     ----------
@@ -506,20 +490,28 @@ def sample_layer(layer, streams, out, recording, scratch):
         The layer's pre-activations, bias, margins, weight rows, the other layer and the clamped units.
     streams : uint64 array, shape (n_chains,)
         One xorshift64* state per chain, advanced by ``m`` steps (float64) or
-        ``ceil(m / 2)`` steps (float32).
+        ``ceil(m / 2)`` steps (float32) at each draw.
     out : array of the dtype of ``layer``, shape (m, n_columns)
         The layer's states, overwritten (except clamped units and padding columns).
-    recording : Recording
-        When ``recording.record >= 0``, also ``states[c, record, offset + j] = out[j, c]`` (uint8).
+    states : uint8 array, shape (n_chains, n_draws, n_units)
+        ``draw(record)`` with ``record >= 0`` also sets ``states[c, record, offset + j] = out[j, c]``.
+    offset : int
+        The layer's first unit in ``states``.
     scratch : tuple
         :func:`layer_scratch` for at least ``n_chains`` chains and ``m`` units.
     """
     kernel = _sample_layer32 if layer.pre.dtype == np.float32 else _sample_layer64
-    kernel(*layer, streams, out, *recording, *scratch)
+    before = (*layer, streams, out, states)
+    after = (offset, *scratch)
+
+    def draw(record: int) -> None:
+        kernel(*before, record, *after)
+
+    return draw
 
 
 def layer_margins(rows, bias, dtype):
-    """The tolerance of :func:`sample_layer` for each unit of one layer: ``limit``, shape (m,).
+    """The tolerance of :func:`layer_sampler` for each unit of one layer: ``limit``, shape (m,).
 
     ``rows`` (shape (m, k)) and ``bias`` hold the parameters in the buffer ``dtype``.
     Let ``a*`` be the exact real value of ``bias_j + sum_k rows[j, k] x_k``. With

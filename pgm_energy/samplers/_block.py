@@ -164,7 +164,7 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
         and ``unit_updates``.
     """
     # Numba loads on first use
-    from .._kernels.block_gibbs import Layer, Recording, layer_margins, layer_scratch, sample_layer
+    from .._kernels.block_gibbs import Layer, layer_margins, layer_sampler, layer_scratch
     from .._kernels.rng import seed_streams
 
     n_visible, n_hidden = rbm.n_visible, rbm.n_hidden
@@ -202,6 +202,8 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
     visible_layer = Layer(visible_pre, visible_bias, visible_limit, weights, hidden, visible_clamped)
 
     states = allocate_draws((n_chains, n_draws, n_units))
+    draw_hidden = layer_sampler(hidden_layer, streams, hidden, states, n_visible, scratch)
+    draw_visible = layer_sampler(visible_layer, streams, visible, states, 0, scratch)
     if not update_visible:  # a fully clamped layer is never touched again: fill its columns once
         states[:, :, :n_visible] = initial[:, None, :n_visible]
     if not update_hidden:
@@ -222,10 +224,10 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
                 record_at += thin
             if update_hidden:
                 matmul(weights_t, visible, out=hidden_pre)
-                sample_layer(hidden_layer, streams, hidden, Recording(states, record, n_visible), scratch)
+                draw_hidden(record)
             if update_visible:
                 matmul(weights, hidden, out=visible_pre)
-                sample_layer(visible_layer, streams, visible, Recording(states, record, 0), scratch)
+                draw_visible(record)
             if report and (sweep + 1) % _PROGRESS_EVERY == 0:
                 bar.update(_PROGRESS_EVERY)
         bar.update(total % _PROGRESS_EVERY)

@@ -7,10 +7,9 @@ from scipy.special import expit
 from pgm_energy import RestrictedBoltzmannMachine
 from pgm_energy._kernels.block_gibbs import (
     Layer,
-    Recording,
     layer_margins,
+    layer_sampler,
     layer_scratch,
-    sample_layer,
     sigmoid_row,
     summation_error_bound,
 )
@@ -114,8 +113,8 @@ def test_sample_layer_matches_plain_loops(dtype, n_chains, m, force_exact):
     states = np.zeros((n_chains, 3, m + 2), np.uint8)
     other_t = np.ascontiguousarray(other.T)
     pre = (rows @ other_t).astype(dtype)
-    sample_layer(Layer(pre, bias, limit, rows, other_t, np.zeros(m, np.uint8)), streams, out, Recording(states, 1, 2),
-                 layer_scratch(dtype, n_chains, m))
+    layer_sampler(Layer(pre, bias, limit, rows, other_t, np.zeros(m, np.uint8)), streams, out, states, 2,
+                  layer_scratch(dtype, n_chains, m))(1)
     assert out.dtype == dtype
     np.testing.assert_array_equal(out.T, expected)
     np.testing.assert_array_equal(states[:, 1, 2:], expected)
@@ -133,8 +132,8 @@ def test_sample_layer_records_wide_layers():
     other = rng.integers(0, 2, (k, n)).astype(np.float32)
     out = np.empty((m, n), np.float32)
     states = np.zeros((n, 2, m + 3), np.uint8)
-    sample_layer(Layer(rows @ other, bias, layer_margins(rows, bias, np.float32), rows, other, np.zeros(m, np.uint8)),
-                 seed_streams(rng, n), out, Recording(states, 1, 3), layer_scratch(np.float32, n, m))
+    layer_sampler(Layer(rows @ other, bias, layer_margins(rows, bias, np.float32), rows, other, np.zeros(m, np.uint8)),
+                  seed_streams(rng, n), out, states, 3, layer_scratch(np.float32, n, m))(1)
     np.testing.assert_array_equal(states[:, 1, 3:], out.T)
     assert 0 < out.mean() < 1 and not states[:, 0].any() and not states[:, 1, :3].any()
 
@@ -156,14 +155,14 @@ def test_sample_layer_keeps_clamped_units(dtype, n):
     streams = seed_streams(rng, n)
     free_streams = streams.copy()
     states = np.zeros((n, 1, m), np.uint8)
-    sample_layer(Layer(rows @ other, bias, limit, rows, other, clamped), streams, out, Recording(states, 0, 0),
-                 layer_scratch(dtype, n, m))
+    layer_sampler(Layer(rows @ other, bias, limit, rows, other, clamped), streams, out, states, 0,
+                  layer_scratch(dtype, n, m))(0)
     assert np.all(out[0] == 0) and np.all(out[1] == 1)
     assert np.all(out[3] == 1) and np.all(out[4] == 0)
     np.testing.assert_array_equal(states[:, 0], out.T)
     free_out = np.zeros((m, n), dtype)
-    sample_layer(Layer(rows @ other, bias, limit, rows, other, np.zeros(m, np.uint8)), free_streams, free_out,
-                 Recording(np.zeros((n, 1, m), np.uint8), -1, 0), layer_scratch(dtype, n, m))
+    layer_sampler(Layer(rows @ other, bias, limit, rows, other, np.zeros(m, np.uint8)), free_streams, free_out,
+                  np.zeros((n, 1, m), np.uint8), 0, layer_scratch(dtype, n, m))(-1)
     np.testing.assert_array_equal(streams, free_streams)
     np.testing.assert_array_equal(out[2:], free_out[2:])
 
