@@ -137,23 +137,8 @@ def test_keep_last_keeps_only_the_final_state():
     np.testing.assert_array_equal(last.states[:, 0], full.states[:, -1])
 
 
-def test_progress_bar_does_not_change_the_samples(monkeypatch):
-    import tqdm.auto
-
-    updates = []
-
-    class RecordingBar:
-        def __init__(self, total, **options):
-            self.total = total
-
-        def update(self, n):
-            updates.append(n)
-
-        def close(self):
-            assert sum(updates) == self.total
-
-    monkeypatch.setattr("pgm_energy._progress._stderr_is_terminal", lambda: True)  # bars only on terminals
-    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+def test_progress_bar_does_not_change_the_samples(monkeypatch, progress_updates):
+    updates = progress_updates
     model = machine()
     for scan in SCANS:
         updates.clear()

@@ -180,25 +180,10 @@ def test_samplers_import_no_private_names_from_each_other():
     assert not offending, offending
 
 
-def test_block_gibbs_progress_counts_every_sweep(monkeypatch):
-    import tqdm.auto
-
+def test_block_gibbs_progress_counts_every_sweep(progress_updates):
     from pgm_energy.samplers._block import sample_rbm
 
-    updates = []
-
-    class RecordingBar:
-        def __init__(self, total, **options):
-            self.total = total
-
-        def update(self, n):
-            updates.append(n)
-
-        def close(self):
-            assert sum(updates) == self.total
-
-    monkeypatch.setattr("pgm_energy._progress._stderr_is_terminal", lambda: True)
-    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+    updates = progress_updates
     quiet, _ = sample_rbm(_rbm(), 130, n_chains=2, rng=0)
     shown, _ = sample_rbm(_rbm(), 130, n_chains=2, rng=0, progress=True)
     np.testing.assert_array_equal(quiet, shown)

@@ -155,23 +155,8 @@ def test_bad_initial_states(initial_states, match):
                                                                      initial_states=initial_states)
 
 
-def test_progress_bar_does_not_change_the_draws(monkeypatch):
-    import tqdm.auto
-
-    updates = []
-
-    class RecordingBar:
-        def __init__(self, total, **options):
-            self.total = total
-
-        def update(self, n):
-            updates.append(n)
-
-        def close(self):
-            assert sum(updates) == self.total
-
-    monkeypatch.setattr("pgm_energy._progress._stderr_is_terminal", lambda: True)  # bars only on terminals
-    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+def test_progress_bar_does_not_change_the_draws(monkeypatch, progress_updates):
+    updates = progress_updates
     model = machine(9, 3)
     for scan in SCANS:
         updates.clear()
