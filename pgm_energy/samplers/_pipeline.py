@@ -18,6 +18,7 @@ Every ``SampleSet.info`` made here holds ``sampler``, ``scan``, ``sweeps``, ``n_
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Callable, NamedTuple
 
@@ -258,20 +259,21 @@ def energies(model, states: np.ndarray) -> np.ndarray:
 
 
 def wrap(model, draws: np.ndarray, *, temperature: float, watch: Stopwatch, unit_updates: int, info: dict) -> SampleSet:
-    """The :class:`SampleSet` of ``draws`` of ``model``: energies computed, the common ``info`` keys added.
+    """The :class:`SampleSet` of ``draws`` of ``model``, the common ``info`` keys added.
 
-    ``info`` must hold ``sampler``, ``scan`` and ``sweeps``; this adds ``n_threads``,
-    ``unit_updates``, ``unit_updates_per_second`` and ``seconds``. Call ``watch.sampled()`` first.
+    The energies are :func:`energies` of the draws, computed on their first access (most
+    calls never read them, and on a large model they cost more than the sampling);
+    ``info["seconds"]["energies"]`` is 0.0 until then. ``info`` must hold ``sampler``,
+    ``scan`` and ``sweeps``; this adds ``n_threads``, ``unit_updates``,
+    ``unit_updates_per_second`` and ``seconds``. Call ``watch.sampled()`` first.
     """
-    values = energies(model, draws)
-    finished = time.perf_counter()
     sampling = watch.sampling
     info.update(
         n_threads=thread_count(),
         unit_updates=unit_updates,
         unit_updates_per_second=unit_updates / sampling if sampling > 0 else float("inf"),
-        seconds={
-            "setup": watch.prepared_at - watch.started, "sampling": sampling, "energies": finished - watch.sampled_at,
-        },
+        seconds={"setup": watch.prepared_at - watch.started, "sampling": sampling, "energies": 0.0},
     )
-    return SampleSet(draws, values, model.names, temperature=temperature, info=info)
+    return SampleSet._with_lazy_energies(
+        draws, functools.partial(energies, model, draws), model.names, temperature=temperature, info=info
+    )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -59,6 +60,12 @@ class SampleSet:
 
     Notes
     -----
+    The samplers of this package compute ``energies`` when they are first asked for
+    (``energies``, :meth:`lowest`, pickling or copying), not when the draws are made: a run
+    that only needs its states does not pay for them. The values are the same either way
+    (``model.energy`` of each state) and are kept after the first access;
+    ``info["seconds"]["energies"]`` is 0.0 until then, and the time they took afterwards.
+
     Diagnostics treat each unit as a scalar chain: ``effective_sample_size`` and
     ``split_r_hat`` follow Gelman et al., *Bayesian Data Analysis* (3rd ed., 2013,
     sec. 11.4-11.5), with Geyer's initial monotone sequence truncating the
@@ -92,6 +99,40 @@ class SampleSet:
         self._names = check_names(names, states.shape[2])
         self._temperature = float(temperature)
         self.info = dict(info or {})
+        self._pending_energies = None
+
+    @classmethod
+    def _with_lazy_energies(cls, states: np.ndarray, compute_energies: Callable[[], np.ndarray], names, *,
+                            temperature: float, info: dict) -> SampleSet:
+        """A SampleSet whose energies are ``compute_energies()``, called on their first access.
+
+        For the samplers' pipeline, which has checked everything the public constructor checks:
+        ``states`` is a uint8 array of 0/1 of shape (n_chains, n_draws, n_units) (made
+        read-only here), ``names`` has n_units entries, ``compute_energies`` returns a finite
+        float64 array of shape (n_chains, n_draws), and ``info["seconds"]`` is a dict (its
+        ``"energies"`` entry is set to 0.0 now, and to the seconds the computation took then).
+        """
+        self = cls.__new__(cls)
+        self._states = states
+        self._states.flags.writeable = False
+        self._energies = None
+        self._pending_energies = compute_energies
+        self._names = tuple(names)
+        self._temperature = float(temperature)
+        self.info = dict(info)
+        self.info["seconds"]["energies"] = 0.0
+        return self
+
+    def __getstate__(self) -> dict:
+        # A pickle or copy holds the energies themselves, never the callable (nor the model it refers to).
+        self.energies  # noqa: B018 - computes pending energies
+        return self.__dict__.copy()
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_pending_energies", None)  # pickles made before energies were lazy
+        for array in (self._states, self._energies):  # pickle does not keep the flag
+            array.flags.writeable = False
 
     # ------------------------------------------------------------------ contents
     @property
@@ -101,7 +142,15 @@ class SampleSet:
 
     @property
     def energies(self) -> np.ndarray:
-        """Energies, shape (n_chains, n_draws), read-only."""
+        """Energies, shape (n_chains, n_draws), read-only (computed on the first access, see Notes)."""
+        if self._pending_energies is not None:
+            started = time.perf_counter()
+            energies = self._pending_energies()
+            energies.flags.writeable = False
+            self._energies, self._pending_energies = energies, None
+            seconds = self.info.get("seconds")
+            if isinstance(seconds, dict):
+                seconds["energies"] = time.perf_counter() - started
         return self._energies
 
     @property
@@ -192,7 +241,7 @@ class SampleSet:
         """
         n = check_int(n, "n", minimum=1)
         flat = self.flat_states()
-        energies = self._energies.ravel()
+        energies = self.energies.ravel()
         unique, first = np.unique(flat, axis=0, return_index=True)
         order = np.argsort(energies[first], kind="stable")[:n]
         return unique[order], energies[first][order]
