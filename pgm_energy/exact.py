@@ -23,6 +23,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ._launch import block_prefix_bits, run_blocks
+from ._math import log_sum_exp
 from ._validation import (
     DEFAULT_MAX_UNITS,
     MAX_QUERY_VARIABLES,
@@ -153,8 +154,12 @@ def _power_of_ten(log10_value: float) -> str:
     return f"{10 ** (log10_value - exponent):.3g}e{exponent:+03d}"
 
 
-def _guard(model, clamped: dict[int, int], max_units: int) -> None:
-    """Refuse an enumeration over more than ``max_units`` units, before any array is built."""
+def _guard(model, clamped: dict[int, int], max_units: int, *, table_bits: int = 0) -> None:
+    """Refuse an enumeration over more than ``max_units`` units, before any array is built.
+
+    ``table_bits`` (k > 0): the enumeration is repeated for each of the ``2**k`` entries of a
+    joint table (in one pass: the targets are enumerated too), which the quoted time includes.
+    """
     if isinstance(model, RestrictedBoltzmannMachine):
         n_clamped_visible = sum(1 for i in clamped if i < model.n_visible)
         free_visible = model.n_visible - n_clamped_visible
@@ -170,9 +175,10 @@ def _guard(model, clamped: dict[int, int], max_units: int) -> None:
         return
     # In log10, since 2**n overflows a float for n >= 1024.
     log10_states = n * math.log10(2.0)
-    log10_seconds = log10_states + math.log10(cost_per_state)
+    log10_seconds = (n + table_bits) * math.log10(2.0) + math.log10(cost_per_state)
+    table = f" for each of the 2**{table_bits} entries of the joint table" if table_bits else ""
     raise ModelSizeError(
-        f"exact enumeration of {what} visits 2**{n} = {_power_of_ten(log10_states)} states "
+        f"exact enumeration of {what} visits 2**{n} = {_power_of_ten(log10_states)} states{table} "
         f"(roughly {_power_of_ten(log10_seconds)} s on one core), more than max_units={max_units} allows; "
         f"pass max_units={n} to run it anyway, clamp units with evidence, or use a sampler"
     )
@@ -189,14 +195,14 @@ def _pick(parallel_kernel, serial_kernel, work: float):
     return parallel_kernel if work > _SERIAL_WORK_LIMIT else serial_kernel
 
 
-def _block_sums(parallel_kernel, serial_kernel, work: float, *args):
-    """The block kernel's results for all its blocks (``args`` end with ``n_prefix, with_moments``).
+def _block_sums(parallel_kernel, serial_kernel, work: float, n_prefix: int, *args):
+    """The block kernel's results for all its ``2**n_prefix`` blocks (``kernel(*args, first, count)``).
 
     In time-bounded kernel calls (:func:`pgm_energy._launch.run_blocks`: Ctrl-C between
     them, the bits of one call).
     """
     kernel = _pick(parallel_kernel, serial_kernel, work)
-    n_blocks = 1 << args[-2]
+    n_blocks = 1 << n_prefix
     return run_blocks(kernel, n_blocks, *args, serial=serial_kernel, cost_per_block=work / n_blocks)
 
 
@@ -205,9 +211,10 @@ def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
 
     if isinstance(problem, _Pairwise):
         n = problem.biases.shape[0]
+        n_prefix = block_prefix_bits(n, n, _PREFIX_BITS)
         log_mass, block_energy, block_state = _block_sums(
-            enumeration.pairwise_block_sums, enumeration.pairwise_block_sums_serial, 2.0**n * n,
-            problem.weights, problem.biases, block_prefix_bits(n, n, _PREFIX_BITS), with_moments,
+            enumeration.pairwise_block_sums, enumeration.pairwise_block_sums_serial, 2.0**n * n, n_prefix,
+            problem.weights, problem.biases, n_prefix, with_moments,
         )
         log_z = float(logsumexp(log_mass))
         share = _block_shares(log_mass, log_z)
@@ -232,12 +239,13 @@ def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
         # log Z alone: the product kernel (no exp or log per analytic unit and state).
         from ._kernels.bipartite import bipartite_log_mass
 
-        log_mass = bipartite_log_mass(coupling, analytic_bias, enumerated_bias)
+        work = 2.0**n_enumerated * n_analytic
+        log_mass = bipartite_log_mass(coupling, analytic_bias, enumerated_bias, parallel=work > _SERIAL_WORK_LIMIT)
         return _Enumeration(float(logsumexp(log_mass)) - problem.constant, float("nan"), free, None)
+    n_prefix = block_prefix_bits(n_enumerated, _BIPARTITE_UNIT_COST * n_analytic, _PREFIX_BITS)
     log_mass, block_energy, block_analytic, block_enumerated = _block_sums(
         enumeration.bipartite_block_sums, enumeration.bipartite_block_sums_serial, 2.0**n_enumerated * n_analytic,
-        coupling, analytic_bias, enumerated_bias,
-        block_prefix_bits(n_enumerated, _BIPARTITE_UNIT_COST * n_analytic, _PREFIX_BITS), True,
+        n_prefix, coupling, analytic_bias, enumerated_bias, n_prefix, True,
     )
     log_z = float(logsumexp(log_mass))
     share = _block_shares(log_mass, log_z)
@@ -325,19 +333,152 @@ def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
     return by_unit(_marginal_array(model, evidence=evidence, max_units=max_units), model.names, "p(on)")
 
 
+# --------------------------------------------------------------------------- joint tables
+# A joint table of k targets has 2**k entries (8 bytes each). It is filled by the cheapest of
+# three plans, by estimated cost in unit updates (2**n enumerated states cost about n each):
+#
+# * one pass (any model): every free unit but an RBM's larger layer of non-target units is
+#   enumerated in one Gray-code walk whose consecutive states share their targets
+#   (_kernels/enumeration.cell_log_masses), the RBM layer summed with a softplus per unit;
+# * one layer (RBMs whose targets all lie in one layer): that layer is enumerated by the
+#   product kernel of _kernels/bipartite.py, the targets being its outer bits;
+# * by entry (RBMs): one closed-form log Z of the model conditioned on each entry, for a
+#   few entries that each sum a large model.
+_SOFTPLUS_COST = 40.0  # an exp and a log1p
+_PRODUCT_UNIT_COST = 1.0  # a unit of the product kernel
+_CALL_COST = 3.0e5  # the Python work around one log Z
+
+
+def _cells_to_table(cells: np.ndarray, n_targets: int, n_extra: int) -> np.ndarray:
+    """Sum out the ``n_extra`` low bits of the cells (units split off only to share the work)."""
+    if n_extra == 0:
+        return cells
+    return log_sum_exp(cells.reshape(1 << n_targets, 1 << n_extra), axis=1)
+
+
+def _pairwise_form(problem):
+    """``(weights, biases, free)`` of a flattened problem as one symmetric pairwise model."""
+    if isinstance(problem, _Pairwise):
+        return problem.weights, problem.biases, problem.free
+    n_v, n_h = problem.weights.shape
+    weights = np.zeros((n_v + n_h, n_v + n_h))
+    weights[:n_v, n_v:] = problem.weights
+    weights[n_v:, :n_v] = problem.weights.T
+    biases = np.concatenate([problem.visible_bias, problem.hidden_bias])
+    return weights, biases, np.concatenate([problem.free_visible, problem.free_hidden])
+
+
+def _one_pass_plan(problem, targets: list[int]):
+    """``(cost, run)``: the joint table in one enumeration of :func:`cell_log_masses`.
+
+    The enumerated units are ordered ``summed, extra, targets (reversed)``, so that the
+    kernel's cell bits are the extra units (low bits), then the targets, the first one most
+    significant. Extra units are split off the summed ones only so that there are enough
+    blocks to share between threads.
+    """
+    weights, biases, free = _pairwise_form(problem)
+    position = {int(unit): k for k, unit in enumerate(free)}
+    target_positions = [position[unit] for unit in targets]
+    chosen = set(target_positions)
+    others = [k for k in range(free.shape[0]) if k not in chosen]
+    analytic: list[int] = []
+    if isinstance(problem, _Bipartite):
+        n_v = problem.free_visible.shape[0]
+        visible = [k for k in others if k < n_v]
+        hidden = [k for k in others if k >= n_v]
+        analytic, others = (visible, hidden) if len(visible) > len(hidden) else (hidden, visible)
+    n_enumerated = len(targets) + len(others)
+    cost_per_state = n_enumerated + _SOFTPLUS_COST * len(analytic)
+    n_prefix = block_prefix_bits(n_enumerated, cost_per_state, _PREFIX_BITS)
+    n_extra = min(max(0, n_prefix - len(targets)), len(others))
+    order = others + target_positions[::-1]
+
+    def run():
+        from ._kernels import enumeration
+
+        cost = 2.0**n_enumerated * cost_per_state
+        (cells,) = _block_sums(
+            enumeration.cell_log_masses, enumeration.cell_log_masses_serial, cost, n_prefix,
+            np.ascontiguousarray(weights[np.ix_(order, order)]), biases[order],
+            np.ascontiguousarray(weights[np.ix_(order, analytic)]), biases[analytic],
+            len(others) - n_extra, n_prefix,
+        )
+        return _cells_to_table(cells.ravel(), len(targets), n_extra) - problem.constant
+
+    return 2.0**n_enumerated * cost_per_state, run
+
+
+def _one_layer_plan(problem, targets: list[int]):
+    """``(cost, run)`` for an RBM whose targets all lie in one layer, or None.
+
+    That layer is enumerated by :func:`~pgm_energy._kernels.bipartite.bipartite_log_mass`:
+    its other units are the inner bits (and extra outer bits beyond the kernel's inner
+    limit), the targets the top outer bits, first target most significant; the other
+    layer is summed in closed form.
+    """
+    from ._kernels.bipartite import choose_split
+
+    layers = [
+        (problem.free_visible, problem.weights, problem.visible_bias, problem.hidden_bias),
+        (problem.free_hidden, problem.weights.T, problem.hidden_bias, problem.visible_bias),
+    ]
+    for free, coupling, enumerated_bias, analytic_bias in layers:
+        position = {int(unit): k for k, unit in enumerate(free)}
+        if all(unit in position for unit in targets):
+            break
+    else:
+        return None
+    target_positions = [position[unit] for unit in targets]
+    chosen = set(target_positions)
+    others = [k for k in range(free.shape[0]) if k not in chosen]
+    order = others + target_positions[::-1]
+    m, n = len(order), analytic_bias.shape[0]
+    m_in = min(len(others), choose_split(m, n)[0])
+    cost = 2.0**m * n * _PRODUCT_UNIT_COST
+
+    def run():
+        from ._kernels.bipartite import bipartite_log_mass
+
+        cells = bipartite_log_mass(
+            np.ascontiguousarray(coupling[order]), analytic_bias, enumerated_bias[order],
+            m_in=m_in, parallel=cost > _SERIAL_WORK_LIMIT,
+        )
+        return _cells_to_table(cells, len(targets), len(others) - m_in) - problem.constant
+
+    return cost, run
+
+
+def _by_entry_plan(model, clamped: dict[int, int], problem, targets: list[int]):
+    """``(cost, run)``: one closed-form log Z of the RBM conditioned on each entry."""
+    chosen = set(targets)
+    layers = [sum(1 for unit in free if int(unit) not in chosen) for free in (problem.free_visible, problem.free_hidden)]
+    cost = 2.0 ** len(targets) * (_CALL_COST + 2.0 ** min(layers) * max(layers) * _PRODUCT_UNIT_COST)
+
+    def run():
+        log_mass = np.empty(2 ** len(targets))
+        for row, assignment in enumerate(itertools.product((0, 1), repeat=len(targets))):
+            conditioned = dict(clamped)
+            conditioned.update(zip(targets, assignment))
+            log_mass[row] = _enumerate(_flatten(model, conditioned), with_moments=False).log_z
+        return log_mass
+
+    return cost, run
+
+
 def _joint_log_masses(model, clamped: dict[int, int], targets: list[int], max_units: int) -> np.ndarray:
     """``log sum`` of ``exp(-E / T)`` over the states agreeing with ``clamped`` and each assignment of ``targets``.
 
     One entry per assignment, in ``itertools.product`` order (the first target most
-    significant); each entry is one enumeration of the other free units.
+    significant). ``max_units`` bounds the units summed per entry; the whole table costs
+    about one enumeration of the free units, targets included (see the plans above).
     """
-    log_mass = np.empty(2 ** len(targets))
-    for row, assignment in enumerate(itertools.product((0, 1), repeat=len(targets))):
-        conditioned = dict(clamped)
-        conditioned.update(zip(targets, assignment))
-        _guard(model, conditioned, max_units)
-        log_mass[row] = _enumerate(_flatten(model, conditioned), with_moments=False).log_z
-    return log_mass
+    _guard(model, {**clamped, **dict.fromkeys(targets, 0)}, max_units, table_bits=len(targets))
+    problem = _flatten(model, clamped)
+    plans = [_one_pass_plan(problem, targets)]
+    if isinstance(problem, _Bipartite):
+        plans += [_one_layer_plan(problem, targets), _by_entry_plan(model, clamped, problem, targets)]
+    _, run = min((plan for plan in plans if plan is not None), key=lambda plan: plan[0])
+    return run()
 
 
 def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_UNITS):
@@ -375,7 +516,7 @@ def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_
             for name in variables
         }
     log_mass = _joint_log_masses(model, clamped, [model.index(name) for name in variables], max_units)
-    return binary_factor(variables, np.exp(log_mass - logsumexp(log_mass)))
+    return binary_factor(variables, np.exp(log_mass - log_sum_exp(log_mass)))
 
 
 # --------------------------------------------------------------------------- most probable states
@@ -445,7 +586,7 @@ def _marginal_mode(model, clamped: dict[int, int], targets: list[int], max_units
             "predict with include_latents=True)"
         )
     log_mass = _joint_log_masses(model, clamped, targets, max_units)
-    row = int(np.argmax(np.exp(log_mass - logsumexp(log_mass))))  # first maximum: lowest index on ties
+    row = int(np.argmax(np.exp(log_mass - log_sum_exp(log_mass))))  # first maximum: lowest index on ties
     return np.array([(row >> (len(targets) - 1 - k)) & 1 for k in range(len(targets))], dtype=np.uint8)
 
 

@@ -47,6 +47,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from .._launch import call, first_chunk, run_chunked, serial_twin
 from .logspace import log_sum_exp, softplus
 
 __all__ = ["bipartite_log_mass", "choose_split"]
@@ -67,16 +68,18 @@ _EXPONENT = 0x7FF0000000000000
 _ONE_BITS = 0x3FF0000000000000
 
 
-def choose_split(n_enumerated, n_analytic):
+def choose_split(n_enumerated, n_analytic, m_in=None):
     """Inner bits and outer states per group for ``n_enumerated`` units (shapes only).
 
     At most 10 inner bits, fewer when the table of ``n_analytic * 2**m_in`` float64
-    would pass 32 MiB; groups of up to 8 outer states (each row of the table is then
-    loaded once for 8 of them) while that leaves at least 16 groups to share out.
+    would pass 32 MiB (or ``m_in`` as given); groups of up to 8 outer states (each row of
+    the table is then loaded once for 8 of them) while that leaves at least 16 groups to
+    share out.
     """
-    m_in = min(n_enumerated, 10)
-    while m_in > 1 and n_analytic * (1 << m_in) > (1 << 22):
-        m_in -= 1
+    if m_in is None:
+        m_in = min(n_enumerated, 10)
+        while m_in > 1 and n_analytic * (1 << m_in) > (1 << 22):
+            m_in -= 1
     n_outer = 1 << (n_enumerated - m_in)
     group = 8
     while group > 1 and n_outer // group < 16:
@@ -303,7 +306,12 @@ def _some_groups(problem, group, tile, first_group, n_groups, out):
         _group_log_mass(problem, (first_group + g) * group, group, tile, out)
 
 
-def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, group=None, tile=_TILE):
+# For small problems, and for forked children that cannot start threads: waking the thread
+# pool of a parallel kernel costs up to milliseconds, thousands of times a tiny model's work.
+_some_groups_serial = serial_twin(_some_groups)
+
+
+def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, group=None, tile=_TILE, parallel=True):
     """Log-mass of each outer state: ``logsumexp`` of the result is ``log Z``.
 
     Parameters
@@ -314,11 +322,14 @@ def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, g
     enumerated_bias : float64 array, shape (m,)
     m_in, group : int, optional
         Inner bits (``0 <= m_in <= m``) and outer states per group (a power of two);
-        defaults from :func:`choose_split`, which depends on the shapes only.
+        defaults from :func:`choose_split`, which depends on the shapes (and ``m_in``) only.
     tile : int, power of two
         Inner states per pass of the product loop.
+    parallel : bool, default True
+        Share the groups between Numba's threads; False runs them on the calling thread
+        (for small problems, where waking the thread pool costs more than the work).
 
-    The result does not depend on the thread count. ``group`` and ``tile`` change at
+    The result does not depend on the thread count, nor on ``parallel``. ``group`` and ``tile`` change at
     most the order of a few roundings.
 
     Returns
@@ -328,26 +339,22 @@ def bipartite_log_mass(coupling, analytic_bias, enumerated_bias, *, m_in=None, g
         ``m_in + k`` are on exactly for the set bits ``k`` of ``r``.
     """
     m, n = coupling.shape
-    default_in, default_group = choose_split(m, n)
-    if m_in is None:
-        m_in, group = default_in, default_group if group is None else group
-    elif group is None:
-        group = 1
-    if not 0 <= m_in <= m:
+    if m_in is not None and not 0 <= m_in <= m:
         raise ValueError(f"m_in must be in [0, {m}], got {m_in}")
+    m_in, default_group = choose_split(m, n, m_in)
+    group = default_group if group is None else group
     group = min(group, 1 << (m - m_in))
     tile = min(tile, 1 << m_in)
     if group < 1 or group & (group - 1) or tile < 1 or tile & (tile - 1):
         raise ValueError(f"group and tile must be powers of two, got {group} and {tile}")
-    from .._launch import call, first_chunk, run_chunked
-
     problem = _Problem(coupling, analytic_bias, enumerated_bias, m_in, *_inner_tables(coupling, m_in))
     out = np.empty(1 << (m - m_in))
+    kernel = _some_groups if parallel else _some_groups_serial
     # Groups in time-bounded kernel calls (Ctrl-C between them); every outer state writes its
     # own entry, so the split changes no bit.
     run_chunked(
         out.shape[0] // group,
-        lambda start, stop: call(_some_groups, problem, group, tile, start, stop - start, out),
+        lambda start, stop: call(kernel, problem, group, tile, start, stop - start, out, serial=_some_groups_serial),
         first=first_chunk(group * (1 << m_in) * n),
     )
     return out

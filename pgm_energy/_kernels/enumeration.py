@@ -23,6 +23,8 @@ __all__ = [
     "pairwise_block_sums_serial",
     "bipartite_block_sums",
     "bipartite_block_sums_serial",
+    "cell_log_masses",
+    "cell_log_masses_serial",
 ]
 
 
@@ -238,6 +240,69 @@ def _bipartite_block_sums(coupling, analytic_bias, enumerated_bias, n_prefix, wi
     return log_mass, mean_energy, mean_analytic, mean_enumerated
 
 
+def _cell_log_masses(weights, biases, coupling, analytic_bias, n_summed, n_prefix, first=0, count=-1):
+    """Log-mass of every assignment of the last units (a *cell*), the first ``n_summed`` summed out.
+
+    For ``n`` enumerated units ``e`` with pairwise energy ``-1/2 e^T W e - b^T e`` and an
+    analytic layer ``a`` coupled to them by ``-a^T C^T e - p^T a`` (its units independent
+    given ``e``), the log-weight of a state is
+    ``1/2 e^T W e + b^T e + sum_i softplus(p_i + (C^T e)_i)``. One Gray-code walk per block
+    visits every state; the states of one cell are ``2**n_summed`` consecutive steps, so a
+    whole joint table costs one enumeration, with a streamed log-sum-exp per cell.
+
+    Parameters
+    ----------
+    weights : float64 array, shape (n, n), C-contiguous, symmetric, zero diagonal
+    biases : float64 array, shape (n,)
+    coupling : float64 array, shape (n, n_analytic), C-contiguous (``n_analytic`` may be 0)
+    analytic_bias : float64 array, shape (n_analytic,)
+    n_summed : int
+        Units ``0 .. n_summed - 1`` are summed within each cell; the other ``n - n_summed``
+        units are the cell's bits (bit k: unit ``n_summed + k``).
+    n_prefix : int, 0 <= n_prefix <= n - n_summed
+        Units ``n - n_prefix .. n - 1`` are fixed per block (block index = the cell's top bits).
+    first, count : int
+        Only the blocks ``first .. first + count - 1`` (``count < 0``: all from ``first``),
+        as in :func:`pairwise_block_sums`.
+
+    Returns
+    -------
+    (log_mass,) : tuple of one array, shape (n_blocks, 2**(n - n_summed - n_prefix))
+        Row ``r``, column ``c``: the cell ``(first + r) * 2**(n - n_summed - n_prefix) + c``.
+    """
+    n = biases.shape[0]
+    n_an = analytic_bias.shape[0]
+    n_low = n - n_prefix
+    summed_mask = (1 << n_summed) - 1
+    n_blocks = (1 << n_prefix) - first if count < 0 else count
+    log_mass = np.empty((n_blocks, 1 << (n_low - n_summed)))
+    for slot in prange(n_blocks):
+        state = np.zeros(n)
+        fields, energy = pairwise_block_start(weights, biases, first + slot, n_prefix, state)
+        analytic, _ = bipartite_block_start(coupling, analytic_bias, biases, first + slot, n_prefix, state)
+        top = -np.inf
+        total = 0.0
+        for t in range(1 << n_low):
+            if t > 0:
+                i = _lowest_set_bit(t)
+                delta = 1.0 - 2.0 * state[i]
+                energy = pairwise_step(weights, state, fields, energy, i)
+                row = coupling[i]
+                for j in range(n_an):
+                    analytic[j] += delta * row[j]
+            x = -energy
+            for j in range(n_an):
+                x += softplus(analytic[j])
+            top, scale, weight = log_weight(x, top)
+            total = total * scale + weight
+            if t & summed_mask == summed_mask:  # the cell's last state: the Gray code of t >> n_summed
+                cell = t >> n_summed
+                log_mass[slot, cell ^ (cell >> 1)] = top + math.log(total)
+                top = -np.inf
+                total = 0.0
+    return (log_mass,)  # a tuple of per-block arrays, as every block kernel returns
+
+
 # Each kernel is compiled twice: a parallel version for large enumerations and a
 # serial one for small ones, where waking a thread pool costs more than the work
 # (milliseconds on a busy machine), and for forked children that cannot start threads.
@@ -248,3 +313,5 @@ pairwise_block_sums = njit(cache=True, nogil=True, parallel=True)(_pairwise_bloc
 pairwise_block_sums_serial = serial_twin(pairwise_block_sums)
 bipartite_block_sums = njit(cache=True, nogil=True, parallel=True)(_bipartite_block_sums)
 bipartite_block_sums_serial = serial_twin(bipartite_block_sums)
+cell_log_masses = njit(cache=True, nogil=True, parallel=True)(_cell_log_masses)
+cell_log_masses_serial = serial_twin(cell_log_masses)
