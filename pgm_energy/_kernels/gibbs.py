@@ -51,7 +51,10 @@ wrapper picks from the thread count, :func:`lane_width`).
 
 The lane count is not written into the code: a group's streams and inverse
 temperatures are tuples, whose length is part of their type, so one body per scan
-compiles to a 2-lane and a 4-lane loop that LLVM unrolls (:func:`_lanes_body`).
+compiles to a 2-lane and a 4-lane loop that LLVM unrolls (:func:`_lanes_body`). The grouped
+drivers (:func:`chain_groups_driver`, :func:`chromatic_groups_driver`) are compiled per lane
+count, rule and row layout, and each compiles only its own loop: a first call pays for the
+one it runs.
 
 Each sequential/random-scan chain keeps its xorshift state in a local variable
 (written back once per call) and, when no unit is clamped, visits
@@ -59,6 +62,7 @@ Each sequential/random-scan chain keeps its xorshift state in a local variable
 to unsigned integers before indexing: Numba then skips the negative-index check.
 """
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -86,11 +90,11 @@ __all__ = [
     "lane_width",
     "padded_rows",
     "padded_width",
-    "run_chain_groups",
+    "chain_groups_driver",
+    "chromatic_groups_driver",
     "run_chains",
     "run_chromatic",
     "run_chromatic_chains",
-    "run_chromatic_groups",
     "run_tempering",
 ]
 
@@ -435,11 +439,15 @@ def _chain_energy(sc, b, weights):
     return -total
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def initialise_fields(s, z, b, indptr, indices, data, dense_w, dense):
-    """Fill ``z`` with the local fields of every chain of ``s``."""
+    """Fill ``z`` with the local fields of every chain of ``s``.
+
+    Serial: it costs one sweep's field sums, while a parallel loop costs a first call about a
+    second of compilation.
+    """
     weights = Weights(indptr, indices, data, dense_w, dense)
-    for c in prange(s.shape[0]):
+    for c in range(s.shape[0]):
         _chain_fields(s[c], z[c], b, weights)
 
 
@@ -684,22 +692,19 @@ def _lanes_body(S, Z, free, betas, acceptance, xs, rows, unconditional, width):
 
 
 @njit(cache=True, nogil=True)
-def _sweep_lanes(S, Z, free, betas, acceptance, xs, weights, padded):
-    """:func:`_lanes_body` with the rule and the row layout constants in each loop; returns the streams.
+def _sweep_lanes(S, Z, free, betas, acceptance, xs, weights, padded, width):
+    """:func:`_lanes_body` with the rule and the row layout constants in its loop; returns the streams.
 
-    Neighbours come from the padded rows ``padded`` when their width is 4 (see
+    ``acceptance`` and ``width`` are compile-time constants (the driver's, see
+    :func:`chain_groups_driver`): Numba compiles this function for their values and prunes
+    the other branch, so one loop is compiled, not one per rule and row layout.
+    Neighbours come from the padded rows ``padded`` when ``width`` is 4 (see
     :func:`padded_rows`), else from the CSR rows of ``weights``.
     """
+    if width == 4:
+        return _lanes_body(S, Z, free, betas, acceptance, xs, _Rows(weights.indptr, padded.indices, padded.data), True, 4)
     csr = _Rows(weights.indptr, weights.indices, weights.data)
-    pad = _Rows(weights.indptr, padded.indices, padded.data)
-    unconditional = _unconditional(weights.indptr)
-    if acceptance == METROPOLIS:
-        if padded.width == 4:
-            return _lanes_body(S, Z, free, betas, METROPOLIS, xs, pad, True, 4)
-        return _lanes_body(S, Z, free, betas, METROPOLIS, xs, csr, unconditional, 0)
-    if padded.width == 4:
-        return _lanes_body(S, Z, free, betas, HEAT_BATH, xs, pad, True, 4)
-    return _lanes_body(S, Z, free, betas, HEAT_BATH, xs, csr, unconditional, 0)
+    return _lanes_body(S, Z, free, betas, acceptance, xs, csr, _unconditional(weights.indptr), 0)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -762,19 +767,14 @@ def _chromatic_lanes_body(S, colouring, keys, counter_base, betas, acceptance, b
 
 
 @njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes(S, colouring, keys, counter_base, betas, acceptance, b, weights, padded):
-    """:func:`_chromatic_lanes_body` with the rule and the row layout constants in each loop (see :func:`_sweep_lanes`)."""
-    csr = _Rows(weights.indptr, weights.indices, weights.data)
-    pad = _Rows(weights.indptr, padded.indices, padded.data)
-    if acceptance == METROPOLIS:
-        if padded.width == 4:
-            _chromatic_lanes_body(S, colouring, keys, counter_base, betas, METROPOLIS, b, pad, 4)
-        else:
-            _chromatic_lanes_body(S, colouring, keys, counter_base, betas, METROPOLIS, b, csr, 0)
-    elif padded.width == 4:
-        _chromatic_lanes_body(S, colouring, keys, counter_base, betas, HEAT_BATH, b, pad, 4)
+def _sweep_chromatic_lanes(S, colouring, keys, counter_base, betas, acceptance, b, weights, padded, width):
+    """:func:`_chromatic_lanes_body` with the rule and the row layout constants in its loop (see :func:`_sweep_lanes`)."""
+    if width == 4:
+        pad = _Rows(weights.indptr, padded.indices, padded.data)
+        _chromatic_lanes_body(S, colouring, keys, counter_base, betas, acceptance, b, pad, 4)
     else:
-        _chromatic_lanes_body(S, colouring, keys, counter_base, betas, HEAT_BATH, b, csr, 0)
+        csr = _Rows(weights.indptr, weights.indices, weights.data)
+        _chromatic_lanes_body(S, colouring, keys, counter_base, betas, acceptance, b, csr, 0)
 
 
 # ---------------------------------------------------------------------------- padded rows
@@ -879,57 +879,86 @@ def _all_finite(betas):
 
 @njit(cache=True, nogil=True)
 def _group_bounds(n_chains, lanes):
-    """Chain groups for the drivers: ``bounds[g] .. bounds[g+1]-1``, groups of ``lanes`` chains, then of 2 and 1.
+    """Chain groups for the drivers: ``bounds[g] .. bounds[g+1]-1``, groups of ``lanes`` chains, then single chains.
 
-    ``lanes`` is taken as 1, 2 or 4 (3 as 2). Every group has 1, 2 or 4 chains, so the
-    lane kernels see tuples of exactly those lengths (two compiled variants, not four).
+    Every group has ``lanes`` chains or one, so a driver compiles one lane loop (the
+    remainder runs one chain at a time, as :func:`run_chains` does).
     """
-    width = min(max(lanes, 1), 4)
-    width = 2 if width == 3 else width
-    full = n_chains // width
-    rest = n_chains - full * width
-    n_groups = full + (1 if rest >= 2 else 0) + (rest % 2)
+    full = n_chains // lanes
+    n_groups = full + n_chains - full * lanes
     bounds = np.empty(n_groups + 1, dtype=np.int64)
     for g in range(full + 1):
-        bounds[g] = g * width
-    if rest >= 2:
-        bounds[full + 1] = full * width + 2
-    bounds[n_groups] = n_chains
+        bounds[g] = g * lanes
+    for g in range(full + 1, n_groups + 1):
+        bounds[g] = bounds[g - 1] + 1
     return bounds
 
 
 @njit(cache=True, nogil=True)
-def _sequential_group(S, Z, free, betas, acceptance, x, weights, padded):
-    """One sequential sweep of the 2 or 4 chains held chain-minor in ``S``, ``Z``; their streams ``x`` advanced in place.
+def _sweep_column(S, Z, lane, free, beta, acceptance, x, weights):
+    """:func:`_sweep_sequential` of the chain in column ``lane`` of chain-minor ``S``, ``Z``; returns its stream.
 
-    ``betas``: the chains' inverse temperatures (float64, one per column). In one loop
-    (:func:`_sweep_lanes`) at finite temperatures; with a zero-temperature lane, one chain at a time.
+    The column is copied to contiguous rows and back: a sweep of the strided column itself
+    would compile a second specialisation of the sweep for a first call to pay for.
     """
-    if not _all_finite(betas):
-        for lane in range(S.shape[1]):
-            x[lane] = _sweep_sequential(S[:, lane], Z[:, lane], free, betas[lane], acceptance, x[lane], weights)
-    elif S.shape[1] == 4:
-        quad = (betas[0], betas[1], betas[2], betas[3])
-        x[0], x[1], x[2], x[3] = _sweep_lanes(S, Z, free, quad, acceptance, (x[0], x[1], x[2], x[3]), weights, padded)
-    else:
-        x[0], x[1] = _sweep_lanes(S, Z, free, (betas[0], betas[1]), acceptance, (x[0], x[1]), weights, padded)
+    sc = S[:, lane].copy()
+    zc = Z[:, lane].copy()
+    x = _sweep_sequential(sc, zc, free, beta, acceptance, x, weights)
+    S[:, lane] = sc
+    Z[:, lane] = zc
+    return x
 
 
 @njit(cache=True, nogil=True)
-def _chromatic_group(S, colouring, keys, counter_base, betas, acceptance, b, weights, padded):
-    """One chromatic sweep of the 2 or 4 chains held chain-minor (float64) in ``S``, with their ``keys`` (uint64).
+def _sequential_group(S, Z, free, betas, acceptance, x, weights, padded, lanes, width):
+    """One sequential sweep of the ``lanes`` (2 or 4) chains held chain-minor in ``S``, ``Z``; streams ``x`` advanced.
+
+    ``betas``: the chains' inverse temperatures (float64, one per column). In one loop
+    (:func:`_sweep_lanes`) at finite temperatures; with a zero-temperature lane, one chain at a time.
+    ``lanes``, ``acceptance`` and ``width`` are the driver's compile-time constants.
+    """
+    if not _all_finite(betas):
+        for lane in range(S.shape[1]):
+            x[lane] = _sweep_column(S, Z, lane, free, betas[lane], acceptance, x[lane], weights)
+    elif lanes == 4:
+        quad = (betas[0], betas[1], betas[2], betas[3])
+        x[0], x[1], x[2], x[3] = _sweep_lanes(S, Z, free, quad, acceptance, (x[0], x[1], x[2], x[3]), weights, padded,
+                                              width)
+    else:
+        x[0], x[1] = _sweep_lanes(S, Z, free, (betas[0], betas[1]), acceptance, (x[0], x[1]), weights, padded, width)
+
+
+@njit(cache=True, nogil=True)
+def _chromatic_column(S, lane, colouring, key, counter_base, beta, acceptance, b, weights):
+    """:func:`_sweep_chromatic_serial` of the chain in column ``lane`` of chain-minor float64 ``S``, as uint8 rows.
+
+    Copied for the reason of :func:`_sweep_column`: the sweep keeps the one specialisation the drivers use.
+    """
+    sc = np.empty(S.shape[0], dtype=np.uint8)
+    for i in range(S.shape[0]):
+        sc[i] = np.uint8(S[i, lane])
+    _sweep_chromatic_serial(sc, colouring, key, counter_base, beta, acceptance, b, weights)
+    for i in range(S.shape[0]):
+        S[i, lane] = sc[i]
+
+
+@njit(cache=True, nogil=True)
+def _chromatic_group(S, colouring, keys, counter_base, betas, acceptance, b, weights, padded, lanes, width):
+    """One chromatic sweep of the ``lanes`` chains held chain-minor (float64) in ``S``, with their ``keys`` (uint64).
 
     As :func:`_sequential_group`: in one loop (:func:`_sweep_chromatic_lanes`) at finite
     temperatures, else one chain at a time.
     """
     if not _all_finite(betas):
         for lane in range(S.shape[1]):
-            _sweep_chromatic_serial(S[:, lane], colouring, keys[lane], counter_base, betas[lane], acceptance, b, weights)
-    elif S.shape[1] == 4:
+            _chromatic_column(S, lane, colouring, keys[lane], counter_base, betas[lane], acceptance, b, weights)
+    elif lanes == 4:
         quad = (betas[0], betas[1], betas[2], betas[3])
-        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1], keys[2], keys[3]), counter_base, quad, acceptance, b, weights, padded)
+        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1], keys[2], keys[3]), counter_base, quad, acceptance, b,
+                               weights, padded, width)
     else:
-        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1]), counter_base, (betas[0], betas[1]), acceptance, b, weights, padded)
+        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1]), counter_base, (betas[0], betas[1]), acceptance, b,
+                               weights, padded, width)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -944,7 +973,7 @@ def run_chains(chains, free, scan, acceptance, betas, record, weights):
 
     ``chains.fields`` must hold the fields of ``chains.states`` (see :func:`initialise_fields`); both are
     left current, and the streams advanced, so a run can continue with another call.
-    :func:`run_chain_groups` draws the same states faster with several chains per thread;
+    :func:`chain_groups_driver` draws the same states faster with several chains per thread;
     this driver is the small one (quick to load in a fresh process).
 
     Parameters
@@ -978,39 +1007,62 @@ def run_chains(chains, free, scan, acceptance, betas, record, weights):
         streams[c] = x[0]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def run_chain_groups(chains, free, acceptance, betas, record, weights, padded, lanes):
-    """Sequential-scan sweeps over CSR weights (:func:`run_chains`), chains in groups of ``lanes``.
+def _group_variant(lanes: int, acceptance: int, width: int) -> tuple[int, int, int]:
+    """The compiled variant serving ``lanes`` (4 when at least 4, else 2), ``acceptance``, ``width`` (4 or 0)."""
+    return (4 if lanes >= 4 else 2), (METROPOLIS if acceptance == METROPOLIS else HEAT_BATH), (4 if width == 4 else 0)
 
-    Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) run in parallel: a group's states and fields are held
-    chain-minor for the call and, at finite temperatures, swept in one loop
-    (:func:`_sweep_lanes`), reading neighbours from the ``padded`` rows (:func:`padded_rows`)
-    when their width is not 0. The states do not depend on ``lanes`` nor on the padding.
-    ``weights`` must be CSR (``weights.dense`` False). Other parameters as :func:`run_chains`.
+
+def chain_groups_driver(lanes: int, acceptance: int, width: int):
+    """The driver of sequential sweeps over CSR weights with the chains in groups of ``lanes``.
+
+    Draws the states :func:`run_chains` draws (``SEQUENTIAL``), faster, with several chains
+    per thread. ``lanes`` (2 or 4; see :func:`lane_width`), ``acceptance`` (``HEAT_BATH`` or
+    ``METROPOLIS``) and ``width`` (of the padded rows, :func:`padded_rows`; 0: CSR rows) are
+    compile-time constants of the returned kernel: a first call compiles the one lane loop it
+    runs (:func:`_sweep_lanes`), not one per lane count, rule and row layout.
+
+    Returns
+    -------
+    numba dispatcher
+        ``driver(chains, free, betas, record, weights, padded)``: a parallel kernel, arguments as
+        :func:`run_chains` plus the ``padded`` rows (:class:`PaddedRows` of width ``width``).
+        Groups of ``lanes`` chains run in parallel, each held chain-minor for the call and, at
+        finite temperatures, swept in one loop; the chains left over run one at a time.
+        ``weights`` must be CSR (``weights.dense`` False). The states do not depend on
+        ``lanes`` nor on the padding.
     """
-    s, z, streams = chains.states, chains.fields, chains.streams  # by attribute: see run_chains
-    slots, out = record.slots, record.out
-    bounds = _group_bounds(s.shape[0], lanes)
-    for g in prange(bounds.shape[0] - 1):
-        first = bounds[g]
-        size = bounds[g + 1] - first
-        x = streams[first : first + size].copy()  # a local: no false sharing between threads
-        if size == 1:
-            for sweep in range(betas.shape[0]):
-                beta = betas[sweep, first % betas.shape[1]]
-                x[0] = _sweep_sequential(s[first], z[first], free, beta, acceptance, x[0], weights)
-                _record_chain(out, slots[sweep], first, s[first])
-        else:
-            S = _to_chain_minor(s, first, first + size, s)
-            Z = _to_chain_minor(z, first, first + size, z)
-            lane_betas = np.empty(size)
-            for sweep in range(betas.shape[0]):
-                _lane_betas(betas, sweep, first, lane_betas)
-                _sequential_group(S, Z, free, lane_betas, acceptance, x, weights, padded)
-                _record_group(out, slots[sweep], first, S)
-            _from_chain_minor(S, s, first)
-            _from_chain_minor(Z, z, first)
-        streams[first : first + size] = x
+    return _chain_groups_driver(*_group_variant(lanes, acceptance, width))
+
+
+@functools.lru_cache(maxsize=None)
+def _chain_groups_driver(lanes, acceptance, width):
+    @njit(cache=True, nogil=True, parallel=True)
+    def run_chain_groups(chains, free, betas, record, weights, padded):
+        s, z, streams = chains.states, chains.fields, chains.streams  # by attribute: see run_chains
+        slots, out = record.slots, record.out
+        bounds = _group_bounds(s.shape[0], lanes)
+        for g in prange(bounds.shape[0] - 1):
+            first = bounds[g]
+            size = bounds[g + 1] - first
+            x = streams[first : first + size].copy()  # a local: no false sharing between threads
+            if size == 1:
+                for sweep in range(betas.shape[0]):
+                    beta = betas[sweep, first % betas.shape[1]]
+                    x[0] = _sweep_sequential(s[first], z[first], free, beta, acceptance, x[0], weights)
+                    _record_chain(out, slots[sweep], first, s[first])
+            else:
+                S = _to_chain_minor(s, first, first + size, s)
+                Z = _to_chain_minor(z, first, first + size, z)
+                lane_betas = np.empty(size)
+                for sweep in range(betas.shape[0]):
+                    _lane_betas(betas, sweep, first, lane_betas)
+                    _sequential_group(S, Z, free, lane_betas, acceptance, x, weights, padded, lanes, width)
+                    _record_group(out, slots[sweep], first, S)
+                _from_chain_minor(S, s, first)
+                _from_chain_minor(Z, z, first)
+            streams[first : first + size] = x
+
+    return run_chain_groups
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -1064,7 +1116,7 @@ def run_chromatic_chains(chains, colouring, sweep_offset, acceptance, betas, rec
     Draws exactly the same states as :func:`run_chromatic` (same block streams, same
     arithmetic, same parameters); cheaper when colour classes are small or chains are many, since it
     opens one parallel region per call instead of one per class and sweep.
-    :func:`run_chromatic_groups` draws the same states faster with several chains per thread.
+    :func:`chromatic_groups_driver` draws the same states faster with several chains per thread.
     """
     s, keys = chains.states, chains.streams  # by attribute: see run_chains
     slots, out = record.slots, record.out
@@ -1076,38 +1128,55 @@ def run_chromatic_chains(chains, colouring, sweep_offset, acceptance, betas, rec
             _record_chain(out, slots[sweep], c, s[c])
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def run_chromatic_groups(chains, colouring, sweep_offset, acceptance, betas, record, b, weights, padded, lanes):
-    """:func:`run_chromatic_chains` over CSR weights with the chains in groups of ``lanes`` (same states).
+def chromatic_groups_driver(lanes: int, acceptance: int, width: int):
+    """The driver of :func:`run_chromatic_chains` over CSR weights with the chains in groups of ``lanes`` (same states).
 
     Groups of ``lanes`` chains (2 or 4; see :func:`lane_width`) are held chain-minor (as float64:
     measured faster field sums) for the call and, at finite temperatures, swept in one
-    loop (:func:`_sweep_chromatic_lanes`, with the ``padded`` rows of :func:`padded_rows` when
-    their width is not 0), the groups in parallel. ``weights`` must be CSR.
+    loop (:func:`_sweep_chromatic_lanes`), the groups in parallel; the chains left over run one
+    at a time. ``lanes``, ``acceptance`` and ``width`` are compile-time constants of the
+    returned kernel, as in :func:`chain_groups_driver`.
+
+    Returns
+    -------
+    numba dispatcher
+        ``driver(chains, colouring, sweep_offset, betas, record, b, weights, padded)``: a parallel
+        kernel, arguments as :func:`run_chromatic_chains` plus the ``padded`` rows of width
+        ``width``. ``weights`` must be CSR.
     """
-    s, keys = chains.states, chains.streams  # by attribute: see run_chains
-    slots, out = record.slots, record.out
-    n_units = s.shape[1]
-    bounds = _group_bounds(s.shape[0], lanes)
-    for g in prange(bounds.shape[0] - 1):
-        first = bounds[g]
-        size = bounds[g + 1] - first
-        if size == 1:
-            for sweep in range(betas.shape[0]):
-                base = _sweep_base(sweep_offset, sweep, n_units)
-                beta = betas[sweep, first % betas.shape[1]]
-                _sweep_chromatic_serial(s[first], colouring, keys[first], base, beta, acceptance, b, weights)
-                _record_chain(out, slots[sweep], first, s[first])
-        else:
-            S = _to_chain_minor(s, first, first + size, np.empty(0))
-            group_keys = keys[first : first + size]
-            lane_betas = np.empty(size)
-            for sweep in range(betas.shape[0]):
-                base = _sweep_base(sweep_offset, sweep, n_units)
-                _lane_betas(betas, sweep, first, lane_betas)
-                _chromatic_group(S, colouring, group_keys, base, lane_betas, acceptance, b, weights, padded)
-                _record_group(out, slots[sweep], first, S)
-            _from_chain_minor(S, s, first)
+    return _chromatic_groups_driver(*_group_variant(lanes, acceptance, width))
+
+
+@functools.lru_cache(maxsize=None)
+def _chromatic_groups_driver(lanes, acceptance, width):
+    @njit(cache=True, nogil=True, parallel=True)
+    def run_chromatic_groups(chains, colouring, sweep_offset, betas, record, b, weights, padded):
+        s, keys = chains.states, chains.streams  # by attribute: see run_chains
+        slots, out = record.slots, record.out
+        n_units = s.shape[1]
+        bounds = _group_bounds(s.shape[0], lanes)
+        for g in prange(bounds.shape[0] - 1):
+            first = bounds[g]
+            size = bounds[g + 1] - first
+            if size == 1:
+                for sweep in range(betas.shape[0]):
+                    base = _sweep_base(sweep_offset, sweep, n_units)
+                    beta = betas[sweep, first % betas.shape[1]]
+                    _sweep_chromatic_serial(s[first], colouring, keys[first], base, beta, acceptance, b, weights)
+                    _record_chain(out, slots[sweep], first, s[first])
+            else:
+                S = _to_chain_minor(s, first, first + size, np.empty(0))
+                group_keys = keys[first : first + size]
+                lane_betas = np.empty(size)
+                for sweep in range(betas.shape[0]):
+                    base = _sweep_base(sweep_offset, sweep, n_units)
+                    _lane_betas(betas, sweep, first, lane_betas)
+                    _chromatic_group(S, colouring, group_keys, base, lane_betas, acceptance, b, weights, padded, lanes,
+                                     width)
+                    _record_group(out, slots[sweep], first, S)
+                _from_chain_minor(S, s, first)
+
+    return run_chromatic_groups
 
 
 @njit(cache=True, nogil=True, parallel=True)

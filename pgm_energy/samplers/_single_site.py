@@ -80,7 +80,8 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
             if by_class:
                 call(kernels.run_chromatic, *common)
             elif lanes > 1 and not layout.dense:
-                call(kernels.run_chromatic_groups, *common, padded, lanes)
+                driver = kernels.chromatic_groups_driver(lanes, rule, padded.width)
+                call(driver, chains, colouring, start, betas, record, layout.biases, weights, padded)
             else:
                 call(kernels.run_chromatic_chains, *common)
     else:
@@ -93,7 +94,7 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
         def run(start, stop):
             betas, record = sweeps.betas(start, stop), kernels.Record(sweeps.slots(start, stop), out)
             if grouped:
-                call(kernels.run_chain_groups, chains, free, rule, betas, record, weights, padded, lanes)
+                call(kernels.chain_groups_driver(lanes, rule, padded.width), chains, free, betas, record, weights, padded)
             else:
                 call(kernels.run_chains, chains, free, code, rule, betas, record, weights)
 

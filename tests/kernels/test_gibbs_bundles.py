@@ -48,7 +48,8 @@ def test_sequential_drivers_continue_where_they_stopped(lanes):
                 kernels.run_chains(chains, free, kernels.SEQUENTIAL, kernels.HEAT_BATH, betas[a:b], record, weights)
             else:
                 padded = kernels.PaddedRows(np.zeros(0, dtype=np.int64), np.zeros(0), 0)
-                kernels.run_chain_groups(chains, free, kernels.HEAT_BATH, betas[a:b], record, weights, padded, lanes)
+                driver = kernels.chain_groups_driver(lanes, kernels.HEAT_BATH, padded.width)
+                driver(chains, free, betas[a:b], record, weights, padded)
         return out, chains.streams
 
     (out, streams), (cut_out, cut_streams) = _in_two_calls(run, n_sweeps)

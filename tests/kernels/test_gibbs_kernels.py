@@ -138,8 +138,9 @@ def _run(weights, biases, states, free, scan, acceptance, betas, streams, lanes,
     else:
         padding = kernels.padded_rows(*arrays[:3]) if padded else NO_PADDING
         assert padding[2] in kernels.PAD_WIDTHS or not padded
-        kernels.run_chain_groups(kernels.Chains(states, fields, streams), free, acceptance, betas,
-                                 kernels.Record(slots, out), kernels.Weights(*arrays), kernels.PaddedRows(*padding), lanes)
+        driver = kernels.chain_groups_driver(lanes, acceptance, padding[2])
+        driver(kernels.Chains(states, fields, streams), free, betas, kernels.Record(slots, out), kernels.Weights(*arrays),
+               kernels.PaddedRows(*padding))
     return out, fields, streams
 
 
@@ -154,9 +155,9 @@ def _chromatic_runs(weights, biases, class_ptr, class_units, states, keys, sweep
     kernels.run_chromatic_chains(kernels.Chains(states.copy(), np.empty((states.shape[0], 0)), keys), colouring, sweep_offset,
                                  acceptance, betas, kernels.Record(slots, runs[0]), arrays[0], kernels.Weights(*arrays[1:]))
     for lanes, out in zip((2, 4), runs[1:]):
-        kernels.run_chromatic_groups(kernels.Chains(states.copy(), np.empty((states.shape[0], 0)), keys), colouring,
-                                     sweep_offset, acceptance, betas, kernels.Record(slots, out), arrays[0],
-                                     kernels.Weights(*arrays[1:]), kernels.PaddedRows(*padding), lanes)
+        driver = kernels.chromatic_groups_driver(lanes, acceptance, padding[2])
+        driver(kernels.Chains(states.copy(), np.empty((states.shape[0], 0)), keys), colouring, sweep_offset, betas,
+               kernels.Record(slots, out), arrays[0], kernels.Weights(*arrays[1:]), kernels.PaddedRows(*padding))
     return runs
 
 
@@ -318,10 +319,11 @@ def test_chromatic_sweeps_match_a_plain_reference():
     arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     slots = np.arange(n_sweeps, dtype=np.int64)
     out = np.empty((n_chains, n_sweeps, n_units), dtype=np.uint8)
-    kernels.run_chromatic_groups(kernels.Chains(states.copy(), np.empty((n_chains, 0)), keys),
-                                 kernels.Colouring(class_ptr, class_units), offset, kernels.HEAT_BATH,
-                                 np.full((n_sweeps, 1), beta), kernels.Record(slots, out), arrays[0],
-                                 kernels.Weights(*arrays[1:]), kernels.PaddedRows(*kernels.padded_rows(*_csr(weights))), 4)
+    padding = kernels.padded_rows(*_csr(weights))
+    kernels.chromatic_groups_driver(4, kernels.HEAT_BATH, padding[2])(
+        kernels.Chains(states.copy(), np.empty((n_chains, 0)), keys), kernels.Colouring(class_ptr, class_units), offset,
+        np.full((n_sweeps, 1), beta), kernels.Record(slots, out), arrays[0], kernels.Weights(*arrays[1:]),
+        kernels.PaddedRows(*padding))
     expected = np.empty_like(out)
     for c in range(n_chains):
         s = states[c].astype(np.float64)
