@@ -55,6 +55,7 @@ __all__ = [
     "EpochSettings",
     "train_epoch",
     "gather_batch",
+    "sample_states",
     "hidden_phase",
     "visible_phase",
     "apply_update",
@@ -362,7 +363,7 @@ def _transpose_into(weights, weights_t):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def train_epoch(state, data, order, epoch, settings, error_start):
+def train_epoch(state, data, order, epoch, settings, error_start, chain_probs, probs_ready):
     """One epoch of CD-k or PCD-k, every mini-batch and update, in place; serial.
 
     The caller may run an epoch as several calls over consecutive slices of its ``order``
@@ -389,12 +390,26 @@ def train_epoch(state, data, order, epoch, settings, error_start):
         See :func:`apply_update`.
     error_start : float
         The error summed so far (0.0 for a whole epoch in one call).
+    chain_probs : array, shape (n_chains, n_hidden), training dtype
+        PCD: ``p(h | chain)`` of the last update's negative statistics, which the next update
+        draws the chains' first hidden states from (see :func:`train_epoch`'s Notes); written
+        after every update. Shape (0, n_hidden) for CD.
+    probs_ready : bool
+        Whether ``chain_probs`` already holds those probabilities (a later call of the same
+        epoch); False: the first update computes ``p(h | chain)`` with the current parameters.
 
     Returns
     -------
     float
         ``error_start`` plus the sum over rows and visible units of
         ``(v - p(v | h_sampled_from_data))**2`` (nothing added when PCD runs without ``reconstruction``).
+
+    Notes
+    -----
+    PCD keeps each chain's hidden layer between updates as scikit-learn's ``BernoulliRBM`` and
+    Tieleman (2008) do: the chain's first hidden states of an update are drawn from the
+    probabilities ``p(h | v_k)`` that the previous update computed for its negative statistics
+    (with the parameters before that update), so an update costs no product for them.
     """
     weights, visible_bias, hidden_bias = state.weights, state.visible_bias, state.hidden_bias
     chains, streams = state.chains, state.streams
@@ -461,10 +476,13 @@ def train_epoch(state, data, order, epoch, settings, error_start):
             visible = negative[r]
             hidden = hidden_states
             if persistent:
-                n_on = _active(visible, visible_index)
-                _layer_input(weights, visible_index, n_on, visible, False, hidden_bias, hidden_input)
-                _sigmoid_inplace(hidden_input)
-                _sample(hidden_input, streams, r, hidden_states)
+                if probs_ready:
+                    _sample(chain_probs[r], streams, r, hidden_states)
+                else:
+                    n_on = _active(visible, visible_index)
+                    _layer_input(weights, visible_index, n_on, visible, False, hidden_bias, hidden_input)
+                    _sigmoid_inplace(hidden_input)
+                    _sample(hidden_input, streams, r, hidden_states)
             else:
                 hidden = start_hidden[r]
             for step in range(k):
@@ -485,6 +503,9 @@ def train_epoch(state, data, order, epoch, settings, error_start):
             _add_outer(grad, visible_index, n_on, hidden_input, -negative_scale)
             _accumulate(negative_visible, visible)
             _accumulate(negative_hidden, hidden_input)
+            if persistent:
+                chain_probs[r, :] = hidden_input
+        probs_ready = True
         apply_update(state, statistics, size, negative_size, settings)
         _transpose_into(weights, weights_t)
     return error
@@ -513,6 +534,12 @@ def _add_squared_error(data, probs, error_sum):
     for i in range(probs.shape[0]):
         diff = np.float64(data[i]) - np.float64(probs[i])
         error_sum[i] += diff * diff
+
+
+@njit(cache=True, nogil=True)
+def sample_states(probs, streams, states):
+    """``states[r] = [u < probs[r]]`` for every row ``r``, from stream ``r`` (probabilities already computed)."""
+    _sample_rows(probs, streams, states)
 
 
 @njit(cache=True, nogil=True)

@@ -18,8 +18,14 @@ averaged over its own size):
   price of some extra variance); the last hidden layer enters the statistics as its
   probabilities ``Pk = p(h | v_k)``;
 * PCD-k (Tieleman 2008): the same k steps start from ``state.chains`` (``n_chains`` rows,
-  ``h ~ p(h | chain)`` first, under the current parameters) and the final ``v_k`` is
-  written back; negative statistics are averaged over the chains;
+  ``h ~ p(h | chain)`` first) and the final ``v_k`` is written back; negative statistics are
+  averaged over the chains. The chains keep their hidden layer between updates, as in
+  Tieleman's algorithm and scikit-learn's ``BernoulliRBM``: the first ``h`` of an update is
+  drawn from the probabilities ``p(h | v_k)`` that the previous update computed for its
+  negative statistics (with the parameters before that update), so it costs no product.
+  Only the first update of each :func:`cd_epoch` computes ``p(h | chain)`` afresh, with the
+  current parameters (so an epoch depends on the state alone, and a checkpoint taken between
+  epochs resumes exactly);
 * ``grad_W = X' P0 / n - V_k' Pk / m``, ``grad_b = mean(X) - mean(V_k)``,
   ``grad_c = mean(P0) - mean(Pk)`` (``m`` = ``n`` for CD, ``n_chains`` for PCD);
 * sparsity (guide sec. 11): ``q <- decay q + (1 - decay) mean(P0)``, ``s = cost (target - q)``
@@ -43,10 +49,9 @@ Two paths, one update
   a negative Gibbs step, the negative statistics, the gradient product and the update) are
   the methods of :class:`BlasBatches`, which tempered PCD (:mod:`._tempered`) shares with
   CD and PCD. Products per update: the layer products
-  (CD-k: 2k + 1; PCD-k: 2k + 2 with the reconstruction, 2k + 1 without) and one gradient
-  product ``[X; V_k]' [P0/n; -Pk/m]`` worth two (so CD-1 does the same five as
-  scikit-learn's PCD-1, which keeps its chains' hidden states and saves the product that
-  our PCD spends on ``p(h | chain)``).
+  (CD-k: 2k + 1; PCD-k: 2k + 1 with the reconstruction, 2k without, plus one at the first
+  update of an epoch) and one gradient product ``[X; V_k]' [P0/n; -Pk/m]`` worth two (so CD-1
+  and PCD-1 without the reconstruction do the same five as scikit-learn's PCD-1).
 Both paths end every batch with the same kernel, :func:`pgm_energy._kernels.cd.apply_update`.
 ``path="auto"`` picks ``"numba"`` when ``n_visible * n_hidden <= NUMBA_MAX_WEIGHTS``
 (the measured crossover: docs/benchmarks.md).
@@ -227,10 +232,12 @@ def _numba_epoch(state, data, order, epoch, settings) -> float:
     """
     batch_size = epoch.batch_size
     error = [0.0]
+    n_chains = state.chains.shape[0] if epoch.persistent else 0
+    chain_probs = np.empty((n_chains, state.weights.shape[1]), dtype=state.weights.dtype)
 
     def run(first_batch, stop_batch):
         rows = order[first_batch * batch_size:stop_batch * batch_size]
-        error[0] = _cd.train_epoch(state, data, rows, epoch, settings, error[0])
+        error[0] = _cd.train_epoch(state, data, rows, epoch, settings, error[0], chain_probs, first_batch > 0)
 
     negative_rows = state.chains.shape[0] if epoch.persistent else batch_size
     # weight visits of one update: positive phase and reconstruction, k steps, the update
@@ -267,8 +274,8 @@ class BlasBatches:
     # These methods run once per batch: the state's arrays are held as slots (read faster than
     # NamedTuple fields) and the per-batch views are built once per batch shape (see views()).
     __slots__ = ("state", "weights", "weights_t", "visible_bias", "hidden_bias", "streams", "scale", "zero",
-                 "stacked_visible", "stacked_hidden", "hidden_pre", "visible_pre", "hidden_states", "statistics",
-                 "_update_bundles", "_views", "error_sum", "unused", "unused_states")
+                 "stacked_visible", "stacked_hidden", "hidden_pre", "visible_pre", "hidden_states", "negative_pre",
+                 "statistics", "_update_bundles", "_views", "error_sum", "unused", "unused_states")
 
     def __init__(self, state, settings, batch, n_negative, n_work):
         self.state = state
@@ -284,6 +291,8 @@ class BlasBatches:
         self.hidden_pre = np.empty((n_work, n_hidden), dtype=dtype)
         self.visible_pre = np.empty((n_work, n_visible), dtype=dtype)
         self.hidden_states = np.empty((n_work, n_hidden), dtype=dtype)
+        # p(h | v) of the negative rows, kept until the next update: PCD draws its chains' hidden states from it
+        self.negative_pre = np.empty((n_negative, n_hidden), dtype=dtype)
         self.statistics = BatchStatistics(
             np.empty_like(weights), np.empty(n_visible, dtype=np.float64), np.empty(n_hidden, dtype=np.float64),
             np.empty(n_visible, dtype=np.float64), np.empty(n_hidden, dtype=np.float64), np.empty(n_hidden, dtype=dtype),
@@ -330,6 +339,10 @@ class BlasBatches:
         _cd.hidden_phase(views.hidden_pre, self.hidden_bias, self.streams, True, views.hidden_states, False,
                          self.unused_states, self.zero, self.unused)
 
+    def sample_kept_hidden(self, views):
+        """``h ~ p(h | v)`` of the chains from the probabilities kept by the last :meth:`negative_statistics`."""
+        _cd.sample_states(views.negative_probabilities, self.streams, views.hidden_states)
+
     def sample_visible(self, views, visible):
         """``visible ~ p(v | h)`` from the negative hidden states; their column sums are the negative statistics."""
         np.matmul(views.hidden_states, self.weights_t, out=views.visible_pre)
@@ -337,9 +350,12 @@ class BlasBatches:
                           self.statistics.negative_visible_sum, self.unused_states, False, self.error_sum)
 
     def negative_statistics(self, views):
-        """``p(h | v)`` of the negative visible rows, scaled by ``-1/m`` into the stacked hidden rows."""
-        np.matmul(views.negative, self.weights, out=views.hidden_pre)
-        _cd.hidden_phase(views.hidden_pre, self.hidden_bias, self.streams, False, self.unused_states, True,
+        """``p(h | v)`` of the negative visible rows, scaled by ``-1/m`` into the stacked hidden rows.
+
+        The probabilities themselves stay in ``views.negative_probabilities`` until the next call.
+        """
+        np.matmul(views.negative, self.weights, out=views.negative_probabilities)
+        _cd.hidden_phase(views.negative_probabilities, self.hidden_bias, self.streams, False, self.unused_states, True,
                          views.negative_probs, views.negative_scale, self.statistics.negative_hidden_sum)
 
     def update(self, views):
@@ -359,7 +375,8 @@ class BatchViews:
 
     __slots__ = ("size", "m", "positive", "negative", "stacked_visible_t", "stacked_hidden", "positive_probs",
                  "negative_probs", "positive_hidden_pre", "positive_hidden_states", "positive_visible_pre",
-                 "hidden_pre", "hidden_states", "visible_pre", "positive_scale", "negative_scale")
+                 "hidden_pre", "hidden_states", "visible_pre", "negative_probabilities", "positive_scale",
+                 "negative_scale")
 
     def __init__(self, buffers, size, m):
         self.size, self.m = size, m
@@ -375,6 +392,7 @@ class BatchViews:
         self.hidden_pre = buffers.hidden_pre[:m]
         self.hidden_states = buffers.hidden_states[:m]
         self.visible_pre = buffers.visible_pre[:m]
+        self.negative_probabilities = buffers.negative_pre[:m]
         self.positive_scale = buffers.scale(1.0 / size)
         self.negative_scale = buffers.scale(-1.0 / m)
 
@@ -396,8 +414,10 @@ def _blas_epoch(state, data, order, epoch, settings) -> float:
             # CD: the reconstruction is also the chain's first visible step.
             error[0] += batches.positive_phase(data, order, start, views, reconstruction,
                                                None if persistent else negative)
-            if persistent:
+            if persistent and start == 0:
                 batches.sample_hidden(views, state.chains)
+            elif persistent:  # the chains' hidden probabilities kept from the last update: no product
+                batches.sample_kept_hidden(views)
             for step in range(1, k + 1):
                 if persistent or step > 1:
                     batches.sample_visible(views, negative)

@@ -26,7 +26,8 @@ keyword-only ``__init__`` (after validating your own options), and implement the
 ``_restore(self, arrays, template, data) -> state``
     The inverse of :meth:`_state_arrays`.
 
-Optional hooks: ``_final_model(state, template)`` (the model returned after the last epoch, for
+Optional hooks: ``_epoch_monitors()`` (monitors the trainer adds to those of ``monitor=``, for a
+metric its epochs do not produce for free; default none), ``_final_model(state, template)`` (the model returned after the last epoch, for
 example parameter averages; default :meth:`_model_from`), ``_finite(state)`` (default: every
 floating array of :meth:`_state_arrays` is finite), ``_parameters(state)`` (the arrays the runaway
 check of :data:`RUNAWAY_BOUND` looks at; default: every floating state array), ``_settings()`` (a
@@ -161,8 +162,9 @@ class Trainer:
     ----------
     batch_size : int >= 1, or None
         Rows per update; None means the whole data set (full batch).
-    epochs : int, 1 to :data:`MAX_EPOCHS` (10**9)
-        Passes over the data.
+    epochs : int, 1 to :data:`MAX_EPOCHS` (10**9), or "auto"
+        Passes over the data; ``"auto"`` only for trainers that size their runs from the data
+        (:class:`~pgm_energy.learning.ContrastiveDivergence`).
     monitor : "auto", None, or sequence of str or Monitor
         What to measure on the model every ``monitor_every`` epochs, besides what the epoch
         itself reports; see :func:`pgm_energy.learning.monitors.build_monitors`.
@@ -196,7 +198,10 @@ class Trainer:
         dtype="float64",
     ):
         self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
-        self.epochs = check_positive_int(epochs, "epochs", maximum=MAX_EPOCHS)
+        if isinstance(epochs, str) and epochs == "auto" and type(self)._epochs_for is not Trainer._epochs_for:
+            self.epochs = "auto"
+        else:
+            self.epochs = check_positive_int(epochs, "epochs", maximum=MAX_EPOCHS)
         from .monitors import check_monitor_spec
 
         self.monitor = check_monitor_spec(monitor)
@@ -258,6 +263,18 @@ class Trainer:
 
     def _check_model(self, model) -> None:
         """Refuse a starting model the trainer cannot train (override to add limits)."""
+
+    def _epochs_for(self, data) -> int:
+        """The number of epochs of a run on ``data`` (the checked training array).
+
+        Default: ``epochs`` itself. A trainer that overrides this accepts ``epochs="auto"``
+        and decides here how many epochs "auto" means for these data.
+        """
+        return self.epochs
+
+    def _epoch_monitors(self) -> list:
+        """Monitors the trainer adds to those of ``monitor=`` (for metrics its epochs do not give for free)."""
+        return []
 
     def _parameter_count(self, n_visible: int, n_hidden: int) -> int:
         """Weights of a new model of ``n_hidden`` hidden units (an RBM's; override for other models)."""
@@ -434,6 +451,15 @@ class Trainer:
                 f"use a smaller batch_size or batch_size=None for the full batch (where a default trainer is "
                 f"used, pass one, e.g. trainer={type(self).__name__}(batch_size={train.shape[0]}))"
             )
+        option = self.epochs
+        self.epochs = self._epochs_for(train)  # "auto" resolved for these data, for this run only
+        try:
+            return self._train(model_or_size, train, valid, visible_names, rng, callbacks, progress, resume_from)
+        finally:
+            self.epochs = option
+
+    def _train(self, model_or_size, train, valid, visible_names, rng, callbacks, progress, resume_from):
+        """The loop of :meth:`fit`, on checked data, with ``self.epochs`` a number."""
         if isinstance(model_or_size, numbers.Integral):
             count = self._parameter_count(train.shape[1], int(model_or_size))
             if count > MAX_PARAMETERS:
@@ -475,7 +501,7 @@ class Trainer:
                 )
         from .monitors import build_monitors
 
-        monitors = build_monitors(self.monitor, template, train, valid, seed=monitor_seed)
+        monitors = build_monitors(self.monitor, template, train, valid, seed=monitor_seed, extra=self._epoch_monitors())
         every = self.monitor_every if self.monitor_every is not None else max(1, self.epochs // 20)
         last_good = self._model_from(state, template) if start else template
         stop_reason = "completed"
@@ -492,8 +518,9 @@ class Trainer:
                 self._check_divergence(state, epoch, last_good, history)
                 model = self._model_from(state, template)
                 record = {"epoch": epoch, "seconds": seconds, **metrics}
-                if monitors and (epoch % every == 0 or epoch == self.epochs):
-                    for monitor in monitors:
+                scheduled = epoch % every == 0 or epoch == self.epochs
+                for monitor in monitors:
+                    if scheduled or monitor.every_epoch:
                         record.update(monitor(model, epoch))
                 history.append(record)
                 last_good = model

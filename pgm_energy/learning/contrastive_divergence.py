@@ -36,6 +36,9 @@ __all__ = ["ContrastiveDivergence", "hinton_momentum", "initial_rbm"]
 #: momentum of Hinton's guide §9: 0.5 while the parameters change fast, then 0.9
 HINTON_MOMENTUM = (0.5, 0.9)
 HINTON_MOMENTUM_SWITCH = 5
+#: parameter updates of a run with ``epochs="auto"`` (the default): measured on digits and bars and
+#: stripes (benchmarks/bench_cd_defaults.py; see the class docstring)
+AUTO_UPDATES = 100_000
 #: highest temperature of the ladder ``tempering=n`` builds (1, ..., 10, geometric)
 DEFAULT_MAX_TEMPERATURE = 10.0
 #: most replicas ``tempering=n`` builds (ladders of tens of temperatures are the norm; each replica
@@ -208,19 +211,19 @@ class ContrastiveDivergence(Trainer):
         self,
         *,
         k=1,
-        persistent=False,
+        persistent=True,
         n_chains=None,
         tempering=None,
-        learning_rate=0.01,
+        learning_rate=0.02,
         momentum=None,
-        weight_decay=1e-4,
+        weight_decay=1e-3,
         sparsity_target=None,
         sparsity_cost=0.01,
         sparsity_decay=0.95,
         batch_size=20,
-        epochs=20,
+        epochs="auto",
         dtype="float32",
-        averaging=None,
+        averaging=0.1,
         monitor="auto",
         monitor_every=None,
         checkpoint_every=None,
@@ -299,6 +302,13 @@ class ContrastiveDivergence(Trainer):
             raise ValidationError(f"averaging must be an int >= 1 or a fraction in (0, 1], got {averaging!r}")
         return value
 
+    def _epochs_for(self, data) -> int:
+        """``epochs``, or for ``"auto"`` as many epochs as make :data:`AUTO_UPDATES` parameter updates."""
+        if self.epochs != "auto":
+            return self.epochs
+        updates_per_epoch = -(-data.shape[0] // self._batch_rows(data))
+        return max(1, -(-AUTO_UPDATES // updates_per_epoch))
+
     def _averaged_epochs(self) -> int:
         """How many final epochs the returned parameters average (0: no averaging)."""
         if self.averaging is None:
@@ -370,9 +380,9 @@ class ContrastiveDivergence(Trainer):
     def _run_epoch(self, state, data, order, epoch):
         from . import _cd_engine
 
-        options = {}
-        if self.persistent and not self._records_reconstruction():
-            options["reconstruction"] = False  # PCD pays an extra product for it
+        # PCD's reconstruction error is measured by a monitor (see _epoch_monitors): the epoch
+        # would pay a product per update for it.
+        options = {"reconstruction": False} if self.persistent else {}
         if state.tempered is not None:
             from ._tempered import swap_rates, tempered_epoch
 
@@ -381,7 +391,7 @@ class ContrastiveDivergence(Trainer):
                 batch_size=self._batch_rows(data), k=self.k(epoch),
                 learning_rate=self.learning_rate, momentum=self.momentum(epoch), weight_decay=self.weight_decay,
                 sparsity_target=self.sparsity_target, sparsity_cost=self.sparsity_cost,
-                sparsity_decay=self.sparsity_decay, reconstruction="reconstruction" not in options,
+                sparsity_decay=self.sparsity_decay, reconstruction=False,
             )
             metrics = swap_rates(state.tempered)
         else:
@@ -401,9 +411,18 @@ class ContrastiveDivergence(Trainer):
             return metrics
         return {"reconstruction_error": float(error) / data.shape[0], **metrics}
 
-    def _records_reconstruction(self) -> bool:
-        """CD computes the reconstruction error for free; PCD only when the monitors ask for it."""
-        return not self.persistent or self.monitor == "auto" or "reconstruction_error" in self.monitor
+    def _epoch_monitors(self) -> list:
+        """PCD: the reconstruction error on the monitors' fixed training subset, when ``monitor`` asks for it.
+
+        CD's epochs compute it for free (the reconstruction is the chains' first step); PCD's
+        chains do not start at the data, so it is measured after the epoch instead, on at most
+        1000 rows (:class:`~pgm_energy.learning.monitors.SampledReconstruction`).
+        """
+        from .monitors import SampledReconstruction
+
+        if self.persistent and (self.monitor == "auto" or "reconstruction_error" in self.monitor):
+            return [SampledReconstruction(self.dtype)]
+        return []
 
     def _parameters(self, state) -> tuple:
         return (state.cd.weights, state.cd.visible_bias, state.cd.hidden_bias)

@@ -1,8 +1,9 @@
 """Per-epoch measurements of a model in training: free-energy gap, pseudo- and exact log-likelihood, AIS.
 
 A trainer's ``monitor=`` option chooses what runs and ``monitor_every=`` how often; the
-reconstruction error comes from each epoch itself (free for CD; PCD computes it when
-``monitor`` is ``"auto"`` or names ``"reconstruction_error"``). Every monitor
+reconstruction error comes from each epoch itself for CD (free: it is the first step of the
+chains) and from :class:`SampledReconstruction` for PCD, every epoch, when ``monitor`` is
+``"auto"`` or names ``"reconstruction_error"``. Every monitor
 is deterministic given the run's seed: the training subset it measures on is drawn once, at
 the start, and AIS draws from a generator keyed by ``(seed, epoch)``, so a resumed run
 measures exactly what the uninterrupted run measured.
@@ -10,8 +11,10 @@ measures exactly what the uninterrupted run measured.
 History keys (mean over rows, in nats where a log-probability):
 
 =================================== ==========================================================
-``reconstruction_error``            mean over rows of sum over units of (v - p(v | h))^2 (from the epoch;
-                                    always for CD, for PCD with ``monitor="auto"`` or when named)
+``reconstruction_error``            mean over rows of sum over units of (v - p(v | h))^2, h ~ p(h | v): CD,
+                                    over the epoch's rows as they are trained (always); PCD, over
+                                    the fixed training subset with the model at the end of the
+                                    epoch (with ``monitor="auto"`` or when named)
 ``free_energy_gap``                 mean F on a fixed training subset minus mean F on validation
                                     (Hinton's guide §6: positive and growing means overfitting)
 ``pseudo_log_likelihood``           sum over units of log p(v_i | v_-i), exact, fixed training subset
@@ -118,6 +121,8 @@ class Monitor:
 
     name = "monitor"
     keys: tuple[str, ...] = ()
+    #: measured after every epoch, not only every ``monitor_every`` epochs
+    every_epoch = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -275,6 +280,55 @@ class AISLogLikelihood(Monitor):
         return f"AISLogLikelihood(**{self.options!r})"
 
 
+class SampledReconstruction(Monitor):
+    """The reconstruction error of PCD: on the fixed training subset, with the model at the end of the epoch.
+
+    ``mean over rows of sum_i (v_i - p(v_i | h))^2`` with ``h ~ p(h | v)`` drawn from a generator
+    keyed by ``(seed, epoch)`` (a resumed run measures the same), and the products in the
+    training ``dtype``. PCD's epochs do not reconstruct their rows (that would cost a product per
+    update); this costs two products of the subset (at most 1000 rows) per epoch, and it leaves
+    the training itself untouched: a run draws the same numbers with or without it. Measured
+    every epoch, as CD's free reconstruction error is.
+
+    Parameters
+    ----------
+    dtype : float32 or float64
+        Precision of the products.
+    """
+
+    name = "reconstruction_error"
+    keys = ("reconstruction_error",)
+    every_epoch = True
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def prepare(self, template, train, validation, subset, seed):
+        _require_rbm(template, self.name)
+        super().prepare(template, train, validation, subset, seed)
+        self._rows = np.ascontiguousarray(subset, dtype=self.dtype)
+
+    def __call__(self, model, epoch):
+        epoch = self._check_call(model, epoch)
+        dtype, rows = self.dtype, self._rows
+        scale = 1.0 / model.temperature
+        weights = (model.weights if scale == 1.0 else model.weights * scale).astype(dtype)
+        generator = np.random.default_rng([self.seed, epoch, 1])  # not AIS's stream (seed, epoch)
+        with np.errstate(over="ignore"):  # exp(-z) = inf for z << 0 gives the exact sigmoid 0
+            hidden = rows @ weights
+            hidden += (model.hidden_bias * scale).astype(dtype)
+            probabilities = 1.0 / (1.0 + np.exp(-hidden))
+            states = (generator.random(probabilities.shape, dtype=dtype) < probabilities).astype(dtype)
+            visible = states @ weights.T
+            visible += (model.visible_bias * scale).astype(dtype)
+            visible = 1.0 / (1.0 + np.exp(-visible))
+        visible -= rows
+        return {"reconstruction_error": float(np.sum(np.square(visible), dtype=np.float64)) / rows.shape[0]}
+
+    def __repr__(self) -> str:
+        return f"SampledReconstruction(dtype={self.dtype.name!r})"
+
+
 #: names accepted in ``monitor=``; "reconstruction_error" is always recorded (it costs nothing)
 MONITOR_NAMES = {
     "reconstruction_error": None,
@@ -332,8 +386,9 @@ def _auto(template, validation) -> list[Monitor]:
     return monitors
 
 
-def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | None, *, seed: int) -> list[Monitor]:
-    """Prepared monitors for one run.
+def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | None, *, seed: int,
+                   extra=()) -> list[Monitor]:
+    """Prepared monitors for one run: those ``spec`` asks for, then the trainer's own ``extra`` ones.
 
     ``"auto"``: the free-energy gap when there is validation data (RBMs), and the exact
     log-likelihood when the RBM's smaller layer has at most 20 units (a general machine: at
@@ -344,7 +399,8 @@ def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | N
     from ..models import BoltzmannMachine
 
     spec = check_monitor_spec(spec)
-    if spec == ():  # nothing to measure: a trainer of any model may run without monitors
+    extra = list(extra)
+    if spec == () and not extra:  # nothing to measure: a trainer of any model may run without monitors
         check_int(seed, "seed", minimum=0)
         return []
     if not isinstance(template, (RestrictedBoltzmannMachine, BoltzmannMachine)):
@@ -363,6 +419,7 @@ def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | N
         monitors = _auto(template, validation)
     else:
         monitors = [item if isinstance(item, Monitor) else MONITOR_NAMES[item]() for item in spec if item != "reconstruction_error"]
+    monitors += extra
     if not monitors:
         return []
     n_rows = train.shape[0]

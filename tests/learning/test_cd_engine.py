@@ -44,6 +44,7 @@ def _reference_epoch(params, chains, streams, data, order, *, batch_size, k, per
     chains = np.array(chains, dtype=float)
     streams = streams.copy()
     error = 0.0
+    kept = None  # PCD: p(h | v_k) of the last update's negative statistics (none before the epoch's first)
     for start in range(0, len(order), batch_size):
         x = data[order[start:start + batch_size]].astype(float)
         n = len(x)
@@ -55,8 +56,9 @@ def _reference_epoch(params, chains, streams, data, order, *, batch_size, k, per
         if persistent:
             negative = chains
             for r in range(len(negative)):
-                for _ in range(k):
-                    h = _draw(expit(negative[r] @ w + c), streams, r)
+                for step in range(k):
+                    first = kept is not None and step == 0  # the chain's hidden layer kept from the last update
+                    h = _draw(kept[r] if first else expit(negative[r] @ w + c), streams, r)
                     negative[r] = _draw(expit(h @ w.T + b), streams, r)
         else:
             negative = np.empty_like(x)
@@ -69,6 +71,7 @@ def _reference_epoch(params, chains, streams, data, order, *, batch_size, k, per
                         h = _draw(expit(v @ w + c), streams, r)
                 negative[r] = v
         pk = expit(negative @ w + c)
+        kept = pk if persistent else None
         m = len(negative)
         q = sparsity_decay * q + (1 - sparsity_decay) * p0.mean(axis=0)
         push = sparsity_cost * (sparsity_target - q)

@@ -26,7 +26,8 @@ def test_hinton_initialisation():
 
 def test_schedules_and_momentum_default(engine, small_binary):
     assert [hinton_momentum(e) for e in (1, 5, 6, 100)] == [0.5, 0.5, 0.9, 0.9]
-    assert [ContrastiveDivergence().momentum(e) for e in (1, 6)] == [0.5, 0.9]  # CD: Hinton's schedule
+    assert [ContrastiveDivergence(persistent=False).momentum(e) for e in (1, 6)] == [0.5, 0.9]  # CD: Hinton's
+    assert [ContrastiveDivergence().momentum(e) for e in (1, 6)] == [0.0, 0.0]  # the default is PCD: none
     assert [ContrastiveDivergence(persistent=True).momentum(e) for e in (1, 6)] == [0.0, 0.0]  # PCD: none
     assert ContrastiveDivergence(persistent=True, momentum=0.5).momentum(9) == 0.5
     trainer = ContrastiveDivergence(k=[1, 2, 3])
@@ -64,7 +65,8 @@ def test_averaging_returns_the_mean_of_the_last_epochs(engine, small_binary):
 
 @pytest.mark.parametrize(
     "options",
-    [dict(k=1), dict(k=3), dict(persistent=True, n_chains=50, learning_rate=0.2, epochs=100)],
+    [dict(k=1, persistent=False), dict(k=3, persistent=False),
+     dict(persistent=True, n_chains=50, learning_rate=0.2, epochs=100)],
     ids=["CD-1", "CD-3", "PCD"],
 )
 def test_training_raises_the_exact_log_likelihood_on_bars_and_stripes(engine, bas3, options):

@@ -15,7 +15,7 @@ from pgm_energy.learning._trainer import generator_from_json, generator_state_js
 
 
 def quick(**options):
-    settings = dict(epochs=3, batch_size=10, monitor=None)
+    settings = dict(epochs=3, batch_size=10, monitor=None, persistent=False)  # CD: the tests below read its history
     settings.update(options)
     return ContrastiveDivergence(**settings)
 
@@ -64,7 +64,7 @@ def test_bad_options_and_arguments():
     with pytest.raises(ValidationError, match="k must be >= 1"):
         ContrastiveDivergence(k=0)
     with pytest.raises(ValidationError, match="n_chains"):
-        ContrastiveDivergence(n_chains=10)
+        ContrastiveDivergence(persistent=False, n_chains=10)
     with pytest.raises(ValidationError, match="checkpoint_path"):
         ContrastiveDivergence(checkpoint_every=2)
     with pytest.raises(ValidationError, match="dtype"):

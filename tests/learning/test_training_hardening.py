@@ -42,11 +42,11 @@ def test_resume_refuses_a_checkpoint_beyond_epochs_or_another_averaging_window(t
     path = tmp_path / "run.npz"
     ContrastiveDivergence(epochs=4, **options, checkpoint_every=4, checkpoint_path=path).fit(3, data, rng=5, progress=False)
     plain = tmp_path / "plain.npz"
-    ContrastiveDivergence(epochs=4, batch_size=10, monitor=None, checkpoint_every=4, checkpoint_path=plain).fit(
-        3, data, rng=5, progress=False
-    )
+    ContrastiveDivergence(epochs=4, batch_size=10, monitor=None, averaging=None, checkpoint_every=4,
+                          checkpoint_path=plain).fit(3, data, rng=5, progress=False)
     with pytest.raises(ValidationError, match="epoch 4, beyond .*epochs=2"):
-        ContrastiveDivergence(epochs=2, batch_size=10, monitor=None).fit(3, data, resume_from=plain, progress=False)
+        ContrastiveDivergence(epochs=2, batch_size=10, monitor=None, averaging=None).fit(
+            3, data, resume_from=plain, progress=False)
     with pytest.raises(ValidationError, match="epochs=4, this trainer has 6"):
         ContrastiveDivergence(epochs=6, **options).fit(3, data, resume_from=path, progress=False)
     with pytest.raises(ValidationError, match="averaging=2, this trainer has 3"):
@@ -314,7 +314,8 @@ def test_numba_epoch_in_chunks_is_bit_identical_to_one_call(monkeypatch, persist
     error = _cd_engine.cd_epoch(chunked, data, order, batch_size=10, k=2, persistent=persistent, path="numba", **options)
     whole = fresh()  # the whole epoch in one kernel call
     expected = kernels.train_epoch(whole, data, order, kernels.EpochSettings(10, 2, persistent, True),
-                                   kernels.UpdateSettings(0.1, 0.5, 1e-4, 0.01, 0.1, 0.95), 0.0)
+                                   kernels.UpdateSettings(0.1, 0.5, 1e-4, 0.01, 0.1, 0.95), 0.0,
+                                   np.empty((10 if persistent else 0, 3), dtype=np.float32), False)
     assert error == expected
     for a, b in zip(chunked, whole):
         assert np.array_equal(a, b)
