@@ -7,6 +7,7 @@ Run from the repository root::
     python benchmarks/bench_exact.py --quick        # smaller set, fewer repeats (~1 minute)
     python benchmarks/bench_exact.py --threads 1    # one Numba thread and one BLAS thread
     python benchmarks/bench_exact.py --cases bm24,rbm784x20,bm30   # only some rows
+    python benchmarks/bench_exact.py --joint        # joint queries of k = 4..20 units instead
 
 It prints machine information, the thread counts in force, and one Markdown table.
 For every case it measures
@@ -22,6 +23,11 @@ For every case it measures
   ``VariableElimination(mn).query([one variable], elimination_order=[all others],
   show_progress=False)`` with an explicit order (larger RBM layer first), summing the
   unnormalized result for Z; ratios are pgmpy inference time / ours warm.
+
+With ``--joint`` it times ``exact.query(model, k variables, joint=True)`` (a table of
+``2**k`` entries, filled in one enumeration pass) against pgmpy's
+``VariableElimination(mn).query(variables, joint=True, elimination_order=[the others])``,
+normalized, and reports the largest difference between the two tables.
 
 pgmpy cases are only attempted when the 2**n table is small enough (``--pf-max-units``)
 and the simulated elimination fits the memory and time budgets (``--pgmpy-max-gb``,
@@ -60,6 +66,35 @@ REPO = Path(__file__).resolve().parent.parent
 _VE_SECONDS_PER_ENTRY = 15e-9
 _PF_SECONDS_PER_ENTRY = 5e-9
 _BYTES_PER_ENTRY = 8
+
+
+# --------------------------------------------------------------------------- joint-query cases
+@dataclass(frozen=True)
+class JointCase:
+    model: str  # a name of CASES
+    variables: tuple  # (visible, hidden) counts for an RBM, (k,) for a BM: the first units of each
+    quick: bool = True
+
+    def names(self, model) -> list[str]:
+        if len(self.variables) == 1:
+            return list(model.names[: self.variables[0]])
+        n_visible, n_hidden = self.variables
+        return list(model.visible_names[:n_visible]) + list(model.hidden_names[:n_hidden])
+
+    @property
+    def label(self) -> str:
+        if len(self.variables) == 1:
+            return f"k={self.variables[0]}"
+        return f"k={sum(self.variables)} ({self.variables[0]} visible, {self.variables[1]} hidden)"
+
+
+JOINT_CASES = [
+    *(JointCase("bm20", (k,), quick=k % 8 == 4) for k in (4, 8, 12, 16, 20)),
+    *(JointCase("rbm20x10", (k, 0), quick=k != 8) for k in (4, 8, 12)),
+    JointCase("rbm20x10", (6, 4)),
+    JointCase("rbm784x20", (4, 0), quick=False),
+    JointCase("rbm784x20", (0, 12), quick=False),
+]
 
 
 # --------------------------------------------------------------------------- cases
@@ -372,6 +407,7 @@ def parse_args(argv=None):
     parser.add_argument("--cases", default=None, help="comma-separated case names (see --list)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--no-pgmpy", action="store_true", help="time only pgm_energy")
+    parser.add_argument("--joint", action="store_true", help="time joint queries of k = 4..20 units instead of log Z")
     parser.add_argument("--no-first-call", action="store_true", help="skip the fresh-process first-call timings")
     parser.add_argument("--first-call-limit", type=float, default=5.0,
                         help="measure the first call in a fresh process only when a warm call takes less (s)")
@@ -426,6 +462,9 @@ def main(argv=None) -> int:
     numba.set_num_threads(numba_threads)
     blas_threads = args.blas_threads or numba_threads
     blas_info, _limiter = blas_description(blas_threads)  # keep the limiter alive for the whole run
+
+    if args.joint:
+        return joint_main(args, repeats, max_seconds, numba_threads, blas_threads, blas_info, load_start)
 
     # Compile (or load from cache) both kernels in this process on tiny models.
     log("warming up pgm_energy kernels ...")
@@ -633,6 +672,74 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
     mismatched = any(max(row.rel_diffs.values(), default=0.0) > args.tolerance for row in rows)
     return 1 if mismatched else 0
+
+
+def joint_main(args, repeats, max_seconds, numba_threads, blas_threads, blas_info, load_start) -> int:
+    """``--joint``: joint query tables, ours against pgmpy's VariableElimination, one Markdown table."""
+    import numba
+
+    from pgm_energy import exact
+
+    cases = [case for case in JOINT_CASES if case.quick or not args.quick]
+    if args.cases:
+        cases = [case for case in cases if case.model in args.cases.split(",")]
+    specs = {case.name: case.spec() for case in CASES}
+    log("warming up pgm_energy kernels ...")
+    for name in ("bm12", "rbm20x10"):
+        model = build_model(specs[name])
+        for case in (JointCase(name, (3,)), JointCase(name, (2, 1))):
+            exact.query(model, case.names(model)[:3])
+    ve_class = None
+    if not args.no_pgmpy:
+        from pgmpy.inference import VariableElimination as ve_class
+    out = ["## Joint queries: pgm_energy vs pgmpy", ""]
+    out.append(f"- command: `python {' '.join([Path(sys.argv[0]).as_posix()] + sys.argv[1:])}`")
+    out.append(f"- threads: Numba {numba_threads} (layer '{numba.threading_layer()}'); BLAS limited to "
+               f"{blas_threads}: {blas_info}; load average at start {load_start}; git {git_state()}")
+    out.append("")
+    header = ["model", "query", "table", "ours: warm", "pgmpy: VE joint (explicit order)", "VE / ours",
+              "agreement (max abs diff)"]
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "|".join(["---"] * len(header)) + "|")
+    models = {}
+    for case in cases:
+        model = models.setdefault(case.model, build_model(specs[case.model]))
+        variables = case.names(model)
+        log(f"[{case.model} {case.label}] ours ...")
+        ours = measure(lambda: exact.query(model, variables).values, slow=args.slow, **repeats)
+        ve_cell, ratio, agreement = "—", "—", "—"
+        if ve_class is not None:
+            mn = model.to_markov_network()
+            order = [name for name in model.names if name not in set(variables)]
+            memory, entries = simulate_elimination([tuple(f.scope()) for f in mn.get_factors()], order)
+            memory += 2 ** len(variables) * len(mn.get_factors())  # the joint product of what is left
+            if memory * _BYTES_PER_ENTRY > args.pgmpy_max_gb * 1e9:
+                ve_cell = f"not attempted: ~{fmt_bytes(memory * _BYTES_PER_ENTRY)} of tables"
+            elif entries * _VE_SECONDS_PER_ENTRY > max_seconds:
+                ve_cell = f"not attempted: est. {fmt_time(entries * _VE_SECONDS_PER_ENTRY)}"
+            else:
+                log(f"[{case.model} {case.label}] pgmpy VariableElimination ...")
+
+                def ve():
+                    return ve_class(mn).query(variables, elimination_order=order, joint=True, show_progress=False)
+
+                try:
+                    theirs = with_timeout(args.pgmpy_timeout, lambda: measure(ve, slow=args.slow, **repeats))
+                    table = np.transpose(theirs.result.values, [theirs.result.variables.index(v) for v in variables])
+                    agreement = f"{np.max(np.abs(table / table.sum() - ours.result)):.1e}"
+                    ve_cell, ratio = theirs.cell(), fmt_ratio(theirs.seconds / ours.seconds)
+                except _Timeout:
+                    ve_cell = f"timed out after {args.pgmpy_timeout:g} s"
+                except MemoryError:
+                    ve_cell = "MemoryError"
+        label = next(case_.label for case_ in CASES if case_.name == case.model)
+        out.append("| " + " | ".join([
+            label, case.label, f"2^{len(variables)}", ours.cell(), ve_cell, ratio, agreement,
+        ]) + " |")
+    out.append("")
+    out.append(f"Times: median after one warm-up call, `[k]` = timed calls; load average at the end {load_average()}.")
+    print("\n".join(out))
+    return 0
 
 
 if __name__ == "__main__":
