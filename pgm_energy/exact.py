@@ -3,7 +3,8 @@
 All by enumeration: general Boltzmann machines in Gray-code order with incremental
 local fields (Numba, split across cores); restricted machines sum one layer in
 closed form and enumerate the other. Everything is streamed in log space: no
-``2**n`` table is ever held, and weights of +-50 neither overflow nor underflow.
+``2**n`` table is ever held (a joint query holds its ``2**k`` entries, ``k <= 20``),
+and weights of +-50 neither overflow nor underflow.
 
 All functions take the size of the enumeration from the units left free after
 the evidence is clamped and refuse more than ``max_units`` enumerated units
@@ -577,7 +578,7 @@ def _marginal_mode(model, clamped: dict[int, int], targets: list[int], max_units
         )
         position = {int(unit): k for k, unit in enumerate(problem.free_visible)}
         return visible[[position[i] for i in targets]]
-    # General case: the joint posterior table of the targets (each entry one enumeration).
+    # General case: the joint posterior table of the targets (one enumeration pass).
     if len(targets) > MAX_QUERY_VARIABLES:
         raise ModelSizeError(
             f"the most probable values of {len(targets)} units with other units summed out need a table of "

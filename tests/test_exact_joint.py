@@ -50,7 +50,7 @@ def brute_bm_table(model, variables, evidence=None):
         for name, value in evidence.items():
             states[:, names.index(name)] = value
         states[:, columns] = (codes[:, None] >> np.arange(n - 1, -1, -1)) & 1
-        log_weight[start : start + codes.shape[0]] = 0.5 * np.einsum("si,ij,sj->s", states, weights, states) + states @ biases
+        log_weight[start : start + codes.shape[0]] = 0.5 * np.sum((states @ weights) * states, axis=1) + states @ biases
     cells = log_weight.reshape(1 << len(variables), 1 << len(summed))
     top = cells.max()
     table = np.exp(cells - top).sum(axis=1)
@@ -178,3 +178,36 @@ def test_the_guard_counts_the_units_summed_per_entry_and_names_the_table():
     with pytest.raises(ModelSizeError, match=r"2\*\*5 = .* states for each of the 2\*\*3 entries of the joint table"):
         exact.query(model, ["v0", "v1", "v2"], max_units=4)
     assert exact.query(model, ["v0", "v1", "v2"], max_units=5).values.shape == (2, 2, 2)
+
+
+_INTERRUPTED_CHILD = r"""
+import numpy as np, time
+from pgm_energy import BoltzmannMachine, exact
+rng = np.random.default_rng(0)
+upper = np.triu(rng.normal(0.0, 0.3, (32, 32)), 1)
+big = BoltzmannMachine(upper + upper.T, np.zeros(32))
+exact.query(BoltzmannMachine(upper[:10, :10] + upper[:10, :10].T, np.zeros(10)), ["v0", "v1"])
+print("started", flush=True)
+try:
+    exact.query(big, ["v0", "v1", "v2", "v3"])  # 2**32 states: minutes
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process needs POSIX")
+def test_ctrl_c_stops_a_long_joint_query_within_a_second():
+    import signal
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_CHILD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "started"
+        time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+        sent = time.perf_counter()
+        assert child.stdout.readline().strip() == "interrupted"
+        assert time.perf_counter() - sent < 1.0
+    finally:
+        child.kill()
+        child.wait()

@@ -6,6 +6,8 @@ walks its remaining units in Gray-code order, so consecutive states differ in
 one unit and the energy and fields are updated in O(n) instead of recomputed.
 Every block returns its own log-mass and conditional moments; the caller
 combines blocks in a fixed order, so the result does not depend on the thread count.
+A joint table (:func:`cell_log_masses`) is one such walk that closes a log-sum-exp
+every ``2**n_summed`` states: the states sharing an assignment of the other units.
 
 Energies here carry no offset and no temperature: callers pass ``W / T`` and ``b / T``.
 """
