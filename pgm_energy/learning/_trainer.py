@@ -264,6 +264,15 @@ class Trainer:
     def _check_model(self, model) -> None:
         """Refuse a starting model the trainer cannot train (override to add limits)."""
 
+    def _deferred_model(self, state, template):
+        """The model of ``state`` now, or a :class:`Deferred` that builds it later from a copy of the parameters.
+
+        The loop asks for it after epochs whose model nothing looks at (no monitor, callback or
+        checkpoint due), to keep as the last good model. Default: the model itself; a trainer
+        whose models cost more to build than to copy returns a :class:`Deferred`.
+        """
+        return self._model_from(state, template)
+
     def _epochs_for(self, data) -> int:
         """The number of epochs of a run on ``data`` (the checked training array).
 
@@ -516,15 +525,19 @@ class Trainer:
                     metrics = self._run_epoch(state, train, order, epoch)
                 seconds = time.perf_counter() - began
                 self._check_divergence(state, epoch, last_good, history)
-                model = self._model_from(state, template)
                 record = {"epoch": epoch, "seconds": seconds, **metrics}
                 scheduled = epoch % every == 0 or epoch == self.epochs
-                for monitor in monitors:
-                    if scheduled or monitor.every_epoch:
-                        record.update(monitor(model, epoch))
+                due = [monitor for monitor in monitors if scheduled or monitor.every_epoch]
+                checkpoint_due = self.checkpoint_every is not None and (
+                    epoch % self.checkpoint_every == 0 or epoch == self.epochs)
+                if due or checkpoint_due or callbacks:
+                    model = last_good = self._model_from(state, template)
+                else:  # nothing looks at this epoch's model: build it only if the run ends here
+                    model, last_good = None, self._deferred_model(state, template)
+                for monitor in due:
+                    record.update(monitor(model, epoch))
                 history.append(record)
-                last_good = model
-                if self.checkpoint_every is not None and (epoch % self.checkpoint_every == 0 or epoch == self.epochs):
+                if checkpoint_due:
                     try:
                         write_checkpoint(
                             self, self.checkpoint_path, epoch=epoch, generator=generator, monitor_seed=monitor_seed,
@@ -553,7 +566,7 @@ class Trainer:
             bar.close()
         # A completed run ends with the final model (averaged, if averaging), also when resumed
         # from a checkpoint of its last epoch, so that no epoch ran here.
-        final = self._final_model(state, template) if stop_reason == "completed" else last_good
+        final = self._final_model(state, template) if stop_reason == "completed" else _built(last_good)
         for callback in callbacks:
             finish = getattr(callback, "final_model", None)
             if finish is not None:
@@ -579,7 +592,7 @@ class Trainer:
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch}: {problem} (try {hint}); "
             "the error's .model is the last good model",
-            model=last_good,
+            model=_built(last_good),
             history=history,
             epoch=epoch,
         )
@@ -588,6 +601,19 @@ class Trainer:
         options = ", ".join(f"{key}={value!r}" for key, value in self._settings().items())
         return f"{type(self).__name__}({options})"
 
+
+
+class Deferred:
+    """A model built only when asked for (:func:`_built`): ``build()`` returns it."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build):
+        self.build = build
+
+
+def _built(model):
+    return model.build() if isinstance(model, Deferred) else model
 
 
 def _check_callbacks(callbacks) -> tuple:

@@ -2,8 +2,8 @@
 
 A trainer's ``monitor=`` option chooses what runs and ``monitor_every=`` how often; the
 reconstruction error comes from each epoch itself for CD (free: it is the first step of the
-chains) and from :class:`SampledReconstruction` for PCD, every epoch, when ``monitor`` is
-``"auto"`` or names ``"reconstruction_error"``. Every monitor
+chains) and from :class:`SampledReconstruction` for PCD: on the monitors' schedule with
+``monitor="auto"``, after every epoch when ``monitor`` names ``"reconstruction_error"``. Every monitor
 is deterministic given the run's seed: the training subset it measures on is drawn once, at
 the start, and AIS draws from a generator keyed by ``(seed, epoch)``, so a resumed run
 measures exactly what the uninterrupted run measured.
@@ -14,7 +14,8 @@ History keys (mean over rows, in nats where a log-probability):
 ``reconstruction_error``            mean over rows of sum over units of (v - p(v | h))^2, h ~ p(h | v): CD,
                                     over the epoch's rows as they are trained (always); PCD, over
                                     the fixed training subset with the model at the end of the
-                                    epoch (with ``monitor="auto"`` or when named)
+                                    epoch (every ``monitor_every`` epochs with ``monitor="auto"``,
+                                    every epoch when named)
 ``free_energy_gap``                 mean F on a fixed training subset minus mean F on validation
                                     (Hinton's guide §6: positive and growing means overfitting)
 ``pseudo_log_likelihood``           sum over units of log p(v_i | v_-i), exact, fixed training subset
@@ -287,21 +288,23 @@ class SampledReconstruction(Monitor):
     keyed by ``(seed, epoch)`` (a resumed run measures the same), and the products in the
     training ``dtype``. PCD's epochs do not reconstruct their rows (that would cost a product per
     update); this costs two products of the subset (at most 1000 rows) per epoch, and it leaves
-    the training itself untouched: a run draws the same numbers with or without it. Measured
-    every epoch, as CD's free reconstruction error is.
+    the training itself untouched: a run draws the same numbers with or without it.
 
     Parameters
     ----------
     dtype : float32 or float64
         Precision of the products.
+    every_epoch : bool, default True
+        Measure after every epoch (as CD's free reconstruction error is), else every
+        ``monitor_every`` epochs like the other monitors.
     """
 
     name = "reconstruction_error"
     keys = ("reconstruction_error",)
-    every_epoch = True
 
-    def __init__(self, dtype):
+    def __init__(self, dtype, *, every_epoch=True):
         self.dtype = np.dtype(dtype)
+        self.every_epoch = bool(every_epoch)
 
     def prepare(self, template, train, validation, subset, seed):
         _require_rbm(template, self.name)
@@ -326,7 +329,7 @@ class SampledReconstruction(Monitor):
         return {"reconstruction_error": float(np.sum(np.square(visible), dtype=np.float64)) / rows.shape[0]}
 
     def __repr__(self) -> str:
-        return f"SampledReconstruction(dtype={self.dtype.name!r})"
+        return f"SampledReconstruction({self.dtype.name!r}, every_epoch={self.every_epoch})"
 
 
 #: names accepted in ``monitor=``; "reconstruction_error" is always recorded (it costs nothing)

@@ -89,8 +89,12 @@ def test_sparsity_target_pulls_hidden_activity_down(engine, small_binary):
     assert sparse.hidden_probabilities(small_binary).mean() < free.hidden_probabilities(small_binary).mean() - 0.05
 
 
-def test_model_fit_pgmpy_style(engine, small_binary):
+def test_model_fit_pgmpy_style(engine, small_binary, monkeypatch):
     import pandas as pd
+
+    from pgm_energy.learning import contrastive_divergence
+
+    monkeypatch.setattr(contrastive_divergence, "AUTO_UPDATES", 300)  # the default run, shortened
 
     names = [f"x{i}" for i in range(8)]
     start = RestrictedBoltzmannMachine.random(8, 3, rng=0, visible_names=names)
