@@ -357,16 +357,36 @@ def _cells_to_table(cells: np.ndarray, n_targets: int, n_extra: int) -> np.ndarr
     return log_sum_exp(cells.reshape(1 << n_targets, 1 << n_extra), axis=1)
 
 
-def _pairwise_form(problem):
-    """``(weights, biases, free)`` of a flattened problem as one symmetric pairwise model."""
+def _states(n_units: int) -> float:
+    """``2.0**n_units`` for comparing costs, capped where a float would overflow."""
+    return 2.0 ** min(n_units, 1000)
+
+
+def _free_units(problem) -> tuple[np.ndarray, np.ndarray]:
+    """Model indices and biases of a flattened problem's free units (an RBM's visible ones first)."""
     if isinstance(problem, _Pairwise):
-        return problem.weights, problem.biases, problem.free
-    n_v, n_h = problem.weights.shape
-    weights = np.zeros((n_v + n_h, n_v + n_h))
-    weights[:n_v, n_v:] = problem.weights
-    weights[n_v:, :n_v] = problem.weights.T
-    biases = np.concatenate([problem.visible_bias, problem.hidden_bias])
-    return weights, biases, np.concatenate([problem.free_visible, problem.free_hidden])
+        return problem.free, problem.biases
+    return (
+        np.concatenate([problem.free_visible, problem.free_hidden]),
+        np.concatenate([problem.visible_bias, problem.hidden_bias]),
+    )
+
+
+def _couplings(problem, rows: list[int], columns: list[int]) -> np.ndarray:
+    """Rows and columns (positions in :func:`_free_units`) of the symmetric coupling matrix of the free units.
+
+    For an RBM, without building the whole matrix: the visible-hidden blocks are the
+    weights, the others zero.
+    """
+    if isinstance(problem, _Pairwise):
+        return np.ascontiguousarray(problem.weights[np.ix_(rows, columns)])
+    n_v = problem.free_visible.shape[0]
+    rows, columns = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+    row_visible, column_visible = rows < n_v, columns < n_v
+    out = np.zeros((rows.shape[0], columns.shape[0]))
+    out[np.ix_(row_visible, ~column_visible)] = problem.weights[np.ix_(rows[row_visible], columns[~column_visible] - n_v)]
+    out[np.ix_(~row_visible, column_visible)] = problem.weights[np.ix_(columns[column_visible], rows[~row_visible] - n_v)].T
+    return out
 
 
 def _one_pass_plan(problem, targets: list[int]):
@@ -377,7 +397,7 @@ def _one_pass_plan(problem, targets: list[int]):
     significant. Extra units are split off the summed ones only so that there are enough
     blocks to share between threads.
     """
-    weights, biases, free = _pairwise_form(problem)
+    free, biases = _free_units(problem)
     position = {int(unit): k for k, unit in enumerate(free)}
     target_positions = [position[unit] for unit in targets]
     chosen = set(target_positions)
@@ -390,6 +410,7 @@ def _one_pass_plan(problem, targets: list[int]):
         analytic, others = (visible, hidden) if len(visible) > len(hidden) else (hidden, visible)
     n_enumerated = len(targets) + len(others)
     cost_per_state = n_enumerated + _SOFTPLUS_COST * len(analytic)
+    cost = _states(n_enumerated) * cost_per_state
     n_prefix = block_prefix_bits(n_enumerated, cost_per_state, _PREFIX_BITS)
     n_extra = min(max(0, n_prefix - len(targets)), len(others))
     order = others + target_positions[::-1]
@@ -397,16 +418,14 @@ def _one_pass_plan(problem, targets: list[int]):
     def run():
         from ._kernels import enumeration
 
-        cost = 2.0**n_enumerated * cost_per_state
         (cells,) = _block_sums(
             enumeration.cell_log_masses, enumeration.cell_log_masses_serial, cost, n_prefix,
-            np.ascontiguousarray(weights[np.ix_(order, order)]), biases[order],
-            np.ascontiguousarray(weights[np.ix_(order, analytic)]), biases[analytic],
+            _couplings(problem, order, order), biases[order], _couplings(problem, order, analytic), biases[analytic],
             len(others) - n_extra, n_prefix,
         )
         return _cells_to_table(cells.ravel(), len(targets), n_extra) - problem.constant
 
-    return 2.0**n_enumerated * cost_per_state, run
+    return cost, run
 
 
 def _one_layer_plan(problem, targets: list[int]):
@@ -435,7 +454,7 @@ def _one_layer_plan(problem, targets: list[int]):
     order = others + target_positions[::-1]
     m, n = len(order), analytic_bias.shape[0]
     m_in = min(len(others), choose_split(m, n)[0])
-    cost = 2.0**m * n * _PRODUCT_UNIT_COST
+    cost = _states(m) * n * _PRODUCT_UNIT_COST
 
     def run():
         from ._kernels.bipartite import bipartite_log_mass
@@ -453,7 +472,7 @@ def _by_entry_plan(model, clamped: dict[int, int], problem, targets: list[int]):
     """``(cost, run)``: one closed-form log Z of the RBM conditioned on each entry."""
     chosen = set(targets)
     layers = [sum(1 for unit in free if int(unit) not in chosen) for free in (problem.free_visible, problem.free_hidden)]
-    cost = 2.0 ** len(targets) * (_CALL_COST + 2.0 ** min(layers) * max(layers) * _PRODUCT_UNIT_COST)
+    cost = 2.0 ** len(targets) * (_CALL_COST + _states(min(layers)) * max(layers) * _PRODUCT_UNIT_COST)
 
     def run():
         log_mass = np.empty(2 ** len(targets))
