@@ -45,6 +45,12 @@ TARGETS = {"digits": -17.945 - 0.3, "bars": -3.51 - 0.3}
 #: the old defaults (before issue 13): CD-1, lr 0.01, Hinton's momentum, wd 1e-4, batch 20, 20 epochs
 OLD = dict(persistent=False, learning_rate=0.01, weight_decay=1e-4, batch_size=20, epochs=20)
 
+def _pcd(learning_rate, weight_decay, averaging, updates):
+    """A PCD-1 candidate: momentum 0, batches of 20, ``updates`` parameter updates."""
+    return dict(persistent=True, batch_size=20, learning_rate=learning_rate, momentum=0.0, weight_decay=weight_decay,
+                averaging=averaging, epochs=("updates", updates))
+
+
 CANDIDATES = {
     "old": OLD,
     "defaults": {},  # whatever ContrastiveDivergence() does now
@@ -52,31 +58,12 @@ CANDIDATES = {
                           averaging=0.1, epochs=3000),
     "bas-recipe": dict(persistent=True, n_chains=100, batch_size=10, learning_rate=0.05, momentum=0.0,
                        weight_decay=0.0, averaging=0.5, epochs=10_000),
-    # PCD-1, momentum 0, a budget of parameter updates
-    "pcd-lr02-wd1e3-u200k": dict(persistent=True, batch_size=20, learning_rate=0.02, momentum=0.0, weight_decay=1e-3,
-                                 averaging=0.1, epochs=("updates", 200_000)),
-    "pcd-lr02-wd1e4-u200k": dict(persistent=True, batch_size=20, learning_rate=0.02, momentum=0.0, weight_decay=1e-4,
-                                 averaging=0.1, epochs=("updates", 200_000)),
-    "pcd-lr02-wd1e4-avg5-u200k": dict(persistent=True, batch_size=20, learning_rate=0.02, momentum=0.0,
-                                      weight_decay=1e-4, averaging=0.5, epochs=("updates", 200_000)),
-    "pcd-lr05-wd1e4-avg5-u100k": dict(persistent=True, batch_size=20, learning_rate=0.05, momentum=0.0,
-                                      weight_decay=1e-4, averaging=0.5, epochs=("updates", 100_000)),
-    "pcd-lr02-wd1e4-avg5-u100k": dict(persistent=True, batch_size=20, learning_rate=0.02, momentum=0.0,
-                                      weight_decay=1e-4, averaging=0.5, epochs=("updates", 100_000)),
-    "pcd-lr01-wd1e4-avg5-u200k": dict(persistent=True, batch_size=20, learning_rate=0.01, momentum=0.0,
-                                      weight_decay=1e-4, averaging=0.5, epochs=("updates", 200_000)),
-    "pcd-b10-lr02-wd1e4-avg5-u200k": dict(persistent=True, batch_size=10, learning_rate=0.02, momentum=0.0,
-                                          weight_decay=1e-4, averaging=0.5, epochs=("updates", 200_000)),
-    "pcd-lr02-wd1e4-avg5-u50k": dict(persistent=True, batch_size=20, learning_rate=0.02, momentum=0.0,
-                                     weight_decay=1e-4, averaging=0.5, epochs=("updates", 50_000)),
-    "pcd-lr02-wd1e3-avg1-u100k": dict(persistent=True, batch_size=20, learning_rate=0.02, momentum=0.0,
-                                      weight_decay=1e-3, averaging=0.1, epochs=("updates", 100_000)),
-    "pcd-lr02-wd1e3-avg5-u100k": dict(persistent=True, batch_size=20, learning_rate=0.02, momentum=0.0,
-                                      weight_decay=1e-3, averaging=0.5, epochs=("updates", 100_000)),
-    "pcd-lr03-wd1e3-avg1-u100k": dict(persistent=True, batch_size=20, learning_rate=0.03, momentum=0.0,
-                                      weight_decay=1e-3, averaging=0.1, epochs=("updates", 100_000)),
-    "pcd-lr02-wd1e3-avg1-u50k": dict(persistent=True, batch_size=20, learning_rate=0.02, momentum=0.0,
-                                     weight_decay=1e-3, averaging=0.1, epochs=("updates", 50_000)),
+    # name: pcd-lr<learning rate>-wd<weight decay>-avg<averaging tenths>-u<thousands of updates>
+    **{f"pcd-lr{lr[2:]}-wd{wd}-avg{avg}-u{updates}k": _pcd(float(lr), float(wd), int(avg) / 10, updates * 1000)
+       for lr, wd, avg, updates in [
+           ("0.02", "1e-4", "5", 100), ("0.05", "1e-4", "5", 100), ("0.02", "1e-4", "5", 200),
+           ("0.02", "1e-4", "5", 50), ("0.02", "1e-3", "1", 200), ("0.02", "1e-3", "1", 100),
+           ("0.02", "1e-3", "5", 100), ("0.03", "1e-3", "1", 100), ("0.02", "1e-3", "1", 50)]},
 }
 
 
