@@ -691,20 +691,39 @@ def _lanes_body(S, Z, free, betas, acceptance, xs, rows, unconditional, width):
     return xs
 
 
-@njit(cache=True, nogil=True)
-def _sweep_lanes(S, Z, free, betas, acceptance, xs, weights, padded, width):
-    """:func:`_lanes_body` with the rule and the row layout constants in its loop; returns the streams.
+@njit(cache=True, nogil=True, inline="always")
+def _lane_rows(weights, padded, width):
+    """The rows the lane loops read: the padded rows when ``width`` is 4 (:func:`padded_rows`), else the CSR rows.
 
-    ``acceptance`` and ``width`` are compile-time constants (the driver's, see
-    :func:`chain_groups_driver`): Numba compiles this function for their values and prunes
-    the other branch, so one loop is compiled, not one per rule and row layout.
-    Neighbours come from the padded rows ``padded`` when ``width`` is 4 (see
-    :func:`padded_rows`), else from the CSR rows of ``weights``.
+    Inlined into a driver, where ``width`` is a compile-time constant, so Numba drops the
+    other branch (it prunes branches on constants, not on a callee's literal arguments).
+    One value, not a tuple: a tuple unpacked in a parallel function breaks Numba's array analysis.
     """
     if width == 4:
-        return _lanes_body(S, Z, free, betas, acceptance, xs, _Rows(weights.indptr, padded.indices, padded.data), True, 4)
-    csr = _Rows(weights.indptr, weights.indices, weights.data)
-    return _lanes_body(S, Z, free, betas, acceptance, xs, csr, _unconditional(weights.indptr), 0)
+        return _Rows(weights.indptr, padded.indices, padded.data)
+    return _Rows(weights.indptr, weights.indices, weights.data)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _lane_unconditional(weights, width):
+    """Whether the lane loops over the rows of :func:`_lane_rows` add field changes without testing for a flip."""
+    if width == 4:
+        return True
+    return _unconditional(weights.indptr)
+
+
+@njit(cache=True, nogil=True)
+def _sweep_lanes(S, Z, free, betas, acceptance, xs, x, rows, unconditional, width):
+    """:func:`_lanes_body` of the chains of ``S``, ``Z``; their streams ``xs`` (a tuple) written advanced to ``x``.
+
+    Compiled for the driver's ``acceptance`` and ``width`` (literal arguments) and the
+    length of the tuples, so one loop per driver (:func:`chain_groups_driver`), not one per
+    rule and row layout. ``rows``, ``unconditional``: of :func:`_lane_rows`, :func:`_lane_unconditional`. The streams go
+    back through the array ``x``: a caller inlined into a parallel loop must not unpack a tuple.
+    """
+    xs = _lanes_body(S, Z, free, betas, acceptance, xs, rows, unconditional, width)
+    for lane in range(len(xs)):
+        x[lane] = xs[lane]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -767,14 +786,9 @@ def _chromatic_lanes_body(S, colouring, keys, counter_base, betas, acceptance, b
 
 
 @njit(cache=True, nogil=True)
-def _sweep_chromatic_lanes(S, colouring, keys, counter_base, betas, acceptance, b, weights, padded, width):
-    """:func:`_chromatic_lanes_body` with the rule and the row layout constants in its loop (see :func:`_sweep_lanes`)."""
-    if width == 4:
-        pad = _Rows(weights.indptr, padded.indices, padded.data)
-        _chromatic_lanes_body(S, colouring, keys, counter_base, betas, acceptance, b, pad, 4)
-    else:
-        csr = _Rows(weights.indptr, weights.indices, weights.data)
-        _chromatic_lanes_body(S, colouring, keys, counter_base, betas, acceptance, b, csr, 0)
+def _sweep_chromatic_lanes(S, colouring, keys, counter_base, betas, acceptance, b, rows, width):
+    """:func:`_chromatic_lanes_body` compiled for the driver's ``acceptance`` and ``width`` (see :func:`_sweep_lanes`)."""
+    _chromatic_lanes_body(S, colouring, keys, counter_base, betas, acceptance, b, rows, width)
 
 
 # ---------------------------------------------------------------------------- padded rows
@@ -904,28 +918,30 @@ def _sweep_column(S, Z, lane, free, beta, acceptance, x, weights):
     sc = S[:, lane].copy()
     zc = Z[:, lane].copy()
     x = _sweep_sequential(sc, zc, free, beta, acceptance, x, weights)
-    S[:, lane] = sc
-    Z[:, lane] = zc
+    for i in range(sc.shape[0]):  # element by element: a slice assignment compiles its error message's formatting
+        S[i, lane] = sc[i]
+        Z[i, lane] = zc[i]
     return x
 
 
-@njit(cache=True, nogil=True)
-def _sequential_group(S, Z, free, betas, acceptance, x, weights, padded, lanes, width):
+@njit(cache=True, nogil=True, inline="always")
+def _sequential_group(S, Z, free, betas, acceptance, x, weights, rows, unconditional, lanes, width):
     """One sequential sweep of the ``lanes`` (2 or 4) chains held chain-minor in ``S``, ``Z``; streams ``x`` advanced.
 
-    ``betas``: the chains' inverse temperatures (float64, one per column). In one loop
+    ``betas``: the chains' inverse temperatures (float64 array, one per column). In one loop
     (:func:`_sweep_lanes`) at finite temperatures; with a zero-temperature lane, one chain at a time.
-    ``lanes``, ``acceptance`` and ``width`` are the driver's compile-time constants.
+    Inlined into the driver, whose ``lanes`` is a compile-time constant: Numba keeps only the
+    branch of its lane count. (No tuple unpacking here: inlined into a parallel loop, it
+    breaks Numba's array analysis.)
     """
     if not _all_finite(betas):
         for lane in range(S.shape[1]):
             x[lane] = _sweep_column(S, Z, lane, free, betas[lane], acceptance, x[lane], weights)
     elif lanes == 4:
         quad = (betas[0], betas[1], betas[2], betas[3])
-        x[0], x[1], x[2], x[3] = _sweep_lanes(S, Z, free, quad, acceptance, (x[0], x[1], x[2], x[3]), weights, padded,
-                                              width)
+        _sweep_lanes(S, Z, free, quad, acceptance, (x[0], x[1], x[2], x[3]), x, rows, unconditional, width)
     else:
-        x[0], x[1] = _sweep_lanes(S, Z, free, (betas[0], betas[1]), acceptance, (x[0], x[1]), weights, padded, width)
+        _sweep_lanes(S, Z, free, (betas[0], betas[1]), acceptance, (x[0], x[1]), x, rows, unconditional, width)
 
 
 @njit(cache=True, nogil=True)
@@ -942,23 +958,23 @@ def _chromatic_column(S, lane, colouring, key, counter_base, beta, acceptance, b
         S[i, lane] = sc[i]
 
 
-@njit(cache=True, nogil=True)
-def _chromatic_group(S, colouring, keys, counter_base, betas, acceptance, b, weights, padded, lanes, width):
+@njit(cache=True, nogil=True, inline="always")
+def _chromatic_group(S, colouring, keys, counter_base, betas, acceptance, b, weights, rows, lanes, width):
     """One chromatic sweep of the ``lanes`` chains held chain-minor (float64) in ``S``, with their ``keys`` (uint64).
 
-    As :func:`_sequential_group`: in one loop (:func:`_sweep_chromatic_lanes`) at finite
-    temperatures, else one chain at a time.
+    As :func:`_sequential_group` (inlined into the driver): in one loop
+    (:func:`_sweep_chromatic_lanes`) at finite temperatures, else one chain at a time.
     """
     if not _all_finite(betas):
         for lane in range(S.shape[1]):
             _chromatic_column(S, lane, colouring, keys[lane], counter_base, betas[lane], acceptance, b, weights)
     elif lanes == 4:
         quad = (betas[0], betas[1], betas[2], betas[3])
-        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1], keys[2], keys[3]), counter_base, quad, acceptance, b,
-                               weights, padded, width)
+        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1], keys[2], keys[3]), counter_base, quad, acceptance, b, rows,
+                               width)
     else:
-        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1]), counter_base, (betas[0], betas[1]), acceptance, b,
-                               weights, padded, width)
+        _sweep_chromatic_lanes(S, colouring, (keys[0], keys[1]), counter_base, (betas[0], betas[1]), acceptance, b, rows,
+                               width)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -1040,6 +1056,8 @@ def _chain_groups_driver(lanes, acceptance, width):
     def run_chain_groups(chains, free, betas, record, weights, padded):
         s, z, streams = chains.states, chains.fields, chains.streams  # by attribute: see run_chains
         slots, out = record.slots, record.out
+        rows = _lane_rows(weights, padded, width)
+        unconditional = _lane_unconditional(weights, width)
         bounds = _group_bounds(s.shape[0], lanes)
         for g in prange(bounds.shape[0] - 1):
             first = bounds[g]
@@ -1056,7 +1074,7 @@ def _chain_groups_driver(lanes, acceptance, width):
                 lane_betas = np.empty(size)
                 for sweep in range(betas.shape[0]):
                     _lane_betas(betas, sweep, first, lane_betas)
-                    _sequential_group(S, Z, free, lane_betas, acceptance, x, weights, padded, lanes, width)
+                    _sequential_group(S, Z, free, lane_betas, acceptance, x, weights, rows, unconditional, lanes, width)
                     _record_group(out, slots[sweep], first, S)
                 _from_chain_minor(S, s, first)
                 _from_chain_minor(Z, z, first)
@@ -1154,6 +1172,7 @@ def _chromatic_groups_driver(lanes, acceptance, width):
         s, keys = chains.states, chains.streams  # by attribute: see run_chains
         slots, out = record.slots, record.out
         n_units = s.shape[1]
+        rows = _lane_rows(weights, padded, width)
         bounds = _group_bounds(s.shape[0], lanes)
         for g in prange(bounds.shape[0] - 1):
             first = bounds[g]
@@ -1171,7 +1190,7 @@ def _chromatic_groups_driver(lanes, acceptance, width):
                 for sweep in range(betas.shape[0]):
                     base = _sweep_base(sweep_offset, sweep, n_units)
                     _lane_betas(betas, sweep, first, lane_betas)
-                    _chromatic_group(S, colouring, group_keys, base, lane_betas, acceptance, b, weights, padded, lanes,
+                    _chromatic_group(S, colouring, group_keys, base, lane_betas, acceptance, b, weights, rows, lanes,
                                      width)
                     _record_group(out, slots[sweep], first, S)
                 _from_chain_minor(S, s, first)
