@@ -27,8 +27,13 @@ keyword-only ``__init__`` (after validating your own options), and implement the
     The inverse of :meth:`_state_arrays`.
 
 Optional hooks: ``_epoch_monitors()`` (monitors the trainer adds to those of ``monitor=``, for a
-metric its epochs do not produce for free; default none), ``_final_model(state, template)`` (the model returned after the last epoch, for
-example parameter averages; default :meth:`_model_from`), ``_finite(state)`` (default: every
+metric its epochs do not produce for free; default none), ``_epochs_for(data)`` (the epochs of a
+run on these data; overriding it lets the trainer accept ``epochs="auto"``),
+``_deferred_model(state, template)`` (a :class:`Deferred` model built from a copy of the
+parameters only if the run ends at that epoch, for epochs whose model no monitor, callback or
+checkpoint needs; default: the model itself), ``_final_model(state, template)`` (the model
+returned after the last epoch, for example parameter averages; default :meth:`_model_from`),
+``_finite(state)`` (default: every
 floating array of :meth:`_state_arrays` is finite), ``_parameters(state)`` (the arrays the runaway
 check of :data:`RUNAWAY_BOUND` looks at; default: every floating state array), ``_settings()`` (a
 JSON-able dict of the options recorded in checkpoints; extend it with ``{**super()._settings(), ...}``),

@@ -146,20 +146,23 @@ class ContrastiveDivergence(Trainer):
     ``benchmarks/bench_cd_defaults.py`` (exact log-likelihoods, seeds 0, 1, 2):
 
     * digits (binarized x/16 > 0.5, 80/20 split), 20 hidden, 1389 epochs, 2-4 s: test
-      -17.944, -17.981, -18.055 nats (the documented PCD recipe, 3000 epochs: -17.885, -17.945,
-      -17.903; the defaults before issue 13, CD-1 for 20 epochs with Hinton's momentum: -20.30);
-    * bars and stripes 4×4 (30 patterns), 16 hidden, 50,000 epochs, 10 s: -3.530, -3.529,
-      -3.564 nats (the recipe -3.48 to -3.51; optimum -3.401);
-    * a 784 × 500 MNIST model costs about 2,000,000 row visits: about 160 s on one core
-      (200 epochs of 10,000 rows, or 34 of 60,000). Pass ``epochs=`` to choose.
+      -17.944, -17.981, -18.055 nats (the documented PCD recipe, 3000 epochs: -17.924, -18.039,
+      -18.076; the defaults before issue 13, CD-1 for 20 epochs with Hinton's momentum: -20.27,
+      -20.22, -20.33);
+    * bars and stripes 4×4 (30 patterns), 16 hidden, 50,000 epochs, about 10 s: -3.530, -3.529,
+      -3.564 nats (the recipe -3.481, -3.490, -3.513; optimum -3.401);
+    * a 784 × 500 MNIST model: about 2,000,000 row visits, about 160 s on one core (200 epochs of
+      10,000 rows, or 34 of 60,000). Pass ``epochs=`` to choose.
 
     Why these: PCD beats CD at equal cost on both sets (docs/training.md, "on the same budget");
     momentum multiplies the step while the persistent chains must keep up with the parameters;
     weight decay 1e-3 keeps the weights small enough for the chains to mix (with 1e-4 bars and
-    stripes ended 0.06 nats lower, digits the same); averaging removes most of the noise of the chains' updates; a budget of updates
-    rather than of epochs gives a small data set as many updates as a large one (30 rows need
-    50,000 epochs, 1437 rows 1389). Changed after 0.1.0 (issue 13): the defaults were CD-1,
-    learning rate 0.01, weight decay 1e-4, no averaging, 20 epochs; pass those to train as before.
+    stripes ended 0.06 nats lower, digits the same); averaging removes most of the noise of the
+    chains' updates; a budget of updates rather than of epochs gives a small data set as many
+    updates as a large one (30 rows get 50,000 epochs, 1437 rows 1389). Changed after 0.1.0
+    (issue 13): the defaults were CD-1, learning rate 0.01, weight decay 1e-4, no averaging, 20
+    epochs; pass ``persistent=False, learning_rate=0.01, weight_decay=1e-4, averaging=None,
+    epochs=20`` to train as before.
 
     Parameters
     ----------
