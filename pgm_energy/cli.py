@@ -498,6 +498,29 @@ def run_train(arguments, out=None) -> int:
     return 0
 
 
+def run_warmup(arguments, out=None) -> int:
+    """``pgm-energy warmup``: compile (or load) every kernel once and say where the cache is (see :mod:`pgm_energy._warmup`)."""
+    from ._warmup import cache_location, run_warmup as warmup
+
+    out = sys.stdout if out is None else out
+    location = cache_location()
+    if not arguments.quiet:
+        print(f"Numba cache: {location.path} ({location.source})", file=out)
+        if os.environ.get("NUMBA_CACHE_DIR") and location.source != "NUMBA_CACHE_DIR":
+            print(f"warning: NUMBA_CACHE_DIR={os.environ['NUMBA_CACHE_DIR']} cannot be used; Numba caches in the "
+                  "folder above instead", file=out)
+        if not location.writable:
+            print("warning: the cache folder is not writable: every process will compile the kernels again; "
+                  "set NUMBA_CACHE_DIR to a writable folder", file=out)
+    started = time.perf_counter()
+    timings = warmup(only=arguments.only, progress=arguments.progress and not arguments.quiet)
+    if not arguments.quiet:
+        for name, seconds in timings:
+            print(f"  {name:<12} {seconds:7.1f} s", file=out)
+        print(f"warmed {len(timings)} steps in {time.perf_counter() - started:.1f} s", file=out)
+    return 0
+
+
 def run_logz(arguments, out=None) -> int:
     """``pgm-energy logz``: the log partition function of a saved model, exact or by AIS."""
     from . import exact
@@ -649,6 +672,19 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("-o", "--output", default=None,
                         help="file ending in .csv or .npy, written atomically (default or '-': CSV on stdout)")
     _progress_option(sample)
+
+    warmup = commands.add_parser(
+        "warmup", help="compile every kernel once into Numba's cache (e.g. RUN pgm-energy warmup in a Dockerfile)",
+        description="Compile (or load) every Numba kernel the package uses, so that later processes sharing the "
+        "cache compile nothing. The cache is NUMBA_CACHE_DIR when set, else beside the package (or a per-user "
+        "folder when that is read-only). See docs/deployment.md.",
+    )
+    from ._warmup import STEPS
+
+    warmup.add_argument("--only", nargs="+", default=None, choices=[step.name for step in STEPS], metavar="STEP",
+                        help="warm only these steps: " + ", ".join(step.name for step in STEPS))
+    warmup.add_argument("-q", "--quiet", action="store_true", help="print nothing (errors aside)")
+    _progress_option(warmup)
     return parser
 
 
@@ -680,7 +716,7 @@ def main(argv=None) -> int:
         arguments = parser.parse_args(argv)
     except SystemExit as exit:  # usage error, --help, --version: argparse has printed
         return exit.code if isinstance(exit.code, int) else EXIT_USAGE
-    handlers = {"demo": run_demo, "train": run_train, "logz": run_logz, "sample": run_sample}
+    handlers = {"demo": run_demo, "train": run_train, "logz": run_logz, "sample": run_sample, "warmup": run_warmup}
     try:
         if arguments.command == "demo":
             _check_demo_arguments(arguments)
