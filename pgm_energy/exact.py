@@ -336,18 +336,17 @@ def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
 
 # --------------------------------------------------------------------------- joint tables
 # A joint table of k targets has 2**k entries (8 bytes each). It is filled by the cheapest of
-# three plans, by estimated cost in unit updates (2**n enumerated states cost about n each):
+# these plans, by estimated cost in unit updates (2**n enumerated states cost about n each):
 #
 # * one pass (any model): every free unit but an RBM's larger layer of non-target units is
 #   enumerated in one Gray-code walk whose consecutive states share their targets
 #   (_kernels/enumeration.cell_log_masses), the RBM layer summed with a softplus per unit;
-# * one layer (RBMs whose targets all lie in one layer): that layer is enumerated by the
-#   product kernel of _kernels/bipartite.py, the targets being its outer bits;
-# * by entry (RBMs): one closed-form log Z of the model conditioned on each entry, for a
-#   few entries that each sum a large model.
+# * one layer (RBMs, either layer): that layer is enumerated by the product kernel of
+#   _kernels/bipartite.py, its targets being the outer bits, once per assignment of the
+#   other layer's targets (none when every target lies in the enumerated layer).
 _SOFTPLUS_COST = 40.0  # an exp and a log1p
 _PRODUCT_UNIT_COST = 1.0  # a unit of the product kernel
-_CALL_COST = 3.0e5  # the Python work around one log Z
+_CALL_COST = 5.0e4  # the Python work around one kernel call
 
 
 def _cells_to_table(cells: np.ndarray, n_targets: int, n_extra: int) -> np.ndarray:
@@ -428,59 +427,55 @@ def _one_pass_plan(problem, targets: list[int]):
     return cost, run
 
 
-def _one_layer_plan(problem, targets: list[int]):
-    """``(cost, run)`` for an RBM whose targets all lie in one layer, or None.
+def _layer_plan(problem, targets: list[int], enumerated_layer: int):
+    """``(cost, run)``: an RBM's joint table by the product kernel over one layer (0 visible, 1 hidden).
 
-    That layer is enumerated by :func:`~pgm_energy._kernels.bipartite.bipartite_log_mass`:
-    its other units are the inner bits (and extra outer bits beyond the kernel's inner
-    limit), the targets the top outer bits, first target most significant; the other
-    layer is summed in closed form.
+    :func:`~pgm_energy._kernels.bipartite.bipartite_log_mass` enumerates the free units of
+    that layer: its non-target units are the inner bits (and extra outer bits beyond the
+    kernel's inner limit), its targets the top outer bits, first target most significant;
+    the other layer's non-target units are summed in closed form. The other layer's
+    targets, if any, are conditioned on one assignment at a time (a kernel call each),
+    which shifts the enumerated biases.
     """
     from ._kernels.bipartite import choose_split
 
-    layers = [
-        (problem.free_visible, problem.weights, problem.visible_bias, problem.hidden_bias),
-        (problem.free_hidden, problem.weights.T, problem.hidden_bias, problem.visible_bias),
-    ]
-    for free, coupling, enumerated_bias, analytic_bias in layers:
-        position = {int(unit): k for k, unit in enumerate(free)}
-        if all(unit in position for unit in targets):
-            break
+    if enumerated_layer == 0:
+        free, coupling, enumerated_bias = problem.free_visible, problem.weights, problem.visible_bias
+        other_free, other_bias = problem.free_hidden, problem.hidden_bias
     else:
-        return None
-    target_positions = [position[unit] for unit in targets]
-    chosen = set(target_positions)
+        free, coupling, enumerated_bias = problem.free_hidden, problem.weights.T, problem.hidden_bias
+        other_free, other_bias = problem.free_visible, problem.visible_bias
+    position = {int(unit): k for k, unit in enumerate(free)}
+    other_position = {int(unit): k for k, unit in enumerate(other_free)}
+    inner = [unit for unit in targets if unit in position]  # cell bits of the kernel
+    looped = [unit for unit in targets if unit in other_position]  # one kernel call per assignment
+    looped_positions = [other_position[unit] for unit in looped]
+    chosen = {position[unit] for unit in inner}
     others = [k for k in range(free.shape[0]) if k not in chosen]
-    order = others + target_positions[::-1]
-    m, n = len(order), analytic_bias.shape[0]
+    analytic = sorted(set(range(other_free.shape[0])) - set(looped_positions))
+    order = others + [position[unit] for unit in inner][::-1]
+    m, n = len(order), len(analytic)
     m_in = min(len(others), choose_split(m, n)[0])
-    cost = _states(m) * n * _PRODUCT_UNIT_COST
+    work = _states(m) * n * _PRODUCT_UNIT_COST
+    cost = 2.0 ** len(looped) * (_CALL_COST + work)
 
     def run():
         from ._kernels.bipartite import bipartite_log_mass
 
-        cells = bipartite_log_mass(
-            np.ascontiguousarray(coupling[order]), analytic_bias, enumerated_bias[order],
-            m_in=m_in, parallel=cost > _SERIAL_WORK_LIMIT,
-        )
-        return _cells_to_table(cells, len(targets), len(others) - m_in) - problem.constant
-
-    return cost, run
-
-
-def _by_entry_plan(model, clamped: dict[int, int], problem, targets: list[int]):
-    """``(cost, run)``: one closed-form log Z of the RBM conditioned on each entry."""
-    chosen = set(targets)
-    layers = [sum(1 for unit in free if int(unit) not in chosen) for free in (problem.free_visible, problem.free_hidden)]
-    cost = 2.0 ** len(targets) * (_CALL_COST + _states(min(layers)) * max(layers) * _PRODUCT_UNIT_COST)
-
-    def run():
-        log_mass = np.empty(2 ** len(targets))
-        for row, assignment in enumerate(itertools.product((0, 1), repeat=len(targets))):
-            conditioned = dict(clamped)
-            conditioned.update(zip(targets, assignment))
-            log_mass[row] = _enumerate(_flatten(model, conditioned), with_moments=False).log_z
-        return log_mass
+        layer_coupling = np.ascontiguousarray(coupling[np.ix_(order, analytic)])
+        cross = coupling[np.ix_(order, looped_positions)]  # how each looped target shifts the enumerated biases
+        table = np.empty((1 << len(looped), 1 << len(inner)))
+        for row, assignment in enumerate(itertools.product((0.0, 1.0), repeat=len(looped))):
+            values = np.array(assignment)
+            cells = bipartite_log_mass(
+                layer_coupling, other_bias[analytic], enumerated_bias[order] + cross @ values,
+                m_in=m_in, parallel=work > _SERIAL_WORK_LIMIT,
+            )
+            table[row] = _cells_to_table(cells, len(inner), len(others) - m_in) + other_bias[looped_positions] @ values
+        # Axes: the looped targets, then the enumerated ones; put them in the order asked for.
+        axes = looped + inner
+        table = table.reshape((2,) * len(targets)).transpose([axes.index(unit) for unit in targets])
+        return table.ravel() - problem.constant
 
     return cost, run
 
@@ -496,8 +491,8 @@ def _joint_log_masses(model, clamped: dict[int, int], targets: list[int], max_un
     problem = _flatten(model, clamped)
     plans = [_one_pass_plan(problem, targets)]
     if isinstance(problem, _Bipartite):
-        plans += [_one_layer_plan(problem, targets), _by_entry_plan(model, clamped, problem, targets)]
-    _, run = min((plan for plan in plans if plan is not None), key=lambda plan: plan[0])
+        plans += [_layer_plan(problem, targets, layer) for layer in (0, 1)]
+    _, run = min(plans, key=lambda plan: plan[0])
     return run()
 
 

@@ -1,8 +1,8 @@
 """Joint query tables in one enumeration pass, against a brute force written here in plain NumPy.
 
 ``exact.query(..., joint=True)`` fills a table of ``2**k`` entries by the cheapest of
-three plans (one Gray-code pass over every free unit; for an RBM with all targets in one
-layer, the product kernel over that layer; one closed-form log Z per entry). Each plan is
+its plans (one Gray-code pass over every free unit; for an RBM, the product kernel over
+one layer, once per assignment of the other layer's targets). Each plan is
 checked against the brute force, including k = 20 on a 20-unit machine, whose joint table is
 the whole distribution. Results must not depend on the thread count nor on how the run is
 cut into kernel calls.
@@ -103,8 +103,8 @@ def _plans(model, variables, evidence):
     problem = exact._flatten(model, clamped)
     return {
         "one_pass": exact._one_pass_plan(problem, targets),
-        "one_layer": exact._one_layer_plan(problem, targets),
-        "by_entry": exact._by_entry_plan(model, clamped, problem, targets),
+        "visible_layer": exact._layer_plan(problem, targets, 0),
+        "hidden_layer": exact._layer_plan(problem, targets, 1),
     }
 
 
@@ -117,19 +117,17 @@ def test_every_plan_of_an_rbm_matches_the_brute_force(case):
         brute.log_z_given({**(evidence or {}), **dict(zip(variables, assignment))})
         for assignment in itertools.product((0, 1), repeat=len(variables))
     ])
-    plans = _plans(model, variables, evidence)
-    assert (plans["one_layer"] is None) == (case == "mixed")
-    for name, plan in plans.items():
-        if plan is not None:
-            np.testing.assert_allclose(plan[1](), expected_log, rtol=1e-12, atol=1e-12, err_msg=name)
+    for name, (_, run) in _plans(model, variables, evidence).items():
+        np.testing.assert_allclose(run(), expected_log, rtol=1e-12, atol=1e-12, err_msg=name)
     assert_table(exact.query(model, variables, evidence=evidence), joint_table(brute, variables, evidence))
 
 
-def test_a_wide_rbm_with_a_few_visible_targets_takes_one_entry_at_a_time():
-    # the product kernel per entry beats enumerating 5 targets + 20 hidden units with a softplus per visible unit
+def test_a_wide_rbm_with_a_few_visible_targets_enumerates_the_hidden_layer_once_per_entry():
+    # the product kernel over the hidden layer per entry beats enumerating 5 targets + 20 hidden
+    # units with a softplus per visible unit, and enumerating the 400 visible units
     model = random_rbm(400, 20, seed=78, scale=0.1)
-    plans = _plans(model, ["v0", "v1", "v2", "v3", "v4"], None)
-    assert plans["by_entry"][0] < min(plans["one_pass"][0], 1e300 if plans["one_layer"] is None else plans["one_layer"][0])
+    costs = {name: cost for name, (cost, _) in _plans(model, ["v0", "v1", "v2", "v3", "v4"], None).items()}
+    assert min(costs, key=costs.get) == "hidden_layer"
 
 
 # --------------------------------------------------------------------------- determinism and guard
@@ -138,8 +136,9 @@ def _tables():
     rbm = random_rbm(12, 9, seed=80)
     return (
         exact.query(bm, list(bm.names[3:13])).values,  # one pass, parallel
-        exact.query(rbm, ["v1", "h2", "h7", "v11"]).values,  # mixed: one pass with an analytic layer
-        exact.query(rbm, ["v1", "v4", "v11"]).values,  # one layer
+        _plans(rbm, ["v1", "h2", "h7", "v11"], None)["one_pass"][1](),  # with an analytic layer, parallel
+        exact.query(rbm, ["v1", "h2", "h7", "v11"]).values,  # a layer, once per looped target
+        exact.query(rbm, ["v1", "v4", "v11"]).values,  # a layer, once
     )
 
 
