@@ -131,9 +131,10 @@ def test_a_wide_rbm_with_a_few_visible_targets_enumerates_the_hidden_layer_once_
 
 
 # --------------------------------------------------------------------------- determinism and guard
-def _tables():
-    bm = random_bm(16, seed=79)
-    rbm = random_rbm(12, 9, seed=80)
+def _tables(bm_units=16, rbm_shape=(12, 9)):
+    """One table of each kind; the default sizes run the parallel kernels."""
+    bm = random_bm(bm_units, seed=79)
+    rbm = random_rbm(*rbm_shape, seed=80)
     return (
         exact.query(bm, list(bm.names[3:13])).values,  # one pass, parallel
         _plans(rbm, ["v1", "h2", "h7", "v11"], None)["one_pass"][1](),  # with an analytic layer, parallel
@@ -166,9 +167,10 @@ def test_same_bits_whatever_the_number_of_numba_threads():
 def test_same_bits_when_every_kernel_call_is_one_block(monkeypatch):
     from pgm_energy import _launch
 
-    whole = _tables()
+    small = dict(bm_units=13, rbm_shape=(12, 8))  # 256 blocks, mostly of serial kernels: quick calls
+    whole = _tables(**small)
     monkeypatch.setattr(_launch, "TARGET_SECONDS", 0.0)
-    for a, b in zip(whole, _tables()):
+    for a, b in zip(whole, _tables(**small)):
         assert a.tobytes() == b.tobytes()
 
 
