@@ -62,7 +62,9 @@ def fit_greedy(data, layer_sizes, *, trainer=None, rng=None, progress=True) -> D
     trainer : trainer or sequence of trainers, optional
         An object with ``fit(n_hidden, data, rng=..., progress=...) -> TrainingResult``,
         such as :class:`~pgm_energy.learning.ContrastiveDivergence`, for every layer, or one
-        per layer. Default ``ContrastiveDivergence()``.
+        per layer. Default ``ContrastiveDivergence()`` for each layer: its defaults make about
+        100,000 parameter updates per layer (``epochs="auto"``), which is thorough but not quick
+        on large data; pass ``ContrastiveDivergence(epochs=...)`` for a shorter run.
     rng : None, int or numpy.random.Generator
         Drives every trainer and every sample of the hidden activities.
     progress : bool, default True

@@ -268,8 +268,9 @@ class RestrictedBoltzmannMachine(UndirectedModel):
         trainer : Trainer of RBMs, optional
             For example ``ContrastiveDivergence(k=1, epochs=20)`` or ``ExactGradient()``; anything
             else raises ``ParameterTypeError``.
-            Default: ``ContrastiveDivergence()`` with its defaults (CD-1, 20 epochs, batches of 20,
-            learning rate 0.01, Hinton's momentum schedule).
+            Default: ``ContrastiveDivergence()`` with its defaults (PCD-1, batches of 20, learning
+            rate 0.03, weight decay 1e-3, averaging over the last 10% of epochs, as many epochs as
+            make 100,000 parameter updates: see its docstring).
         **fit_options
             ``validation``, ``rng``, ``callbacks``, ``progress``, ``resume_from`` of the trainer's ``fit``.
 

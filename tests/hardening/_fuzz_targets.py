@@ -922,10 +922,11 @@ def _cd_fit(ctx):
 def _cd_resume(ctx):
     def write(path):
         _learning().ContrastiveDivergence(epochs=1, batch_size=2, checkpoint_every=1, checkpoint_path=path,
-                                          persistent=True).fit(2, DATA.copy(), rng=0, progress=False)
+                                          persistent=True, averaging=None).fit(2, DATA.copy(), rng=0, progress=False)
 
     path = ctx.file("resume.ckpt.npz", write)
-    trainer = _learning().ContrastiveDivergence(epochs=2, batch_size=2, persistent=True)
+    # averaging=None: an averaged run's checkpoint is tied to its epoch count
+    trainer = _learning().ContrastiveDivergence(epochs=2, batch_size=2, persistent=True, averaging=None)
     return trainer.fit, dict(model_or_size=2, data=DATA.copy(), rng=0, progress=False, resume_from=path)
 
 
