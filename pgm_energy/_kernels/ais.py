@@ -229,11 +229,15 @@ def _run_steps(target, betas, lanes, first, last, visible_on, n_visible_on, log_
     hidden_on = np.empty(n_hidden, dtype=np.int64)
     x = np.empty(n_hidden)
 
+    # A computed zero for the counts of hidden units on: with a constant 0 (even np.int64(0)) Numba
+    # compiles a second specialisation of the callees below for the literal value.
+    none_on = min(n_hidden, 0)
     if first == 0:
         # An exact draw from the base (beta = 0: the hidden layer plays no part).
-        _fast_visible_probabilities(base_bias32, delta32, weights_t32, hidden_on, 0, 0.0, acc, prob)
+        _fast_visible_probabilities(base_bias32, delta32, weights_t32, hidden_on, none_on, 0.0, acc, prob)
         _uniforms(lanes, uniforms)
-        n_visible_on = _draw_visible(prob, uniforms, margin, base_bias, delta, weights_t, hidden_on, 0, 0.0, visible_on)
+        n_visible_on = _draw_visible(prob, uniforms, margin, base_bias, delta, weights_t, hidden_on, none_on, 0.0,
+                                     visible_on)
         first = 1
     dv = _hidden_input(weights, hidden_bias, delta, visible_on, n_visible_on, x)
 
@@ -246,7 +250,7 @@ def _run_steps(target, betas, lanes, first, last, visible_on, n_visible_on, log_
         log_ratio = 0.0
         numerator = 1.0
         denominator = 1.0
-        n_hidden_on = 0
+        n_hidden_on = none_on
         sample = k < n_steps  # the last distribution needs no transition
         lane = 0
         for j in range(n_hidden):
