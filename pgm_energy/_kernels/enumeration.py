@@ -281,6 +281,7 @@ def _cell_log_masses(weights, biases, coupling, analytic_bias, n_summed, n_prefi
     for slot in prange(n_blocks):
         state = np.zeros(n)
         fields, energy = pairwise_block_start(weights, biases, first + slot, n_prefix, state)
+        # the analytic fields p + C^T e; its second value (b.e) is already part of ``energy``
         analytic, _ = bipartite_block_start(coupling, analytic_bias, biases, first + slot, n_prefix, state)
         top = -np.inf
         total = 0.0
