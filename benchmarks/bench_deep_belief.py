@@ -66,7 +66,8 @@ def load(loader):
 
 
 def ours(train, sizes, epochs, seed):
-    trainer = ContrastiveDivergence(epochs=epochs, learning_rate=LEARNING_RATE, batch_size=BATCH_SIZE, monitor=None)
+    trainer = ContrastiveDivergence(persistent=False, epochs=epochs, learning_rate=LEARNING_RATE, batch_size=BATCH_SIZE,
+                                    weight_decay=1e-4, averaging=None, monitor=None)
     started = time.perf_counter()
     dbn = DeepBeliefNetwork.fit_greedy(train, list(sizes), trainer=trainer, rng=seed, progress=False)
     return time.perf_counter() - started, dbn

@@ -79,7 +79,8 @@ def main() -> None:
     print(f"training on {threes.shape[0]} threes; held out: {is_three.sum()} threes and {(~is_three).sum()} other digits")
 
     trainer = ContrastiveDivergence(
-        k=growing_k, batch_size=10, learning_rate=0.05, weight_decay=1e-3, epochs=EPOCHS, monitor=None
+        k=growing_k, persistent=False, batch_size=10, learning_rate=0.05, weight_decay=1e-3, epochs=EPOCHS,
+        averaging=None, monitor=None
     )
     started = time.perf_counter()
     result = trainer.fit(N_HIDDEN, threes, rng=0, callbacks=[print_weight_norm], progress=False)

@@ -131,7 +131,9 @@ def section_deep_belief_network(n_causes=16, n_images=5):
     """Section 2: explaining away among the hidden causes of a trained DBN's directed layer."""
     print("\n2. Explaining away at scale: the bottom layer of a deep belief network trained on digits")
     split = load_digits(test_size=0.2, rng=0)
-    trainer = ContrastiveDivergence(epochs=20, learning_rate=0.05, monitor=None)
+    trainer = ContrastiveDivergence(  # CD-1 for the greedy layers
+        persistent=False, epochs=20, learning_rate=0.05, weight_decay=1e-4, averaging=None, monitor=None
+    )
     dbn = DeepBeliefNetwork.fit_greedy(split.train, [n_causes, 8], trainer=trainer, rng=0, progress=False)
     directed = dbn.directed_part()  # layer 1 with a factorial prior: the top RBM's exact marginals
     causes = list(directed.layers[1])

@@ -340,7 +340,9 @@ def _deep_belief_section(split, rbm_test_ll, seed, output_dir, progress, out) ->
 
     _section("A deep belief network: greedy layers, then up-down fine-tuning", out)
     seeds = np.random.default_rng(seed).integers(2**31, size=4)
-    trainer = ContrastiveDivergence(epochs=30, learning_rate=0.05, monitor=None)
+    # CD-1 for the greedy layers, as Hinton, Osindero & Teh (2006)
+    trainer = ContrastiveDivergence(persistent=False, epochs=30, learning_rate=0.05, weight_decay=1e-4, averaging=None,
+                                    monitor=None)
     started = time.perf_counter()
     network = DeepBeliefNetwork.fit_greedy(split.train, [100, 20], trainer=trainer, rng=seeds[0], progress=progress)
     greedy_seconds = time.perf_counter() - started
