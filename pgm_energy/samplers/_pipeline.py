@@ -52,10 +52,10 @@ def check_model(model, *, allow_rbm: bool = True):
     return model
 
 
-def check_scan(scan) -> str:
-    """``scan`` if it is one of :data:`SCANS`."""
-    if not isinstance(scan, str) or scan not in SCANS:
-        raise ValidationError(f"scan must be one of {', '.join(map(repr, SCANS))}, got {describe(scan)}")
+def check_scan(scan, allowed: tuple = SCANS) -> str:
+    """``scan`` if it is one of ``allowed`` (default :data:`SCANS`)."""
+    if not isinstance(scan, str) or scan not in allowed:
+        raise ValidationError(f"scan must be one of {', '.join(map(repr, allowed))}, got {describe(scan)}")
     return scan
 
 

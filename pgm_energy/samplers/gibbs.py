@@ -23,6 +23,7 @@ from ..models import RestrictedBoltzmannMachine
 from ._block import run_block_gibbs
 from ._layout import layout_of
 from . import _pipeline as pipeline
+from ._scan_choice import AUTO, choose_scan
 from ._single_site import run_single_site
 from .sampleset import SampleSet
 
@@ -44,11 +45,18 @@ class GibbsSampler:
     thin : int >= 1, default 1
         Sweeps between successive draws. One call runs at most ``MAX_SWEEPS``
         (2**28) sweeps, ``burn_in + n_samples * thin``.
-    scan : {"sequential", "random", "chromatic"}, default "sequential"
+    scan : {"auto", "sequential", "random", "chromatic"}, default "auto"
         Order of single-site updates in a sweep: every free unit in index order;
         ``n_free`` units drawn uniformly with replacement; or colour class after
         colour class of a greedy graph colouring, each class updated in parallel
-        (units of a class are conditionally independent). Ignored for RBMs.
+        (units of a class are conditionally independent). ``"auto"`` picks
+        ``"chromatic"`` for a machine whose weights are sparse (stored CSR: at most a
+        quarter of them non-zero) and whose graph is bipartite (two colour classes:
+        lattices, grids, trees, RBM-shaped graphs), where it is at least as fast as the
+        sequential scan and the classes of even one chain run on several threads; and
+        ``"sequential"`` otherwise (dense weights, odd cycles, more than 64 connected
+        components). The choice depends on the model only, never on threads or chains;
+        ``info["scan"]`` says which scan ran. Ignored for RBMs (block Gibbs).
     dtype : {"float64", "float32"}, default "float64"
         Precision of the block-Gibbs matrix products for RBMs (float32 is faster and
         samples the machine with float32-rounded parameters). Ignored for general
@@ -77,11 +85,11 @@ class GibbsSampler:
     (2, 100, 2)
     """
 
-    def __init__(self, *, burn_in=1000, thin=1, scan="sequential", dtype="float64"):
+    def __init__(self, *, burn_in=1000, thin=1, scan="auto", dtype="float64"):
         self.burn_in = check_int(burn_in, "burn_in", minimum=0)
         self.thin = check_int(thin, "thin", minimum=1)
         check_sweeps(self.burn_in, 1, self.thin)  # the fewest sweeps a call with these settings runs
-        self.scan = pipeline.check_scan(scan)
+        self.scan = pipeline.check_scan(scan, (AUTO, *pipeline.SCANS))
         self.dtype = check_float_dtype(dtype).name
 
     def __repr__(self) -> str:
@@ -190,10 +198,11 @@ class GibbsSampler:
             lambda start, stop: pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, keep),
         )
         out = pipeline.allocate_draws((n_chains, n_samples if keep == "all" else 1, n_units))
+        scan = choose_scan(model) if self.scan == AUTO else self.scan
         watch.prepared()
-        details = run_single_site(model, layout, states, free, self.scan, sweeps, out, generator, progress=progress)
+        details = run_single_site(model, layout, states, free, scan, sweeps, out, generator, progress=progress)
         watch.sampled()
-        return out, {"scan": self.scan, "unit_updates": n_chains * n_sweeps * free.shape[0], **details}
+        return out, {"scan": scan, "unit_updates": n_chains * n_sweeps * free.shape[0], **details}
 
     def _sample_rbm(self, model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep,
                     watch):
