@@ -13,7 +13,8 @@ runs it again on that folder (warm). Each child records, through Numba's event A
 (``numba:compile``), every dispatcher it compiles with its signature and its compile time
 (inclusive of the callees it compiles, and exclusive), and times every on-disk cache
 lookup (``Cache.load_overload``). The parent prints per path: cold wall, warm wall,
-compile seconds, signatures compiled and loaded, and the dispatchers that cost most.
+compile seconds, signatures compiled and loaded, the dispatchers that cost most, and
+the package's kernels compiled for more than one signature in one path.
 With ``--repeats N`` the walls are medians of N (each repeat a new empty cache).
 
 Wall = import of pgm_energy and the path's calls (the interpreter's own start is not
@@ -150,8 +151,10 @@ def summarise(record: dict, top: int) -> dict:
         entry["signatures"] += 1
     ranked = sorted(by_name.items(), key=lambda kv: -kv[1]["seconds"])[:top]
     hits = [load for load in record["loads"] if load["hit"]]
+    repeated = {name: entry["signatures"] for name, entry in by_name.items()
+                if entry["signatures"] > 1 and ".ol_" not in name and "<locals>.impl" not in name}
     return {
-        "wall": record["wall"], "import": record["import"], "call": record["call"],
+        "wall": record["wall"], "import": record["import"], "call": record["call"], "repeated": repeated,
         "compile_seconds": sum(item["exclusive"] for item in record["compiles"]), "signatures_compiled": len(record["compiles"]),
         "dispatchers_compiled": len(by_name), "signatures_loaded": len(hits),
         "load_seconds": sum(load["seconds"] for load in hits), "top": ranked, "threads": record["threads"],
@@ -199,6 +202,11 @@ def main(argv=None) -> int:
               f"{statistics.median(w['wall'] for w in warm):.2f} | "
               f"{warm[0]['signatures_loaded']} ({statistics.median(w['load_seconds'] for w in warm):.2f}) | {tops} |",
               flush=True)
+    for name, result in results.items():
+        repeated = result["cold"][0]["repeated"]
+        if repeated:
+            listed = ", ".join(f"{n.split('.', 1)[1]} ({count})" for n, count in sorted(repeated.items()))
+            print(f"\n{name}: kernels compiled for several signatures: {listed}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -95,7 +95,7 @@ __all__ = [
     "run_chains",
     "run_chromatic",
     "run_chromatic_chains",
-    "run_tempering",
+    "tempering_driver",
 ]
 
 SEQUENTIAL = 0
@@ -1198,10 +1198,20 @@ def _chromatic_groups_driver(lanes, acceptance, width):
     return run_chromatic_groups
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def run_tempering(chains, free, scan, colouring, keys, sweep_offset, exchange, record, b, weights):
-    """Replica exchange: ``n_groups`` independent ensembles of ``K = len(ladder)`` replicas.
+def tempering_driver(scan: int):
+    """The replica-exchange driver for ``scan`` (``SEQUENTIAL``, ``RANDOM`` or ``CHROMATIC``, heat-bath updates).
 
+    ``scan`` is a compile-time constant of the returned kernel, so a first call compiles the
+    sweep of its own scan only.
+
+    Returns
+    -------
+    numba dispatcher
+        ``driver(chains, free, colouring, keys, sweep_offset, exchange, record, b, weights)``, a
+        parallel kernel running ``n_groups`` independent ensembles of ``K = len(ladder)`` replicas.
+
+    Notes
+    -----
     Replica ``g * K + r`` belongs to group ``g``; ``slot_replica[g, k]`` is the
     replica currently at inverse temperature ``ladder[k]`` (ascending
     temperatures, so descending betas). Every ``swap_interval`` sweeps, adjacent
@@ -1210,13 +1220,11 @@ def run_tempering(chains, free, scan, colouring, keys, sweep_offset, exchange, r
     in parallel, each with its own replica streams and swap stream, so results do
     not depend on the thread count. Recorded draws are the states at slot ``target``.
 
-    Parameters
-    ----------
+    The driver's parameters:
+
     chains : Chains
         One row per replica (``n_groups * K``), fields current.
     free : int64 array, shape (n_free,)
-    scan : int
-        ``SEQUENTIAL``, ``RANDOM`` or ``CHROMATIC`` (heat-bath updates).
     colouring : Colouring
         Colour classes of the free units (chromatic scan only).
     keys : uint64 array, shape (n_groups * K,)
@@ -1230,40 +1238,49 @@ def run_tempering(chains, free, scan, colouring, keys, sweep_offset, exchange, r
     b : float64 array, shape (n_units,)
     weights : Weights
     """
-    s, z, streams = chains.states, chains.fields, chains.streams  # by attribute: see run_chains
-    ladder, slot_replica, swap_interval, target = exchange.ladder, exchange.slot_replica, exchange.interval, exchange.target
-    swap_streams, accepted, attempted = exchange.swap_streams, exchange.accepted, exchange.attempted
-    slots, out = record.slots, record.out
-    n_sweeps = slots.shape[0]
-    n_groups, n_ladder = slot_replica.shape
-    for g in prange(n_groups):
-        swap_stream = swap_streams[g : g + 1].copy()
-        for sweep in range(n_sweeps):
-            global_sweep = sweep_offset + sweep
-            for k in range(n_ladder):
-                c = slot_replica[g, k]
-                beta = ladder[k]
-                if scan == SEQUENTIAL:
-                    streams[c] = _sweep_sequential(s[c], z[c], free, beta, HEAT_BATH, streams[c], weights)
-                elif scan == RANDOM:
-                    streams[c] = _sweep_random(s[c], z[c], free, beta, HEAT_BATH, streams[c], weights)
-                else:
-                    base = _sweep_base(global_sweep, 0, s.shape[1])
-                    _sweep_chromatic_serial(s[c], colouring, keys[c], base, beta, HEAT_BATH, b, weights)
-            if n_ladder > 1 and (global_sweep + 1) % swap_interval == 0:
-                parity = ((global_sweep + 1) // swap_interval) % 2
-                for k in range(parity, n_ladder - 1, 2):
-                    low = slot_replica[g, k]
-                    high = slot_replica[g, k + 1]
-                    log_ratio = (ladder[k] - ladder[k + 1]) * (
-                        _chain_energy(s[low], b, weights) - _chain_energy(s[high], b, weights)
-                    )
-                    attempted[g, k] += 1
-                    if log_ratio >= 0.0 or next_uniform(swap_stream, 0) < np.exp(log_ratio):
-                        slot_replica[g, k] = high
-                        slot_replica[g, k + 1] = low
-                        accepted[g, k] += 1
-            slot = slots[sweep]
-            if slot >= 0:
-                out[g, slot, :] = s[slot_replica[g, target]]
-        swap_streams[g] = swap_stream[0]
+    return _tempering_driver(SEQUENTIAL if scan == SEQUENTIAL else RANDOM if scan == RANDOM else CHROMATIC)
+
+
+@functools.lru_cache(maxsize=None)
+def _tempering_driver(scan):
+    @njit(cache=True, nogil=True, parallel=True)
+    def run_tempering(chains, free, colouring, keys, sweep_offset, exchange, record, b, weights):
+        s, z, streams = chains.states, chains.fields, chains.streams  # by attribute: see run_chains
+        ladder, slot_replica, swap_interval, target = exchange.ladder, exchange.slot_replica, exchange.interval, exchange.target
+        swap_streams, accepted, attempted = exchange.swap_streams, exchange.accepted, exchange.attempted
+        slots, out = record.slots, record.out
+        n_sweeps = slots.shape[0]
+        n_groups, n_ladder = slot_replica.shape
+        for g in prange(n_groups):
+            swap_stream = swap_streams[g : g + 1].copy()
+            for sweep in range(n_sweeps):
+                global_sweep = sweep_offset + sweep
+                for k in range(n_ladder):
+                    c = slot_replica[g, k]
+                    beta = ladder[k]
+                    if scan == SEQUENTIAL:
+                        streams[c] = _sweep_sequential(s[c], z[c], free, beta, HEAT_BATH, streams[c], weights)
+                    elif scan == RANDOM:
+                        streams[c] = _sweep_random(s[c], z[c], free, beta, HEAT_BATH, streams[c], weights)
+                    else:
+                        base = _sweep_base(global_sweep, 0, s.shape[1])
+                        _sweep_chromatic_serial(s[c], colouring, keys[c], base, beta, HEAT_BATH, b, weights)
+                if n_ladder > 1 and (global_sweep + 1) % swap_interval == 0:
+                    parity = ((global_sweep + 1) // swap_interval) % 2
+                    for k in range(parity, n_ladder - 1, 2):
+                        low = slot_replica[g, k]
+                        high = slot_replica[g, k + 1]
+                        log_ratio = (ladder[k] - ladder[k + 1]) * (
+                            _chain_energy(s[low], b, weights) - _chain_energy(s[high], b, weights)
+                        )
+                        attempted[g, k] += 1
+                        if log_ratio >= 0.0 or next_uniform(swap_stream, 0) < np.exp(log_ratio):
+                            slot_replica[g, k] = high
+                            slot_replica[g, k + 1] = low
+                            accepted[g, k] += 1
+                slot = slots[sweep]
+                if slot >= 0:
+                    out[g, slot, :] = s[slot_replica[g, target]]
+            swap_streams[g] = swap_stream[0]
+
+    return run_tempering

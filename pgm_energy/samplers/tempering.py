@@ -202,7 +202,7 @@ class ParallelTemperingSampler:
 
         def run(start, stop):
             record = kernels.Record(pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, "all"), out)
-            call(kernels.run_tempering, chains, free, code, colouring, keys, start, exchange, record, layout.biases,
+            call(kernels.tempering_driver(code), chains, free, colouring, keys, start, exchange, record, layout.biases,
                  layout.weights)
 
         pipeline.run_sweeps(

@@ -79,8 +79,8 @@ def test_tempering_continues_where_it_stopped():
         out = np.empty((n_groups, n_sweeps, n_units), dtype=np.uint8)
         for a, b in parts:
             record = kernels.Record(np.arange(a, b, dtype=np.int64), out)
-            kernels.run_tempering(chains, free, kernels.SEQUENTIAL, colouring, chains.streams.copy(), a, exchange,
-                                  record, biases, weights)
+            kernels.tempering_driver(kernels.SEQUENTIAL)(chains, free, colouring, chains.streams.copy(), a, exchange,
+                                                         record, biases, weights)
         return out, chains.streams, exchange.slot_replica, exchange.swap_streams, exchange.accepted, exchange.attempted
 
     whole, cut = _in_two_calls(run, n_sweeps)
