@@ -32,7 +32,7 @@ from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 from .sampleset import SampleSet
 
 __all__ = [
-    "KEEP", "SCANS", "Stopwatch", "Sweeps", "allocate_draws", "check_draw_sizes", "check_initial_states", "check_model",
+    "KEEP", "MAX_SWEEPS_PER_CALL", "SCANS", "Stopwatch", "Sweeps", "allocate_draws", "check_draw_sizes", "check_initial_states", "check_model",
     "check_scan", "energies", "free_units", "record_slots", "run_sweeps", "starting_states", "thread_count", "wrap",
 ]
 
@@ -40,6 +40,10 @@ SCANS = ("sequential", "random", "chromatic")
 KEEP = ("all", "last")
 #: energies are evaluated this many state entries at a time (bounds the float64 temporaries)
 _ENERGY_CHUNK = 1 << 21
+#: most sweeps one kernel call covers: its per-sweep arrays (inverse temperatures and record slots,
+#: 16 bytes a sweep, and one temporary) stay a few MB however long the run, while a call of a
+#: 2-unit model still lasts milliseconds, far above what a call costs
+MAX_SWEEPS_PER_CALL = 1 << 18
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -178,11 +182,18 @@ def record_slots(start: int, stop: int, n_sweeps: int, burn_in: int, thin: int, 
 
     Made a chunk at a time: a long run never holds an array per sweep.
     """
-    sweeps = np.arange(start, stop, dtype=np.int64)
+    slots = np.full(stop - start, -1, dtype=np.int64)
     if keep == "last":
-        return np.where(sweeps == n_sweeps - 1, 0, -1).astype(np.int64)
-    offset = sweeps - (burn_in + thin - 1)
-    return np.where((offset >= 0) & (offset % thin == 0), offset // thin, -1).astype(np.int64)
+        if start <= n_sweeps - 1 < stop:
+            slots[n_sweeps - 1 - start] = 0
+        return slots
+    first = burn_in + thin - 1  # the sweep of draw 0
+    lowest = max(start, first)
+    lowest += (first - lowest) % thin  # the first recorded sweep of the range
+    if lowest < stop:
+        draw = (lowest - first) // thin
+        slots[lowest - start :: thin] = np.arange(draw, draw + len(range(lowest, stop, thin)), dtype=np.int64)
+    return slots
 
 
 class Sweeps(NamedTuple):
@@ -205,14 +216,27 @@ def thread_count() -> int:
     return int(numba.get_num_threads())
 
 
+def _at_most(run, most: int):
+    """``run(start, stop)`` made as successive calls of at most ``most`` items each."""
+
+    def in_pieces(start: int, stop: int) -> None:
+        for piece in range(start, stop, most):
+            run(piece, min(piece + most, stop))
+
+    return in_pieces
+
+
 def run_sweeps(n_sweeps: int, run, *, cost_per_sweep: float, progress: bool, description: str) -> None:
     """``run(start, stop)`` over sweeps ``0 .. n_sweeps - 1`` in time-bounded kernel calls, behind a progress bar.
 
     Ctrl-C is answered between calls (:func:`pgm_energy._launch.run_chunked`). ``run`` must
     continue exactly where the previous call stopped (states, streams, sweep index), so the
     draws do not depend on how the run is cut; the first call costs about
-    :data:`~pgm_energy._launch.FIRST_CALL_WORK` unit updates at ``cost_per_sweep`` a sweep.
+    :data:`~pgm_energy._launch.FIRST_CALL_WORK` unit updates at ``cost_per_sweep`` a sweep,
+    and no call covers more than :data:`MAX_SWEEPS_PER_CALL` sweeps (memory stays constant
+    however long the run).
     """
+    run = _at_most(run, MAX_SWEEPS_PER_CALL)
     first = first_chunk(cost_per_sweep)
     if not progress:  # the common case, kept free of the bar's calls (small models sample in microseconds)
         run_chunked(n_sweeps, run, first=first)
