@@ -5,8 +5,8 @@ so the classes of one chain run in parallel and vectorise; but each update recom
 unit's local field from its neighbours instead of reading a cached one, and every class is
 one pass over the states. It pays on sparse two-colourable (bipartite) graphs such as
 lattices: two long classes and few neighbours per unit. With more colours, more neighbours or
-dense weights the sequential scan with cached fields is faster (measurements in
-docs/benchmarks.md, from benchmarks/bench_user_facing.py).
+dense weights the sequential scan with cached fields is faster (the measurements behind the
+rule are summarised in docs/sampling.md, "Gibbs sampling").
 
 The choice depends on the model only, never on the thread count or the number of chains, so
 the same ``rng`` gives the same draws on any machine.
