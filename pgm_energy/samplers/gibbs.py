@@ -140,10 +140,11 @@ class GibbsSampler:
         -------
         SampleSet
             ``states`` (n_chains, n_draws, n_units) uint8, ``energies`` equal to
-            ``model.energy`` of each state (offset included), ``info`` with the keys
-            every sampler gives (``sampler``, ``scan``, ``sweeps``, ``n_threads``,
-            ``unit_updates``, ``unit_updates_per_second``, ``seconds``: ``setup``,
-            ``sampling``, ``energies``), ``burn_in`` and ``thin``; single-site runs add
+            ``model.energy`` of each state (offset included; computed when first read),
+            ``info`` with the keys every sampler gives (``sampler``, ``scan`` (the scan
+            that ran), ``sweeps``, ``n_threads``, ``unit_updates``,
+            ``unit_updates_per_second``, ``seconds``: ``setup``, ``sampling``,
+            ``energies``, 0.0 until the energies are read), ``burn_in`` and ``thin``; single-site runs add
             ``storage`` (and ``n_colours``, ``parallel_over`` for the chromatic scan),
             RBMs (``scan="block"``) add ``n_chains``, ``dtype``, ``temperature``, ``threads``.
 
