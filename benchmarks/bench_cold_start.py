@@ -57,10 +57,12 @@ rbm = RestrictedBoltzmannMachine(g.normal(0, 0.1, (64, 20)), np.zeros(64), np.ze
 
 #: name -> (setup, timed statement): the first call a user makes on that path
 PATHS = {
+    "gibbs_default_4": (_LATTICE, "from pgm_energy.samplers import GibbsSampler\n"
+                        "GibbsSampler().sample(lattice(256), 300, n_chains=4, rng=0, progress=False)"),
     "gibbs_seq_4": (_LATTICE, "from pgm_energy.samplers import GibbsSampler\n"
-                    "GibbsSampler().sample(lattice(256), 300, n_chains=4, rng=0, progress=False)"),
+                    "GibbsSampler(scan='sequential').sample(lattice(256), 300, n_chains=4, rng=0, progress=False)"),
     "gibbs_seq_1": (_LATTICE, "from pgm_energy.samplers import GibbsSampler\n"
-                    "GibbsSampler().sample(lattice(256), 300, n_chains=1, rng=0, progress=False)"),
+                    "GibbsSampler(scan='sequential').sample(lattice(256), 300, n_chains=1, rng=0, progress=False)"),
     "gibbs_chrom_4": (_LATTICE, "from pgm_energy.samplers import GibbsSampler\n"
                       "GibbsSampler(scan='chromatic').sample(lattice(256), 300, n_chains=4, rng=0, progress=False)"),
     "gibbs_chrom_1": (_LATTICE, "from pgm_energy.samplers import GibbsSampler\n"
