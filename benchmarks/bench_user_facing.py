@@ -215,7 +215,7 @@ def _run_child(argv, cache: str, timeout: float) -> tuple[float, str]:
 def cold(args) -> dict:
     out = {}
     with tempfile.TemporaryDirectory() as scratch:
-        for name, (setup, statement) in list(COLD_PATHS.items()) + [(DEMO, None)]:
+        for name, (setup, statement) in list(COLD_PATHS.items()) + [(DEMO, (None, None))]:
             colds, warms = [], []
             for repeat in range(args.repeats_cold):
                 cache = tempfile.mkdtemp(dir=scratch)
