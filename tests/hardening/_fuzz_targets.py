@@ -699,6 +699,14 @@ def _gibbs_sample_sparse(ctx):
         model=model, n_samples=4, n_chains=2, evidence=None, initial_states=_states(model, 2), temperature=1.5, rng=0)
 
 
+@target("GibbsSampler(auto,sparse).sample", ["model", "n_samples", "evidence", "initial_states", "temperature"],
+        covers=(), aliases=MODEL_ALIASES)
+def _gibbs_sample_auto(ctx):
+    model = bm(sparse=True)  # scan="auto" inspects the model's graph: junk models must be refused first
+    return _samplers().GibbsSampler(burn_in=3, scan="auto").sample, dict(
+        model=model, n_samples=4, n_chains=2, evidence=None, initial_states=_states(model, 2), temperature=1.5, rng=0)
+
+
 @target("pgm_energy.samplers.annealing.SimulatedAnnealingSampler", ["schedule", "n_sweeps", "scan", "acceptance"])
 def _sa_new(ctx):
     return _samplers().SimulatedAnnealingSampler, dict(schedule=None, n_sweeps=10, scan="sequential",
