@@ -7,6 +7,8 @@ sweep runs at and where its state is recorded.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from .._launch import call
@@ -17,6 +19,49 @@ __all__ = ["run_single_site"]
 
 #: colour classes of at least this many units (on average) are split across threads
 PARALLEL_CLASS_SIZE = 4096
+
+
+class FasterOfTwo:
+    """Runs each chunk of sweeps with whichever of two bit-identical runners is currently faster.
+
+    The chromatic scan of fewer chains than threads can split each colour class across threads;
+    that pays on an idle machine, but every class of every sweep ends at a barrier that waits for
+    the slowest thread, so when another process holds a core the split runs many times slower than
+    one thread per chain. Both runners draw the same states (the counter-based stream keys each
+    unit's number by chain, sweep and unit), so choosing between them by measured speed changes
+    no result: the first chunks alternate (the first call of each may include compiling), then
+    the faster one runs, and the other is tried again every :attr:`RETRY` chunks.
+
+    Parameters
+    ----------
+    first, second : callable(start, stop)
+        Runners over sweeps ``start .. stop - 1`` that continue from the same state.
+    """
+
+    #: chunks between two tries of the runner currently judged slower (load changes)
+    RETRY = 8
+
+    def __init__(self, first, second):
+        self._runners = (first, second)
+        self._best = [float("inf"), float("inf")]  # seconds per sweep, least of the recent chunks
+        self._chunks = 0
+        self.used = [0, 0]  # sweeps run by each
+
+    def _pick(self) -> int:
+        if self._chunks < 4:
+            return self._chunks % 2
+        faster = 0 if self._best[0] <= self._best[1] else 1
+        return 1 - faster if self._chunks % self.RETRY == 0 else faster
+
+    def __call__(self, start: int, stop: int) -> None:
+        which = self._pick()
+        began = time.perf_counter()
+        self._runners[which](start, stop)
+        per_sweep = (time.perf_counter() - began) / max(stop - start, 1)
+        # A fresh try replaces the old figure (the load may have changed); the probes keep their minimum.
+        self._best[which] = min(self._best[which], per_sweep) if self._chunks < 4 else per_sweep
+        self._chunks += 1
+        self.used[which] += stop - start
 
 
 def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray, scan: str, sweeps: Sweeps,
@@ -48,7 +93,9 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
     -------
     dict
         ``storage`` ("csr" or "dense"), and for the chromatic scan ``n_colours`` and
-        ``parallel_over`` ("classes" or "chains"), for ``info``.
+        ``parallel_over`` ("classes" or "chains"), for ``info``; with "classes", also
+        ``sweeps_over_classes``: the sweeps that ran split across threads (the others ran one
+        thread per chain, which was faster at the time; see :class:`FasterOfTwo`).
     """
     from .._kernels import gibbs as kernels
     from .._kernels.rng import seed_streams
@@ -74,16 +121,23 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
         chains = kernels.Chains(states, np.empty((states.shape[0], 0)), streams)  # the streams key the blocks
         colouring = kernels.Colouring(class_ptr, class_units)
 
-        def run(start, stop):
+        def chromatic(kernel):
+            def run(start, stop):
+                betas, record = sweeps.betas(start, stop), kernels.Record(sweeps.slots(start, stop), out)
+                call(kernel, chains, colouring, start, rule, betas, record, layout.biases, weights)
+            return run
+
+        def grouped(start, stop):
             betas, record = sweeps.betas(start, stop), kernels.Record(sweeps.slots(start, stop), out)
-            common = (chains, colouring, start, rule, betas, record, layout.biases, weights)
-            if by_class:
-                call(kernels.run_chromatic, *common)
-            elif lanes > 1 and not layout.dense:
-                driver = kernels.chromatic_groups_driver(lanes, rule, padded.width)
-                call(driver, chains, colouring, start, betas, record, layout.biases, weights, padded)
-            else:
-                call(kernels.run_chromatic_chains, *common)
+            driver = kernels.chromatic_groups_driver(lanes, rule, padded.width)
+            call(driver, chains, colouring, start, betas, record, layout.biases, weights, padded)
+
+        if by_class:
+            run = FasterOfTwo(chromatic(kernels.run_chromatic), chromatic(kernels.run_chromatic_chains))
+        elif lanes > 1 and not layout.dense:
+            run = grouped
+        else:
+            run = chromatic(kernels.run_chromatic_chains)
     else:
         fields = np.empty(states.shape, dtype=np.float64)
         call(kernels.initialise_fields, states, fields, layout.biases, *arrays)
@@ -100,4 +154,6 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
 
     run_sweeps(sweeps.n, run, cost_per_sweep=layout.sweep_cost(states.shape[0], free.shape[0]), progress=progress,
                description=description)
+    if isinstance(run, FasterOfTwo):
+        details["sweeps_over_classes"] = run.used[0]
     return details

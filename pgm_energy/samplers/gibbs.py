@@ -145,7 +145,8 @@ class GibbsSampler:
             that ran), ``sweeps``, ``n_threads``, ``unit_updates``,
             ``unit_updates_per_second``, ``seconds``: ``setup``, ``sampling``,
             ``energies``, 0.0 until the energies are read), ``burn_in`` and ``thin``; single-site runs add
-            ``storage`` (and ``n_colours``, ``parallel_over`` for the chromatic scan),
+            ``storage`` (and ``n_colours``, ``parallel_over`` for the chromatic scan, and with
+            ``parallel_over="classes"`` the ``sweeps_over_classes`` that ran split across threads),
             RBMs (``scan="block"``) add ``n_chains``, ``dtype``, ``temperature``, ``threads``.
 
         Raises
