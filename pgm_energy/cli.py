@@ -461,6 +461,7 @@ def run_train(arguments, out=None) -> int:
         weight_decay=arguments.weight_decay,
         batch_size=arguments.batch_size,
         epochs=arguments.epochs,
+        averaging=None,  # the run is what the options say: the model of the last epoch
         dtype=arguments.dtype,
         binarize=arguments.binarize,
         monitor=("reconstruction_error",),
@@ -665,7 +666,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--chains", type=_count(1), default=1, help="independent chains (default 1)")
     sample.add_argument("--burn-in", type=_count(0), default=1000, help="sweeps discarded first (default 1000)")
     sample.add_argument("--thin", type=_count(1), default=1, help="sweeps between draws (default 1)")
-    sample.add_argument("--scan", default="sequential", choices=["sequential", "random", "chromatic"])
+    sample.add_argument("--scan", default="auto", choices=["auto", "sequential", "random", "chromatic"],
+                        help="order of single-site updates (default auto: as GibbsSampler)")
     sample.add_argument("--temperature", type=_real(minimum=0.0, strict=True), default=None, help="default: the model's")
     sample.add_argument("--evidence", default=None, help="clamped units, e.g. v0=1,h3=0")
     sample.add_argument("--seed", type=_seed, default=None)
