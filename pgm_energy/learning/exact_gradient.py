@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._blas import one_thread
 from .._launch import run_chunked
 from .._validation import DEFAULT_MAX_UNITS, check_int, check_states, describe
 from ..exceptions import ModelFileError, ModelSizeError, ParameterTypeError, ValidationError
@@ -82,19 +83,6 @@ def _softplus_and_sigmoid(activation: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def _bit_patterns(n_bits: int) -> np.ndarray:
     """Every 0/1 pattern of ``n_bits`` units, shape ``(2**n_bits, n_bits)``; row ``s`` holds the bits of ``s``."""
     return ((np.arange(1 << n_bits)[:, None] >> np.arange(n_bits)) & 1).astype(np.float64)
-
-
-def _blas_controller():
-    """A cached threadpoolctl controller (scanning the loaded libraries costs milliseconds)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER
-
-
-_CONTROLLER = None
 
 
 def _model_moments(coupling, bias_x, bias_y):
@@ -165,7 +153,7 @@ def _model_moments(coupling, bias_x, bias_y):
         # Threads over blocks, each with a one-thread BLAS: the products are small (n_y x S x
         # (n_low + 1)) and a multi-threaded BLAS competing with our threads is several times slower.
         n_workers = min(n_blocks, _worker_count())
-        with _blas_controller().limit(limits=1, user_api="blas"), ThreadPoolExecutor(n_workers) as pool:
+        with one_thread(), ThreadPoolExecutor(n_workers) as pool:
             chunks = np.array_split(np.arange(n_blocks), n_workers)
             futures = [pool.submit(run, chunk) for chunk in chunks]
             try:

@@ -28,8 +28,11 @@ History keys (mean over rows, in nats where a log-probability):
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 
+from .._blas import one_thread
 from .._math import softplus
 from .._validation import DEFAULT_MAX_UNITS, check_int, check_states, describe
 from ..exceptions import ParameterTypeError, ValidationError
@@ -281,6 +284,10 @@ class AISLogLikelihood(Monitor):
         return f"AISLogLikelihood(**{self.options!r})"
 
 
+#: multiply-adds below which a product runs on one BLAS thread
+_SMALL_PRODUCT = 2**24
+
+
 class SampledReconstruction(Monitor):
     """The reconstruction error of PCD: on the fixed training subset, with the model at the end of the epoch.
 
@@ -317,7 +324,9 @@ class SampledReconstruction(Monitor):
         scale = 1.0 / model.temperature
         weights = (model.weights if scale == 1.0 else model.weights * scale).astype(dtype)
         generator = np.random.default_rng([self.seed, epoch, 1])  # not AIS's stream (seed, epoch)
-        with np.errstate(over="ignore"):  # exp(-z) = inf for z << 0 gives the exact sigmoid 0
+        # Small products on one BLAS thread (a pool of two took 8 ms instead of 0.04 on a busy machine).
+        small = rows.shape[0] * weights.size <= _SMALL_PRODUCT
+        with np.errstate(over="ignore"), (one_thread() if small else nullcontext()):  # exp(-inf) = 0: exact sigmoid
             hidden = rows @ weights
             hidden += (model.hidden_bias * scale).astype(dtype)
             probabilities = 1.0 / (1.0 + np.exp(-hidden))

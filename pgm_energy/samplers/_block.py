@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blas import thread_counts as blas_thread_counts
 from .._progress import progress_bar
 from .._validation import (
     check_bool, check_evidence, check_float_dtype, check_int, check_positive_temperature, check_rng, describe,
@@ -36,25 +37,6 @@ def _product_columns(n_chains: int) -> int:
     if n_chains >= 3 and n_chains % 4 >= 2:
         return n_chains + 4 - n_chains % 4
     return n_chains
-
-
-_blas_libraries = None  # threadpoolctl's controllers of the BLAS libraries loaded (found once: a scan of the process)
-
-
-def _blas_threads():
-    """Current thread counts of the loaded BLAS libraries (threadpoolctl), or None when unavailable.
-
-    The libraries are looked up once per process (reading the process's memory map costs more
-    than a small sampling call); their thread counts are read afresh at each call.
-    """
-    global _blas_libraries
-    if _blas_libraries is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            return None
-        _blas_libraries = ThreadpoolController().select(user_api="blas").lib_controllers
-    return [library.num_threads for library in _blas_libraries] or None
 
 
 def sample_rbm(rbm, n_samples, *, n_chains=1, burn_in=0, thin=1, evidence=None, initial_states=None, temperature=None,
@@ -241,6 +223,6 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
         "n_chains": n_chains,
         "dtype": dtype.name,
         "temperature": temperature,
-        "threads": {"numba": 1, "blas": _blas_threads()},
+        "threads": {"numba": 1, "blas": blas_thread_counts()},
         "unit_updates": n_chains * updated * total,
     }
