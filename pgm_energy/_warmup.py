@@ -208,6 +208,7 @@ def _exact() -> None:
         engine = ExactInference(model)
         engine.query([model.names[1], model.names[2]], evidence={model.names[0]: 0})
         engine.map_query(evidence={model.names[0]: 0})
+    exact.log_partition_function(_rbm(160, 20))  # above the product kernel's serial limit (64 x 20 is below)
     rbm = _rbm(10, 6)
     exact.log_likelihood(rbm, _binary_data(8, 10))
 

@@ -61,6 +61,11 @@ _BIPARTITE_UNIT_COST = 64.0
 _UNIT_UPDATES_PER_SECOND = {"pairwise": 3.0e9, "bipartite": 4.0e9}
 # Below this many unit updates an enumeration runs on one thread: waking a pool costs more.
 _SERIAL_WORK_LIMIT = 2.0**18
+# The product kernel (log Z of an RBM, 2**m * n_analytic unit updates) runs on one thread up to
+# this much work, about 30 ms on one core (an RBM of 64 x 20 units is below it): sharing it out
+# would save at most half of that per call, while a first call that takes the parallel kernel
+# compiles it (2-3 s, docs/architecture.md), which the serial one spares.
+_PRODUCT_SERIAL_WORK_LIMIT = 2.0**27
 
 
 class _Pairwise(NamedTuple):
@@ -241,7 +246,9 @@ def _enumerate(problem, *, with_moments: bool) -> _Enumeration:
         from ._kernels.bipartite import bipartite_log_mass
 
         work = 2.0**n_enumerated * n_analytic
-        log_mass = bipartite_log_mass(coupling, analytic_bias, enumerated_bias, parallel=work > _SERIAL_WORK_LIMIT)
+        log_mass = bipartite_log_mass(
+            coupling, analytic_bias, enumerated_bias, parallel=work > _PRODUCT_SERIAL_WORK_LIMIT,
+        )
         return _Enumeration(float(logsumexp(log_mass)) - problem.constant, float("nan"), free, None)
     n_prefix = block_prefix_bits(n_enumerated, _BIPARTITE_UNIT_COST * n_analytic, _PREFIX_BITS)
     log_mass, block_energy, block_analytic, block_enumerated = _block_sums(
@@ -469,7 +476,7 @@ def _layer_plan(problem, targets: list[int], enumerated_layer: int):
             values = np.array(assignment)
             cells = bipartite_log_mass(
                 layer_coupling, other_bias[analytic], enumerated_bias[order] + cross @ values,
-                m_in=m_in, parallel=work > _SERIAL_WORK_LIMIT,
+                m_in=m_in, parallel=work > _PRODUCT_SERIAL_WORK_LIMIT,
             )
             table[row] = _cells_to_table(cells, len(inner), len(others) - m_in) + other_bias[looped_positions] @ values
         # Axes: the looped targets, then the enumerated ones; put them in the order asked for.
