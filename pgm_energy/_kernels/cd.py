@@ -34,16 +34,15 @@ after every update.
 The logistic sigmoid is the vectorisable polynomial of :mod:`.block_gibbs`
 (relative error 1.5e-7 in float32, 5.6e-16 in float64).
 
-Compilation (what a first fit pays before Numba's cache holds the kernels). :func:`train_epoch`
-runs one kernel per variant (CD, PCD with or without the reconstruction; :func:`epoch_kernel`),
-so a first fit compiles only the phases it runs. The helpers called at several places of an
-epoch (a layer's input, the sigmoid of a layer, a layer's sampling) are separate compiled
-functions, each typed and optimised once and left for LLVM to inline; Numba's
-``inline="always"`` would type and optimise a copy at every call site. The small helpers
-used once or twice stay inlined. The negative phase of CD and PCD shares one code path.
+Compilation (what a first fit pays before Numba's cache holds the kernels). The helpers
+called at several places of an epoch (a layer's input, the sigmoid of a layer, a layer's
+sampling) are separate compiled functions, each typed and optimised once; Numba's
+``inline="always"`` would type and optimise a copy at every call site (the epoch ran as fast
+with the calls as with the copies). The small helpers stay inlined. One kernel serves CD and
+PCD (the negative phase shares one code path): with the helpers compiled once, a kernel per
+variant would save little on a first fit and cost a second compilation in a session that runs
+both (CD for a deep belief network's layers, PCD for an RBM).
 """
-
-import functools
 
 import numpy as np
 from numba import njit
@@ -59,7 +58,6 @@ __all__ = [
     "UpdateSettings",
     "EpochSettings",
     "train_epoch",
-    "epoch_kernel",
     "gather_batch",
     "sample_states",
     "hidden_phase",
@@ -170,10 +168,9 @@ def _make_layer_input(weighted):
     (data rows, which may hold real values in [0, 1]: Bernoulli means), else 1 (0/1 states:
     the rows are added, with no multiplication; on 0/1 values the products by 1.0 are exact,
     so both give the same bits). ``weighted`` is a closure constant, not an argument, so that
-    Numba prunes the other branch before typing. The function is compiled once per ``weighted``
-    and type and called (not inlined by Numba) at every layer of an epoch. Four rows are added per pass, as
-    ``(r0 + r1) + (r2 + r3)``: a fixed order (so a deterministic result) with a quarter of the
-    loads and stores of ``out``.
+    Numba prunes the other branch before typing; the function is compiled once per ``weighted``
+    and type. Four rows are added per pass, as ``(r0 + r1) + (r2 + r3)``: a fixed order (so a
+    deterministic result) with a quarter of the loads and stores of ``out``.
     """
 
     @njit(cache=True, nogil=True)
@@ -384,11 +381,9 @@ def _transpose_into(weights, weights_t):
             weights_t[j, i] = weights[i, j]
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
 def train_epoch(state, data, order, epoch, settings, error_start, chain_probs, probs_ready):
     """One epoch of CD-k or PCD-k, every mini-batch and update, in place; serial.
-
-    Runs the compiled kernel of the epoch's variant (:func:`epoch_kernel`): a first call compiles
-    only the code of CD, or of PCD with or without the reconstruction.
 
     The caller may run an epoch as several calls over consecutive slices of its ``order``
     (each a whole number of batches), passing each call's result as the next one's
@@ -435,131 +430,104 @@ def train_epoch(state, data, order, epoch, settings, error_start, chain_probs, p
     probabilities ``p(h | v_k)`` that the previous update computed for its negative statistics
     (with the parameters before that update), so an update costs no product for them.
     """
-    kernel = epoch_kernel(epoch.persistent, epoch.reconstruction)
-    return kernel(state, data, order, epoch.batch_size, epoch.k, settings, error_start, chain_probs, probs_ready)
-
-
-def epoch_kernel(persistent, reconstruction):
-    """The compiled whole-epoch kernel of one variant: CD (``persistent`` False, ``reconstruction`` True) or PCD.
-
-    ``persistent`` and ``reconstruction`` are compile-time constants of the returned kernel
-    (closure variables, which Numba prunes branches on): each variant compiles only the
-    phases it runs, and a first CD fit compiles no PCD code.
-
-    Returns
-    -------
-    numba dispatcher
-        ``kernel(state, data, order, batch_size, k, settings, error_start, chain_probs, probs_ready)``,
-        arguments and result as :func:`train_epoch` with ``epoch`` given by its ``batch_size`` and ``k``.
-    """
-    persistent, reconstruction = bool(persistent), bool(reconstruction)
-    if not (persistent or reconstruction):
-        raise ValueError("CD (persistent False) needs reconstruction True: its chains start there")
-    return _epoch_kernel(persistent, reconstruction)
-
-
-@functools.lru_cache(maxsize=None)
-def _epoch_kernel(persistent, reconstruction):
-    @njit(cache=True, nogil=True, error_model="numpy")
-    def train_epoch_variant(state, data, order, batch_size, k, settings, error_start, chain_probs, probs_ready):
-        weights, visible_bias, hidden_bias = state.weights, state.visible_bias, state.hidden_bias
-        chains, streams = state.chains, state.streams
-        n_rows = order.shape[0]
-        n_visible = data.shape[1]
-        n_hidden = weights.shape[1]
-        dtype = weights.dtype
-        weights_t = np.empty((n_hidden, n_visible), dtype=dtype)
-        _transpose_into(weights, weights_t)
-        statistics = BatchStatistics(
-            np.empty((n_visible, n_hidden), dtype=dtype), np.empty(n_visible, dtype=np.float64),
-            np.empty(n_hidden, dtype=np.float64), np.empty(n_visible, dtype=np.float64),
-            np.empty(n_hidden, dtype=np.float64), np.empty(n_hidden, dtype=dtype),
-        )
-        grad, hidden_sum, data_sum = statistics.weights_grad, statistics.positive_hidden_sum, statistics.data_sum
-        negative_visible, negative_hidden = statistics.negative_visible_sum, statistics.negative_hidden_sum
-        hidden_input = np.empty(n_hidden, dtype=dtype)
-        hidden_states = np.empty(n_hidden, dtype=dtype)
-        visible_input = np.empty(n_visible, dtype=dtype)
-        visible_index = np.empty(n_visible, dtype=np.int64)
-        hidden_index = np.empty(n_hidden, dtype=np.int64)
-        # per batch row: the data-driven hidden sample h0 and p(v | h0) (the reconstruction, and
-        # CD's first visible step), and CD's negative visible states
-        n_chains = chains.shape[0]
-        rows = min(batch_size, n_rows)
-        start_hidden = np.empty((rows, n_hidden), dtype=dtype)
-        start_visible = np.empty((rows, n_visible), dtype=dtype)
-        cd_visible = np.empty((0 if persistent else rows, n_visible), dtype=dtype)
-        negative = chains if persistent else cd_visible
-        if persistent and not probs_ready:  # p(h | chain) with the current parameters
-            for r in range(n_chains):
-                visible = chains[r]
-                n_on = _active(visible, visible_index)
-                _states_input(weights, visible_index, n_on, visible, hidden_bias, chain_probs[r])
-                _sigmoid_inplace(chain_probs[r])
-        error = error_start
-        for start in range(0, n_rows, batch_size):
-            size = min(batch_size, n_rows - start)
-            grad[:] = 0.0
-            hidden_sum[:] = 0.0
-            data_sum[:] = 0.0
-            negative_visible[:] = 0.0
-            negative_hidden[:] = 0.0
-            scale = dtype.type(1.0 / size)
-            # positive phase: p(h | v_data) for the statistics; h0 and p(v | h0) for the error
-            for r in range(size):
-                row = data[order[start + r]]
-                n_on = _active(row, visible_index)
-                _data_input(weights, visible_index, n_on, row, hidden_bias, hidden_input)
-                _sigmoid_inplace(hidden_input)
-                _add_weighted_outer(grad, visible_index, n_on, row, hidden_input, scale)
-                _accumulate(hidden_sum, hidden_input)
-                _accumulate(data_sum, row)
-                if reconstruction:
-                    h0 = start_hidden[r]
-                    _sample(hidden_input, streams, r, h0)
-                    n_on = _active(h0, hidden_index)
-                    reconstructed = start_visible[r]
-                    _states_input(weights_t, hidden_index, n_on, h0, visible_bias, reconstructed)
-                    _sigmoid_inplace(reconstructed)
-                    for i in range(n_visible):
-                        diff = np.float64(row[i]) - np.float64(reconstructed[i])
-                        error += diff * diff
-            # negative phase: k Gibbs steps from the chains (PCD) or from each row's h0 (CD)
-            negative_size = n_chains if persistent else size
-            negative_scale = dtype.type(1.0 / negative_size)
-            for r in range(negative_size):
-                visible = negative[r]
-                hidden = hidden_states
-                if persistent:
-                    _sample(chain_probs[r], streams, r, hidden_states)
+    weights, visible_bias, hidden_bias = state.weights, state.visible_bias, state.hidden_bias
+    chains, streams = state.chains, state.streams
+    batch_size, k = epoch.batch_size, epoch.k
+    persistent, reconstruction = epoch.persistent, epoch.reconstruction
+    n_rows = order.shape[0]
+    n_visible = data.shape[1]
+    n_hidden = weights.shape[1]
+    dtype = weights.dtype
+    weights_t = np.empty((n_hidden, n_visible), dtype=dtype)
+    _transpose_into(weights, weights_t)
+    statistics = BatchStatistics(
+        np.empty((n_visible, n_hidden), dtype=dtype), np.empty(n_visible, dtype=np.float64),
+        np.empty(n_hidden, dtype=np.float64), np.empty(n_visible, dtype=np.float64),
+        np.empty(n_hidden, dtype=np.float64), np.empty(n_hidden, dtype=dtype),
+    )
+    grad, hidden_sum, data_sum = statistics.weights_grad, statistics.positive_hidden_sum, statistics.data_sum
+    negative_visible, negative_hidden = statistics.negative_visible_sum, statistics.negative_hidden_sum
+    hidden_input = np.empty(n_hidden, dtype=dtype)
+    hidden_states = np.empty(n_hidden, dtype=dtype)
+    visible_input = np.empty(n_visible, dtype=dtype)
+    visible_index = np.empty(n_visible, dtype=np.int64)
+    hidden_index = np.empty(n_hidden, dtype=np.int64)
+    # per batch row: the data-driven hidden sample h0 and p(v | h0) (the reconstruction, and
+    # CD's first visible step), and CD's negative visible states
+    n_chains = chains.shape[0]
+    rows = min(batch_size, n_rows)
+    start_hidden = np.empty((rows, n_hidden), dtype=dtype)
+    start_visible = np.empty((rows, n_visible), dtype=dtype)
+    cd_visible = np.empty((0 if persistent else rows, n_visible), dtype=dtype)
+    negative = chains if persistent else cd_visible
+    if persistent and not probs_ready:  # p(h | chain) with the current parameters
+        for r in range(n_chains):
+            visible = chains[r]
+            n_on = _active(visible, visible_index)
+            _states_input(weights, visible_index, n_on, visible, hidden_bias, chain_probs[r])
+            _sigmoid_inplace(chain_probs[r])
+    error = error_start
+    for start in range(0, n_rows, batch_size):
+        size = min(batch_size, n_rows - start)
+        grad[:] = 0.0
+        hidden_sum[:] = 0.0
+        data_sum[:] = 0.0
+        negative_visible[:] = 0.0
+        negative_hidden[:] = 0.0
+        scale = dtype.type(1.0 / size)
+        # positive phase: p(h | v_data) for the statistics; h0 and p(v | h0) for the error
+        for r in range(size):
+            row = data[order[start + r]]
+            n_on = _active(row, visible_index)
+            _data_input(weights, visible_index, n_on, row, hidden_bias, hidden_input)
+            _sigmoid_inplace(hidden_input)
+            _add_weighted_outer(grad, visible_index, n_on, row, hidden_input, scale)
+            _accumulate(hidden_sum, hidden_input)
+            _accumulate(data_sum, row)
+            if reconstruction:
+                h0 = start_hidden[r]
+                _sample(hidden_input, streams, r, h0)
+                n_on = _active(h0, hidden_index)
+                reconstructed = start_visible[r]
+                _states_input(weights_t, hidden_index, n_on, h0, visible_bias, reconstructed)
+                _sigmoid_inplace(reconstructed)
+                for i in range(n_visible):
+                    diff = np.float64(row[i]) - np.float64(reconstructed[i])
+                    error += diff * diff
+        # negative phase: k Gibbs steps from the chains (PCD) or from each row's h0 (CD)
+        negative_size = n_chains if persistent else size
+        negative_scale = dtype.type(1.0 / negative_size)
+        for r in range(negative_size):
+            visible = negative[r]
+            hidden = hidden_states
+            if persistent:
+                _sample(chain_probs[r], streams, r, hidden_states)
+            else:
+                hidden = start_hidden[r]
+            for step in range(k):
+                probabilities = visible_input
+                if persistent or step > 0:
+                    n_on = _active(hidden, hidden_index)
+                    _states_input(weights_t, hidden_index, n_on, hidden, visible_bias, visible_input)
+                    _sigmoid_inplace(visible_input)
                 else:
-                    hidden = start_hidden[r]
-                for step in range(k):
-                    probabilities = visible_input
-                    if persistent or step > 0:
-                        n_on = _active(hidden, hidden_index)
-                        _states_input(weights_t, hidden_index, n_on, hidden, visible_bias, visible_input)
-                        _sigmoid_inplace(visible_input)
-                    else:
-                        probabilities = start_visible[r]  # CD's first step: the reconstruction's p(v | h0)
-                    _sample(probabilities, streams, r, visible)
-                    n_on = _active(visible, visible_index)
-                    _states_input(weights, visible_index, n_on, visible, hidden_bias, hidden_input)
-                    _sigmoid_inplace(hidden_input)
-                    if step < k - 1:
-                        _sample(hidden_input, streams, r, hidden_states)
-                        hidden = hidden_states
-                _add_outer(grad, visible_index, n_on, hidden_input, -negative_scale)
-                _accumulate(negative_visible, visible)
-                _accumulate(negative_hidden, hidden_input)
-                if persistent:
-                    for j in range(n_hidden):  # not a slice assignment: that compiles its shape-error message
-                        chain_probs[r, j] = hidden_input[j]
-            apply_update(state, statistics, size, negative_size, settings)
-            _transpose_into(weights, weights_t)
-        return error
-
-    return train_epoch_variant
+                    probabilities = start_visible[r]  # CD's first step: the reconstruction's p(v | h0)
+                _sample(probabilities, streams, r, visible)
+                n_on = _active(visible, visible_index)
+                _states_input(weights, visible_index, n_on, visible, hidden_bias, hidden_input)
+                _sigmoid_inplace(hidden_input)
+                if step < k - 1:
+                    _sample(hidden_input, streams, r, hidden_states)
+                    hidden = hidden_states
+            _add_outer(grad, visible_index, n_on, hidden_input, -negative_scale)
+            _accumulate(negative_visible, visible)
+            _accumulate(negative_hidden, hidden_input)
+            if persistent:
+                for j in range(n_hidden):  # not a slice assignment: that compiles its shape-error message
+                    chain_probs[r, j] = hidden_input[j]
+        apply_update(state, statistics, size, negative_size, settings)
+        _transpose_into(weights, weights_t)
+    return error
 
 
 # ----------------------------------------------------------------------------------------

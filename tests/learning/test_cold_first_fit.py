@@ -1,9 +1,8 @@
-"""A first fit on an empty Numba cache compiles only what its options use.
+"""A first fit on an empty Numba cache compiles each kernel once and no parallel kernel.
 
-The CD epoch kernel is compiled per variant (CD, or PCD with or without the reconstruction),
-its shared row helpers once per type (not once per call site, nor once more for a literal
-count), and the exact log-likelihood monitor of a digits-sized RBM runs the serial product
-kernel, so no parallel kernel is compiled. A fresh interpreter with its own empty
+The CD epoch kernel's shared row helpers are compiled once per type (not once per call site,
+nor once more for a literal count), and the exact log-likelihood monitor of a digits-sized
+RBM runs the serial product kernel. A fresh interpreter with its own empty
 ``NUMBA_CACHE_DIR`` records every compilation through Numba's event API.
 """
 
@@ -12,10 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-
-import pytest
-
-from pgm_energy._kernels import cd as kernels
 
 _FIRST_FIT = """
 import json
@@ -39,7 +34,7 @@ print(json.dumps(compiled))
 """
 
 
-def test_a_first_cd_fit_compiles_one_epoch_variant_and_no_parallel_kernel(tmp_path):
+def test_a_first_cd_fit_compiles_each_kernel_once_and_no_parallel_kernel(tmp_path):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(_FIRST_FIT)], env=env, capture_output=True,
                           text=True, timeout=600)
@@ -48,17 +43,10 @@ def test_a_first_cd_fit_compiles_one_epoch_variant_and_no_parallel_kernel(tmp_pa
     ours = [(module, name, parallel) for module, name, parallel in compiled if module.startswith("pgm_energy.")]
     assert [name for _, name, parallel in ours if parallel] == []
     names = [name for _, name, _ in ours]
-    assert names.count("_epoch_kernel.<locals>.train_epoch_variant") == 1
+    assert names.count("train_epoch") == 1
     # the two layer-input variants (data rows, 0/1 states), each for one signature
     assert names.count("_make_layer_input.<locals>.layer_input") == 2
     assert "_some_groups_serial" in names
     repeated = sorted({name for name in names if names.count(name) > 1} - {"_make_layer_input.<locals>.layer_input"})
     assert repeated == []
-
-
-def test_epoch_kernel_variants_are_built_once_and_cd_needs_the_reconstruction():
-    assert kernels.epoch_kernel(True, False) is kernels.epoch_kernel(1, 0)
-    assert kernels.epoch_kernel(False, True) is not kernels.epoch_kernel(True, True)
-    with pytest.raises(ValueError, match="reconstruction"):
-        kernels.epoch_kernel(False, False)
 
