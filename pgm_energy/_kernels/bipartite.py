@@ -264,9 +264,14 @@ def _multiply(table, scale, bound, units, start, product, exponent):
         u += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _group_log_mass(problem, first, group, tile, out):
-    """Log-masses of the outer states first .. first + group - 1, written to out[first:]."""
+    """Log-masses of the outer states first .. first + group - 1, written to out[first:].
+
+    Inlined into its one caller (each of the parallel kernel and its serial twin): as a
+    separate compiled function, its callees would be optimised again in its own module and
+    again in the caller's, which made a first small ``log Z`` compile half as long again.
+    """
     n_an = problem.coupling.shape[1]
     m_in = problem.m_in
     n_in = 1 << m_in
