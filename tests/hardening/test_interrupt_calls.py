@@ -87,18 +87,20 @@ CHILD = textwrap.dedent(
          lambda: gibbs.sample(rbm, 10**6, n_chains=2, keep="last", rng=0))
 
     big = machine(33)
-    case("exact-log-z", lambda: exact.log_partition_function(machine(12)),
+    # Warm-ups large enough for the parallel kernels the long calls run: small problems run (and on a
+    # cold cache compile) serial twins only (exact._SERIAL_WORK_LIMIT, _PRODUCT_SERIAL_WORK_LIMIT).
+    case("exact-log-z", lambda: exact.log_partition_function(machine(16)),
          lambda: exact.log_partition_function(big, max_units=33),
          lambda: exact.log_partition_function(machine(12)))
-    case("exact-marginals", lambda: exact.marginals(machine(12)),
+    case("exact-marginals", lambda: exact.marginals(machine(16)),
          lambda: exact.marginals(big, max_units=33))
     from pgm_energy.inference import ExactInference
-    case("exact-map", lambda: ExactInference(machine(12)).map_query(),
+    case("exact-map", lambda: ExactInference(machine(16)).map_query(),
          lambda: ExactInference(big, max_units=33).map_query())
     wide = RestrictedBoltzmannMachine.random(2000, 30, scale=0.05, rng=0)
-    case("exact-log-z-rbm", lambda: exact.log_partition_function(RestrictedBoltzmannMachine.random(40, 12, rng=0)),
+    case("exact-log-z-rbm", lambda: exact.log_partition_function(RestrictedBoltzmannMachine.random(300, 20, rng=0)),
          lambda: exact.log_partition_function(wide))
-    case("exact-marginals-rbm", lambda: exact.marginals(RestrictedBoltzmannMachine.random(40, 12, rng=0)),
+    case("exact-marginals-rbm", lambda: exact.marginals(RestrictedBoltzmannMachine.random(64, 16, rng=0)),
          lambda: exact.marginals(wide))
 
     mnist_size = RestrictedBoltzmannMachine.random(784, 500, scale=0.01, rng=0)
