@@ -1,6 +1,7 @@
 """Shared test configuration: hypothesis profiles and pgmpy's progress bars."""
 
 import os
+import signal
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # pgmpy's inference bars ignore its own config
 
@@ -18,3 +19,10 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+# A shell that starts the suite in the background without job control (``pytest &``, nohup)
+# sets SIGINT to "ignore", and child processes inherit that: every Ctrl-C test would then
+# fail. Python's own handler here also gives the children the default action again (a
+# handled signal is reset at exec, an ignored one is not).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -20,6 +20,12 @@ __all__ = ["run_single_site"]
 #: colour classes of at least this many units (on average) are split across threads
 PARALLEL_CLASS_SIZE = 4096
 
+#: a call runs the grouped (lane) drivers only when its work (:meth:`Layout.sweep_cost` summed
+#: over its sweeps) reaches this: about 0.1 s of the one-chain-per-thread kernels, whose states
+#: are the same. The grouped drivers are 1.3-2x faster but take about 5 s to compile, one variant
+#: per lane count, rule and row width; below this size they cannot pay that back.
+GROUPED_MIN_WORK = 1e8
+
 
 class FasterOfTwo:
     """Runs each chunk of sweeps with whichever of two bit-identical runners is currently faster.
@@ -105,9 +111,10 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
     details = {"storage": layout.storage}
     arrays = layout.weight_arrays
     weights = layout.weights
-    # several chains per thread: the grouped drivers (larger, so loaded only when they pay)
+    # several chains per thread: the grouped drivers (larger, so compiled and loaded only when they pay)
     n_threads = thread_count()
-    lanes = kernels.lane_width(states.shape[0], n_threads)
+    cost = layout.sweep_cost(states.shape[0], free.shape[0])
+    lanes = kernels.lane_width(states.shape[0], n_threads) if cost * sweeps.n >= GROUPED_MIN_WORK else 1
     padded = layout.padded(states.shape[1])
     # Each kernel call continues from the states, streams and sweep index where the previous
     # one stopped, so cutting the run into calls changes nothing.
@@ -152,7 +159,7 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
             else:
                 call(kernels.run_chains, chains, free, code, rule, betas, record, weights)
 
-    run_sweeps(sweeps.n, run, cost_per_sweep=layout.sweep_cost(states.shape[0], free.shape[0]), progress=progress,
+    run_sweeps(sweeps.n, run, cost_per_sweep=cost, progress=progress,
                description=description)
     if isinstance(run, FasterOfTwo):
         details["sweeps_over_classes"] = run.used[0]

@@ -1,6 +1,7 @@
 """Single-site Gibbs kernels: the cell-table decisions, chain interleaving ("lanes"), and a plain reference."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -12,6 +13,24 @@ from pgm_energy._kernels.rng import bits_uniform, block_stream, next_uniform, se
 
 CELLS = 1 << kernels._CELL_BITS
 NO_PADDING = (np.zeros(0, dtype=np.int64), np.zeros(0), 0)
+
+#: The lane drivers are compiled per (lanes, acceptance rule, row width): eight variants of each,
+#: about 5 s of compilation each on an empty cache. By default the tests run the four variants of
+#: a covering array (each pair of values of any two of the three appears in one of them);
+#: ``PGM_ENERGY_ALL_LANE_VARIANTS=1`` runs all eight.
+ALL_LANE_VARIANTS = os.environ.get("PGM_ENERGY_ALL_LANE_VARIANTS") == "1"
+
+
+def _lane_counts(acceptance, padded):
+    """Lane counts tested for this rule and row layout: (4, heat bath, CSR), (2, heat bath, padded),
+    (2, Metropolis, CSR), (4, Metropolis, padded); both with ``PGM_ENERGY_ALL_LANE_VARIANTS=1``.
+
+    (4, heat bath, CSR) is the variant a sampler runs for many chains on an irregular sparse
+    machine, also exercised by tests/kernels/test_gibbs_bundles.py.
+    """
+    if ALL_LANE_VARIANTS:
+        return (2, 4)
+    return (4,) if (acceptance == kernels.HEAT_BATH) != padded else (2,)
 
 
 @njit(cache=False)
@@ -145,16 +164,17 @@ def _run(weights, biases, states, free, scan, acceptance, betas, streams, lanes,
 
 
 def _chromatic_runs(weights, biases, class_ptr, class_units, states, keys, sweep_offset, acceptance, betas, padded):
-    """Draws of chromatic sweeps: one chain at a time over CSR rows, then groups of 2 and of 4 chains."""
+    """Draws of chromatic sweeps: one chain at a time over CSR rows, then in groups (:func:`_lane_counts`)."""
     arrays = (biases, *_csr(weights), np.zeros((0, 0)), False)
     padding = kernels.padded_rows(*_csr(weights)) if padded else NO_PADDING
     slots = np.arange(betas.shape[0], dtype=np.int64)
     shape = (states.shape[0], betas.shape[0], states.shape[1])
-    runs = [np.empty(shape, dtype=np.uint8) for _ in range(3)]
+    lane_counts = _lane_counts(acceptance, padded)
+    runs = [np.empty(shape, dtype=np.uint8) for _ in range(1 + len(lane_counts))]
     colouring = kernels.Colouring(class_ptr, class_units)
     kernels.run_chromatic_chains(kernels.Chains(states.copy(), np.empty((states.shape[0], 0)), keys), colouring, sweep_offset,
                                  acceptance, betas, kernels.Record(slots, runs[0]), arrays[0], kernels.Weights(*arrays[1:]))
-    for lanes, out in zip((2, 4), runs[1:]):
+    for lanes, out in zip(lane_counts, runs[1:]):
         driver = kernels.chromatic_groups_driver(lanes, acceptance, padding[2])
         driver(kernels.Chains(states.copy(), np.empty((states.shape[0], 0)), keys), colouring, sweep_offset, betas,
                kernels.Record(slots, out), arrays[0], kernels.Weights(*arrays[1:]), kernels.PaddedRows(*padding))
@@ -209,7 +229,7 @@ def test_padded_lanes_give_the_states_of_csr_sweeps(acceptance, max_degree):
     betas = np.tile(np.array([[0.3], [1.0], [np.inf], [2.5]]), (1, 3))
     streams = seed_streams(rng, n_chains)
     reference = _run(weights, biases, states, np.arange(90), kernels.SEQUENTIAL, acceptance, betas, streams, 1)
-    for lanes in (2, 4):
+    for lanes in _lane_counts(acceptance, padded=True):
         result = _run(weights, biases, states, np.arange(90), kernels.SEQUENTIAL, acceptance, betas, streams, lanes, padded=True)
         np.testing.assert_array_equal(result[0], reference[0])
         np.testing.assert_array_equal(result[1], reference[1])
@@ -231,14 +251,14 @@ def test_padded_lanes_give_the_states_of_csr_sweeps(acceptance, max_degree):
 def test_lanes_give_the_states_of_one_chain_at_a_time(acceptance, degree, clamped):
     weights, biases = _graph(120, degree, seed=degree)
     rng = np.random.default_rng(3)
-    n_chains = 7  # groups of 4, 2 and 1
+    n_chains = 7  # groups of 4, 2 and 1 (4 lanes), or 2, 2, 2 and 1
     states = rng.integers(0, 2, size=(n_chains, 120), dtype=np.uint8)
     free = np.flatnonzero(rng.random(120) < 0.8) if clamped else np.arange(120)
     betas = np.tile(np.array([[0.3], [1.0], [np.inf], [2.5], [0.7]]), (1, 3))  # columns: chains differ
     betas[1, 1] = np.inf  # a group with one zero-temperature lane
     streams = seed_streams(rng, n_chains)
     reference = _run(weights, biases, states, free, kernels.SEQUENTIAL, acceptance, betas, streams, 1)
-    for lanes in (2, 4):
+    for lanes in _lane_counts(acceptance, padded=False):
         result = _run(weights, biases, states, free, kernels.SEQUENTIAL, acceptance, betas, streams, lanes)
         np.testing.assert_array_equal(result[0], reference[0])
         np.testing.assert_array_equal(result[1], reference[1])  # the cached fields, bit for bit
@@ -320,7 +340,7 @@ def test_chromatic_sweeps_match_a_plain_reference():
     slots = np.arange(n_sweeps, dtype=np.int64)
     out = np.empty((n_chains, n_sweeps, n_units), dtype=np.uint8)
     padding = kernels.padded_rows(*_csr(weights))
-    kernels.chromatic_groups_driver(4, kernels.HEAT_BATH, padding[2])(
+    kernels.chromatic_groups_driver(_lane_counts(kernels.HEAT_BATH, padded=True)[0], kernels.HEAT_BATH, padding[2])(
         kernels.Chains(states.copy(), np.empty((n_chains, 0)), keys), kernels.Colouring(class_ptr, class_units), offset,
         np.full((n_sweeps, 1), beta), kernels.Record(slots, out), arrays[0], kernels.Weights(*arrays[1:]),
         kernels.PaddedRows(*padding))

@@ -48,6 +48,27 @@ def test_result_layout(scan):
         assert info["n_colours"] >= 2
 
 
+@pytest.mark.parametrize("scan", ["sequential", "chromatic"])
+def test_grouped_drivers_run_only_for_large_calls_and_draw_the_same_states(scan, monkeypatch):
+    """Below GROUPED_MIN_WORK the one-chain-per-thread kernels run; the grouped drivers draw the same bits."""
+    rng = np.random.default_rng(3)  # irregular and sparse, degrees above 4: CSR rows, not padded ones
+    weights = sp.triu(sp.random_array((300, 300), density=0.03, random_state=rng), 1)
+    model = BoltzmannMachine(sp.csr_array(weights + weights.T), rng.normal(size=300))
+    sampler = GibbsSampler(burn_in=4, scan=scan)
+    driver = "chromatic_groups_driver" if scan == "chromatic" else "chain_groups_driver"
+    from pgm_energy._kernels import gibbs as kernels
+
+    asked = []
+    original = getattr(kernels, driver)
+    monkeypatch.setattr(kernels, driver, lambda *args: asked.append(args) or original(*args))
+    small = sampler.sample(model, 6, n_chains=8, rng=11)  # 8 chains: 4 lanes at 1 or 2 threads
+    assert asked == []
+    monkeypatch.setattr(single_site_module, "GROUPED_MIN_WORK", 0)
+    grouped = sampler.sample(model, 6, n_chains=8, rng=11)
+    assert asked and asked[0][0] == 4
+    np.testing.assert_array_equal(grouped.states, small.states)
+
+
 @pytest.mark.parametrize("scan", SCANS)
 def test_same_rng_same_samples_and_different_rng_different_samples(scan):
     model = machine()
