@@ -78,6 +78,10 @@ PATHS = {
     "cd_digits": ("from pgm_energy import datasets\nx = datasets.load_digits()[0]\n",
                   "from pgm_energy.learning import ContrastiveDivergence\n"
                   "ContrastiveDivergence(epochs=5).fit(20, x, rng=0, progress=False)"),
+    "cd_default_digits": ("from pgm_energy.datasets import load_digits\n"
+                          "x = load_digits(binarize=True, test_size=0.2, rng=0).train\n",
+                          "from pgm_energy.learning import ContrastiveDivergence\n"
+                          "ContrastiveDivergence(epochs=1).fit(20, x, rng=0, progress=False)"),
     "pcd_digits": ("from pgm_energy import datasets\nx = datasets.load_digits()[0]\n",
                    "from pgm_energy.learning import ContrastiveDivergence\n"
                    "ContrastiveDivergence(epochs=5, persistent=True).fit(20, x, rng=0, progress=False)"),

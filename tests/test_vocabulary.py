@@ -87,7 +87,7 @@ def _entries():
     models = importlib.import_module(MODEL_MODULE)
     for name in models.__all__:
         cls = getattr(models, name)
-        for method_name in MODEL_HAND_OFFS:
+        for method_name in sorted(MODEL_HAND_OFFS):  # a set: sorted, so every process collects one order
             method = getattr(cls, method_name, None)
             if method is not None:
                 role = "training" if method_name in {"fit", "fine_tune", "fit_greedy"} else "sampling"
