@@ -10,8 +10,11 @@ Binarization is ``intensity / max_intensity > threshold`` (strictly), so the def
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+import math
 import numbers
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -67,7 +70,7 @@ def _check_test_size(test_size) -> float | None:
 
 
 def _random_state(rng) -> int | None:
-    """The integer seed handed to scikit-learn's ``train_test_split``.
+    """The integer seed of the split (scikit-learn's ``train_test_split`` ``random_state``).
 
     An int ``rng`` is passed through unchanged, so ``rng=0`` reproduces
     ``train_test_split(..., random_state=0)`` exactly; a Generator gives a seed drawn from it.
@@ -85,7 +88,7 @@ def _check_options(binarize, threshold, test_size, rng) -> tuple:
     test_size = _check_test_size(test_size)
     check_rng(rng)  # only checked (nothing drawn): _random_state turns it into a seed when splitting
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 2**32:
-        # an int is handed to scikit-learn's train_test_split as random_state, which takes 32 bits
+        # an int is the split's random_state (as in scikit-learn's train_test_split), which takes 32 bits
         raise ValidationError(f"rng must be below 2**32 when given as an int (a scikit-learn random_state), got {rng!r}")
     return binarize, threshold, test_size, rng
 
@@ -97,12 +100,41 @@ def _finish(images, target, max_intensity, binarize, threshold, test_size, rng):
     data = (images / max_intensity > threshold).astype(np.uint8) if binarize else images
     if test_size is None:
         return Digits(data, target)
-    from sklearn.model_selection import train_test_split
+    train, test = _split_like_scikit_learn(data.shape[0], test_size, _random_state(rng))
+    return Split(data[train], data[test], target[train], target[test])
 
-    train, test, train_target, test_target = train_test_split(
-        data, target, test_size=test_size, random_state=_random_state(rng)
-    )
-    return Split(train, test, train_target, test_target)
+
+def _split_like_scikit_learn(n_rows: int, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(train, test)`` of scikit-learn's ``train_test_split(test_size=..., random_state=seed)``.
+
+    Its documented procedure (``ShuffleSplit``): the first ``ceil(test_size * n_rows)`` rows of
+    ``numpy.random.RandomState(seed).permutation(n_rows)`` are the test rows, the others the
+    training rows, in that order. Done here so that loading data does not import scikit-learn
+    (about 1 s); tests/test_datasets.py checks it against ``train_test_split``.
+    """
+    n_test = math.ceil(test_size * n_rows)
+    order = np.random.RandomState(seed).permutation(n_rows)
+    return order[n_test:], order[:n_test]
+
+
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits as ``(images (1797, 64) float64, target (1797,))``.
+
+    Read from the CSV file inside the scikit-learn package without importing scikit-learn
+    (about 1 s), as its ``load_digits`` reads it; through ``load_digits`` if the file is not
+    where that loader keeps it.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = os.path.join(folder, "datasets", "data", "digits.csv.gz")
+        if os.path.isfile(path):
+            table = np.loadtxt(path, delimiter=",")
+            if table.shape == (1797, 65):
+                return table[:, :-1], table[:, -1].astype(np.int64)
+    from sklearn.datasets import load_digits as sklearn_load_digits
+
+    bunch = sklearn_load_digits()
+    return bunch.data, bunch.target
 
 
 def load_digits(*, binarize: bool = True, threshold: float = 0.5, test_size=None, rng=None):
@@ -115,8 +147,8 @@ def load_digits(*, binarize: bool = True, threshold: float = 0.5, test_size=None
     threshold : float in [0, 1), default 0.5
         Fraction of the maximum intensity above which a pixel is on.
     test_size : float in (0, 1) or None, default None
-        None returns all images as :class:`Digits`; a fraction returns a :class:`Split`
-        made by scikit-learn's ``train_test_split`` (shuffled, not stratified).
+        None returns all images as :class:`Digits`; a fraction returns a :class:`Split`, the
+        split scikit-learn's ``train_test_split`` makes (shuffled, not stratified).
     rng : None, int or numpy.random.Generator
         The split's seed: an int (below 2**32) is used as ``random_state`` as is (``test_size=0.2, rng=0``
         is the split of the issue-4 reference figures).
@@ -138,10 +170,8 @@ def load_digits(*, binarize: bool = True, threshold: float = 0.5, test_size=None
     ((1437, 64), (360, 64))
     """
     binarize, threshold, test_size, rng = _check_options(binarize, threshold, test_size, rng)
-    from sklearn.datasets import load_digits as sklearn_load_digits
-
-    bunch = sklearn_load_digits()
-    return _finish(bunch.data, bunch.target, _DIGITS_MAX_INTENSITY, binarize, threshold, test_size, rng)
+    images, target = _digits_arrays()
+    return _finish(images, target, _DIGITS_MAX_INTENSITY, binarize, threshold, test_size, rng)
 
 
 def bars_and_stripes(n: int) -> np.ndarray:

@@ -35,6 +35,41 @@ def test_digits_split_is_sklearn_train_test_split_random_state_0():
     np.testing.assert_array_equal(split.test_target, y_test)
 
 
+@pytest.mark.parametrize("n_rows", [2, 7, 1797, 5000])
+@pytest.mark.parametrize("test_size", [0.01, 0.2, 0.25, 1 / 3, 0.5, 0.99])
+@pytest.mark.parametrize("seed", [0, 1, 12345, 2**32 - 1])
+def test_the_split_is_scikit_learns_train_test_split(n_rows, test_size, seed):
+    from sklearn.model_selection import train_test_split
+
+    from pgm_energy.datasets import _split_like_scikit_learn
+
+    rows = np.arange(n_rows)
+    try:
+        expected_train, expected_test = train_test_split(rows, test_size=test_size, random_state=seed)
+    except ValueError:  # scikit-learn leaves no training row: the loaders never ask for that
+        return
+    train, test = _split_like_scikit_learn(n_rows, test_size, seed)
+    np.testing.assert_array_equal(train, expected_train)
+    np.testing.assert_array_equal(test, expected_test)
+
+
+def test_loading_the_digits_does_not_import_scikit_learn_and_falls_back_to_it(monkeypatch):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom pgm_energy.datasets import load_digits\nload_digits(test_size=0.2, rng=0)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.split() == ["[]"], done.stderr
+    from pgm_energy import datasets
+
+    from_the_file = load_digits(test_size=0.2, rng=0)
+    monkeypatch.setattr(datasets.os.path, "isfile", lambda path: False)  # the CSV file not where it was
+    through_scikit_learn = load_digits(test_size=0.2, rng=0)
+    for ours, theirs in zip(from_the_file, through_scikit_learn):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_digits_split_with_generator_is_reproducible_and_a_partition():
     first = load_digits(test_size=0.25, rng=np.random.default_rng(5))
     second = load_digits(test_size=0.25, rng=np.random.default_rng(5))
