@@ -25,6 +25,7 @@ __all__ = [
     "check_vector",
     "check_names",
     "check_states",
+    "check_binary",
     "check_evidence",
     "check_rng",
     "check_int",
@@ -159,6 +160,18 @@ def check_states(states, n_units: int, name: str = "states") -> tuple[np.ndarray
     single : bool
         True when a single state (1-D input) was given.
     """
+    array = check_binary(states, n_units, name)
+    return np.atleast_2d(array).astype(np.float64), array.ndim == 1
+
+
+def check_binary(states, n_units: int, name: str = "states") -> np.ndarray:
+    """The checks of :func:`check_states` without its float64 copy: ``states`` as an array, dtype kept.
+
+    Returns
+    -------
+    ndarray, shape (n_units,) or (n_states, n_units)
+        ``np.asarray(states)``: numeric or bool, every value 0 or 1.
+    """
     try:
         array = np.asarray(states)
     except (TypeError, ValueError) as error:
@@ -177,8 +190,7 @@ def check_states(states, n_units: int, name: str = "states") -> tuple[np.ndarray
         raise StateError(
             f"{name} must contain only 0 and 1, got {array[bad]!r} at index {bad}"
         )
-    single = array.ndim == 1
-    return np.atleast_2d(array).astype(np.float64), single
+    return array
 
 
 def check_evidence(evidence, names: Sequence[str], name: str = "evidence") -> dict[int, int]:

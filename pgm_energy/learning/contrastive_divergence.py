@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import check_int, check_names, check_rng, check_states, describe
+from .._validation import check_binary, check_int, check_names, check_rng, describe
 from ..exceptions import ModelFileError, ParameterTypeError, StateError, ValidationError
 from ..models import RestrictedBoltzmannMachine
 from ._trainer import (
@@ -66,6 +66,7 @@ def initial_rbm(n_hidden: int, data: np.ndarray, visible_names, rng: np.random.G
     ----------
     n_hidden : int >= 1
     data : ndarray of 0/1, shape (n_samples >= 1, n_visible >= 1)
+        Any numeric or bool dtype; not copied.
     visible_names : sequence of str, length n_visible, or None (``v0``, ``v1``, ...)
     rng : None, int or numpy.random.Generator
     """
@@ -75,7 +76,7 @@ def initial_rbm(n_hidden: int, data: np.ndarray, visible_names, rng: np.random.G
     shape = getattr(data, "shape", None)
     if not isinstance(data, np.ndarray) or len(shape) != 2:
         raise StateError(f"data must be a 2-D array (n_samples, n_visible) of 0/1, got {describe(data)}")
-    data, _ = check_states(data, shape[1], "data")
+    data = check_binary(data, shape[1], "data")  # no float64 copy: the mean is taken in float64
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise ValidationError(f"data must hold at least one sample of at least one unit, got shape {data.shape}")
     if data.shape[1] * n_hidden > MAX_PARAMETERS:
