@@ -281,7 +281,8 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
     print(f"a test image (label {split.test_target[0]}):", file=out)
     print("\n".join("  " + line for line in _render_digit(image)), file=out)
     given = rbm.hidden_probabilities(image)
-    prior = exact.marginals(rbm).to_numpy()[rbm.n_visible :]  # labelled by unit name; positions here
+    exact_marginals = exact.marginals(rbm)  # every unit's; the sampling section below compares against it
+    prior = exact_marginals.to_numpy()[rbm.n_visible :]  # labelled by unit name; positions here
     strongest = [int(j) for j in np.argsort(-np.abs(given - prior))[:2]]
     hidden = [rbm.hidden_names[j] for j in strongest]
     evidence = dict(zip(rbm.visible_names, image.tolist()))
@@ -304,7 +305,6 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
     _section("Sampling against the exact answer", out)
     started = time.perf_counter()
     samples = GibbsSampler(burn_in=200, thin=2).sample(rbm, 2000, n_chains=8, rng=seed)
-    exact_marginals = exact.marginals(rbm)
     sampled_marginals = samples.marginals()
     difference = (sampled_marginals - exact_marginals).abs().to_numpy()
     print(
