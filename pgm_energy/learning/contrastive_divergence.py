@@ -220,7 +220,7 @@ class ContrastiveDivergence(Trainer):
     monitor, monitor_every, checkpoint_every, checkpoint_path, binarize
         See :class:`~pgm_energy.learning._trainer.Trainer`. The ``reconstruction_error`` of CD
         comes free from each epoch (its rows as they are trained); PCD measures it on the
-        monitors' fixed training subset (at most 1000 rows: two products of the subset; the run
+        monitors' fixed training subset (256 of its rows: two products of them; the run
         itself draws the same numbers with or without it), every ``monitor_every`` epochs with
         ``monitor="auto"`` and after every epoch when ``monitor`` names ``"reconstruction_error"``.
 
@@ -451,7 +451,7 @@ class ContrastiveDivergence(Trainer):
 
         CD's epochs compute it for free (the reconstruction is the chains' first step); PCD's
         chains do not start at the data, so it is measured after the epoch instead, on at most
-        1000 rows (:class:`~pgm_energy.learning.monitors.SampledReconstruction`): with the other
+        256 rows (:class:`~pgm_energy.learning.monitors.SampledReconstruction`): with the other
         monitors under ``monitor="auto"``, after every epoch when ``monitor`` names it.
         """
         from .monitors import SampledReconstruction

@@ -42,8 +42,10 @@ def test_sampled_reconstruction_is_the_closed_form_when_the_hidden_states_are_ce
     hidden_bias = np.where(rng.random(n_hidden) < 0.5, -45.0, 45.0)
     model = RestrictedBoltzmannMachine(weights, rng.normal(0, 1, n_visible), hidden_bias)
     monitor, = build_monitors(None, model, data, None, seed=4, extra=[SampledReconstruction(dtype)])
-    subset = monitor.subset.astype(np.float64)
-    assert subset.shape == (1000, n_visible)  # the monitors' fixed subset: at most 1000 rows
+    assert monitor.subset.shape == (1000, n_visible)  # the monitors' fixed subset: at most 1000 rows
+    subset = monitor._rows.astype(np.float64)  # the reconstruction's own sample of it
+    assert subset.shape == (SampledReconstruction.MAX_ROWS, n_visible)
+    assert {row.tobytes() for row in subset} <= {row.tobytes() for row in monitor.subset.astype(np.float64)}
     h0 = (subset @ weights + hidden_bias > 0).astype(float)
     expected = np.mean(np.sum((subset - expit(h0 @ weights.T + model.visible_bias)) ** 2, axis=1))
     got = monitor(model, 3)["reconstruction_error"]
@@ -53,7 +55,7 @@ def test_sampled_reconstruction_is_the_closed_form_when_the_hidden_states_are_ce
 def test_sampled_reconstruction_estimates_the_same_error_as_cds_free_one(small_binary):
     # With learning rate 0 the parameters stay put: CD's epoch error (every row, the engine's
     # streams) and the monitor's (the fixed subset, its own generator) estimate the same mean;
-    # 400 rows x 8 units, two independent sets of draws: within 5% (measured 2.1%, 1.3%, 0.8% for seeds 0-2).
+    # 400 rows x 8 units (the monitor: 256 of them), two independent sets of draws: within 5%.
     data = np.tile(small_binary, (5, 1))[:400]
     model = RestrictedBoltzmannMachine.random(8, 4, rng=1, scale=1.0)
     cd = ContrastiveDivergence(persistent=False, learning_rate=1e-12, weight_decay=0.0, momentum=0.0, epochs=1,
