@@ -15,6 +15,10 @@ Sections, each printing the numbers it measured:
 6. The trained RBM as a pgmpy ``DiscreteMarkovNetwork``: an exact query about hidden causes,
    checked against pgmpy's own ``VariableElimination``.
 7. Sampling against the exact answer.
+
+On a machine with two or more cores, a second process compiles the Numba kernels of the later
+sections (last first) while the first sections run, so that a first demo on an empty cache
+compiles in parallel (:func:`_start_compiling_ahead`).
 """
 
 from __future__ import annotations
@@ -170,12 +174,74 @@ def run_demo(*, n_hidden=20, epochs=1000, seed=0, output_dir="pgm_energy_demo", 
         (an AISResult), ``ais_test_log_likelihood``, ``model``, ``figures`` (paths written),
         ``posterior`` and ``sampled_marginals``.
     """
+    # every argument is checked before the minutes of training, none after them
+    n_hidden, epochs, seed, progress, out = _check_demo_options(n_hidden, epochs, seed, progress, out)
+    helper = _start_compiling_ahead(n_hidden)
+    try:
+        return _run_sections(n_hidden, epochs, seed, output_dir, progress, out)
+    finally:
+        if helper is not None:  # done, interrupted or failed: the helper has nothing left to do
+            helper.kill()
+            helper.wait()
+
+
+def _start_compiling_ahead(n_hidden: int):
+    """A process compiling the later sections' kernels into Numba's on-disk cache while this one trains.
+
+    Compiling holds the interpreter lock (a thread would not run beside it), so on a machine
+    with two or more cores a second process compiles the kernels of the last sections first,
+    while this one compiles and runs them from the first: each kernel is compiled once by
+    whichever gets to it first and loaded from the cache by the other, and a cold demo takes
+    about two thirds of the time. Nothing is started with one core or an unwritable cache
+    (the work would be done twice). Returns the ``subprocess.Popen``, or None.
+    """
+    import os
+    import subprocess
+
+    from ._warmup import cache_location
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cores < 2 or not cache_location().writable:
+        return None
+    code = f"from pgm_energy.demo import _compile_later_sections; _compile_later_sections({int(n_hidden)})"
+    try:
+        return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    except OSError:  # no process to spare: the demo compiles everything itself
+        return None
+
+
+def _compile_later_sections(n_hidden: int) -> None:
+    """The calls of the demo's sections on small stand-ins of the same shapes and types, last section first.
+
+    Run by :func:`_start_compiling_ahead`'s process: the kernels (and signatures) the demo
+    will need, in the opposite order to the demo's, so that the two processes meet in the middle.
+    """
+    from . import DeepBeliefNetwork, RestrictedBoltzmannMachine, ais, exact
+    from .learning import ContrastiveDivergence
+    from .samplers import GibbsSampler
+
+    data = (np.random.default_rng(0).random((200, 64)) < 0.3).astype(np.uint8)  # as the binarized digits
+    rbm = RestrictedBoltzmannMachine.random(64, n_hidden, scale=0.1, rng=0)
+    GibbsSampler(burn_in=1, thin=2).sample(rbm, 2, n_chains=8, rng=0, progress=False)  # 7. sampling
+    exact.marginals(rbm)  # 6. hidden causes
+    exact.query(rbm, list(rbm.hidden_names[:2]), evidence=dict(zip(rbm.visible_names, data[0].tolist())))
+    trainer = ContrastiveDivergence(persistent=False, epochs=1, learning_rate=0.05, weight_decay=1e-4, averaging=None,
+                                    monitor=None)  # 5. the deep belief network
+    network = DeepBeliefNetwork.fit_greedy(data, [100, 20], trainer=trainer, rng=0, progress=False)
+    network.log_likelihood_bound(data[:10], n_samples=2, rng=0)
+    network.fine_tune(data, epochs=1, rng=0).sample(2, burn_in=1, rng=0)
+    GibbsSampler(burn_in=1, thin=1).sample(rbm, 1, n_chains=20, rng=0, progress=False)  # 4. fantasies
+    ais.log_partition_function(rbm, n_runs=100, betas=10, base="data", data=data, rng=0)  # 3. log-likelihood
+    exact.log_partition_function(rbm)
+
+
+def _run_sections(n_hidden, epochs, seed, output_dir, progress, out) -> dict:
+    """The sections of :func:`run_demo`, on checked options."""
     from . import ais, exact
     from .datasets import load_digits
     from .learning import ContrastiveDivergence
 
-    # every argument is checked before the minutes of training, none after them
-    n_hidden, epochs, seed, progress, out = _check_demo_options(n_hidden, epochs, seed, progress, out)
     figures: dict = {}
     if output_dir is not None:
         _prepare_output_dir(output_dir)

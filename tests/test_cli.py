@@ -109,3 +109,40 @@ def test_sample_reports_bad_arguments(tmp_path, capsys, extra, message):
     RestrictedBoltzmannMachine.random(4, 2, rng=0).save(model_path)
     assert main(["sample", str(model_path), "-n", "2", "--no-progress", *extra]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_demo_compiles_ahead_in_a_second_process_and_stops_it(monkeypatch):
+    from pgm_energy import _warmup, demo
+
+    started = []
+
+    class Helper:
+        def __init__(self, argv, **kwargs):
+            self.argv, self.killed, self.waited = argv, False, False
+            started.append(self)
+
+        def kill(self):
+            self.killed = True
+
+        def wait(self):
+            self.waited = True
+
+    monkeypatch.setattr("subprocess.Popen", Helper)
+    monkeypatch.setattr(__import__("os"), "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(_warmup, "cache_location", lambda: _warmup.CacheLocation("/cache", "NUMBA_CACHE_DIR", True))
+    run_demo(n_hidden=3, epochs=1, seed=0, output_dir=None, progress=False, out=io.StringIO())
+    helper, = started
+    assert "_compile_later_sections(3)" in helper.argv[-1] and helper.killed and helper.waited
+    # one core, or a cache it cannot write: no helper (it would only repeat the work)
+    monkeypatch.setattr(__import__("os"), "sched_getaffinity", lambda pid: {0})
+    assert demo._start_compiling_ahead(3) is None
+    monkeypatch.setattr(__import__("os"), "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(_warmup, "cache_location", lambda: _warmup.CacheLocation("/cache", "user cache", False))
+    assert demo._start_compiling_ahead(3) is None
+
+
+def test_the_compile_ahead_stand_ins_run():
+    # the stand-ins of the later sections run: their shapes and options are ones the public calls accept
+    from pgm_energy.demo import _compile_later_sections
+
+    _compile_later_sections(5)
