@@ -133,6 +133,14 @@ def test_the_demo_compiles_ahead_in_a_second_process_and_stops_it(monkeypatch):
     run_demo(n_hidden=3, epochs=1, seed=0, output_dir=None, progress=False, out=io.StringIO())
     helper, = started
     assert "_compile_later_sections(3)" in helper.argv[-1] and helper.killed and helper.waited
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "_run_sections", interrupted)  # Ctrl-C in the middle: the helper is stopped too
+    with pytest.raises(KeyboardInterrupt):
+        run_demo(n_hidden=3, epochs=1, seed=0, output_dir=None, progress=False, out=io.StringIO())
+    assert len(started) == 2 and started[1].killed and started[1].waited
     # one core, or a cache it cannot write: no helper (it would only repeat the work)
     monkeypatch.setattr(__import__("os"), "sched_getaffinity", lambda pid: {0})
     assert demo._start_compiling_ahead(3) is None

@@ -44,11 +44,13 @@ def test_the_split_is_scikit_learns_train_test_split(n_rows, test_size, seed):
     from pgm_energy.datasets import _split_like_scikit_learn
 
     rows = np.arange(n_rows)
-    try:
-        expected_train, expected_test = train_test_split(rows, test_size=test_size, random_state=seed)
-    except ValueError:  # scikit-learn leaves no training row: the loaders never ask for that
-        return
     train, test = _split_like_scikit_learn(n_rows, test_size, seed)
+    if math.ceil(test_size * n_rows) >= n_rows:  # no training row: scikit-learn refuses (the loaders never ask)
+        assert train.size == 0 and sorted(test) == list(rows)
+        with pytest.raises(ValueError):
+            train_test_split(rows, test_size=test_size, random_state=seed)
+        return
+    expected_train, expected_test = train_test_split(rows, test_size=test_size, random_state=seed)
     np.testing.assert_array_equal(train, expected_train)
     np.testing.assert_array_equal(test, expected_test)
 

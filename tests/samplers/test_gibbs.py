@@ -1,6 +1,7 @@
 """GibbsSampler: results, validation, reproducibility, thread-count independence, evidence."""
 
 import time
+from contextlib import contextmanager
 
 import numba
 import numpy as np
@@ -14,6 +15,17 @@ from pgm_energy.samplers import _single_site as single_site_module
 from pgm_energy.samplers._single_site import FasterOfTwo
 
 SCANS = ["sequential", "random", "chromatic"]
+
+
+@contextmanager
+def numba_threads(n):
+    """Numba's thread count set to ``n`` for the block, then restored."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def machine(n_units=9, seed=0, *, sparse=False, offset=0.0):
@@ -86,15 +98,11 @@ def test_samples_do_not_depend_on_the_thread_count(scan, model, monkeypatch):
         pytest.fail("this test needs Numba to allow at least 2 threads")
     monkeypatch.setattr(single_site_module, "PARALLEL_CLASS_SIZE", 1)  # 2 threads, 1 chain: split classes
     sampler = GibbsSampler(burn_in=2, scan=scan)
-    previous = numba.get_num_threads()
     results = []
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
+    for threads in (1, 2):
+        with numba_threads(threads):
             # one chain (the lattice's classes are then split across threads) and several
             results.append([sampler.sample(model, 3, n_chains=k, rng=7).states for k in (1, 3)])
-    finally:
-        numba.set_num_threads(previous)
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
 
@@ -102,15 +110,11 @@ def test_samples_do_not_depend_on_the_thread_count(scan, model, monkeypatch):
 def test_chromatic_parallel_classes_and_parallel_chains_draw_the_same_states(monkeypatch):
     model = lattice(64)
     sampler = GibbsSampler(burn_in=2, scan="chromatic")
-    previous = numba.get_num_threads()
-    try:
-        numba.set_num_threads(2)
+    with numba_threads(2):
         monkeypatch.setattr(single_site_module, "PARALLEL_CLASS_SIZE", 1)
         by_class = sampler.sample(model, 3, n_chains=1, rng=3)
         monkeypatch.setattr(single_site_module, "PARALLEL_CLASS_SIZE", 10**9)
         by_chain = sampler.sample(model, 3, n_chains=1, rng=3)
-    finally:
-        numba.set_num_threads(previous)
     assert by_class.info["parallel_over"] == "classes" and by_chain.info["parallel_over"] == "chains"
     np.testing.assert_array_equal(by_class.states, by_chain.states)
 
@@ -140,16 +144,12 @@ def test_the_faster_runner_takes_the_chunks_and_the_slower_is_retried():
 def test_switching_kernels_mid_run_changes_no_draw(monkeypatch):
     model = lattice(32)
     sampler = GibbsSampler(burn_in=5, scan="chromatic")
-    previous = numba.get_num_threads()
-    try:
-        numba.set_num_threads(2)
+    with numba_threads(2):
         monkeypatch.setattr(single_site_module, "PARALLEL_CLASS_SIZE", 1)
         monkeypatch.setattr("pgm_energy._launch.TARGET_SECONDS", 0.0)  # one sweep a chunk: both kernels run
         switched = sampler.sample(model, 20, n_chains=1, rng=5, progress=False)
         monkeypatch.setattr(single_site_module, "PARALLEL_CLASS_SIZE", 10**9)
         by_chain = sampler.sample(model, 20, n_chains=1, rng=5, progress=False)
-    finally:
-        numba.set_num_threads(previous)
     assert switched.info["parallel_over"] == "classes"
     assert 0 < switched.info["sweeps_over_classes"] < switched.info["sweeps"]
     np.testing.assert_array_equal(switched.states, by_chain.states)
