@@ -137,8 +137,8 @@ def _rbm(n_visible: int = 16, n_hidden: int = 8):
                                       generator.normal(0.0, 0.2, n_hidden))
 
 
-def _binary_data(n_rows: int, n_columns: int) -> np.ndarray:
-    return (np.random.default_rng(4).random((n_rows, n_columns)) < 0.4).astype(np.float64)
+def _binary_data(n_rows: int, n_columns: int, density: float = 0.4) -> np.ndarray:
+    return (np.random.default_rng(4).random((n_rows, n_columns)) < density).astype(np.float64)
 
 
 def _chain_counts() -> tuple[int, ...]:
@@ -231,8 +231,9 @@ def _contrastive_divergence() -> None:
         ContrastiveDivergence(epochs=1, batch_size=10, dtype=dtype).fit(6, data, rng=0, progress=False)
         ContrastiveDivergence(epochs=1, batch_size=10, persistent=True, k=2, momentum=0.5, sparsity_target=0.1,
                               dtype=dtype).fit(6, data, rng=0, progress=False)
+        # the BLAS path (tempering always takes it) with the sparse products of binary data
         ContrastiveDivergence(epochs=1, batch_size=20, persistent=True, tempering=[1.0, 2.0],
-                              dtype=dtype).fit(4, data, rng=0, progress=False)
+                              dtype=dtype).fit(4, _binary_data(40, 16, density=0.02), rng=0, progress=False)
 
 
 def _other_learning() -> None:

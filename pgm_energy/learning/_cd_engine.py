@@ -44,7 +44,9 @@ Two paths, one update
   (time-bounded by :func:`pgm_energy._launch.run_chunked`; bit-identical to one call), for small
   layers, where a Python call per batch would cost more than the arithmetic.
 * ``"blas"``: per batch, the products by NumPy's BLAS (``matmul`` with ``out=``, into
-  buffers allocated once per epoch) and everything else in fused serial Numba kernels
+  buffers allocated once per epoch), or, for a sparse visible-side left operand (binary data,
+  sampled states), by sums of the rows its non-zero entries pick (:data:`SPARSE_MAX_DENSITY`),
+  and everything else in fused serial Numba kernels
   (sigmoid, sampling, statistics, the update). The steps of an update (positive phase,
   a negative Gibbs step, the negative statistics, the gradient product and the update) are
   the methods of :class:`BlasBatches`, which tempered PCD (:mod:`._tempered`) shares with
@@ -76,19 +78,28 @@ from __future__ import annotations
 import math
 import numpy as np
 
+from .. import _blas
 from .._kernels import cd as _cd
+from .._kernels import sparse_products as _sparse
 from .._kernels.cd import BatchStatistics, CDState, EpochSettings, UpdateSettings
 from .._kernels.rng import seed_streams
 from .._launch import first_chunk, run_chunked
 
 __all__ = ["CDState", "new_state", "cd_epoch", "check_epoch", "update_settings", "BlasBatches", "BatchViews",
-           "NUMBA_MAX_WEIGHTS"]
+           "NUMBA_MAX_WEIGHTS", "SPARSE_MAX_DENSITY"]
 
 #: ``path="auto"`` trains in one Numba call per epoch when ``n_visible * n_hidden`` is at
 #: most this; above it, with BLAS products per batch (the crossover measured by
 #: ``benchmarks/bench_training_speed.py --crossover``; the Numba path is serial, so with
 #: several BLAS threads ``path="blas"`` may be better near the threshold).
 NUMBA_MAX_WEIGHTS = 20000
+
+#: The BLAS path multiplies a visible-side left operand (the batch, the negative rows, and
+#: their transpose in the gradient) by skipping its zeros (:mod:`pgm_energy._kernels.sparse_products`)
+#: when at most this fraction of its entries is non-zero, divided by the BLAS library's thread
+#: count (the sparse products are serial). Measured crossover, 784 x 500, one BLAS thread:
+#: 0.3 (float32) and 0.33 (float64); two threads: 0.15 and 0.2 (docs/benchmarks.md).
+SPARSE_MAX_DENSITY = 0.25
 
 _PATHS = ("auto", "numba", "blas")
 
@@ -275,7 +286,8 @@ class BlasBatches:
     # NamedTuple fields) and the per-batch views are built once per batch shape (see views()).
     __slots__ = ("state", "weights", "weights_t", "visible_bias", "hidden_bias", "streams", "scale", "zero",
                  "stacked_visible", "stacked_hidden", "hidden_pre", "visible_pre", "hidden_states", "negative_pre",
-                 "statistics", "_update_bundles", "_views", "error_sum", "unused", "unused_states")
+                 "statistics", "_update_bundles", "_views", "error_sum", "unused", "unused_states", "stacked_index",
+                 "stacked_counts", "column_rows", "column_counts", "sparse_density", "nonzeros")
 
     def __init__(self, state, settings, batch, n_negative, n_work):
         self.state = state
@@ -303,6 +315,13 @@ class BlasBatches:
         self.error_sum = np.empty(n_visible, dtype=np.float64)
         self.unused = np.empty(0, dtype=np.float64)
         self.unused_states = np.empty((0, 0), dtype=dtype)
+        # the non-zero entries of the stacked visible rows, for the sparse products
+        self.stacked_index = np.empty((batch + n_negative, n_visible), dtype=np.int32)
+        self.stacked_counts = np.empty(batch + n_negative, dtype=np.int64)
+        self.column_rows = np.empty((n_visible, batch + n_negative), dtype=np.int32)
+        self.column_counts = np.empty(n_visible, dtype=np.int64)
+        self.sparse_density = SPARSE_MAX_DENSITY / max((_blas.thread_counts() or [1])[0], 1)
+        self.nonzeros = [0, 0]  # of the batch rows and the negative rows of the current update
 
     def views(self, size, m) -> BatchViews:
         """The :class:`BatchViews` of a batch of ``size`` rows and ``m`` negative rows (cached per shape)."""
@@ -321,7 +340,8 @@ class BlasBatches:
         statistics = self.statistics
         positive, states_h = views.positive, views.positive_hidden_states
         _cd.gather_batch(data, order, start, positive, statistics.data_sum)
-        np.matmul(positive, self.weights, out=views.positive_hidden_pre)
+        self.nonzeros[0] = self._visible_product(positive, views.positive_index, views.positive_counts,
+                                                 views.positive_hidden_pre)
         _cd.hidden_phase(views.positive_hidden_pre, self.hidden_bias, self.streams, reconstruction, states_h, True,
                          views.positive_probs, views.positive_scale, statistics.positive_hidden_sum)
         if not reconstruction:
@@ -354,15 +374,34 @@ class BlasBatches:
 
         The probabilities themselves stay in ``views.negative_probabilities`` until the next call.
         """
-        np.matmul(views.negative, self.weights, out=views.negative_probabilities)
+        self.nonzeros[1] = self._visible_product(views.negative, views.negative_index, views.negative_counts,
+                                                 views.negative_probabilities)
         _cd.hidden_phase(views.negative_probabilities, self.hidden_bias, self.streams, False, self.unused_states, True,
                          views.negative_probs, views.negative_scale, self.statistics.negative_hidden_sum)
 
     def update(self, views):
         """The gradient product ``[X; V]' [P0/n; -Pk/m]`` and the update of the state."""
         state, statistics, settings = self._update_bundles
-        np.matmul(views.stacked_visible_t, views.stacked_hidden, out=self.statistics.weights_grad)
+        rows = views.size + views.m
+        if self.nonzeros[0] + self.nonzeros[1] <= self.sparse_density * rows * self.weights.shape[0]:
+            _sparse.columns_product(views.stacked_visible, views.stacked_index, views.stacked_counts,
+                                    views.stacked_hidden, self.statistics.weights_grad, self.column_rows, self.column_counts)
+        else:
+            np.matmul(views.stacked_visible_t, views.stacked_hidden, out=self.statistics.weights_grad)
         _cd.apply_update(state, statistics, views.size, views.m, settings)
+
+    def _visible_product(self, visible, index, counts, out) -> int:
+        """``out = visible @ W``, skipping zeros when ``visible`` is sparse enough; returns its non-zero count.
+
+        ``index`` and ``counts`` receive the non-zero entries of ``visible`` (:func:`.sparse_products.index_rows`),
+        which the gradient product of :meth:`update` reuses.
+        """
+        nonzeros = _sparse.index_rows(visible, index, counts)
+        if nonzeros <= self.sparse_density * visible.size:
+            _sparse.rows_product(visible, index, counts, self.weights, out)
+        else:
+            np.matmul(visible, self.weights, out=out)
+        return nonzeros
 
 
 class BatchViews:
@@ -373,7 +412,9 @@ class BatchViews:
     negative rows.
     """
 
-    __slots__ = ("size", "m", "positive", "negative", "stacked_visible_t", "stacked_hidden", "positive_probs",
+    __slots__ = ("size", "m", "positive", "negative", "stacked_visible", "stacked_visible_t", "stacked_hidden",
+                 "stacked_index", "stacked_counts", "positive_index", "positive_counts", "negative_index",
+                 "negative_counts", "positive_probs",
                  "negative_probs", "positive_hidden_pre", "positive_hidden_states", "positive_visible_pre",
                  "hidden_pre", "hidden_states", "visible_pre", "negative_probabilities", "positive_scale",
                  "negative_scale")
@@ -382,7 +423,11 @@ class BatchViews:
         self.size, self.m = size, m
         self.positive = buffers.stacked_visible[:size]
         self.negative = buffers.stacked_visible[size:size + m]
-        self.stacked_visible_t = buffers.stacked_visible[:size + m].T
+        self.stacked_visible = buffers.stacked_visible[:size + m]
+        self.stacked_visible_t = self.stacked_visible.T
+        self.stacked_index, self.stacked_counts = buffers.stacked_index[:size + m], buffers.stacked_counts[:size + m]
+        self.positive_index, self.positive_counts = buffers.stacked_index[:size], buffers.stacked_counts[:size]
+        self.negative_index, self.negative_counts = buffers.stacked_index[size:size + m], buffers.stacked_counts[size:size + m]
         self.stacked_hidden = buffers.stacked_hidden[:size + m]
         self.positive_probs = buffers.stacked_hidden[:size]
         self.negative_probs = buffers.stacked_hidden[size:size + m]

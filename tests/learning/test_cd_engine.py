@@ -14,6 +14,7 @@ import pytest
 from scipy.special import expit
 
 from pgm_energy import RestrictedBoltzmannMachine, exact
+from pgm_energy.learning import _cd_engine
 from pgm_energy.learning._cd_engine import CDState, cd_epoch, new_state
 
 _MASK = (1 << 64) - 1
@@ -105,7 +106,16 @@ _SETTINGS = dict(learning_rate=0.3, momentum=0.5, weight_decay=0.01, sparsity_co
                  sparsity_decay=0.9)
 
 
-@pytest.mark.parametrize("path", ["numba", "blas"])
+@pytest.fixture(params=["numba", "blas-dense", "blas-sparse"])
+def path(request, monkeypatch):
+    """The engine's paths; on the BLAS path, every visible-side product dense (BLAS) or sparse."""
+    if request.param == "numba":
+        return "numba"
+    # a density limit above 1 takes every product sparse; below 0, none
+    monkeypatch.setattr(_cd_engine, "SPARSE_MAX_DENSITY", 2.0 if request.param == "blas-sparse" else -1.0)
+    return "blas"
+
+
 @pytest.mark.parametrize("k, persistent, reconstruction, n_chains, real",
                          [(1, False, True, 0, False), (3, False, True, 0, False), (1, True, True, 4, False),
                           (2, True, False, 6, False), (1, False, True, 0, True), (2, True, True, 3, True)])
@@ -321,3 +331,47 @@ def test_order_may_select_a_subset_of_the_rows(path):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="order"):
         cd_epoch(state, data, np.array([0, 11], dtype=np.int64), **options)
+
+
+def _count_calls(monkeypatch, module, name, calls):
+    original = getattr(module, name)
+
+    def counted(*args):
+        calls[name] = calls.get(name, 0) + 1
+        return original(*args)
+
+    monkeypatch.setattr(module, name, counted)
+
+
+@pytest.mark.parametrize("density, sparse_expected", [(0.05, True), (0.6, False)])
+def test_blas_path_skips_zeros_only_for_sparse_rows(monkeypatch, density, sparse_expected):
+    # Binary rows at 5% density take the sparse products (below the limit even with several BLAS
+    # threads); at 60%, BLAS's. Either way the epoch equals the dense products' to rounding (float64:
+    # the probabilities differ in their last bits, too little to change a draw in one epoch).
+    from pgm_energy._kernels import sparse_products
+
+    g = np.random.default_rng(11)
+    data = (g.random((60, 40)) < density).astype(np.float64)
+    results = []
+    for limit in (_cd_engine.SPARSE_MAX_DENSITY, -1.0):
+        monkeypatch.setattr(_cd_engine, "SPARSE_MAX_DENSITY", limit)
+        calls = {}
+        for name in ("rows_product", "columns_product"):
+            _count_calls(monkeypatch, sparse_products, name, calls)
+        # visible biases at the data's log-odds keep the chains' samples about as dense as the data
+        log_odds = np.full(40, np.log(density / (1 - density)))
+        state = new_state(np.random.default_rng(2).normal(0, 0.01, (40, 30)), log_odds, np.zeros(30),
+                          n_chains=10, n_streams=10, dtype=np.float64, rng=np.random.default_rng(3))
+        state.chains[:] = data[:10]
+        cd_epoch(state, data, np.arange(60), batch_size=10, k=1, persistent=True, path="blas", **_SETTINGS)
+        results.append(state)
+        if limit >= 0:
+            # per update: the batch's and the chains' products, and the gradient
+            assert calls == ({"rows_product": 12, "columns_product": 6} if sparse_expected else {})
+        else:
+            assert calls == {}
+    for name, a, b in zip(CDState._fields, *results):
+        if name == "streams":
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14, err_msg=name)
