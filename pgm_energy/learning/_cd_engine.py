@@ -78,7 +78,6 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from .. import _blas
 from .._kernels import cd as _cd
 from .._kernels import sparse_products as _sparse
 from .._kernels.cd import BatchStatistics, CDState, EpochSettings, UpdateSettings
@@ -96,9 +95,10 @@ NUMBA_MAX_WEIGHTS = 20000
 
 #: The BLAS path multiplies a visible-side left operand (the batch, the negative rows, and
 #: their transpose in the gradient) by skipping its zeros (:mod:`pgm_energy._kernels.sparse_products`)
-#: when at most this fraction of its entries is non-zero, divided by the BLAS library's thread
-#: count (the sparse products are serial). Measured crossover, 784 x 500, one BLAS thread:
-#: 0.3 (float32) and 0.33 (float64); two threads: 0.15 and 0.2 (docs/benchmarks.md).
+#: when at most this fraction of its entries is non-zero. Measured at 784 x 500 (docs/benchmarks.md):
+#: the products alone cross over at a density of 0.3 (float32) and 0.33 (float64) against one BLAS
+#: thread; whole PCD-1 epochs, where BLAS's second thread gains little between the serial phases,
+#: are as fast either way from 0.2 to 0.3 with two BLAS threads, and faster sparse below.
 SPARSE_MAX_DENSITY = 0.25
 
 _PATHS = ("auto", "numba", "blas")
@@ -320,7 +320,7 @@ class BlasBatches:
         self.stacked_counts = np.empty(batch + n_negative, dtype=np.int64)
         self.column_rows = np.empty((n_visible, batch + n_negative), dtype=np.int32)
         self.column_counts = np.empty(n_visible, dtype=np.int64)
-        self.sparse_density = SPARSE_MAX_DENSITY / max((_blas.thread_counts() or [1])[0], 1)
+        self.sparse_density = SPARSE_MAX_DENSITY
         self.nonzeros = [0, 0]  # of the batch rows and the negative rows of the current update
 
     def views(self, size, m) -> BatchViews:

@@ -111,8 +111,8 @@ def path(request, monkeypatch):
     """The engine's paths; on the BLAS path, every visible-side product dense (BLAS) or sparse."""
     if request.param == "numba":
         return "numba"
-    # a density limit above 1 takes every product sparse; below 0, none
-    monkeypatch.setattr(_cd_engine, "SPARSE_MAX_DENSITY", 2.0 if request.param == "blas-sparse" else -1.0)
+    # a density limit of 1 takes every product sparse; below 0, none
+    monkeypatch.setattr(_cd_engine, "SPARSE_MAX_DENSITY", 1.0 if request.param == "blas-sparse" else -1.0)
     return "blas"
 
 
@@ -345,9 +345,9 @@ def _count_calls(monkeypatch, module, name, calls):
 
 @pytest.mark.parametrize("density, sparse_expected", [(0.05, True), (0.6, False)])
 def test_blas_path_skips_zeros_only_for_sparse_rows(monkeypatch, density, sparse_expected):
-    # Binary rows at 5% density take the sparse products (below the limit even with several BLAS
-    # threads); at 60%, BLAS's. Either way the epoch equals the dense products' to rounding (float64:
-    # the probabilities differ in their last bits, too little to change a draw in one epoch).
+    # Binary rows at 5% density take the sparse products; at 60%, BLAS's. Either way the epoch
+    # equals the dense products' to rounding (float64: the probabilities differ in their last
+    # bits, too little to change a draw in one epoch).
     from pgm_energy._kernels import sparse_products
 
     g = np.random.default_rng(11)
