@@ -7,6 +7,7 @@ Run from the repository root::
     python benchmarks/bench_training_speed.py --threads 1 --rounds 7
     python benchmarks/bench_training_speed.py --cases digits,recipe
     python benchmarks/bench_training_speed.py --crossover        # Numba whole-epoch vs BLAS path by size
+    python benchmarks/bench_training_speed.py --sparse-crossover # sparse vs BLAS products by density
 
 Cases (issue 4, sec. 9):
 
@@ -276,16 +277,74 @@ def _crossover(rounds):
     print(f"\nCurrent threshold: NUMBA_MAX_WEIGHTS = {NUMBA_MAX_WEIGHTS} (Numba path when n_visible * n_hidden <= it)")
 
 
+def _sparse_crossover(rounds, thread_counts):
+    """Milliseconds of the BLAS path's visible-side products, BLAS against the sparse kernels, by density.
+
+    784 x 500: the batch product ``X @ W`` (100 rows) and the gradient ``X' P`` (200 rows), random
+    0/1 rows of each density; then whole PCD-1 epochs (4000 such rows, batch 100) with every
+    product of those kinds taken one way or the other (``SPARSE_MAX_DENSITY`` forced).
+    """
+    from pgm_energy._kernels.sparse_products import columns_product, index_rows, rows_product
+    from pgm_energy.learning import ContrastiveDivergence, _cd_engine
+
+    rng = np.random.default_rng(0)
+
+    def best_ms(run):
+        run()
+        return 1e3 * min(_time(run)[0] for _ in range(max(rounds, 1) * 20))
+
+    print("| BLAS threads | dtype | density | X @ W: BLAS / sparse ms | X' P: BLAS / sparse ms "
+          "| PCD-1 epoch: BLAS / sparse s |")
+    print("|---|---|---|---|---|---|")
+    for threads in thread_counts:
+        for dtype in (np.float32, np.float64):
+            for density in (0.1, 0.2, 0.3, 0.4):
+                x = (rng.random((200, 784)) < density).astype(dtype)
+                w = rng.normal(size=(784, 500)).astype(dtype)
+                p = rng.random((200, 500)).astype(dtype)
+                index, counts = np.empty((200, 784), np.int32), np.empty(200, np.int64)
+                out, grad = np.empty((100, 500), dtype), np.empty((784, 500), dtype)
+                column_rows, column_counts = np.empty((784, 200), np.int32), np.empty(784, np.int64)
+                with threadpool_limits(limits=threads, user_api="blas"):
+                    blas_rows = best_ms(lambda: np.matmul(x[:100], w, out=out))
+                    blas_columns = best_ms(lambda: np.matmul(x.T, p, out=grad))
+                    sparse_rows = best_ms(lambda: (index_rows(x[:100], index, counts),
+                                                   rows_product(x[:100], index, counts, w, out)))
+                    sparse_columns = best_ms(lambda: (index_rows(x, index, counts),
+                                                      columns_product(x, index, counts, p, grad, column_rows,
+                                                                      column_counts)))
+                    data = (rng.random((4000, 784)) < density).astype(dtype)
+                    epochs = {}
+                    limits = (_cd_engine.SPARSE_MAX_DENSITY, _cd_engine.SPARSE_MAX_DENSITY_THREADED)
+                    for name, limit in (("blas", -1.0), ("sparse", 1.0)):
+                        _cd_engine.SPARSE_MAX_DENSITY = _cd_engine.SPARSE_MAX_DENSITY_THREADED = limit
+                        try:
+                            trainer = ContrastiveDivergence(persistent=True, batch_size=100, epochs=2, dtype=dtype)
+                            epochs[name] = _time(lambda: trainer.fit(500, data, rng=0, progress=False))[0] / 2
+                        finally:
+                            _cd_engine.SPARSE_MAX_DENSITY, _cd_engine.SPARSE_MAX_DENSITY_THREADED = limits
+                print(f"| {threads} | {np.dtype(dtype).name} | {density} | {blas_rows:.3f} / {sparse_rows:.3f} "
+                      f"| {blas_columns:.3f} / {sparse_columns:.3f} | {epochs['blas']:.3f} / {epochs['sparse']:.3f} |",
+                      flush=True)
+    print(f"\nCurrent limits (sparse at or below): SPARSE_MAX_DENSITY = {_cd_engine.SPARSE_MAX_DENSITY} "
+          f"(one BLAS thread), SPARSE_MAX_DENSITY_THREADED = {_cd_engine.SPARSE_MAX_DENSITY_THREADED}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", default="1,2", help="BLAS thread counts, comma-separated (default 1,2)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per case (default 5)")
     parser.add_argument("--cases", default="mnist,digits,recipe", help="comma-separated: mnist, digits, recipe")
     parser.add_argument("--crossover", action="store_true", help="only measure the Numba/BLAS path crossover")
+    parser.add_argument("--sparse-crossover", action="store_true",
+                        help="only measure the sparse products against BLAS's, by density")
     parser.add_argument("--json", help="also write the raw numbers to this file")
     args = parser.parse_args(argv)
     if args.crossover:
         _crossover(args.rounds)
+        return
+    if args.sparse_crossover:
+        _sparse_crossover(args.rounds, [int(t) for t in args.threads.split(",")])
         return
     names = set(args.cases.split(","))
     rng = np.random.default_rng(0)

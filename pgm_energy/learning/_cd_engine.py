@@ -78,6 +78,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
+from .. import _blas
 from .._kernels import cd as _cd
 from .._kernels import sparse_products as _sparse
 from .._kernels.cd import BatchStatistics, CDState, EpochSettings, UpdateSettings
@@ -85,7 +86,8 @@ from .._kernels.rng import seed_streams
 from .._launch import first_chunk, run_chunked
 
 __all__ = ["CDState", "new_state", "cd_epoch", "check_epoch", "update_settings", "BlasBatches", "BatchViews",
-           "NUMBA_MAX_WEIGHTS", "SPARSE_MAX_DENSITY"]
+           "NUMBA_MAX_WEIGHTS", "SPARSE_MAX_DENSITY",
+           "SPARSE_MAX_DENSITY_THREADED"]
 
 #: ``path="auto"`` trains in one Numba call per epoch when ``n_visible * n_hidden`` is at
 #: most this; above it, with BLAS products per batch (the crossover measured by
@@ -95,11 +97,13 @@ NUMBA_MAX_WEIGHTS = 20000
 
 #: The BLAS path multiplies a visible-side left operand (the batch, the negative rows, and
 #: their transpose in the gradient) by skipping its zeros (:mod:`pgm_energy._kernels.sparse_products`)
-#: when at most this fraction of its entries is non-zero. Measured at 784 x 500 (docs/benchmarks.md):
-#: the products alone cross over at a density of 0.3 (float32) and 0.33 (float64) against one BLAS
-#: thread; whole PCD-1 epochs, where BLAS's second thread gains little between the serial phases,
-#: are as fast either way from 0.2 to 0.3 with two BLAS threads, and faster sparse below.
+#: when at most this fraction of its entries is non-zero and BLAS runs on one thread, and at most
+#: :data:`SPARSE_MAX_DENSITY_THREADED` when it runs on several (the sparse products are serial).
+#: Whole PCD-1 epochs, 784 x 500, random 0/1 data, cross over at a density of 0.3-0.4 against one
+#: BLAS thread and at 0.15-0.2 (float32) and 0.2-0.3 (float64) against two
+#: (``benchmarks/bench_training_speed.py --sparse-crossover``; docs/benchmarks.md).
 SPARSE_MAX_DENSITY = 0.25
+SPARSE_MAX_DENSITY_THREADED = 0.15
 
 _PATHS = ("auto", "numba", "blas")
 
@@ -320,7 +324,8 @@ class BlasBatches:
         self.stacked_counts = np.empty(batch + n_negative, dtype=np.int64)
         self.column_rows = np.empty((n_visible, batch + n_negative), dtype=np.int32)
         self.column_counts = np.empty(n_visible, dtype=np.int64)
-        self.sparse_density = SPARSE_MAX_DENSITY
+        one_thread = max(_blas.thread_counts() or [1]) == 1
+        self.sparse_density = SPARSE_MAX_DENSITY if one_thread else SPARSE_MAX_DENSITY_THREADED
         self.nonzeros = [0, 0]  # of the batch rows and the negative rows of the current update
 
     def views(self, size, m) -> BatchViews:

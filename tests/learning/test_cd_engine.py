@@ -112,8 +112,14 @@ def path(request, monkeypatch):
     if request.param == "numba":
         return "numba"
     # a density limit of 1 takes every product sparse; below 0, none
-    monkeypatch.setattr(_cd_engine, "SPARSE_MAX_DENSITY", 1.0 if request.param == "blas-sparse" else -1.0)
+    _limit_sparse_products(monkeypatch, 1.0 if request.param == "blas-sparse" else -1.0)
     return "blas"
+
+
+def _limit_sparse_products(monkeypatch, limit):
+    """The BLAS path's density limit for the sparse products, whatever BLAS's thread count."""
+    monkeypatch.setattr(_cd_engine, "SPARSE_MAX_DENSITY", limit)
+    monkeypatch.setattr(_cd_engine, "SPARSE_MAX_DENSITY_THREADED", limit)
 
 
 @pytest.mark.parametrize("k, persistent, reconstruction, n_chains, real",
@@ -345,7 +351,7 @@ def _count_calls(monkeypatch, module, name, calls):
 
 @pytest.mark.parametrize("density, sparse_expected", [(0.05, True), (0.6, False)])
 def test_blas_path_skips_zeros_only_for_sparse_rows(monkeypatch, density, sparse_expected):
-    # Binary rows at 5% density take the sparse products; at 60%, BLAS's. Either way the epoch
+    # Binary rows at 5% density take the sparse products (at the lower of the two limits); at 60%, BLAS's. Either way the epoch
     # equals the dense products' to rounding (float64: the probabilities differ in their last
     # bits, too little to change a draw in one epoch).
     from pgm_energy._kernels import sparse_products
@@ -353,8 +359,8 @@ def test_blas_path_skips_zeros_only_for_sparse_rows(monkeypatch, density, sparse
     g = np.random.default_rng(11)
     data = (g.random((60, 40)) < density).astype(np.float64)
     results = []
-    for limit in (_cd_engine.SPARSE_MAX_DENSITY, -1.0):
-        monkeypatch.setattr(_cd_engine, "SPARSE_MAX_DENSITY", limit)
+    for limit in (min(_cd_engine.SPARSE_MAX_DENSITY, _cd_engine.SPARSE_MAX_DENSITY_THREADED), -1.0):
+        _limit_sparse_products(monkeypatch, limit)
         calls = {}
         for name in ("rows_product", "columns_product"):
             _count_calls(monkeypatch, sparse_products, name, calls)
