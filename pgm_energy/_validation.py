@@ -26,6 +26,7 @@ __all__ = [
     "check_names",
     "check_states",
     "check_binary",
+    "check_categorical_states",
     "check_evidence",
     "check_rng",
     "check_int",
@@ -191,6 +192,47 @@ def check_binary(states, n_units: int, name: str = "states") -> np.ndarray:
             f"{name} must contain only 0 and 1, got {array[bad]!r} at index {bad}"
         )
     return array
+
+
+def check_categorical_states(states, cardinalities: np.ndarray, name: str = "states") -> tuple[np.ndarray, bool]:
+    """Validate states of categorical variables: variable ``i`` takes the integers ``0 .. k_i - 1``.
+
+    Parameters
+    ----------
+    states : array_like, shape (n_variables,) or (n_states, n_variables)
+        Integers (any integer dtype, or floats holding whole numbers, as pandas hands them over);
+        booleans are refused.
+    cardinalities : int64 ndarray, shape (n_variables,)
+
+    Returns
+    -------
+    batch : int64 ndarray, shape (n_states, n_variables)
+    single : bool
+        True when a single state (1-D input) was given.
+    """
+    n_variables = cardinalities.shape[0]
+    try:
+        array = np.asarray(states)
+    except (TypeError, ValueError) as error:
+        raise StateError(f"{name} must be an array of state indices, got {describe(states)}") from error
+    if array.dtype.kind not in "iuf":
+        raise StateError(f"{name} must be an array of integer state indices, got dtype {array.dtype}")
+    if array.ndim not in (1, 2) or array.shape[-1] != n_variables:
+        raise StateError(f"{name} must have shape ({n_variables},) or (n_states, {n_variables}), got {array.shape}")
+    if array.dtype.kind == "f":
+        whole = np.isfinite(array) & (array == np.round(array)) if array.size else np.ones(array.shape, dtype=bool)
+        if not np.all(whole):
+            bad = tuple(int(i) for i in np.argwhere(~whole)[0])
+            raise StateError(f"{name} must hold whole numbers (state indices), got {array[bad]!r} at index {bad}")
+    batch = np.atleast_2d(array)
+    inside = (batch >= 0) & (batch < cardinalities)
+    if not np.all(inside):
+        row, column = (int(i) for i in np.argwhere(~inside)[0])
+        raise StateError(
+            f"{name}[{row}, {column}] = {batch[row, column]!r} is not a state of variable {column}, "
+            f"which has {int(cardinalities[column])} states (0 to {int(cardinalities[column]) - 1})"
+        )
+    return batch.astype(np.int64), array.ndim == 1
 
 
 def check_evidence(evidence, names: Sequence[str], name: str = "evidence") -> dict[int, int]:

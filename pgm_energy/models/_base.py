@@ -18,6 +18,8 @@ __all__ = [
     "file_names",
     "check_file_members",
     "visible_rows",
+    "check_visible",
+    "default_names",
 ]
 
 #: dtype kinds of the members of a model file
@@ -60,6 +62,37 @@ def visible_rows(model, data, name: str = "data") -> np.ndarray:
     if batch.shape[0] == 0:
         raise ValidationError(f"{name} must hold at least one sample, got 0 rows")
     return batch
+
+
+def check_visible(visible, n_units: int) -> np.ndarray:
+    """The visible mask: booleans, or integers that are all 0 or 1 (as networkx / pandas hand them over)."""
+    if visible is None:
+        return readonly(np.ones(n_units, dtype=bool))
+    try:
+        mask = None if isinstance(visible, (str, bytes)) else np.array(visible, copy=True)
+    except (TypeError, ValueError):  # ragged nesting
+        mask = None
+    if mask is None or mask.ndim != 1:
+        raise ValidationError(f"visible must be a sequence of {n_units} booleans, got {describe(visible)}")
+    if mask.dtype.kind in "iu" and np.isin(mask, (0, 1)).all():
+        mask = mask.astype(bool)
+    if mask.dtype != np.bool_:
+        raise ValidationError(
+            f"visible must be a boolean (or 0/1) mask of length {n_units}, got dtype {mask.dtype}: {describe(visible)}"
+        )
+    if mask.shape != (n_units,):
+        raise ValidationError(f"visible must have shape ({n_units},), got {mask.shape}")
+    return readonly(mask)
+
+
+def default_names(visible: np.ndarray) -> tuple[str, ...]:
+    """Visible units are named v0, v1, ..., hidden units h0, h1, ... in order."""
+    counters = {True: 0, False: 0}
+    names = []
+    for is_visible in visible.tolist():
+        names.append(f"{'v' if is_visible else 'h'}{counters[is_visible]}")
+        counters[is_visible] += 1
+    return tuple(names)
 
 
 def readonly(array: np.ndarray) -> np.ndarray:

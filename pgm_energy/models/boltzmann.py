@@ -17,7 +17,8 @@ from .._validation import (
     describe,
 )
 from ..exceptions import ParameterTypeError, ValidationError
-from ._base import BOOLEAN, INTEGER, REAL, UndirectedModel, check_bias, check_file_members, file_member, file_names, file_scalar, readonly
+from ._base import (BOOLEAN, INTEGER, REAL, UndirectedModel, check_bias, check_file_members, check_visible, default_names,
+                    file_member, file_names, file_scalar, readonly)
 from ._symmetric import check_symmetric_weights
 from ._ising import IsingModel, boltzmann_form, ising_form
 
@@ -46,37 +47,6 @@ def _length(values) -> int | None:
         return len(values) if not isinstance(values, (str, bytes, dict)) else None
     except TypeError:
         return None
-
-
-def _check_visible(visible, n_units: int) -> np.ndarray:
-    """The visible mask: booleans, or integers that are all 0 or 1 (as networkx / pandas hand them over)."""
-    if visible is None:
-        return readonly(np.ones(n_units, dtype=bool))
-    try:
-        mask = None if isinstance(visible, (str, bytes)) else np.array(visible, copy=True)
-    except (TypeError, ValueError):  # ragged nesting
-        mask = None
-    if mask is None or mask.ndim != 1:
-        raise ValidationError(f"visible must be a sequence of {n_units} booleans, got {describe(visible)}")
-    if mask.dtype.kind in "iu" and np.isin(mask, (0, 1)).all():
-        mask = mask.astype(bool)
-    if mask.dtype != np.bool_:
-        raise ValidationError(
-            f"visible must be a boolean (or 0/1) mask of length {n_units}, got dtype {mask.dtype}: {describe(visible)}"
-        )
-    if mask.shape != (n_units,):
-        raise ValidationError(f"visible must have shape ({n_units},), got {mask.shape}")
-    return readonly(mask)
-
-
-def _default_names(visible: np.ndarray) -> tuple[str, ...]:
-    """Visible units are named v0, v1, ..., hidden units h0, h1, ... in order."""
-    counters = {True: 0, False: 0}
-    names = []
-    for is_visible in visible.tolist():
-        names.append(f"{'v' if is_visible else 'h'}{counters[is_visible]}")
-        counters[is_visible] += 1
-    return tuple(names)
 
 
 class BoltzmannMachine(UndirectedModel):
@@ -130,8 +100,8 @@ class BoltzmannMachine(UndirectedModel):
         self._weights = check_symmetric_weights(weights, n_units=_length(biases))
         n_units = self._weights.shape[0]
         self._biases = readonly(check_bias(biases, "biases", n_units, "weights", self._weights.shape))
-        self._visible = _check_visible(visible, n_units)
-        self._names = _default_names(self._visible) if names is None else check_names(names, n_units)
+        self._visible = check_visible(visible, n_units)
+        self._names = default_names(self._visible) if names is None else check_names(names, n_units)
         self._temperature = check_positive_temperature(temperature)
         offset_array = check_finite_array(offset, "offset", ndim=0)
         self._offset = float(offset_array)
