@@ -25,6 +25,7 @@ from .models import (
     BoltzmannMachine,
     DeepBeliefNetwork,
     IsingModel,
+    PottsMachine,
     RestrictedBoltzmannMachine,
     SigmoidBeliefNetwork,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "SigmoidBeliefNetwork",
     "DeepBeliefNetwork",
     "IsingModel",
+    "PottsMachine",
     "load",
     "save",
     "PGMEnergyError",

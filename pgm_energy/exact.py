@@ -10,6 +10,11 @@ All functions take the size of the enumeration from the units left free after
 the evidence is clamped and refuse more than ``max_units`` enumerated units
 (default 30) with a :class:`~pgm_energy.exceptions.ModelSizeError`.
 
+Potts machines (categorical variables) are enumerated in mixed radix by
+:mod:`pgm_energy._potts_enumeration`, which the functions here hand them to: their
+evidence and answers use state names (pgmpy's convention), ``marginals`` is a Series
+indexed by (variable, state), and the guard allows ``2**max_units`` joint states.
+
 Conventions: natural logarithms (nats), Boltzmann's constant 1, so
 ``F = -T log Z``, ``U = <E>``, ``S = -sum p log p`` and ``F = U - T S``.
 """
@@ -36,7 +41,7 @@ from ._validation import (
     describe,
 )
 from .exceptions import ModelSizeError, ParameterTypeError, ValidationError
-from .models import BoltzmannMachine, RestrictedBoltzmannMachine
+from .models import BoltzmannMachine, PottsMachine, RestrictedBoltzmannMachine
 
 __all__ = [
     "DEFAULT_MAX_UNITS",
@@ -97,10 +102,24 @@ class _Enumeration(NamedTuple):
     free_means: np.ndarray | None  # p(s_i = 1) of the free units, in the order of ``free``
 
 
+#: model kinds whose enumeration lives in a module of its own (this layer), by class; the
+#: public functions below hand such a model to the function of the same name there
+_ORACLES = {PottsMachine: "_potts_enumeration"}
+
+
+def _oracle(model):
+    """The module that enumerates ``model``'s kind, or None for the binary machines (this module)."""
+    from importlib import import_module
+
+    name = _ORACLES.get(type(model))
+    return None if name is None else import_module(f"{__package__}.{name}")
+
+
 def _check_model(model) -> None:
-    if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine)):
+    if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine, *_ORACLES)):
         raise ParameterTypeError(
-            f"model must be a BoltzmannMachine or RestrictedBoltzmannMachine, got {type(model).__name__}: {describe(model)}"
+            f"model must be a BoltzmannMachine, RestrictedBoltzmannMachine or PottsMachine, "
+            f"got {type(model).__name__}: {describe(model)}"
         )
 
 
@@ -295,6 +314,8 @@ def log_partition_function(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS)
     EvidenceError
         For unknown variables or values other than 0/1 in ``evidence``.
     """
+    if (oracle := _oracle(model)) is not None:
+        return oracle.log_partition_function(model, evidence=evidence, max_units=max_units)
     result, _ = _solve(model, evidence, max_units, with_moments=False)
     return result.log_z
 
@@ -338,6 +359,8 @@ def marginals(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
     """
     from ._math import by_unit
 
+    if (oracle := _oracle(model)) is not None:
+        return oracle.marginals(model, evidence=evidence, max_units=max_units)
     return by_unit(_marginal_array(model, evidence=evidence, max_units=max_units), model.names, "p(on)")
 
 
@@ -527,6 +550,8 @@ def query(model, variables, *, evidence=None, joint=True, max_units=DEFAULT_MAX_
     from .interop.pgmpy import binary_factor
 
     _check_model(model)
+    if (oracle := _oracle(model)) is not None:
+        return oracle.query(model, variables, evidence=evidence, joint=joint, max_units=max_units)
     joint = check_bool(joint, "joint")
     max_units = check_int(max_units, "max_units", minimum=0)
     clamped = check_evidence(evidence, model.names)
@@ -625,6 +650,8 @@ def log_probability(model, states, *, max_units=DEFAULT_MAX_UNITS):
     float or ndarray of shape (n_states,)
     """
     _check_model(model)
+    if (oracle := _oracle(model)) is not None:
+        return oracle.log_probability(model, states, max_units=max_units)
     batch, single = check_states(states, model.n_units)
     log_z = log_partition_function(model, max_units=max_units)
     if isinstance(model, RestrictedBoltzmannMachine):
@@ -651,6 +678,8 @@ def log_likelihood(model, data, *, max_units=DEFAULT_MAX_UNITS) -> float:
         Mean log-probability in nats.
     """
     _check_model(model)
+    if (oracle := _oracle(model)) is not None:
+        return oracle.log_likelihood(model, data, max_units=max_units)
     visible_names = model.visible_names
     if hasattr(data, "columns"):
         missing = [name for name in visible_names if name not in data.columns]
@@ -680,6 +709,8 @@ def helmholtz_free_energy(model, *, max_units=DEFAULT_MAX_UNITS) -> float:
 def mean_energy(model, *, max_units=DEFAULT_MAX_UNITS) -> float:
     """Internal energy ``U = <E>`` under the model's Boltzmann distribution."""
     _check_model(model)
+    if (oracle := _oracle(model)) is not None:
+        return oracle.mean_energy(model, max_units=max_units)
     result, _ = _solve(model, None, max_units, with_moments=True)
     return model.temperature * result.mean_energy
 
@@ -687,5 +718,7 @@ def mean_energy(model, *, max_units=DEFAULT_MAX_UNITS) -> float:
 def entropy(model, *, max_units=DEFAULT_MAX_UNITS) -> float:
     """Entropy ``S = -sum_s p(s) log p(s)`` in nats (equal to ``(U - F) / T``)."""
     _check_model(model)
+    if (oracle := _oracle(model)) is not None:
+        return oracle.entropy(model, max_units=max_units)
     result, _ = _solve(model, None, max_units, with_moments=True)
     return result.log_z + result.mean_energy

@@ -30,7 +30,7 @@ import numpy as np
 
 from ._validation import describe
 from .exceptions import ModelFileError, ParameterTypeError, PGMEnergyError, ValidationError
-from .models import BoltzmannMachine, DeepBeliefNetwork, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
+from .models import BoltzmannMachine, DeepBeliefNetwork, PottsMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
 
 __all__ = ["save", "load", "atomic_write", "atomic_savez", "read_npz", "resolve_output_path", "FORMAT_VERSION"]
 
@@ -39,7 +39,7 @@ _KIND_KEY = "__pgm_energy_kind__"
 _VERSION_KEY = "__pgm_energy_format__"
 _KINDS = {
     cls._FILE_KIND: cls
-    for cls in (BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork, DeepBeliefNetwork)
+    for cls in (BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork, DeepBeliefNetwork, PottsMachine)
 }
 
 #: suffix of the temporary files behind an atomic write: ``.{name}.{pid}.{random}.pgm-energy-tmp``

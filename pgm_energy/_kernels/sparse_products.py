@@ -15,7 +15,6 @@ Every product weights the picked rows by the entries of ``X`` (0/1 states give p
 threads, and differ from BLAS's only in rounding.
 """
 
-import numpy as np
 from numba import njit
 
 __all__ = ["index_rows", "rows_product", "columns_product"]

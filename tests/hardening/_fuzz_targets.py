@@ -193,8 +193,16 @@ def dbn(seed=0):
     return pe().DeepBeliefNetwork.from_rbms([rbm(3, 2, seed), rbm(2, 2, seed + 1)])
 
 
+def potts(seed=0, cardinalities=(3, 2, 4)):
+    generator = np.random.default_rng(seed)
+    couplings = {(0, 1): generator.normal(0, 0.5, (cardinalities[0], cardinalities[1])),
+                 (1, 2): generator.normal(0, 0.5, (cardinalities[1], cardinalities[2]))}
+    return pe().PottsMachine(list(cardinalities), [generator.normal(0, 0.5, k) for k in cardinalities], couplings,
+                             state_names={"v0": ["a", "b", "c"][:cardinalities[0]]}, visible=[True, True, False])
+
+
 def saved(ctx: Context, kind: str) -> Path:
-    models = {"rbm": rbm, "bm": bm, "sbn": sbn, "dbn": dbn}
+    models = {"rbm": rbm, "bm": bm, "sbn": sbn, "dbn": dbn, "potts": potts}
     return ctx.file(f"{kind}.npz", lambda path: pe().save(models[kind](), path))
 
 
@@ -305,6 +313,82 @@ def _bm_fit(ctx):
     learning = importlib.import_module("pgm_energy.learning")
     trainer = learning.BoltzmannLearning(epochs=1, batch_size=2, burn_in=1, monitor=())
     return bm().fit, dict(data=DATA.copy(), trainer=trainer, visible=None, rng=0, progress=False)
+
+
+@target("pgm_energy.models.potts.PottsMachine",
+        ["cardinalities", "fields", "couplings", "names", "state_names", "visible", "temperature", "offset"])
+def _potts_new(ctx):
+    model = potts()
+    return pe().PottsMachine, dict(cardinalities=list(model.cardinalities), fields=[np.array(f) for f in model.fields],
+                                   couplings={edge: np.array(c) for edge, c in model.couplings.items()},
+                                   names=list(model.names), state_names=model.state_names,
+                                   visible=np.array(model.visible), temperature=1.0, offset=0.0)
+
+
+def _potts_states(model, rows=3, seed=0):
+    generator = np.random.default_rng(seed)
+    return np.stack([generator.integers(0, k, rows) for k in model.cardinalities], axis=1)
+
+
+for _method in ("energy", "local_fields", "unnormalized_log_probability", "conditional_probabilities"):
+    def _potts_states_method(ctx, _method=_method):
+        model = potts()
+        return getattr(model, _method), dict(states=_potts_states(model))
+
+    target(f"pgm_energy.models.potts.PottsMachine.{_method}", ["states"])(_potts_states_method)
+
+
+@target("pgm_energy.models.potts.PottsMachine.coupling", ["a", "b"])
+def _potts_coupling(ctx):
+    return potts().coupling, dict(a="v0", b=1)
+
+
+@target("pgm_energy.models.potts.PottsMachine.state_index", ["variable", "state"])
+def _potts_state_index(ctx):
+    return potts().state_index, dict(variable="v0", state="b")
+
+
+@target("pgm_energy.models.potts.PottsMachine.with_temperature", ["temperature"])
+def _potts_with_t(ctx):
+    return potts().with_temperature, dict(temperature=2.0)
+
+
+@target("pgm_energy.models.potts.PottsMachine.to_boltzmann_machine")
+def _potts_to_bm(ctx):
+    return potts(cardinalities=(2, 2, 2)).to_boltzmann_machine, {}
+
+
+@target("pgm_energy.models.potts.PottsMachine.from_boltzmann_machine", ["machine"], aliases=MODEL_ALIASES)
+def _potts_from_bm(ctx):
+    return pe().PottsMachine.from_boltzmann_machine, dict(machine=bm())
+
+
+@target("pgm_energy.models.potts.PottsMachine.from_markov_network", ["markov_network"],
+        covers=("pgm_energy.models.potts.PottsMachine.from_markov_network",
+                "pgm_energy.interop.pgmpy_potts.from_markov_network"))
+def _potts_from_mn(ctx):
+    return pe().PottsMachine.from_markov_network, dict(markov_network=potts().to_markov_network())
+
+
+@target("pgm_energy.interop.pgmpy_potts.to_markov_network", ["model"], aliases=MODEL_ALIASES)
+def _potts_to_mn(ctx):
+    return importlib.import_module("pgm_energy.interop.pgmpy_potts").to_markov_network, dict(model=potts())
+
+
+@target("exact.query(Potts)", ["model", "variables", "evidence", "joint", "max_units"], covers=(),
+        aliases=MODEL_ALIASES)
+def _exact_query_potts(ctx):
+    return _exact("query"), dict(model=potts(), variables=["h0", "v0"], evidence={"v1": 1}, joint=True, max_units=30)
+
+
+@target("exact.marginals(Potts)", ["model", "evidence", "max_units"], covers=(), aliases=MODEL_ALIASES)
+def _exact_marginals_potts(ctx):
+    return _exact("marginals"), dict(model=potts(), evidence={"v0": "c"}, max_units=30)
+
+
+@target("exact.log_likelihood(Potts)", ["model", "data", "max_units"], covers=(), aliases=MODEL_ALIASES)
+def _exact_ll_potts(ctx):
+    return _exact("log_likelihood"), dict(model=potts(), data=np.array([[0, 1], [2, 0]]), max_units=30)
 
 
 @target("pgm_energy.models.rbm.RestrictedBoltzmannMachine",
@@ -524,6 +608,7 @@ _MODEL_FACTORIES = {
     "pgm_energy.models.rbm.RestrictedBoltzmannMachine": rbm,
     "pgm_energy.models.sigmoid_belief.SigmoidBeliefNetwork": sbn,
     "pgm_energy.models.deep_belief.DeepBeliefNetwork": dbn,
+    "pgm_energy.models.potts.PottsMachine": potts,
 }
 
 for _cls, _factory in _MODEL_FACTORIES.items():
@@ -550,7 +635,7 @@ for _cls, _factory in _MODEL_FACTORIES.items():
         frame = pd.DataFrame(DATA[:3, :2], columns=list(model.names[:2]))
         return getattr(model, _method), dict(data=frame)
 
-    if "sigmoid_belief" not in _cls and "deep_belief" not in _cls:  # layered models have no predict
+    if _factory in (bm, rbm):  # layered models and Potts machines have no predict
         target(f"{_cls}.predict", ["data"])(_predict)
         target(f"{_cls}.predict_probability", ["data"])(
             lambda ctx, _predict=_predict: _predict(ctx, _method="predict_probability"))
