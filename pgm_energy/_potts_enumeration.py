@@ -19,6 +19,7 @@ from scipy.special import logsumexp
 from ._launch import run_blocks
 from ._validation import check_bool, check_int, describe
 from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
+from .models._potts_parts import neighbour_lists
 from .models.potts import PottsMachine
 
 __all__ = ["log_partition_function", "marginals", "query", "log_probability", "log_likelihood", "mean_energy",
@@ -88,22 +89,15 @@ def _flatten(model: PottsMachine, clamped: dict[int, int], leading: list[int]) -
     free_cards = cards[free] if n else np.zeros(0, dtype=np.int64)
     field_start = np.concatenate([[0], np.cumsum(free_cards)]).astype(np.int64)
     flat_fields = np.concatenate([fields[i] for i in free]) if n else np.zeros(0)
-    # every stored matrix is read from both ends through the neighbour lists
-    entries: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
-    pieces, start = [], 0
-    for u, v, c in kept:
-        k_u, k_v = c.shape
-        pieces.append(np.ascontiguousarray(c).ravel())
-        entries[u].append((v, start, k_v, 1))
-        entries[v].append((u, start, 1, k_v))
-        start += k_u * k_v
-    adjacency_start = np.concatenate([[0], np.cumsum([len(e) for e in entries])]).astype(np.int64)
-    flat_entries = [entry for row in entries for entry in row]
-    columns = np.array(flat_entries, dtype=np.int64).reshape(len(flat_entries), 4)
+    sizes = np.array([c.size for _, _, c in kept], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if kept else np.zeros(0, dtype=np.int64)
+    pairs = np.array([(u, v, c.shape[1]) for u, v, c in kept], dtype=np.int64).reshape(len(kept), 3)
+    adjacency_start, neighbour, block_start, stride_self, stride_other = neighbour_lists(
+        n, pairs[:, 0], pairs[:, 1], pairs[:, 2], starts)
+    flat_couplings = np.concatenate([np.ascontiguousarray(c).ravel() for _, _, c in kept]) if kept else np.zeros(0)
     return _Problem(
-        free_cards, np.ascontiguousarray(flat_fields, dtype=np.float64), field_start, adjacency_start,
-        columns[:, 0].copy(), columns[:, 1].copy(), columns[:, 2].copy(), columns[:, 3].copy(),
-        np.concatenate(pieces) if pieces else np.zeros(0), float(constant), np.array(free, dtype=np.int64),
+        free_cards, np.ascontiguousarray(flat_fields, dtype=np.float64), field_start, adjacency_start, neighbour,
+        block_start, stride_self, stride_other, flat_couplings, float(constant), np.array(free, dtype=np.int64),
     )
 
 

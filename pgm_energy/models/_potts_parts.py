@@ -12,7 +12,7 @@ from ..exceptions import ParameterTypeError, UnknownUnitError, ValidationError
 from ._base import BOOLEAN, INTEGER, TEXT, check_file_members, file_member, file_names, file_scalar, readonly
 
 __all__ = ["check_cardinalities", "check_fields", "check_couplings", "check_state_names", "variable_index",
-           "file_arrays", "arguments_from_file"]
+           "file_arrays", "arguments_from_file", "neighbour_lists"]
 
 _FILE_MEMBERS = ("cardinalities", "fields", "edges", "couplings", "names", "visible", "temperature", "offset",
                  "state_labels", "state_label_is_int")
@@ -194,3 +194,37 @@ def arguments_from_file(arrays) -> dict:
         offset=file_scalar(arrays, "offset"),
     )
 
+
+
+def neighbour_lists(n: int, first: np.ndarray, second: np.ndarray, second_cardinality: np.ndarray,
+                    block_start: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The kernels' neighbour lists of ``n`` variables coupled by stored matrices.
+
+    Parameters
+    ----------
+    n : int
+    first, second : int64 arrays, shape (n_edges,)
+        The variables of each edge; its matrix has shape (k_first, k_second), row-major.
+    second_cardinality : int64 array, shape (n_edges,)
+        ``k_second`` of each edge.
+    block_start : int64 array, shape (n_edges,)
+        Where each matrix starts in the flat couplings.
+
+    Returns
+    -------
+    adjacency_start : int64 (n + 1,)
+    neighbour, entry_start, stride_self, stride_other : int64 (2 * n_edges,)
+        For entry ``t`` of variable ``u`` (``adjacency_start[u] <= t < adjacency_start[u + 1]``):
+        ``C(a, b) = couplings[entry_start[t] + a * stride_self[t] + b * stride_other[t]]``, ``a`` the
+        state of ``u`` and ``b`` that of ``neighbour[t]`` (one stored matrix serves both variables).
+    """
+    ones = np.ones_like(second_cardinality)
+    owner = np.concatenate([first, second])
+    order = np.argsort(owner, kind="stable")  # each variable's entries in edge order
+    neighbour = np.concatenate([second, first])[order]
+    entry_start = np.concatenate([block_start, block_start])[order]
+    stride_self = np.concatenate([second_cardinality, ones])[order]
+    stride_other = np.concatenate([ones, second_cardinality])[order]
+    adjacency_start = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n))]).astype(np.int64)
+    return (adjacency_start, neighbour.astype(np.int64), entry_start.astype(np.int64), stride_self.astype(np.int64),
+            stride_other.astype(np.int64))

@@ -153,6 +153,26 @@ class PottsMachine(EnergyModel):
         return (matrix if i < j else matrix.T).copy()
 
     @property
+    def field_offsets(self) -> np.ndarray:
+        """Start of each variable's states in the flat arrays, read-only int64, shape (n_variables + 1,)."""
+        return self._field_offsets
+
+    @property
+    def flat_fields(self) -> np.ndarray:
+        """Every variable's field vector, one after another (variable ``i`` at ``field_offsets[i]:``), read-only."""
+        return self._fields
+
+    @property
+    def coupling_offsets(self) -> np.ndarray:
+        """Start of each edge's matrix in :attr:`flat_couplings`, read-only int64, shape (n_edges + 1,)."""
+        return self._coupling_offsets
+
+    @property
+    def flat_couplings(self) -> np.ndarray:
+        """Every edge's coupling matrix, row-major, in the order of :attr:`edges`, read-only."""
+        return self._couplings
+
+    @property
     def state_names(self) -> dict[str, list]:
         """``{variable name: [state names]}`` (pgmpy's ``state_names``); a new dict."""
         return {name: list(states) for name, states in zip(self._names, self._state_names)}

@@ -17,7 +17,7 @@ import numpy as np
 from .._math import is_sparse
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 
-__all__ = ["Layout", "as_boltzmann_machine", "colour_classes", "layout_of"]
+__all__ = ["Layout", "as_boltzmann_machine", "colour_classes", "colouring_of_pattern", "layout_of"]
 
 #: weights with at most this fraction of non-zero entries are stored as CSR in the kernels
 CSR_DENSITY = 0.25
@@ -157,18 +157,27 @@ def _colouring(model: BoltzmannMachine) -> np.ndarray:
     pattern = sp.csr_array(weights != 0) if not sp.issparse(weights) else sp.csr_array(
         (np.ones(weights.nnz, dtype=np.int8), weights.indices, weights.indptr), shape=weights.shape
     )
+    colours = colouring_of_pattern(pattern)
+    _COLOURINGS[model] = colours
+    return colours
+
+
+def colouring_of_pattern(pattern) -> np.ndarray:
+    """Colour of each node of the symmetric CSR ``pattern`` (shape (n, n)): 2 colours when bipartite, else greedy.
+
+    See :func:`_colouring`; shared with the Potts machines' chromatic scan.
+    """
     colours = _two_colouring(pattern)
     if colours is None:
         import networkx as nx
 
         rows, cols = pattern.nonzero()
         graph = nx.Graph()
-        graph.add_nodes_from(range(model.n_units))
+        graph.add_nodes_from(range(pattern.shape[0]))
         upper = rows < cols
         graph.add_edges_from(zip(rows[upper].tolist(), cols[upper].tolist()))
         assignment = nx.greedy_color(graph, strategy="connected_sequential_bfs")
-        colours = np.array([assignment[i] for i in range(model.n_units)], dtype=np.int64)
-    _COLOURINGS[model] = colours
+        colours = np.array([assignment[i] for i in range(pattern.shape[0])], dtype=np.int64)
     return colours
 
 

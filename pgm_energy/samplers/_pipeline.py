@@ -177,6 +177,12 @@ def allocate_draws(shape: tuple) -> np.ndarray:
         ) from error
 
 
+def state_dtype(cardinalities) -> np.dtype:
+    """The smallest unsigned integer type that holds every state index of variables of these cardinalities."""
+    largest = max(int(k) for k in cardinalities) - 1
+    return np.dtype(np.min_scalar_type(max(largest, 0)))
+
+
 def record_slots(start: int, stop: int, n_sweeps: int, burn_in: int, thin: int, keep: str) -> np.ndarray:
     """Draw index recorded after each sweep ``start .. stop - 1`` (-1: none): after burn_in, every thin-th sweep.
 

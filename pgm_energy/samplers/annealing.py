@@ -19,6 +19,7 @@ from .._validation import (
     renamed_option,
 )
 from ..exceptions import ValidationError
+from ..models import PottsMachine
 from ._layout import as_boltzmann_machine, layout_of
 from . import _pipeline as pipeline
 from ._single_site import run_single_site
@@ -86,21 +87,33 @@ def default_schedule(model, n_sweeps=DEFAULT_SWEEPS, *, evidence=None) -> np.nda
     with probability about 1/100 (``T_cold = dE_min / ln(100 n)``): the final sweeps only
     descend, however large the model. For a model built from an Ising problem both ends equal
     dwave-samplers' default beta range. Evidence is folded into the biases first. A model without
-    any coupling or bias gets ``T = 1`` throughout.
+    any coupling or bias gets ``T = 1`` throughout. For a :class:`~pgm_energy.models.PottsMachine` the
+    ends come from the same rule with an update's largest change of local field and the smallest
+    non-zero difference of two entries of a field vector or a coupling column
+    (:func:`pgm_energy.samplers._potts.update_costs`).
 
     Returns
     -------
     ndarray, shape (n_sweeps,)
         Temperatures in the model's energy units (the model's own temperature is not used).
     """
-    model = pipeline.check_model(as_boltzmann_machine(model), allow_rbm=False)
     n_sweeps = schedules.check_length(n_sweeps, "n_sweeps")
+    if isinstance(model, PottsMachine):
+        from .._potts_enumeration import check_evidence as check_potts_evidence
+
+        return _default_schedule(model, n_sweeps, check_potts_evidence(model, evidence))
+    model = pipeline.check_model(as_boltzmann_machine(model), allow_rbm=False)
     return _default_schedule(model, n_sweeps, check_evidence(evidence, model.names))
 
 
 def _default_schedule(model, n_sweeps: int, clamped: dict) -> np.ndarray:
-    """:func:`default_schedule` of a general machine with checked arguments (``clamped``: index -> 0/1)."""
-    largest, smallest, n_free = _flip_costs(model, clamped)
+    """:func:`default_schedule` of a general machine or a Potts machine with checked arguments (``clamped``: index -> state)."""
+    if isinstance(model, PottsMachine):
+        from ._potts import update_costs
+
+        largest, smallest, n_free = update_costs(model, clamped)
+    else:
+        largest, smallest, n_free = _flip_costs(model, clamped)
     if largest == 0.0:
         return np.ones(n_sweeps)
     t_hot = largest / math.log(2.0)
@@ -218,6 +231,9 @@ class SimulatedAnnealingSampler:
             n_samples, n_reads, name="n_samples", old_name="n_reads", where="SimulatedAnnealingSampler.sample",
             default=_DEFAULT_SAMPLES,
         )
+        if isinstance(model, PottsMachine):
+            return self._anneal_potts(model, check_int(n_samples, count_name, minimum=1), evidence, initial_states,
+                                      rng, progress, watch)
         pipeline.check_model(model)
         n_samples = check_int(n_samples, count_name, minimum=1)
         runs = f"{count_name}={n_samples} runs of {model.n_units} units"
@@ -235,6 +251,33 @@ class SimulatedAnnealingSampler:
             )
             states = pipeline.starting_states(initial, n_samples, model.n_units, clamped, generator)
             return self._anneal(model, original, states, clamped, generator, temperatures, watch, progress)
+
+    def _anneal_potts(self, model, n_samples, evidence, initial_states, rng, progress, watch):
+        """Anneal a Potts machine by heat-bath sweeps (:mod:`._potts`); returns a CategoricalSampleSet."""
+        from .._potts_enumeration import check_evidence as check_potts_evidence
+        from ._potts import sample_potts
+
+        if self.acceptance != "heat-bath":
+            raise ValidationError(
+                f"acceptance={self.acceptance!r} is for binary units; a PottsMachine is annealed by heat bath"
+            )
+        temperatures = (
+            _default_schedule(model, self.n_sweeps, check_potts_evidence(model, evidence))
+            if self.schedule is None else self.schedule
+        )
+        with np.errstate(divide="ignore"):
+            betas = 1.0 / temperatures  # T = 0 -> beta = inf: the descent to the largest local field
+        samples = sample_potts(
+            model, n_samples=1, n_chains=n_samples, burn_in=temperatures.shape[0] - 1, thin=1, keep="last",
+            scan=self.scan, evidence=evidence, initial_states=initial_states,
+            betas_of=lambda start, stop: np.ascontiguousarray(betas[start:stop]),
+            temperature=float(temperatures[-1]), generator=check_rng(rng), progress=check_bool(progress, "progress"),
+            watch=watch, sampler="SimulatedAnnealingSampler", description="annealing",
+        )
+        samples.info.update(acceptance="heat-bath", schedule=np.array(temperatures))
+        for key in ("burn_in", "thin"):
+            del samples.info[key]
+        return samples
 
     def _anneal(self, model, original, states, clamped, generator, temperatures, watch, progress):
         n_runs, n_units = states.shape

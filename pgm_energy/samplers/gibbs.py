@@ -19,7 +19,7 @@ from .._validation import (
     check_sweeps,
     refuse_out_of_memory,
 )
-from ..models import RestrictedBoltzmannMachine
+from ..models import PottsMachine, RestrictedBoltzmannMachine
 from ._block import run_block_gibbs
 from ._layout import layout_of
 from . import _pipeline as pipeline
@@ -161,6 +161,9 @@ class GibbsSampler:
             (over ``MAX_ARRAY_ENTRIES`` = 2**31 unit states).
         """
         watch = pipeline.Stopwatch()
+        if isinstance(model, PottsMachine):
+            return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, temperature, rng,
+                                      progress, keep, watch)
         pipeline.check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
@@ -183,6 +186,27 @@ class GibbsSampler:
             return pipeline.wrap(
                 model, draws, temperature=temperature, watch=watch, unit_updates=info.pop("unit_updates"), info=info
             )
+
+    def _sample_potts(self, model, n_samples, n_chains, evidence, initial_states, temperature, rng, progress, keep,
+                      watch):
+        """Heat-bath sweeps of a Potts machine (:mod:`._potts`); returns a CategoricalSampleSet."""
+        from ._potts import sample_potts
+
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        n_chains = check_int(n_chains, "n_chains", minimum=1)
+        temperature = (
+            model.temperature
+            if temperature is None
+            else check_positive_temperature(temperature, energy_scale=model.energy_bound)
+        )
+        beta = 1.0 / temperature
+        return sample_potts(
+            model, n_samples=n_samples, n_chains=n_chains, burn_in=self.burn_in, thin=self.thin, keep=keep,
+            scan="sequential" if self.scan == AUTO else self.scan, evidence=evidence, initial_states=initial_states,
+            betas_of=lambda start, stop: np.full(stop - start, beta), temperature=temperature,
+            generator=check_rng(rng), progress=check_bool(progress, "progress"), watch=watch,
+            sampler="GibbsSampler", description="Gibbs",
+        )
 
     def _sample_general(self, model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep,
                         watch):

@@ -861,6 +861,52 @@ for _method, _params, _valid in (("autocorrelation", ["max_lag"], dict(max_lag=2
     target(f"pgm_energy.samplers.sampleset.SampleSet.{_method}", _params)(_sampleset_method)
 
 
+def potts_sample_set():
+    return _samplers().GibbsSampler(burn_in=2).sample(potts(), 6, n_chains=2, rng=0, progress=False)
+
+
+@target("pgm_energy.samplers.categorical_sampleset.CategoricalSampleSet",
+        ["states", "energies", "names", "state_names", "temperature", "info"])
+def _categorical_sampleset_new(ctx):
+    sample = potts_sample_set()
+    return _samplers().CategoricalSampleSet, dict(states=np.array(sample.states), energies=np.array(sample.energies),
+                                                  names=list(sample.names), state_names=sample.state_names,
+                                                  temperature=1.0, info=None)
+
+
+for _method, _params, _valid in (("autocorrelation", ["max_lag"], dict(max_lag=2)), ("effective_sample_size", [], {}),
+                                 ("flat_states", [], {}), ("lowest", ["n"], dict(n=2)),
+                                 ("marginal_standard_errors", [], {}), ("marginals", [], {}),
+                                 ("split_r_hat", [], {}), ("to_pandas", [], {})):
+    def _categorical_sampleset_method(ctx, _method=_method, _valid=_valid):
+        return getattr(potts_sample_set(), _method), dict(_valid)
+
+    target(f"pgm_energy.samplers.categorical_sampleset.CategoricalSampleSet.{_method}", _params)(
+        _categorical_sampleset_method)
+
+
+@target("GibbsSampler.sample(Potts)", ["n_samples", "n_chains", "evidence", "initial_states", "temperature", "rng",
+                                       "keep"], covers=(), aliases=MODEL_ALIASES)
+def _gibbs_potts(ctx):
+    def call(n_samples, n_chains, evidence, initial_states, temperature, rng, keep):
+        return _samplers().GibbsSampler(burn_in=2).sample(potts(), n_samples, n_chains=n_chains, evidence=evidence,
+                                                          initial_states=initial_states, temperature=temperature,
+                                                          rng=rng, keep=keep, progress=False)
+
+    return call, dict(n_samples=4, n_chains=2, evidence={"v0": "b"}, initial_states=[0, 1, 2], temperature=None,
+                      rng=0, keep="all")
+
+
+@target("SimulatedAnnealingSampler.sample(Potts)", ["n_samples", "evidence", "initial_states", "rng"], covers=(),
+        aliases=MODEL_ALIASES)
+def _anneal_potts(ctx):
+    def call(n_samples, evidence, initial_states, rng):
+        return _samplers().SimulatedAnnealingSampler(n_sweeps=10).sample(
+            potts(), n_samples, evidence=evidence, initial_states=initial_states, rng=rng, progress=False)
+
+    return call, dict(n_samples=3, evidence={"h0": 1}, initial_states=None, rng=0)
+
+
 # --------------------------------------------------------------------------- inference
 def _inference():
     return importlib.import_module("pgm_energy.inference")

@@ -1,0 +1,75 @@
+"""Gibbs sampling of Potts machines against the exact oracle, with declared error rates (see _gof.py).
+
+Each test function runs m chi-squared tests at level ALPHA / m (Bonferroni; counts corrected for
+autocorrelation), so it fails by chance with probability <= ALPHA = 1e-4. Seeds are fixed.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+from _gof import ALPHA, chi2_p_value, integrated_time
+
+from pgm_energy import PottsMachine, exact
+from pgm_energy.samplers import GibbsSampler
+
+
+def random_potts(seed, cardinalities, *, scale=1.0, p_edge=0.6, temperature=1.0):
+    g = np.random.default_rng(seed)
+    couplings = {(i, j): g.uniform(-scale, scale, (cardinalities[i], cardinalities[j]))
+                 for i, j in itertools.combinations(range(len(cardinalities)), 2) if g.random() < p_edge}
+    return PottsMachine(cardinalities, [g.uniform(-scale, scale, k) for k in cardinalities], couplings,
+                        temperature=temperature, state_names={"v0": [f"s{a}" for a in range(cardinalities[0])]})
+
+
+def mixed_radix_cells(states, columns, cardinalities):
+    """Cell of each draw over ``columns`` in C order (the first column slowest), as exact.query's values."""
+    cells = np.zeros(states.shape[:-1], dtype=np.int64)
+    for c in columns:
+        cells = cells * cardinalities[c] + states[..., c].astype(np.int64)
+    return cells
+
+
+def p_values(samples, model, groups, evidence=None):
+    cards = model.cardinalities
+    values = []
+    for columns in groups:
+        factor = exact.query(model, [model.names[c] for c in columns], evidence=evidence)
+        probabilities = factor.values.ravel()
+        n_cells = probabilities.size
+        cells = mixed_radix_cells(samples.states, columns, cards)
+        counts = np.bincount(cells.ravel(), minlength=n_cells)
+        values.append(chi2_p_value(counts, probabilities, integrated_time(cells, n_cells)))
+    return values
+
+
+@pytest.mark.parametrize("scan", ["sequential", "chromatic"])
+@pytest.mark.parametrize("seed, cardinalities", [(0, (3, 2, 4, 3, 2)), (1, (5, 3, 3)), (2, (2, 2, 2, 3, 2, 2))])
+def test_gibbs_joints_match_exact(scan, seed, cardinalities):
+    model = random_potts(seed, cardinalities, temperature=1.2)
+    samples = GibbsSampler(burn_in=200, scan=scan).sample(model, 25_000, n_chains=4, rng=seed, progress=False)
+    n = len(cardinalities)
+    groups = [[i] for i in range(n)] + [[0, n - 1], [1, 2]]
+    values = p_values(samples, model, groups)
+    level = ALPHA / len(values)
+    assert min(values) >= level, (values, level)
+    # the marginals agree with exact.marginals within a few standard errors
+    error = (samples.marginals() - exact.marginals(model)).abs()
+    assert (error <= 6 * samples.marginal_standard_errors() + 1e-3).all()
+
+
+def test_clamped_sampling_follows_the_conditional():
+    model = random_potts(3, (3, 4, 2, 3))
+    evidence = {"v0": "s2", "v3": 1}
+    samples = GibbsSampler(burn_in=200).sample(model, 25_000, n_chains=4, rng=5, evidence=evidence, progress=False)
+    assert (samples.states[:, :, 0] == 2).all() and (samples.states[:, :, 3] == 1).all()
+    values = p_values(samples, model, [[1], [2], [1, 2]], evidence=evidence)
+    assert min(values) >= ALPHA / len(values), values
+
+
+def test_the_check_can_fail():
+    # draws from another model are rejected: the test has power
+    model = random_potts(4, (3, 3, 3))
+    other = random_potts(5, (3, 3, 3))
+    samples = GibbsSampler(burn_in=100).sample(other, 20_000, n_chains=4, rng=0, progress=False)
+    assert min(p_values(samples, model, [[0, 1, 2]])) < 1e-6
