@@ -8,6 +8,10 @@ probabilities (state order 0 .. k - 1), so the same ``rng`` gives the same state
 number of threads. At ``beta = inf`` (annealing's last sweeps) the variable takes the state of
 largest field, the lowest such index on ties: a deterministic descent, as the binary kernels'
 Hopfield rule.
+
+The weights ``exp(beta (z_a - max z))`` use :func:`.expo.exp_clamped` (a libm ``exp`` per state
+cost most of an update): a weight below ``exp(-40) = 4.2e-18`` is raised to it, so a state that
+improbable is drawn with probability at most ``4.2e-18`` per update instead of its own, smaller one.
 """
 
 import math
@@ -16,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from .expo import exp_clamped
 from .rng import xorshift_step
 
 __all__ = ["PottsWeights", "run_potts_chains"]
@@ -67,7 +72,7 @@ def _update(u, state, beta, x, z, cardinalities, fields, field_start, adjacency_
         return x
     total = 0.0
     for a in range(k):
-        z[a] = math.exp(beta * (z[a] - top))
+        z[a] = exp_clamped(beta * (z[a] - top))
         total += z[a]
     x, r = xorshift_step(x)
     target = r * total
@@ -88,7 +93,7 @@ def run_potts_chains(states, streams, free, betas, slots, out, weights):
 
     Parameters
     ----------
-    states : int64 array, shape (n_chains, n)
+    states : unsigned or signed integer array, shape (n_chains, n)
         Updated in place (continue with another call).
     streams : uint64 array, shape (n_chains,)
         One xorshift stream per chain, advanced in place.

@@ -178,6 +178,11 @@ class PottsMachine(EnergyModel):
         return {name: list(states) for name, states in zip(self._names, self._state_names)}
 
     @property
+    def state_labels(self) -> tuple[tuple, ...]:
+        """Each variable's state names, in the order of ``names`` (the tuples :attr:`state_names` is built from)."""
+        return self._state_names
+
+    @property
     def visible(self) -> np.ndarray:
         """Boolean mask of the visible variables, read-only."""
         return self._visible

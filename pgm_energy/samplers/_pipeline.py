@@ -179,7 +179,7 @@ def allocate_draws(shape: tuple) -> np.ndarray:
 
 def state_dtype(cardinalities) -> np.dtype:
     """The smallest unsigned integer type that holds every state index of variables of these cardinalities."""
-    largest = max(int(k) for k in cardinalities) - 1
+    largest = int(np.max(np.asarray(cardinalities, dtype=np.int64))) - 1
     return np.dtype(np.min_scalar_type(max(largest, 0)))
 
 

@@ -40,10 +40,36 @@ def potts_weights(model):
         return weights
     cards = np.array(model.cardinalities, dtype=np.int64)
     edges = model.edges
-    lists = neighbour_lists(model.n_variables, edges[:, 0], edges[:, 1], cards[edges[:, 1]], model.coupling_offsets[:-1])
-    weights = PottsWeights(cards, model.flat_fields, model.field_offsets, *lists, model.flat_couplings)
+    block_start, couplings = _shared_blocks(model)
+    lists = neighbour_lists(model.n_variables, edges[:, 0], edges[:, 1], cards[edges[:, 1]], block_start)
+    weights = PottsWeights(cards, model.flat_fields, model.field_offsets, *lists, couplings)
     _WEIGHTS[model] = weights
     return weights
+
+
+def _shared_blocks(model) -> tuple[np.ndarray, np.ndarray]:
+    """Each edge's start in a store of the distinct coupling matrices, and that store.
+
+    Lattices and other homogeneous models repeat one matrix on every edge (``J I_q`` for the
+    standard Potts model): stored once, it stays in cache, where one copy per edge (100 numbers
+    an edge for q = 10) would be read from memory at every update.
+    """
+    cards = np.array(model.cardinalities, dtype=np.int64)
+    edges, offsets, flat = model.edges, model.coupling_offsets, model.flat_couplings
+    block_start = np.empty(edges.shape[0], dtype=np.int64)
+    if edges.shape[0] == 0:
+        return block_start, flat
+    shapes = np.stack([cards[edges[:, 0]], cards[edges[:, 1]]], axis=1)
+    pieces, stored = [], 0
+    for shape in np.unique(shapes, axis=0):
+        members = np.flatnonzero((shapes == shape).all(axis=1))
+        size = int(shape[0] * shape[1])
+        matrices = flat[offsets[members][:, None] + np.arange(size)]  # (members, size)
+        distinct, which = np.unique(matrices, axis=0, return_inverse=True)
+        block_start[members] = stored + which.ravel() * size
+        pieces.append(distinct.ravel())
+        stored += distinct.size
+    return block_start, np.ascontiguousarray(np.concatenate(pieces))
 
 
 def _update_order(model, free: np.ndarray, scan: str) -> np.ndarray:
@@ -103,7 +129,8 @@ def sample_potts(model, *, n_samples: int, n_chains: int, burn_in: int, thin: in
     states = generator.integers(0, cards, size=(n_chains, n_variables)) if initial is None else initial
     for index, value in clamped.items():
         states[:, index] = value
-    states = np.ascontiguousarray(states, dtype=np.int64)
+    # the smallest integer type: a chain's states stay in cache (the updates read neighbours at random)
+    states = np.ascontiguousarray(states, dtype=pipeline.state_dtype(cards))
     free = pipeline.free_units(n_variables, clamped)
     order = _update_order(model, free, scan)
     weights = potts_weights(model)
@@ -132,7 +159,7 @@ def sample_potts(model, *, n_samples: int, n_chains: int, burn_in: int, thin: in
         return model.energy(out.reshape(-1, n_variables)).reshape(out.shape[:2])
 
     return CategoricalSampleSet._with_lazy_energies(out, energies, model.names, temperature=temperature, info=info,
-                                                    state_names=model.state_names)
+                                                    state_labels=model.state_labels)
 
 
 def update_costs(model, clamped: dict) -> tuple[float, float, int]:

@@ -44,7 +44,7 @@ class CategoricalSampleSet(SampleSet):
         super().__init__(indicator, energies, names, temperature=temperature, info=info)
         self._states = array.astype(state_dtype(cards), copy=True)
         self._states.flags.writeable = False
-        self._state_names = labels
+        self._state_labels = tuple(tuple(labels[name]) for name in names)
 
     @staticmethod
     def _check_state_names(state_names, names, n_variables) -> dict:
@@ -53,19 +53,20 @@ class CategoricalSampleSet(SampleSet):
         return {name: list(state_names[name]) for name in names}
 
     @classmethod
-    def _with_lazy_energies(cls, states, compute_energies, names, *, temperature, info, state_names=None):
+    def _with_lazy_energies(cls, states, compute_energies, names, *, temperature, info, state_labels=None):
+        """As :meth:`SampleSet._with_lazy_energies`; ``state_labels``: each variable's state names, in the order of ``names``."""
         self = super()._with_lazy_energies(states, compute_energies, names, temperature=temperature, info=info)
-        self._state_names = {name: list(state_names[name]) for name in names}
+        self._state_labels = state_labels
         return self
 
     @property
     def state_names(self) -> dict:
         """``{variable name: [state names]}``, a new dict."""
-        return {name: list(states) for name, states in self._state_names.items()}
+        return {name: list(states) for name, states in zip(self.names, self._state_labels)}
 
     @property
     def cardinalities(self) -> tuple[int, ...]:
-        return tuple(len(self._state_names[name]) for name in self.names)
+        return tuple(len(states) for states in self._state_labels)
 
     def __repr__(self) -> str:
         return (f"CategoricalSampleSet(n_chains={self.n_chains}, n_draws={self.n_draws}, "
@@ -77,12 +78,12 @@ class CategoricalSampleSet(SampleSet):
 
         flat = self.flat_states()
         return pd.DataFrame({
-            name: np.array(self._state_names[name], dtype=object)[flat[:, i]] for i, name in enumerate(self.names)
+            name: np.array(self._state_labels[i], dtype=object)[flat[:, i]] for i, name in enumerate(self.names)
         })
 
     def _indicator_columns(self) -> list[tuple[str, object, int, int]]:
         return [(name, label, i, a) for i, name in enumerate(self.names)
-                for a, label in enumerate(self._state_names[name])]
+                for a, label in enumerate(self._state_labels[i])]
 
     def _marginal_array(self) -> np.ndarray:
         """Frequency of every (variable, state), flat in variable then state order."""
