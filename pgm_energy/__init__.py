@@ -23,6 +23,8 @@ from .exceptions import (
 from .io import load, save
 from .models import (
     BoltzmannMachine,
+    CategoricalRBM,
+    GaussianBernoulliRBM,
     DeepBeliefNetwork,
     IsingModel,
     PottsMachine,
@@ -39,6 +41,8 @@ __all__ = [
     "DeepBeliefNetwork",
     "IsingModel",
     "PottsMachine",
+    "CategoricalRBM",
+    "GaussianBernoulliRBM",
     "load",
     "save",
     "PGMEnergyError",

@@ -14,6 +14,10 @@ Potts machines (categorical variables) are enumerated in mixed radix by
 :mod:`pgm_energy._potts_enumeration`, which the functions here hand them to: their
 evidence and answers use state names (pgmpy's convention), ``marginals`` is a Series
 indexed by (variable, state), and the guard allows ``2**max_units`` joint states.
+Categorical RBMs (:mod:`pgm_energy._categorical_enumeration`) and Gaussian-Bernoulli RBMs
+(:mod:`pgm_energy._gaussian_enumeration`) enumerate their hidden layer and sum the visible one
+in closed form (a log-sum-exp per categorical variable; a Gaussian integral); ``max_units``
+counts their free hidden units.
 
 Conventions: natural logarithms (nats), Boltzmann's constant 1, so
 ``F = -T log Z``, ``U = <E>``, ``S = -sum p log p`` and ``F = U - T S``.
@@ -41,7 +45,7 @@ from ._validation import (
     describe,
 )
 from .exceptions import ModelSizeError, ParameterTypeError, ValidationError
-from .models import BoltzmannMachine, PottsMachine, RestrictedBoltzmannMachine
+from .models import BoltzmannMachine, CategoricalRBM, GaussianBernoulliRBM, PottsMachine, RestrictedBoltzmannMachine
 
 __all__ = [
     "DEFAULT_MAX_UNITS",
@@ -104,7 +108,11 @@ class _Enumeration(NamedTuple):
 
 #: model kinds whose enumeration lives in a module of its own (this layer), by class; the
 #: public functions below hand such a model to the function of the same name there
-_ORACLES = {PottsMachine: "_potts_enumeration"}
+_ORACLES = {
+    PottsMachine: "_potts_enumeration",
+    CategoricalRBM: "_categorical_enumeration",
+    GaussianBernoulliRBM: "_gaussian_enumeration",
+}
 
 
 def _oracle(model):
@@ -118,7 +126,8 @@ def _oracle(model):
 def _check_model(model) -> None:
     if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine, *_ORACLES)):
         raise ParameterTypeError(
-            f"model must be a BoltzmannMachine, RestrictedBoltzmannMachine or PottsMachine, "
+            f"model must be a BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine, CategoricalRBM or "
+            f"GaussianBernoulliRBM, "
             f"got {type(model).__name__}: {describe(model)}"
         )
 

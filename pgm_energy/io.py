@@ -30,7 +30,8 @@ import numpy as np
 
 from ._validation import describe
 from .exceptions import ModelFileError, ParameterTypeError, PGMEnergyError, ValidationError
-from .models import BoltzmannMachine, DeepBeliefNetwork, PottsMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork
+from .models import (BoltzmannMachine, CategoricalRBM, DeepBeliefNetwork, GaussianBernoulliRBM, PottsMachine,
+                     RestrictedBoltzmannMachine, SigmoidBeliefNetwork)
 
 __all__ = ["save", "load", "atomic_write", "atomic_savez", "read_npz", "resolve_output_path", "FORMAT_VERSION"]
 
@@ -39,7 +40,8 @@ _KIND_KEY = "__pgm_energy_kind__"
 _VERSION_KEY = "__pgm_energy_format__"
 _KINDS = {
     cls._FILE_KIND: cls
-    for cls in (BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork, DeepBeliefNetwork, PottsMachine)
+    for cls in (BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork, DeepBeliefNetwork, PottsMachine,
+                CategoricalRBM, GaussianBernoulliRBM)
 }
 
 #: suffix of the temporary files behind an atomic write: ``.{name}.{pid}.{random}.pgm-energy-tmp``

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, describe
+from .._validation import check_int, check_names, describe
 from ..exceptions import ValidationError
 from ._pipeline import state_dtype
 from .sampleset import SampleSet
@@ -33,9 +33,13 @@ class CategoricalSampleSet(SampleSet):
     """
 
     def __init__(self, states, energies, names, *, state_names, temperature, info=None):
-        array = np.asarray(states)
+        try:
+            array = np.asarray(states)
+        except (TypeError, ValueError) as error:  # ragged nesting
+            raise ValidationError(f"states must be an array of state indices, got {describe(states)}") from error
         if array.ndim != 3 or array.dtype.kind not in "iu":
             raise ValidationError(f"states must be integers of shape (n_chains, n_draws, n_variables), got {describe(states)}")
+        names = check_names(names, array.shape[2])
         labels = self._check_state_names(state_names, names, array.shape[2])
         cards = np.array([len(labels[name]) for name in names])
         if array.size and (array.min() < 0 or np.any(array.max(axis=(0, 1)) >= cards)):
@@ -48,9 +52,17 @@ class CategoricalSampleSet(SampleSet):
 
     @staticmethod
     def _check_state_names(state_names, names, n_variables) -> dict:
-        if not isinstance(state_names, dict) or len(state_names) != n_variables:
-            raise ValidationError(f"state_names must map each of the {n_variables} variables to its states")
-        return {name: list(state_names[name]) for name in names}
+        if not isinstance(state_names, dict) or set(state_names) != set(names):
+            raise ValidationError(
+                f"state_names must map each of the {n_variables} variables to its states, got {describe(state_names)}"
+            )
+        labels = {}
+        for name in names:
+            states = state_names[name]
+            if isinstance(states, (str, bytes)) or not isinstance(states, (list, tuple, np.ndarray)) or len(states) == 0:
+                raise ValidationError(f"state_names[{name!r}] must be a non-empty list of state names, got {describe(states)}")
+            labels[name] = list(states)
+        return labels
 
     @classmethod
     def _with_lazy_energies(cls, states, compute_energies, names, *, temperature, info, state_labels=None):

@@ -201,8 +201,20 @@ def potts(seed=0, cardinalities=(3, 2, 4)):
                              state_names={"v0": ["a", "b", "c"][:cardinalities[0]]}, visible=[True, True, False])
 
 
+def crbm(seed=0):
+    return pe().CategoricalRBM.random([3, 2, 4], 2, scale=0.5, rng=seed, state_names={"v0": ["a", "b", "c"]})
+
+
+def grbm(seed=0):
+    return pe().GaussianBernoulliRBM.random(3, 2, scale=0.5, sigma=0.8, rng=seed)
+
+
+#: real-valued rows for the Gaussian-Bernoulli RBM
+REAL = np.array([[0.3, -1.2, 2.0], [1.0, 0.0, -0.5]])
+
+
 def saved(ctx: Context, kind: str) -> Path:
-    models = {"rbm": rbm, "bm": bm, "sbn": sbn, "dbn": dbn, "potts": potts}
+    models = {"rbm": rbm, "bm": bm, "sbn": sbn, "dbn": dbn, "potts": potts, "crbm": crbm, "grbm": grbm}
     return ctx.file(f"{kind}.npz", lambda path: pe().save(models[kind](), path))
 
 
@@ -389,6 +401,125 @@ def _exact_marginals_potts(ctx):
 @target("exact.log_likelihood(Potts)", ["model", "data", "max_units"], covers=(), aliases=MODEL_ALIASES)
 def _exact_ll_potts(ctx):
     return _exact("log_likelihood"), dict(model=potts(), data=np.array([[0, 1], [2, 0]]), max_units=30)
+
+
+@target("pgm_energy.models.categorical_rbm.CategoricalRBM",
+        ["weights", "visible_bias", "hidden_bias", "cardinalities", "visible_names", "hidden_names", "state_names",
+         "temperature"])
+def _crbm_new(ctx):
+    model = crbm()
+    return pe().CategoricalRBM, dict(weights=np.array(model.weights), visible_bias=np.array(model.visible_bias),
+                                     hidden_bias=np.array(model.hidden_bias), cardinalities=list(model.cardinalities),
+                                     visible_names=None, hidden_names=None, state_names={"v0": ["a", "b", "c"]},
+                                     temperature=1.0)
+
+
+@target("pgm_energy.models.categorical_rbm.CategoricalRBM.random", ["cardinalities", "n_hidden", "scale", "rng"])
+def _crbm_random(ctx):
+    return pe().CategoricalRBM.random, dict(cardinalities=[3, 2], n_hidden=2, scale=0.1, rng=0)
+
+
+_CRBM_VISIBLE = np.array([[0, 1, 3], [2, 0, 0]])
+_HIDDEN2 = np.array([[0, 1], [1, 1]], dtype=np.uint8)
+
+for _method, _params in (("energy", ["visible", "hidden"]), ("unnormalized_log_probability", ["visible", "hidden"]),
+                         ("free_energy", ["visible"]), ("one_hot", ["visible"]), ("hidden_probabilities", ["visible"]),
+                         ("visible_probabilities", ["hidden"])):
+    def _crbm_method(ctx, _method=_method, _params=tuple(_params)):
+        values = {"visible": _CRBM_VISIBLE.copy(), "hidden": _HIDDEN2.copy()}
+        return getattr(crbm(), _method), {name: values[name] for name in _params}
+
+    target(f"pgm_energy.models.categorical_rbm.CategoricalRBM.{_method}", _params)(_crbm_method)
+
+
+@target("pgm_energy.models.categorical_rbm.CategoricalRBM.state_index", ["variable", "state"])
+def _crbm_state_index(ctx):
+    return crbm().state_index, dict(variable="v0", state="c")
+
+
+@target("pgm_energy.models.categorical_rbm.CategoricalRBM.with_temperature", ["temperature"])
+def _crbm_with_t(ctx):
+    return crbm().with_temperature, dict(temperature=2.0)
+
+
+@target("pgm_energy.models.categorical_rbm.CategoricalRBM.to_potts_machine")
+def _crbm_to_potts(ctx):
+    return crbm().to_potts_machine, {}
+
+
+@target("pgm_energy.models.gaussian_rbm.GaussianBernoulliRBM",
+        ["weights", "visible_bias", "hidden_bias", "sigma", "visible_names", "hidden_names", "temperature"])
+def _grbm_new(ctx):
+    model = grbm()
+    return pe().GaussianBernoulliRBM, dict(weights=np.array(model.weights), visible_bias=np.array(model.visible_bias),
+                                           hidden_bias=np.array(model.hidden_bias), sigma=np.array(model.sigma),
+                                           visible_names=None, hidden_names=None, temperature=1.0)
+
+
+@target("pgm_energy.models.gaussian_rbm.GaussianBernoulliRBM.random", ["n_visible", "n_hidden", "scale", "sigma", "rng"])
+def _grbm_random(ctx):
+    return pe().GaussianBernoulliRBM.random, dict(n_visible=3, n_hidden=2, scale=0.1, sigma=1.0, rng=0)
+
+
+for _method, _params in (("energy", ["visible", "hidden"]), ("unnormalized_log_probability", ["visible", "hidden"]),
+                         ("free_energy", ["visible"]), ("hidden_probabilities", ["visible"]),
+                         ("visible_mean", ["hidden"])):
+    def _grbm_method(ctx, _method=_method, _params=tuple(_params)):
+        values = {"visible": REAL.copy(), "hidden": _HIDDEN2.copy()}
+        return getattr(grbm(), _method), {name: values[name] for name in _params}
+
+    target(f"pgm_energy.models.gaussian_rbm.GaussianBernoulliRBM.{_method}", _params)(_grbm_method)
+
+
+@target("pgm_energy.models.gaussian_rbm.GaussianBernoulliRBM.with_temperature", ["temperature"])
+def _grbm_with_t(ctx):
+    return grbm().with_temperature, dict(temperature=2.0)
+
+
+@target("pgm_energy.models.gaussian_rbm.GaussianBernoulliRBM.to_markov_network",
+        refuses=importlib.import_module("pgm_energy.exceptions").ConversionError)
+def _grbm_to_mn(ctx):
+    return grbm().to_markov_network, {}
+
+
+for _label, _factory, _evidence in (("CategoricalRBM", crbm, {"v0": "c", "h1": 1}),
+                                    ("GaussianBernoulliRBM", grbm, {"v0": 0.5, "h1": 1})):
+    def _exact_logz_other(ctx, _factory=_factory, _evidence=_evidence):
+        return _exact("log_partition_function"), dict(model=_factory(), evidence=dict(_evidence), max_units=30)
+
+    def _exact_marginals_other(ctx, _factory=_factory, _evidence=_evidence):
+        return _exact("marginals"), dict(model=_factory(), evidence=dict(_evidence), max_units=30)
+
+    def _exact_entropy_other(ctx, _factory=_factory):
+        return _exact("entropy"), dict(model=_factory(), max_units=30)
+
+    target(f"exact.log_partition_function({_label})", ["model", "evidence", "max_units"], covers=(),
+           aliases=MODEL_ALIASES)(_exact_logz_other)
+    target(f"exact.marginals({_label})", ["model", "evidence", "max_units"], covers=(),
+           aliases=MODEL_ALIASES)(_exact_marginals_other)
+    target(f"exact.entropy({_label})", ["model", "max_units"], covers=(), aliases=MODEL_ALIASES)(_exact_entropy_other)
+
+
+@target("exact.query(CategoricalRBM)", ["model", "variables", "evidence", "joint", "max_units"], covers=(),
+        aliases=MODEL_ALIASES)
+def _exact_query_crbm(ctx):
+    return _exact("query"), dict(model=crbm(), variables=["h0", "v2"], evidence=None, joint=True, max_units=30)
+
+
+@target("exact.log_likelihood(CategoricalRBM)", ["model", "data", "max_units"], covers=(), aliases=MODEL_ALIASES)
+def _exact_ll_crbm(ctx):
+    return _exact("log_likelihood"), dict(model=crbm(), data=_CRBM_VISIBLE.copy(), max_units=30)
+
+
+@target("exact.query(GaussianBernoulliRBM)", ["model", "variables", "evidence", "joint", "max_units"], covers=(),
+        aliases=MODEL_ALIASES)
+def _exact_query_grbm(ctx):
+    return _exact("query"), dict(model=grbm(), variables=["h0", "h1"], evidence={"v2": -0.3}, joint=True, max_units=30)
+
+
+@target("exact.log_likelihood(GaussianBernoulliRBM)", ["model", "data", "max_units"], covers=(), aliases=MODEL_ALIASES)
+def _exact_ll_grbm(ctx):
+    return _exact("log_likelihood"), dict(model=grbm(), data=REAL.copy(), max_units=30)
 
 
 @target("pgm_energy.models.rbm.RestrictedBoltzmannMachine",
@@ -609,6 +740,8 @@ _MODEL_FACTORIES = {
     "pgm_energy.models.sigmoid_belief.SigmoidBeliefNetwork": sbn,
     "pgm_energy.models.deep_belief.DeepBeliefNetwork": dbn,
     "pgm_energy.models.potts.PottsMachine": potts,
+    "pgm_energy.models.categorical_rbm.CategoricalRBM": crbm,
+    "pgm_energy.models.gaussian_rbm.GaussianBernoulliRBM": grbm,
 }
 
 for _cls, _factory in _MODEL_FACTORIES.items():
@@ -626,7 +759,8 @@ for _cls, _factory in _MODEL_FACTORIES.items():
     def _to_mn(ctx, _factory=_factory):
         return _factory().to_markov_network, {}
 
-    target(f"{_cls}.to_markov_network")(_to_mn)
+    if _factory is not grbm:  # real-valued units have no pgmpy network: its own entry checks the refusal
+        target(f"{_cls}.to_markov_network")(_to_mn)
 
     def _predict(ctx, _factory=_factory, _method="predict"):
         import pandas as pd

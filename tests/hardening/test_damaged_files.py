@@ -58,7 +58,15 @@ def original_models():
         recognition_weights=[rng.normal(size=(3, 2))],
         recognition_biases=[rng.normal(size=2)],
     )
-    return {"bm-dense": dense, "bm-sparse": sparse, "rbm": rbm, "sbn": sbn, "dbn": dbn}
+    from pgm_energy import CategoricalRBM, GaussianBernoulliRBM, PottsMachine
+
+    potts = PottsMachine([3, 2, 4], [rng.normal(size=k) for k in (3, 2, 4)],
+                         {(0, 1): rng.normal(size=(3, 2)), (1, 2): rng.normal(size=(2, 4))},
+                         state_names={"v0": ["a", "b", "c"], "h0": [10, 20, 30, 40]}, visible=[True, True, False])
+    categorical = CategoricalRBM.random([3, 2], 2, scale=0.5, rng=5, state_names={"v1": ["x", "y"]})
+    gaussian = GaussianBernoulliRBM.random(3, 2, scale=0.5, sigma=[0.5, 1.0, 2.0], rng=6)
+    return {"bm-dense": dense, "bm-sparse": sparse, "rbm": rbm, "sbn": sbn, "dbn": dbn, "potts": potts,
+            "categorical-rbm": categorical, "gaussian-rbm": gaussian}
 
 
 @contextlib.contextmanager
