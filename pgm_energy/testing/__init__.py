@@ -1,4 +1,5 @@
-"""Public hypothesis strategies for property-testing code built on pgm_energy.
+"""Public hypothesis strategies for property-testing code built on pgm_energy (binary, Potts, categorical and
+Gaussian-Bernoulli models).
 
 Importing this module imports hypothesis (``pip install hypothesis``);
 ``import pgm_energy`` alone never does.
@@ -23,6 +24,14 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         "(or `pip install pgm-energy[test]`)"
     ) from error
 
+from .categorical_strategies import (
+    categorical_evidence,
+    categorical_rbms,
+    categorical_states,
+    gaussian_bernoulli_rbms,
+    potts_machines,
+    real_states,
+)
 from .strategies import (
     binary_states,
     boltzmann_machines,
@@ -41,4 +50,10 @@ __all__ = [
     "hidden_states",
     "evidence",
     "temperatures",
+    "potts_machines",
+    "categorical_rbms",
+    "gaussian_bernoulli_rbms",
+    "categorical_states",
+    "real_states",
+    "categorical_evidence",
 ]

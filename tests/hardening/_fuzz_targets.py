@@ -1703,6 +1703,25 @@ for _name, _valid in (("binary_states", dict(batch=2)), ("visible_states", dict(
         lambda ctx, _name=_name, _valid=_valid: (_draw(getattr(_testing(), _name)), dict(model=rbm(), **_valid)))
 
 
+for _name, _valid in (("potts_machines", dict(min_variables=1, max_variables=3, min_states=1, max_states=3,
+                                              coupling_scale=2.0, field_scale=None, hidden=True, state_names=False,
+                                              temperature=1.0, offset=0.0)),
+                      ("categorical_rbms", dict(min_visible=1, max_visible=3, min_states=2, max_states=3, min_hidden=1,
+                                                max_hidden=3, weight_scale=2.0, bias_scale=None, temperature=1.0)),
+                      ("gaussian_bernoulli_rbms", dict(min_visible=1, max_visible=3, min_hidden=1, max_hidden=3,
+                                                       weight_scale=1.0, bias_scale=None, min_sigma=0.5, max_sigma=2.0,
+                                                       temperature=1.0))):
+    target(f"pgm_energy.testing.categorical_strategies.{_name}", list(_valid))(
+        lambda ctx, _name=_name, _valid=_valid: (_draw(getattr(_testing(), _name)), dict(_valid)))
+
+for _name, _factory, _valid in (("categorical_states", potts, dict(batch=2)),
+                                ("real_states", grbm, dict(batch=2, scale=3.0)),
+                                ("categorical_evidence", potts, dict(min_size=0, max_size=2))):
+    target(f"pgm_energy.testing.categorical_strategies.{_name}", ["model"] + list(_valid), aliases=MODEL_ALIASES)(
+        lambda ctx, _name=_name, _factory=_factory, _valid=_valid: (_draw(getattr(_testing(), _name)),
+                                                                    dict(model=_factory(), **_valid)))
+
+
 # --------------------------------------------------------------------------- CLI
 CLI_ALIASES = {
     "--chains": ("--chains", "chains", "n_chains"), "-n": ("-n", "n_samples", "argument -n"),
