@@ -24,6 +24,8 @@ __all__ = ["tile_images", "plot_images", "save_figure"]
 
 #: largest picture drawn or written, in pixels: 2**28 (256 MB of grey levels)
 _MAX_PIXELS = 2**28
+#: below this, matplotlib's font renderer fails on a 6-point label (less than one pixel per em: FreeType refuses it)
+_MIN_DPI = 20.0
 _SCALES = ("each", "all", "none")
 _PLOT_EXTRA = 'matplotlib is not installed; figures need the plot extra: pip install "pgm-energy[plot]"'
 # tiles of 8x8 pixels come out about 0.6 inch wide: large enough to see single pixels
@@ -265,7 +267,7 @@ def save_figure(figure, path, *, dpi=100) -> Path:
         For example from :func:`plot_images`.
     path : str or os.PathLike
         Destination; its folder must exist.
-    dpi : real number > 0, default 100
+    dpi : real number >= 20, default 100
         Resolution of raster formats; the figure may have at most 2**28 pixels.
 
     Returns
@@ -281,7 +283,7 @@ def save_figure(figure, path, *, dpi=100) -> Path:
         If ``figure`` is not a matplotlib Figure, ``path`` not a path or ``dpi`` not a number.
     ValidationError
         If the suffix of ``path`` is not a format matplotlib writes, ``path`` cannot be
-        written (see :func:`pgm_energy.io.resolve_output_path`), or ``dpi`` is not > 0 or
+        written (see :func:`pgm_energy.io.resolve_output_path`), or ``dpi`` is below 20 or
         makes a picture of more than 2**28 pixels. Nothing is written then.
     """
     from .io import atomic_write, resolve_output_path
@@ -293,9 +295,10 @@ def save_figure(figure, path, *, dpi=100) -> Path:
         raise ParameterTypeError(f"dpi must be a real number > 0, got {describe(dpi)}")
     dpi = float(dpi)
     width, height = figure.get_size_inches()
-    if not dpi > 0.0 or not width * height * dpi * dpi <= _MAX_PIXELS:
+    if not dpi >= _MIN_DPI or not width * height * dpi * dpi <= _MAX_PIXELS:
         raise ValidationError(
-            f"dpi must be > 0 and keep the {width:g} x {height:g} inch figure within {_MAX_PIXELS} pixels, got {dpi!r}"
+            f"dpi must be >= {_MIN_DPI:g} and keep the {width:g} x {height:g} inch figure within {_MAX_PIXELS} pixels, "
+            f"got {dpi!r}"
         )
     resolve_output_path(path)  # type and place checked before the suffix is read from it
     suffix = Path(os.fspath(path)).suffix.lower().lstrip(".")

@@ -100,6 +100,7 @@ def test_save_writes_through_a_symlink_and_replaces_the_old_file(tmp_path):
         (dict(path="grid.unknown"), ValidationError, "suffix"),
         (dict(path="grid"), ValidationError, "no suffix"),
         (dict(dpi=0), ValidationError, "dpi"),
+        (dict(dpi=2), ValidationError, "dpi must be >= 20"),
         (dict(dpi=10**9), ValidationError, "dpi"),
         (dict(dpi="high"), ParameterTypeError, "dpi"),
         (dict(path=b"grid.png"), ParameterTypeError, "path"),

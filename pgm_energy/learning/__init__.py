@@ -1,4 +1,5 @@
-"""Training energy-based models: contrastive divergence, exact gradient, Boltzmann learning, deep belief networks.
+"""Training energy-based models: contrastive divergence, exact gradient, Boltzmann learning, deep belief networks,
+pseudo-likelihood for Potts machines.
 
 Every trainer has ``fit(model_or_size, data, *, validation=None, rng=None, callbacks=(),
 progress=True, resume_from=None)`` returning a :class:`TrainingResult` ``(model, history,
@@ -10,10 +11,12 @@ from .callbacks import EarlyStopping
 from .contrastive_divergence import ContrastiveDivergence
 from .deep_belief import UpDownFineTuning, fit_greedy
 from .exact_gradient import ExactGradient
+from .pseudo_likelihood import PseudoLikelihood
 
 __all__ = [
     "ContrastiveDivergence",
     "ExactGradient",
+    "PseudoLikelihood",
     "BoltzmannLearning",
     "UpDownFineTuning",
     "fit_greedy",

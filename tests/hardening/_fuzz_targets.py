@@ -1222,6 +1222,35 @@ def _eg_fit(ctx):
         resume_from=None)
 
 
+def _visible_potts():
+    generator = np.random.default_rng(1)
+    return pe().PottsMachine([3, 2, 2], None, {(0, 1): generator.normal(0, 0.5, (3, 2)),
+                                               (1, 2): generator.normal(0, 0.5, (2, 2))},
+                             state_names={"v0": ["a", "b", "c"]})
+
+
+_POTTS_ROWS = np.array([[0, 1, 1], [2, 0, 1], [1, 1, 0], [0, 0, 0]])
+
+
+@target("pgm_energy.learning.pseudo_likelihood.PseudoLikelihood",
+        ["learning_rate", "momentum", "l2", "batch_size", "epochs", "monitor", "monitor_every", "checkpoint_every",
+         "checkpoint_path", "dtype"])
+def _pl_new(ctx):
+    def build_and_fit(**options):
+        return _learning().PseudoLikelihood(**options).fit(_visible_potts(), _POTTS_ROWS.copy(), rng=0, progress=False)
+
+    return build_and_fit, dict(learning_rate=0.5, momentum=0.5, l2=1e-4, batch_size=None, epochs=2, monitor=None,
+                               monitor_every=None, checkpoint_every=1, checkpoint_path=ctx.out("pl.ckpt.npz"),
+                               dtype="float64")
+
+
+@target("pgm_energy.learning.pseudo_likelihood.PseudoLikelihood.fit", _TRAINER_CALL_PARAMS, inputs=_TRAINER_INPUTS)
+def _pl_fit(ctx):
+    return _learning().PseudoLikelihood(epochs=2).fit, dict(
+        model_or_size=_visible_potts(), data=_POTTS_ROWS.copy(), validation=_POTTS_ROWS[:2].copy(), rng=0,
+        callbacks=(), progress=False, resume_from=None)
+
+
 @target("pgm_energy.learning.boltzmann.BoltzmannLearning",
         ["learning_rate", "epochs", "batch_size", "n_chains", "sweeps", "burn_in", "momentum", "weight_decay",
          "clamped_chains", "estimator", "monitor", "monitor_every", "checkpoint_every", "checkpoint_path", "binarize"])
