@@ -19,7 +19,8 @@ from .._validation import (
     check_sweeps,
     refuse_out_of_memory,
 )
-from ..models import PottsMachine, RestrictedBoltzmannMachine
+from ..exceptions import ValidationError
+from ..models import CategoricalRBM, PottsMachine, RestrictedBoltzmannMachine
 from ._block import run_block_gibbs
 from ._layout import layout_of
 from . import _pipeline as pipeline
@@ -161,7 +162,7 @@ class GibbsSampler:
             (over ``MAX_ARRAY_ENTRIES`` = 2**31 unit states).
         """
         watch = pipeline.Stopwatch()
-        if isinstance(model, PottsMachine):
+        if isinstance(model, (PottsMachine, CategoricalRBM)):
             return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, temperature, rng,
                                       progress, keep, watch)
         pipeline.check_model(model)
@@ -189,8 +190,21 @@ class GibbsSampler:
 
     def _sample_potts(self, model, n_samples, n_chains, evidence, initial_states, temperature, rng, progress, keep,
                       watch):
-        """Heat-bath sweeps of a Potts machine (:mod:`._potts`); returns a CategoricalSampleSet."""
+        """Heat-bath sweeps of a Potts machine (:mod:`._potts`); returns a CategoricalSampleSet.
+
+        A categorical RBM is sampled as its exact Potts embedding with the chromatic scan: its graph
+        is bipartite, so the two colour classes are the hidden and the visible layer and a sweep is
+        one block-Gibbs step (every hidden unit, then every visible variable).
+        """
         from ._potts import sample_potts
+
+        scan = "sequential" if self.scan == AUTO else self.scan
+        if isinstance(model, CategoricalRBM):
+            if self.scan not in (AUTO, "chromatic"):
+                raise ValidationError(
+                    f"a CategoricalRBM is sampled by block Gibbs (scan 'auto' or 'chromatic'), got scan={self.scan!r}"
+                )
+            model, scan = model.to_potts_machine(), "chromatic"
 
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
@@ -202,7 +216,7 @@ class GibbsSampler:
         beta = 1.0 / temperature
         return sample_potts(
             model, n_samples=n_samples, n_chains=n_chains, burn_in=self.burn_in, thin=self.thin, keep=keep,
-            scan="sequential" if self.scan == AUTO else self.scan, evidence=evidence, initial_states=initial_states,
+            scan=scan, evidence=evidence, initial_states=initial_states,
             betas_of=lambda start, stop: np.full(stop - start, beta), temperature=temperature,
             generator=check_rng(rng), progress=check_bool(progress, "progress"), watch=watch,
             sampler="GibbsSampler", description="Gibbs",

@@ -73,3 +73,17 @@ def test_the_check_can_fail():
     other = random_potts(5, (3, 3, 3))
     samples = GibbsSampler(burn_in=100).sample(other, 20_000, n_chains=4, rng=0, progress=False)
     assert min(p_values(samples, model, [[0, 1, 2]])) < 1e-6
+
+
+def test_categorical_rbm_block_gibbs_matches_exact():
+    from pgm_energy import CategoricalRBM
+
+    rbm = CategoricalRBM.random([3, 2, 4], 3, scale=1.0, rng=2, state_names={"v0": ["a", "b", "c"]})
+    samples = GibbsSampler(burn_in=100).sample(rbm, 25_000, n_chains=4, rng=9, progress=False)
+    assert samples.info["scan"] == "chromatic" and samples.states.shape[2] == 6
+    embedded = rbm.to_potts_machine()
+    groups = [[0], [1], [2], [3], [4], [5], [0, 3], [2, 5]]
+    values = p_values(samples, embedded, groups)
+    assert min(values) >= ALPHA / len(values), values
+    # the categorical RBM's own exact answers index the same (variable, state) cells
+    np.testing.assert_allclose(exact.marginals(rbm).to_numpy(), exact.marginals(embedded).to_numpy(), atol=1e-12)
