@@ -32,7 +32,7 @@ from ._validation import (
     renamed_option,
 )
 from .exact import _check_model, _ground_state, _marginal_array, _marginal_mode
-from .models import RestrictedBoltzmannMachine
+from .models import PottsMachine, RestrictedBoltzmannMachine
 
 __all__ = ["most_probable_state", "ExactInference", "GibbsInference", "SampledQuery"]
 
@@ -332,6 +332,15 @@ class ExactInference(_Engine):
     0   0   0
     1   1   1
     """
+
+    def __new__(cls, model=None, **options):
+        # A Potts machine gets its own engine (state names instead of 0/1 values): a subclass, so
+        # isinstance(ExactInference(potts), ExactInference) holds and __init__ below still runs.
+        if cls is ExactInference and isinstance(model, PottsMachine):
+            from ._potts_inference import PottsExactInference
+
+            return super().__new__(PottsExactInference)
+        return super().__new__(cls)
 
     def __init__(self, model, *, max_units=DEFAULT_MAX_UNITS):
         _check_model(model)

@@ -10,12 +10,14 @@ from ._result import STOP_REASONS, TrainingHistory, TrainingResult
 from .callbacks import EarlyStopping
 from .contrastive_divergence import ContrastiveDivergence
 from .deep_belief import UpDownFineTuning, fit_greedy
+from .categorical_cd import CategoricalCD
 from .exact_gradient import ExactGradient
 from .pseudo_likelihood import PseudoLikelihood
 
 __all__ = [
     "ContrastiveDivergence",
     "ExactGradient",
+    "CategoricalCD",
     "PseudoLikelihood",
     "BoltzmannLearning",
     "UpDownFineTuning",

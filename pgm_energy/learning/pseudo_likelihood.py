@@ -81,7 +81,7 @@ class PseudoLikelihood(Trainer):
     _model_types = (PottsMachine,)
 
     def __init__(self, *, learning_rate=0.5, momentum=0.5, l2=1e-4, batch_size=None, epochs=100, monitor=None,
-                 monitor_every=None, checkpoint_every=None, checkpoint_path=None, dtype="float64"):
+                 monitor_every=None, checkpoint_every=None, checkpoint_path=None, dtype="float32"):
         self.learning_rate = check_nonnegative_float(learning_rate, "learning_rate", strict=True)
         self.momentum = check_nonnegative_float(momentum, "momentum")
         if self.momentum >= 1.0:

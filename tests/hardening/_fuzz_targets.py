@@ -387,6 +387,21 @@ def _potts_to_mn(ctx):
     return importlib.import_module("pgm_energy.interop.pgmpy_potts").to_markov_network, dict(model=potts())
 
 
+@target("ExactInference(Potts).map_query", ["variables", "evidence"], covers=())
+def _potts_map_query(ctx):
+    return _inference().ExactInference(potts()).map_query, dict(variables=["v0", "h0"], evidence={"v1": 1})
+
+
+@target("GibbsSampler.sample(CategoricalRBM)", ["n_samples", "n_chains", "evidence", "rng"], covers=(),
+        aliases=MODEL_ALIASES)
+def _gibbs_crbm(ctx):
+    def call(n_samples, n_chains, evidence, rng):
+        return _samplers().GibbsSampler(burn_in=2).sample(crbm(), n_samples, n_chains=n_chains, evidence=evidence,
+                                                          rng=rng, progress=False)
+
+    return call, dict(n_samples=4, n_chains=2, evidence={"v0": "b", "h1": 1}, rng=0)
+
+
 @target("exact.query(Potts)", ["model", "variables", "evidence", "joint", "max_units"], covers=(),
         aliases=MODEL_ALIASES)
 def _exact_query_potts(ctx):
@@ -1249,6 +1264,47 @@ def _pl_fit(ctx):
     return _learning().PseudoLikelihood(epochs=2).fit, dict(
         model_or_size=_visible_potts(), data=_POTTS_ROWS.copy(), validation=_POTTS_ROWS[:2].copy(), rng=0,
         callbacks=(), progress=False, resume_from=None)
+
+
+CDATA = np.array([[0, 1, 2], [1, 0, 1], [2, 1, 0], [0, 0, 1]])
+
+
+@target("pgm_energy.learning.categorical_cd.CategoricalCD",
+        ["k", "persistent", "n_chains", "learning_rate", "momentum", "weight_decay", "batch_size", "epochs",
+         "cardinalities", "averaging", "dtype", "monitor", "monitor_every", "checkpoint_every", "checkpoint_path"])
+def _ccd_new(ctx):
+    def build_and_fit(**options):
+        return _learning().CategoricalCD(**options).fit(2, CDATA.copy(), rng=0, progress=False)
+
+    return build_and_fit, dict(k=1, persistent=False, n_chains=None, learning_rate=0.05, momentum=None,
+                               weight_decay=1e-4, batch_size=2, epochs=2, cardinalities=None, averaging=None,
+                               dtype="float64", monitor="auto", monitor_every=None, checkpoint_every=1,
+                               checkpoint_path=ctx.out("ccd.ckpt.npz"))
+
+
+@target("pgm_energy.learning.categorical_cd.CategoricalCD.fit", _TRAINER_CALL_PARAMS, inputs=_TRAINER_INPUTS)
+def _ccd_fit(ctx):
+    return _learning().CategoricalCD(epochs=2, batch_size=2).fit, dict(
+        model_or_size=2, data=CDATA.copy(), validation=CDATA[:2].copy(), rng=0, callbacks=(), progress=False,
+        resume_from=None)
+
+
+@target("CategoricalCD.fit(resume_from)", ["resume_from"], covers=(), inputs=_TRAINER_INPUTS)
+def _ccd_resume(ctx):
+    def write(path):
+        _learning().CategoricalCD(epochs=1, batch_size=2, checkpoint_every=1, checkpoint_path=path,
+                                  averaging=None).fit(2, CDATA.copy(), rng=0, progress=False)
+
+    path = ctx.file("ccd_resume.ckpt.npz", write)
+    trainer = _learning().CategoricalCD(epochs=2, batch_size=2, averaging=None)
+    return trainer.fit, dict(model_or_size=2, data=CDATA.copy(), rng=0, progress=False, resume_from=path)
+
+
+@target("pgm_energy.learning.categorical_cd.initial_categorical_rbm",
+        ["n_hidden", "data", "cardinalities", "rng", "visible_names", "state_names"])
+def _ccd_initial(ctx):
+    return importlib.import_module("pgm_energy.learning.categorical_cd").initial_categorical_rbm, dict(
+        n_hidden=2, data=CDATA.copy(), cardinalities=[3, 2, 3], rng=0, visible_names=None, state_names=None)
 
 
 @target("pgm_energy.learning.boltzmann.BoltzmannLearning",
