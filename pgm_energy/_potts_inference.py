@@ -1,7 +1,8 @@
 """pgmpy-style exact inference on Potts machines: ``query``, ``map_query``, ``most_probable_state``.
 
-:class:`~pgm_energy.inference.ExactInference` hands a :class:`~pgm_energy.models.PottsMachine` to
-:class:`PottsExactInference` (its subclass). Answers use state names, as pgmpy's
+:class:`~pgm_energy.inference.ExactInference` and :class:`~pgm_energy.inference.GibbsInference` hand a
+:class:`~pgm_energy.models.PottsMachine` to :class:`PottsExactInference` and :class:`PottsGibbsInference`
+(their subclasses). Answers use state names, as pgmpy's
 ``VariableElimination`` on ``model.to_markov_network()`` does; MAP answers come from the joint
 table of the asked variables (at most 2**20 cells), so they are exact, with ties going to the
 first assignment in C order (the first variable most significant).
@@ -16,9 +17,9 @@ import numpy as np
 from ._potts_enumeration import check_evidence
 from ._validation import MAX_QUERY_VARIABLES, describe
 from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
-from .inference import ExactInference
+from .inference import ExactInference, GibbsInference
 
-__all__ = ["PottsExactInference"]
+__all__ = ["PottsExactInference", "PottsGibbsInference"]
 
 #: most cells of a joint table a MAP answer reads
 _MAX_CELLS = 2**20
@@ -99,3 +100,67 @@ class PottsExactInference(ExactInference):
     def predict_probability(self, data, **options):
         """Refused, as :meth:`predict` (use :meth:`query` per row)."""
         raise ValidationError("predict_probability is for binary models; use query(variables, evidence) per row")
+
+
+class PottsGibbsInference(GibbsInference):
+    """Sampled inference on a Potts machine (see :class:`~pgm_energy.inference.GibbsInference`).
+
+    ``query`` estimates the joint table of the asked variables from the frequencies of their cells
+    among Gibbs draws (normalised, state names kept); ``map_query`` returns the most frequent
+    assignment the draws visit; ``most_probable_state`` the lowest-energy state over the annealing
+    runs. Evidence and answers use state names.
+    """
+
+    _variables = PottsExactInference._variables
+
+    def query(self, variables, evidence=None, joint=True, show_progress=False):
+        """Estimated posterior over ``variables``: a pgmpy ``DiscreteFactor`` (or a dict of them with ``joint=False``)."""
+        from .interop.pgmpy_potts import _categorical_factor
+
+        _, variables = self._variables(variables, evidence)
+        if not variables:
+            raise ValidationError("variables must name at least one variable")
+        model = self.model
+        states = self._sample(evidence).flat_states()
+        names = model.state_names
+        if not joint:
+            return {name: self._table([name], states, _categorical_factor, names) for name in variables}
+        return self._table(list(variables), states, _categorical_factor, names)
+
+    def _table(self, variables, states, build, names):
+        model = self.model
+        cards = [model.cardinalities[model.index(name)] for name in variables]
+        cells = np.zeros(states.shape[0], dtype=np.int64)
+        for name, k in zip(variables, cards):
+            cells = cells * k + states[:, model.index(name)].astype(np.int64)
+        counts = np.bincount(cells, minlength=math.prod(cards)).astype(np.float64)
+        return build(variables, cards, (counts / counts.sum()).reshape(cards), {name: names[name] for name in variables})
+
+    def map_query(self, variables=None, evidence=None, show_progress=False) -> dict:
+        """The most frequent assignment of ``variables`` among the draws (others summed out), as state names."""
+        _, variables = self._variables(variables, evidence)
+        if not variables:
+            return {}
+        model = self.model
+        states = self._sample(evidence).flat_states()[:, [model.index(name) for name in variables]]
+        candidates, counts = np.unique(states, axis=0, return_counts=True)
+        best = candidates[int(np.argmax(counts))]
+        return {name: model.state_names[name][int(code)] for name, code in zip(variables, best)}
+
+    def most_probable_state(self, variables=None, evidence=None) -> dict:
+        """The lowest-energy state found by the annealing runs, restricted to ``variables`` (state names)."""
+        _, asked = self._variables(variables, evidence)
+        state = self._anneal(evidence)
+        return {name: self.model.state_names[name][int(state[self.model.index(name)])] for name in asked}
+
+    def predict(self, data, **options):
+        """Refused, as :meth:`PottsExactInference.predict`."""
+        raise ValidationError("predict is for binary models; use map_query(variables, evidence) per row of a PottsMachine")
+
+    def predict_probability(self, data, **options):
+        """Refused, as :meth:`PottsExactInference.predict_probability`."""
+        raise ValidationError("predict_probability is for binary models; use query(variables, evidence) per row")
+
+    def query_with_errors(self, *args, **kwargs):
+        """Refused for Potts machines: use :meth:`query` and the sample set's standard errors."""
+        raise ValidationError("query_with_errors is for binary models; use GibbsSampler(...).sample(...).marginal_standard_errors()")

@@ -492,6 +492,14 @@ class GibbsInference(_Engine):
     with many variables and a flat posterior it is only as good as the sampling.
     """
 
+    def __new__(cls, model=None, **options):
+        # A Potts machine gets its own engine (state names), a subclass: see ExactInference.__new__.
+        if cls is GibbsInference and isinstance(model, PottsMachine):
+            from ._potts_inference import PottsGibbsInference
+
+            return super().__new__(PottsGibbsInference)
+        return super().__new__(cls)
+
     def __init__(self, model, *, n_samples=10_000, n_chains=4, burn_in=None, thin=None, scan=None,
                  n_annealing_runs=_DEFAULT_ANNEALING_RUNS, schedule=None, n_sweeps=None, rng=None, n_reads=None):
         _check_model(model)

@@ -392,6 +392,12 @@ def _potts_map_query(ctx):
     return _inference().ExactInference(potts()).map_query, dict(variables=["v0", "h0"], evidence={"v1": 1})
 
 
+@target("GibbsInference(Potts).query", ["variables", "evidence", "joint"], covers=())
+def _potts_gibbs_query(ctx):
+    return _inference().GibbsInference(potts(), n_samples=20, rng=0).query, dict(variables=["v0", "h0"],
+                                                                                   evidence={"v1": 1}, joint=True)
+
+
 @target("GibbsSampler.sample(CategoricalRBM)", ["n_samples", "n_chains", "evidence", "rng"], covers=(),
         aliases=MODEL_ALIASES)
 def _gibbs_crbm(ctx):
