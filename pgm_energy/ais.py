@@ -127,9 +127,28 @@ class LikelihoodEstimate(NamedTuple):
     log_z: AISResult
 
 
+#: model kinds whose AIS lives in a module of its own (this layer), by class name: the public functions
+#: hand such a model to the function of the same name there (imported on use: those modules import this one)
+_ESTIMATORS = {"CategoricalRBM": "_ais_categorical", "GaussianBernoulliRBM": "_ais_gaussian"}
+
+
+def _estimator(model):
+    """The module that runs AIS for ``model``'s kind, or None for the binary RBM (this module)."""
+    from importlib import import_module
+
+    from .models import CategoricalRBM, GaussianBernoulliRBM
+
+    if isinstance(model, (CategoricalRBM, GaussianBernoulliRBM)):
+        return import_module(f"{__package__}.{_ESTIMATORS[type(model).__name__]}")
+    return None
+
+
 def _check_rbm(rbm) -> None:
     if not isinstance(rbm, RestrictedBoltzmannMachine):
-        raise ParameterTypeError(f"rbm must be a RestrictedBoltzmannMachine, got {type(rbm).__name__}: {describe(rbm)}")
+        raise ParameterTypeError(
+            f"rbm must be a RestrictedBoltzmannMachine, CategoricalRBM or GaussianBernoulliRBM, "
+            f"got {type(rbm).__name__}: {describe(rbm)}"
+        )
 
 
 def _check_betas(betas) -> np.ndarray:
@@ -282,6 +301,8 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None,
     True
     """
 
+    if (estimator := _estimator(rbm)) is not None:
+        return estimator.log_partition_function(rbm, n_runs=n_runs, betas=betas, base=base, data=data, rng=rng)
     _check_rbm(rbm)
     n_runs = check_int(n_runs, "n_runs", minimum=1)
     schedule = _check_betas(betas)
@@ -330,6 +351,8 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng
     LikelihoodEstimate
         ``(mean, lower, upper, log_z)`` in nats per sample.
     """
+    if (estimator := _estimator(rbm)) is not None:
+        return estimator.estimate_log_likelihood(rbm, data, n_runs=n_runs, betas=betas, base=base, rng=rng)
     _check_rbm(rbm)
     batch = visible_rows(rbm, data)
     uses_data = base is None or (isinstance(base, str) and base == "data")

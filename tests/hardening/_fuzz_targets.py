@@ -892,6 +892,22 @@ def _ais(name):
     return getattr(importlib.import_module("pgm_energy.ais"), name)
 
 
+for _label, _factory, _rows in (("CategoricalRBM", crbm, lambda: np.array([[2, 0, 3], [0, 1, 1]])),
+                                ("GaussianBernoulliRBM", grbm, lambda: REAL.copy())):
+    def _ais_logz_other(ctx, _factory=_factory, _rows=_rows):
+        return _ais("log_partition_function"), dict(rbm=_factory(), n_runs=4, betas=np.linspace(0, 1, 20),
+                                                    base="data", data=_rows(), rng=0)
+
+    def _ais_ll_other(ctx, _factory=_factory, _rows=_rows):
+        return _ais("estimate_log_likelihood"), dict(rbm=_factory(), data=_rows(), n_runs=4,
+                                                     betas=np.linspace(0, 1, 20), base="data", rng=0)
+
+    target(f"ais.log_partition_function({_label})", ["rbm", "n_runs", "betas", "base", "data", "rng"],
+           covers=(), aliases={"rbm": ("rbm", "model")})(_ais_logz_other)
+    target(f"ais.estimate_log_likelihood({_label})", ["rbm", "data", "n_runs", "betas", "base", "rng"],
+           covers=(), aliases={"rbm": ("rbm", "model")})(_ais_ll_other)
+
+
 @target("pgm_energy.ais.log_partition_function", ["rbm", "n_runs", "betas", "base", "data", "rng"],
         aliases={"rbm": ("rbm", "model")})
 def _ais_logz(ctx):
