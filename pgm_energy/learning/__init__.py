@@ -12,12 +12,14 @@ from .contrastive_divergence import ContrastiveDivergence
 from .deep_belief import UpDownFineTuning, fit_greedy
 from .categorical_cd import CategoricalCD
 from .exact_gradient import ExactGradient
+from .gaussian_cd import GaussianBernoulliCD
 from .pseudo_likelihood import PseudoLikelihood
 
 __all__ = [
     "ContrastiveDivergence",
     "ExactGradient",
     "CategoricalCD",
+    "GaussianBernoulliCD",
     "PseudoLikelihood",
     "BoltzmannLearning",
     "UpDownFineTuning",

@@ -1288,6 +1288,52 @@ def _pl_fit(ctx):
         callbacks=(), progress=False, resume_from=None)
 
 
+#: real-valued rows for GaussianBernoulliCD (3 columns, as grbm())
+GDATA = np.array([[0.3, -1.2, 2.0], [1.0, 0.0, -0.5], [-0.7, 0.4, 1.1], [0.2, 0.9, -1.3]])
+
+
+def _gaussian_cd():
+    return importlib.import_module("pgm_energy.learning.gaussian_cd")
+
+
+@target("pgm_energy.learning.gaussian_cd.GaussianBernoulliCD",
+        ["k", "persistent", "n_chains", "learning_rate", "sigma_learning_rate", "learn_sigma", "min_sigma",
+         "momentum", "weight_decay", "batch_size", "epochs", "averaging", "dtype", "monitor", "monitor_every",
+         "checkpoint_every", "checkpoint_path"])
+def _gcd_new(ctx):
+    def build_and_fit(**options):
+        return _gaussian_cd().GaussianBernoulliCD(**options).fit(2, GDATA.copy(), rng=0, progress=False)
+
+    return build_and_fit, dict(k=1, persistent=False, n_chains=None, learning_rate=0.05, sigma_learning_rate=None,
+                               learn_sigma=True, min_sigma=1e-2, momentum=None, weight_decay=1e-4, batch_size=2,
+                               epochs=2, averaging=None, dtype="float64", monitor="auto", monitor_every=None,
+                               checkpoint_every=1, checkpoint_path=ctx.out("gcd.ckpt.npz"))
+
+
+@target("pgm_energy.learning.gaussian_cd.GaussianBernoulliCD.fit", _TRAINER_CALL_PARAMS, inputs=_TRAINER_INPUTS)
+def _gcd_fit(ctx):
+    return _gaussian_cd().GaussianBernoulliCD(epochs=2, batch_size=2).fit, dict(
+        model_or_size=grbm(), data=GDATA.copy(), validation=GDATA[:2].copy(), rng=0, callbacks=(), progress=False,
+        resume_from=None)
+
+
+@target("GaussianBernoulliCD.fit(resume_from)", ["resume_from"], covers=(), inputs=_TRAINER_INPUTS)
+def _gcd_resume(ctx):
+    def write(path):
+        _gaussian_cd().GaussianBernoulliCD(epochs=1, batch_size=2, checkpoint_every=1, checkpoint_path=path,
+                                           averaging=None).fit(2, GDATA.copy(), rng=0, progress=False)
+
+    path = ctx.file("gcd_resume.ckpt.npz", write)
+    trainer = _gaussian_cd().GaussianBernoulliCD(epochs=2, batch_size=2, averaging=None)
+    return trainer.fit, dict(model_or_size=2, data=GDATA.copy(), rng=0, progress=False, resume_from=path)
+
+
+@target("pgm_energy.learning.gaussian_cd.initial_gaussian_rbm", ["n_hidden", "data", "visible_names", "rng", "min_sigma"])
+def _gcd_initial(ctx):
+    return _gaussian_cd().initial_gaussian_rbm, dict(n_hidden=2, data=GDATA.copy(), visible_names=None, rng=0,
+                                                     min_sigma=1e-2)
+
+
 CDATA = np.array([[0, 1, 2], [1, 0, 1], [2, 1, 0], [0, 0, 1]])
 
 
