@@ -65,7 +65,7 @@ def test_it_learns_the_generating_distribution():
     data = exact_samples(truth, 20_000, seed=3)
     start = PottsMachine(CARDS, None, {e: np.zeros((CARDS[e[0]], CARDS[e[1]])) for e in EDGES},
                          state_names=truth.state_names)
-    result = PseudoLikelihood(epochs=300, learning_rate=1.0, momentum=0.9, l2=0.0).fit(start, data, progress=False)
+    result = PseudoLikelihood(epochs=120, learning_rate=1.0, momentum=0.9, l2=0.0).fit(start, data, progress=False)
     history = result.history["pseudo_log_likelihood"]
     assert history[-1] > history[0]
     states = all_states(CARDS)
