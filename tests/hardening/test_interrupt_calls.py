@@ -107,6 +107,21 @@ CHILD = textwrap.dedent(
     case("ais", lambda: ais.log_partition_function(mnist_size, n_runs=2, betas=2, rng=0),
          lambda: ais.log_partition_function(mnist_size, n_runs=100, rng=0))
 
+    from pgm_energy import CategoricalRBM, PottsMachine
+
+    def potts(n, q=3):
+        couplings = {(i, i + 1): rng.normal(size=(q, q)) * 0.3 for i in range(n - 1)}
+        return PottsMachine([q] * n, None, couplings)
+
+    lattice = potts(2000)
+    case("sample-potts", lambda: gibbs.sample(lattice, 2, n_chains=2, rng=0),
+         lambda: gibbs.sample(lattice, 10**6, n_chains=2, keep="last", rng=0))
+    case("exact-log-z-potts", lambda: exact.log_partition_function(potts(13)),
+         lambda: exact.log_partition_function(potts(22), max_units=40))
+    categorical = CategoricalRBM.random([17] * 64, 20, scale=0.05, rng=0)
+    case("ais-categorical", lambda: ais.log_partition_function(categorical, n_runs=2, betas=2, rng=0),
+         lambda: ais.log_partition_function(categorical, n_runs=100, rng=0))
+
     from pgm_energy.interop.pgmpy_gibbs import GibbsSampling
     drop_in = GibbsSampling(machine(60).to_markov_network())
     kept = {}
@@ -134,7 +149,8 @@ CHILD = textwrap.dedent(
 
 CASES = [
     "sample", "sample-chromatic", "anneal", "tempering", "sample-rbm", "exact-log-z", "exact-marginals", "exact-map",
-    "exact-log-z-rbm", "exact-marginals-rbm", "ais", "pgmpy-gibbs", "sbn-gibbs",
+    "exact-log-z-rbm", "exact-marginals-rbm", "ais", "sample-potts", "exact-log-z-potts", "ais-categorical",
+    "pgmpy-gibbs", "sbn-gibbs",
 ]
 
 
