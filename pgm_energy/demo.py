@@ -205,10 +205,24 @@ def _start_compiling_ahead(n_hidden: int):
         return None
     code = f"from pgm_energy.demo import _compile_later_sections; _compile_later_sections({int(n_hidden)})"
     try:
-        return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        return subprocess.Popen(_this_package_command(code), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
     except OSError:  # no process to spare: the demo compiles everything itself
         return None
+
+
+def _this_package_command(code: str) -> list[str]:
+    """The command running ``code`` in a new interpreter that imports THIS copy of pgm_energy.
+
+    ``python -c`` puts the working directory first on ``sys.path``: run from a source checkout,
+    the helper would compile the checkout's package into the checkout's cache, not the running
+    one's (no help to the demo, and possibly another version). ``-P`` drops that entry and the
+    running package's parent directory is put first instead.
+    """
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return [sys.executable, "-P", "-c", f"import sys; sys.path.insert(0, {root!r}); {code}"]
 
 
 def _compile_later_sections(n_hidden: int) -> None:

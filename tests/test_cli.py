@@ -154,3 +154,22 @@ def test_the_compile_ahead_stand_ins_run():
     from pgm_energy.demo import _compile_later_sections
 
     _compile_later_sections(5)
+
+
+def test_the_compile_ahead_helper_imports_the_running_package_whatever_the_working_directory(tmp_path):
+    # A decoy package in the working directory (as a source checkout beside an installed copy):
+    # `python -c` would import it first; the helper must compile the package that is running.
+    import subprocess
+    import sys
+
+    import pgm_energy
+    from pgm_energy import demo
+
+    decoy = tmp_path / "pgm_energy"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy was imported')\n")
+    command = demo._this_package_command("import pgm_energy; print(pgm_energy.__file__)")
+    assert command[0] == sys.executable
+    answer = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == pgm_energy.__file__
