@@ -4,6 +4,11 @@ import os
 import signal
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # pgmpy's inference bars ignore its own config
+# Child interpreters (``python -c``, ``python -m``) import the pgm_energy this suite tests, not a
+# source tree in the working directory: without this, a suite run from a checkout against an
+# installed package starts children that import the checkout and compile every kernel again
+# into the checkout's own Numba cache (Python >= 3.11; the same as ``python -P``).
+os.environ["PYTHONSAFEPATH"] = "1"
 
 from hypothesis import HealthCheck, settings
 
