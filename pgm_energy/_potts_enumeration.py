@@ -119,7 +119,7 @@ def _enumerate(problem: _Problem, n_prefix: int, with_marginals: bool):
     n_blocks = int(np.prod(problem.cardinalities[:n_prefix])) if n_prefix else 1
     n = problem.cardinalities.shape[0]
     states = float(np.prod(problem.cardinalities.astype(float))) if n else 1.0
-    work = states * (1.0 + problem.neighbour.shape[0] / max(n, 1) + (n if with_marginals else 0))
+    work = states * _cost_per_state(problem, with_marginals)
     kernel = mixed_radix.potts_block_sums if work > _SERIAL_WORK_LIMIT else mixed_radix.potts_block_sums_serial
     args = (problem.cardinalities, problem.fields, problem.field_start, problem.adjacency_start, problem.neighbour,
             problem.block_start, problem.stride_self, problem.stride_other, problem.couplings, n_prefix,
@@ -128,13 +128,28 @@ def _enumerate(problem: _Problem, n_prefix: int, with_marginals: bool):
                       cost_per_block=work / n_blocks)
 
 
-def _balanced_prefix(cardinalities: np.ndarray, minimum: int) -> int:
-    """The fewest leading variables (at least ``minimum``) whose states make at least _MIN_BLOCKS blocks."""
+def _balanced_prefix(cardinalities: np.ndarray, minimum: int, cost_per_state: float) -> int:
+    """The fewest leading variables (at least ``minimum``) fixed per block: at least _MIN_BLOCKS blocks,
+    and each block's states (the rest) costing at most :data:`~pgm_energy._launch.BLOCK_WORK` unit updates.
+
+    The second bound keeps a block a short piece of a kernel call (Ctrl-C is answered between
+    calls, and a call covers at least one block): 256 blocks of 3**22 states would each take a second.
+    """
+    from ._launch import BLOCK_WORK
+
     prefix, blocks = minimum, int(np.prod(cardinalities[:minimum])) if minimum else 1
-    while prefix < cardinalities.shape[0] and blocks < _MIN_BLOCKS:
+    remaining = float(np.prod(cardinalities[prefix:].astype(float)))
+    while prefix < cardinalities.shape[0] and (blocks < _MIN_BLOCKS or remaining * cost_per_state > BLOCK_WORK):
         blocks *= int(cardinalities[prefix])
+        remaining /= float(cardinalities[prefix])
         prefix += 1
     return prefix
+
+
+def _cost_per_state(problem: _Problem, with_marginals: bool) -> float:
+    """Unit updates per enumerated state: the field update, its neighbours, the marginal sums."""
+    n = problem.cardinalities.shape[0]
+    return 1.0 + problem.neighbour.shape[0] / max(n, 1) + (n if with_marginals else 0)
 
 
 class _Solution(NamedTuple):
@@ -152,7 +167,7 @@ def _solve(model, evidence, max_units, *, with_marginals: bool, leading=()) -> t
     clamped = check_evidence(model, evidence)
     _guard(model, clamped, max_units)
     problem = _flatten(model, clamped, list(leading))
-    n_prefix = _balanced_prefix(problem.cardinalities, len(leading))
+    n_prefix = _balanced_prefix(problem.cardinalities, len(leading), _cost_per_state(problem, with_marginals))
     log_mass, block_energy, block_marginals = _enumerate(problem, n_prefix, with_marginals)
     log_z = float(logsumexp(log_mass))
     share = np.exp(log_mass - log_z)
