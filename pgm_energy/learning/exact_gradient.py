@@ -255,6 +255,62 @@ class _State(NamedTuple):
     hidden_velocity: np.ndarray
 
 
+class _RBMLikelihood:
+    """What :class:`ExactGradient` needs to know of one kind of model: here binary RBMs.
+
+    A kind of model with an exact likelihood gradient plugs into the trainer by a class with
+    these members (:mod:`pgm_energy.learning.gaussian_exact` has the Gaussian-Bernoulli one):
+    the model class, the momentum state's type (parameters first, then one velocity per
+    parameter, the weights first: weight decay applies to them), the parameters' shapes, a
+    starting model, the gradient, the model of some parameters, and the constraint the
+    parameters must meet.
+    """
+
+    model_type = RestrictedBoltzmannMachine
+    state_type = _State
+
+    @staticmethod
+    def shapes(n_visible: int, n_hidden: int) -> list[tuple[int, ...]]:
+        return [(n_visible, n_hidden), (n_visible,), (n_hidden,)]
+
+    @staticmethod
+    def hidden_count(n_parameters: int, n_visible: int) -> int:
+        """Hidden units of a model with ``n_parameters = n_visible * n_hidden + n_visible + n_hidden``."""
+        return (n_parameters - n_visible) // (n_visible + 1)
+
+    @staticmethod
+    def check_size(n_visible: int, n_hidden: int, max_units: int) -> None:
+        _check_size(n_visible, n_hidden, max_units)
+
+    @staticmethod
+    def initial_model(n_hidden, data, visible_names, rng):
+        return initial_rbm(n_hidden, data, visible_names, rng)
+
+    @staticmethod
+    def parameters(model) -> tuple[np.ndarray, ...]:
+        return (np.array(model.weights), np.array(model.visible_bias), np.array(model.hidden_bias))
+
+    @staticmethod
+    def gradient(parameters, data) -> tuple[float, tuple[np.ndarray, ...]]:
+        """The mean log-likelihood of ``data`` and its gradient, one array per parameter."""
+        gradient = _gradient(*parameters, data)
+        return gradient.log_likelihood, (gradient.weights, gradient.visible_bias, gradient.hidden_bias)
+
+    @staticmethod
+    def model(parameters, template):
+        return RestrictedBoltzmannMachine(*parameters, visible_names=template.visible_names,
+                                          hidden_names=template.hidden_names)
+
+    @staticmethod
+    def feasible(parameters) -> bool:
+        """Whether the parameters are inside the constraint (none for RBMs)."""
+        return True
+
+    @staticmethod
+    def project(parameters, velocities) -> None:
+        """Bring a momentum step's parameters back inside the constraint, in place (none for RBMs)."""
+
+
 class _QuasiNewtonState(NamedTuple):
     """L-BFGS state: the flat parameters ``[W.ravel(), b, c]``, the objective there, and the memory."""
 
@@ -266,18 +322,14 @@ class _QuasiNewtonState(NamedTuple):
     n_pairs: np.ndarray  # (1,) int64: how many rows of the memory are filled
 
 
-def _unflatten(parameters, n_visible, n_hidden):
-    n_weights = n_visible * n_hidden
-    return (
-        parameters[:n_weights].reshape(n_visible, n_hidden),
-        parameters[n_weights : n_weights + n_visible],
-        parameters[n_weights + n_visible :],
-    )
-
-
-def _hidden_count(n_parameters, n_visible):
-    """Hidden units of an RBM with ``n_parameters = n_visible * n_hidden + n_visible + n_hidden``."""
-    return (n_parameters - n_visible) // (n_visible + 1)
+def _unflatten(flat, shapes) -> tuple[np.ndarray, ...]:
+    """Views of the flat parameter vector, one per shape, in order."""
+    views, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        views.append(flat[start : start + size].reshape(shape))
+        start += size
+    return tuple(views)
 
 
 def _two_loop_direction(gradient, steps, gradient_changes):
@@ -351,6 +403,8 @@ class ExactGradient(Trainer):
     """
 
     _model_types = (RestrictedBoltzmannMachine,)
+    #: the kind of model trained (:class:`_RBMLikelihood` describes what it provides)
+    _likelihood = _RBMLikelihood()
 
     def __init__(
         self,
@@ -395,34 +449,41 @@ class ExactGradient(Trainer):
         }
 
     def _check_model(self, model) -> None:
-        _check_size(model.n_visible, model.n_hidden, self.max_units)
+        self._likelihood.check_size(model.n_visible, model.n_hidden, self.max_units)
         if model.temperature != 1.0:
             raise ValidationError(
                 f"training starts from a model at temperature 1, got temperature={model.temperature!r}"
             )
 
     def _initial_model(self, model_or_size, data, visible_names, rng):
-        if isinstance(model_or_size, RestrictedBoltzmannMachine):
+        if isinstance(model_or_size, self._likelihood.model_type):
             return model_or_size
-        _check_size(data.shape[1], int(model_or_size), self.max_units)
-        return initial_rbm(int(model_or_size), data, visible_names, rng)
+        self._likelihood.check_size(data.shape[1], int(model_or_size), self.max_units)
+        return self._likelihood.initial_model(int(model_or_size), data, visible_names, rng)
 
     def _initial_state(self, model, data, rng):
-        arrays = [np.array(model.weights), np.array(model.visible_bias), np.array(model.hidden_bias)]
+        arrays = self._likelihood.parameters(model)
         if self.method == "lbfgs":
             n = sum(array.size for array in arrays)
             return _QuasiNewtonState(
                 np.concatenate([array.ravel() for array in arrays]), np.full(1, np.nan), np.zeros(n),
                 np.zeros((self.memory, n)), np.zeros((self.memory, n)), np.zeros(1, dtype=np.int64),
             )
-        return _State(*arrays, *(np.zeros_like(array) for array in arrays))
+        return self._likelihood.state_type(*arrays, *(np.zeros_like(array) for array in arrays))
+
+    def _unflatten(self, parameters, n_visible):
+        likelihood = self._likelihood
+        return _unflatten(parameters, likelihood.shapes(n_visible, likelihood.hidden_count(parameters.size, n_visible)))
 
     def _objective(self, parameters, data):
-        """``(-J, -grad J)`` at the flat ``parameters`` (one enumeration gives both)."""
-        weights, b, c = _unflatten(parameters, data.shape[1], _hidden_count(parameters.size, data.shape[1]))
-        gradient = _gradient(weights, b, c, data)
-        value = gradient.log_likelihood - 0.5 * self.weight_decay * float(np.sum(weights * weights))
-        ascent = np.concatenate([(gradient.weights - self.weight_decay * weights).ravel(), gradient.visible_bias, gradient.hidden_bias])
+        """``(-J, -grad J)`` at the flat ``parameters`` (one enumeration gives both); ``(inf, None)`` outside the constraint."""
+        arrays = self._unflatten(parameters, data.shape[1])
+        if not self._likelihood.feasible(arrays):
+            return np.inf, None
+        log_likelihood, gradient = self._likelihood.gradient(arrays, data)
+        weights = arrays[0]
+        value = log_likelihood - 0.5 * self.weight_decay * float(np.sum(weights * weights))
+        ascent = np.concatenate([(gradient[0] - self.weight_decay * weights).ravel(), *(part.ravel() for part in gradient[1:])])
         return -value, -ascent
 
     def _run_quasi_newton_iteration(self, state, data):
@@ -431,7 +492,7 @@ class ExactGradient(Trainer):
             state.objective[0], state.gradient[:] = self._objective(state.parameters, data)
             evaluations += 1
         # the log-likelihood at the start of the iteration (for the history's log_likelihood_before)
-        weights, _, _ = _unflatten(state.parameters, data.shape[1], _hidden_count(state.parameters.size, data.shape[1]))
+        weights = self._unflatten(state.parameters, data.shape[1])[0]
         before = -state.objective[0] + 0.5 * self.weight_decay * float(np.sum(weights * weights))
         n_pairs = int(state.n_pairs[0])
         gradient = state.gradient
@@ -481,28 +542,24 @@ class ExactGradient(Trainer):
         momentum = self.momentum(epoch)
         for start in range(0, order.shape[0], rows):
             batch = data[order[start : start + rows]] if rows < data.shape[0] else data
-            gradient = _gradient(state.weights, state.visible_bias, state.hidden_bias, batch)
-            steps = (
-                gradient.weights - self.weight_decay * state.weights,
-                gradient.visible_bias,
-                gradient.hidden_bias,
-            )
-            for parameter, velocity, step in zip(state[:3], state[3:], steps):
+            half = len(state) // 2
+            parameters, velocities = state[:half], state[half:]
+            log_likelihood, gradient = self._likelihood.gradient(parameters, batch)
+            steps = (gradient[0] - self.weight_decay * parameters[0], *gradient[1:])
+            for parameter, velocity, step in zip(parameters, velocities, steps):
                 velocity *= momentum
                 velocity += self.learning_rate * step
                 parameter += velocity
+            self._likelihood.project(parameters, velocities)
         norm = float(np.sqrt(sum(float(np.sum(step * step)) for step in steps)))
-        return {"gradient_norm": norm, "log_likelihood_before": gradient.log_likelihood}
+        return {"gradient_norm": norm, "log_likelihood_before": log_likelihood}
 
     def _model_from(self, state, template):
         if isinstance(state, _QuasiNewtonState):
-            arrays = [array.copy() for array in _unflatten(state.parameters, template.n_visible, template.n_hidden)]
+            arrays = [array.copy() for array in self._unflatten(state.parameters, template.n_visible)]
         else:
-            arrays = [state.weights, state.visible_bias, state.hidden_bias]
-        return RestrictedBoltzmannMachine(
-            *arrays,
-            visible_names=template.visible_names, hidden_names=template.hidden_names,
-        )
+            arrays = list(state[: len(state) // 2])
+        return self._likelihood.model(arrays, template)
 
     def _state_arrays(self, state) -> dict:
         return state._asdict()
@@ -517,7 +574,7 @@ class ExactGradient(Trainer):
     def _parameters(self, state) -> tuple:
         if isinstance(state, _QuasiNewtonState):
             return (state.parameters,)
-        return (state.weights, state.visible_bias, state.hidden_bias)
+        return tuple(state[: len(state) // 2])
 
     def _finite(self, state) -> bool:
         if isinstance(state, _QuasiNewtonState):  # objective is NaN until the first evaluation
@@ -537,6 +594,7 @@ class ExactGradient(Trainer):
                 if objective != state.objective[0] or not np.array_equal(gradient, state.gradient):
                     raise ModelFileError("its 'objective' and 'gradient' are not those of its parameters")
                 return state
-            return _State(*(np.array(arrays[name], dtype=np.float64) for name in _State._fields))
+            state_type = self._likelihood.state_type
+            return state_type(*(np.array(arrays[name], dtype=np.float64) for name in state_type._fields))
         except KeyError as error:
             raise ValidationError(f"the checkpoint lacks the training state {error}") from None

@@ -111,6 +111,7 @@ from .._blas import one_thread
 from .._validation import check_names, describe
 from ..exceptions import ModelSizeError, ParameterTypeError, StateError, ValidationError
 from ..models.gaussian_rbm import GaussianBernoulliRBM
+from ._real_data import check_real_data
 from ._trainer import (
     MAX_GIBBS_STEPS,
     RUNAWAY_BOUND,
@@ -146,10 +147,6 @@ LARGEST_MIN_SIGMA = 1e10
 #: largest magnitude of the data :func:`initial_gaussian_rbm` accepts: its means, spreads and weights
 #: stay far below the models' limit on parameter magnitudes (1e150)
 MAX_DATA_MAGNITUDE = 1e100
-#: the trainer refuses data beyond the runaway bound of its dtype divided by this (float32: 65536,
-#: float64: about 3.5e13): the visible biases start at the column means and must stay below the
-#: bound with room to move (standardise the data)
-_DATA_HEADROOM = 16.0
 # log sigma beyond this makes sigma = exp(log sigma) overflow float64: treated as divergence
 _LOG_SIGMA_LIMIT = 700.0
 # Initial weights: N(0, (_WEIGHT_SCALE * sigma_i)^2), Hinton's 0.01 in units of each column's spread.
@@ -468,59 +465,7 @@ class GaussianBernoulliCD(Trainer):
 
     def _check_data(self, data, visible_names, name: str = "data"):
         """Real-valued rows as a C-contiguous array in the training dtype, and the visible names."""
-        if hasattr(data, "columns") and hasattr(data, "to_numpy"):
-            columns = [str(column) if isinstance(column, str) else column for column in data.columns]
-            if visible_names is None:
-                visible_names = check_names(columns, len(columns), f"{name} columns")
-            else:
-                missing = [unit for unit in visible_names if unit not in columns]
-                extra = [column for column in columns if column not in visible_names]
-                if missing or extra:
-                    raise ValidationError(
-                        f"{name} columns must be the visible names of the model; missing {missing[:5]!r}, "
-                        f"unexpected {extra[:5]!r}"
-                    )
-                data = data[list(visible_names)]
-            try:
-                array = data.to_numpy()
-            except (TypeError, ValueError) as error:
-                raise StateError(f"{name} must hold numbers, got {describe(data)}") from error
-        else:
-            try:
-                array = np.asarray(data)
-            except (TypeError, ValueError) as error:
-                raise StateError(f"{name} must be a 2-D array of real numbers, got {describe(data)}") from error
-        if array.dtype == object:
-            try:
-                array = array.astype(np.float64)
-            except (TypeError, ValueError) as error:
-                raise StateError(f"{name} must hold real numbers, got dtype object") from error
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
-            raise StateError(f"{name} must be a 2-D array of real numbers, got dtype {array.dtype}")
-        if array.ndim != 2:
-            raise StateError(f"{name} must be 2-D (n_samples, n_visible), got shape {array.shape}")
-        n_features = array.shape[1] if visible_names is None else len(visible_names)
-        if array.shape[1] != n_features:
-            raise ValidationError(f"{name} must have {n_features} columns (one per visible unit), got shape {array.shape}")
-        if array.shape[0] == 0:
-            raise ValidationError(f"{name} must hold at least one sample, got shape {array.shape}")
-        if array.shape[1] == 0:
-            raise ValidationError(f"{name} must have at least one column, got shape {array.shape}")
-        if visible_names is None:
-            visible_names = tuple(f"v{i}" for i in range(n_features))
-        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-            raise StateError(f"{name} must hold finite real numbers, got {array[bad]!r} at index {bad}")
-        limit = RUNAWAY_BOUND[self.dtype] / _DATA_HEADROOM
-        beyond = np.abs(array) > limit
-        if beyond.any():
-            bad = tuple(int(i) for i in np.argwhere(beyond)[0])
-            raise StateError(
-                f"{name} holds {array[bad]!r} at index {bad}, beyond {limit:.6g} (the runaway bound of "
-                f"dtype={self.dtype.name!r} / {_DATA_HEADROOM:g}: the visible biases start at the column means); "
-                "standardise the data" + (" (or use dtype='float64')" if self.dtype == np.float32 else "")
-            )
-        converted = np.ascontiguousarray(array, dtype=self.dtype)
+        converted, visible_names = check_real_data(data, visible_names, name, self.dtype)
         if name == "validation":
             self._run["validation"] = np.asarray(converted, dtype=np.float64)
         return converted, visible_names

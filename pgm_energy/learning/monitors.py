@@ -147,12 +147,13 @@ class Monitor:
         raise NotImplementedError
 
     def _check_call(self, model, epoch, *, rbm: bool = True) -> int:
-        """Check a measurement's arguments (and that :meth:`prepare` ran); return ``epoch`` as an int."""
-        from ..models import BoltzmannMachine
+        """Check a measurement's arguments (and that :meth:`prepare` ran); return ``epoch`` as an int.
 
+        ``rbm``: only binary RBMs; otherwise every kind :func:`build_monitors` prepares for.
+        """
         if "subset" not in self.__dict__:
             raise ValidationError(f"{type(self).__name__} has no data yet: call prepare(...) before measuring")
-        kinds = (RestrictedBoltzmannMachine,) if rbm else (RestrictedBoltzmannMachine, BoltzmannMachine)
+        kinds = (RestrictedBoltzmannMachine,) if rbm else _template_kinds()
         if not isinstance(model, kinds):
             expected = " or ".join(kind.__name__ for kind in kinds)
             raise ParameterTypeError(f"model must be a {expected}, got {describe(model)}")
@@ -171,6 +172,24 @@ def _require_rbm(model, what: str) -> None:
         raise ParameterTypeError(f"template must be a RestrictedBoltzmannMachine for monitor {what!r}, got {describe(model)}")
 
 
+def _template_kinds() -> tuple[type, ...]:
+    """The models monitors measure: binary machines and RBMs, and Gaussian-Bernoulli RBMs (real-valued rows)."""
+    from ..models import BoltzmannMachine
+    from ..models.gaussian_rbm import GaussianBernoulliRBM
+
+    return (RestrictedBoltzmannMachine, BoltzmannMachine, GaussianBernoulliRBM)
+
+
+def _check_rows(template, rows, name: str) -> np.ndarray:
+    """``rows`` as float64 states of ``template``'s visible units: 0/1, or finite reals for a Gaussian RBM."""
+    from ..models._gaussian_parts import check_real_states
+    from ..models.gaussian_rbm import GaussianBernoulliRBM
+
+    if isinstance(template, GaussianBernoulliRBM):
+        return check_real_states(rows, template.n_visible, name)[0]
+    return check_states(rows, template.n_visible, name)[0]
+
+
 class FreeEnergyGap(Monitor):
     """Mean free energy of the training subset minus that of the validation data."""
 
@@ -178,13 +197,21 @@ class FreeEnergyGap(Monitor):
     keys = ("free_energy_gap",)
 
     def prepare(self, template, train, validation, subset, seed):
-        _require_rbm(template, self.name)
+        from ..models.gaussian_rbm import GaussianBernoulliRBM
+
+        if not isinstance(template, (RestrictedBoltzmannMachine, GaussianBernoulliRBM)):  # models with a free energy
+            raise ParameterTypeError(
+                f"template must be a RestrictedBoltzmannMachine or GaussianBernoulliRBM for monitor {self.name!r}, "
+                f"got {describe(template)}"
+            )
         if validation is None:
             raise ValidationError("monitor 'free_energy_gap' needs validation data: pass fit(..., validation=...)")
         super().prepare(template, train, validation, subset, seed)
 
     def __call__(self, model, epoch):
-        self._check_call(model, epoch)
+        self._check_call(model, epoch, rbm=False)
+        if not hasattr(model, "free_energy"):
+            raise ParameterTypeError(f"model must have a free energy (an RBM), got {describe(model)}")
         gap = np.mean(model.free_energy(self.subset)) - np.mean(model.free_energy(self.validation))
         return {"free_energy_gap": float(gap)}
 
@@ -399,6 +426,11 @@ def _auto(template, validation) -> list[Monitor]:
             monitors.append(FreeEnergyGap())
         if min(template.n_visible, template.n_hidden) <= AUTO_EXACT_LAYER_LIMIT:
             monitors.append(ExactLogLikelihood())
+    elif hasattr(template, "free_energy"):  # a Gaussian-Bernoulli RBM: its hidden layer is enumerated
+        if validation is not None:
+            monitors.append(FreeEnergyGap())
+        if template.n_hidden <= AUTO_EXACT_LAYER_LIMIT:
+            monitors.append(ExactLogLikelihood())
     elif template.n_units <= AUTO_EXACT_LAYER_LIMIT:
         monitors.append(ExactLogLikelihood())
     return monitors
@@ -414,16 +446,15 @@ def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | N
     (at most all training rows), or ``min(n_rows, 1000)`` without validation data; it is drawn
     from a generator seeded by ``seed``.
     """
-    from ..models import BoltzmannMachine
-
     spec = check_monitor_spec(spec)
     extra = list(extra)
     if spec == () and not extra:  # nothing to measure: a trainer of any model may run without monitors
         check_int(seed, "seed", minimum=0)
         return []
-    if not isinstance(template, (RestrictedBoltzmannMachine, BoltzmannMachine)):
+    if not isinstance(template, _template_kinds()):
         raise ParameterTypeError(
-            f"template must be a RestrictedBoltzmannMachine or BoltzmannMachine, got {describe(template)}"
+            "template must be a RestrictedBoltzmannMachine, BoltzmannMachine or GaussianBernoulliRBM, "
+            f"got {describe(template)}"
         )
     n_visible = template.n_visible
     # The trainer has checked the data; only its layout is checked here (no float64 copy of it
@@ -431,7 +462,7 @@ def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | N
     if not isinstance(train, np.ndarray) or train.ndim != 2 or train.shape[0] == 0 or train.shape[1] != n_visible:
         raise ValidationError(f"train must be an array of shape (n_rows >= 1, {n_visible}), got {describe(train)}")
     if validation is not None:
-        validation, _ = check_states(validation, n_visible, "validation")
+        validation = _check_rows(template, validation, "validation")
     seed = check_int(seed, "seed", minimum=0)
     if spec == "auto":
         monitors = _auto(template, validation)
@@ -443,7 +474,7 @@ def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | N
     n_rows = train.shape[0]
     size = min(n_rows, validation.shape[0] if validation is not None else DEFAULT_SUBSET_ROWS)
     rows = np.sort(np.random.default_rng(seed).choice(n_rows, size=size, replace=False))
-    subset, _ = check_states(train[rows], n_visible, "train")
+    subset = _check_rows(template, train[rows], "train")
     for monitor in monitors:
         monitor.prepare(template, train, validation, subset, seed)
     return monitors
