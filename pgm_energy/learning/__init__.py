@@ -13,6 +13,7 @@ from .deep_belief import UpDownFineTuning, fit_greedy
 from .categorical_cd import CategoricalCD
 from .exact_gradient import ExactGradient
 from .gaussian_cd import GaussianBernoulliCD
+from .gaussian_exact import GaussianExactGradient
 from .pseudo_likelihood import PseudoLikelihood
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ExactGradient",
     "CategoricalCD",
     "GaussianBernoulliCD",
+    "GaussianExactGradient",
     "PseudoLikelihood",
     "BoltzmannLearning",
     "UpDownFineTuning",

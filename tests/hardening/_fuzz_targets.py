@@ -1334,6 +1334,69 @@ def _gcd_initial(ctx):
                                                      min_sigma=1e-2)
 
 
+def _gaussian_exact():
+    return importlib.import_module("pgm_energy.learning.gaussian_exact")
+
+
+@target("pgm_energy.learning.gaussian_exact.GaussianExactGradient",
+        ["method", "learning_rate", "momentum", "weight_decay", "epochs", "batch_size", "memory", "max_units",
+         "min_sigma", "monitor", "monitor_every", "checkpoint_every", "checkpoint_path"])
+def _gexact_new(ctx):
+    def build_and_fit(**options):
+        return _gaussian_exact().GaussianExactGradient(**options).fit(2, GDATA.copy(), rng=0, progress=False)
+
+    return build_and_fit, dict(method="lbfgs", learning_rate=0.01, momentum=0.9, weight_decay=1e-4, epochs=2,
+                               batch_size=None, memory=5, max_units=20, min_sigma=1e-2, monitor="auto",
+                               monitor_every=None, checkpoint_every=1, checkpoint_path=ctx.out("gexact.ckpt.npz"))
+
+
+@target("pgm_energy.learning.gaussian_exact.GaussianExactGradient.fit", _TRAINER_CALL_PARAMS, inputs=_TRAINER_INPUTS)
+def _gexact_fit(ctx):
+    return _gaussian_exact().GaussianExactGradient(epochs=2).fit, dict(
+        model_or_size=grbm(), data=GDATA.copy(), validation=GDATA[:2].copy(), rng=0, callbacks=(), progress=False,
+        resume_from=None)
+
+
+@target("GaussianExactGradient.fit(resume_from)", ["resume_from"], covers=(), inputs=_TRAINER_INPUTS)
+def _gexact_resume(ctx):
+    def write(path):
+        _gaussian_exact().GaussianExactGradient(epochs=1, checkpoint_every=1, checkpoint_path=path).fit(
+            2, GDATA.copy(), rng=0, progress=False)
+
+    path = ctx.file("gexact_resume.ckpt.npz", write)
+    return _gaussian_exact().GaussianExactGradient(epochs=2).fit, dict(
+        model_or_size=2, data=GDATA.copy(), rng=0, progress=False, resume_from=path)
+
+
+@target("pgm_energy.learning.gaussian_exact.gaussian_log_likelihood_gradient", ["model", "data", "max_units"])
+def _gexact_gradient(ctx):
+    return _gaussian_exact().gaussian_log_likelihood_gradient, dict(model=grbm(), data=GDATA.copy(), max_units=20)
+
+
+def _whitening():
+    return importlib.import_module("pgm_energy.learning.whitening")
+
+
+@target("pgm_energy.learning.whitening.Whitening", ["regularization"])
+def _whitening_new(ctx):
+    return (lambda **options: _whitening().Whitening(**options).fit(GDATA.copy())), dict(regularization=1e-3)
+
+
+@target("pgm_energy.learning.whitening.Whitening.fit", ["data"])
+def _whitening_fit(ctx):
+    return _whitening().Whitening().fit, dict(data=GDATA.copy())
+
+
+@target("pgm_energy.learning.whitening.Whitening.transform", ["data"])
+def _whitening_transform(ctx):
+    return _whitening().Whitening().fit(GDATA.copy()).transform, dict(data=GDATA.copy())
+
+
+@target("pgm_energy.learning.whitening.Whitening.inverse_transform", ["data"])
+def _whitening_inverse(ctx):
+    return _whitening().Whitening().fit(GDATA.copy()).inverse_transform, dict(data=GDATA.copy())
+
+
 CDATA = np.array([[0, 1, 2], [1, 0, 1], [2, 1, 0], [0, 0, 1]])
 
 
