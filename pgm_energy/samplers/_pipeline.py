@@ -165,12 +165,12 @@ def free_units(n_units: int, clamped: dict) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- records
-def allocate_draws(shape: tuple) -> np.ndarray:
-    """An empty uint8 array for the draws; one too large for memory is a named error, not a MemoryError."""
+def allocate_draws(shape: tuple, dtype=np.uint8) -> np.ndarray:
+    """An empty array for the draws (uint8 unit states by default); one too large for memory is a named error."""
     try:
-        return np.empty(shape, dtype=np.uint8)
+        return np.empty(shape, dtype=dtype)
     except (MemoryError, ValueError) as error:
-        size = float(np.prod([float(n) for n in shape]))
+        size = float(np.prod([float(n) for n in shape])) * np.dtype(dtype).itemsize
         raise ModelSizeError(
             f"the draws would take {size:.3g} bytes (n_chains x n_draws x n_units = {' x '.join(map(str, shape))}); "
             "ask for fewer samples or chains, or keep='last'"

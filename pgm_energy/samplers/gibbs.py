@@ -20,7 +20,7 @@ from .._validation import (
     refuse_out_of_memory,
 )
 from ..exceptions import ValidationError
-from ..models import CategoricalRBM, PottsMachine, RestrictedBoltzmannMachine
+from ..models import CategoricalRBM, GaussianBernoulliRBM, PottsMachine, RestrictedBoltzmannMachine
 from ._block import run_block_gibbs
 from ._layout import layout_of
 from . import _pipeline as pipeline
@@ -162,6 +162,9 @@ class GibbsSampler:
             (over ``MAX_ARRAY_ENTRIES`` = 2**31 unit states).
         """
         watch = pipeline.Stopwatch()
+        if isinstance(model, GaussianBernoulliRBM):
+            return self._sample_gaussian(model, n_samples, n_chains, evidence, initial_states, temperature, rng,
+                                         progress, keep, watch)
         if isinstance(model, (PottsMachine, CategoricalRBM)):
             return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, temperature, rng,
                                       progress, keep, watch)
@@ -187,6 +190,28 @@ class GibbsSampler:
             return pipeline.wrap(
                 model, draws, temperature=temperature, watch=watch, unit_updates=info.pop("unit_updates"), info=info
             )
+
+    def _sample_gaussian(self, model, n_samples, n_chains, evidence, initial_states, temperature, rng, progress, keep,
+                         watch):
+        """Block Gibbs of a Gaussian-Bernoulli RBM (:mod:`._gaussian`); returns a RealSampleSet."""
+        from ._gaussian import sample_gaussian_rbm
+
+        if self.scan != AUTO:
+            raise ValidationError(
+                f"a GaussianBernoulliRBM is sampled by block Gibbs (scan='auto'), got scan={self.scan!r}"
+            )
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        n_chains = check_int(n_chains, "n_chains", minimum=1)
+        temperature = (
+            model.temperature
+            if temperature is None
+            else check_positive_temperature(temperature, energy_scale=model.energy_bound)
+        )
+        return sample_gaussian_rbm(
+            model, n_samples=n_samples, n_chains=n_chains, burn_in=self.burn_in, thin=self.thin, keep=keep,
+            evidence=evidence, initial_states=initial_states, temperature=temperature, generator=check_rng(rng),
+            progress=check_bool(progress, "progress"), watch=watch,
+        )
 
     def _sample_potts(self, model, n_samples, n_chains, evidence, initial_states, temperature, rng, progress, keep,
                       watch):

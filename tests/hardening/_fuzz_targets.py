@@ -1056,6 +1056,39 @@ for _method, _params, _valid in (("autocorrelation", ["max_lag"], dict(max_lag=2
         _categorical_sampleset_method)
 
 
+def gaussian_sample_set():
+    return _samplers().GibbsSampler(burn_in=2).sample(grbm(), 6, n_chains=2, rng=0, progress=False)
+
+
+@target("pgm_energy.samplers.real_sampleset.RealSampleSet", ["states", "energies", "names", "temperature", "info"])
+def _real_sampleset_new(ctx):
+    sample = gaussian_sample_set()
+    return _samplers().RealSampleSet, dict(states=np.array(sample.states), energies=np.array(sample.energies),
+                                           names=list(sample.names), temperature=1.0, info=None)
+
+
+for _method, _params, _valid in (("autocorrelation", ["max_lag"], dict(max_lag=2)), ("effective_sample_size", [], {}),
+                                 ("flat_states", [], {}), ("lowest", ["n"], dict(n=2)),
+                                 ("marginal_standard_errors", [], {}), ("marginals", [], {}),
+                                 ("split_r_hat", [], {}), ("to_pandas", [], {})):
+    def _real_sampleset_method(ctx, _method=_method, _valid=_valid):
+        return getattr(gaussian_sample_set(), _method), dict(_valid)
+
+    target(f"pgm_energy.samplers.real_sampleset.RealSampleSet.{_method}", _params)(_real_sampleset_method)
+
+
+@target("GibbsSampler.sample(GaussianBernoulliRBM)", ["n_samples", "n_chains", "evidence", "initial_states",
+                                                      "temperature", "rng", "keep"], covers=())
+def _gibbs_gaussian(ctx):
+    def call(n_samples, n_chains, evidence, initial_states, temperature, rng, keep):
+        return _samplers().GibbsSampler(burn_in=2).sample(
+            grbm(), n_samples, n_chains=n_chains, evidence=evidence, initial_states=initial_states,
+            temperature=temperature, rng=rng, progress=False, keep=keep)
+
+    return call, dict(n_samples=3, n_chains=2, evidence={"v0": 0.5}, initial_states=None, temperature=None, rng=0,
+                      keep="all")
+
+
 @target("GibbsSampler.sample(Potts)", ["n_samples", "n_chains", "evidence", "initial_states", "temperature", "rng",
                                        "keep"], covers=(), aliases=MODEL_ALIASES)
 def _gibbs_potts(ctx):
