@@ -307,8 +307,14 @@ class _RBMLikelihood:
         return True
 
     @staticmethod
+    def held(parameters, gradient):
+        """Flat mask of the parameters at a bound whose descent direction (``-gradient`` of the minimised
+        objective) points beyond it, or None (RBMs have no bound)."""
+        return None
+
+    @staticmethod
     def project(parameters, velocities) -> None:
-        """Bring a momentum step's parameters back inside the constraint, in place (none for RBMs)."""
+        """Bring parameters back inside the constraint in place, and a momentum step's velocities (or None) (none for RBMs)."""
 
 
 class _QuasiNewtonState(NamedTuple):
@@ -495,7 +501,11 @@ class ExactGradient(Trainer):
         weights = self._unflatten(state.parameters, data.shape[1])[0]
         before = -state.objective[0] + 0.5 * self.weight_decay * float(np.sum(weights * weights))
         n_pairs = int(state.n_pairs[0])
-        gradient = state.gradient
+        # Parameters held at a bound that the descent direction pushes beyond are left out of this
+        # iteration (their gradient components zeroed), so that they do not dominate the direction.
+        held = self._likelihood.held(self._unflatten(state.parameters, data.shape[1]),
+                                     self._unflatten(state.gradient, data.shape[1]))
+        gradient = state.gradient if held is None else np.where(held, 0.0, state.gradient)
         if n_pairs:
             direction = _two_loop_direction(gradient, state.steps[-n_pairs:], state.gradient_changes[-n_pairs:])
         else:
@@ -508,15 +518,24 @@ class ExactGradient(Trainer):
         accepted = False
         for _ in range(_MAX_BACKTRACKS):
             trial = state.parameters + step_length * direction
+            # onto the constraint (a projected line search; a no-op for RBMs): a parameter at its bound
+            # that the direction pushes beyond it stays there while the others move
+            self._likelihood.project(self._unflatten(trial, data.shape[1]), None)
+            decrease = float(gradient @ (trial - state.parameters))  # the first-order change of the step taken
+            if not decrease < 0.0:
+                step_length *= 0.5
+                continue
             value, trial_gradient = self._objective(trial, data)
             evaluations += 1
-            if value <= state.objective[0] + _ARMIJO * step_length * slope:  # sufficient decrease (NaN fails)
+            if value <= state.objective[0] + _ARMIJO * decrease:  # sufficient decrease (NaN fails)
                 accepted = True
                 break
             step_length *= 0.5
         if accepted:
             step = trial - state.parameters
-            change = trial_gradient - gradient
+            change = trial_gradient - state.gradient
+            if held is not None:
+                change[held] = 0.0
             if step @ change > 1e-12 * float(np.sqrt((step @ step) * (change @ change))):  # keep H positive definite
                 state.steps[:-1] = state.steps[1:]
                 state.gradient_changes[:-1] = state.gradient_changes[1:]

@@ -19,9 +19,13 @@ where CD barely moves from its start, it reaches 51.7 nats per test image, above
 
 The constraint. The likelihood of a Gaussian with a learned variance is unbounded (a
 standard deviation that shrinks onto a constant column gains without bound), so ``sigma`` is
-kept at least ``min_sigma``: L-BFGS's line search treats a step below the floor as a failed
-step (the search shortens it), momentum steps are projected onto the floor (with the velocity
-components pushing below it zeroed), and a starting ``sigma`` below the floor is raised to it.
+kept at least ``min_sigma``: L-BFGS's line search projects each trial point onto the floor (a
+``sigma`` at the floor that the direction pushes lower stays there while the other parameters
+move; the sufficient-decrease test uses the step actually taken), momentum steps are projected
+the same way (with the velocity components pushing below the floor zeroed), and a starting
+``sigma`` below the floor is raised to it. A column held at the floor (a constant one) makes the
+problem ill-conditioned (a precision of ``1 / min_sigma**2`` beside ones near 1): training still
+climbs, slowly; leave constant columns out (``pgm_energy.sklearn.GaussianBernoulliRBM`` does).
 """
 
 from __future__ import annotations
@@ -147,12 +151,24 @@ class _GaussianLikelihood:
     def feasible(self, parameters) -> bool:
         return bool(np.min(parameters[3]) >= self.floor and np.max(parameters[3]) < _LOG_SIGMA_LIMIT)
 
+    def held(self, parameters, gradient):
+        # gradient: of the minimised objective -J; descent moves log sigma by -gradient, below the floor when > 0
+        log_sigma, slope = parameters[3], gradient[3]
+        # within rounding of the floor (a sigma of exactly min_sigma may come back from exp/log an ulp above)
+        at_floor = (log_sigma <= self.floor + 1e-12 * max(1.0, abs(self.floor))) & (slope > 0.0)
+        if not at_floor.any():
+            return None
+        mask = [np.zeros(part.size, dtype=bool) for part in parameters]
+        mask[3] = at_floor.ravel()
+        return np.concatenate(mask)
+
     def project(self, parameters, velocities) -> None:
-        log_sigma, velocity = parameters[3], velocities[3]
+        log_sigma = parameters[3]
         below = log_sigma < self.floor
         if below.any():
             log_sigma[below] = self.floor
-            velocity[below] = np.maximum(velocity[below], 0.0)
+            if velocities is not None:
+                velocities[3][below] = np.maximum(velocities[3][below], 0.0)
 
 
 class GaussianExactGradient(ExactGradient):

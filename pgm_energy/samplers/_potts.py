@@ -72,7 +72,7 @@ def _shared_blocks(model) -> tuple[np.ndarray, np.ndarray]:
     return block_start, np.ascontiguousarray(np.concatenate(pieces))
 
 
-def _update_order(model, free: np.ndarray, scan: str) -> np.ndarray:
+def potts_update_order(model, free: np.ndarray, scan: str) -> np.ndarray:
     if scan == "sequential":
         return free
     import scipy.sparse as sp
@@ -86,7 +86,7 @@ def _update_order(model, free: np.ndarray, scan: str) -> np.ndarray:
     return np.ascontiguousarray(free[np.lexsort((free, colours))])
 
 
-def _initial(initial_states, model, n_chains: int) -> np.ndarray | None:
+def initial_potts_states(initial_states, model, n_chains: int) -> np.ndarray | None:
     if initial_states is None:
         return None
     cards = np.array(model.cardinalities, dtype=np.int64)
@@ -124,7 +124,7 @@ def sample_potts(model, *, n_samples: int, n_chains: int, burn_in: int, thin: in
     n_variables = model.n_variables
     n_sweeps = pipeline.check_draw_sizes(n_samples, n_chains, n_variables, burn_in, thin, keep)
     clamped = check_evidence(model, evidence)
-    initial = _initial(initial_states, model, n_chains)
+    initial = initial_potts_states(initial_states, model, n_chains)
     cards = np.array(model.cardinalities, dtype=np.int64)
     states = generator.integers(0, cards, size=(n_chains, n_variables)) if initial is None else initial
     for index, value in clamped.items():
@@ -132,7 +132,7 @@ def sample_potts(model, *, n_samples: int, n_chains: int, burn_in: int, thin: in
     # the smallest integer type: a chain's states stay in cache (the updates read neighbours at random)
     states = np.ascontiguousarray(states, dtype=pipeline.state_dtype(cards))
     free = pipeline.free_units(n_variables, clamped)
-    order = _update_order(model, free, scan)
+    order = potts_update_order(model, free, scan)
     weights = potts_weights(model)
     out = np.empty((n_chains, n_samples if keep == "all" else 1, n_variables), dtype=pipeline.state_dtype(cards))
     streams = seed_streams(generator, n_chains)

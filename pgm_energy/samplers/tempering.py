@@ -16,6 +16,7 @@ from .._validation import (
     refuse_out_of_memory,
 )
 from ..exceptions import ValidationError
+from ..models import CategoricalRBM, PottsMachine
 from ._layout import as_boltzmann_machine, colour_classes, layout_of
 from . import _pipeline as pipeline
 from .sampleset import SampleSet
@@ -86,8 +87,12 @@ class ParallelTemperingSampler:
 
         Parameters
         ----------
-        model : BoltzmannMachine or RestrictedBoltzmannMachine
-            An RBM is sampled as its equivalent general machine (visible units first).
+        model : BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine or CategoricalRBM
+            An RBM is sampled as its equivalent general machine (visible units first); a
+            categorical RBM as its Potts embedding with the chromatic scan. A Potts machine
+            returns a CategoricalSampleSet, its exchange rounds run in Python between kernel calls
+            (one call per temperature): with small machines, a ``swap_interval`` of a few sweeps
+            keeps that overhead down.
         n_samples : int >= 1
             Draws per ensemble, after ``burn_in`` sweeps, one every ``thin`` sweeps.
         n_chains : int >= 1, default 4
@@ -120,6 +125,8 @@ class ParallelTemperingSampler:
             ``sweeps``, ``n_threads``, ``unit_updates``, ``unit_updates_per_second``, ``seconds``).
         """
         watch = pipeline.Stopwatch()
+        if isinstance(model, (PottsMachine, CategoricalRBM)):
+            return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch)
         pipeline.check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
@@ -160,6 +167,26 @@ class ParallelTemperingSampler:
         }
         return pipeline.wrap(original, out, temperature=float(self.temperatures[target]), watch=watch,
                              unit_updates=n_chains * n_ladder * n_sweeps * n_free, info=info)
+
+    def _sample_potts(self, model, n_samples, n_chains, evidence, initial_states, rng, progress, watch):
+        """Replica exchange of a Potts machine (:mod:`._potts_tempering`); a categorical RBM as its Potts
+        embedding with the chromatic scan (one block-Gibbs step per sweep). Returns a CategoricalSampleSet."""
+        from ._potts_tempering import temper_potts
+
+        scan = self.scan
+        if isinstance(model, CategoricalRBM):
+            if scan not in ("sequential", "chromatic"):
+                raise ValidationError(f"a CategoricalRBM is tempered with scan 'chromatic', got scan={scan!r}")
+            target_model, model, scan = model, model.to_potts_machine(), "chromatic"
+        else:
+            target_model = model
+        return temper_potts(
+            model, temperatures=self.temperatures, target=self._target(target_model),
+            n_samples=check_int(n_samples, "n_samples", minimum=1), n_chains=check_int(n_chains, "n_chains", minimum=1),
+            burn_in=self.burn_in, thin=self.thin, swap_interval=self.swap_interval, scan=scan, evidence=evidence,
+            initial_states=initial_states, generator=check_rng(rng), progress=check_bool(progress, "progress"),
+            watch=watch,
+        )
 
     def _exchange(self, model, states, clamped, target, n_sweeps, out, generator, progress, watch):
         """Run the replica-exchange sweeps of ``states`` (one row per replica); fill ``out`` with the target's draws.

@@ -131,6 +131,21 @@ def test_sigma_stays_at_least_min_sigma_on_a_constant_column(method):
     assert model.sigma[1] == pytest.approx(0.05, rel=1e-6)  # held at the floor
 
 
+def test_a_constant_column_at_the_floor_does_not_stop_the_other_parameters():
+    # The column's sigma sits at the floor from the start and every direction pushes it lower: the
+    # projected line search keeps it there and still climbs in the other parameters.
+    # (Before the projection, every trial point left the floor and the search ended at step 0.)
+    # The column's precision, 1e4, makes the problem ill-conditioned: progress is slow, not stopped;
+    # the scikit-learn wrapper leaves constant columns out of training for that reason.
+    data = two_cluster_data(200, 7)
+    data[:, 2] = 0.0
+    result = GaussianExactGradient(epochs=30, min_sigma=1e-2, monitor=None).fit(2, data, rng=0, progress=False)
+    history = result.history.to_pandas()
+    assert (history["step_length"] > 0).all()
+    assert (np.diff(history["objective"]) > 0).all()
+    assert result.model.sigma[2] == pytest.approx(1e-2, rel=1e-9)
+
+
 def test_a_starting_sigma_below_the_floor_is_raised_and_a_cd_model_is_continued():
     data = two_cluster_data(100, 3)
     start = GaussianBernoulliRBM(np.zeros((4, 2)), data.mean(0), np.zeros(2), np.full(4, 1e-3))

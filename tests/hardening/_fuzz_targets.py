@@ -1089,6 +1089,17 @@ def _gibbs_gaussian(ctx):
                       keep="all")
 
 
+@target("ParallelTemperingSampler.sample(Potts)", ["n_samples", "n_chains", "evidence", "initial_states", "rng"],
+        covers=(), aliases=MODEL_ALIASES)
+def _tempering_potts(ctx):
+    def call(n_samples, n_chains, evidence, initial_states, rng):
+        return _samplers().ParallelTemperingSampler([1.0, 2.0], burn_in=2).sample(
+            potts(), n_samples, n_chains=n_chains, evidence=evidence, initial_states=initial_states, rng=rng,
+            progress=False)
+
+    return call, dict(n_samples=3, n_chains=2, evidence=None, initial_states=None, rng=0)
+
+
 @target("GibbsSampler.sample(Potts)", ["n_samples", "n_chains", "evidence", "initial_states", "temperature", "rng",
                                        "keep"], covers=(), aliases=MODEL_ALIASES)
 def _gibbs_potts(ctx):
@@ -1832,6 +1843,41 @@ for _method, _params in (("fit", ["X", "y"]), ("partial_fit", ["X", "y"]), ("fit
     target(f"pgm_energy.interop.sklearn.BernoulliRBM.{_method}", _params)(_sk_method)
 
 # get_params / set_params / get_feature_names_out are scikit-learn's own (inherited, not fuzzed here).
+
+
+def _sklearn_gaussian():
+    return _interop("sklearn_gaussian").GaussianBernoulliRBM
+
+
+#: real-valued rows for the Gaussian estimator (six rows: fit needs more than one)
+_SKG_X = np.array([[0.3, -1.2, 2.0], [1.0, 0.0, -0.5], [-0.7, 0.4, 1.1], [0.2, 0.9, -1.3], [1.5, -0.3, 0.0],
+                   [-1.1, 0.6, 0.8]])
+_SKG_PARAMS = {"n_components": 2, "method": "cd", "learning_rate": 0.01, "batch_size": 2, "n_iter": 2, "k": 1,
+               "weight_decay": 1e-2, "standardize": True, "whiten": False, "random_state": 0, "verbose": 0}
+
+
+@target("pgm_energy.interop.sklearn_gaussian.GaussianBernoulliRBM", list(_SKG_PARAMS))
+def _skg_new(ctx):
+    # scikit-learn estimators validate in fit: the call builds, fits and scores.
+    def build_fit_score(**params):
+        estimator = _sklearn_gaussian()(**params).fit(_SKG_X)
+        return estimator.score_samples(_SKG_X)
+
+    return build_fit_score, dict(_SKG_PARAMS)
+
+
+def _fitted_skg():
+    return _sklearn_gaussian()(n_components=2, n_iter=1, batch_size=2, random_state=0).fit(_SKG_X)
+
+
+for _method, _params in (("fit", ["X", "y"]), ("transform", ["X"]), ("score_samples", ["X"]), ("score", ["X", "y"])):
+    def _skg_method(ctx, _method=_method, _params=_params):
+        estimator = _sklearn_gaussian()(n_components=2, n_iter=1, batch_size=2, random_state=0) if _method == "fit" \
+            else _fitted_skg()
+        valid = {name: (_SKG_X if name == "X" else None) for name in _params}
+        return getattr(estimator, _method), valid
+
+    target(f"pgm_energy.interop.sklearn_gaussian.GaussianBernoulliRBM.{_method}", _params)(_skg_method)
 
 
 # --------------------------------------------------------------------------- datasets, schedules, plotting, demo

@@ -87,3 +87,60 @@ def test_categorical_rbm_block_gibbs_matches_exact():
     assert min(values) >= ALPHA / len(values), values
     # the categorical RBM's own exact answers index the same (variable, state) cells
     np.testing.assert_allclose(exact.marginals(rbm).to_numpy(), exact.marginals(embedded).to_numpy(), atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- parallel tempering
+def ferromagnet(n=6, q=3, coupling=1.5):
+    """Every pair coupled by ``coupling`` on equal states: its q aligned states are separated by barriers
+    of about ``coupling * (n / 2)**2``, which plain Gibbs does not cross in thousands of sweeps."""
+    couplings = {(i, j): coupling * np.eye(q) for i, j in itertools.combinations(range(n), 2)}
+    fields = [np.zeros(q) for _ in range(n)]
+    fields[0] = np.array([0.3, 0.0, -0.2])
+    return PottsMachine([q] * n, fields, couplings)
+
+
+@pytest.mark.parametrize("scan", ["sequential", "chromatic"])
+def test_tempering_draws_match_exact_where_gibbs_is_trapped(scan):
+    from pgm_energy.samplers import ParallelTemperingSampler
+
+    model = ferromagnet()
+    start = np.zeros(model.n_variables, dtype=np.int64)  # every chain starts in mode 0
+    ladder = [1.0, 1.5, 2.2, 3.3, 5.0, 7.5]
+    tempered = ParallelTemperingSampler(ladder, burn_in=100, swap_interval=2, scan=scan).sample(
+        model, 8_000, n_chains=4, initial_states=start, rng=5, progress=False)
+    assert tempered.temperature == 1.0 and tempered.info["target_index"] == 0
+    assert (tempered.info["swap_acceptance"] > 0.05).all()
+    n = model.n_variables
+    values = p_values(tempered, model, [[0], [2], [n - 1]])  # each variable: which aligned mode, and how often
+    assert min(values) >= ALPHA / len(values), values
+    # plain Gibbs from the same start stays in its mode: the first variable's marginal is far off
+    plain = GibbsSampler(burn_in=200, scan=scan).sample(model, 2_000, n_chains=4, initial_states=start, rng=5,
+                                                        progress=False)
+    exact_first = exact.marginals(model).loc["v0"].to_numpy()
+    assert np.abs(plain.marginals().loc["v0"].to_numpy() - exact_first).max() > 0.3
+
+
+def test_tempering_keeps_evidence_and_its_bits_do_not_depend_on_the_cut(monkeypatch):
+    from pgm_energy.samplers import ParallelTemperingSampler
+
+    model = random_potts(3, (3, 2, 4, 3))
+    sampler = ParallelTemperingSampler([1.0, 2.0, 3.0], burn_in=5, thin=2, swap_interval=3)
+    first = sampler.sample(model, 30, n_chains=2, evidence={"v1": 1}, rng=9, progress=False)
+    assert (first.states[:, :, 1] == 1).all()
+    monkeypatch.setattr("pgm_energy._launch.TARGET_SECONDS", 0.0)
+    np.testing.assert_array_equal(
+        sampler.sample(model, 30, n_chains=2, evidence={"v1": 1}, rng=9, progress=False).states, first.states)
+
+
+def test_tempering_a_categorical_rbm_matches_its_exact_visible_marginals():
+    from pgm_energy import CategoricalRBM
+    from pgm_energy.samplers import ParallelTemperingSampler
+
+    g = np.random.default_rng(4)
+    rbm = CategoricalRBM(g.normal(0, 0.8, (3 + 2 + 3, 3)), g.normal(size=8), g.normal(size=3), cardinalities=[3, 2, 3])
+    samples = ParallelTemperingSampler([1.0, 1.5, 2.2], burn_in=100, swap_interval=2).sample(
+        rbm, 8_000, n_chains=4, rng=1, progress=False)
+    assert samples.info["scan"] == "chromatic"
+    potts = rbm.to_potts_machine()
+    values = p_values(samples, potts, [[0], [1], [2], [0, 2]])
+    assert min(values) >= ALPHA / len(values), values
