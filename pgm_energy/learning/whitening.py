@@ -26,6 +26,9 @@ from ._trainer import check_nonnegative_float
 
 __all__ = ["Whitening"]
 
+#: largest magnitude accepted in the data: squares and sums of products stay far from overflow
+MAX_MAGNITUDE = 1e100
+
 
 class Whitening:
     """ZCA whitening fitted to training rows, with the log-Jacobian that makes densities comparable.
@@ -107,6 +110,10 @@ class Whitening:
         if not np.isfinite(rows).all():
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(rows))[0])
             raise StateError(f"{name} must hold finite numbers, got {rows[bad]!r} at index {bad}")
+        largest = float(np.max(np.abs(rows))) if rows.size else 0.0
+        if largest > MAX_MAGNITUDE:
+            raise StateError(f"{name} holds values up to {largest:.3g}, beyond {MAX_MAGNITUDE:g} (their covariance "
+                             "would overflow); standardise the data")
         if fitted and rows.shape[1] != self.matrix_.shape[0]:
             raise ValidationError(f"{name} must have {self.matrix_.shape[0]} columns (as the fitted data), got shape {rows.shape}")
         return rows
