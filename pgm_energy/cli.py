@@ -156,16 +156,31 @@ def _input_file(text: str, what: str) -> Path:
     return path
 
 
-def _parse_evidence(text: str | None) -> dict[str, int]:
-    """'a=1,b=0' -> {'a': 1, 'b': 0}."""
-    evidence: dict[str, int] = {}
+def _parse_evidence(text: str | None) -> dict[str, object]:
+    """'a=1,b=0' -> {'a': 1, 'b': 0}; a value that is not an integer is a real number ('v0=0.25', a
+    Gaussian unit) or a state name ('colour=red', a Potts variable). The model's own check decides
+    whether a value fits the unit (a binary unit takes 0/1 only)."""
+    import math
+
+    evidence: dict[str, object] = {}
     if not text:
         return evidence
     for item in text.split(","):
         name, separator, value = item.partition("=")
-        if not separator or value.strip() not in ("0", "1") or not name.strip():
-            raise _usage(f"--evidence items must look like name=0 or name=1, got {item!r}")
-        evidence[name.strip()] = int(value)
+        name, value = name.strip(), value.strip()
+        if not separator or not name or not value:
+            raise _usage(f"--evidence items must look like name=value (e.g. v0=1), got {item!r}")
+        try:
+            evidence[name] = int(value)
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                evidence[name] = value  # a state name
+            else:
+                if not math.isfinite(number):
+                    raise _usage(f"--evidence values must be finite, got {item!r}") from None
+                evidence[name] = number
     return evidence
 
 
@@ -295,9 +310,19 @@ def _write_atomically(destination: str, write) -> Path:
 
 
 def _write_csv(samples, handle) -> None:
-    """The draws as CSV (header of names, then rows of 0/1, chain after chain) in blocks."""
+    """The draws as CSV (header of names, then one row per draw, chain after chain) in blocks.
+
+    Binary draws are written as digits directly; categorical draws as their state names and
+    real-valued ones in full precision (through pandas, as ``samples.to_pandas()`` shows them).
+    """
     states = samples.flat_states()
     handle.write((",".join(samples.names) + "\n").encode())
+    if type(samples).__name__ != "SampleSet":  # CategoricalSampleSet, RealSampleSet
+        frame = samples.to_pandas()
+        for start in range(0, len(frame), _CSV_BLOCK_ROWS):
+            block = frame.iloc[start : start + _CSV_BLOCK_ROWS]
+            handle.write(block.to_csv(header=False, index=False, float_format="%.17g", lineterminator="\n").encode())
+        return
     n_units = states.shape[1]
     # Every unit becomes two bytes: the digit and ',' (or '\n' after the last unit).
     separators = np.full(n_units, ord(","), dtype=np.uint8)
@@ -387,7 +412,7 @@ def run_sample(arguments, out=None) -> int:
             progress=arguments.progress,
         )
     except EvidenceError as error:
-        raise _usage(f"--evidence: {error}") from None
+        raise _usage(f"--evidence {arguments.evidence}: {error}") from None
     if to_stdout:
         handle, text_only = _binary_stdout(out)
         if text_only:
@@ -525,14 +550,17 @@ def run_warmup(arguments, out=None) -> int:
 def run_logz(arguments, out=None) -> int:
     """``pgm-energy logz``: the log partition function of a saved model, exact or by AIS."""
     from . import exact
-    from .models import RestrictedBoltzmannMachine
+    from .models import CategoricalRBM, GaussianBernoulliRBM, RestrictedBoltzmannMachine
 
     out = sys.stdout if out is None else out
     model = _load_model(arguments.model)
     method = arguments.method
+    rbm_kinds = (RestrictedBoltzmannMachine, CategoricalRBM, GaussianBernoulliRBM)
     if method == "auto":
         if isinstance(model, RestrictedBoltzmannMachine):
             method = "exact" if min(model.n_visible, model.n_hidden) <= _AUTO_EXACT_RBM_LAYER else "ais"
+        elif isinstance(model, rbm_kinds):  # their hidden layer is the one enumerated
+            method = "exact" if model.n_hidden <= _AUTO_EXACT_RBM_LAYER else "ais"
         else:
             method = "exact"  # AIS here is for RBMs; exact.py's size guard explains a model too large
     started = time.perf_counter()
@@ -540,11 +568,15 @@ def run_logz(arguments, out=None) -> int:
         log_z = exact.log_partition_function(model)
         print(f"log Z = {log_z:.10g} (exact, {time.perf_counter() - started:.2f} s)", file=out)
         return 0
-    if not isinstance(model, RestrictedBoltzmannMachine):
-        raise _usage(f"--method ais needs a RestrictedBoltzmannMachine, the file holds a {type(model).__name__}")
+    if not isinstance(model, rbm_kinds):
+        raise _usage(f"--method ais needs an RBM (binary, categorical or Gaussian-Bernoulli), the file holds a "
+                     f"{type(model).__name__}")
     from . import ais
 
     data = None
+    if arguments.data is not None and not isinstance(model, RestrictedBoltzmannMachine):
+        raise _usage(f"--data sets the AIS base of a binary RBM; for a {type(model).__name__} leave it out "
+                     "(the base is the model's own visible biases)")
     if arguments.data is not None:
         data = _read_data(arguments.data, "--data")
         _check_binary(data, arguments.binarize, "--data", arguments.data)
@@ -669,7 +701,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--scan", default="auto", choices=["auto", "sequential", "random", "chromatic"],
                         help="order of single-site updates (default auto: as GibbsSampler)")
     sample.add_argument("--temperature", type=_real(minimum=0.0, strict=True), default=None, help="default: the model's")
-    sample.add_argument("--evidence", default=None, help="clamped units, e.g. v0=1,h3=0")
+    sample.add_argument("--evidence", default=None,
+                        help="clamped units, e.g. v0=1,h3=0 (a state name for a Potts variable, a real number for "
+                             "a Gaussian unit)")
     sample.add_argument("--seed", type=_seed, default=None)
     sample.add_argument("-o", "--output", default=None,
                         help="file ending in .csv or .npy, written atomically (default or '-': CSV on stdout)")
