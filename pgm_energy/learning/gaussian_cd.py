@@ -109,7 +109,7 @@ import numpy as np
 
 from .._blas import one_thread
 from .._validation import check_names, describe
-from ..exceptions import ModelSizeError, ParameterTypeError, StateError, ValidationError
+from ..exceptions import ParameterTypeError, StateError, ValidationError
 from ..models.gaussian_rbm import GaussianBernoulliRBM
 from ._real_data import check_real_data
 from ._trainer import (
@@ -130,15 +130,6 @@ __all__ = ["GaussianBernoulliCD", "initial_gaussian_rbm", "GAUSSIAN_MONITORS", "
 AUTO_UPDATES = 72_000
 #: the monitors ``monitor=`` may name (the shared Monitor objects of :mod:`.monitors` take binary RBMs)
 GAUSSIAN_MONITORS = ("log_likelihood", "free_energy_gap", "reconstruction_error")
-#: ``monitor="auto"`` includes the exact log-likelihood up to this many hidden units (2**20 hidden
-#: states; about 0.1 s per evaluation with 64 visible units)
-AUTO_EXACT_HIDDEN = 20
-#: largest hidden layer the ``"log_likelihood"`` monitor enumerates
-MONITOR_MAX_UNITS = 30
-#: rows of the fixed training subset without validation data (as the shared monitors)
-MONITOR_ROWS = 1000
-#: rows PCD's reconstruction error is measured on (as the shared SampledReconstruction)
-RECONSTRUCTION_ROWS = 256
 #: the smallest ``min_sigma`` accepted: with it, the model's energy bound stays far below its
 #: limit for every parameter within the runaway bound
 SMALLEST_MIN_SIGMA = 1e-10
@@ -295,19 +286,17 @@ class GaussianBernoulliCD(Trainer):
         as :class:`~pgm_energy.learning.ContrastiveDivergence`.
     dtype : "float32" or "float64", default "float32"
         Precision of the training arrays (the returned model is float64).
-    monitor : "auto", None, or sequence of names
-        Names from :data:`GAUSSIAN_MONITORS`: ``"log_likelihood"`` (exact mean log density in nats,
-        :func:`pgm_energy.exact.log_likelihood`'s computation, on a fixed training subset of at most
-        1000 rows, or as many as the validation rows, and on the validation data; ``n_hidden`` at
-        most 30), ``"free_energy_gap"`` (mean free energy of the subset minus that of the validation
-        data; needs validation data) and ``"reconstruction_error"`` (mean over rows of
+    monitor : "auto", None, or sequence of names and Monitor objects
+        The shared monitors (:mod:`pgm_energy.learning.monitors`) that measure Gaussian-Bernoulli
+        RBMs, by the names in :data:`GAUSSIAN_MONITORS` or as objects: ``"log_likelihood"`` (exact
+        mean log density in nats on the fixed training subset and the validation data; ``n_hidden``
+        at most the monitor's ``max_units``, checked before the first epoch), ``"free_energy_gap"``
+        (needs validation data) and ``"reconstruction_error"`` (mean over rows of
         ``sum_i (v_i - (b + W h)_i)^2``, ``h ~ p(h | v)``: CD records it after every epoch for free,
         PCD measures it on 256 rows of the subset). ``"auto"``: the free-energy gap with validation
-        data, the exact log-likelihood up to :data:`AUTO_EXACT_HIDDEN` (20) hidden units, and
-        PCD's reconstruction error. Measured every ``monitor_every`` epochs (CD's reconstruction
-        error, and PCD's when named, after every epoch) on the current (not averaged) parameters;
-        their time counts in the epoch's ``seconds``. The Monitor objects of
-        :mod:`pgm_energy.learning.monitors` take binary RBMs and are refused.
+        data, the exact log-likelihood up to 20 hidden units, and PCD's reconstruction error.
+        Measured every ``monitor_every`` epochs (CD's reconstruction error, and PCD's when named,
+        after every epoch) on the current (not averaged) parameters.
     monitor_every, checkpoint_every, checkpoint_path
         See :class:`~pgm_energy.learning._trainer.Trainer`.
 
@@ -345,7 +334,8 @@ class GaussianBernoulliCD(Trainer):
         checkpoint_every=None,
         checkpoint_path=None,
     ):
-        super().__init__(batch_size=batch_size, epochs=epochs, monitor=None, monitor_every=monitor_every,
+        super().__init__(batch_size=batch_size, epochs=epochs, monitor=self._check_monitor(monitor),
+                         monitor_every=monitor_every,
                          checkpoint_every=checkpoint_every, checkpoint_path=checkpoint_path, binarize=None,
                          dtype=dtype)
         self.k = _Schedule(k, "k", _check_k)
@@ -374,32 +364,35 @@ class GaussianBernoulliCD(Trainer):
         self.momentum = _Schedule(momentum, "momentum", _check_momentum)
         self.weight_decay = check_nonnegative_float(weight_decay, "weight_decay")
         self.averaging = ContrastiveDivergence._check_averaging(averaging)
-        self.gaussian_monitor = self._check_monitor(monitor)
-        self._run: dict = {}
 
     @staticmethod
     def _check_monitor(monitor):
-        from .monitors import Monitor
+        """The shared monitor option, refusing names whose monitors take binary RBMs only (a named error now,
+        not after the first epoch)."""
+        from .monitors import check_monitor_spec
 
-        if monitor is None:
-            return ()
-        if isinstance(monitor, str):
-            if monitor == "auto":
-                return "auto"
-            monitor = (monitor,)
-        if isinstance(monitor, Monitor):
-            monitor = (monitor,)
-        if not isinstance(monitor, (list, tuple)):
-            raise ParameterTypeError(f"monitor must be 'auto', None, or a list/tuple of names, got {describe(monitor)}")
-        for item in monitor:
-            if not isinstance(item, str):
-                raise ParameterTypeError(
-                    f"monitor entries must be names from {list(GAUSSIAN_MONITORS)}, got {describe(item)} "
-                    "(the Monitor objects of pgm_energy.learning.monitors take binary RBMs only)"
-                )
-            if item not in GAUSSIAN_MONITORS:
-                raise ValidationError(f"monitor names an unknown monitor {item!r}; known: {list(GAUSSIAN_MONITORS)}")
-        return tuple(monitor)
+        spec = check_monitor_spec(monitor)
+        if spec != "auto":
+            for item in spec:
+                if isinstance(item, str) and item not in GAUSSIAN_MONITORS:
+                    raise ValidationError(
+                        f"monitor names {item!r}, which measures binary RBMs only; a Gaussian-Bernoulli RBM takes "
+                        f"{list(GAUSSIAN_MONITORS)}"
+                    )
+        return spec
+
+    def _epoch_monitors(self) -> list:
+        """PCD's reconstruction error on the monitors' training subset (CD's epochs give it for free), as
+        :class:`~pgm_energy.learning.ContrastiveDivergence` does."""
+        from .monitors import SampledReconstruction
+
+        if not self.persistent:
+            return []
+        if self.monitor == "auto":
+            return [SampledReconstruction(np.float64, every_epoch=False)]
+        if "reconstruction_error" in self.monitor:
+            return [SampledReconstruction(np.float64)]
+        return []
 
     # ------------------------------------------------------------------ options
     def _epochs_for(self, data) -> int:
@@ -423,7 +416,6 @@ class GaussianBernoulliCD(Trainer):
         return self.n_chains if self.n_chains is not None else self._batch_rows(data)
 
     def _settings(self) -> dict:
-        monitor = self.gaussian_monitor
         return {
             **super()._settings(),
             "k": self.k.describe(),
@@ -436,7 +428,6 @@ class GaussianBernoulliCD(Trainer):
             "momentum": self.momentum.describe(),
             "weight_decay": self.weight_decay,
             "averaging": self.averaging,
-            "monitor": monitor if isinstance(monitor, str) else list(monitor),
         }
 
     def _resume_settings(self) -> tuple[str, ...]:
@@ -456,19 +447,12 @@ class GaussianBernoulliCD(Trainer):
         rng, callbacks, progress, resume_from
             As :meth:`Trainer.fit`.
         """
-        self._run = {}
-        try:
-            return super().fit(model_or_size, data, validation=validation, rng=rng, callbacks=callbacks,
-                               progress=progress, resume_from=resume_from)
-        finally:
-            self._run = {}
+        return super().fit(model_or_size, data, validation=validation, rng=rng, callbacks=callbacks,
+                           progress=progress, resume_from=resume_from)
 
     def _check_data(self, data, visible_names, name: str = "data"):
         """Real-valued rows as a C-contiguous array in the training dtype, and the visible names."""
-        converted, visible_names = check_real_data(data, visible_names, name, self.dtype)
-        if name == "validation":
-            self._run["validation"] = np.asarray(converted, dtype=np.float64)
-        return converted, visible_names
+        return check_real_data(data, visible_names, name, self.dtype)
 
     # ------------------------------------------------------------------ models
     def _check_model(self, model) -> None:
@@ -478,23 +462,11 @@ class GaussianBernoulliCD(Trainer):
                 "(a Gaussian-Bernoulli RBM at temperature T is not a rescaled model at temperature 1)"
             )
 
-    def _check_monitor_sizes(self, n_hidden: int) -> None:
-        """Refuse, before the first epoch, monitors that cannot run on this model or these data."""
-        spec = self.gaussian_monitor
-        if spec != "auto" and "log_likelihood" in spec and n_hidden > MONITOR_MAX_UNITS:
-            raise ModelSizeError(
-                f"monitor 'log_likelihood' enumerates the hidden layer: {n_hidden} hidden units is more than "
-                f"{MONITOR_MAX_UNITS}; leave it out of monitor="
-            )
-        if spec != "auto" and "free_energy_gap" in spec and self._run.get("validation") is None:
-            raise ValidationError("monitor 'free_energy_gap' needs validation data: pass fit(..., validation=...)")
-
     def _initial_model(self, model_or_size, data, visible_names, rng):
         if isinstance(model_or_size, GaussianBernoulliRBM):
             model = model_or_size
         else:
             model = initial_gaussian_rbm(int(model_or_size), data, visible_names, rng, min_sigma=self.min_sigma)
-        self._check_monitor_sizes(model.n_hidden)
         return model
 
     def _initial_state(self, model, data, rng):
@@ -510,7 +482,6 @@ class GaussianBernoulliCD(Trainer):
         chains = hidden @ model.weights.T + model.visible_bias + np.exp(log_sigma) * rng.standard_normal(
             (n_chains, model.n_visible))
         seeds = rng.integers(0, 2**62, size=2, dtype=np.int64)
-        self._run["template"] = model
         weights = np.array(model.weights, dtype=dtype, order="C")
         return GaussianCDState(
             weights=weights, visible_bias=np.array(model.visible_bias, dtype=dtype),
@@ -538,9 +509,7 @@ class GaussianBernoulliCD(Trainer):
                                       (state.weights, state.visible_bias, state.hidden_bias, state.log_sigma)):
                 total += current
             state.sum_count[0] += 1
-        metrics = {} if self.persistent else {"reconstruction_error": error / data.shape[0]}
-        metrics.update(self._monitor(state, data, epoch))
-        return metrics
+        return {} if self.persistent else {"reconstruction_error": error / data.shape[0]}
 
     def _update(self, state, batch, generator, k, momentum) -> float:
         """One mini-batch update of ``state`` in place; returns CD's summed reconstruction error (0 for PCD)."""
@@ -602,65 +571,6 @@ class GaussianBernoulliCD(Trainer):
                 velocity[below] = np.maximum(velocity[below], 0)
         return error
 
-    # ------------------------------------------------------------------ monitors
-    def _monitor_names(self, template) -> list:
-        spec = self.gaussian_monitor
-        validation = self._run.get("validation")
-        if spec == "auto":
-            names = ["free_energy_gap"] if validation is not None else []
-            if template.n_hidden <= AUTO_EXACT_HIDDEN:
-                names.append("log_likelihood")
-            if self.persistent:
-                names.append("reconstruction_error")
-            return names
-        return [name for name in spec if self.persistent or name != "reconstruction_error"]
-
-    def _monitor(self, state, data, epoch) -> dict:
-        template = self._run.get("template")
-        if template is None:
-            return {}
-        names = self._monitor_names(template)
-        every = self.monitor_every if self.monitor_every is not None else max(1, self.epochs // 20)
-        scheduled = epoch % every == 0 or epoch == self.epochs
-        if self.gaussian_monitor != "auto" and "reconstruction_error" in names and not scheduled:
-            names = ["reconstruction_error"]  # named: after every epoch
-        elif not scheduled:
-            return {}
-        if not names or not self._finite(state) or self._largest_parameter(state) > RUNAWAY_BOUND[self.dtype]:
-            return {}  # the loop reports the divergence
-        from .. import exact
-
-        model = self._model_from(state, template)
-        validation = self._run.get("validation")
-        if "subset" not in self._run:
-            size = min(data.shape[0], validation.shape[0] if validation is not None else MONITOR_ROWS)
-            rows = np.sort(np.random.default_rng(int(state.seeds[1])).choice(data.shape[0], size, replace=False))
-            self._run["subset"] = np.asarray(data[rows], dtype=np.float64)
-        subset = self._run["subset"]
-        values = {}
-        if "free_energy_gap" in names:
-            values["free_energy_gap"] = float(np.mean(model.free_energy(subset)) - np.mean(model.free_energy(validation)))
-        if "log_likelihood" in names:
-            log_z = exact.log_partition_function(model, max_units=MONITOR_MAX_UNITS)
-            values["log_likelihood"] = float(np.mean(-model.free_energy(subset)) - log_z)
-            if validation is not None:
-                values["validation_log_likelihood"] = float(np.mean(-model.free_energy(validation)) - log_z)
-        if "reconstruction_error" in names:
-            values["reconstruction_error"] = self._sampled_reconstruction(model, subset, int(state.seeds[1]), epoch)
-        return values
-
-    @staticmethod
-    def _sampled_reconstruction(model, subset, seed, epoch) -> float:
-        """PCD's reconstruction error: on at most 256 rows of the subset, ``h ~ p(h | v)`` from ``(seed, epoch, 1)``."""
-        rows = subset
-        if rows.shape[0] > RECONSTRUCTION_ROWS:
-            picked = np.random.default_rng([seed, 2]).choice(rows.shape[0], RECONSTRUCTION_ROWS, replace=False)
-            rows = rows[np.sort(picked)]
-        generator = np.random.default_rng([seed, epoch, 1])
-        probabilities = model.hidden_probabilities(rows)
-        hidden = (generator.random(probabilities.shape) < probabilities).astype(np.float64)
-        return float(np.sum(np.square(rows - model.visible_mean(hidden)))) / rows.shape[0]
-
     # ------------------------------------------------------------------ models and checkpoints
     def _parameters(self, state) -> tuple:
         return (state.weights, state.visible_bias, state.hidden_bias, state.log_sigma)
@@ -709,8 +619,6 @@ class GaussianBernoulliCD(Trainer):
         state = GaussianCDState(**{name: np.ascontiguousarray(arrays[name]).copy() for name in GaussianCDState._fields})
         if state.weights.dtype != self.dtype:
             raise ValidationError(f"the checkpoint was trained in {state.weights.dtype}, this trainer uses {self.dtype}")
-        self._run["template"] = template
-        self._check_monitor_sizes(template.n_hidden)
         return state
 
     def _check_state_values(self, arrays, template, epoch, damaged) -> None:

@@ -248,6 +248,24 @@ class ExactLogLikelihood(Monitor):
         # checked here, not at the first measurement, which comes after an epoch of work
         self.max_units = check_int(max_units, "max_units", minimum=1)
 
+    def prepare(self, template, train, validation, subset, seed):
+        """Refuse, before the first epoch, a model whose enumerated layer is larger than ``max_units``."""
+        from ..exceptions import ModelSizeError
+        from ..models.gaussian_rbm import GaussianBernoulliRBM
+
+        if isinstance(template, RestrictedBoltzmannMachine):
+            size, what = min(template.n_visible, template.n_hidden), "the smaller layer"
+        elif isinstance(template, GaussianBernoulliRBM):
+            size, what = template.n_hidden, "the hidden layer"
+        else:
+            size, what = template.n_units, "every unit"
+        if size > self.max_units:
+            raise ModelSizeError(
+                f"monitor 'log_likelihood' enumerates {what}: {size} units is more than max_units={self.max_units}; "
+                "leave it out of monitor= (or measure with AIS)"
+            )
+        super().prepare(template, train, validation, subset, seed)
+
     def __call__(self, model, epoch):
         from .. import exact
 
@@ -344,7 +362,10 @@ class SampledReconstruction(Monitor):
         self.every_epoch = bool(every_epoch)
 
     def prepare(self, template, train, validation, subset, seed):
-        _require_rbm(template, self.name)
+        from ..models.gaussian_rbm import GaussianBernoulliRBM
+
+        if not isinstance(template, GaussianBernoulliRBM):
+            _require_rbm(template, self.name)
         super().prepare(template, train, validation, subset, seed)
         rows = subset
         if rows.shape[0] > self.MAX_ROWS:  # a random sample of the subset (not its first rows: data may be sorted)
@@ -352,6 +373,17 @@ class SampledReconstruction(Monitor):
         self._rows = np.ascontiguousarray(rows, dtype=self.dtype)
 
     def __call__(self, model, epoch):
+        from ..models.gaussian_rbm import GaussianBernoulliRBM
+
+        if isinstance(model, GaussianBernoulliRBM):
+            epoch = self._check_call(model, epoch, rbm=False)
+            # real visible units: the error of the conditional mean b + W h, in float64
+            generator = np.random.default_rng([self.seed, epoch, 1])
+            rows = np.asarray(self._rows, dtype=np.float64)
+            probabilities = model.hidden_probabilities(rows)
+            hidden = (generator.random(probabilities.shape) < probabilities).astype(np.float64)
+            error = np.sum(np.square(rows - model.visible_mean(hidden)))
+            return {"reconstruction_error": float(error) / rows.shape[0]}
         epoch = self._check_call(model, epoch)
         dtype, rows = self.dtype, self._rows
         scale = 1.0 / model.temperature

@@ -237,7 +237,7 @@ def test_monitors_and_dataframes():
     ({"weight_decay": float("nan")}, ValidationError, "weight_decay"),
     ({"averaging": 0.0}, ValidationError, "averaging"),
     ({"dtype": "int8"}, Exception, "dtype"),
-    ({"monitor": "ais"}, ValidationError, "ais"),
+    ({"monitor": "ais"}, ValidationError, "binary RBMs only"),
     ({"monitor": [object()]}, ParameterTypeError, "monitor"),
     ({"epochs": "forever"}, Exception, "epochs"),
 ])
@@ -246,11 +246,19 @@ def test_bad_options_are_named(options, error, match):
         GaussianBernoulliCD(**options)
 
 
-def test_monitor_objects_of_binary_machines_are_refused():
-    from pgm_energy.learning.monitors import ExactLogLikelihood
+def test_shared_monitor_objects_measure_gaussian_rbms_and_binary_only_ones_are_refused_before_training():
+    from pgm_energy.learning.monitors import ExactLogLikelihood, PseudoLogLikelihood
 
-    with pytest.raises(ParameterTypeError, match="binary RBMs"):
-        GaussianBernoulliCD(monitor=[ExactLogLikelihood()])
+    data = np.random.default_rng(0).standard_normal((30, 3))
+    # no averaging: the model returned is the one measured after the last epoch
+    result = GaussianBernoulliCD(epochs=2, averaging=None, dtype="float64", monitor=[ExactLogLikelihood(max_units=5)],
+                                 monitor_every=1).fit(2, data, validation=data[:10], rng=0, progress=False)
+    last = result.history.to_pandas().iloc[-1]
+    assert last["validation_log_likelihood"] == pytest.approx(exact.log_likelihood(result.model, data[:10]), abs=1e-9)
+    with pytest.raises(ParameterTypeError, match="RestrictedBoltzmannMachine"):
+        GaussianBernoulliCD(epochs=1, monitor=[PseudoLogLikelihood()]).fit(2, data, progress=False)
+    with pytest.raises(ModelSizeError, match="max_units=5"):
+        GaussianBernoulliCD(epochs=1, monitor=[ExactLogLikelihood(max_units=5)]).fit(6, data, progress=False)
 
 
 @pytest.mark.parametrize("bad, name", [(np.nan, "data"), (np.inf, "data"), (-np.inf, "validation")])
