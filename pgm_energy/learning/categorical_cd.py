@@ -89,13 +89,8 @@ __all__ = ["CategoricalCD", "initial_categorical_rbm", "AUTO_UPDATES", "CATEGORI
 #: parameter updates of a run with ``epochs="auto"`` (the default): chosen on a validation split of
 #: 17-state digits (benchmarks/bench_categorical_digits.py --tune; see the class docstring)
 AUTO_UPDATES = 50_000
-#: the monitors ``monitor=`` may name (the shared monitors of :mod:`.monitors` take binary RBMs only)
+#: the monitors ``monitor=`` may name: those of :mod:`.monitors` that measure categorical RBMs
 CATEGORICAL_MONITORS = ("log_likelihood", "free_energy_gap", "reconstruction_error")
-#: ``monitor="auto"`` includes the exact log-likelihood when ``2**n_hidden * sum(k)`` is at most this
-#: (about a second per evaluation; 20 hidden units over 64 17-state pixels take about 10 s)
-AUTO_EXACT_WORK = 2**27
-#: rows of the fixed training subset the monitors measure (all rows when fewer)
-MONITOR_ROWS = 1000
 # Initial visible biases log p_i(a) use frequencies clipped below at this value (as the binary
 # initialisation clips p to [0.001, 0.999]): a state never seen starts at about -6.9.
 _PROBABILITY_CLIP = 1e-3
@@ -207,15 +202,15 @@ class CategoricalCD(Trainer):
     dtype : "float32" or "float64", default "float32" (the package's training default)
         Precision of the stored parameters and velocities; the kernels sum in float64 either way,
         so float32 saves memory, not time (measured: the same speed on digits).
-    monitor : "auto", None, or sequence of names
-        Names from :data:`CATEGORICAL_MONITORS`: ``"log_likelihood"`` (exact, on a fixed training
-        subset of at most 1000 rows and on the validation data), ``"free_energy_gap"`` (needs
-        validation data) and ``"reconstruction_error"`` (CD records it after every epoch for
-        free, PCD never). ``"auto"``: the free-energy gap with validation data, and the exact
-        log-likelihood when ``2**n_hidden * sum(k) <= AUTO_EXACT_WORK`` (2**27: about a second).
-        They are measured every ``monitor_every`` epochs on the current (not averaged) parameters
-        and their time counts in the epoch's ``seconds``. (The shared monitors of
-        :mod:`pgm_energy.learning.monitors` take binary RBMs only.)
+    monitor : "auto", None, or sequence of names and Monitor objects
+        The shared monitors (:mod:`pgm_energy.learning.monitors`) that measure categorical RBMs,
+        by the names in :data:`CATEGORICAL_MONITORS` or as objects: ``"log_likelihood"`` (exact,
+        on a fixed training subset of at most 1000 rows and on the validation data),
+        ``"free_energy_gap"`` (needs validation data) and ``"reconstruction_error"`` (CD records
+        it after every epoch for free, PCD never). ``"auto"``: the free-energy gap with validation
+        data, and the exact log-likelihood when ``2**n_hidden * sum(k) <= 2**27`` (about a
+        second). They are measured every ``monitor_every`` epochs on the current (not averaged)
+        parameters.
     monitor_every, checkpoint_every, checkpoint_path
         See :class:`~pgm_energy.learning._trainer.Trainer`.
 
@@ -251,7 +246,8 @@ class CategoricalCD(Trainer):
         checkpoint_every=None,
         checkpoint_path=None,
     ):
-        super().__init__(batch_size=batch_size, epochs=epochs, monitor=None, monitor_every=monitor_every,
+        super().__init__(batch_size=batch_size, epochs=epochs, monitor=self._check_monitor(monitor),
+                         monitor_every=monitor_every,
                          checkpoint_every=checkpoint_every, checkpoint_path=checkpoint_path, binarize=None,
                          dtype=dtype)
         self.k = _Schedule(k, "k", _check_k)
@@ -272,7 +268,6 @@ class CategoricalCD(Trainer):
         self.weight_decay = check_nonnegative_float(weight_decay, "weight_decay")
         self.cardinalities = None if cardinalities is None else self._check_cardinalities(cardinalities)
         self.averaging = ContrastiveDivergence._check_averaging(averaging)
-        self.categorical_monitor = self._check_monitor(monitor)
         self._run = {}
 
     # ------------------------------------------------------------------ option checks
@@ -296,23 +291,18 @@ class CategoricalCD(Trainer):
 
     @staticmethod
     def _check_monitor(monitor):
-        if monitor is None:
-            return ()
-        if isinstance(monitor, str):
-            if monitor == "auto":
-                return "auto"
-            monitor = (monitor,)
-        if not isinstance(monitor, (list, tuple)):
-            raise ParameterTypeError(f"monitor must be 'auto', None, or a list/tuple of names, got {describe(monitor)}")
-        for item in monitor:
-            if not isinstance(item, str):
-                raise ParameterTypeError(
-                    f"monitor entries must be names from {list(CATEGORICAL_MONITORS)}, got {describe(item)} "
-                    "(the Monitor objects of pgm_energy.learning.monitors take binary RBMs only)"
-                )
-            if item not in CATEGORICAL_MONITORS:
-                raise ValidationError(f"monitor names an unknown monitor {item!r}; known: {list(CATEGORICAL_MONITORS)}")
-        return tuple(monitor)
+        """The shared monitor option, refusing names whose monitors take binary RBMs only (now, not after an epoch)."""
+        from .monitors import check_monitor_spec
+
+        spec = check_monitor_spec(monitor)
+        if spec != "auto":
+            for item in spec:
+                if isinstance(item, str) and item not in CATEGORICAL_MONITORS:
+                    raise ValidationError(
+                        f"monitor names {item!r}, which measures binary RBMs only; a categorical RBM takes "
+                        f"{list(CATEGORICAL_MONITORS)}"
+                    )
+        return spec
 
     def _epochs_for(self, data) -> int:
         if self.epochs != "auto":
@@ -344,8 +334,6 @@ class CategoricalCD(Trainer):
             "weight_decay": self.weight_decay,
             "cardinalities": None if self.cardinalities is None else list(self.cardinalities),
             "averaging": self.averaging,
-            "monitor": self.categorical_monitor if isinstance(self.categorical_monitor, str)
-            else list(self.categorical_monitor),
         }
 
     def _resume_settings(self) -> tuple[str, ...]:
@@ -436,10 +424,7 @@ class CategoricalCD(Trainer):
                 f"{name} holds state {int(array[r, i])} of variable {visible_names[i]!r} (index {(r, i)}), which has "
                 f"{int(cards[i])} states ({self._run['cards_from']}); pass cardinalities= to a new model's trainer"
             )
-        array = np.ascontiguousarray(array)
-        if name == "validation":
-            self._run["validation"] = array
-        return array, visible_names
+        return np.ascontiguousarray(array), visible_names
 
     @staticmethod
     def _integer_states(array, name):
@@ -552,9 +537,10 @@ class CategoricalCD(Trainer):
             logits = model.visible_bias[offsets[i]:offsets[i + 1]]
             p = np.exp(logits - logits.max())
             chains[:, i] = rng.choice(logits.shape[0], size=n_chains, p=p / p.sum())
+        # once the monitors' seed (they now take theirs from the shared loop); still drawn, so that a run
+        # draws what it drew before, and kept in the state, so that earlier checkpoints resume
         monitor_seed = np.array([rng.integers(0, 2**62)], dtype=np.int64)
         weights = np.array(model.weights, dtype=dtype, order="C")
-        self._run["template"] = model  # for the monitors
         return CategoricalCDState(
             weights=weights, visible_bias=np.array(model.visible_bias, dtype=dtype),
             hidden_bias=np.array(model.hidden_bias, dtype=dtype), weights_velocity=np.zeros_like(weights),
@@ -576,53 +562,7 @@ class CategoricalCD(Trainer):
                                       (state.weights, state.visible_bias, state.hidden_bias)):
                 total += current
             state.sum_count[0] += 1
-        metrics = {} if self.persistent else {"reconstruction_error": error / data.shape[0]}
-        metrics.update(self._monitor(state, data, epoch))
-        return metrics
-
-    # ------------------------------------------------------------------ monitors
-    def _monitors_of(self, template):
-        spec = self.categorical_monitor
-        validation = self._run.get("validation")
-        if spec == "auto":
-            names = []
-            if validation is not None:
-                names.append("free_energy_gap")
-            if 2.0**template.n_hidden * template.weights.shape[0] <= AUTO_EXACT_WORK:
-                names.append("log_likelihood")
-            return names
-        names = [name for name in spec if name != "reconstruction_error"]
-        if "free_energy_gap" in names and validation is None:
-            raise ValidationError("monitor 'free_energy_gap' needs validation data: pass fit(..., validation=...)")
-        return names
-
-    def _monitor(self, state, data, epoch) -> dict:
-        template = self._run.get("template")
-        if template is None:
-            return {}
-        names = self._monitors_of(template)
-        every = self.monitor_every if self.monitor_every is not None else max(1, self.epochs // 20)
-        if not names or not (epoch % every == 0 or epoch == self.epochs) or not self._finite(state):
-            return {}
-        if self._largest_parameter(state) > RUNAWAY_BOUND[self.dtype]:
-            return {}
-        from .. import exact
-
-        model = self._model_from(state, template)
-        if "subset" not in self._run:
-            size = min(data.shape[0], MONITOR_ROWS)
-            rows = np.sort(np.random.default_rng(int(state.monitor_seed[0])).choice(data.shape[0], size, replace=False))
-            self._run["subset"] = data[rows]
-        subset, validation = self._run["subset"], self._run.get("validation")
-        values = {}
-        if "free_energy_gap" in names:
-            values["free_energy_gap"] = float(np.mean(model.free_energy(subset)) - np.mean(model.free_energy(validation)))
-        if "log_likelihood" in names:
-            log_z = exact.log_partition_function(model)
-            values["log_likelihood"] = float(np.mean(-model.free_energy(subset)) - log_z)
-            if validation is not None:
-                values["validation_log_likelihood"] = float(np.mean(-model.free_energy(validation)) - log_z)
-        return values
+        return {} if self.persistent else {"reconstruction_error": error / data.shape[0]}
 
     # ------------------------------------------------------------------ models and checkpoints
     def _parameters(self, state) -> tuple:
@@ -666,7 +606,6 @@ class CategoricalCD(Trainer):
                                       for name in CategoricalCDState._fields})
         if state.weights.dtype != self.dtype:
             raise ValidationError(f"the checkpoint was trained in {state.weights.dtype}, this trainer uses {self.dtype}")
-        self._run["template"] = template
         return state
 
     def _check_state_values(self, arrays, template, epoch, damaged) -> None:

@@ -128,7 +128,7 @@ __all__ = ["GaussianBernoulliCD", "initial_gaussian_rbm", "GAUSSIAN_MONITORS", "
 #: parameter updates of a run with ``epochs="auto"``: 1000 epochs of the 1437 digits in batches of 20
 #: (benchmarks/bench_gaussian_digits.py; see the class docstring)
 AUTO_UPDATES = 72_000
-#: the monitors ``monitor=`` may name (the shared Monitor objects of :mod:`.monitors` take binary RBMs)
+#: the monitors ``monitor=`` may name: those of :mod:`.monitors` that measure Gaussian-Bernoulli RBMs
 GAUSSIAN_MONITORS = ("log_likelihood", "free_energy_gap", "reconstruction_error")
 #: the smallest ``min_sigma`` accepted: with it, the model's energy bound stays far below its
 #: limit for every parameter within the runaway bound

@@ -62,6 +62,10 @@ _SUBCLASS_KEYS: dict[str, None] = {}
 AUTO_EXACT_LAYER_LIMIT = 20
 #: rows of the fixed training subset when there is no validation data
 DEFAULT_SUBSET_ROWS = 1000
+#: for RBMs with Gaussian or categorical visible units, "auto" includes the exact log-likelihood when
+#: 2**n_hidden hidden states times the visible states summed per hidden state stay below this (2**27:
+#: about a second; 20 hidden units of 64 real units, 16 of 64 17-state variables)
+AUTO_EXACT_WORK = 2**27
 # Elements of the (rows, units, hidden) block the pseudo-likelihood builds at once (~64 MB float64).
 _PSEUDO_BLOCK_ELEMENTS = 8_000_000
 
@@ -173,20 +177,33 @@ def _require_rbm(model, what: str) -> None:
 
 
 def _template_kinds() -> tuple[type, ...]:
-    """The models monitors measure: binary machines and RBMs, and Gaussian-Bernoulli RBMs (real-valued rows)."""
-    from ..models import BoltzmannMachine
+    """The models monitors measure: binary machines and RBMs, Gaussian-Bernoulli RBMs (real-valued rows)
+    and categorical RBMs (rows of state indices)."""
+    from ..models import BoltzmannMachine, CategoricalRBM
     from ..models.gaussian_rbm import GaussianBernoulliRBM
 
-    return (RestrictedBoltzmannMachine, BoltzmannMachine, GaussianBernoulliRBM)
+    return (RestrictedBoltzmannMachine, BoltzmannMachine, GaussianBernoulliRBM, CategoricalRBM)
+
+
+def _free_energy_kinds() -> tuple[type, ...]:
+    """The models with a free energy (an RBM of any unit type): the free-energy gap measures them."""
+    from ..models import CategoricalRBM
+    from ..models.gaussian_rbm import GaussianBernoulliRBM
+
+    return (RestrictedBoltzmannMachine, GaussianBernoulliRBM, CategoricalRBM)
 
 
 def _check_rows(template, rows, name: str) -> np.ndarray:
-    """``rows`` as float64 states of ``template``'s visible units: 0/1, or finite reals for a Gaussian RBM."""
+    """``rows`` as states of ``template``'s visible units: 0/1, finite reals (Gaussian), or state indices (categorical)."""
+    from .._validation import check_categorical_states
+    from ..models import CategoricalRBM
     from ..models._gaussian_parts import check_real_states
     from ..models.gaussian_rbm import GaussianBernoulliRBM
 
     if isinstance(template, GaussianBernoulliRBM):
         return check_real_states(rows, template.n_visible, name)[0]
+    if isinstance(template, CategoricalRBM):
+        return check_categorical_states(rows, np.asarray(template.cardinalities, dtype=np.int64), name)[0]
     return check_states(rows, template.n_visible, name)[0]
 
 
@@ -197,12 +214,10 @@ class FreeEnergyGap(Monitor):
     keys = ("free_energy_gap",)
 
     def prepare(self, template, train, validation, subset, seed):
-        from ..models.gaussian_rbm import GaussianBernoulliRBM
-
-        if not isinstance(template, (RestrictedBoltzmannMachine, GaussianBernoulliRBM)):  # models with a free energy
+        if not isinstance(template, _free_energy_kinds()):
             raise ParameterTypeError(
-                f"template must be a RestrictedBoltzmannMachine or GaussianBernoulliRBM for monitor {self.name!r}, "
-                f"got {describe(template)}"
+                f"template must be a RestrictedBoltzmannMachine, GaussianBernoulliRBM or CategoricalRBM for monitor "
+                f"{self.name!r}, got {describe(template)}"
             )
         if validation is None:
             raise ValidationError("monitor 'free_energy_gap' needs validation data: pass fit(..., validation=...)")
@@ -251,11 +266,10 @@ class ExactLogLikelihood(Monitor):
     def prepare(self, template, train, validation, subset, seed):
         """Refuse, before the first epoch, a model whose enumerated layer is larger than ``max_units``."""
         from ..exceptions import ModelSizeError
-        from ..models.gaussian_rbm import GaussianBernoulliRBM
 
         if isinstance(template, RestrictedBoltzmannMachine):
             size, what = min(template.n_visible, template.n_hidden), "the smaller layer"
-        elif isinstance(template, GaussianBernoulliRBM):
+        elif isinstance(template, _free_energy_kinds()):  # Gaussian or categorical: the hidden layer is enumerated
             size, what = template.n_hidden, "the hidden layer"
         else:
             size, what = template.n_units, "every unit"
@@ -458,10 +472,12 @@ def _auto(template, validation) -> list[Monitor]:
             monitors.append(FreeEnergyGap())
         if min(template.n_visible, template.n_hidden) <= AUTO_EXACT_LAYER_LIMIT:
             monitors.append(ExactLogLikelihood())
-    elif hasattr(template, "free_energy"):  # a Gaussian-Bernoulli RBM: its hidden layer is enumerated
+    elif isinstance(template, _free_energy_kinds()):  # Gaussian or categorical RBM: the hidden layer is enumerated
         if validation is not None:
             monitors.append(FreeEnergyGap())
-        if template.n_hidden <= AUTO_EXACT_LAYER_LIMIT:
+        # a categorical visible variable costs its number of states per hidden state (17 grey levels: 17)
+        width = sum(template.cardinalities) if hasattr(template, "cardinalities") else template.n_visible
+        if template.n_hidden <= AUTO_EXACT_LAYER_LIMIT and 2.0**template.n_hidden * width <= AUTO_EXACT_WORK:
             monitors.append(ExactLogLikelihood())
     elif template.n_units <= AUTO_EXACT_LAYER_LIMIT:
         monitors.append(ExactLogLikelihood())
