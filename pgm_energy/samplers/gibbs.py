@@ -208,9 +208,10 @@ class GibbsSampler:
             else check_positive_temperature(temperature, energy_scale=model.energy_bound)
         )
         return sample_gaussian_rbm(
-            model, n_samples=n_samples, n_chains=n_chains, burn_in=self.burn_in, thin=self.thin, keep=keep,
-            evidence=evidence, initial_states=initial_states, temperature=temperature, generator=check_rng(rng),
-            progress=check_bool(progress, "progress"), watch=watch,
+            model, temperatures=np.array([temperature]), target=0, swap_interval=1, n_samples=n_samples,
+            n_chains=n_chains, burn_in=self.burn_in, thin=self.thin, keep=keep, evidence=evidence,
+            initial_states=initial_states, generator=check_rng(rng), progress=check_bool(progress, "progress"),
+            watch=watch, sampler="GibbsSampler",
         )
 
     def _sample_potts(self, model, n_samples, n_chains, evidence, initial_states, temperature, rng, progress, keep,

@@ -16,7 +16,7 @@ from .._validation import (
     refuse_out_of_memory,
 )
 from ..exceptions import ValidationError
-from ..models import CategoricalRBM, PottsMachine
+from ..models import CategoricalRBM, GaussianBernoulliRBM, PottsMachine
 from ._layout import as_boltzmann_machine, colour_classes, layout_of
 from . import _pipeline as pipeline
 from .sampleset import SampleSet
@@ -87,9 +87,10 @@ class ParallelTemperingSampler:
 
         Parameters
         ----------
-        model : BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine or CategoricalRBM
+        model : BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine, CategoricalRBM or GaussianBernoulliRBM
             An RBM is sampled as its equivalent general machine (visible units first); a
-            categorical RBM as its Potts embedding with the chromatic scan. A Potts machine
+            categorical RBM as its Potts embedding with the chromatic scan; a Gaussian-Bernoulli
+            RBM by block Gibbs at each temperature (a RealSampleSet). A Potts machine
             returns a CategoricalSampleSet, its exchange rounds run in Python between kernel calls
             (one call per temperature): with small machines, a ``swap_interval`` of a few sweeps
             keeps that overhead down.
@@ -127,6 +128,8 @@ class ParallelTemperingSampler:
         watch = pipeline.Stopwatch()
         if isinstance(model, (PottsMachine, CategoricalRBM)):
             return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch)
+        if isinstance(model, GaussianBernoulliRBM):
+            return self._sample_gaussian(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch)
         pipeline.check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
@@ -186,6 +189,21 @@ class ParallelTemperingSampler:
             burn_in=self.burn_in, thin=self.thin, swap_interval=self.swap_interval, scan=scan, evidence=evidence,
             initial_states=initial_states, generator=check_rng(rng), progress=check_bool(progress, "progress"),
             watch=watch,
+        )
+
+    def _sample_gaussian(self, model, n_samples, n_chains, evidence, initial_states, rng, progress, watch):
+        """Replica exchange of block-Gibbs chains of a Gaussian-Bernoulli RBM (:mod:`._gaussian`)."""
+        from ._gaussian import sample_gaussian_rbm
+
+        if self.scan != "sequential":
+            raise ValidationError(
+                f"a GaussianBernoulliRBM is sampled by block Gibbs (the default scan), got scan={self.scan!r}")
+        return sample_gaussian_rbm(
+            model, temperatures=np.array(self.temperatures), target=self._target(model),
+            swap_interval=self.swap_interval, n_samples=check_int(n_samples, "n_samples", minimum=1),
+            n_chains=check_int(n_chains, "n_chains", minimum=1), burn_in=self.burn_in, thin=self.thin, keep="all",
+            evidence=evidence, initial_states=initial_states, generator=check_rng(rng),
+            progress=check_bool(progress, "progress"), watch=watch, sampler="ParallelTemperingSampler",
         )
 
     def _exchange(self, model, states, clamped, target, n_sweeps, out, generator, progress, watch):

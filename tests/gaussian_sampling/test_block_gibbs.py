@@ -142,3 +142,32 @@ def test_ctrl_c_between_calls_keeps_the_model(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         GibbsSampler(burn_in=0).sample(model, 100, rng=0, progress=False)
     np.testing.assert_array_equal(model.weights, weights)
+
+
+def two_mode_machine():
+    """One hidden unit moving the visible means by 6 sigma: the two modes (h = 0, h = 1) balanced, with
+    p(h = 1 | v) about e^-54 at one mode's centre, so that block Gibbs stays where it starts."""
+    weights = np.full((3, 1), 6.0)
+    visible_bias = np.zeros(3)
+    hidden_bias = np.array([-(weights[:, 0] ** 2).sum() / 2.0 + 0.4])  # p(h = 1) = sigmoid(0.4)
+    return GaussianBernoulliRBM(weights, visible_bias, hidden_bias, np.ones(3))
+
+
+def test_tempering_crosses_between_modes_that_trap_block_gibbs():
+    from pgm_energy.samplers import ParallelTemperingSampler
+
+    model = two_mode_machine()
+    start = np.array([0.0, 0.0, 0.0, 0.0])  # the h = 0 mode
+    expected = exact.marginals(model).to_numpy()[0]  # sigmoid(0.4), by enumeration
+    plain = GibbsSampler(burn_in=10).sample(model, 2_000, n_chains=4, initial_states=start, rng=2, progress=False)
+    assert abs(plain.marginals().to_numpy()[3] - expected) > 0.5  # never left the start
+    ladder = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
+    tempered = ParallelTemperingSampler(ladder, burn_in=200).sample(model, 20_000, n_chains=4, initial_states=start,
+                                                                     rng=2, progress=False)
+    assert isinstance(tempered, RealSampleSet) and tempered.temperature == 1.0
+    assert (tempered.info["swap_acceptance"] > 0.05).all()
+    assert_within(tempered.marginals().to_numpy()[3], tempered.marginal_standard_errors().to_numpy()[3], expected,
+                  "p(h = 1) under tempering")
+    means, _ = exact_moments(model)
+    assert_within(tempered.marginals().to_numpy()[:3], tempered.marginal_standard_errors().to_numpy()[:3], means[:3],
+                  "visible means under tempering")

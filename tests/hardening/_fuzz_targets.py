@@ -1100,6 +1100,17 @@ def _tempering_potts(ctx):
     return call, dict(n_samples=3, n_chains=2, evidence=None, initial_states=None, rng=0)
 
 
+@target("ParallelTemperingSampler.sample(GaussianBernoulliRBM)", ["n_samples", "n_chains", "evidence", "initial_states",
+                                                                  "rng"], covers=())
+def _tempering_gaussian(ctx):
+    def call(n_samples, n_chains, evidence, initial_states, rng):
+        return _samplers().ParallelTemperingSampler([1.0, 2.0], burn_in=2).sample(
+            grbm(), n_samples, n_chains=n_chains, evidence=evidence, initial_states=initial_states, rng=rng,
+            progress=False)
+
+    return call, dict(n_samples=3, n_chains=2, evidence={"h0": 1}, initial_states=None, rng=0)
+
+
 @target("GibbsSampler.sample(Potts)", ["n_samples", "n_chains", "evidence", "initial_states", "temperature", "rng",
                                        "keep"], covers=(), aliases=MODEL_ALIASES)
 def _gibbs_potts(ctx):
