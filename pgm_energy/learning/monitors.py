@@ -267,6 +267,11 @@ class ExactLogLikelihood(Monitor):
         """Refuse, before the first epoch, a model whose enumerated layer is larger than ``max_units``."""
         from ..exceptions import ModelSizeError
 
+        if not isinstance(template, _template_kinds()):
+            raise ParameterTypeError(
+                "template must be a RestrictedBoltzmannMachine, BoltzmannMachine, GaussianBernoulliRBM or "
+                f"CategoricalRBM for monitor {self.name!r}, got {describe(template)}"
+            )
         if isinstance(template, RestrictedBoltzmannMachine):
             size, what = min(template.n_visible, template.n_hidden), "the smaller layer"
         elif isinstance(template, _free_energy_kinds()):  # Gaussian or categorical: the hidden layer is enumerated
