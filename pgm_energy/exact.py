@@ -45,7 +45,8 @@ from ._validation import (
     describe,
 )
 from .exceptions import ModelSizeError, ParameterTypeError, ValidationError
-from .models import BoltzmannMachine, CategoricalRBM, GaussianBernoulliRBM, PottsMachine, RestrictedBoltzmannMachine
+from .models import (BoltzmannMachine, CategoricalRBM, DeepBoltzmannMachine, GaussianBernoulliRBM, PottsMachine,
+                     RestrictedBoltzmannMachine)
 
 __all__ = [
     "DEFAULT_MAX_UNITS",
@@ -112,6 +113,7 @@ _ORACLES = {
     PottsMachine: "_potts_enumeration",
     CategoricalRBM: "_categorical_enumeration",
     GaussianBernoulliRBM: "_gaussian_enumeration",
+    DeepBoltzmannMachine: "_deep_boltzmann_enumeration",
 }
 
 
@@ -126,8 +128,8 @@ def _oracle(model):
 def _check_model(model) -> None:
     if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine, *_ORACLES)):
         raise ParameterTypeError(
-            f"model must be a BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine, CategoricalRBM or "
-            f"GaussianBernoulliRBM, "
+            f"model must be a BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine, CategoricalRBM, "
+            f"GaussianBernoulliRBM or DeepBoltzmannMachine, "
             f"got {type(model).__name__}: {describe(model)}"
         )
 

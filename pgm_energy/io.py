@@ -30,8 +30,8 @@ import numpy as np
 
 from ._validation import describe
 from .exceptions import ModelFileError, ParameterTypeError, PGMEnergyError, ValidationError
-from .models import (BoltzmannMachine, CategoricalRBM, DeepBeliefNetwork, GaussianBernoulliRBM, PottsMachine,
-                     RestrictedBoltzmannMachine, SigmoidBeliefNetwork)
+from .models import (BoltzmannMachine, CategoricalRBM, DeepBeliefNetwork, DeepBoltzmannMachine, GaussianBernoulliRBM,
+                     PottsMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork)
 
 __all__ = ["save", "load", "atomic_write", "atomic_savez", "read_npz", "resolve_output_path", "FORMAT_VERSION"]
 
@@ -41,7 +41,7 @@ _VERSION_KEY = "__pgm_energy_format__"
 _KINDS = {
     cls._FILE_KIND: cls
     for cls in (BoltzmannMachine, RestrictedBoltzmannMachine, SigmoidBeliefNetwork, DeepBeliefNetwork, PottsMachine,
-                CategoricalRBM, GaussianBernoulliRBM)
+                CategoricalRBM, GaussianBernoulliRBM, DeepBoltzmannMachine)
 }
 
 #: suffix of the temporary files behind an atomic write: ``.{name}.{pid}.{random}.pgm-energy-tmp``

@@ -193,6 +193,10 @@ def dbn(seed=0):
     return pe().DeepBeliefNetwork.from_rbms([rbm(3, 2, seed), rbm(2, 2, seed + 1)])
 
 
+def dboltz(seed=0):
+    return pe().DeepBoltzmannMachine.random([3, 2, 2], scale=0.5, rng=seed)
+
+
 def potts(seed=0, cardinalities=(3, 2, 4)):
     generator = np.random.default_rng(seed)
     couplings = {(0, 1): generator.normal(0, 0.5, (cardinalities[0], cardinalities[1])),
@@ -624,6 +628,49 @@ def _dbn_layer_of(ctx):
     return dbn().layer_of, dict(name="h1_0")
 
 
+@target("pgm_energy.models.deep_boltzmann.DeepBoltzmannMachine", ["weights", "biases", "names", "temperature"])
+def _dboltz_new(ctx):
+    model = dboltz()
+    return pe().DeepBoltzmannMachine, dict(weights=[np.array(w) for w in model.weights],
+                                           biases=[np.array(b) for b in model.biases], names=None, temperature=1.0)
+
+
+@target("pgm_energy.models.deep_boltzmann.DeepBoltzmannMachine.random", ["layer_sizes", "scale", "rng"])
+def _dboltz_random(ctx):
+    return pe().DeepBoltzmannMachine.random, dict(layer_sizes=[3, 2, 2], scale=1.0, rng=0)
+
+
+@target("pgm_energy.models.deep_boltzmann.DeepBoltzmannMachine.layer_of", ["name"])
+def _dboltz_layer_of(ctx):
+    return dboltz().layer_of, dict(name="h1_0")
+
+
+@target("pgm_energy.models.deep_boltzmann.DeepBoltzmannMachine.with_temperature", ["temperature"])
+def _dboltz_with_t(ctx):
+    return dboltz().with_temperature, dict(temperature=2.0)
+
+
+for _method in ("energy", "unnormalized_log_probability"):
+    def _dboltz_states_method(ctx, _method=_method):
+        model = dboltz()
+        return getattr(model, _method), dict(states=_states(model))
+
+    target(f"pgm_energy.models.deep_boltzmann.DeepBoltzmannMachine.{_method}", ["states"])(_dboltz_states_method)
+
+
+@target("pgm_energy.models.deep_boltzmann.DeepBoltzmannMachine.layer_probabilities", ["states", "layer"])
+def _dboltz_layer_probabilities(ctx):
+    model = dboltz()
+    return model.layer_probabilities, dict(states=_states(model), layer=1)
+
+
+for _method in ("to_boltzmann_machine", "to_bipartite_rbm"):
+    def _dboltz_plain_method(ctx, _method=_method):
+        return getattr(dboltz(), _method), {}
+
+    target(f"pgm_energy.models.deep_boltzmann.DeepBoltzmannMachine.{_method}")(_dboltz_plain_method)
+
+
 @target("pgm_energy.models.sigmoid_belief.SigmoidBeliefNetwork.with_temperature", ["temperature"])
 def _sbn_with_t(ctx):
     return sbn().with_temperature, dict(temperature=2.0)
@@ -763,6 +810,7 @@ _MODEL_FACTORIES = {
     "pgm_energy.models.potts.PottsMachine": potts,
     "pgm_energy.models.categorical_rbm.CategoricalRBM": crbm,
     "pgm_energy.models.gaussian_rbm.GaussianBernoulliRBM": grbm,
+    "pgm_energy.models.deep_boltzmann.DeepBoltzmannMachine": dboltz,
 }
 
 for _cls, _factory in _MODEL_FACTORIES.items():
