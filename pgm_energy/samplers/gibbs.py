@@ -20,7 +20,8 @@ from .._validation import (
     refuse_out_of_memory,
 )
 from ..exceptions import ValidationError
-from ..models import CategoricalRBM, GaussianBernoulliRBM, PottsMachine, RestrictedBoltzmannMachine
+from ..models import (CategoricalRBM, DeepBoltzmannMachine, GaussianBernoulliRBM, PottsMachine,
+                      RestrictedBoltzmannMachine)
 from ._block import run_block_gibbs
 from ._layout import layout_of
 from . import _pipeline as pipeline
@@ -162,6 +163,10 @@ class GibbsSampler:
             (over ``MAX_ARRAY_ENTRIES`` = 2**31 unit states).
         """
         watch = pipeline.Stopwatch()
+        if isinstance(model, DeepBoltzmannMachine):
+            return self._sample_deep(model, n_samples, n_chains=n_chains, evidence=evidence,
+                                     initial_states=initial_states, temperature=temperature, rng=rng,
+                                     progress=progress, keep=keep)
         if isinstance(model, GaussianBernoulliRBM):
             return self._sample_gaussian(model, n_samples, n_chains, evidence, initial_states, temperature, rng,
                                          progress, keep, watch)
@@ -190,6 +195,23 @@ class GibbsSampler:
             return pipeline.wrap(
                 model, draws, temperature=temperature, watch=watch, unit_updates=info.pop("unit_updates"), info=info
             )
+
+    def _sample_deep(self, model, n_samples, *, initial_states, **options) -> SampleSet:
+        """A deep Boltzmann machine sampled as its bipartite RBM: block Gibbs of the odd layers given the even
+        ones, then the even layers given the odd ones (the two-colour sampler); draws in the machine's unit order.
+
+        Evidence goes by name (the RBM keeps the names); ``initial_states`` are in the machine's order.
+        """
+        rbm = model.to_bipartite_rbm()
+        to_rbm = np.array([model.index(name) for name in rbm.names])
+        if initial_states is not None:
+            n_chains = check_int(options["n_chains"], "n_chains", minimum=1)
+            batch = pipeline.check_initial_states(initial_states, model.n_units, n_chains=n_chains)
+            initial_states = batch[..., to_rbm]
+        draws = self.sample(rbm, n_samples, initial_states=initial_states, **options)
+        back = np.argsort(to_rbm)
+        return SampleSet(draws.states[..., back], draws.energies, model.names, temperature=draws.temperature,
+                         info=draws.info)
 
     def _sample_gaussian(self, model, n_samples, n_chains, evidence, initial_states, temperature, rng, progress, keep,
                          watch):

@@ -1159,6 +1159,18 @@ def _tempering_gaussian(ctx):
     return call, dict(n_samples=3, n_chains=2, evidence={"h0": 1}, initial_states=None, rng=0)
 
 
+@target("GibbsSampler.sample(DeepBoltzmannMachine)", ["n_samples", "n_chains", "evidence", "initial_states",
+                                                      "temperature", "rng", "keep"], covers=())
+def _gibbs_deep(ctx):
+    def call(n_samples, n_chains, evidence, initial_states, temperature, rng, keep):
+        return _samplers().GibbsSampler(burn_in=2).sample(
+            dboltz(), n_samples, n_chains=n_chains, evidence=evidence, initial_states=initial_states,
+            temperature=temperature, rng=rng, progress=False, keep=keep)
+
+    return call, dict(n_samples=3, n_chains=2, evidence={"h1_0": 1}, initial_states=None, temperature=None, rng=0,
+                      keep="all")
+
+
 @target("GibbsSampler.sample(Potts)", ["n_samples", "n_chains", "evidence", "initial_states", "temperature", "rng",
                                        "keep"], covers=(), aliases=MODEL_ALIASES)
 def _gibbs_potts(ctx):
