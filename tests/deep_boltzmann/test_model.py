@@ -167,3 +167,17 @@ def test_gibbs_sampling_is_the_two_colour_block_sampler_and_matches_exact_margin
     start[model.index("h2_2")] = 1
     first = GibbsSampler(burn_in=0).sample(model, 1, n_chains=1, initial_states=start, rng=0, progress=False)
     assert first.states.shape == (1, 1, 8)
+
+
+def test_the_blocked_log_likelihood_equals_one_enumeration_per_row(monkeypatch):
+    from pgm_energy import _deep_boltzmann_enumeration as oracle
+
+    model = machine((6, 5, 4, 3), seed=6, temperature=1.3)
+    data = np.random.default_rng(7).integers(0, 2, size=(30, 6))
+    monkeypatch.setattr(oracle, "_PATTERNS_PER_BLOCK", 16)  # 2**(5 + 3) odd patterns: 16 blocks
+    blocked = exact.log_likelihood(model, data)
+    rbm = model.to_bipartite_rbm()
+    log_z = exact.log_partition_function(rbm)
+    per_row = np.mean([exact.log_partition_function(rbm, evidence=dict(zip(model.visible_names, row.tolist())))
+                       for row in data]) - log_z
+    assert blocked == pytest.approx(per_row, abs=1e-10)
