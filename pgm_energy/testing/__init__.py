@@ -32,6 +32,7 @@ from .categorical_strategies import (
     potts_machines,
     real_states,
 )
+from .deep_strategies import deep_boltzmann_machines
 from .strategies import (
     binary_states,
     boltzmann_machines,
@@ -56,4 +57,5 @@ __all__ = [
     "categorical_states",
     "real_states",
     "categorical_evidence",
+    "deep_boltzmann_machines",
 ]

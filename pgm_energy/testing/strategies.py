@@ -403,10 +403,12 @@ def _length(model, which: str) -> int:
         if n_units > MAX_UNITS:
             raise ValidationError(f"model must be at most {MAX_UNITS} units when given as a number, got {n_units}")
         return n_units
-    if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine)):
+    from ..models import DeepBoltzmannMachine
+
+    if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine, DeepBoltzmannMachine)):
         raise ParameterTypeError(
-            "model must be a BoltzmannMachine, a RestrictedBoltzmannMachine or a number of units, "
-            f"got {describe(model)}"
+            "model must be a BoltzmannMachine, a RestrictedBoltzmannMachine, a DeepBoltzmannMachine or a number of "
+            f"units, got {describe(model)}"
         )
     return {"all": model.n_units, "visible": model.n_visible, "hidden": model.n_hidden}[which]
 

@@ -2080,6 +2080,12 @@ for _name, _valid in (("potts_machines", dict(min_variables=1, max_variables=3, 
     target(f"pgm_energy.testing.categorical_strategies.{_name}", list(_valid))(
         lambda ctx, _name=_name, _valid=_valid: (_draw(getattr(_testing(), _name)), dict(_valid)))
 
+target("pgm_energy.testing.deep_strategies.deep_boltzmann_machines",
+       ["min_layers", "max_layers", "min_units", "max_units", "weight_scale", "bias_scale", "temperature"])(
+    lambda ctx: (_draw(_testing().deep_boltzmann_machines),
+                 dict(min_layers=3, max_layers=4, min_units=1, max_units=2, weight_scale=2.0, bias_scale=None,
+                      temperature=1.0)))
+
 for _name, _factory, _valid in (("categorical_states", potts, dict(batch=2)),
                                 ("real_states", grbm, dict(batch=2, scale=3.0)),
                                 ("categorical_evidence", potts, dict(min_size=0, max_size=2))):
