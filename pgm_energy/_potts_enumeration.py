@@ -62,7 +62,10 @@ def check_evidence(model: PottsMachine, evidence, name: str = "evidence") -> dic
     for variable, state in evidence.items():
         if not isinstance(variable, str) or variable not in model.names:
             raise EvidenceError(f"{name} names {describe(variable)}, which is not a variable of the model")
-        clamped[model.index(variable)] = model.state_index(variable, state)
+        try:
+            clamped[model.index(variable)] = model.state_index(variable, state)
+        except EvidenceError as error:  # the model's message, with the parameter it came from
+            raise EvidenceError(f"{name}[{variable!r}]: {error}") from None
     return clamped
 
 

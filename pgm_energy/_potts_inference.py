@@ -115,8 +115,10 @@ class PottsGibbsInference(GibbsInference):
 
     def query(self, variables, evidence=None, joint=True, show_progress=False):
         """Estimated posterior over ``variables``: a pgmpy ``DiscreteFactor`` (or a dict of them with ``joint=False``)."""
+        from ._validation import check_bool
         from .interop.pgmpy_potts import _categorical_factor
 
+        joint = check_bool(joint, "joint")  # before the sampling it would otherwise follow
         _, variables = self._variables(variables, evidence)
         if not variables:
             raise ValidationError("variables must name at least one variable")
