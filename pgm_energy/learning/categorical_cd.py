@@ -72,6 +72,7 @@ from .._validation import check_names, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
 from ..models import CategoricalRBM
 from ..models._base import MAX_PARAMETERS
+from .monitors import check_monitor_spec
 from ._trainer import (
     MAX_GIBBS_STEPS,
     RUNAWAY_BOUND,
@@ -246,7 +247,8 @@ class CategoricalCD(Trainer):
         checkpoint_every=None,
         checkpoint_path=None,
     ):
-        super().__init__(batch_size=batch_size, epochs=epochs, monitor=self._check_monitor(monitor),
+        spec = check_monitor_spec(monitor, model_kind="a categorical RBM", names=CATEGORICAL_MONITORS)
+        super().__init__(batch_size=batch_size, epochs=epochs, monitor=spec,
                          monitor_every=monitor_every,
                          checkpoint_every=checkpoint_every, checkpoint_path=checkpoint_path, binarize=None,
                          dtype=dtype)
@@ -288,21 +290,6 @@ class CategoricalCD(Trainer):
         if not values:
             raise ValidationError("cardinalities must not be empty")
         return tuple(values)
-
-    @staticmethod
-    def _check_monitor(monitor):
-        """The shared monitor option, refusing names whose monitors take binary RBMs only (now, not after an epoch)."""
-        from .monitors import check_monitor_spec
-
-        spec = check_monitor_spec(monitor)
-        if spec != "auto":
-            for item in spec:
-                if isinstance(item, str) and item not in CATEGORICAL_MONITORS:
-                    raise ValidationError(
-                        f"monitor names {item!r}, which measures binary RBMs only; a categorical RBM takes "
-                        f"{list(CATEGORICAL_MONITORS)}"
-                    )
-        return spec
 
     def _epochs_for(self, data) -> int:
         if self.epochs != "auto":

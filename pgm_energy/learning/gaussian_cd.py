@@ -112,6 +112,7 @@ from .._validation import check_names, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
 from ..models.gaussian_rbm import GaussianBernoulliRBM
 from ._real_data import check_real_data
+from .monitors import check_monitor_spec
 from ._trainer import (
     MAX_GIBBS_STEPS,
     RUNAWAY_BOUND,
@@ -334,7 +335,8 @@ class GaussianBernoulliCD(Trainer):
         checkpoint_every=None,
         checkpoint_path=None,
     ):
-        super().__init__(batch_size=batch_size, epochs=epochs, monitor=self._check_monitor(monitor),
+        spec = check_monitor_spec(monitor, model_kind="a Gaussian-Bernoulli RBM", names=GAUSSIAN_MONITORS)
+        super().__init__(batch_size=batch_size, epochs=epochs, monitor=spec,
                          monitor_every=monitor_every,
                          checkpoint_every=checkpoint_every, checkpoint_path=checkpoint_path, binarize=None,
                          dtype=dtype)
@@ -364,22 +366,6 @@ class GaussianBernoulliCD(Trainer):
         self.momentum = _Schedule(momentum, "momentum", _check_momentum)
         self.weight_decay = check_nonnegative_float(weight_decay, "weight_decay")
         self.averaging = ContrastiveDivergence._check_averaging(averaging)
-
-    @staticmethod
-    def _check_monitor(monitor):
-        """The shared monitor option, refusing names whose monitors take binary RBMs only (a named error now,
-        not after the first epoch)."""
-        from .monitors import check_monitor_spec
-
-        spec = check_monitor_spec(monitor)
-        if spec != "auto":
-            for item in spec:
-                if isinstance(item, str) and item not in GAUSSIAN_MONITORS:
-                    raise ValidationError(
-                        f"monitor names {item!r}, which measures binary RBMs only; a Gaussian-Bernoulli RBM takes "
-                        f"{list(GAUSSIAN_MONITORS)}"
-                    )
-        return spec
 
     def _epoch_monitors(self) -> list:
         """PCD's reconstruction error on the monitors' training subset (CD's epochs give it for free), as

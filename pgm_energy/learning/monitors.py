@@ -443,11 +443,13 @@ def history_keys() -> tuple[str, ...]:
     return tuple(dict.fromkeys((*EPOCH_KEYS, *_SUBCLASS_KEYS)))
 
 
-def check_monitor_spec(spec):
+def check_monitor_spec(spec, *, model_kind=None, names=None):
     """Validate a ``monitor=`` option; returns "auto" or a tuple of names and Monitor objects.
 
     Accepted: ``"auto"``, ``None`` / ``()`` (nothing beyond the reconstruction error), a single
     name, or a sequence of names from :data:`MONITOR_NAMES` and :class:`Monitor` instances.
+    ``names``: the names a trainer of ``model_kind`` (e.g. "a categorical RBM") takes; another
+    known name is refused now, not after the first epoch.
     """
     if spec is None:
         return ()
@@ -465,6 +467,9 @@ def check_monitor_spec(spec):
         if isinstance(item, str):
             if item not in MONITOR_NAMES:
                 raise ValidationError(f"monitor names an unknown monitor {item!r}; known: {sorted(MONITOR_NAMES)}")
+            if names is not None and item not in names:
+                raise ValidationError(
+                    f"monitor names {item!r}, which measures binary RBMs only; {model_kind} takes {list(names)}")
         elif not isinstance(item, Monitor):
             raise ParameterTypeError(f"monitor entries must be names or Monitor objects, got {describe(item)}")
     return items
