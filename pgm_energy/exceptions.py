@@ -19,6 +19,7 @@ __all__ = [
     "CheckpointWriteError",
     "UnknownMetricError",
     "UnknownUnitError",
+    "ConvergenceWarning",
 ]
 
 
@@ -120,3 +121,11 @@ class UnknownUnitError(ValidationError, KeyError):
     """
 
     __str__ = ValidationError.__str__
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative approximation stopped at its iteration cap before meeting its tolerance.
+
+    The answer returned is the last iterate (e.g. the mean-field posterior of a deep Boltzmann
+    machine); raise the cap, loosen the tolerance, or check the answer against a sampler.
+    """

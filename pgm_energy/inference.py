@@ -29,12 +29,14 @@ from ._validation import (
     check_int,
     check_query_variables,
     check_rng,
+    describe,
     renamed_option,
 )
+from .exceptions import ParameterTypeError, ValidationError
 from .exact import _check_model, _ground_state, _marginal_array, _marginal_mode
-from .models import PottsMachine, RestrictedBoltzmannMachine
+from .models import DeepBoltzmannMachine, PottsMachine, RestrictedBoltzmannMachine
 
-__all__ = ["most_probable_state", "ExactInference", "GibbsInference", "SampledQuery"]
+__all__ = ["most_probable_state", "ExactInference", "GibbsInference", "MeanFieldInference", "SampledQuery"]
 
 
 def _energy(model, state: np.ndarray) -> float:
@@ -93,8 +95,41 @@ def most_probable_state(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
     _check_model(model)
     max_units = check_int(max_units, "max_units", minimum=0)
     clamped = check_evidence(evidence, model.names)
-    state = _ground_state(model, clamped, max_units)
+    if isinstance(model, DeepBoltzmannMachine):
+        from ._deep_inference import BipartiteView
+
+        view = BipartiteView(model)
+        state = view.state(_ground_state(view.rbm, view.clamped(clamped), max_units))
+    else:
+        state = _ground_state(model, clamped, max_units)
     return state, _energy(model, state)
+
+
+# --------------------------------------------------------------------------- engines of other model kinds
+#: model kinds answered by subclasses of the engines, in modules of their own (imported on use: they
+#: import this one): Potts machines use state names, deep machines their bipartite embedding
+_KIND_ENGINES = {
+    (PottsMachine, "ExactInference"): ("_potts_inference", "PottsExactInference"),
+    (PottsMachine, "GibbsInference"): ("_potts_inference", "PottsGibbsInference"),
+    (DeepBoltzmannMachine, "ExactInference"): ("_deep_inference", "DeepExactInference"),
+    (DeepBoltzmannMachine, "GibbsInference"): ("_deep_inference", "DeepGibbsInference"),
+}
+
+
+def _kind_engine(cls, base, model):
+    """The class ``base(model)`` builds: ``cls``, or the subclass for ``model``'s kind.
+
+    A subclass, so ``isinstance(ExactInference(potts), ExactInference)`` holds and ``__init__``
+    still runs; a subclass named explicitly is kept as it is.
+    """
+    from importlib import import_module
+
+    if cls is not base:
+        return cls
+    where = _KIND_ENGINES.get((type(model), base.__name__))
+    if where is None:
+        return cls
+    return getattr(import_module(f"{__package__}.{where[0]}"), where[1])
 
 
 # --------------------------------------------------------------------------- the shared interface
@@ -334,13 +369,7 @@ class ExactInference(_Engine):
     """
 
     def __new__(cls, model=None, **options):
-        # A Potts machine gets its own engine (state names instead of 0/1 values): a subclass, so
-        # isinstance(ExactInference(potts), ExactInference) holds and __init__ below still runs.
-        if cls is ExactInference and isinstance(model, PottsMachine):
-            from ._potts_inference import PottsExactInference
-
-            return super().__new__(PottsExactInference)
-        return super().__new__(cls)
+        return super().__new__(_kind_engine(cls, ExactInference, model))
 
     def __init__(self, model, *, max_units=DEFAULT_MAX_UNITS):
         _check_model(model)
@@ -493,12 +522,7 @@ class GibbsInference(_Engine):
     """
 
     def __new__(cls, model=None, **options):
-        # A Potts machine gets its own engine (state names), a subclass: see ExactInference.__new__.
-        if cls is GibbsInference and isinstance(model, PottsMachine):
-            from ._potts_inference import PottsGibbsInference
-
-            return super().__new__(PottsGibbsInference)
-        return super().__new__(cls)
+        return super().__new__(_kind_engine(cls, GibbsInference, model))
 
     def __init__(self, model, *, n_samples=10_000, n_chains=4, burn_in=None, thin=None, scan=None,
                  n_annealing_runs=_DEFAULT_ANNEALING_RUNS, schedule=None, n_sweeps=None, rng=None, n_reads=None):
@@ -627,3 +651,132 @@ class GibbsInference(_Engine):
             which says only that the state was never (or always) seen in the draws.
         """
         return self._probability_frames(data, include_latents)
+
+
+# --------------------------------------------------------------------------- mean-field engine
+class MeanFieldInference(_Engine):
+    """pgmpy-style inference on a deep Boltzmann machine from its mean-field posterior.
+
+    For the evidence of each query, the posterior over the unobserved units is approximated by
+    independent Bernoulli units with the means of the mean-field fixed point (the approximation a
+    deep Boltzmann machine is trained with; Salakhutdinov & Hinton 2009). Answers come in
+    milliseconds for machines of any size, but they are approximations: the fixed point is a local
+    optimum of a lower bound, it ignores every correlation between unobserved units, and it is
+    typically over-confident (means pushed towards 0 or 1) where the true posterior is spread over
+    several modes. :class:`ExactInference` (small machines) and :class:`GibbsInference` answer the
+    same queries exactly or with Monte Carlo error bars.
+
+    Parameters
+    ----------
+    model : DeepBoltzmannMachine
+    max_iterations : int >= 1, default 100
+        Cap on the parity sweeps (all odd layers, then all even layers) of the fixed-point iteration.
+    tolerance : float >= 0, default 1e-7
+        The iteration stops when no mean moves by more than this in a sweep.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When a query's iteration reaches ``max_iterations`` first (its last iterate is used).
+
+    Notes
+    -----
+    :meth:`query` with ``joint=True`` returns the product of the approximate marginals (the
+    factorised posterior itself); :meth:`map_query`, :meth:`most_probable_state` and
+    :meth:`predict` return each unit's more probable value under it (the mode of a product is the
+    product of the modes; a mean of exactly 1/2 gives 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pgm_energy import DeepBoltzmannMachine
+    >>> from pgm_energy.inference import ExactInference, MeanFieldInference
+    >>> dbm = DeepBoltzmannMachine.random([6, 4, 3], scale=0.3, rng=0)
+    >>> approximate = MeanFieldInference(dbm).query(["h2_0"], evidence={"v0": 1}).values
+    >>> exact = ExactInference(dbm).query(["h2_0"], evidence={"v0": 1}).values
+    >>> bool(np.allclose(approximate, exact, atol=0.01))
+    True
+    """
+
+    def __init__(self, model, *, max_iterations=100, tolerance=1e-7):
+        from ._validation import check_finite_array
+
+        if not isinstance(model, DeepBoltzmannMachine):
+            raise ParameterTypeError(
+                f"model must be a DeepBoltzmannMachine, got {type(model).__name__}: {describe(model)}"
+            )
+        self.model = model
+        self.max_iterations = check_int(max_iterations, "max_iterations", minimum=1)
+        tolerance = check_finite_array(tolerance, "tolerance", ndim=0)
+        if tolerance < 0:
+            raise ValidationError(f"tolerance must be >= 0, got {float(tolerance)!r}")
+        self.tolerance = float(tolerance)
+
+    def __repr__(self) -> str:
+        return (f"MeanFieldInference({self.model!r}, max_iterations={self.max_iterations}, "
+                f"tolerance={self.tolerance:g})")
+
+    def posterior_means(self, evidence=None) -> np.ndarray:
+        """The mean-field ``q(unit = 1)`` of every unit given ``evidence`` (evidence units hold their values).
+
+        Parameters
+        ----------
+        evidence : dict of str -> 0/1, optional
+
+        Returns
+        -------
+        ndarray, shape (n_units,)
+            In the order of ``model.names``.
+        """
+        return self._means(check_evidence(evidence, self.model.names))
+
+    def _means(self, clamped: dict[int, int]) -> np.ndarray:
+        import warnings
+
+        from ._mean_field import evidence_mean_field
+        from .exceptions import ConvergenceWarning
+
+        result = evidence_mean_field(self.model, clamped, max_iterations=self.max_iterations,
+                                     tolerance=self.tolerance)
+        if not result.converged:
+            warnings.warn(
+                f"mean field did not converge within max_iterations={self.max_iterations} sweeps "
+                f"(tolerance={self.tolerance:g}); the last iterate is used",
+                ConvergenceWarning, stacklevel=4,
+            )
+        return np.concatenate([layer[0] for layer in result.means])
+
+    # ------------------------------------------------------------------ the engine's primitives
+    def _joint_mode(self, clamped):
+        return (self._means(clamped) > 0.5).astype(np.uint8)
+
+    def _marginal_mode(self, clamped, targets):
+        return self._joint_mode(clamped)[targets]
+
+    def _row_probabilities(self, clamped, targets):
+        return self._means(clamped)[targets], None
+
+    def query(self, variables, evidence=None, joint=True, show_progress=False):
+        """The mean-field posterior over ``variables`` given ``evidence``.
+
+        Parameters and validation as :meth:`ExactInference.query` (at most 20 variables in a
+        joint table).
+
+        Returns
+        -------
+        DiscreteFactor or dict of str -> DiscreteFactor
+            Normalized; a joint table is the product of the variables' approximate marginals.
+        """
+        from .interop.pgmpy import binary_factor
+
+        model = self.model
+        joint = check_bool(joint, "joint")
+        clamped = check_evidence(evidence, model.names)
+        variables = check_query_variables(variables, model.names, clamped, joint=joint)
+        p = self._means(clamped)[[model.index(name) for name in variables]]
+        if not joint:
+            return {name: binary_factor([name], [1.0 - p[k], p[k]]) for k, name in enumerate(variables)}
+        table = np.ones(1)
+        for value in p:
+            table = np.multiply.outer(table, [1.0 - value, value]).ravel()
+        return binary_factor(variables, table)
