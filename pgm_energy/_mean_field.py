@@ -25,7 +25,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._math import sigmoid
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` in the dtype of ``x`` (the tanh form cannot overflow)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _dtype(model):
+    """The working precision: the parameters' (float32 when a trainer runs in float32), at least float32."""
+    return np.result_type(model.weights[0].dtype, np.float32)
 
 __all__ = ["MeanField", "initial_means", "evidence_mean_field", "mean_field", "bound_terms"]
 
@@ -74,7 +83,7 @@ def initial_means(model, visible: np.ndarray) -> list:
     -------
     list of ndarray, ``[visible, mu_1, ..., mu_L]``
     """
-    means = [np.asarray(visible, dtype=np.float64)]
+    means = [np.asarray(visible, dtype=_dtype(model))]
     top = model.n_layers - 1
     for layer in range(1, model.n_layers):
         factor = 1.0 if layer == top else 2.0
@@ -139,7 +148,7 @@ def mean_field(model, means: list, free: list | None = None, *, max_iterations=D
     -------
     MeanField
     """
-    means = [np.array(layer, dtype=np.float64) for layer in means]
+    means = [np.array(layer, dtype=_dtype(model)) for layer in means]
     if free is None:
         free = [np.zeros(model.n_visible, dtype=bool)] + [None] * (model.n_layers - 1)
     order = list(range(1, model.n_layers, 2)) + list(range(2, model.n_layers, 2)) + [0]

@@ -1,4 +1,4 @@
-r"""Annealed importance sampling (AIS): estimates of an RBM's log Z and log-likelihood; the variational bound of a deep belief network.
+r"""Annealed importance sampling (AIS): estimates of an RBM's log Z and log-likelihood; variational bounds of deep networks.
 
 The method of Neal (2001, "Annealed importance sampling", *Statistics and Computing* 11)
 applied to RBMs as in Salakhutdinov & Murray (2008, "On the quantitative analysis of deep
@@ -32,6 +32,12 @@ Two consequences the user should know:
   model: it comes from how slowly the Gibbs transitions mix along the path, and shrinks only as
   ``1/sqrt(n_runs)`` (``benchmarks/bench_ais.py`` measures it on trained models).
 
+Deep Boltzmann machines are handed to :mod:`pgm_energy._ais_deep`: AIS on their exact bipartite
+embedding (:meth:`~pgm_energy.models.deep_boltzmann.DeepBoltzmannMachine.to_bipartite_rbm`) through
+this module's RBM AIS, and the mean-field lower bound on ``log p(v)``
+(:func:`log_likelihood_bound`). They have no closed-form free energy, so
+:func:`estimate_log_likelihood` refuses them.
+
 Computation: the schedule runs in Numba kernels (:mod:`pgm_energy._kernels.ais`), runs in
 parallel over Numba threads, in successive time-bounded calls (so Ctrl-C is answered; a
 run carries its state between calls and the split changes no bit); each run has its own
@@ -45,9 +51,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _mean_field
 from ._math import sigmoid, softplus
 from ._validation import (
     DEFAULT_MAX_UNITS,
+    MarkedDefault,
     check_array_size,
     check_finite_array,
     check_int,
@@ -57,9 +65,9 @@ from ._validation import (
     refuse_out_of_memory,
 )
 from .exceptions import ParameterTypeError, StateError, ValidationError
-from .models import RestrictedBoltzmannMachine
+from .models import DeepBoltzmannMachine, RestrictedBoltzmannMachine
 from .models._base import visible_rows
-from .models.deep_belief import network_rows
+from .models.deep_belief import DeepBeliefNetwork, network_rows
 from .schedules import ais_betas, check_length
 
 __all__ = [
@@ -129,7 +137,8 @@ class LikelihoodEstimate(NamedTuple):
 
 #: model kinds whose AIS lives in a module of its own (this layer), by class name: the public functions
 #: hand such a model to the function of the same name there (imported on use: those modules import this one)
-_ESTIMATORS = {"CategoricalRBM": "_ais_categorical", "GaussianBernoulliRBM": "_ais_gaussian"}
+_ESTIMATORS = {"CategoricalRBM": "_ais_categorical", "GaussianBernoulliRBM": "_ais_gaussian",
+               "DeepBoltzmannMachine": "_ais_deep"}
 
 
 def _estimator(model):
@@ -138,7 +147,7 @@ def _estimator(model):
 
     from .models import CategoricalRBM, GaussianBernoulliRBM
 
-    if isinstance(model, (CategoricalRBM, GaussianBernoulliRBM)):
+    if isinstance(model, (CategoricalRBM, GaussianBernoulliRBM, DeepBoltzmannMachine)):
         return import_module(f"{__package__}.{_ESTIMATORS[type(model).__name__]}")
     return None
 
@@ -253,6 +262,12 @@ def _summarise(log_weights: np.ndarray, log_z_base: float, n_steps: int) -> AISR
 def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None, rng=None) -> AISResult:
     """AIS estimate of ``log Z`` of an RBM at its own temperature.
 
+    A :class:`~pgm_energy.CategoricalRBM`, :class:`~pgm_energy.GaussianBernoulliRBM` or
+    :class:`~pgm_energy.DeepBoltzmannMachine` is handed to the AIS of its kind, with the same
+    parameters; a deep Boltzmann machine's AIS runs on its exact bipartite RBM (even layers
+    Gibbs-sampled, odd layers summed in closed form), and its ``base`` sets the even layers' base
+    biases (``"data"``: the visible layer's from ``data``, the other even layers' the model's own).
+
     Parameters
     ----------
     rbm : RestrictedBoltzmannMachine
@@ -284,7 +299,8 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None,
     Raises
     ------
     ParameterTypeError
-        If ``rbm`` is not a RestrictedBoltzmannMachine, or ``n_runs`` is not an int.
+        If ``rbm`` is not a RestrictedBoltzmannMachine (or one of the kinds above), or ``n_runs``
+        is not an int.
     ValidationError
         For a bad ``n_runs``, ``betas`` or ``base``, missing or superfluous ``data``, a
         temperature so small that the parameters divided by it overflow;
@@ -308,7 +324,15 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None,
     schedule = _check_betas(betas)
     base_bias = _base_bias(rbm, base, data)
     generator = check_rng(rng)
+    return _run(rbm, n_runs, schedule, base_bias, generator)
 
+
+def _run(rbm, n_runs: int, schedule: np.ndarray, base_bias: np.ndarray, generator) -> AISResult:
+    """AIS from the base with visible bias ``base_bias`` (at T = 1) to ``rbm``, all arguments checked.
+
+    Apart from :func:`log_partition_function` so that a model whose exact embedding is an RBM
+    (a deep Boltzmann machine) can run it from a base of its own.
+    """
     from ._kernels import ais as kernels
     from ._kernels.rng import seed_streams
 
@@ -350,6 +374,13 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng
     -------
     LikelihoodEstimate
         ``(mean, lower, upper, log_z)`` in nats per sample.
+
+    Raises
+    ------
+    ParameterTypeError
+        For a :class:`~pgm_energy.DeepBoltzmannMachine`: its hidden layers are not independent
+        given ``v``, so ``F(v)`` has no closed form; use :func:`log_likelihood_bound` (a lower
+        bound) or :func:`pgm_energy.exact.log_likelihood` (small machines).
     """
     if (estimator := _estimator(rbm)) is not None:
         return estimator.estimate_log_likelihood(rbm, data, n_runs=n_runs, betas=betas, base=base, rng=rng)
@@ -368,21 +399,24 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng
     )
 
 
-# ---------------------------------------------------------------------------- deep belief networks
+# ---------------------------------------------------------------------------- deep networks
 class LikelihoodBound(NamedTuple):
-    """The variational lower bound on the mean log-likelihood of data under a deep belief network.
+    """The variational lower bound on the mean log-likelihood of data under a deep belief network or deep Boltzmann machine.
 
     Attributes
     ----------
     mean : float
-        Monte Carlo estimate of ``(1/m) sum_r B(v_r)`` in nats, ``B(v) <= log p(v)``.
+        ``(1/m) sum_r B(v_r)`` in nats, ``B(v) <= log p(v)``: a Monte Carlo estimate for a deep
+        belief network; for a deep Boltzmann machine the mean-field bound itself.
     standard_error : float
         Monte Carlo standard error of ``mean`` from the samples of ``q`` (NaN with one
-        sample per row); the error of ``log_z`` is apart, in ``log_z_std``.
+        sample per row); 0.0 for a deep Boltzmann machine, whose bound is deterministic given
+        ``log_z``. The error of ``log_z`` is apart, in ``log_z_std``.
     per_row : ndarray, shape (n_rows,)
-        The estimate of ``B(v_r)`` of each row.
+        ``B(v_r)`` of each row (its estimate, for a deep belief network).
     log_z : float
-        ``log Z`` of the top RBM used.
+        The ``log Z`` used: of the top RBM (deep belief network) or of the whole machine (deep
+        Boltzmann machine).
     log_z_std : float
         0 when exact or given, else the AIS standard deviation of ``log_z``.
     log_z_method : {"exact", "ais", "given"}
@@ -401,26 +435,63 @@ def _bernoulli_entropy(pre_activation: np.ndarray) -> np.ndarray:
     return np.sum(softplus(pre_activation) - sigmoid(pre_activation) * pre_activation, axis=-1)
 
 
-def _check_top_log_z(rbm, log_z) -> float:
-    """A given ``log Z`` of the top RBM ``rbm`` as a float, within the range its parameters allow.
+def _check_log_z(model, log_z, what: str = "the top RBM", symbol: str = "log Z_top") -> float:
+    """A given ``log Z`` of the binary ``model`` as a float, within the range its parameters allow.
 
     With ``|E| <= B`` (:attr:`energy_bound`) over its ``n`` units, ``Z`` lies in
-    ``[2**n e**-B, 2**n e**B]``; a value outside is not that RBM's (and one like 1e308 would
-    overflow the bound's sums).
+    ``[2**n e**-B, 2**n e**B]``; a value outside is not that model's (and one like 1e308 would
+    overflow the bound's sums). ``what`` and ``symbol`` name the model and its ``log Z`` in the
+    message (the defaults: a deep belief network's top RBM).
     """
     value = float(check_finite_array(log_z, "log_z", ndim=0))
-    centre, radius = rbm.n_units * math.log(2.0), rbm.energy_bound / rbm.temperature
+    centre, radius = model.n_units * math.log(2.0), model.energy_bound / model.temperature
     slack = 1e-9 * (abs(centre) + radius + 1.0)  # rounding of an exactly computed extreme value
     if not abs(value - centre) <= radius + slack:
         raise ValidationError(
-            f"log_z={log_z!r} is impossible for the top RBM: its parameters bound log Z_top to "
+            f"log_z={log_z!r} is impossible for {what}: its parameters bound {symbol} to "
             f"[{centre - radius:.6g}, {centre + radius:.6g}]"
         )
     return value
 
 
-def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, betas=None, max_units=DEFAULT_MAX_UNITS, rng=None):
-    r"""The variational lower bound on ``log p(v)`` of a deep belief network, averaged over ``data``.
+# Defaults of the options that apply to one kind of deep network only, told apart from the same
+# value passed explicitly, so that passing one for the other kind is refused rather than ignored
+# (the mean-field ones are pgm_energy._mean_field's).
+_DEFAULT_SAMPLES = MarkedDefault(10)
+_DEFAULT_ITERATIONS = MarkedDefault(_mean_field.DEFAULT_MAX_ITERATIONS)
+
+
+class _MarkedFloat(float):
+    """A float default told apart from the same value passed explicitly (as :class:`MarkedDefault`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(float(self))
+
+
+_DEFAULT_TOLERANCE = _MarkedFloat(_mean_field.DEFAULT_TOLERANCE)
+
+
+def _refuse_options(kind: str, reason: str, **given) -> None:
+    """Refuse the options of ``given`` (name -> whether the caller passed it), which do not apply to ``kind``."""
+    passed = [name for name, was_passed in given.items() if was_passed]
+    if passed:
+        raise ValidationError(
+            f"{' and '.join(passed)} {'does' if len(passed) == 1 else 'do'} not apply to a {kind}: {reason}; "
+            "leave it out"
+        )
+
+
+def log_likelihood_bound(dbn, data, *, n_samples=_DEFAULT_SAMPLES, log_z=None, n_runs=100, betas=None,
+                         max_iterations=_DEFAULT_ITERATIONS, tolerance=_DEFAULT_TOLERANCE,
+                         max_units=DEFAULT_MAX_UNITS, rng=None):
+    r"""The variational lower bound on ``log p(v)`` of a deep belief network or deep Boltzmann machine, averaged over ``data``.
+
+    A :class:`~pgm_energy.DeepBoltzmannMachine` gets its mean-field bound
+    (:func:`pgm_energy._ais_deep.log_likelihood_bound`: ``max_iterations`` and ``tolerance`` apply,
+    ``n_samples`` does not); what follows is a deep belief network's (``n_samples`` applies,
+    ``max_iterations`` and ``tolerance`` do not). Passing an option of the other kind is refused.
 
     With ``q`` the recognition model (factorial at each layer, sampled bottom-up:
     ``x^(1) ~ q(. | v)``, ``x^(2) ~ q(. | x^(1))``, ...),
@@ -445,22 +516,46 @@ def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, bet
 
     Parameters
     ----------
-    dbn : DeepBeliefNetwork
+    dbn : DeepBeliefNetwork or DeepBoltzmannMachine
     data : array_like of 0/1, shape (n_rows, n_visible), or pandas.DataFrame
     n_samples : int >= 1, default 10
-        Draws of ``q`` per row.
+        Draws of ``q`` per row (deep belief networks only).
     log_z : float, optional
         A known ``log Z_top`` (skips its computation; reported with ``log_z_std = 0`` and
         ``log_z_method = "given"``).
     n_runs, betas
         AIS runs and schedule (see :func:`log_partition_function`).
+    max_iterations : int >= 0, default 100
+        Mean-field sweeps (deep Boltzmann machines only).
+    tolerance : float >= 0, default 1e-7
+        Mean-field convergence threshold (deep Boltzmann machines only).
     max_units : int, default 30
     rng : None, int or numpy.random.Generator
 
     Returns
     -------
     LikelihoodBound
+
+    Raises
+    ------
+    ParameterTypeError
+        If ``dbn`` is neither a DeepBeliefNetwork nor a DeepBoltzmannMachine.
+    ValidationError
+        For an option of the other kind of network, or a ``log_z`` outside the range the
+        parameters allow.
     """
+    if not isinstance(dbn, (DeepBeliefNetwork, DeepBoltzmannMachine)):
+        raise ParameterTypeError(f"dbn must be a DeepBeliefNetwork or a DeepBoltzmannMachine, got {describe(dbn)}")
+    if isinstance(dbn, DeepBoltzmannMachine):
+        _refuse_options("DeepBoltzmannMachine", "its mean-field bound draws no samples",
+                        n_samples=n_samples is not _DEFAULT_SAMPLES)
+        return _estimator(dbn).log_likelihood_bound(
+            dbn, data, log_z=log_z, n_runs=n_runs, betas=betas, max_iterations=max_iterations, tolerance=tolerance,
+            max_units=max_units, rng=rng,
+        )
+    _refuse_options("DeepBeliefNetwork", "its bound samples the recognition model, it runs no mean field",
+                    max_iterations=max_iterations is not _DEFAULT_ITERATIONS,
+                    tolerance=tolerance is not _DEFAULT_TOLERANCE)
     batch = network_rows(dbn, data)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     max_units = check_int(max_units, "max_units", minimum=0)
@@ -472,7 +567,7 @@ def log_likelihood_bound(dbn, data, *, n_samples=10, log_z=None, n_runs=100, bet
     check_array_size(n_rows * n_samples * widest, f"n_samples={n_samples} draws for each of {n_rows} rows, of up to {widest} units")
     rbm = dbn.top_rbm
     if log_z is not None:
-        log_z = _check_top_log_z(rbm, log_z)
+        log_z = _check_log_z(rbm, log_z)
     generator = check_rng(rng)
     rows = np.repeat(batch, n_samples, axis=0)  # row r's draws are rows r*S .. r*S + S - 1
     values = np.zeros(rows.shape[0])

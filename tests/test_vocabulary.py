@@ -38,7 +38,8 @@ SYNONYMS = {
 DEPRECATED = {("SimulatedAnnealingSampler.sample", "n_reads"), ("GibbsInference.__init__", "n_reads")}
 # pgmpy's own query signature, kept so that the engines can stand in for VariableElimination.
 PGMPY_SIGNATURES = {("ExactInference.query", "show_progress"), ("ExactInference.map_query", "show_progress"),
-                    ("GibbsInference.query", "show_progress"), ("GibbsInference.map_query", "show_progress")}
+                    ("GibbsInference.query", "show_progress"), ("GibbsInference.map_query", "show_progress"),
+                    ("MeanFieldInference.query", "show_progress"), ("MeanFieldInference.map_query", "show_progress")}
 
 # The defaults every entry shares, by role (None: the option is required where it appears).
 SHARED_DEFAULTS = {"rng": None, "progress": True, "max_units": DEFAULT_MAX_UNITS}

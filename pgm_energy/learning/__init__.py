@@ -1,5 +1,5 @@
 """Training energy-based models: contrastive divergence, exact gradient, Boltzmann learning, deep belief networks,
-pseudo-likelihood for Potts machines.
+deep Boltzmann machines, pseudo-likelihood for Potts machines.
 
 Every trainer has ``fit(model_or_size, data, *, validation=None, rng=None, callbacks=(),
 progress=True, resume_from=None)`` returning a :class:`TrainingResult` ``(model, history,
@@ -10,6 +10,7 @@ from ._result import STOP_REASONS, TrainingHistory, TrainingResult
 from .callbacks import EarlyStopping
 from .contrastive_divergence import ContrastiveDivergence
 from .deep_belief import UpDownFineTuning, fit_greedy
+from .deep_boltzmann import DeepBoltzmannPCD, pretrain_deep_boltzmann
 from .categorical_cd import CategoricalCD
 from .exact_gradient import ExactGradient
 from .gaussian_cd import GaussianBernoulliCD
@@ -26,6 +27,8 @@ __all__ = [
     "BoltzmannLearning",
     "UpDownFineTuning",
     "fit_greedy",
+    "DeepBoltzmannPCD",
+    "pretrain_deep_boltzmann",
     "EarlyStopping",
     "TrainingHistory",
     "TrainingResult",

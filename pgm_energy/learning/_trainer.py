@@ -290,8 +290,8 @@ class Trainer:
         """Monitors the trainer adds to those of ``monitor=`` (for metrics its epochs do not give for free)."""
         return []
 
-    def _parameter_count(self, n_visible: int, n_hidden: int) -> int:
-        """Weights of a new model of ``n_hidden`` hidden units (an RBM's; override for other models)."""
+    def _parameter_count(self, n_visible: int, n_hidden) -> int:
+        """Weights of a new model of size ``n_hidden`` (checked by :meth:`_check_size`; an RBM's; override for other models)."""
         return n_visible * n_hidden
 
     def _resume_settings(self) -> tuple[str, ...]:
@@ -313,13 +313,24 @@ class Trainer:
         if isinstance(model_or_size, self._model_types):
             self._check_model(model_or_size)
             return model_or_size.visible_names
-        if isinstance(model_or_size, numbers.Integral) and not isinstance(model_or_size, bool):
-            check_int(model_or_size, "model_or_size", minimum=1)
-            return None
+        self._check_size(model_or_size)
+        return None
+
+    def _check_size(self, size):
+        """``model_or_size`` when it is not a model: the size of a new one, checked (override for other shapes).
+
+        Default: a number of hidden units (int >= 1).
+        """
+        if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+            return check_int(size, "model_or_size", minimum=1)
         allowed = ", ".join(cls.__name__ for cls in self._model_types)
         raise ParameterTypeError(
-            f"model_or_size must be a {allowed} or a number of hidden units (int >= 1), got {describe(model_or_size)}"
+            f"model_or_size must be a {allowed} or a number of hidden units (int >= 1), got {describe(size)}"
         )
+
+    def _size_of(self, model):
+        """What ``model_or_size`` would be to describe ``model``'s shape (default: its number of hidden units)."""
+        return model.n_hidden
 
     def _check_data(self, data, visible_names, name: str = "data") -> tuple[np.ndarray, tuple[str, ...]]:
         """Data as a C-contiguous 0/1 array in the training dtype, and its visible names.
@@ -474,8 +485,9 @@ class Trainer:
 
     def _train(self, model_or_size, train, valid, visible_names, rng, callbacks, progress, resume_from):
         """The loop of :meth:`fit`, on checked data, with ``self.epochs`` a number."""
-        if isinstance(model_or_size, numbers.Integral):
-            count = self._parameter_count(train.shape[1], int(model_or_size))
+        given_model = isinstance(model_or_size, self._model_types)
+        if not given_model:
+            count = self._parameter_count(train.shape[1], self._check_size(model_or_size))
             if count > MAX_PARAMETERS:
                 raise ValidationError(
                     f"model_or_size={model_or_size} hidden units with {train.shape[1]} visible units need {count} "
@@ -497,17 +509,14 @@ class Trainer:
             history, start = TrainingHistory(), 0
         else:
             generator, template, state, history, start, monitor_seed = read_checkpoint(
-                self, resume_from, visible_names if not isinstance(model_or_size, numbers.Integral) else None, train,
-                digest,
+                self, resume_from, visible_names if given_model else None, train, digest,
             )
-            if isinstance(model_or_size, self._model_types) and (
-                getattr(model_or_size, "n_hidden", None) != getattr(template, "n_hidden", None)
-            ):
+            if given_model and self._size_of(model_or_size) != self._size_of(template):
                 raise ValidationError(f"resume_from={str(resume_from)!r} holds a model of another shape than model_or_size")
-            if isinstance(model_or_size, numbers.Integral) and getattr(template, "n_hidden", model_or_size) != model_or_size:
+            if not given_model and self._size_of(template) != self._check_size(model_or_size):
                 raise ValidationError(
-                    f"resume_from={str(resume_from)!r} holds a model with {template.n_hidden} hidden units, "
-                    f"not model_or_size={model_or_size}"
+                    f"resume_from={str(resume_from)!r} holds a model of size {self._size_of(template)!r} "
+                    f"(hidden units), not model_or_size={model_or_size!r}"
                 )
             if start > self.epochs:
                 raise ValidationError(
