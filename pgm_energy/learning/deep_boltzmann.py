@@ -68,8 +68,12 @@ from ._trainer import (
     trainer_options,
 )
 from .contrastive_divergence import _check_momentum, _Schedule, hinton_momentum
+from .monitors import check_monitor_spec
 
-__all__ = ["DeepBoltzmannPCD", "pretrain_deep_boltzmann"]
+__all__ = ["DeepBoltzmannPCD", "pretrain_deep_boltzmann", "DEEP_MONITORS"]
+
+#: the monitors ``monitor=`` may name for a deep Boltzmann machine
+DEEP_MONITORS = ("log_likelihood", "log_likelihood_bound")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -263,8 +267,11 @@ class DeepBoltzmannPCD(Trainer):
         run's epochs).
     batch_size : int >= 1, default 100
     epochs, monitor, monitor_every, checkpoint_every, checkpoint_path, binarize, dtype
-        As :class:`~pgm_energy.learning._trainer.Trainer`. ``monitor="auto"`` records the exact
-        log-likelihood when the machine's odd layers are small enough to enumerate.
+        As :class:`~pgm_energy.learning._trainer.Trainer`. ``monitor`` names come from
+        :data:`DEEP_MONITORS`: ``"log_likelihood"`` (exact, by enumerating the odd layers) and
+        ``"log_likelihood_bound"`` (:class:`~pgm_energy.learning.monitors.MeanFieldBound`: the
+        mean-field bound and the AIS ``log Z`` it uses). ``"auto"``: the exact log-likelihood when the
+        odd layers have at most 20 units, else the bound.
 
     Notes
     -----
@@ -306,7 +313,9 @@ class DeepBoltzmannPCD(Trainer):
                 if not 0.0 < averaging <= 1.0:
                     raise ValidationError(f"averaging must be an int >= 1 or a fraction in (0, 1], got {averaging!r}")
         self.averaging = averaging
-        super().__init__(**trainer_options(locals()), dtype=dtype)
+        options = trainer_options(locals())
+        options["monitor"] = check_monitor_spec(monitor, model_kind="a deep Boltzmann machine", names=DEEP_MONITORS)
+        super().__init__(**options, dtype=dtype)
 
     # ------------------------------------------------------------------ options
     def _settings(self) -> dict:

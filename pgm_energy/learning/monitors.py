@@ -23,6 +23,9 @@ History keys (mean over rows, in nats where a log-probability):
 ``log_likelihood``                  exact mean log p(v) on the fixed training subset
 ``validation_log_likelihood``       exact mean log p(v) on the validation data
 ``ais_log_likelihood``              AIS estimate on the training subset (and ``validation_ais_log_likelihood``)
+``log_likelihood_bound``            deep Boltzmann machines: the mean-field lower bound on the training subset
+                                    (and ``validation_log_likelihood_bound``), with the ``log_z`` used and
+                                    its AIS standard deviation ``log_z_std`` (0 when exact)
 =================================== ==========================================================
 """
 
@@ -44,6 +47,7 @@ __all__ = [
     "PseudoLogLikelihood",
     "ExactLogLikelihood",
     "AISLogLikelihood",
+    "MeanFieldBound",
     "MONITOR_NAMES",
     "EPOCH_KEYS",
     "history_keys",
@@ -177,12 +181,18 @@ def _require_rbm(model, what: str) -> None:
 
 
 def _template_kinds() -> tuple[type, ...]:
-    """The models monitors measure: binary machines and RBMs, Gaussian-Bernoulli RBMs (real-valued rows)
-    and categorical RBMs (rows of state indices)."""
-    from ..models import BoltzmannMachine, CategoricalRBM
+    """The models monitors measure: binary machines and RBMs, Gaussian-Bernoulli RBMs (real-valued rows),
+    categorical RBMs (rows of state indices) and deep Boltzmann machines."""
+    from ..models import BoltzmannMachine, CategoricalRBM, DeepBoltzmannMachine
     from ..models.gaussian_rbm import GaussianBernoulliRBM
 
-    return (RestrictedBoltzmannMachine, BoltzmannMachine, GaussianBernoulliRBM, CategoricalRBM)
+    return (RestrictedBoltzmannMachine, BoltzmannMachine, GaussianBernoulliRBM, CategoricalRBM, DeepBoltzmannMachine)
+
+
+def _deep_enumeration(template) -> tuple[int, int]:
+    """A deep Boltzmann machine's exact log-likelihood: the odd layers' units (enumerated) and the even ones'."""
+    odd = sum(template.layer_sizes[1::2])
+    return odd, template.n_units - odd
 
 
 def _free_energy_kinds() -> tuple[type, ...]:
@@ -272,8 +282,12 @@ class ExactLogLikelihood(Monitor):
                 "template must be a RestrictedBoltzmannMachine, BoltzmannMachine, GaussianBernoulliRBM or "
                 f"CategoricalRBM for monitor {self.name!r}, got {describe(template)}"
             )
+        from ..models import DeepBoltzmannMachine
+
         if isinstance(template, RestrictedBoltzmannMachine):
             size, what = min(template.n_visible, template.n_hidden), "the smaller layer"
+        elif isinstance(template, DeepBoltzmannMachine):
+            size, what = _deep_enumeration(template)[0], "the odd layers (h1, h3, ...)"
         elif isinstance(template, _free_energy_kinds()):  # Gaussian or categorical: the hidden layer is enumerated
             size, what = template.n_hidden, "the hidden layer"
         else:
@@ -346,6 +360,74 @@ class AISLogLikelihood(Monitor):
 
     def __repr__(self) -> str:
         return f"AISLogLikelihood(**{self.options!r})"
+
+
+class MeanFieldBound(Monitor):
+    """A deep Boltzmann machine's mean-field lower bound on the mean log-likelihood, and the ``log Z`` it uses.
+
+    :func:`pgm_energy.ais.log_likelihood_bound` on the training subset and the validation data,
+    with one ``log Z`` for both: by AIS (the data-free ``"model"`` base; ``rng`` keyed by the run's
+    seed and the epoch), or exact when ``exact_log_z`` and the machine's smaller parity side has at
+    most ``max_units`` units. Beside the exact log-likelihood (:class:`ExactLogLikelihood`), it shows
+    how tight the bound is; beside the exact ``log Z``, how good AIS is.
+
+    Parameters
+    ----------
+    n_runs : int >= 1, default 100
+    betas : None, int or array, default 1000
+        AIS schedule (see :func:`pgm_energy.ais.log_partition_function`).
+    exact_log_z : bool, default False
+        Enumerate ``log Z`` when possible instead of estimating it.
+    max_units : int, default 30
+    """
+
+    name = "log_likelihood_bound"
+    keys = ("log_likelihood_bound", "validation_log_likelihood_bound", "log_z", "log_z_std")
+
+    def __init__(self, *, n_runs=100, betas=1000, exact_log_z=False, max_units=DEFAULT_MAX_UNITS):
+        from ..ais import _check_betas
+
+        self.n_runs = check_int(n_runs, "n_runs", minimum=1)
+        _check_betas(betas)  # refused now, not after an epoch of work
+        self.betas = betas
+        if not isinstance(exact_log_z, (bool, np.bool_)):
+            raise ParameterTypeError(f"exact_log_z must be True or False, got {describe(exact_log_z)}")
+        self.exact_log_z = bool(exact_log_z)
+        self.max_units = check_int(max_units, "max_units", minimum=0)
+
+    def prepare(self, template, train, validation, subset, seed):
+        from ..models import DeepBoltzmannMachine
+
+        if not isinstance(template, DeepBoltzmannMachine):
+            raise ParameterTypeError(f"template must be a DeepBoltzmannMachine for monitor {self.name!r}, got {describe(template)}")
+        super().prepare(template, train, validation, subset, seed)
+
+    def __call__(self, model, epoch):
+        from .. import ais
+
+        epoch = self._check_call(model, epoch, rbm=False)
+        generator = np.random.default_rng([self.seed, epoch])
+        smaller = min(_deep_enumeration(model))
+        if self.exact_log_z and smaller <= self.max_units:
+            from .. import exact
+
+            log_z, log_z_std = exact.log_partition_function(model, max_units=self.max_units), 0.0
+        else:
+            estimate = ais.log_partition_function(model, n_runs=self.n_runs, betas=self.betas, base="model",
+                                                  rng=generator)
+            log_z, log_z_std = estimate.log_z, estimate.log_z_std
+        values = {
+            "log_likelihood_bound": ais.log_likelihood_bound(model, self.subset, log_z=log_z).mean,
+            "log_z": float(log_z),
+            "log_z_std": float(log_z_std),
+        }
+        if self.validation is not None:
+            values["validation_log_likelihood_bound"] = ais.log_likelihood_bound(model, self.validation, log_z=log_z).mean
+        return values
+
+    def __repr__(self) -> str:
+        return (f"MeanFieldBound(n_runs={self.n_runs}, betas={self.betas!r}, exact_log_z={self.exact_log_z}, "
+                f"max_units={self.max_units})")
 
 
 #: multiply-adds below which a product runs on one BLAS thread
@@ -432,6 +514,7 @@ MONITOR_NAMES = {
     "pseudo_log_likelihood": PseudoLogLikelihood,
     "log_likelihood": ExactLogLikelihood,
     "ais": AISLogLikelihood,
+    "log_likelihood_bound": MeanFieldBound,
 }
 
 
@@ -476,6 +559,8 @@ def check_monitor_spec(spec, *, model_kind=None, names=None):
 
 
 def _auto(template, validation) -> list[Monitor]:
+    from ..models import DeepBoltzmannMachine
+
     monitors: list[Monitor] = []
     if isinstance(template, RestrictedBoltzmannMachine):
         if validation is not None:
@@ -489,6 +574,12 @@ def _auto(template, validation) -> list[Monitor]:
         width = sum(template.cardinalities) if hasattr(template, "cardinalities") else template.n_visible
         if template.n_hidden <= AUTO_EXACT_LAYER_LIMIT and 2.0**template.n_hidden * width <= AUTO_EXACT_WORK:
             monitors.append(ExactLogLikelihood())
+    elif isinstance(template, DeepBoltzmannMachine):
+        enumerated, summed = _deep_enumeration(template)
+        if enumerated <= AUTO_EXACT_LAYER_LIMIT and 2.0**enumerated * summed <= AUTO_EXACT_WORK:
+            monitors.append(ExactLogLikelihood())
+        else:
+            monitors.append(MeanFieldBound())
     elif template.n_units <= AUTO_EXACT_LAYER_LIMIT:
         monitors.append(ExactLogLikelihood())
     return monitors
