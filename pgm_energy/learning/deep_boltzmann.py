@@ -72,6 +72,7 @@ from .monitors import check_monitor_spec
 
 __all__ = ["DeepBoltzmannPCD", "pretrain_deep_boltzmann", "DEEP_MONITORS"]
 
+_POSITIVE_PHASES = ("mean_field", "gibbs")
 #: the monitors ``monitor=`` may name for a deep Boltzmann machine
 DEEP_MONITORS = ("log_likelihood", "log_likelihood_bound")
 
@@ -79,6 +80,26 @@ DEEP_MONITORS = ("log_likelihood", "log_likelihood_bound")
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """``1 / (1 + exp(-x))`` in the dtype of ``x`` (tanh form: no overflow)."""
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _field(parameters, layers: list, layer: int) -> np.ndarray:
+    """The input of ``layer`` from its neighbours' states, biases included (T = 1)."""
+    field = parameters.biases[layer] + (layers[layer - 1] @ parameters.weights[layer - 1] if layer else 0.0)
+    if layer < len(layers) - 1:
+        field = field + layers[layer + 1] @ parameters.weights[layer].T
+    return field
+
+
+def _block_gibbs(parameters, layers: list, generator, sweeps: int, *, clamp_visible: bool) -> None:
+    """``sweeps`` two-colour sweeps of 0/1 ``layers`` in place: all odd layers, then all even ones.
+
+    Uniforms are drawn layer by layer in that order, in the layers' dtype.
+    """
+    order = list(range(1, len(layers), 2)) + list(range(2 if clamp_visible else 0, len(layers), 2))
+    for _ in range(sweeps):
+        for layer in order:
+            probabilities = _sigmoid(_field(parameters, layers, layer))
+            layers[layer][...] = generator.random(probabilities.shape, dtype=layers[layer].dtype) < probabilities
 
 
 class _Parameters(NamedTuple):
@@ -262,6 +283,11 @@ class DeepBoltzmannPCD(Trainer):
         Cap on the mean-field sweeps per mini-batch.
     mean_field_tolerance : float >= 0, default 1e-5
         Mean-field stops when no mean moves by more than this in a sweep.
+    positive_phase : {"mean_field", "gibbs"}, default "mean_field"
+        How ``p(h | v)`` of the rows is stood for: the mean-field fixed point (Salakhutdinov & Hinton),
+        or one persistent chain per training row, advanced ``k`` two-colour sweeps with its row
+        clamped each time the row is in a batch (its odd layers enter as conditional means: an
+        unbiased estimate of the posterior statistics in the chains' stationary limit).
     averaging : None, int >= 1 or float in (0, 1], default None
         Return the mean of the parameters over the last ``averaging`` epochs (a fraction: of the
         run's epochs).
@@ -289,10 +315,10 @@ class DeepBoltzmannPCD(Trainer):
     """
 
     _model_types = (DeepBoltzmannMachine,)
-    _binary_state = ("chains",)
+    _binary_state = ("chains", "positive_chains")
 
     def __init__(self, *, learning_rate=0.005, momentum=hinton_momentum, weight_decay=2e-4, n_chains=None, k=5,
-                 mean_field_iterations=30, mean_field_tolerance=1e-5, averaging=None, batch_size=100, epochs=50,
+                 mean_field_iterations=30, mean_field_tolerance=1e-5, positive_phase="mean_field", averaging=None, batch_size=100, epochs=50,
                  monitor="auto", monitor_every=None, checkpoint_every=None, checkpoint_path=None, binarize=None,
                  dtype="float32"):
         self.learning_rate = _Schedule(learning_rate, "learning_rate",
@@ -303,6 +329,9 @@ class DeepBoltzmannPCD(Trainer):
         self.k = check_positive_int(k, "k", maximum=MAX_GIBBS_STEPS)
         self.mean_field_iterations = check_positive_int(mean_field_iterations, "mean_field_iterations")
         self.mean_field_tolerance = check_nonnegative_float(mean_field_tolerance, "mean_field_tolerance")
+        if not isinstance(positive_phase, str) or positive_phase not in _POSITIVE_PHASES:
+            raise ValidationError(f"positive_phase must be one of {_POSITIVE_PHASES!r}, got {describe(positive_phase)}")
+        self.positive_phase = positive_phase
         if averaging is not None:
             if isinstance(averaging, bool) or not isinstance(averaging, numbers.Real):
                 raise ParameterTypeError(f"averaging must be None, an int >= 1 or a fraction in (0, 1], got {describe(averaging)}")
@@ -328,12 +357,13 @@ class DeepBoltzmannPCD(Trainer):
             "k": self.k,
             "mean_field_iterations": self.mean_field_iterations,
             "mean_field_tolerance": self.mean_field_tolerance,
+            "positive_phase": self.positive_phase,
             "averaging": self.averaging,
         }
 
     def _resume_settings(self) -> tuple[str, ...]:
         extra = ("averaging",) if self.averaging is None else ("averaging", "epochs")
-        return ("batch_size", "dtype", "n_chains", *extra)
+        return ("batch_size", "dtype", "n_chains", "positive_phase", *extra)
 
     def _averaged_epochs(self) -> int:
         if self.averaging is None:
@@ -383,6 +413,11 @@ class DeepBoltzmannPCD(Trainer):
         chains = np.concatenate([means[0]] + [(rng.random(m.shape) < m).astype(np.float64) for m in means[1:]], axis=1)
         state = {"chains": chains.astype(dtype), "seeds": rng.integers(0, 2**62, size=1, dtype=np.int64),
                  "sum_count": np.zeros(1, dtype=np.int64)}
+        if self.positive_phase == "gibbs":
+            # one chain of the hidden layers per training row, started from a bottom-up draw
+            means = initial_means(model, np.asarray(data, dtype=np.float64))
+            state["positive_chains"] = np.concatenate(
+                [(rng.random(m.shape) < m) for m in means[1:]], axis=1).astype(dtype)
         for k, matrix in enumerate(model.weights):
             state[f"weights{k}"] = np.array(matrix, dtype=dtype, order="C")
             state[f"weights_velocity{k}"] = np.zeros(matrix.shape, dtype=dtype)
@@ -409,35 +444,42 @@ class DeepBoltzmannPCD(Trainer):
         sweeps, batches = 0, 0
         with one_thread():
             for start in range(0, order.shape[0], rows):
-                batch = data[order[start : start + rows]] if rows < data.shape[0] else data
-                sweeps += self._update(state, batch, generator, rate, momentum)
+                batch = data[order[start : start + rows]]
+                indices = order[start : start + rows]
+                sweeps += self._update(state, indices, batch, generator, rate, momentum)
                 batches += 1
         if epoch > self.epochs - self._averaged_epochs():
             for name in [name for name in state if name.startswith("sum_") and name != "sum_count"]:
                 state[name] += state[name[4:]]
             state["sum_count"][0] += 1
-        return {"mean_field_sweeps": sweeps / batches}
+        return {"mean_field_sweeps": sweeps / batches} if self.positive_phase == "mean_field" else {}
 
-    def _update(self, state, batch, generator, rate, momentum) -> int:
-        """One mini-batch update of ``state`` in place; returns the mean-field sweeps it took."""
+    def _update(self, state, rows, batch, generator, rate, momentum) -> int:
+        """One mini-batch update of ``state`` in place; returns the mean-field sweeps it took (0 for Gibbs).
+
+        ``rows`` are the batch's row indices in the training data (they pick its positive chains).
+        """
         parameters = self._current(state)
         n_layers = parameters.n_layers
         dtype = self.dtype
-        # positive phase: the mean-field posterior of the hidden layers given the rows
-        posterior = mean_field(parameters, initial_means(parameters, batch), max_iterations=self.mean_field_iterations,
-                               tolerance=self.mean_field_tolerance)
-        positive = [np.asarray(layer, dtype=dtype) for layer in posterior.means]
-        # negative phase: k two-colour sweeps of the persistent chains
         offsets = np.concatenate([[0], np.cumsum(parameters.layer_sizes)])
+        if self.positive_phase == "mean_field":
+            posterior = mean_field(parameters, initial_means(parameters, batch),
+                                   max_iterations=self.mean_field_iterations, tolerance=self.mean_field_tolerance)
+            positive, sweeps = [np.asarray(layer, dtype=dtype) for layer in posterior.means], posterior.n_iterations
+        else:
+            # persistent chains of the hidden layers, one per training row, with the row clamped
+            hidden = state["positive_chains"][rows]
+            layers = [np.asarray(batch, dtype=dtype)] + [hidden[:, offsets[k] - offsets[1] : offsets[k + 1] - offsets[1]]
+                                                         for k in range(1, n_layers)]
+            _block_gibbs(parameters, layers, generator, self.k, clamp_visible=True)
+            state["positive_chains"][rows] = np.concatenate(layers[1:], axis=1)
+            # Rao-Blackwellised statistics: each odd layer by its conditional mean given the even ones
+            positive = [layer if k % 2 == 0 else _sigmoid(_field(parameters, layers, k)) for k, layer in enumerate(layers)]
+            sweeps = 0
         chains = state["chains"]
         layers = [chains[:, offsets[k] : offsets[k + 1]] for k in range(n_layers)]  # views: updated in place
-        parity_order = list(range(1, n_layers, 2)) + list(range(0, n_layers, 2))
-        for _ in range(self.k):
-            for layer in parity_order:
-                field = parameters.biases[layer] + (layers[layer - 1] @ parameters.weights[layer - 1] if layer else 0.0)
-                if layer < n_layers - 1:
-                    field = field + layers[layer + 1] @ parameters.weights[layer].T
-                layers[layer][...] = generator.random(field.shape, dtype=dtype) < _sigmoid(field)
+        _block_gibbs(parameters, layers, generator, self.k, clamp_visible=False)
         n, m = batch.shape[0], chains.shape[0]
         for k in range(n_layers):
             if k < n_layers - 1:
@@ -453,7 +495,7 @@ class DeepBoltzmannPCD(Trainer):
             velocity *= momentum
             velocity += rate * step
             state[f"bias{k}"] += velocity
-        return posterior.n_iterations
+        return sweeps
 
     # ------------------------------------------------------------------ models and checkpoints
     def _parameters(self, state) -> tuple:

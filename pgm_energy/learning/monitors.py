@@ -57,8 +57,10 @@ __all__ = [
 ]
 
 #: history keys a trainer's epoch records itself (besides "epoch" and "seconds"): CD's reconstruction
-#: error, the exact-gradient and Boltzmann trainers' gradient norms, tempered PCD's swap rates
-EPOCH_KEYS = ("seconds", "reconstruction_error", "gradient_norm", "log_likelihood_before", "swap_rate_min", "swap_rate_mean")
+#: error, the exact-gradient and Boltzmann trainers' gradient norms, tempered PCD's swap rates, the deep
+#: Boltzmann trainer's mean-field sweeps per mini-batch
+EPOCH_KEYS = ("seconds", "reconstruction_error", "gradient_norm", "log_likelihood_before", "swap_rate_min", "swap_rate_mean",
+              "mean_field_sweeps")
 # Keys declared by every Monitor subclass defined so far (built-in and user-defined), in definition order.
 _SUBCLASS_KEYS: dict[str, None] = {}
 
