@@ -69,14 +69,32 @@ def log_likelihood(model, data, *, max_units) -> float:
         raise ValidationError("data must hold at least one sample, got 0 rows")
     rbm = _rbm(model)
     log_z = exact.log_partition_function(rbm, max_units=max_units)
-    if rbm.n_hidden <= max_units:  # the odd side enumerated once for every row
-        return float(np.mean(_log_unnormalised_visible(model, rbm, batch)) - log_z)
     rows, counts = np.unique(batch.astype(np.int8), axis=0, return_counts=True)
+    if rbm.n_hidden <= max_units and _blocked_is_cheaper(model, rbm, rows.shape[0]):
+        # the odd side enumerated once for every row
+        return float(counts @ _log_unnormalised_visible(model, rbm, rows) / batch.shape[0] - log_z)
     total = 0.0
     for row, count in zip(rows, counts):
         evidence = dict(zip(visible_names, row.tolist()))
         total += count * exact.log_partition_function(rbm, evidence=evidence, max_units=max_units)
     return float(total / batch.shape[0] - log_z)
+
+
+#: the cost of one exact call per row beyond its enumeration (checks, kernel launch), in unit updates
+_CALL_COST = 1e5
+
+
+def _blocked_is_cheaper(model, rbm, n_rows: int) -> bool:
+    """Whether enumerating the odd side once for all rows costs less than one small enumeration per row.
+
+    Given a row, the rest is an RBM between the odd layers and the even hidden ones, whose smaller
+    side is enumerated: ``2**min(odd, even hidden)`` states per row (a 64-20-10 machine: 2**10 per
+    row against 2**20 for the blocked table).
+    """
+    n_odd, n_even_hidden = rbm.n_hidden, rbm.n_visible - model.n_visible
+    blocked = 2.0**n_odd * (n_even_hidden + model.n_visible + n_rows)
+    per_row = n_rows * (2.0 ** min(n_odd, n_even_hidden) * max(n_odd, n_even_hidden, 1) + _CALL_COST)
+    return blocked <= per_row
 
 
 #: odd-side patterns per block (the block's table is rows x patterns)
