@@ -586,7 +586,16 @@ class GibbsInference(_Engine):
             return candidates[int(np.argmax(_free_energy_scores(model, clamped, targets, candidates)))]
         return candidates[int(np.argmax(counts))]
 
+    def _check_draws_for_errors(self) -> None:
+        """Standard errors come from an effective sample size, which needs at least 4 draws per chain."""
+        if self.n_samples < 4:
+            raise ValidationError(
+                f"n_samples={self.n_samples} draws per chain are too few for query and predict_probability: their "
+                "standard errors need an effective sample size, from at least 4 draws per chain; pass n_samples >= 4"
+            )
+
     def _row_probabilities(self, clamped, targets):
+        self._check_draws_for_errors()
         samples = self._sample(self._evidence_names(clamped))
         return samples._marginal_array()[targets], samples._standard_error_array()[targets]
 
@@ -608,6 +617,7 @@ class GibbsInference(_Engine):
         joint = check_bool(joint, "joint")
         clamped = check_evidence(evidence, model.names)
         variables = check_query_variables(variables, model.names, clamped, joint=joint)
+        self._check_draws_for_errors()
         samples = self._sample(evidence)
         columns = [model.index(name) for name in variables]
         if not joint:
@@ -707,6 +717,8 @@ class MeanFieldInference(_Engine):
             )
         self.model = model
         self.max_iterations = check_int(max_iterations, "max_iterations", minimum=1)
+        if isinstance(tolerance, (bool, np.bool_)):
+            raise ParameterTypeError(f"tolerance must be a float >= 0, got {tolerance!r}")
         tolerance = check_finite_array(tolerance, "tolerance", ndim=0)
         if tolerance < 0:
             raise ValidationError(f"tolerance must be >= 0, got {float(tolerance)!r}")

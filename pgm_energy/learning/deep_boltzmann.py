@@ -124,7 +124,11 @@ class _Parameters(NamedTuple):
 
 def _check_hidden_sizes(sizes, name: str) -> tuple[int, ...]:
     """At least two hidden layer sizes, each an int >= 1."""
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (list, tuple, np.ndarray)):
+    if (
+        isinstance(sizes, (str, bytes))
+        or not isinstance(sizes, (list, tuple, np.ndarray))
+        or (isinstance(sizes, np.ndarray) and sizes.ndim != 1)  # 0-d: not iterable; 2-d: rows
+    ):
         raise ParameterTypeError(
             f"{name} must be a DeepBoltzmannMachine or a list of hidden layer sizes (at least 2), got {describe(sizes)}"
         )
@@ -148,6 +152,7 @@ def _visible_log_odds(data: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- pretraining
+@np.errstate(over="ignore", invalid="ignore")  # a run that overflows is refused after its epoch, by name
 def _train_doubled_rbm(data, n_hidden, up, down, *, epochs, learning_rate, weight_decay, batch_size, generator):
     """CD-1 for an RBM whose upward (``up``) and downward (``down``) inputs are multiplied by 1 or 2.
 
@@ -182,6 +187,13 @@ def _train_doubled_rbm(data, n_hidden, up, down, *, epochs, learning_rate, weigh
                 velocity *= momentum
                 velocity += learning_rate * step
                 parameter += velocity
+        largest = max(float(np.max(np.abs(parameter))) for parameter in (weights, b, c))
+        if not largest <= RUNAWAY_BOUND[np.dtype(np.float64)]:  # NaN too
+            raise ValidationError(
+                f"pretraining diverged in epoch {epoch}: a parameter reached magnitude {largest:.3g}, beyond "
+                f"{RUNAWAY_BOUND[np.dtype(np.float64)]:.3g} (try a smaller learning_rate={learning_rate!r} or a "
+                f"smaller learning_rate * weight_decay={learning_rate * weight_decay!r})"
+            )
         errors.append(error / (n_rows * n_visible))
     return weights, b, c, errors
 

@@ -406,8 +406,11 @@ class MeanFieldBound(Monitor):
 
     def __call__(self, model, epoch):
         from .. import ais
+        from ..models import DeepBoltzmannMachine
 
         epoch = self._check_call(model, epoch, rbm=False)
+        if not isinstance(model, DeepBoltzmannMachine):
+            raise ParameterTypeError(f"model must be a DeepBoltzmannMachine for monitor {self.name!r}, got {describe(model)}")
         generator = np.random.default_rng([self.seed, epoch])
         smaller = min(_deep_enumeration(model))
         if self.exact_log_z and smaller <= self.max_units:

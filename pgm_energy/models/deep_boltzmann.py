@@ -25,7 +25,7 @@ import numpy as np
 from .._math import sigmoid
 from .._validation import check_int, check_positive_temperature, check_states
 from ..exceptions import ValidationError
-from ._base import file_member, file_scalar
+from ._base import MAX_PARAMETERS, file_member, file_scalar
 from ._layered import LayeredModel, check_layer_biases, check_layer_weights, check_layers_energy_scale, check_list
 from .boltzmann import BoltzmannMachine
 from .rbm import RestrictedBoltzmannMachine
@@ -96,17 +96,21 @@ class DeepBoltzmannMachine(LayeredModel):
         **options
             ``names``, ``temperature``.
         """
-        from .._validation import check_finite_array, check_rng
+        from .._validation import check_array_size, check_finite_array, check_rng
         from ._layered import check_layer_sizes
 
         sizes = check_layer_sizes(layer_sizes)
         if len(sizes) < 3:
             raise ValidationError(f"layer_sizes must list at least 3 layers, got {sizes}")
+        n_parameters = sum(sizes) + sum(lower * upper for lower, upper in zip(sizes[:-1], sizes[1:]))
+        check_array_size(n_parameters, f"layer_sizes={sizes} weights and biases", limit=MAX_PARAMETERS)
         scale = float(check_finite_array(scale, "scale", ndim=0))
         if scale < 0:
             raise ValidationError(f"scale must be >= 0, got {scale!r}")
         generator = check_rng(rng)
-        weights = [generator.normal(0.0, scale, size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        # scale 0 (also -0.0, which numpy's normal refuses as negative): zero weights
+        weights = [generator.normal(0.0, scale, size=(a, b)) if scale > 0 else np.zeros((a, b))
+                   for a, b in zip(sizes[:-1], sizes[1:])]
         return cls(weights, [np.zeros(size) for size in sizes], **options)
 
     @property

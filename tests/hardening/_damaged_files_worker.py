@@ -9,6 +9,9 @@ file was in progress if this process dies (segfault, abort) or hangs.
 Outcomes: ``loaded-same`` / ``loaded-different`` (a model was returned; it passed every
 constructor check), ``resumed`` (a checkpoint was resumed), else the exception's class name
 (``ModelFileError``, ``ValidationError``, ... or anything unexpected).
+
+In ``checkpoint`` mode each file is resumed by the run of :func:`training_runs` its original
+is named after (``original-NAME.npz``).
 """
 
 from __future__ import annotations
@@ -30,19 +33,38 @@ def same_model(loaded, original) -> bool:
     )
 
 
-def checkpoint_runner():
-    """Resume a 2-epoch CD run from a (damaged) checkpoint of its first epoch."""
+def training_runs():
+    """The 2-epoch runs whose first-epoch checkpoints are damaged: name -> (trainer factory, start model, data).
+
+    The factory takes extra trainer options (the parent adds ``checkpoint_every``/``checkpoint_path``).
+    """
     import numpy as np
 
-    from pgm_energy import RestrictedBoltzmannMachine
-    from pgm_energy.learning import ContrastiveDivergence
+    from pgm_energy import DeepBoltzmannMachine, RestrictedBoltzmannMachine
+    from pgm_energy.learning import ContrastiveDivergence, DeepBoltzmannPCD
 
     data = (np.random.default_rng(5).random((12, 4)) < 0.5).astype(np.int8)
-    start = RestrictedBoltzmannMachine.random(4, 3, rng=1)
+    return {
+        "cd": (lambda **options: ContrastiveDivergence(epochs=2, batch_size=4, monitor=None, **options),
+               RestrictedBoltzmannMachine.random(4, 3, rng=1), data),
+        "dbm-pcd": (lambda **options: DeepBoltzmannPCD(epochs=2, batch_size=4, k=1, mean_field_iterations=5,
+                                                       monitor=None, **options),
+                    DeepBoltzmannMachine.random([4, 3, 2], scale=0.1, rng=1), data),
+    }
 
-    def resume(path):
-        trainer = ContrastiveDivergence(epochs=2, batch_size=4, monitor=None)
-        trainer.fit(start, data, resume_from=path, progress=False, rng=0)
+
+def run_name(original: str) -> str:
+    """The run a checkpoint belongs to, from its original's name ``original-NAME.npz``."""
+    return os.path.basename(original).removeprefix("original-").removesuffix(".npz")
+
+
+def checkpoint_runner():
+    """Resume a 2-epoch run from a (damaged) checkpoint of its first epoch, the run named by ``original``."""
+    runs = training_runs()
+
+    def resume(path, original):
+        new_trainer, start, data = runs[run_name(original)]
+        new_trainer().fit(start, data, resume_from=path, progress=False, rng=0)
         return "resumed"
 
     return resume
@@ -55,8 +77,9 @@ def main(mode: str, listing: str, first: int) -> None:
     originals = {}
     with open(listing, encoding="utf-8") as handle:
         lines = [line.rstrip("\n").split("\t") for line in handle]
-    if resume is not None and lines:
-        resume(lines[0][2])  # compile the kernels on the intact checkpoint, outside any file's time limit
+    if resume is not None:
+        for original in dict.fromkeys(line[2] for line in lines[first:]):
+            resume(original, original)  # compile the kernels on the intact checkpoints, outside any file's time limit
     print("ready", flush=True)
     for index, path, original in lines[first:]:
         print(f"begin\t{index}", flush=True)
@@ -70,7 +93,7 @@ def main(mode: str, listing: str, first: int) -> None:
                     time.sleep(600)
                 outcome = "loaded-same"
             elif resume is not None:
-                outcome = resume(path)
+                outcome = resume(path, original)
             else:
                 if original not in originals:
                     originals[original] = load(original)

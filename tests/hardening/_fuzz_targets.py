@@ -1246,7 +1246,9 @@ for _kind in ("ExactInference", "GibbsInference"):
 
 
 # belief networks: estimators, samplers and trainers moved out of the model files (issue 12)
-@target("pgm_energy.ais.log_likelihood_bound", ["dbn", "data", "n_samples", "log_z", "n_runs", "betas", "max_units", "rng"])
+# max_iterations and tolerance are a deep Boltzmann machine's: left out of the valid call, refused for a DBN
+@target("pgm_energy.ais.log_likelihood_bound",
+        ["dbn", "data", "n_samples", "log_z", "n_runs", "betas", "max_iterations", "tolerance", "max_units", "rng"])
 def _ais_llb(ctx):
     return importlib.import_module("pgm_energy.ais").log_likelihood_bound, dict(
         dbn=dbn(), data=DATA.copy(), n_samples=2, log_z=None, n_runs=4, betas=None, max_units=20, rng=0)
@@ -1307,6 +1309,129 @@ def _up_down_fit(ctx):
     trainer = importlib.import_module("pgm_energy.learning.deep_belief").UpDownFineTuning(epochs=1, batch_size=2)
     return trainer.fit, dict(model_or_size=dbn(), data=DATA.copy(), validation=None, rng=0, callbacks=(),
                              progress=False, resume_from=None)
+
+
+# --------------------------------------------------------------------------- deep Boltzmann machines
+#: evidence and a DataFrame of visible columns for dboltz() (units v0-v2, h1_0, h1_1, h2_0, h2_1)
+_DEEP_EVIDENCE = {"v0": 1, "h2_1": 0}
+
+
+def _deep_frame():
+    import pandas as pd
+
+    return pd.DataFrame(DATA[:3, :2], columns=["v0", "v1"])
+
+
+def _deep_engine(kind):
+    inference = _inference()
+    if kind == "ExactInference":
+        return inference.ExactInference(dboltz())
+    if kind == "GibbsInference":
+        return inference.GibbsInference(dboltz(), n_samples=20, n_chains=2, burn_in=3, n_annealing_runs=2,
+                                         n_sweeps=10, rng=0)
+    return inference.MeanFieldInference(dboltz())
+
+
+@target("inference.most_probable_state(DeepBoltzmannMachine)", ["evidence", "max_units"], covers=())
+def _mps_deep(ctx):
+    return (lambda **options: _inference().most_probable_state(dboltz(), **options)), dict(
+        evidence=dict(_DEEP_EVIDENCE), max_units=30)
+
+
+@target("ExactInference(DeepBoltzmannMachine)", ["max_units"], covers=())
+def _exact_inference_deep_new(ctx):
+    return (lambda **options: _inference().ExactInference(dboltz(), **options)), dict(max_units=30)
+
+
+@target("GibbsInference(DeepBoltzmannMachine)",
+        ["n_samples", "n_chains", "burn_in", "thin", "scan", "n_annealing_runs", "schedule", "n_sweeps", "rng"],
+        covers=())
+def _gibbs_inference_deep_new(ctx):
+    # the options take effect in a query: the call builds and queries
+    def build_and_query(**options):
+        return _inference().GibbsInference(dboltz(), **options).query(["h1_0"], evidence=dict(_DEEP_EVIDENCE))
+
+    return build_and_query, dict(n_samples=20, n_chains=2, burn_in=3, thin=1, scan=None, n_annealing_runs=2,
+                                 schedule=None, n_sweeps=10, rng=0)
+
+
+@target("pgm_energy.inference.MeanFieldInference", ["model", "max_iterations", "tolerance"], aliases=MODEL_ALIASES)
+def _mean_field_inference_new(ctx):
+    # the options take effect in a query: the call builds and queries
+    def build_and_query(**options):
+        return _inference().MeanFieldInference(**options).posterior_means(dict(_DEEP_EVIDENCE))
+
+    return build_and_query, dict(model=dboltz(), max_iterations=100, tolerance=1e-7)
+
+
+@target("pgm_energy.inference.MeanFieldInference.posterior_means", ["evidence"])
+def _mean_field_posterior_means(ctx):
+    return _deep_engine("MeanFieldInference").posterior_means, dict(evidence=dict(_DEEP_EVIDENCE))
+
+
+for _kind in ("ExactInference", "GibbsInference", "MeanFieldInference"):
+    _methods = [("query", ["variables", "evidence", "joint"], dict(variables=["v2", "h1_0"], evidence=_DEEP_EVIDENCE,
+                                                                   joint=True)),
+                ("map_query", ["variables", "evidence"], dict(variables=["v1", "h1_1"], evidence=_DEEP_EVIDENCE)),
+                ("most_probable_state", ["variables", "evidence"], dict(variables=None, evidence=_DEEP_EVIDENCE)),
+                ("predict", ["data", "include_latents", "include_observed"], None),
+                ("predict_probability", ["data", "include_latents"], None)]
+    if _kind == "GibbsInference":
+        _methods += [("query_with_errors", ["variables", "evidence", "joint"],
+                      dict(variables=["h2_0"], evidence=_DEEP_EVIDENCE, joint=True)),
+                     ("predict_probability_with_errors", ["data", "include_latents"], None)]
+    for _method, _params, _valid in _methods:
+        def _deep_inference_method(ctx, _kind=_kind, _method=_method, _valid=_valid):
+            if _valid is None:
+                _valid = dict(data=_deep_frame(), include_latents=True)
+                if _method == "predict":
+                    _valid["include_observed"] = False
+            valid = {name: dict(value) if isinstance(value, dict) else value for name, value in _valid.items()}
+            return getattr(_deep_engine(_kind), _method), valid
+
+        # MeanFieldInference is answered by no other model kind: its methods' entries are the public ones
+        _name = (f"pgm_energy.inference.MeanFieldInference.{_method}" if _kind == "MeanFieldInference"
+                 else f"{_kind}(DeepBoltzmannMachine).{_method}")
+        target(_name, _params, covers=None if _kind == "MeanFieldInference" else ())(_deep_inference_method)
+
+
+for _name in ("log_partition_function", "marginals", "entropy"):
+    def _exact_deep(ctx, _name=_name):
+        options = dict(max_units=30) if _name == "entropy" else dict(evidence=dict(_DEEP_EVIDENCE), max_units=30)
+        return _exact(_name), dict(model=dboltz(), **options)
+
+    _params = ["model", "max_units"] + ([] if _name == "entropy" else ["evidence"])
+    target(f"exact.{_name}(DeepBoltzmannMachine)", _params, covers=(), aliases=MODEL_ALIASES)(_exact_deep)
+
+
+@target("exact.log_likelihood(DeepBoltzmannMachine)", ["model", "data", "max_units"], covers=(), aliases=MODEL_ALIASES)
+def _exact_ll_deep(ctx):
+    return _exact("log_likelihood"), dict(model=dboltz(), data=DATA.copy(), max_units=30)
+
+
+@target("ais.log_partition_function(DeepBoltzmannMachine)", ["rbm", "n_runs", "betas", "base", "data", "rng"],
+        covers=(), aliases={"rbm": ("rbm", "model")})
+def _ais_logz_deep(ctx):
+    return _ais("log_partition_function"), dict(rbm=dboltz(), n_runs=4, betas=np.linspace(0, 1, 20), base="data",
+                                                data=DATA.copy(), rng=0)
+
+
+@target("ais.estimate_log_likelihood(DeepBoltzmannMachine)", ["data", "n_runs", "betas", "base", "rng"], covers=(),
+        refuses=importlib.import_module("pgm_energy.exceptions").ParameterTypeError)
+def _ais_ll_deep(ctx):
+    return _ais("estimate_log_likelihood"), dict(rbm=dboltz(), data=DATA.copy(), n_runs=4,
+                                                 betas=np.linspace(0, 1, 20), base="data", rng=0)
+
+
+# n_samples is a deep belief network's: left out of the valid call, refused for a deep Boltzmann machine.
+# max_units=0: log Z by AIS (a junk max_units may switch to the exact one)
+@target("ais.log_likelihood_bound(DeepBoltzmannMachine)",
+        ["dbn", "data", "n_samples", "log_z", "n_runs", "betas", "max_iterations", "tolerance", "max_units", "rng"],
+        covers=(), aliases={"dbn": ("dbn", "model")})
+def _ais_llb_deep(ctx):
+    return _ais("log_likelihood_bound"), dict(dbn=dboltz(), data=DATA.copy(), log_z=None, n_runs=4,
+                                              betas=np.linspace(0, 1, 20), max_iterations=100, tolerance=1e-7,
+                                              max_units=0, rng=0)
 
 
 # --------------------------------------------------------------------------- learning
@@ -1553,6 +1678,52 @@ def _ccd_initial(ctx):
         n_hidden=2, data=CDATA.copy(), cardinalities=[3, 2, 3], rng=0, visible_names=None, state_names=None)
 
 
+def _deep_learning():
+    return importlib.import_module("pgm_energy.learning.deep_boltzmann")
+
+
+@target("pgm_energy.learning.deep_boltzmann.pretrain_deep_boltzmann",
+        ["data", "hidden_sizes", "epochs", "learning_rate", "weight_decay", "batch_size", "binarize", "rng",
+         "return_errors"])
+def _pretrain_deep(ctx):
+    return _deep_learning().pretrain_deep_boltzmann, dict(data=DATA.copy(), hidden_sizes=[2, 2], epochs=2,
+                                                           learning_rate=0.05, weight_decay=2e-4, batch_size=2,
+                                                           binarize=None, rng=0, return_errors=True)
+
+
+@target("pgm_energy.learning.deep_boltzmann.DeepBoltzmannPCD",
+        ["learning_rate", "momentum", "weight_decay", "n_chains", "k", "mean_field_iterations", "mean_field_tolerance",
+         "averaging", "batch_size", "epochs", "monitor", "monitor_every", "checkpoint_every", "checkpoint_path",
+         "binarize", "dtype"])
+def _dbm_pcd_new(ctx):
+    # The constructor's parameters only matter once fit runs: the call builds and fits.
+    def build_and_fit(**options):
+        return _deep_learning().DeepBoltzmannPCD(**options).fit([2, 2], DATA.copy(), rng=0, progress=False)
+
+    return build_and_fit, dict(learning_rate=0.05, momentum=0.5, weight_decay=2e-4, n_chains=None, k=1,
+                               mean_field_iterations=10, mean_field_tolerance=1e-5, averaging=1, batch_size=2,
+                               epochs=2, monitor="auto", monitor_every=None, checkpoint_every=1,
+                               checkpoint_path=ctx.out("dbm.ckpt.npz"), binarize=None, dtype="float32")
+
+
+@target("pgm_energy.learning.deep_boltzmann.DeepBoltzmannPCD.fit", _TRAINER_CALL_PARAMS, inputs=_TRAINER_INPUTS)
+def _dbm_pcd_fit(ctx):
+    return _deep_learning().DeepBoltzmannPCD(epochs=2, batch_size=2, k=1).fit, dict(
+        model_or_size=dboltz(), data=DATA.copy(), validation=DATA[:2].copy(), rng=0, callbacks=(), progress=False,
+        resume_from=None)
+
+
+@target("DeepBoltzmannPCD.fit(resume_from)", ["resume_from"], covers=(), inputs=_TRAINER_INPUTS)
+def _dbm_pcd_resume(ctx):
+    def write(path):
+        _deep_learning().DeepBoltzmannPCD(epochs=1, batch_size=2, k=1, checkpoint_every=1,
+                                          checkpoint_path=path).fit([2, 2], DATA.copy(), rng=0, progress=False)
+
+    path = ctx.file("dbm_resume.ckpt.npz", write)
+    trainer = _deep_learning().DeepBoltzmannPCD(epochs=2, batch_size=2, k=1)
+    return trainer.fit, dict(model_or_size=[2, 2], data=DATA.copy(), rng=0, progress=False, resume_from=path)
+
+
 @target("pgm_energy.learning.boltzmann.BoltzmannLearning",
         ["learning_rate", "epochs", "batch_size", "n_chains", "sweeps", "burn_in", "momentum", "weight_decay",
          "clamped_chains", "estimator", "monitor", "monitor_every", "checkpoint_every", "checkpoint_path", "binarize"])
@@ -1681,6 +1852,32 @@ for _name, _options in _MONITOR_CLASSES.items():
         return monitor, dict(model=rbm(), epoch=1)
 
     target(f"{_name}.__call__", ["model", "epoch"], covers=(), aliases=MODEL_ALIASES)(_monitor_call)
+
+
+@target("pgm_energy.learning.monitors.MeanFieldBound", ["n_runs", "betas", "exact_log_z", "max_units"])
+def _mean_field_bound_new(ctx):
+    # A monitor is used by a trainer: the call builds it and trains a deep Boltzmann machine with it.
+    def build_and_fit(**options):
+        monitor = _monitors().MeanFieldBound(**options)
+        return _deep_learning().DeepBoltzmannPCD(epochs=1, batch_size=2, k=1, monitor=[monitor]).fit(
+            [2, 2], DATA.copy(), validation=DATA[:2].copy(), rng=0, progress=False)
+
+    return build_and_fit, dict(n_runs=4, betas=20, exact_log_z=False, max_units=30)
+
+
+@target("pgm_energy.learning.monitors.MeanFieldBound.prepare", ["template", "train", "validation", "subset", "seed"])
+def _mean_field_bound_prepare(ctx):
+    monitor = _monitors().MeanFieldBound(n_runs=4, betas=20)
+    return monitor.prepare, dict(template=dboltz(), train=DATA.copy(), validation=DATA[:2].copy().astype(float),
+                                 subset=DATA[:3].copy().astype(float), seed=0)
+
+
+@target("MeanFieldBound.__call__", ["model", "epoch"], covers=(), aliases=MODEL_ALIASES)
+def _mean_field_bound_call(ctx):
+    monitor = _monitors().MeanFieldBound(n_runs=4, betas=20)
+    monitor.prepare(dboltz(), DATA.copy(), DATA[:2].astype(float), DATA[:3].astype(float), 0)
+    return monitor, dict(model=dboltz(seed=1), epoch=1)
+
 
 target("pgm_energy.learning.monitors.Monitor", covers=("pgm_energy.learning.monitors.Monitor",
                                                         "pgm_energy.learning.monitors.Monitor.prepare"))(
