@@ -4,7 +4,9 @@ Two engines share one interface and answer what pgmpy's ``VariableElimination``
 answers on ``model.to_markov_network()``: :class:`ExactInference` by enumeration
 (the oracle of :mod:`pgm_energy.exact`, up to ``max_units`` enumerated units),
 :class:`GibbsInference` from Gibbs samples (with Monte Carlo standard errors) and
-simulated annealing.
+simulated annealing. Potts machines and deep Boltzmann machines get subclasses of
+both (state names; the bipartite embedding). A third engine, :class:`MeanFieldInference`,
+answers for deep Boltzmann machines from their mean-field posterior, an approximation.
 
 ``map_query(variables, evidence)`` is pgmpy's marginal MAP: the most probable
 joint assignment of ``variables``, every other unobserved unit summed out;
@@ -50,7 +52,7 @@ def most_probable_state(model, *, evidence=None, max_units=DEFAULT_MAX_UNITS):
 
     Parameters
     ----------
-    model : BoltzmannMachine or RestrictedBoltzmannMachine
+    model : BoltzmannMachine, RestrictedBoltzmannMachine or DeepBoltzmannMachine
     evidence : dict of str -> 0/1, optional
         Units clamped to the given values.
     max_units : int, default 30
@@ -341,7 +343,7 @@ class ExactInference(_Engine):
 
     Parameters
     ----------
-    model : BoltzmannMachine or RestrictedBoltzmannMachine
+    model : BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine or DeepBoltzmannMachine
     max_units : int, default 30
         Size guard: largest number of enumerated units (free units of a general
         machine, the smaller free layer of an RBM).
@@ -493,7 +495,7 @@ class GibbsInference(_Engine):
 
     Parameters
     ----------
-    model : BoltzmannMachine or RestrictedBoltzmannMachine
+    model : BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine or DeepBoltzmannMachine
     n_samples : int, default 10_000
         Draws per chain for each query.
     n_chains : int, default 4
