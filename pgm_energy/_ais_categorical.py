@@ -138,7 +138,7 @@ def _log_z_base(model: CategoricalRBM, base_bias: np.ndarray) -> float:
     return total + model.n_hidden * math.log(2.0)
 
 
-def _run(model, n_runs, betas, base, data, rng):
+def _run(model, n_runs, betas, base, data, rng, client=None):
     """Validate, run the kernel: ``(log_weights, final states, log Z_A, schedule)``."""
     _check_model(model)
     n_runs = check_int(n_runs, "n_runs", minimum=1)
@@ -146,25 +146,24 @@ def _run(model, n_runs, betas, base, data, rng):
     base_bias = _base_bias(model, base, data)
     generator = check_rng(rng)
 
+    from ._cluster import resolve_client, run_by_blocks
     from ._kernels import ais_categorical as kernels
     from ._kernels.rng import seed_streams
 
     temperature = model.temperature
     with refuse_out_of_memory(f"n_runs={n_runs} AIS runs of {model.n_visible} visible variables"):
         streams = seed_streams(generator, n_runs * kernels.LANES).reshape(n_runs, kernels.LANES)
-        log_weights, states = kernels.ais_log_weights(
-            model.weights / temperature,
-            model.hidden_bias / temperature,
-            base_bias,
-            model.visible_bias / temperature - base_bias,
-            model.field_offsets,
-            schedule,
+        log_weights, states = run_by_blocks(
+            resolve_client(client), kernels.ais_log_weights,
+            (model.weights / temperature, model.hidden_bias / temperature, base_bias,
+             model.visible_bias / temperature - base_bias, model.field_offsets, schedule),
             streams,
         )
     return log_weights, states, _log_z_base(model, base_bias), schedule
 
 
-def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=None, rng=None) -> AISResult:
+def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=None, rng=None,
+                           client=None) -> AISResult:
     """AIS estimate of ``log Z`` of a categorical RBM at its own temperature.
 
     Parameters
@@ -182,23 +181,28 @@ def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=Non
         Only with ``base="data"`` (or None); a DataFrame is reordered by its column names and may
         hold state names.
     rng : None, int or numpy.random.Generator
+    client : None, "local", "local:N", a scheduler address or distributed.Client
+        Where the runs go (:mod:`pgm_energy._cluster`): in process (None), or split in blocks across
+        a Dask cluster. The same ``rng`` gives the same bits either way: every run's random
+        streams are drawn here before any run starts.
 
     Returns
     -------
     AISResult
     """
-    log_weights, _, log_z_base, schedule = _run(model, n_runs, betas, base, data, rng)
+    log_weights, _, log_z_base, schedule = _run(model, n_runs, betas, base, data, rng, client)
     return _summarise(log_weights, log_z_base, schedule.shape[0] - 1)
 
 
-def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None) -> LikelihoodEstimate:
+def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None,
+                            client=None) -> LikelihoodEstimate:
     """Mean ``log p(v) = -F_T(v) / T - log Z`` of rows of visible states, ``log Z`` estimated by AIS.
 
     Parameters
     ----------
     model : CategoricalRBM
     data : array_like of state indices, shape (n_samples, n_visible) or (n_visible,), or a pandas DataFrame
-    n_runs, betas, base, rng
+    n_runs, betas, base, rng, client
         As in :func:`log_partition_function` (``base=None`` is ``"data"``, built from ``data``).
 
     Returns
@@ -209,7 +213,8 @@ def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, r
     batch = visible_rows(model, data)
     uses_data = base is None or (isinstance(base, str) and base == "data")
     log_z = log_partition_function(
-        model, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng
+        model, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng,
+        client=client,
     )
     mean_log_numerator = float(np.mean(-model.free_energy(batch) / model.temperature))
     return LikelihoodEstimate(

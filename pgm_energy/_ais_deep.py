@@ -81,7 +81,8 @@ def _base_bias(model: DeepBoltzmannMachine, rbm, base, data) -> np.ndarray:
     return bias
 
 
-def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=None, rng=None) -> AISResult:
+def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=None, rng=None,
+                           client=None) -> AISResult:
     """AIS estimate of ``log Z`` of a deep Boltzmann machine at its own temperature.
 
     Parameters
@@ -101,6 +102,8 @@ def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=Non
     rng : None, int or numpy.random.Generator
         Same seed, same bits: the result equals that of
         ``pgm_energy.ais.log_partition_function(model.to_bipartite_rbm(), ...)`` with the same base.
+    client : None, "local", "local:N", a scheduler address or distributed.Client
+        As in :func:`pgm_energy.ais.log_partition_function`.
 
     Returns
     -------
@@ -121,10 +124,10 @@ def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=Non
     rbm = model.to_bipartite_rbm()
     base_bias = _base_bias(model, rbm, base, data)
     generator = check_rng(rng)
-    return _run(rbm, n_runs, schedule, base_bias, generator)
+    return _run(rbm, n_runs, schedule, base_bias, generator, client)
 
 
-def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None):
+def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None, client=None):
     """Refused: a deep Boltzmann machine's ``log p*(v)`` has no closed form.
 
     Raises

@@ -145,7 +145,7 @@ def _whitened(model: GaussianBernoulliRBM, means: np.ndarray):
     return weights, hidden_bias, base_mean, delta, std
 
 
-def _run(model, n_runs, betas, base, data, rng):
+def _run(model, n_runs, betas, base, data, rng, client=None):
     """Validate, run the kernel: ``(log_weights, final states in v units, log Z_A, schedule)``."""
     _check_model(model)
     n_runs = check_int(n_runs, "n_runs", minimum=1)
@@ -154,12 +154,14 @@ def _run(model, n_runs, betas, base, data, rng):
     generator = check_rng(rng)
     weights, hidden_bias, base_mean, delta, std = _whitened(model, means)
 
+    from ._cluster import resolve_client, run_by_blocks
     from ._kernels import ais_gaussian as kernels
     from ._kernels.rng import seed_streams
 
     with refuse_out_of_memory(f"n_runs={n_runs} AIS runs of {model.n_visible} visible units"):
         streams = seed_streams(generator, n_runs * kernels.LANES).reshape(n_runs, kernels.LANES)
-        log_weights, states = kernels.ais_log_weights(weights, hidden_bias, base_mean, delta, schedule, streams)
+        log_weights, states = run_by_blocks(resolve_client(client), kernels.ais_log_weights,
+                                            (weights, hidden_bias, base_mean, delta, schedule), streams)
     if not np.all(np.isfinite(log_weights)):
         raise ValidationError(
             "AIS weights overflowed float64: the model's parameters are too large relative to its visible "
@@ -169,7 +171,8 @@ def _run(model, n_runs, betas, base, data, rng):
     return log_weights, states * std, log_z_base, schedule
 
 
-def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=None, rng=None) -> AISResult:
+def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=None, rng=None,
+                           client=None) -> AISResult:
     """AIS estimate of ``log Z`` of a Gaussian-Bernoulli RBM at its own temperature (``Z`` a density's normaliser).
 
     Parameters
@@ -186,23 +189,28 @@ def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=Non
     data : array_like of real numbers, shape (n_samples, n_visible), or a pandas DataFrame, optional
         Only with ``base="data"`` (or None); a DataFrame is reordered by its column names.
     rng : None, int or numpy.random.Generator
+    client : None, "local", "local:N", a scheduler address or distributed.Client
+        Where the runs go (:mod:`pgm_energy._cluster`): in process (None), or split in blocks across
+        a Dask cluster. The same ``rng`` gives the same bits either way: every run's random
+        streams are drawn here before any run starts.
 
     Returns
     -------
     AISResult
     """
-    log_weights, _, log_z_base, schedule = _run(model, n_runs, betas, base, data, rng)
+    log_weights, _, log_z_base, schedule = _run(model, n_runs, betas, base, data, rng, client)
     return _summarise(log_weights, log_z_base, schedule.shape[0] - 1)
 
 
-def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None) -> LikelihoodEstimate:
+def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None,
+                            client=None) -> LikelihoodEstimate:
     """Mean log density ``log p(v) = -F_T(v) / T - log Z`` of rows of visible values, ``log Z`` estimated by AIS.
 
     Parameters
     ----------
     model : GaussianBernoulliRBM
     data : array_like of real numbers, shape (n_samples, n_visible) or (n_visible,), or a pandas DataFrame
-    n_runs, betas, base, rng
+    n_runs, betas, base, rng, client
         As in :func:`log_partition_function` (``base=None`` is ``"data"``, built from ``data``).
 
     Returns
@@ -214,7 +222,8 @@ def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, r
     batch = visible_rows(model, data)
     uses_data = base is None or (isinstance(base, str) and base == "data")
     log_z = log_partition_function(
-        model, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng
+        model, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng,
+        client=client,
     )
     free_energies = model._free_energies(batch, "data")
     with np.errstate(over="ignore"):

@@ -259,7 +259,7 @@ def _summarise(log_weights: np.ndarray, log_z_base: float, n_steps: int) -> AISR
     return AISResult(log_z, error / mean, lower, upper, log_weights, log_z_base, n_steps)
 
 
-def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None, rng=None) -> AISResult:
+def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None, rng=None, client=None) -> AISResult:
     """AIS estimate of ``log Z`` of an RBM at its own temperature.
 
     A :class:`~pgm_energy.CategoricalRBM`, :class:`~pgm_energy.GaussianBernoulliRBM` or
@@ -290,6 +290,10 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None,
     data : array_like of 0/1, shape (n_samples, n_visible), optional
         Only with ``base="data"`` (or None); a pandas DataFrame is reordered by its column names.
     rng : None, int or numpy.random.Generator
+    client : None, "local", "local:N", a scheduler address or distributed.Client
+        Where the runs go (:mod:`pgm_energy._cluster`): in process (None), or split in blocks across
+        a Dask cluster. The same ``rng`` gives the same bits either way: every run's random
+        streams are drawn here before any run starts.
 
     Returns
     -------
@@ -318,21 +322,23 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None,
     """
 
     if (estimator := _estimator(rbm)) is not None:
-        return estimator.log_partition_function(rbm, n_runs=n_runs, betas=betas, base=base, data=data, rng=rng)
+        return estimator.log_partition_function(rbm, n_runs=n_runs, betas=betas, base=base, data=data, rng=rng,
+                                                client=client)
     _check_rbm(rbm)
     n_runs = check_int(n_runs, "n_runs", minimum=1)
     schedule = _check_betas(betas)
     base_bias = _base_bias(rbm, base, data)
     generator = check_rng(rng)
-    return _run(rbm, n_runs, schedule, base_bias, generator)
+    return _run(rbm, n_runs, schedule, base_bias, generator, client)
 
 
-def _run(rbm, n_runs: int, schedule: np.ndarray, base_bias: np.ndarray, generator) -> AISResult:
+def _run(rbm, n_runs: int, schedule: np.ndarray, base_bias: np.ndarray, generator, client=None) -> AISResult:
     """AIS from the base with visible bias ``base_bias`` (at T = 1) to ``rbm``, all arguments checked.
 
     Apart from :func:`log_partition_function` so that a model whose exact embedding is an RBM
     (a deep Boltzmann machine) can run it from a base of its own.
     """
+    from ._cluster import resolve_client, run_by_blocks
     from ._kernels import ais as kernels
     from ._kernels.rng import seed_streams
 
@@ -341,21 +347,18 @@ def _run(rbm, n_runs: int, schedule: np.ndarray, base_bias: np.ndarray, generato
     delta = rbm.visible_bias / temperature - base_bias
     with refuse_out_of_memory(f"n_runs={n_runs} AIS runs of {rbm.n_visible} visible units"):
         streams = seed_streams(generator, n_runs * kernels.LANES).reshape(n_runs, kernels.LANES)
-        log_weights = kernels.ais_log_weights(
-            weights,
-            np.ascontiguousarray(weights.T),
-            rbm.hidden_bias / temperature,
-            base_bias,
-            delta,
-            kernels.visible_margins(weights, base_bias, delta),
-            schedule,
+        log_weights = run_by_blocks(
+            resolve_client(client), kernels.ais_log_weights,
+            (weights, np.ascontiguousarray(weights.T), rbm.hidden_bias / temperature, base_bias, delta,
+             kernels.visible_margins(weights, base_bias, delta), schedule),
             streams,
         )
     log_z_base = rbm.n_hidden * math.log(2.0) + float(np.sum(softplus(base_bias)))
     return _summarise(log_weights, log_z_base, schedule.shape[0] - 1)
 
 
-def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng=None) -> LikelihoodEstimate:
+def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng=None,
+                            client=None) -> LikelihoodEstimate:
     """Mean log-likelihood of visible data, with ``log Z`` estimated by AIS.
 
     ``log p(v) = -F_T(v) / T - log Z`` (``F_T`` the model's :meth:`free_energy`); the
@@ -367,7 +370,7 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng
     rbm : RestrictedBoltzmannMachine
     data : array_like of 0/1, shape (n_samples, n_visible) or (n_visible,)
         A pandas DataFrame is reordered by its column names.
-    n_runs, betas, base, rng
+    n_runs, betas, base, rng, client
         As in :func:`log_partition_function`.
 
     Returns
@@ -383,12 +386,13 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng
         bound) or :func:`pgm_energy.exact.log_likelihood` (small machines).
     """
     if (estimator := _estimator(rbm)) is not None:
-        return estimator.estimate_log_likelihood(rbm, data, n_runs=n_runs, betas=betas, base=base, rng=rng)
+        return estimator.estimate_log_likelihood(rbm, data, n_runs=n_runs, betas=betas, base=base, rng=rng,
+                                                 client=client)
     _check_rbm(rbm)
     batch = visible_rows(rbm, data)
     uses_data = base is None or (isinstance(base, str) and base == "data")
     log_z = log_partition_function(
-        rbm, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng
+        rbm, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng, client=client,
     )
     mean_log_numerator = float(np.mean(-rbm.free_energy(batch) / rbm.temperature))
     return LikelihoodEstimate(

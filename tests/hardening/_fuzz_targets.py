@@ -956,18 +956,18 @@ for _label, _factory, _rows in (("CategoricalRBM", crbm, lambda: np.array([[2, 0
            covers=(), aliases={"rbm": ("rbm", "model")})(_ais_ll_other)
 
 
-@target("pgm_energy.ais.log_partition_function", ["rbm", "n_runs", "betas", "base", "data", "rng"],
+@target("pgm_energy.ais.log_partition_function", ["rbm", "n_runs", "betas", "base", "data", "rng", "client"],
         aliases={"rbm": ("rbm", "model")})
 def _ais_logz(ctx):
     return _ais("log_partition_function"), dict(rbm=rbm(), n_runs=4, betas=np.linspace(0, 1, 20), base="data",
-                                                data=DATA.copy(), rng=0)
+                                                data=DATA.copy(), rng=0, client=None)
 
 
-@target("pgm_energy.ais.estimate_log_likelihood", ["rbm", "data", "n_runs", "betas", "base", "rng"],
+@target("pgm_energy.ais.estimate_log_likelihood", ["rbm", "data", "n_runs", "betas", "base", "rng", "client"],
         aliases={"rbm": ("rbm", "model")})
 def _ais_ll(ctx):
     return _ais("estimate_log_likelihood"), dict(rbm=rbm(), data=DATA.copy(), n_runs=4,
-                                                 betas=np.linspace(0, 1, 20), base="data", rng=0)
+                                                 betas=np.linspace(0, 1, 20), base="data", rng=0, client=None)
 
 
 @target("pgm_energy.ais.base_visible_bias", ["data"])
