@@ -294,7 +294,7 @@ def digits_quality(split, args):
     """Print the digits tables; return the seed-0 trained machine and its training history."""
     quick = args.quick
     recipe = QUICK["digits"] if quick else DIGITS_RECIPE
-    seeds = DIGITS_SEEDS[:1] if quick else DIGITS_SEEDS
+    seeds = DIGITS_SEEDS[:1] if quick else (tuple(args.seeds) if args.seeds else DIGITS_SEEDS)
     dbn_epochs = QUICK["dbn_epochs"]["digits"] if quick else DBN_EPOCHS["digits"]
     tune_epochs = QUICK["fine_tune_epochs"] if quick else FINE_TUNE_EPOCHS
     every = 0 if quick else args.history_every
@@ -642,6 +642,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--quick", action="store_true", help="smoke run: few epochs, one seed, short AIS")
     parser.add_argument("--no-mnist", action="store_true", help="skip MNIST-5k")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help=f"digits seeds (default {DIGITS_SEEDS}); e.g. --seeds 2 for one more")
     parser.add_argument("--history-every", type=int, default=100,
                         help="exact test LL of the digits machine every N joint epochs (0: none; --quick: none)")
     parser.add_argument("--blas-threads", type=int, default=1, help="BLAS threads (default 1)")
@@ -663,7 +665,7 @@ def run(args):
     blas = [f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} threads)" for p in threadpool_info()]
     print(f"- BLAS: {', '.join(blas)}; numba threads: {numba.get_num_threads()}")
     print(f"- mode: {'--quick (smoke run: not the recipe)' if args.quick else 'full'}")
-    print(f"- DIGITS_RECIPE = {DIGITS_RECIPE}, DIGITS_H2 = {DIGITS_H2}, seeds {DIGITS_SEEDS}")
+    print(f"- DIGITS_RECIPE = {DIGITS_RECIPE}, DIGITS_H2 = {DIGITS_H2}, seeds {tuple(args.seeds or DIGITS_SEEDS)}")
     print(f"- MNIST_RECIPE = {MNIST_RECIPE}, layers 784–{MNIST_LAYERS[0]}–{MNIST_LAYERS[1]}, AIS {MNIST_AIS}")
     warm_s, _ = once(warm_up)
     print(f"- warm-up (Numba compilation on tiny models, outside every timing): {warm_s:.1f} s\n")
