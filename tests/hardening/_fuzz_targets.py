@@ -1691,6 +1691,14 @@ def _pretrain_deep(ctx):
                                                            binarize=None, rng=0, return_errors=True)
 
 
+@target("pgm_energy.distributed.fit_many", ["runs", "data", "validation", "rng", "client"])
+def _fit_many(ctx):
+    learning = importlib.import_module("pgm_energy.learning")
+    runs = [(learning.ContrastiveDivergence(epochs=1, batch_size=2, monitor=None), 2)]
+    return importlib.import_module("pgm_energy.distributed").fit_many, dict(
+        runs=runs, data=DATA.copy(), validation=DATA.copy(), rng=0, client=None)
+
+
 @target("pgm_energy.learning.deep_boltzmann.DeepBoltzmannPCD",
         ["learning_rate", "momentum", "weight_decay", "n_chains", "k", "mean_field_iterations", "mean_field_tolerance",
          "averaging", "batch_size", "epochs", "monitor", "monitor_every", "checkpoint_every", "checkpoint_path",
@@ -3181,3 +3189,4 @@ if __name__ == "__main__":
         _replay(sys.argv[2:])
     else:
         raise SystemExit("usage: _fuzz_targets.py --worker | --replay NAME [param=junk ...]")
+
