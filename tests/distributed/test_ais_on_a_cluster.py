@@ -23,15 +23,6 @@ from pgm_energy._cluster import block_bounds, resolve_client  # noqa: E402
 from pgm_energy.exceptions import ParameterTypeError, ValidationError  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-    client = distributed.Client(cluster, set_as_default=False)
-    yield client
-    client.close()
-    cluster.close()
-
-
 def models():
     g = np.random.default_rng(0)
     rbm = RestrictedBoltzmannMachine(g.normal(0, 0.5, (12, 6)), g.normal(0, 0.5, 12), g.normal(0, 0.5, 6))

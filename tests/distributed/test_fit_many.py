@@ -13,15 +13,6 @@ from pgm_energy.exceptions import ParameterTypeError, ValidationError  # noqa: E
 from pgm_energy.learning import CategoricalCD, ContrastiveDivergence, DeepBoltzmannPCD  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-    client = distributed.Client(cluster, set_as_default=False)
-    yield client
-    client.close()
-    cluster.close()
-
-
 def data():
     rows = (np.random.default_rng(0).random((240, 10)) < 0.3).astype(np.uint8)
     return rows[:200], rows[200:]

@@ -25,7 +25,8 @@ def search(**options):
 def test_grid_search_through_joblibs_dask_backend_scores_as_in_process():
     rows = (np.random.default_rng(0).random((200, 16)) < 0.3).astype(float)
     here = search().fit(rows)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+    # a cluster of threads: joblib's Dask backend is what is tested (worker processes are, in the other files)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
             distributed.Client(cluster):  # joblib's Dask backend uses the default client
         with joblib.parallel_config(backend="dask"):
             there = search(n_jobs=-1).fit(rows)
