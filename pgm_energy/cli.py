@@ -103,6 +103,15 @@ def _real(*, minimum: float | None = None, strict: bool = False):
     return parse
 
 
+def _scheduler(text: str) -> str:
+    """``local``, ``local:N`` or a scheduler address (``tcp://host:port``): where AIS runs go."""
+    if text == "local" or (text.startswith("local:") and text[6:].isdigit() and 1 <= int(text[6:]) <= 1024) \
+            or "://" in text:
+        return text
+    raise argparse.ArgumentTypeError(f"must be 'local', 'local:N' (N worker processes) or an address such as "
+                                     f"'tcp://host:8786', got {text!r}")
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text, 10)
@@ -550,15 +559,18 @@ def run_warmup(arguments, out=None) -> int:
 def run_logz(arguments, out=None) -> int:
     """``pgm-energy logz``: the log partition function of a saved model, exact or by AIS."""
     from . import exact
-    from .models import CategoricalRBM, GaussianBernoulliRBM, RestrictedBoltzmannMachine
+    from .models import CategoricalRBM, DeepBoltzmannMachine, GaussianBernoulliRBM, RestrictedBoltzmannMachine
 
     out = sys.stdout if out is None else out
     model = _load_model(arguments.model)
     method = arguments.method
-    rbm_kinds = (RestrictedBoltzmannMachine, CategoricalRBM, GaussianBernoulliRBM)
+    rbm_kinds = (RestrictedBoltzmannMachine, CategoricalRBM, GaussianBernoulliRBM, DeepBoltzmannMachine)
     if method == "auto":
         if isinstance(model, RestrictedBoltzmannMachine):
             method = "exact" if min(model.n_visible, model.n_hidden) <= _AUTO_EXACT_RBM_LAYER else "ais"
+        elif isinstance(model, DeepBoltzmannMachine):  # exact through its bipartite RBM: the smaller parity
+            odd = sum(model.layer_sizes[1::2])
+            method = "exact" if min(odd, model.n_units - odd) <= _AUTO_EXACT_RBM_LAYER else "ais"
         elif isinstance(model, rbm_kinds):  # their hidden layer is the one enumerated
             method = "exact" if model.n_hidden <= _AUTO_EXACT_RBM_LAYER else "ais"
         else:
@@ -569,8 +581,8 @@ def run_logz(arguments, out=None) -> int:
         print(f"log Z = {log_z:.10g} (exact, {time.perf_counter() - started:.2f} s)", file=out)
         return 0
     if not isinstance(model, rbm_kinds):
-        raise _usage(f"--method ais needs an RBM (binary, categorical or Gaussian-Bernoulli), the file holds a "
-                     f"{type(model).__name__}")
+        raise _usage(f"--method ais needs an RBM (binary, categorical or Gaussian-Bernoulli) or a deep Boltzmann "
+                     f"machine, the file holds a {type(model).__name__}")
     from . import ais
 
     data = None
@@ -585,9 +597,11 @@ def run_logz(arguments, out=None) -> int:
     # AIS keeps a visible and a hidden state (and a few float64 vectors) per run
     _check_memory(4 * 8 * arguments.runs * model.n_units, f"--runs {arguments.runs} with {model.n_units} units")
     base = "model" if data is None else "data"  # the zero-weight base with the model's own visible bias
-    estimate = ais.log_partition_function(model, n_runs=arguments.runs, base=base, data=data, rng=arguments.seed)
+    estimate = ais.log_partition_function(model, n_runs=arguments.runs, base=base, data=data, rng=arguments.seed,
+                                          client=arguments.scheduler)
+    where = "" if arguments.scheduler is None else f" on {arguments.scheduler}"
     print(
-        f"log Z = {estimate.log_z:.10g} +- {estimate.log_z_std:.3g} (AIS, {arguments.runs} runs, {base} base; "
+        f"log Z = {estimate.log_z:.10g} +- {estimate.log_z_std:.3g} (AIS{where}, {arguments.runs} runs, {base} base; "
         f"+-3 sigma bounds [{estimate.lower:.6g}, {estimate.upper:.6g}]; {time.perf_counter() - started:.2f} s)",
         file=out,
     )
@@ -691,6 +705,9 @@ def _parser() -> argparse.ArgumentParser:
     logz.add_argument("--data", default=None, help="training data (.npy/.csv) for AIS's data-based starting distribution")
     _binarize_option(logz, "--data")
     logz.add_argument("--seed", type=_seed, default=None)
+    logz.add_argument("--scheduler", type=_scheduler, default=None,
+                      help="run AIS on a Dask cluster: 'local' (a worker process per core), 'local:N', or a "
+                           "scheduler address (extra [distributed]); the same --seed gives the same result")
 
     sample = commands.add_parser("sample", help="Gibbs samples of a model saved with model.save(): CSV (default, to stdout) or .npy")
     sample.add_argument("model", help="a .npz model file")

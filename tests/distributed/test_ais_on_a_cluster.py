@@ -126,3 +126,27 @@ def test_a_worker_killed_mid_run_changes_nothing():
         assert "there" in result, "the run did not finish after a worker was killed"
         assert busy, "the killed worker had no block running: the test proves nothing (make the run longer)"
         np.testing.assert_array_equal(here.log_weights, result["there"].log_weights)
+
+
+def test_the_cli_runs_ais_on_a_scheduler_with_the_same_result(tmp_path, capsys):
+    from pgm_energy import _cluster, save
+    from pgm_energy.cli import main
+
+    path = tmp_path / "dbm.npz"
+    save(models()["deep"], path)
+    arguments = ["logz", str(path), "--method", "ais", "--runs", "6", "--seed", "4"]
+    try:
+        assert main(arguments) == 0
+        here = capsys.readouterr().out
+        assert main([*arguments, "--scheduler", "local:1"]) == 0
+        there = capsys.readouterr().out
+    finally:
+        client = _cluster._LOCAL_CLIENTS.pop(1, None)
+        if client is not None:
+            cluster = client.cluster
+            client.close()
+            cluster.close()
+    assert "on local:1" in there
+    assert here.split("(")[0] == there.split("(")[0]  # "log Z = ... +- ..." to the printed digits
+    assert main([*arguments, "--scheduler", "cluster"]) == 2  # a one-line usage error
+    assert "argument --scheduler" in capsys.readouterr().err
