@@ -20,7 +20,6 @@ import numpy as np
 
 from . import exact
 from ._validation import check_states
-from .exceptions import ValidationError
 
 __all__ = ["log_partition_function", "marginals", "query", "log_probability", "log_likelihood", "mean_energy",
            "entropy"]
@@ -58,15 +57,10 @@ def log_probability(model, states, *, max_units):
 
 def log_likelihood(model, data, *, max_units) -> float:
     """Mean ``log p(v)``: the hidden units of both parities summed (``data`` in visible-name order)."""
+    from .models._base import visible_rows
+
     visible_names = model.visible_names
-    if hasattr(data, "columns"):
-        missing = [name for name in visible_names if name not in data.columns]
-        if missing:
-            raise ValidationError(f"data is missing columns for visible units {missing[:5]!r}")
-        data = data[list(visible_names)].to_numpy()
-    batch, _ = check_states(data, len(visible_names), "data")
-    if batch.shape[0] == 0:
-        raise ValidationError("data must hold at least one sample, got 0 rows")
+    batch = visible_rows(model, data)
     rbm = _rbm(model)
     log_z = exact.log_partition_function(rbm, max_units=max_units)
     rows, counts = np.unique(batch.astype(np.int8), axis=0, return_counts=True)

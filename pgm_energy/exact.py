@@ -44,7 +44,7 @@ from ._validation import (
     check_states,
     describe,
 )
-from .exceptions import ModelSizeError, ParameterTypeError, ValidationError
+from .exceptions import ModelSizeError, ParameterTypeError
 from .models import (BoltzmannMachine, CategoricalRBM, DeepBoltzmannMachine, GaussianBernoulliRBM, PottsMachine,
                      RestrictedBoltzmannMachine)
 
@@ -691,22 +691,16 @@ def log_likelihood(model, data, *, max_units=DEFAULT_MAX_UNITS) -> float:
     _check_model(model)
     if (oracle := _oracle(model)) is not None:
         return oracle.log_likelihood(model, data, max_units=max_units)
-    visible_names = model.visible_names
-    if hasattr(data, "columns"):
-        missing = [name for name in visible_names if name not in data.columns]
-        if missing:
-            raise ValidationError(f"data is missing columns for visible units {missing[:5]!r}")
-        data = data[list(visible_names)].to_numpy()
-    batch, _ = check_states(data, len(visible_names), "data")
-    if batch.shape[0] == 0:
-        raise ValidationError("data must hold at least one sample, got 0 rows")
+    from .models._base import visible_rows
+
+    batch = visible_rows(model, data)
     log_z = log_partition_function(model, max_units=max_units)
     if isinstance(model, RestrictedBoltzmannMachine):
         return float(np.mean(-model.free_energy(batch) / model.temperature) - log_z)
     rows, counts = np.unique(batch.astype(np.int8), axis=0, return_inverse=False, return_counts=True)
     total = 0.0
     for row, count in zip(rows, counts):
-        evidence = dict(zip(visible_names, row.tolist()))
+        evidence = dict(zip(model.visible_names, row.tolist()))
         total += count * log_partition_function(model, evidence=evidence, max_units=max_units)
     return float(total / batch.shape[0] - log_z)
 

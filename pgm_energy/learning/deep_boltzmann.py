@@ -46,7 +46,6 @@ run's seed and the epoch number, so a checkpoint between epochs resumes bit for 
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -67,7 +66,7 @@ from ._trainer import (
     check_positive_int,
     trainer_options,
 )
-from .contrastive_divergence import _check_momentum, _Schedule, hinton_momentum
+from .contrastive_divergence import ContrastiveDivergence, _check_momentum, _Schedule, hinton_momentum
 from .monitors import check_monitor_spec
 
 __all__ = ["DeepBoltzmannPCD", "pretrain_deep_boltzmann", "DEEP_MONITORS"]
@@ -344,16 +343,7 @@ class DeepBoltzmannPCD(Trainer):
         if not isinstance(positive_phase, str) or positive_phase not in _POSITIVE_PHASES:
             raise ValidationError(f"positive_phase must be one of {_POSITIVE_PHASES!r}, got {describe(positive_phase)}")
         self.positive_phase = positive_phase
-        if averaging is not None:
-            if isinstance(averaging, bool) or not isinstance(averaging, numbers.Real):
-                raise ParameterTypeError(f"averaging must be None, an int >= 1 or a fraction in (0, 1], got {describe(averaging)}")
-            if isinstance(averaging, numbers.Integral):
-                averaging = check_positive_int(averaging, "averaging")
-            else:
-                averaging = float(averaging)
-                if not 0.0 < averaging <= 1.0:
-                    raise ValidationError(f"averaging must be an int >= 1 or a fraction in (0, 1], got {averaging!r}")
-        self.averaging = averaging
+        self.averaging = ContrastiveDivergence._check_averaging(averaging)
         options = trainer_options(locals())
         options["monitor"] = check_monitor_spec(monitor, model_kind="a deep Boltzmann machine", names=DEEP_MONITORS)
         super().__init__(**options, dtype=dtype)
@@ -378,11 +368,7 @@ class DeepBoltzmannPCD(Trainer):
         return ("batch_size", "dtype", "n_chains", "positive_phase", *extra)
 
     def _averaged_epochs(self) -> int:
-        if self.averaging is None:
-            return 0
-        if isinstance(self.averaging, int):
-            return min(self.averaging, self.epochs)
-        return max(1, int(round(self.averaging * self.epochs)))
+        return ContrastiveDivergence._averaged_epochs(self)
 
     def _n_chains(self, data) -> int:
         if self.n_chains is not None:

@@ -387,11 +387,7 @@ class GaussianBernoulliCD(Trainer):
         return max(1, -(-AUTO_UPDATES // -(-data.shape[0] // self._batch_rows(data))))
 
     def _averaged_epochs(self) -> int:
-        if self.averaging is None:
-            return 0
-        if isinstance(self.averaging, int):
-            return min(self.averaging, self.epochs)
-        return max(1, int(round(self.averaging * self.epochs)))
+        return ContrastiveDivergence._averaged_epochs(self)
 
     def _batch_rows(self, data) -> int:
         return self.batch_size if self.batch_size is not None else data.shape[0]

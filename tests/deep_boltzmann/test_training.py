@@ -163,3 +163,24 @@ def test_bad_fit_arguments_are_named(teacher_data):
         pretrain_deep_boltzmann(data[:100], [4])
     with pytest.raises(ValidationError, match="batch_size"):
         pretrain_deep_boltzmann(data[:10], [4, 2], batch_size=20)
+
+
+def test_ctrl_c_in_the_middle_of_an_epoch_returns_the_last_completed_epochs_machine(teacher_data, monkeypatch):
+    data = teacher_data[0][:200]
+    start = pretrain_deep_boltzmann(data, [5, 3], epochs=2, rng=0)
+    options = dict(batch_size=50, monitor=None, dtype="float64")
+    two = DeepBoltzmannPCD(epochs=2, **options).fit(start, data, rng=3, progress=False)
+    update, calls = DeepBoltzmannPCD._update, []
+
+    def interrupted_in_epoch_three(self, *args):
+        calls.append(1)
+        if len(calls) == 2 * 4 + 2:  # 4 updates per epoch: the second update of epoch 3
+            raise KeyboardInterrupt
+        return update(self, *args)
+
+    monkeypatch.setattr(DeepBoltzmannPCD, "_update", interrupted_in_epoch_three)
+    result = DeepBoltzmannPCD(epochs=5, **options).fit(start, data, rng=3, progress=False)
+    assert result.stop_reason == "interrupted"
+    assert len(result.history) == 2
+    for a, b in zip(two.model.weights + two.model.biases, result.model.weights + result.model.biases):
+        np.testing.assert_array_equal(a, b)
