@@ -9,7 +9,7 @@ worker subprocess with an address-space cap and timeouts, so a segfault fails th
 test instead of killing pytest; each case runs in its own fresh temporary folder
 (its current directory), so a relative junk path never writes into the repository.
 
-Budget: ``PGM_ENERGY_FUZZ_EXAMPLES`` (default 600 cases: about 15 s with a warm Numba
+Budget: ``PGM_ENERGY_FUZZ_EXAMPLES`` (default 450 cases: about 11 s with a warm Numba
 cache; a cold cache adds the kernels' first compilations, paid once for the whole suite).
 Entries whose valid call takes over a second are left to the large budget, which runs
 from ``benchmarks/fuzz_api.py``. Derandomized (same cases every run); failures are not
@@ -44,7 +44,7 @@ def _load_targets():
 
 
 F = _load_targets()
-BUDGET = int(os.environ.get("PGM_ENERGY_FUZZ_EXAMPLES", "600"))
+BUDGET = int(os.environ.get("PGM_ENERGY_FUZZ_EXAMPLES", "450"))
 
 
 @pytest.fixture(scope="module")
