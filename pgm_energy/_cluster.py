@@ -97,10 +97,15 @@ def resolve_client(client):
     )
 
 
-def block_bounds(n_items: int, n_blocks: int) -> list[tuple[int, int]]:
-    """``n_items`` split into at most ``n_blocks`` contiguous ``(first, last)`` ranges of near-equal size."""
-    n_blocks = max(1, min(n_blocks, n_items))
-    edges = np.linspace(0, n_items, n_blocks + 1).round().astype(int)
+def block_bounds(n_items: int, n_blocks: int, multiple: int = 1) -> list[tuple[int, int]]:
+    """``n_items`` split into at most ``n_blocks`` contiguous ``(first, last)`` ranges of near-equal size.
+
+    With ``multiple > 1`` every range starts at a multiple of ``multiple`` (whole groups of that
+    many items; the last group may be short).
+    """
+    n_groups = -(-n_items // multiple)
+    n_blocks = max(1, min(n_blocks, n_groups))
+    edges = np.minimum(np.linspace(0, n_groups, n_blocks + 1).round().astype(int) * multiple, n_items)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
@@ -109,8 +114,8 @@ def n_workers(client) -> int:
     return max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
 
 
-def _apply(function, streams, *args, numba_threads=None):
-    """``function(*args, streams)`` on a worker: one block of pieces, on at most ``numba_threads`` Numba threads."""
+def _apply(function, pieces, *args, numba_threads=None):
+    """``function(*args, *pieces)`` on a worker: one block of pieces, on at most ``numba_threads`` Numba threads."""
     if numba_threads is not None:
         import numba
 
@@ -118,43 +123,73 @@ def _apply(function, streams, *args, numba_threads=None):
         # do it when the user's main module imports numba at its top: a spawned worker imports that
         # module, and with it numba, before the cluster's environment is applied.
         numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))
-    return function(*args, streams)
+    return function(*args, *pieces)
 
 
-def run_by_blocks(client, function, args: tuple, streams: np.ndarray):
-    """``function(*args, streams)``, in process or split by blocks of rows of ``streams`` across a cluster.
+def _is_scalar(value) -> bool:
+    return value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic, np.dtype))
 
-    ``function`` computes independent pieces, one per row of ``streams`` (its random streams), and
-    returns an array with one entry per piece (or a tuple of such arrays); a module-level function
-    is sent to the workers by reference. The arrays of ``args`` (the model's) go to every worker
-    once. The blocks' results are joined in piece order, so the answer is the in-process answer,
-    bit for bit, whatever the number of workers.
+
+def run_by_blocks(client, function, args: tuple, pieces, *, multiple: int = 1, on_block=None):
+    """``function(*args, *pieces)``, in process or split by blocks of pieces across a cluster.
+
+    ``function`` computes independent pieces, one per row of each array of ``pieces`` (their
+    random streams, starting states, ...), and returns an array with one entry per piece, or a
+    tuple of such arrays and other values. A module-level function is sent to the workers by
+    reference. Every argument of ``args`` that is not a scalar (the model, its arrays) goes to
+    every worker once. The blocks' arrays are joined in piece order, so the answer is the
+    in-process answer, bit for bit, whatever the number of workers; a returned value that is not
+    an array comes back as the list of the blocks' values.
 
     Parameters
     ----------
     client : distributed.Client or None
     function : callable
     args : tuple
-    streams : ndarray, shape (n_pieces, ...)
+    pieces : ndarray or tuple of ndarray, each of shape (n_pieces, ...)
+    multiple : int >= 1, default 1
+        Blocks start at multiples of this many pieces (see :func:`block_bounds`): for a
+        ``function`` that works on fixed groups of pieces.
+    on_block : callable(int), optional
+        Called in the calling process with the pieces of each block as it completes (a progress bar).
 
     Returns
     -------
-    ndarray or tuple of ndarray
+    ndarray or tuple
+        In process: ``function``'s own answer (a non-array value is not listed).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Ctrl-C while the blocks run: the blocks not yet done are cancelled first.
     """
+    single = isinstance(pieces, np.ndarray)
+    pieces = (pieces,) if single else tuple(pieces)
     if client is None:
-        return function(*args, streams)
-    blocks = block_bounds(streams.shape[0], BLOCKS_PER_WORKER * n_workers(client))
-    # hash=False: a fresh key per call (identical arrays scattered by an earlier call may be being released)
-    shared = [
-        client.scatter(arg, broadcast=True, hash=False) if isinstance(arg, np.ndarray) else arg for arg in args
-    ]
+        return function(*args, *pieces)
+    from distributed import as_completed
+
+    blocks = block_bounds(pieces[0].shape[0], BLOCKS_PER_WORKER * n_workers(client), multiple)
+    # hash=False: a fresh key per call (identical data scattered by an earlier call may be being released)
+    shared = [arg if _is_scalar(arg) else client.scatter(arg, broadcast=True, hash=False) for arg in args]
     # the embedded clusters run one worker per core: one Numba thread each (a user's cluster keeps its own setting)
     threads = 1 if any(client is local for local in _LOCAL_CLIENTS.values()) else None
     futures = [
-        client.submit(_apply, function, streams[first:last], *shared, numba_threads=threads, pure=False)
+        client.submit(_apply, function, [piece[first:last] for piece in pieces], *shared, numba_threads=threads,
+                      pure=False)
         for first, last in blocks
     ]
-    results = client.gather(futures)
-    if isinstance(results[0], tuple):
-        return tuple(np.concatenate(parts) for parts in zip(*results))
-    return np.concatenate(results)
+    try:
+        if on_block is not None:
+            sizes = {future.key: last - first for future, (first, last) in zip(futures, blocks)}
+            for future in as_completed(futures, loop=client.loop):
+                on_block(sizes[future.key])
+        results = client.gather(futures)
+    except BaseException:
+        client.cancel(futures)  # Ctrl-C (or a failed block): nothing keeps running for this call
+        raise
+    if not isinstance(results[0], tuple):
+        return np.concatenate(results)
+    return tuple(
+        np.concatenate(parts) if isinstance(parts[0], np.ndarray) else list(parts) for parts in zip(*results)
+    )

@@ -19,9 +19,11 @@ from .._validation import (
     check_bool, check_evidence, check_float_dtype, check_int, check_positive_temperature, check_rng, describe,
 )
 from ..exceptions import ParameterTypeError
-from ._pipeline import Stopwatch, allocate_draws, check_draw_sizes, check_initial_states, starting_states
+from ._pipeline import (
+    Stopwatch, allocate_draws, check_draw_sizes, check_initial_states, run_chains, starting_states, with_cluster,
+)
 
-__all__ = ["run_block_gibbs", "sample_rbm"]
+__all__ = ["block_gibbs_chains", "block_gibbs_groups", "run_block_gibbs", "sample_rbm"]
 
 # Sweeps between progress-bar updates (keeps the per-sweep cost free of Python calls).
 _PROGRESS_EVERY = 64
@@ -125,7 +127,7 @@ def sample_rbm(rbm, n_samples, *, n_chains=1, burn_in=0, thin=1, evidence=None, 
 
 
 def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int, clamped: dict, initial,
-                    temperature: float, generator, progress: bool, dtype: np.dtype, watch: Stopwatch):
+                    temperature: float, generator, progress: bool, dtype: np.dtype, watch: Stopwatch, client=None):
     """Block Gibbs sweeps of ``rbm`` with arguments already checked (see :func:`sample_rbm`).
 
     Parameters
@@ -137,18 +139,92 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
         states from ``generator`` after the chains' streams are seeded.
     watch : Stopwatch
         Marked prepared before the first sweep and sampled after the last.
+    client : distributed.Client, optional
+        Run the chains on this cluster, in groups of :data:`CHAINS_PER_PRODUCT` (see
+        :func:`block_gibbs_groups`).
 
     Returns
     -------
     states : uint8 ndarray, shape (n_chains, n_draws, n_visible + n_hidden)
     info : dict
         ``sweeps``, ``burn_in``, ``thin``, ``n_chains``, ``dtype``, ``temperature``, ``threads``
-        and ``unit_updates``.
+        and ``unit_updates`` (and ``cluster`` with ``client``).
+    """
+    from .._kernels.rng import seed_streams
+
+    streams = seed_streams(generator, n_chains)
+    initial = starting_states(initial, n_chains, rbm.n_units, clamped, generator)
+    clamp_mask = np.zeros(rbm.n_units, dtype=np.uint8)
+    clamp_mask[list(clamped)] = 1
+    watch.prepared()
+    states, threads = run_chains(
+        client, block_gibbs_chains if client is None else block_gibbs_groups,
+        (rbm, n_draws, burn_in, thin, clamp_mask, temperature, dtype), (initial, streams), progress=progress,
+        description="block Gibbs", multiple=CHAINS_PER_PRODUCT,
+    )
+    watch.sampled()
+    total = burn_in + n_draws * thin
+    updated = int((clamp_mask[: rbm.n_visible] == 0).any()) * rbm.n_visible + int(
+        (clamp_mask[rbm.n_visible :] == 0).any()) * rbm.n_hidden
+    info = {
+        "sweeps": total,
+        "burn_in": burn_in,
+        "thin": thin,
+        "n_chains": n_chains,
+        "dtype": dtype.name,
+        "temperature": temperature,
+        "threads": threads[0],
+        "unit_updates": n_chains * updated * total,
+    }
+    return states, with_cluster(info, client, len(threads))
+
+
+#: chains multiplied together by a run on a cluster. The BLAS may round a column of a product
+#: differently by the product's width (OpenBLAS has kernels for small and for narrow products), so
+#: a chain's draws are fixed by the chains multiplied with it: fixed groups, whatever the blocks,
+#: make them the same for any number of workers. A run of at most this many chains is one group,
+#: the in-process product.
+CHAINS_PER_PRODUCT = 16
+
+
+def block_gibbs_groups(rbm, n_draws: int, burn_in: int, thin: int, clamp_mask: np.ndarray, temperature: float,
+                       dtype: np.dtype, progress: bool, initial: np.ndarray, streams: np.ndarray):
+    """:func:`block_gibbs_chains` of each group of :data:`CHAINS_PER_PRODUCT` chains in turn: one block of a
+    run on a cluster (blocks start at multiples of a group)."""
+    groups = [
+        block_gibbs_chains(rbm, n_draws, burn_in, thin, clamp_mask, temperature, dtype, progress,
+                           initial[first:first + CHAINS_PER_PRODUCT], streams[first:first + CHAINS_PER_PRODUCT])
+        for first in range(0, initial.shape[0], CHAINS_PER_PRODUCT)
+    ]
+    return np.concatenate([states for states, _ in groups]), groups[0][1]
+
+
+def block_gibbs_chains(rbm, n_draws: int, burn_in: int, thin: int, clamp_mask: np.ndarray, temperature: float,
+                       dtype: np.dtype, progress: bool, initial: np.ndarray, streams: np.ndarray):
+    """Block Gibbs chains of ``rbm`` from their starting states and streams: one block of a (possibly split) run.
+
+    A chain's draws depend on its row of ``initial`` and ``streams``, and on the number of chains
+    multiplied with it, through the BLAS's rounding (see :data:`CHAINS_PER_PRODUCT`).
+
+    Parameters
+    ----------
+    clamp_mask : uint8 ndarray, shape (n_units,)
+        1 for a clamped unit (its value is in ``initial``).
+    initial : uint8 ndarray, shape (n_chains, n_units)
+        Starting states, evidence applied.
+    streams : uint64 ndarray, shape (n_chains,)
+
+    Returns
+    -------
+    states : uint8 ndarray, shape (n_chains, n_draws, n_visible + n_hidden)
+    threads : dict
+        ``{"numba": 1, "blas": [...]}``: the fused step is serial, the products use the BLAS threads.
     """
     # Numba loads on first use
     from .._kernels.block_gibbs import Layer, layer_margins, layer_sampler, layer_scratch
-    from .._kernels.rng import seed_streams
 
+    n_chains = initial.shape[0]
+    streams = np.array(streams)  # advanced in place (a worker's block may be read-only)
     n_visible, n_hidden = rbm.n_visible, rbm.n_hidden
     n_units = n_visible + n_hidden
 
@@ -160,10 +236,6 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
     visible_limit = layer_margins(weights, visible_bias, dtype)
     hidden_limit = layer_margins(weights_t, hidden_bias, dtype)
 
-    streams = seed_streams(generator, n_chains)
-    initial = starting_states(initial, n_chains, n_units, clamped, generator)
-    clamp_mask = np.zeros(n_units, dtype=np.uint8)
-    clamp_mask[list(clamped)] = 1
     visible_clamped = np.ascontiguousarray(clamp_mask[:n_visible])
     hidden_clamped = np.ascontiguousarray(clamp_mask[n_visible:])
     update_visible = not visible_clamped.all()
@@ -197,7 +269,6 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
     matmul = np.matmul
     with progress_bar(progress, total, unit="sweep", description="block Gibbs") as bar:
         report = bar.shown
-        watch.prepared()
         for sweep in range(total):
             record = -1
             if sweep == record_at:
@@ -213,16 +284,4 @@ def run_block_gibbs(rbm, n_draws: int, *, n_chains: int, burn_in: int, thin: int
             if report and (sweep + 1) % _PROGRESS_EVERY == 0:
                 bar.update(_PROGRESS_EVERY)
         bar.update(total % _PROGRESS_EVERY)
-    watch.sampled()
-
-    updated = (n_hidden if update_hidden else 0) + (n_visible if update_visible else 0)
-    return states, {
-        "sweeps": total,
-        "burn_in": burn_in,
-        "thin": thin,
-        "n_chains": n_chains,
-        "dtype": dtype.name,
-        "temperature": temperature,
-        "threads": {"numba": 1, "blas": blas_thread_counts()},
-        "unit_updates": n_chains * updated * total,
-    }
+    return states, {"numba": 1, "blas": blas_thread_counts()}

@@ -8,7 +8,8 @@ A sampler call is the same few steps whatever the kernel:
    chains and for the replicas of a temperature ladder), :func:`starting_states` draws random
    ones and applies the evidence;
 3. where the draws go: :func:`allocate_draws`, :func:`record_slots` and :class:`Sweeps`;
-4. run the kernel in time-bounded calls behind one progress bar (:func:`run_sweeps`);
+4. run the kernel in time-bounded calls behind one progress bar (:func:`run_sweeps`), in process
+   or split by chains across a Dask cluster (:func:`run_chains`);
 5. wrap the draws, their energies and the ``info`` dict in a :class:`SampleSet` (:func:`wrap`).
 
 Every ``SampleSet.info`` made here holds ``sampler``, ``scan``, ``sweeps``, ``n_threads``,
@@ -33,7 +34,7 @@ from .sampleset import SampleSet
 
 __all__ = [
     "KEEP", "MAX_SWEEPS_PER_CALL", "SCANS", "Stopwatch", "Sweeps", "allocate_draws", "check_draw_sizes", "check_initial_states", "check_model",
-    "check_scan", "energies", "free_units", "record_slots", "run_sweeps", "starting_states", "thread_count", "wrap",
+    "check_scan", "energies", "free_units", "record_slots", "refuse_client", "run_chains", "run_sweeps", "starting_states", "thread_count", "with_cluster", "wrap",
 ]
 
 SCANS = ("sequential", "random", "chromatic")
@@ -251,6 +252,63 @@ def run_sweeps(n_sweeps: int, run, *, cost_per_sweep: float, progress: bool, des
         run_chunked(n_sweeps, run, first=first, on_chunk=bar.update if bar.shown else None)
 
 
+def run_chains(client, function, args: tuple, per_chain: tuple, *, progress: bool, description: str,
+               multiple: int = 1) -> tuple:
+    """``function(*args, progress, *per_chain)``: in process, or by blocks of chains on a Dask cluster.
+
+    Every chain depends only on its rows of ``per_chain`` (starting states and random streams
+    drawn in this process), so a split run returns the in-process draws bit for bit, whatever
+    the number of workers (:func:`pgm_energy._cluster.run_by_blocks`). On a cluster the workers
+    show no bar; the caller's bar counts the chains of the blocks done.
+
+    Parameters
+    ----------
+    client : distributed.Client or None
+        From :func:`pgm_energy._cluster.resolve_client`.
+    function : module-level callable
+        Returns a tuple: per-chain arrays (first axis the chains) and other values.
+    args : tuple
+        Shared by every block (the model is sent to each worker once).
+    per_chain : tuple of ndarray
+        Each of shape (n_chains, ...).
+    multiple : int, default 1
+        Blocks start at multiples of this many chains (for a ``function`` that runs fixed
+        groups of chains together: see :func:`pgm_energy._cluster.block_bounds`).
+
+    Returns
+    -------
+    tuple
+        ``function``'s arrays over all the chains; each other value as the list of the blocks' values.
+    """
+    if client is None:
+        result = function(*args, progress, *per_chain)
+        return tuple(value if isinstance(value, np.ndarray) else [value] for value in result)
+    from .._cluster import n_workers, run_by_blocks
+
+    n_chains = per_chain[0].shape[0]
+    label = f"{description} on {n_workers(client)} workers"
+    with progress_bar(progress, n_chains, unit="chain", description=label) as bar:
+        return run_by_blocks(client, function, (*args, False), per_chain, multiple=multiple, on_block=bar.update)
+
+
+def with_cluster(info: dict, client, n_blocks: int) -> dict:
+    """``info`` with ``cluster`` (``workers``, ``blocks``) added when the run went to ``client``."""
+    if client is not None:
+        from .._cluster import n_workers
+
+        info["cluster"] = {"workers": n_workers(client), "blocks": n_blocks}
+    return info
+
+
+def refuse_client(client, model) -> None:
+    """A named error for ``client=`` on a model whose chains cannot be split (they share one generator)."""
+    if client is not None:
+        raise ValidationError(
+            f"client={describe(client)}: the chains of a {type(model).__name__} draw from one shared generator, "
+            "sweep by sweep, so they cannot be split across workers; sample it in process (client=None)"
+        )
+
+
 # ---------------------------------------------------------------------------- results
 class Stopwatch:
     """Times the phases of a call: made at its start, :meth:`prepared` before the kernels, :meth:`sampled` after."""
@@ -298,8 +356,8 @@ def wrap(model, draws: np.ndarray, *, temperature: float, watch: Stopwatch, unit
     ``unit_updates_per_second`` and ``seconds``. Call ``watch.sampled()`` first.
     """
     sampling = watch.sampling
+    info.setdefault("n_threads", thread_count())  # a run on a cluster reports its workers' threads
     info.update(
-        n_threads=thread_count(),
         unit_updates=unit_updates,
         unit_updates_per_second=unit_updates / sampling if sampling > 0 else float("inf"),
         seconds={"setup": watch.prepared_at - watch.started, "sampling": sampling, "energies": 0.0},

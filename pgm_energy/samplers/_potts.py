@@ -11,6 +11,7 @@ are conditionally independent); chains run in parallel, each on its own stream.
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 import numpy as np
@@ -23,7 +24,7 @@ from . import _pipeline as pipeline
 from ._layout import colouring_of_pattern
 from .categorical_sampleset import CategoricalSampleSet
 
-__all__ = ["sample_potts", "POTTS_SCANS", "potts_weights"]
+__all__ = ["sample_potts", "potts_chains", "POTTS_SCANS", "potts_weights"]
 
 #: the scans of a Potts machine ("auto": chromatic when the graph is sparse and bipartite, as the binary rule)
 POTTS_SCANS = ("sequential", "chromatic")
@@ -105,7 +106,7 @@ def initial_potts_states(initial_states, model, n_chains: int) -> np.ndarray | N
 
 def sample_potts(model, *, n_samples: int, n_chains: int, burn_in: int, thin: int, keep: str, scan: str, evidence,
                  initial_states, betas_of, temperature: float, generator, progress: bool, watch, sampler: str,
-                 description: str) -> CategoricalSampleSet:
+                 description: str, client=None) -> CategoricalSampleSet:
     """Run the sweeps of a Potts machine and wrap the draws.
 
     Parameters
@@ -114,9 +115,11 @@ def sample_potts(model, *, n_samples: int, n_chains: int, burn_in: int, thin: in
         Inverse temperature of each sweep.
     temperature : float
         The temperature the draws target (the final one for annealing), for the sample set.
+    client : None or the samplers' ``client`` (resolved here)
+        Run the chains in blocks on a Dask cluster (same draws: see :func:`potts_chains`).
     Others as the samplers' ``sample``, already checked but for ``evidence`` and ``initial_states``.
     """
-    from .._kernels.potts_gibbs import run_potts_chains
+    from .._cluster import resolve_client
     from .._kernels.rng import seed_streams
 
     if scan not in POTTS_SCANS:
@@ -134,23 +137,23 @@ def sample_potts(model, *, n_samples: int, n_chains: int, burn_in: int, thin: in
     free = pipeline.free_units(n_variables, clamped)
     order = potts_update_order(model, free, scan)
     weights = potts_weights(model)
-    out = np.empty((n_chains, n_samples if keep == "all" else 1, n_variables), dtype=pipeline.state_dtype(cards))
     streams = seed_streams(generator, n_chains)
+    client = resolve_client(client)
     watch.prepared()
-
-    def run(start, stop):
-        slots = pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, keep)
-        run_potts_chains(states, streams, order, betas_of(start, stop), slots, out, weights)
-
     average_degree = 2.0 * model.n_edges / max(n_variables, 1)
-    cost = n_chains * order.shape[0] * float(cards.mean()) * (1.0 + average_degree)
-    pipeline.run_sweeps(n_sweeps, run, cost_per_sweep=cost, progress=progress, description=description)
+    cost = order.shape[0] * float(cards.mean()) * (1.0 + average_degree)  # a sweep of one chain
+    slots_of = functools.partial(pipeline.record_slots, n_sweeps=n_sweeps, burn_in=burn_in, thin=thin, keep=keep)
+    out, threads = pipeline.run_chains(
+        client, potts_chains, (weights, order, n_sweeps, betas_of, slots_of, n_samples if keep == "all" else 1,
+                               cost, description), (states, streams), progress=progress, description=description,
+    )
     watch.sampled()
     info = {"sampler": sampler, "scan": scan, "sweeps": n_sweeps, "burn_in": burn_in, "thin": thin}
+    pipeline.with_cluster(info, client, len(threads))
     sampling = watch.sampling
     unit_updates = n_chains * n_sweeps * order.shape[0]
     info.update(
-        n_threads=pipeline.thread_count(), unit_updates=unit_updates,
+        n_threads=max(threads), unit_updates=unit_updates,
         unit_updates_per_second=unit_updates / sampling if sampling > 0 else float("inf"),
         seconds={"setup": watch.prepared_at - watch.started, "sampling": sampling, "energies": 0.0},
     )
@@ -160,6 +163,43 @@ def sample_potts(model, *, n_samples: int, n_chains: int, burn_in: int, thin: in
 
     return CategoricalSampleSet._with_lazy_energies(out, energies, model.names, temperature=temperature, info=info,
                                                     state_labels=model.state_labels)
+
+
+def potts_chains(weights, order: np.ndarray, n_sweeps: int, betas_of, slots_of, n_draws: int, cost: float,
+                 description: str, progress: bool, states: np.ndarray, streams: np.ndarray):
+    """Heat-bath chains of a Potts machine from their starting states and streams: one block of a (split) run.
+
+    Module-level so that a cluster's workers run it (:func:`pgm_energy.samplers._pipeline.run_chains`);
+    each chain depends only on its row of ``states`` and ``streams``.
+
+    Parameters
+    ----------
+    weights : PottsWeights
+    order : int64 ndarray
+        The free variables in update order.
+    betas_of, slots_of : callable(start, stop)
+        Inverse temperature and record slot of each sweep.
+    cost : float
+        Work of one chain's sweep (sizes the first kernel call).
+    states : unsigned integer ndarray, shape (n_chains, n_variables)
+    streams : uint64 ndarray, shape (n_chains,)
+
+    Returns
+    -------
+    draws : ndarray, shape (n_chains, n_draws, n_variables), dtype of ``states``
+    n_threads : int
+    """
+    from .._kernels.potts_gibbs import run_potts_chains
+
+    states, streams = np.array(states, order="C"), np.array(streams)  # updated in place
+    out = np.empty((states.shape[0], n_draws, states.shape[1]), dtype=states.dtype)
+
+    def run(start, stop):
+        run_potts_chains(states, streams, order, betas_of(start, stop), slots_of(start, stop), out, weights)
+
+    pipeline.run_sweeps(n_sweeps, run, cost_per_sweep=cost * states.shape[0], progress=progress,
+                        description=description)
+    return out, pipeline.thread_count()
 
 
 def update_costs(model, clamped: dict) -> tuple[float, float, int]:

@@ -12,10 +12,10 @@ import time
 import numpy as np
 
 from .._launch import call
-from ._layout import Layout, colour_classes
-from ._pipeline import Sweeps, run_sweeps, thread_count
+from ._layout import Layout, colour_classes, layout_of
+from ._pipeline import Sweeps, allocate_draws, run_sweeps, thread_count
 
-__all__ = ["run_single_site"]
+__all__ = ["run_single_site", "single_site_chains"]
 
 #: colour classes of at least this many units (on average) are split across threads
 PARALLEL_CLASS_SIZE = 4096
@@ -71,7 +71,7 @@ class FasterOfTwo:
 
 
 def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray, scan: str, sweeps: Sweeps,
-                    out: np.ndarray, generator, *, progress: bool = False, description: str = "Gibbs",
+                    out: np.ndarray, streams: np.ndarray, *, progress: bool = False, description: str = "Gibbs",
                     acceptance: str = "heat-bath") -> dict:
     """Run ``sweeps`` of single-site updates of ``states`` (n_chains, n_units) in place; fill ``out``.
 
@@ -88,8 +88,8 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
     sweeps : Sweeps
     out : uint8 ndarray, shape (n_chains, n_draws, n_units)
         Receives the recorded states.
-    generator : numpy.random.Generator
-        Seeds one stream per chain.
+    streams : uint64 ndarray, shape (n_chains,)
+        One random stream per chain (``_kernels.rng.seed_streams``), advanced in place.
     progress : bool
         Show a progress bar labelled ``description``.
     acceptance : {"heat-bath", "metropolis"}
@@ -104,9 +104,7 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
         thread per chain, which was faster at the time; see :class:`FasterOfTwo`).
     """
     from .._kernels import gibbs as kernels
-    from .._kernels.rng import seed_streams
 
-    streams = seed_streams(generator, states.shape[0])
     rule = kernels.METROPOLIS if acceptance == "metropolis" else kernels.HEAT_BATH
     details = {"storage": layout.storage}
     arrays = layout.weight_arrays
@@ -164,3 +162,43 @@ def run_single_site(model, layout: Layout, states: np.ndarray, free: np.ndarray,
     if isinstance(run, FasterOfTwo):
         details["sweeps_over_classes"] = run.used[0]
     return details
+
+
+def single_site_chains(model, free: np.ndarray, scan: str, acceptance: str, sweeps: Sweeps, n_draws: int,
+                       description: str, progress: bool, states: np.ndarray, streams: np.ndarray):
+    """Chains of single-site sweeps from their starting states and streams: what one block of a split run computes.
+
+    Module-level so that a cluster's workers run it (:func:`pgm_energy.samplers._pipeline.run_chains`):
+    each chain depends only on its own row of ``states`` and ``streams``.
+
+    Parameters
+    ----------
+    states : uint8 ndarray, shape (n_chains, n_units)
+        Starting states, evidence applied (a worker's copy is updated in place).
+    streams : uint64 ndarray, shape (n_chains,)
+    Others as :func:`run_single_site`.
+
+    Returns
+    -------
+    draws : uint8 ndarray, shape (n_chains, n_draws, n_units)
+    details : dict
+        :func:`run_single_site`'s, and ``n_threads``.
+    """
+    states, streams = np.array(states, order="C"), np.array(streams)  # a worker's blocks may be read-only views
+    out = allocate_draws((states.shape[0], n_draws, states.shape[1]))
+    details = run_single_site(model, layout_of(model), states, free, scan, sweeps, out, streams, progress=progress,
+                              description=description, acceptance=acceptance)
+    details["n_threads"] = thread_count()
+    return out, details
+
+
+def merge_details(blocks: list) -> dict:
+    """One ``info`` entry set from the :func:`single_site_chains` details of the blocks of a run, in block order."""
+    merged = dict(blocks[0])
+    if "parallel_over" in merged:
+        kinds = {block["parallel_over"] for block in blocks}
+        merged["parallel_over"] = kinds.pop() if len(kinds) == 1 else "chains and classes"
+        if any("sweeps_over_classes" in block for block in blocks):
+            merged["sweeps_over_classes"] = sum(block.get("sweeps_over_classes", 0) for block in blocks)
+    merged["n_threads"] = max(block["n_threads"] for block in blocks)
+    return merged

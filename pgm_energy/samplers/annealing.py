@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from .. import schedules
+from .._cluster import resolve_client
 from .._validation import (
     MarkedDefault,
     check_array_size,
@@ -20,9 +22,9 @@ from .._validation import (
 )
 from ..exceptions import ValidationError
 from ..models import PottsMachine
-from ._layout import as_boltzmann_machine, layout_of
+from ._layout import as_boltzmann_machine
 from . import _pipeline as pipeline
-from ._single_site import run_single_site
+from ._single_site import merge_details, single_site_chains
 from .sampleset import SampleSet
 
 __all__ = ["SimulatedAnnealingSampler", "default_schedule"]
@@ -193,7 +195,7 @@ class SimulatedAnnealingSampler:
         )
 
     def sample(self, model, n_samples=_DEFAULT_SAMPLES, *, evidence=None, initial_states=None, rng=None,
-               progress=True, n_reads=None) -> SampleSet:
+               progress=True, n_reads=None, client=None) -> SampleSet:
         """Anneal ``n_samples`` independent chains and return their final states.
 
         Parameters
@@ -212,6 +214,9 @@ class SimulatedAnnealingSampler:
             and the call lasts more than half a second.
         n_reads : int, optional
             Deprecated alias of ``n_samples`` (neal's name); emits a DeprecationWarning.
+        client : None, "local", "local:N", scheduler address or distributed.Client, optional
+            Run the annealing runs in blocks on a Dask cluster; the same ``rng`` gives the
+            in-process states, bit for bit (see :class:`~pgm_energy.samplers.GibbsSampler`).
 
         Returns
         -------
@@ -233,7 +238,7 @@ class SimulatedAnnealingSampler:
         )
         if isinstance(model, PottsMachine):
             return self._anneal_potts(model, check_int(n_samples, count_name, minimum=1), evidence, initial_states,
-                                      rng, progress, watch)
+                                      rng, progress, watch, client)
         pipeline.check_model(model)
         n_samples = check_int(n_samples, count_name, minimum=1)
         runs = f"{count_name}={n_samples} runs of {model.n_units} units"
@@ -250,9 +255,10 @@ class SimulatedAnnealingSampler:
                 initial_states, model.n_units, n_chains=n_samples, count_name=count_name
             )
             states = pipeline.starting_states(initial, n_samples, model.n_units, clamped, generator)
-            return self._anneal(model, original, states, clamped, generator, temperatures, watch, progress)
+            return self._anneal(model, original, states, clamped, generator, temperatures, watch, progress,
+                                resolve_client(client))
 
-    def _anneal_potts(self, model, n_samples, evidence, initial_states, rng, progress, watch):
+    def _anneal_potts(self, model, n_samples, evidence, initial_states, rng, progress, watch, client):
         """Anneal a Potts machine by heat-bath sweeps (:mod:`._potts`); returns a CategoricalSampleSet."""
         from .._potts_enumeration import check_evidence as check_potts_evidence
         from ._potts import sample_potts
@@ -272,30 +278,30 @@ class SimulatedAnnealingSampler:
             scan=self.scan, evidence=evidence, initial_states=initial_states,
             betas_of=lambda start, stop: np.ascontiguousarray(betas[start:stop]),
             temperature=float(temperatures[-1]), generator=check_rng(rng), progress=check_bool(progress, "progress"),
-            watch=watch, sampler="SimulatedAnnealingSampler", description="annealing",
+            watch=watch, sampler="SimulatedAnnealingSampler", description="annealing", client=client,
         )
         samples.info.update(acceptance="heat-bath", schedule=np.array(temperatures))
         for key in ("burn_in", "thin"):
             del samples.info[key]
         return samples
 
-    def _anneal(self, model, original, states, clamped, generator, temperatures, watch, progress):
+    def _anneal(self, model, original, states, clamped, generator, temperatures, watch, progress, client):
+        from .._kernels.rng import seed_streams
+
         n_runs, n_units = states.shape
-        layout = layout_of(model)
+        streams = seed_streams(generator, n_runs)
         free = pipeline.free_units(n_units, clamped)
         with np.errstate(divide="ignore"):
             betas = np.ascontiguousarray((1.0 / temperatures)[:, None])  # T = 0 -> beta = inf: Hopfield updates
         n_sweeps = temperatures.shape[0]
         sweeps = pipeline.Sweeps(
-            n_sweeps,
-            lambda start, stop: betas[start:stop],
-            lambda start, stop: pipeline.record_slots(start, stop, n_sweeps, 0, 1, "last"),
+            n_sweeps, functools.partial(_schedule_rows, betas),
+            functools.partial(pipeline.record_slots, n_sweeps=n_sweeps, burn_in=0, thin=1, keep="last"),
         )
-        out = pipeline.allocate_draws((n_runs, 1, n_units))
         watch.prepared()
-        details = run_single_site(
-            model, layout, states, free, self.scan, sweeps, out, generator, acceptance=self.acceptance,
-            progress=progress, description="annealing",
+        out, details = pipeline.run_chains(
+            client, single_site_chains, (model, free, self.scan, self.acceptance, sweeps, 1, "annealing"),
+            (states, streams), progress=progress, description="annealing",
         )
         watch.sampled()
         info = {
@@ -304,7 +310,13 @@ class SimulatedAnnealingSampler:
             "acceptance": self.acceptance,
             "sweeps": int(n_sweeps),
             "schedule": np.array(temperatures),
-            **details,
+            **merge_details(details),
         }
         return pipeline.wrap(original, out, temperature=float(temperatures[-1]), watch=watch,
-                             unit_updates=n_runs * n_sweeps * free.shape[0], info=info)
+                             unit_updates=n_runs * n_sweeps * free.shape[0],
+                             info=pipeline.with_cluster(info, client, len(details)))
+
+
+def _schedule_rows(betas: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows ``start .. stop - 1`` of an annealing schedule's inverse temperatures, shape (stop - start, 1)."""
+    return betas[start:stop]

@@ -7,8 +7,11 @@ and wraps the states in a :class:`~pgm_energy.samplers.SampleSet`.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from .._cluster import resolve_client
 from .._validation import (
     check_bool,
     check_evidence,
@@ -23,13 +26,17 @@ from ..exceptions import ValidationError
 from ..models import (CategoricalRBM, DeepBoltzmannMachine, GaussianBernoulliRBM, PottsMachine,
                       RestrictedBoltzmannMachine)
 from ._block import run_block_gibbs
-from ._layout import layout_of
 from . import _pipeline as pipeline
 from ._scan_choice import AUTO, choose_scan
-from ._single_site import run_single_site
+from ._single_site import merge_details, single_site_chains
 from .sampleset import SampleSet
 
 __all__ = ["GibbsSampler"]
+
+
+def _constant_betas(beta: float, start: int, stop: int) -> np.ndarray:
+    """Inverse temperatures of sweeps ``start .. stop - 1`` of a run at one temperature: shape (stop - start, 1)."""
+    return np.full((stop - start, 1), beta)
 
 
 class GibbsSampler:
@@ -109,6 +116,7 @@ class GibbsSampler:
         rng=None,
         progress=True,
         keep="all",
+        client=None,
     ) -> SampleSet:
         """Draw ``n_samples`` states per chain from ``model``'s Boltzmann distribution.
 
@@ -137,6 +145,12 @@ class GibbsSampler:
         keep : {"all", "last"}, default "all"
             Keep every draw, or only the last one of each chain (``n_draws = 1``:
             a long run that needs only its final states keeps no history).
+        client : None, "local", "local:N", scheduler address or distributed.Client, optional
+            Run the chains in blocks on a Dask cluster (``pip install "pgm_energy[distributed]"``;
+            see :mod:`pgm_energy.distributed`). Each chain's stream and starting state are drawn
+            here from ``rng``, so the draws are the in-process draws, bit for bit, whatever the
+            number of workers; the progress bar then counts finished chains. Not for a
+            ``GaussianBernoulliRBM``, whose chains share one generator.
 
         Returns
         -------
@@ -146,7 +160,8 @@ class GibbsSampler:
             ``info`` with the keys every sampler gives (``sampler``, ``scan`` (the scan
             that ran), ``sweeps``, ``n_threads``, ``unit_updates``,
             ``unit_updates_per_second``, ``seconds``: ``setup``, ``sampling``,
-            ``energies``, 0.0 until the energies are read), ``burn_in`` and ``thin``; single-site runs add
+            ``energies``, 0.0 until the energies are read), ``burn_in`` and ``thin``; with ``client``,
+            ``cluster`` (``workers``, ``blocks``) and the workers' ``n_threads``; single-site runs add
             ``storage`` (and ``n_colours``, ``parallel_over`` for the chromatic scan, and with
             ``parallel_over="classes"`` the ``sweeps_over_classes`` that ran split across threads),
             RBMs (``scan="block"``) add ``n_chains``, ``dtype``, ``temperature``, ``threads``.
@@ -166,13 +181,14 @@ class GibbsSampler:
         if isinstance(model, DeepBoltzmannMachine):
             return self._sample_deep(model, n_samples, n_chains=n_chains, evidence=evidence,
                                      initial_states=initial_states, temperature=temperature, rng=rng,
-                                     progress=progress, keep=keep)
+                                     progress=progress, keep=keep, client=client)
         if isinstance(model, GaussianBernoulliRBM):
+            pipeline.refuse_client(client, model)
             return self._sample_gaussian(model, n_samples, n_chains, evidence, initial_states, temperature, rng,
                                          progress, keep, watch)
         if isinstance(model, (PottsMachine, CategoricalRBM)):
             return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, temperature, rng,
-                                      progress, keep, watch)
+                                      progress, keep, watch, client)
         pipeline.check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
@@ -189,7 +205,8 @@ class GibbsSampler:
             initial = pipeline.check_initial_states(initial_states, model.n_units, n_chains=n_chains)
             run = self._sample_rbm if isinstance(model, RestrictedBoltzmannMachine) else self._sample_general
             draws, info = run(
-                model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep, watch
+                model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep, watch,
+                resolve_client(client),
             )
             info.update(sampler="GibbsSampler", burn_in=self.burn_in, thin=self.thin, sweeps=n_sweeps)
             return pipeline.wrap(
@@ -237,7 +254,7 @@ class GibbsSampler:
         )
 
     def _sample_potts(self, model, n_samples, n_chains, evidence, initial_states, temperature, rng, progress, keep,
-                      watch):
+                      watch, client):
         """Heat-bath sweeps of a Potts machine (:mod:`._potts`); returns a CategoricalSampleSet.
 
         A categorical RBM is sampled as its exact Potts embedding with the chromatic scan: its graph
@@ -267,40 +284,44 @@ class GibbsSampler:
             scan=scan, evidence=evidence, initial_states=initial_states,
             betas_of=lambda start, stop: np.full(stop - start, beta), temperature=temperature,
             generator=check_rng(rng), progress=check_bool(progress, "progress"), watch=watch,
-            sampler="GibbsSampler", description="Gibbs",
+            sampler="GibbsSampler", description="Gibbs", client=client,
         )
 
     def _sample_general(self, model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep,
-                        watch):
+                        watch, client):
         """Single-site sweeps; returns the draws and the ``info`` entries of this path."""
+        from .._kernels.rng import seed_streams
+
         n_units = model.n_units
         states = pipeline.starting_states(initial, n_chains, n_units, clamped, generator)
-        layout = layout_of(model)
-        free = pipeline.free_units(n_units, clamped)
+        streams = seed_streams(generator, n_chains)
         n_sweeps = self.burn_in + n_samples * self.thin
-        beta = 1.0 / temperature
-        burn_in, thin = self.burn_in, self.thin
-        sweeps = pipeline.Sweeps(
-            n_sweeps,
-            lambda start, stop: np.full((stop - start, 1), beta),
-            lambda start, stop: pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, keep),
-        )
-        out = pipeline.allocate_draws((n_chains, n_samples if keep == "all" else 1, n_units))
         scan = choose_scan(model) if self.scan == AUTO else self.scan
+        sweeps = pipeline.Sweeps(
+            n_sweeps, functools.partial(_constant_betas, 1.0 / temperature),
+            functools.partial(pipeline.record_slots, n_sweeps=n_sweeps, burn_in=self.burn_in, thin=self.thin,
+                              keep=keep),
+        )
+        free = pipeline.free_units(n_units, clamped)
+        n_draws = n_samples if keep == "all" else 1
         watch.prepared()
-        details = run_single_site(model, layout, states, free, scan, sweeps, out, generator, progress=progress)
+        out, details = pipeline.run_chains(
+            client, single_site_chains, (model, free, scan, "heat-bath", sweeps, n_draws, "Gibbs"), (states, streams),
+            progress=progress, description="Gibbs",
+        )
         watch.sampled()
-        return out, {"scan": scan, "unit_updates": n_chains * n_sweeps * free.shape[0], **details}
+        info = {"scan": scan, "unit_updates": n_chains * n_sweeps * free.shape[0], **merge_details(details)}
+        return out, pipeline.with_cluster(info, client, len(details))
 
     def _sample_rbm(self, model, n_samples, n_chains, clamped, initial, temperature, generator, progress, keep,
-                    watch):
+                    watch, client):
         """Block Gibbs; returns the draws and the ``info`` entries of this path."""
         # keep="last": run the same sweeps but record only the final one.
         burn_in = self.burn_in if keep == "all" else self.burn_in + (n_samples - 1) * self.thin
         draws, details = run_block_gibbs(
             model, n_samples if keep == "all" else 1, n_chains=n_chains, burn_in=burn_in, thin=self.thin,
             clamped=clamped, initial=initial, temperature=temperature, generator=generator, progress=progress,
-            dtype=np.dtype(self.dtype), watch=watch,
+            dtype=np.dtype(self.dtype), watch=watch, client=client,
         )
         # The block run's own burn_in/sweeps differ with keep="last"; the caller reports the sampler's settings.
         for key in ("burn_in", "thin", "sweeps"):

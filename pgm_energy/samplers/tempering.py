@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .. import schedules
+from .._cluster import resolve_client
 from .._launch import call
 from .._validation import (
     check_array_size,
@@ -82,7 +85,7 @@ class ParallelTemperingSampler:
         return int(matches[0]) if matches.size else 0
 
     def sample(self, model, n_samples, *, n_chains=4, evidence=None, initial_states=None, rng=None,
-               progress=True) -> SampleSet:
+               progress=True, client=None) -> SampleSet:
         """Draw ``n_samples`` states per ensemble at the target temperature.
 
         Parameters
@@ -115,6 +118,11 @@ class ParallelTemperingSampler:
             Show a tqdm progress bar on stderr when it is a terminal and the call lasts more
             than half a second (updated after each short kernel call; the draws do not depend
             on how the run is cut).
+        client : None, "local", "local:N", scheduler address or distributed.Client, optional
+            Run the ensembles in blocks on a Dask cluster; the same ``rng`` gives the in-process
+            draws, bit for bit (see :class:`~pgm_energy.samplers.GibbsSampler`). Binary machines
+            and RBMs only: a Potts machine's exchange rounds and a Gaussian-Bernoulli RBM's
+            shared generator keep those in process.
 
         Returns
         -------
@@ -126,6 +134,8 @@ class ParallelTemperingSampler:
             ``sweeps``, ``n_threads``, ``unit_updates``, ``unit_updates_per_second``, ``seconds``).
         """
         watch = pipeline.Stopwatch()
+        if isinstance(model, (PottsMachine, CategoricalRBM, GaussianBernoulliRBM)):
+            pipeline.refuse_client(client, model)
         if isinstance(model, (PottsMachine, CategoricalRBM)):
             return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch)
         if isinstance(model, GaussianBernoulliRBM):
@@ -148,9 +158,8 @@ class ParallelTemperingSampler:
         with refuse_out_of_memory(f"n_chains={n_chains} ensembles of {n_ladder} replicas of {n_units} units"):
             initial = pipeline.check_initial_states(initial_states, n_units, n_chains=n_chains, n_ladder=n_ladder)
             states = pipeline.starting_states(initial, n_chains * n_ladder, n_units, clamped, generator)
-            out = pipeline.allocate_draws((n_chains, n_samples, n_units))
-            accepted, attempted, n_free, storage = self._exchange(
-                model, states, clamped, target, n_sweeps, out, generator, progress, watch
+            out, accepted, attempted, n_free, details = self._exchange(
+                model, states, clamped, target, n_samples, n_sweeps, generator, progress, watch, resolve_client(client)
             )
         tried = attempted.sum(axis=0)[: n_ladder - 1]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -166,8 +175,10 @@ class ParallelTemperingSampler:
             "target_index": target,
             "swap_acceptance": rates,
             "swap_attempts": tried,
-            "storage": storage,
+            "storage": details[0]["storage"],
+            "n_threads": max(block["n_threads"] for block in details),
         }
+        pipeline.with_cluster(info, client, len(details))
         return pipeline.wrap(original, out, temperature=float(self.temperatures[target]), watch=watch,
                              unit_updates=n_chains * n_ladder * n_sweeps * n_free, info=info)
 
@@ -206,53 +217,112 @@ class ParallelTemperingSampler:
             progress=check_bool(progress, "progress"), watch=watch, sampler="ParallelTemperingSampler",
         )
 
-    def _exchange(self, model, states, clamped, target, n_sweeps, out, generator, progress, watch):
-        """Run the replica-exchange sweeps of ``states`` (one row per replica); fill ``out`` with the target's draws.
+    def _exchange(self, model, states, clamped, target, n_samples, n_sweeps, generator, progress, watch, client):
+        """Run the replica-exchange sweeps of ``states`` (one row per replica), in process or on ``client``.
 
-        Returns the accepted and attempted swaps, each (n_chains, max(n_ladder - 1, 1)), the free-unit count
-        and the weight storage ("csr" or "dense").
+        Returns the target's draws (n_chains, n_samples, n_units), the accepted and attempted swaps,
+        each (n_chains, max(n_ladder - 1, 1)), the free-unit count and the blocks' details.
         """
-        from .._kernels import gibbs as kernels
         from .._kernels.rng import seed_streams
 
-        n_chains, n_ladder = out.shape[0], self.temperatures.shape[0]
-        n_replicas = states.shape[0]
-        streams = seed_streams(generator, n_replicas)
+        n_ladder = self.temperatures.shape[0]
+        n_chains = states.shape[0] // n_ladder
+        streams = seed_streams(generator, states.shape[0])
         swap_streams = seed_streams(generator, n_chains)
-        layout = layout_of(model)
         free = pipeline.free_units(model.n_units, clamped)
-        if self.scan == "chromatic":
-            class_ptr, class_units = colour_classes(model, free)
-            code = kernels.CHROMATIC
-        else:
-            class_ptr = np.zeros(1, dtype=np.int64)
-            class_units = np.zeros(0, dtype=np.int64)
-            code = kernels.SEQUENTIAL if self.scan == "sequential" else kernels.RANDOM
-        arrays = (layout.biases, *layout.weight_arrays)
-        fields = np.empty(states.shape)
-        call(kernels.initialise_fields, states, fields, *arrays)
-        slot_replica = np.arange(n_replicas, dtype=np.int64).reshape(n_chains, n_ladder)
-        accepted = np.zeros((n_chains, max(n_ladder - 1, 1)), dtype=np.int64)
-        attempted = np.zeros_like(accepted)
-        keys = streams.copy()  # the chromatic scan's counter keys: fixed for the whole run
-        betas = 1.0 / self.temperatures
-        burn_in, thin, interval = self.burn_in, self.thin, self.swap_interval
         watch.prepared()
-
-        # Each call continues exactly where the previous one stopped (states, streams, ladder
-        # slots and the global sweep index), so the draws do not depend on the split.
-        chains = kernels.Chains(states, fields, streams)
-        colouring = kernels.Colouring(class_ptr, class_units)
-        exchange = kernels.Exchange(betas, slot_replica, interval, target, swap_streams, accepted, attempted)
-
-        def run(start, stop):
-            record = kernels.Record(pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, "all"), out)
-            call(kernels.tempering_driver(code), chains, free, colouring, keys, start, exchange, record, layout.biases,
-                 layout.weights)
-
-        pipeline.run_sweeps(
-            n_sweeps, run, cost_per_sweep=layout.sweep_cost(n_replicas, free.shape[0]), progress=progress,
-            description="tempering",
+        ladder = Ladder(1.0 / self.temperatures, target, self.swap_interval, n_sweeps, self.burn_in, self.thin,
+                        n_samples)
+        out, accepted, attempted, details = pipeline.run_chains(
+            client, exchange_chains, (model, free, self.scan, ladder),
+            (states.reshape(n_chains, n_ladder, -1), streams.reshape(n_chains, n_ladder), swap_streams),
+            progress=progress, description="tempering",
         )
         watch.sampled()
-        return accepted, attempted, int(free.shape[0]), layout.storage
+        return out, accepted, attempted, int(free.shape[0]), details
+
+
+class Ladder(NamedTuple):
+    """What every ensemble of a tempering run shares: inverse temperatures, target, swaps and records."""
+
+    betas: np.ndarray
+    target: int
+    swap_interval: int
+    n_sweeps: int
+    burn_in: int
+    thin: int
+    n_samples: int
+
+
+def exchange_chains(model, free: np.ndarray, scan: str, ladder: Ladder, progress: bool, states: np.ndarray,
+                    streams: np.ndarray, swap_streams: np.ndarray):
+    """Replica-exchange ensembles from their starting states and streams: one block of a (split) tempering run.
+
+    Module-level so that a cluster's workers run it (:func:`pgm_energy.samplers._pipeline.run_chains`);
+    each ensemble depends only on its rows of ``states``, ``streams`` and ``swap_streams``.
+
+    Parameters
+    ----------
+    model : BoltzmannMachine
+    free : int64 ndarray
+        Units that may change.
+    scan : {"sequential", "random", "chromatic"}
+    ladder : Ladder
+    states : uint8 ndarray, shape (n_chains, n_ladder, n_units)
+        Starting states of each ensemble's replicas, evidence applied.
+    streams : uint64 ndarray, shape (n_chains, n_ladder)
+        One stream per replica.
+    swap_streams : uint64 ndarray, shape (n_chains,)
+        One stream per ensemble for its exchanges.
+
+    Returns
+    -------
+    draws : uint8 ndarray, shape (n_chains, n_samples, n_units)
+        The target temperature's draws.
+    accepted, attempted : int64 ndarray, shape (n_chains, max(n_ladder - 1, 1))
+        Swaps of each adjacent pair.
+    details : dict
+        ``storage`` ("csr" or "dense") and ``n_threads``.
+    """
+    from .._kernels import gibbs as kernels
+
+    n_chains, n_ladder, n_units = states.shape
+    n_replicas = n_chains * n_ladder
+    states = np.array(states.reshape(n_replicas, n_units), order="C")  # updated in place
+    streams = np.array(streams.reshape(n_replicas))
+    swap_streams = np.array(swap_streams)
+    out = pipeline.allocate_draws((n_chains, ladder.n_samples, n_units))
+    layout = layout_of(model)
+    if scan == "chromatic":
+        class_ptr, class_units = colour_classes(model, free)
+        code = kernels.CHROMATIC
+    else:
+        class_ptr = np.zeros(1, dtype=np.int64)
+        class_units = np.zeros(0, dtype=np.int64)
+        code = kernels.SEQUENTIAL if scan == "sequential" else kernels.RANDOM
+    arrays = (layout.biases, *layout.weight_arrays)
+    fields = np.empty(states.shape)
+    call(kernels.initialise_fields, states, fields, *arrays)
+    slot_replica = np.arange(n_replicas, dtype=np.int64).reshape(n_chains, n_ladder)
+    accepted = np.zeros((n_chains, max(n_ladder - 1, 1)), dtype=np.int64)
+    attempted = np.zeros_like(accepted)
+    keys = streams.copy()  # the chromatic scan's counter keys: fixed for the whole run
+    n_sweeps, burn_in, thin = ladder.n_sweeps, ladder.burn_in, ladder.thin
+
+    # Each call continues exactly where the previous one stopped (states, streams, ladder
+    # slots and the global sweep index), so the draws do not depend on the split.
+    chains = kernels.Chains(states, fields, streams)
+    colouring = kernels.Colouring(class_ptr, class_units)
+    exchange = kernels.Exchange(np.array(ladder.betas), slot_replica, ladder.swap_interval, ladder.target,
+                                swap_streams, accepted, attempted)
+
+    def run(start, stop):
+        record = kernels.Record(pipeline.record_slots(start, stop, n_sweeps, burn_in, thin, "all"), out)
+        call(kernels.tempering_driver(code), chains, free, colouring, keys, start, exchange, record, layout.biases,
+             layout.weights)
+
+    pipeline.run_sweeps(
+        n_sweeps, run, cost_per_sweep=layout.sweep_cost(n_replicas, free.shape[0]), progress=progress,
+        description="tempering",
+    )
+    return out, accepted, attempted, {"storage": layout.storage, "n_threads": pipeline.thread_count()}

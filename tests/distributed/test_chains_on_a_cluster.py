@@ -1,0 +1,197 @@
+"""Sampler chains split across Dask worker processes give the in-process draws, bit for bit.
+
+Each chain's starting state and random stream are drawn in the calling process, so the blocks a
+cluster runs only decide where each chain runs. Checked on a LocalCluster of 2 worker processes
+(one thread each) for every sampler path that takes ``client=``, with the blocks cut 2, 4 and 6
+ways, and with one worker killed mid-run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from pgm_energy import (  # noqa: E402
+    BoltzmannMachine,
+    CategoricalRBM,
+    DeepBoltzmannMachine,
+    GaussianBernoulliRBM,
+    PottsMachine,
+    RestrictedBoltzmannMachine,
+)
+from pgm_energy import _cluster  # noqa: E402
+from pgm_energy.exceptions import ValidationError  # noqa: E402
+from pgm_energy.samplers import GibbsSampler, ParallelTemperingSampler, SimulatedAnnealingSampler  # noqa: E402
+
+
+def _machine(n=14, seed=0):
+    g = np.random.default_rng(seed)
+    w = np.triu(g.normal(0, 0.6, (n, n)), 1)
+    return BoltzmannMachine(w + w.T, g.normal(0, 0.5, n))
+
+
+def _ring(n=16, seed=1):  # sparse and bipartite: "auto" picks the chromatic scan
+    g = np.random.default_rng(seed)
+    w = np.zeros((n, n))
+    for i in range(n):
+        w[i, (i + 1) % n] = w[(i + 1) % n, i] = g.normal(0, 0.8)
+    return BoltzmannMachine(w, g.normal(0, 0.3, n))
+
+
+def _potts(n=9, q=3, seed=2):
+    g = np.random.default_rng(seed)
+    return PottsMachine([q] * n, None, {(i, i + 1): g.normal(0, 0.6, (q, q)) for i in range(n - 1)})
+
+
+CASES = {
+    "gibbs-sequential": lambda: (GibbsSampler(burn_in=20, scan="sequential"), _machine(), {"n_chains": 9}),
+    "gibbs-random": lambda: (GibbsSampler(burn_in=20, scan="random"), _machine(), {"n_chains": 9}),
+    "gibbs-chromatic": lambda: (GibbsSampler(burn_in=20), _ring(), {"n_chains": 9, "evidence": {"v3": 1}}),
+    "gibbs-last": lambda: (GibbsSampler(burn_in=20), _machine(), {"n_chains": 7, "keep": "last"}),
+    # at most CHAINS_PER_PRODUCT (16) chains: the cluster's one group is the in-process product
+    "block-float64": lambda: (GibbsSampler(burn_in=10), RestrictedBoltzmannMachine.random(30, 12, scale=0.4, rng=3),
+                              {"n_chains": 16, "evidence": {"v0": 1, "h2": 0}}),
+    "block-float32": lambda: (GibbsSampler(burn_in=10, dtype="float32"),
+                              RestrictedBoltzmannMachine.random(30, 12, scale=0.4, rng=3), {"n_chains": 13}),
+    "block-deep": lambda: (GibbsSampler(burn_in=10), DeepBoltzmannMachine.random([10, 6, 4], scale=0.6, rng=4),
+                           {"n_chains": 10}),
+    "potts": lambda: (GibbsSampler(burn_in=10), _potts(), {"n_chains": 9, "evidence": {"v1": 2}}),
+    "categorical-rbm": lambda: (GibbsSampler(burn_in=10), CategoricalRBM.random([3, 2, 4], 5, scale=0.5, rng=1),
+                                {"n_chains": 9}),
+    "annealing": lambda: (SimulatedAnnealingSampler(n_sweeps=60), _machine(), {}),
+    "annealing-potts": lambda: (SimulatedAnnealingSampler(n_sweeps=60), _potts(), {}),
+    "tempering": lambda: (ParallelTemperingSampler([1.0, 1.6, 2.5], burn_in=10), _machine(), {"n_chains": 7}),
+    "tempering-chromatic": lambda: (ParallelTemperingSampler([1.0, 2.0], burn_in=10, scan="chromatic"), _ring(),
+                                    {"n_chains": 7}),
+}
+
+
+def _draw(case, **options):
+    sampler, model, settings = CASES[case]()
+    n_samples = 9 if isinstance(sampler, SimulatedAnnealingSampler) else 15
+    return sampler.sample(model, n_samples, rng=11, progress=False, **settings, **options)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_cluster_draws_the_in_process_states_bit_for_bit(client, case, monkeypatch):
+    here = _draw(case)
+    for blocks_per_worker in (1, 2, 3):  # 2, 4 and 6 blocks on the 2 workers
+        monkeypatch.setattr(_cluster, "BLOCKS_PER_WORKER", blocks_per_worker)
+        there = _draw(case, client=client)
+        np.testing.assert_array_equal(there.states, here.states)
+        assert there.info["cluster"]["workers"] == 2
+        group = 16 if case.startswith("block") else 1  # block Gibbs spreads groups of 16 chains
+        assert there.info["cluster"]["blocks"] == min(2 * blocks_per_worker, -(-there.n_chains // group))
+    np.testing.assert_array_equal(there.energies, here.energies)
+    for key in ("swap_acceptance", "swap_attempts"):  # pooled over every ensemble of every block
+        if key in here.info:
+            np.testing.assert_array_equal(there.info[key], here.info[key])
+    assert "cluster" not in here.info
+
+
+def test_diagnostics_span_every_chain_of_every_block(client):
+    here, there = _draw("gibbs-sequential"), _draw("gibbs-sequential", client=client)
+    assert there.n_chains == 9 and there.info["cluster"]["blocks"] == 4
+    np.testing.assert_array_equal(there.effective_sample_size(), here.effective_sample_size())
+
+
+def test_blocks_start_at_whole_groups():
+    for n_items in range(1, 60):
+        for n_blocks in (1, 2, 3, 4, 8):
+            for multiple in (1, 4, 16):
+                bounds = _cluster.block_bounds(n_items, n_blocks, multiple)
+                assert bounds[0][0] == 0 and bounds[-1][1] == n_items
+                assert all(a[1] == b[0] for a, b in zip(bounds[:-1], bounds[1:]))
+                assert all(first % multiple == 0 for first, _ in bounds)
+                assert len(bounds) == min(n_blocks, -(-n_items // multiple))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_block_gibbs_of_many_chains_draws_the_same_bits_for_every_split(client, monkeypatch, dtype):
+    """Beyond 16 chains the cluster multiplies fixed groups of 16 (the BLAS may round a wider product's
+    columns differently): the same bits however the groups are spread, and the in-process chains
+    up to that rounding, which flips a draw only where a uniform falls within it."""
+    from pgm_energy.samplers import _block
+
+    model = RestrictedBoltzmannMachine.random(64, 20, scale=0.3, rng=5)  # small enough for OpenBLAS's small kernels
+    sampler = GibbsSampler(burn_in=20, dtype=dtype)
+    runs = []
+    for blocks_per_worker in (1, 2, 3):
+        monkeypatch.setattr(_cluster, "BLOCKS_PER_WORKER", blocks_per_worker)
+        runs.append(sampler.sample(model, 10, n_chains=41, rng=3, progress=False, client=client))
+        assert runs[-1].info["cluster"]["blocks"] == min(2 * blocks_per_worker, 3)
+    for run in runs[1:]:
+        np.testing.assert_array_equal(run.states, runs[0].states)
+    # the cluster's run is the in-process run of the same groups, one after the other
+    from pgm_energy._kernels.rng import seed_streams
+
+    generator = np.random.default_rng(3)
+    streams = seed_streams(generator, 41)
+    initial = generator.integers(0, 2, size=(41, 84), dtype=np.uint8)  # as the sampler draws them
+    grouped, _ = _block.block_gibbs_groups(model, 10, 20, 1, np.zeros(84, dtype=np.uint8), 1.0, np.dtype(dtype),
+                                           False, initial, streams)
+    np.testing.assert_array_equal(grouped, runs[0].states)
+    # and the in-process run of all 41 chains in one product: the same chains, so the same draws unless a
+    # rounding difference of the wider product moves a probability across its uniform (about 1e-16 a
+    # draw; this seed's 34,440 draws are checked)
+    here = sampler.sample(model, 10, n_chains=41, rng=3, progress=False)
+    np.testing.assert_array_equal(here.states, runs[0].states)
+
+
+def test_samplers_whose_chains_share_a_generator_refuse_a_client():
+    gaussian = GaussianBernoulliRBM(np.full((3, 2), 0.2), np.zeros(3), np.zeros(2), np.ones(3))
+    with pytest.raises(ValidationError, match="client='local'.*GaussianBernoulliRBM.*client=None"):
+        GibbsSampler(burn_in=1).sample(gaussian, 2, client="local")
+    with pytest.raises(ValidationError, match="client='local'.*PottsMachine"):
+        ParallelTemperingSampler([1.0, 2.0], burn_in=1).sample(_potts(), 2, client="local")
+
+
+def test_ctrl_c_while_blocks_run_cancels_them(client):
+    """An interrupt in the caller (here raised by the progress callback) cancels the blocks not yet done."""
+
+    def interrupt(_):
+        raise KeyboardInterrupt
+
+    def slow(seconds, pieces):
+        import time
+
+        time.sleep(seconds)
+        return pieces
+
+    with pytest.raises(KeyboardInterrupt):
+        _cluster.run_by_blocks(client, slow, (0.5,), np.arange(8), on_block=interrupt)
+    import time
+
+    deadline = time.monotonic() + 10
+    while any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(client.processing().values())
+
+
+def test_a_worker_killed_mid_run_changes_nothing():
+    """SIGKILL one of two worker processes while its chains run: Dask runs them again, same streams, same bits."""
+    import os
+    import signal
+    import threading
+    import time
+
+    model = RestrictedBoltzmannMachine.random(400, 200, scale=0.05, rng=0)
+    sampler = GibbsSampler(burn_in=3000)
+    options = dict(n_chains=64, keep="last", rng=9, progress=False)  # 4 blocks of 16 chains, about 0.5 s each
+    here = sampler.sample(model, 1, **options)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        GibbsSampler(burn_in=1).sample(model, 1, n_chains=4, client=client)  # the workers load the package
+        victim = next(iter(client.run(os.getpid).values()))
+        result = {}
+        runner = threading.Thread(target=lambda: result.update(there=sampler.sample(model, 1, **options, client=client)))
+        runner.start()
+        time.sleep(0.25)
+        busy = bool(client.processing().get(next(a for a, p in client.run(os.getpid).items() if p == victim), ()))
+        os.kill(victim, signal.SIGKILL)
+        runner.join(timeout=120)
+        assert "there" in result, "the run did not finish after a worker was killed"
+        assert busy, "the killed worker had no block running: the test proves nothing (make the run longer)"
+        np.testing.assert_array_equal(here.states, result["there"].states)
