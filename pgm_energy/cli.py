@@ -104,7 +104,7 @@ def _real(*, minimum: float | None = None, strict: bool = False):
 
 
 def _scheduler(text: str) -> str:
-    """``local``, ``local:N`` or a scheduler address (``tcp://host:port``): where AIS runs go."""
+    """``local``, ``local:N`` or a scheduler address (``tcp://host:port``): where AIS runs or chains go."""
     if text == "local" or (text.startswith("local:") and text[6:].isdigit() and 1 <= int(text[6:]) <= 1024) \
             or "://" in text:
         return text
@@ -419,6 +419,7 @@ def run_sample(arguments, out=None) -> int:
             temperature=arguments.temperature,
             rng=arguments.seed,
             progress=arguments.progress,
+            client=arguments.scheduler,
         )
     except EvidenceError as error:
         raise _usage(f"--evidence {arguments.evidence}: {error}") from None
@@ -441,7 +442,8 @@ def run_sample(arguments, out=None) -> int:
         target = _write_atomically(destination, lambda handle: _write_csv(samples, handle))
     print(
         f"wrote {samples.n_chains} chains x {samples.n_draws} draws x {samples.n_units} units to {target} "
-        f"({samples.info['seconds']['sampling']:.2f} s of sampling)",
+        f"({samples.info['seconds']['sampling']:.2f} s of sampling"
+        + (f" on {samples.info['cluster']['workers']} workers)" if "cluster" in samples.info else ")"),
         file=sys.stderr,
     )
     return 0
@@ -722,6 +724,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="clamped units, e.g. v0=1,h3=0 (a state name for a Potts variable, a real number for "
                              "a Gaussian unit)")
     sample.add_argument("--seed", type=_seed, default=None)
+    sample.add_argument("--scheduler", type=_scheduler, default=None,
+                        help="run the chains on a Dask cluster: 'local' (a worker process per core), 'local:N', or "
+                             "a scheduler address (extra [distributed]); the same --seed gives the same draws; the "
+                             "progress bar counts finished chains")
     sample.add_argument("-o", "--output", default=None,
                         help="file ending in .csv or .npy, written atomically (default or '-': CSV on stdout)")
     _progress_option(sample)

@@ -16,6 +16,7 @@ from .exact_gradient import ExactGradient
 from .gaussian_cd import GaussianBernoulliCD
 from .gaussian_exact import GaussianExactGradient
 from .pseudo_likelihood import PseudoLikelihood
+from ._streamed import StreamedRows, streamed
 
 __all__ = [
     "ContrastiveDivergence",
@@ -30,6 +31,8 @@ __all__ = [
     "DeepBoltzmannPCD",
     "pretrain_deep_boltzmann",
     "EarlyStopping",
+    "StreamedRows",
+    "streamed",
     "TrainingHistory",
     "TrainingResult",
     "STOP_REASONS",

@@ -164,7 +164,8 @@ def check_epoch(state, data, order, batch_size, k, persistent, path):
         array = getattr(state, name)
         if array.dtype != dtype or not array.flags.c_contiguous or not array.flags.writeable:
             raise ValueError(f"state.{name} must be a writeable C-contiguous {dtype} array")
-    if data.dtype != dtype or data.ndim != 2 or data.shape[1] != n_visible or not data.flags.c_contiguous:
+    contiguous = data.flags.c_contiguous if isinstance(data, np.ndarray) else True  # streamed: each window is
+    if data.dtype != dtype or data.ndim != 2 or data.shape[1] != n_visible or not contiguous:
         raise ValueError(f"data must be a C-contiguous {dtype} array of shape (n_rows, {n_visible}), "
                          f"got {data.dtype} {data.shape}")
     if not isinstance(order, np.ndarray) or order.dtype != np.int64 or order.ndim != 1 or order.shape[0] == 0:
@@ -238,27 +239,45 @@ def cd_epoch(state, data, order, *, batch_size, k, persistent, learning_rate, mo
     return float(error) if epoch.reconstruction else math.nan
 
 
+def epoch_windows(data, order: np.ndarray, batch_size: int):
+    """``(rows, row_order)`` pairs of an epoch: ``(data, order)`` itself in memory, else the streamed windows.
+
+    A bound :class:`~pgm_energy.learning.StreamedRows` yields one window per block, each a
+    whole number of batches of ``order`` (see its ``windows``); the updates are the same as
+    over the in-memory rows in the same order.
+    """
+    if isinstance(data, np.ndarray):
+        return ((data, order),)
+    return data.windows(order, batch_size)
+
+
 def _numba_epoch(state, data, order, epoch, settings) -> float:
     """The Numba path: the epoch's batches in time-bounded kernel calls, bit-identical to one call.
 
     The shared launcher (:func:`pgm_energy._launch.run_chunked`) sizes the calls (whole batches,
     about 0.15 s each) so that Ctrl-C is answered within a fraction of a second; each call
     continues the previous one's error sum, so updates and error equal one call over the epoch.
+    Streamed data run the same calls window after window.
     """
     batch_size = epoch.batch_size
     error = [0.0]
     n_chains = state.chains.shape[0] if epoch.persistent else 0
     chain_probs = np.empty((n_chains, state.weights.shape[1]), dtype=state.weights.dtype)
-
-    def run(first_batch, stop_batch):
-        rows = order[first_batch * batch_size:stop_batch * batch_size]
-        error[0] = _cd.train_epoch(state, data, rows, epoch, settings, error[0], chain_probs, first_batch > 0)
-
     negative_rows = state.chains.shape[0] if epoch.persistent else batch_size
     # weight visits of one update: positive phase and reconstruction, k steps, the update
     per_batch = state.weights.size * (2.0 * batch_size + 2.0 * epoch.k * negative_rows + 1.0)
-    n_batches = -(-order.shape[0] // batch_size)
-    run_chunked(n_batches, run, first=first_chunk(per_batch))
+    updated = [False]  # chain_probs hold the last update's p(h | chain) (after the epoch's first update)
+
+    def run_window(rows_data, rows_order):
+        def run(first_batch, stop_batch):
+            rows = rows_order[first_batch * batch_size:stop_batch * batch_size]
+            error[0] = _cd.train_epoch(state, rows_data, rows, epoch, settings, error[0], chain_probs, updated[0])
+            updated[0] = True
+
+        run_chunked(-(-rows_order.shape[0] // batch_size), run, first=first_chunk(per_batch))
+
+    for rows_data, rows_order in epoch_windows(data, order, batch_size):
+        run_window(rows_data, rows_order)
     return error[0]
 
 
@@ -455,29 +474,37 @@ def _blas_epoch(state, data, order, epoch, settings) -> float:
     n_chains = state.chains.shape[0] if persistent else batch
     batches = BlasBatches(state, settings, batch, n_chains, max(batch, n_chains))
     error = [0.0]
+    updated = [False]  # after the epoch's first update, the chains' p(h | v) are kept from the last one
 
-    def run(first_batch, stop_batch):
-        for start in range(first_batch * batch, min(stop_batch * batch, n_rows), batch):
-            size = min(batch, n_rows - start)
-            views = batches.views(size, n_chains if persistent else size)
-            negative = views.negative
-            # CD: the reconstruction is also the chain's first visible step.
-            error[0] += batches.positive_phase(data, order, start, views, reconstruction,
-                                               None if persistent else negative)
-            if persistent and start == 0:
-                batches.sample_hidden(views, state.chains)
-            elif persistent:  # the chains' hidden probabilities kept from the last update: no product
-                batches.sample_kept_hidden(views)
-            for step in range(1, k + 1):
-                if persistent or step > 1:
-                    batches.sample_visible(views, negative)
-                if step < k:
-                    batches.sample_hidden(views, negative)
-            batches.negative_statistics(views)
-            if persistent:
-                np.copyto(state.chains, negative)
-            batches.update(views)
-    # Batches in calls of about 0.15 s (the shared launcher): Ctrl-C is held to the end of a
-    # call, never raised inside a kernel's return.
-    run_chunked(-(-n_rows // batch), run)
+    def run_window(rows_data, rows_order):
+        rows = rows_order.shape[0]
+
+        def run(first_batch, stop_batch):
+            for start in range(first_batch * batch, min(stop_batch * batch, rows), batch):
+                size = min(batch, rows - start)
+                views = batches.views(size, n_chains if persistent else size)
+                negative = views.negative
+                # CD: the reconstruction is also the chain's first visible step.
+                error[0] += batches.positive_phase(rows_data, rows_order, start, views, reconstruction,
+                                                   None if persistent else negative)
+                if persistent and not updated[0]:
+                    batches.sample_hidden(views, state.chains)
+                elif persistent:  # the chains' hidden probabilities kept from the last update: no product
+                    batches.sample_kept_hidden(views)
+                for step in range(1, k + 1):
+                    if persistent or step > 1:
+                        batches.sample_visible(views, negative)
+                    if step < k:
+                        batches.sample_hidden(views, negative)
+                batches.negative_statistics(views)
+                if persistent:
+                    np.copyto(state.chains, negative)
+                batches.update(views)
+                updated[0] = True
+        # Batches in calls of about 0.15 s (the shared launcher): Ctrl-C is held to the end of a
+        # call, never raised inside a kernel's return.
+        run_chunked(-(-rows // batch), run)
+
+    for rows_data, rows_order in epoch_windows(data, order, batch):
+        run_window(rows_data, rows_order)
     return error[0]

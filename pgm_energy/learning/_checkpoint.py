@@ -74,11 +74,17 @@ def generator_from_json(text: str) -> np.random.Generator:
 
 
 # ---------------------------------------------------------------------------- files
-def data_digest(array: np.ndarray) -> str:
-    """Fingerprint of the training data, so a checkpoint is not resumed on other data."""
+def data_digest(array) -> str:
+    """Fingerprint of the training data, so a checkpoint is not resumed on other data.
+
+    ``array``: the checked data, in memory or a bound StreamedRows (hashed block by block: the
+    same digest as the same rows in memory).
+    """
     hasher = hashlib.blake2b(digest_size=16)
-    hasher.update(repr((array.shape, array.dtype.str)).encode())
-    hasher.update(np.ascontiguousarray(array).tobytes())
+    hasher.update(repr((tuple(array.shape), array.dtype.str)).encode())
+    blocks = ((0, array),) if isinstance(array, np.ndarray) else array.blocks()
+    for _, block in blocks:
+        hasher.update(np.ascontiguousarray(block).tobytes())
     return hasher.hexdigest()
 
 

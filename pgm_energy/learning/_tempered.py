@@ -40,7 +40,7 @@ from .._kernels import cd as _cd
 from .._kernels import tempered_cd as _pt
 from .._kernels.rng import seed_streams
 from .._launch import run_chunked
-from ._cd_engine import BlasBatches, check_epoch, update_settings
+from ._cd_engine import BlasBatches, check_epoch, epoch_windows, update_settings
 
 __all__ = ["TemperedState", "new_tempered_state", "tempered_epoch", "swap_rates"]
 
@@ -153,19 +153,25 @@ def tempered_epoch(state, tempered, data, order, *, batch_size, k, learning_rate
     tempered.swap_attempted[:] = 0
     error = [0.0]
 
-    def run(first_batch, stop_batch):
-        for start in range(first_batch * batch, min(stop_batch * batch, n_rows), batch):
-            views = batches.views(min(batch, n_rows - start), n_chains)
-            error[0] += batches.positive_phase(data, order, start, views, reconstruction)
-            for _ in range(k):
-                ladder.step()
-            # negative statistics from the T = 1 replicas: their states and p(h | v)
-            _cd.gather_batch(cold, chain_rows, 0, views.negative, batches.statistics.negative_visible_sum)
-            batches.negative_statistics(views)
-            batches.update(views)
-    # Batches in calls of about 0.15 s (the shared launcher): Ctrl-C is held to the end of a
-    # call, never raised inside a kernel's return.
-    run_chunked(-(-n_rows // batch), run)
+    def run_window(rows_data, rows_order):
+        rows = rows_order.shape[0]
+
+        def run(first_batch, stop_batch):
+            for start in range(first_batch * batch, min(stop_batch * batch, rows), batch):
+                views = batches.views(min(batch, rows - start), n_chains)
+                error[0] += batches.positive_phase(rows_data, rows_order, start, views, reconstruction)
+                for _ in range(k):
+                    ladder.step()
+                # negative statistics from the T = 1 replicas: their states and p(h | v)
+                _cd.gather_batch(cold, chain_rows, 0, views.negative, batches.statistics.negative_visible_sum)
+                batches.negative_statistics(views)
+                batches.update(views)
+        # Batches in calls of about 0.15 s (the shared launcher): Ctrl-C is held to the end of a
+        # call, never raised inside a kernel's return.
+        run_chunked(-(-rows // batch), run)
+
+    for rows_data, rows_order in epoch_windows(data, order, batch):  # one window in memory; blocks streamed
+        run_window(rows_data, rows_order)
     np.copyto(state.chains, cold)
     return float(error[0]) if reconstruction else math.nan
 

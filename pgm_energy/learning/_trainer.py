@@ -332,12 +332,35 @@ class Trainer:
         """What ``model_or_size`` would be to describe ``model``'s shape (default: its number of hidden units)."""
         return model.n_hidden
 
-    def _check_data(self, data, visible_names, name: str = "data") -> tuple[np.ndarray, tuple[str, ...]]:
-        """Data as a C-contiguous 0/1 array in the training dtype, and its visible names.
+    #: whether ``fit`` reads the training data a block at a time (:mod:`._streamed`): the trainer's
+    #: ``_run_epoch`` then takes a :class:`~pgm_energy.learning.StreamedRows` (see its ``windows``)
+    _streams_data = False
+
+    def _check_data(self, data, visible_names, name: str = "data", *, stream: bool = False):
+        """Data as a C-contiguous 0/1 array in the training dtype (or, streamed, a bound StreamedRows), and its names.
 
         A DataFrame's columns are matched to ``visible_names`` by name (reordered); with
-        ``visible_names=None`` the columns become the names.
+        ``visible_names=None`` the columns become the names. With ``stream`` (the training data
+        of a trainer that streams), a memmap, a Dask array or a :class:`StreamedRows` is checked
+        block by block and returned bound, never loaded whole.
         """
+        from ._streamed import StreamedRows, is_out_of_core
+
+        if isinstance(data, StreamedRows) and not (stream and self._streams_data):
+            raise ValidationError(
+                f"{name}: {type(self).__name__} takes its data in memory, not streamed; pass an array "
+                "(only ContrastiveDivergence reads its training data a block at a time)"
+            )
+        if stream and self._streams_data and is_out_of_core(data):
+            rows = StreamedRows(data, getattr(data, "block_rows", None))
+            self._check_layout(rows.shape, rows.dtype, visible_names, name)
+            if visible_names is None:
+                visible_names = tuple(f"v{i}" for i in range(rows.shape[1]))
+
+            def convert(block, first_row):
+                return self._converted(block, name, first_row)
+
+            return rows.bind(convert, self.dtype), visible_names
         if hasattr(data, "columns") and hasattr(data, "to_numpy"):
             columns = [str(column) if isinstance(column, str) else column for column in data.columns]
             if visible_names is None:
@@ -365,24 +388,33 @@ class Trainer:
                 array = array.astype(np.float64)
             except (TypeError, ValueError) as error:
                 raise StateError(f"{name} must hold numbers, got dtype object") from error
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
-            raise StateError(f"{name} must be a 2-D array of 0/1 values, got dtype {array.dtype}")
-        if array.ndim != 2:
-            raise StateError(f"{name} must be 2-D (n_samples, n_visible), got shape {array.shape}")
-        n_features = array.shape[1] if visible_names is None else len(visible_names)
-        if array.shape[1] != n_features:
-            raise ValidationError(
-                f"{name} must have {n_features} columns (one per visible unit), got shape {array.shape}"
-            )
-        if array.shape[0] == 0:
-            raise ValidationError(f"{name} must hold at least one sample, got shape {array.shape}")
-        if array.shape[1] == 0:
-            raise ValidationError(f"{name} must have at least one column, got shape {array.shape}")
+        self._check_layout(array.shape, array.dtype, visible_names, name)
         if visible_names is None:
-            visible_names = tuple(f"v{i}" for i in range(n_features))
+            visible_names = tuple(f"v{i}" for i in range(array.shape[1]))
+        return self._converted(array, name, 0), visible_names
+
+    @staticmethod
+    def _check_layout(shape, dtype, visible_names, name) -> None:
+        """Refuse data that are not a non-empty 2-D numeric array with one column per visible name."""
+        if not (np.issubdtype(dtype, np.number) or dtype == np.bool_) or np.issubdtype(dtype, np.complexfloating):
+            raise StateError(f"{name} must be a 2-D array of 0/1 values, got dtype {dtype}")
+        if len(shape) != 2:
+            raise StateError(f"{name} must be 2-D (n_samples, n_visible), got shape {tuple(shape)}")
+        n_features = shape[1] if visible_names is None else len(visible_names)
+        if shape[1] != n_features:
+            raise ValidationError(
+                f"{name} must have {n_features} columns (one per visible unit), got shape {tuple(shape)}"
+            )
+        if shape[0] == 0:
+            raise ValidationError(f"{name} must hold at least one sample, got shape {tuple(shape)}")
+        if shape[1] == 0:
+            raise ValidationError(f"{name} must have at least one column, got shape {tuple(shape)}")
+
+    def _converted(self, array: np.ndarray, name: str, first_row: int) -> np.ndarray:
+        """``array`` (rows from ``first_row`` on) checked finite and 0/1 (or binarized), in the training dtype."""
         if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-            raise StateError(f"{name} must be finite, got {array[bad]!r} at index {bad}")
+            raise StateError(f"{name} must be finite, got {array[bad]!r} at index {(bad[0] + first_row, *bad[1:])}")
         if self.binarize is not None:
             array = array > self.binarize
         else:
@@ -390,10 +422,10 @@ class Trainer:
             if not binary.all():
                 bad = tuple(int(i) for i in np.argwhere(~binary)[0])
                 raise StateError(
-                    f"{name} must contain only 0 and 1, got {array[bad]!r} at index {bad}; "
+                    f"{name} must contain only 0 and 1, got {array[bad]!r} at index {(bad[0] + first_row, *bad[1:])}; "
                     "pass binarize=threshold to turn values above the threshold into 1"
                 )
-        return np.ascontiguousarray(array, dtype=self.dtype), visible_names
+        return np.ascontiguousarray(array, dtype=self.dtype)
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -468,8 +500,13 @@ class Trainer:
             raise ParameterTypeError(f"progress must be True or False, got {describe(progress)}")
         callbacks = _check_callbacks(callbacks)
         visible_names = self._visible_names_of(model_or_size, data)
-        train, visible_names = self._check_data(data, visible_names, "data")
-        valid = None if validation is None else self._check_data(validation, visible_names, "validation")[0]
+        train, visible_names = self._check_data(data, visible_names, "data", stream=True)
+        valid = None if validation is None else self._check_data(validation, visible_names, "validation")[0]  # in memory
+        if self.batch_size is None and not isinstance(train, np.ndarray):
+            raise ValidationError(
+                f"batch_size=None (the full batch) would hold all {train.shape[0]} rows of the streamed data in "
+                "memory; pass a batch_size"
+            )
         if self.batch_size is not None and self.batch_size > train.shape[0]:
             raise ValidationError(
                 f"batch_size={self.batch_size} is larger than the data ({train.shape[0]} rows); "
@@ -530,10 +567,12 @@ class Trainer:
         stop_reason = "completed"
         bar = progress_bar(bool(progress), self.epochs, unit="epoch", description=type(self).__name__, initial=start)
         n_rows = train.shape[0]
+        streaming = not isinstance(train, np.ndarray)  # a bound StreamedRows: an epoch's order on its blocks
         try:
             for epoch in range(start + 1, self.epochs + 1):
                 began = time.perf_counter()
-                order = generator.permutation(n_rows).astype(np.int64, copy=False)
+                order = (train.epoch_order(generator) if streaming
+                         else generator.permutation(n_rows).astype(np.int64, copy=False))
                 # Overflow is expected when training diverges; it is reported below, not warned about.
                 with np.errstate(over="ignore", invalid="ignore"):
                     metrics = self._run_epoch(state, train, order, epoch)

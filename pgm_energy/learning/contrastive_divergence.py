@@ -21,6 +21,7 @@ import numpy as np
 from .._validation import check_binary, check_int, check_names, check_rng, describe
 from ..exceptions import ModelFileError, ParameterTypeError, StateError, ValidationError
 from ..models import RestrictedBoltzmannMachine
+from ._streamed import StreamedRows
 from ._trainer import (
     MAX_GIBBS_STEPS,
     RUNAWAY_BOUND,
@@ -65,8 +66,8 @@ def initial_rbm(n_hidden: int, data: np.ndarray, visible_names, rng: np.random.G
     Parameters
     ----------
     n_hidden : int >= 1
-    data : ndarray of 0/1, shape (n_samples >= 1, n_visible >= 1)
-        Any numeric or bool dtype; not copied.
+    data : ndarray of 0/1, shape (n_samples >= 1, n_visible >= 1), or a bound StreamedRows
+        Any numeric or bool dtype; not copied (streamed data: the column sums taken when bound).
     visible_names : sequence of str, length n_visible, or None (``v0``, ``v1``, ...)
     rng : None, int or numpy.random.Generator
     """
@@ -74,9 +75,10 @@ def initial_rbm(n_hidden: int, data: np.ndarray, visible_names, rng: np.random.G
 
     n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
     shape = getattr(data, "shape", None)
-    if not isinstance(data, np.ndarray) or len(shape) != 2:
+    if not isinstance(data, (np.ndarray, StreamedRows)) or len(shape) != 2:
         raise StateError(f"data must be a 2-D array (n_samples, n_visible) of 0/1, got {describe(data)}")
-    data = check_binary(data, shape[1], "data")  # no float64 copy: the mean is taken in float64
+    if isinstance(data, np.ndarray):  # streamed rows were checked block by block when bound
+        data = check_binary(data, shape[1], "data")  # no float64 copy: the mean is taken in float64
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise ValidationError(f"data must hold at least one sample of at least one unit, got shape {data.shape}")
     if data.shape[1] * n_hidden > MAX_PARAMETERS:
@@ -241,6 +243,7 @@ class ContrastiveDivergence(Trainer):
     """
 
     _model_types = (RestrictedBoltzmannMachine,)
+    _streams_data = True  # a memmap, a Dask array or streamed(...) is read a block at a time
 
     def __init__(
         self,

@@ -72,7 +72,7 @@ def test_a_run_of_max_sweeps_keeping_the_last_draw_holds_no_array_per_sweep(monk
 
     made = []
 
-    def spy(start, stop, *args):
+    def spy(start, stop, *args, **keywords):
         made.append(stop - start)
         raise KeyboardInterrupt  # stop after the first kernel call's arrays
 
