@@ -63,6 +63,50 @@ def _threadpool_limits(n):
     return threadpool_limits(limits=n, user_api="blas")
 
 
+#: assumed network bandwidth from the client to each worker (the model is sent to every worker once)
+BANDWIDTH = 1e9
+
+
+def predicted_time(compute: float, n_groups: int, workers: int, overhead: float, model_bytes: int) -> float:
+    """Seconds of a job of ``compute`` single-core seconds in ``n_groups`` equal groups on ``workers`` workers.
+
+    Blocks: ``min(2 * workers, n_groups)`` (two per worker, as ``run_by_blocks`` cuts them), whole
+    groups each; a worker runs ``ceil(blocks / workers)`` of them, each costing its compute plus
+    ``overhead``; the model goes to every worker, one after the other, at :data:`BANDWIDTH`.
+    """
+    blocks = min(BLOCKS_PER_WORKER * workers, n_groups)
+    per_block = compute * (-(-n_groups // blocks)) / n_groups
+    return -(-blocks // workers) * (per_block + overhead) + workers * model_bytes / BANDWIDTH
+
+
+def _predictions(sections, rows, per_worker, rbm, n_runs, n_chains):
+    """Speed-ups at 8, 64 and 512 workers predicted from this run's 1-worker time and per-task overhead."""
+    model_bytes = rbm.weights.nbytes + rbm.visible_bias.nbytes + rbm.hidden_bias.nbytes
+    groups = {"AIS": n_runs, "block Gibbs": -(-n_chains // 16)}
+    print("\n## Beyond this machine, on paper\n")
+    print(f"Model sent once to each worker: {model_bytes / 1e6:.1f} MB (at {BANDWIDTH / 1e9:.0f} GB/s). Per task: "
+          "in, the block's streams (AIS: 64 B a run, 8 lanes of uint64; Gibbs: 16 chains x ({rbm.n_units} B state + 8 B "
+          "stream)); out, one float64 per AIS run, or the kept draws (n_chains x n_draws x n_units bytes). "
+          "Predicted by `predicted_time` from the measured 1-worker time and overhead per task:\n")
+    print("| job | pieces | 1 worker (s) | 8 workers | 64 workers | 512 workers |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in sections:
+        overhead = float(rows[name][-1][2].split()[0]) / 1000
+        one = per_worker[name][1]
+        tasks_one = min(groups[name], BLOCKS_PER_WORKER)
+        compute = max(one - tasks_one * overhead, 1e-9)
+        for scale in (1, 100):
+            n_groups = groups[name] * scale
+            total = compute * scale
+            label = name + ("" if scale == 1 else f" x {scale}")
+            pieces = (n_runs if name == "AIS" else n_chains) * scale
+            cells = []
+            for workers in (8, 64, 512):
+                seconds = predicted_time(total, n_groups, workers, overhead, model_bytes)
+                cells.append(f"{seconds:.2f} s ({(total + tasks_one * overhead) / seconds:.0f}x)")
+            print(f"| {label} | {pieces:,} | {total + tasks_one * overhead:.1f} | " + " | ".join(cells) + " |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -119,6 +163,7 @@ def main():
                 rows[name].append((f"LocalCluster, {workers} worker process(es), Numba threads {worker_threads}",
                                    seconds, f"{1000 * overhead / tasks:.1f} ms ({tasks} tasks)",
                                    bool(np.array_equal(section["bits"](result), reference[name]))))
+    overheads = {}
     for name in sections:
         print(f"\n## {name}\n")
         print("| where | time (s) | overhead per task | same bits as in process |")
@@ -126,6 +171,7 @@ def main():
         for where, seconds, overhead, same in rows[name]:
             print(f"| {where} | {seconds:.2f} | {overhead} | {same} |")
         print(f"\nSpeed-up of 2 workers over 1: {per_worker[name][1] / per_worker[name][2]:.2f}x (goal >= 1.7x).")
+    _predictions(sections, rows, per_worker, rbm, n_runs, n_chains)
     print(f"\nLoad average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -243,12 +243,12 @@ def epoch_windows(data, order: np.ndarray, batch_size: int):
     """``(rows, row_order)`` pairs of an epoch: ``(data, order)`` itself in memory, else the streamed windows.
 
     A bound :class:`~pgm_energy.learning.StreamedRows` yields one window per block, each a
-    whole number of batches of ``order`` (see its ``windows``); the updates are the same as
+    whole number of batches of ``order`` (see its ``_windows``); the updates are the same as
     over the in-memory rows in the same order.
     """
     if isinstance(data, np.ndarray):
         return ((data, order),)
-    return data.windows(order, batch_size)
+    return data._windows(order, batch_size)
 
 
 def _numba_epoch(state, data, order, epoch, settings) -> float:

@@ -82,7 +82,7 @@ def data_digest(array) -> str:
     """
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(repr((tuple(array.shape), array.dtype.str)).encode())
-    blocks = ((0, array),) if isinstance(array, np.ndarray) else array.blocks()
+    blocks = ((0, array),) if isinstance(array, np.ndarray) else array._blocks()
     for _, block in blocks:
         hasher.update(np.ascontiguousarray(block).tobytes())
     return hasher.hexdigest()

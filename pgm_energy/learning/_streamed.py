@@ -55,8 +55,7 @@ class StreamedRows:
     """Rows of a large 2-D array, read ``block_rows`` at a time, for a streaming trainer's ``fit``.
 
     Made by :func:`streamed` (or by ``fit`` itself for a memmap or a Dask array). A trainer binds
-    it to its conversion (dtype, ``binarize``) with :meth:`bind`, which reads every block once to
-    check the values.
+    it to its conversion (dtype, ``binarize``), reading every block once to check the values.
 
     Attributes
     ----------
@@ -104,7 +103,7 @@ class StreamedRows:
                 pass
         return block
 
-    def bind(self, convert, dtype: np.dtype, batch_rows: int | None = None) -> "StreamedRows":
+    def _bind(self, convert, dtype: np.dtype) -> "StreamedRows":
         """A copy whose blocks are converted by ``convert(block, first_row)`` into ``dtype``; every block is read once.
 
         Parameters
@@ -126,21 +125,21 @@ class StreamedRows:
         bound._convert = convert
         bound.dtype = np.dtype(dtype)
         sums = np.zeros(self.shape[1])
-        for first, block in bound.blocks():
+        for first, block in bound._blocks():
             sums += block.sum(axis=0, dtype=np.float64)
         bound.column_sums = sums
         return bound
 
-    def read(self, first: int, last: int) -> np.ndarray:
+    def _read(self, first: int, last: int) -> np.ndarray:
         """Converted rows ``first .. last - 1``: C-contiguous, in the training dtype."""
         if self._convert is None:
             raise ValidationError("a StreamedRows is read after a trainer binds it (fit does)")
         return self._convert(self._read_raw(first, last), first)
 
-    def blocks(self):
+    def _blocks(self):
         """``(first_row, rows)`` of every block, in row order."""
         for first in range(0, self.shape[0], self.block_rows):
-            yield first, self.read(first, min(first + self.block_rows, self.shape[0]))
+            yield first, self._read(first, min(first + self.block_rows, self.shape[0]))
 
     def __getitem__(self, rows) -> np.ndarray:
         """Converted rows at the sorted indices ``rows`` (a monitor's fixed subset), read block by block."""
@@ -148,22 +147,21 @@ class StreamedRows:
         out = np.empty((rows.shape[0], self.shape[1]), dtype=self.dtype)
         for first, last in _runs_by_block(rows, self.block_rows):
             block_first = rows[first] // self.block_rows * self.block_rows
-            block = self.read(block_first, min(block_first + self.block_rows, self.shape[0]))
+            block = self._read(block_first, min(block_first + self.block_rows, self.shape[0]))
             out[first:last] = block[rows[first:last] - block_first]
         return out
 
-    def mean(self, axis=None, dtype=None):
-        """Column means (``axis=0``) from the sums taken by :meth:`bind`."""
-        if axis != 0:
-            raise ValidationError("a StreamedRows has column means only (axis=0)")
-        return (self.column_sums / self.shape[0]).astype(dtype or np.float64)
+    def _column_means(self) -> np.ndarray:
+        """float64 column means from the sums taken by :meth:`_bind` (exact for 0/1 values: the in-memory means)."""
+        return self.column_sums / self.shape[0]
 
     # ------------------------------------------------------------------ an epoch
     @property
     def n_blocks(self) -> int:
+        """Blocks of the data (``block_rows`` is fixed once a trainer binds the rows)."""
         return -(-self.shape[0] // self.block_rows)
 
-    def epoch_order(self, generator) -> np.ndarray:
+    def _epoch_order(self, generator) -> np.ndarray:
         """The rows of one epoch in order (int64, shape (n_rows,)): see the module docstring."""
         n_rows, size = self.shape[0], self.block_rows
         if self.n_blocks == 1:
@@ -177,7 +175,7 @@ class StreamedRows:
             at += count
         return order
 
-    def windows(self, order: np.ndarray, batch_rows: int):
+    def _windows(self, order: np.ndarray, batch_rows: int):
         """``(rows, local_order)`` pairs covering ``order`` in whole batches of ``batch_rows`` (the last perhaps short).
 
         ``rows`` holds the rows a batch straddling a block boundary carried over, then the next
@@ -190,7 +188,7 @@ class StreamedRows:
             first = int(order[at]) // self.block_rows * self.block_rows
             last = min(first + self.block_rows, self.shape[0])
             count = last - first
-            block = self.read(first, last)
+            block = self._read(first, last)
             rows = np.concatenate([carried, block]) if carried.shape[0] else block
             local = np.concatenate([np.arange(carried.shape[0], dtype=np.int64),
                                     carried.shape[0] + (order[at:at + count] - first)])

@@ -333,34 +333,38 @@ class Trainer:
         return model.n_hidden
 
     #: whether ``fit`` reads the training data a block at a time (:mod:`._streamed`): the trainer's
-    #: ``_run_epoch`` then takes a :class:`~pgm_energy.learning.StreamedRows` (see its ``windows``)
+    #: ``_run_epoch`` then takes a :class:`~pgm_energy.learning.StreamedRows` (see its ``_windows``)
     _streams_data = False
 
-    def _check_data(self, data, visible_names, name: str = "data", *, stream: bool = False):
-        """Data as a C-contiguous 0/1 array in the training dtype (or, streamed, a bound StreamedRows), and its names.
+    def _check_streamed(self, data, visible_names):
+        """Training data read a block at a time (a streaming trainer's memmap, Dask array or StreamedRows).
+
+        The layout is checked now and every block's values once (``StreamedRows._bind``), with
+        the conversion of :meth:`_converted`; nothing is loaded whole.
+
+        Returns
+        -------
+        StreamedRows, tuple of str
+            Bound to the training dtype, and the visible names.
+        """
+        from ._streamed import StreamedRows
+
+        rows = StreamedRows(data, getattr(data, "block_rows", None))
+        self._check_layout(rows.shape, rows.dtype, visible_names, "data")
+        if visible_names is None:
+            visible_names = tuple(f"v{i}" for i in range(rows.shape[1]))
+
+        def convert(block, first_row):
+            return self._converted(block, "data", first_row)
+
+        return rows._bind(convert, self.dtype), visible_names
+
+    def _check_data(self, data, visible_names, name: str = "data") -> tuple[np.ndarray, tuple[str, ...]]:
+        """Data as a C-contiguous 0/1 array in the training dtype, and its visible names.
 
         A DataFrame's columns are matched to ``visible_names`` by name (reordered); with
-        ``visible_names=None`` the columns become the names. With ``stream`` (the training data
-        of a trainer that streams), a memmap, a Dask array or a :class:`StreamedRows` is checked
-        block by block and returned bound, never loaded whole.
+        ``visible_names=None`` the columns become the names.
         """
-        from ._streamed import StreamedRows, is_out_of_core
-
-        if isinstance(data, StreamedRows) and not (stream and self._streams_data):
-            raise ValidationError(
-                f"{name}: {type(self).__name__} takes its data in memory, not streamed; pass an array "
-                "(only ContrastiveDivergence reads its training data a block at a time)"
-            )
-        if stream and self._streams_data and is_out_of_core(data):
-            rows = StreamedRows(data, getattr(data, "block_rows", None))
-            self._check_layout(rows.shape, rows.dtype, visible_names, name)
-            if visible_names is None:
-                visible_names = tuple(f"v{i}" for i in range(rows.shape[1]))
-
-            def convert(block, first_row):
-                return self._converted(block, name, first_row)
-
-            return rows.bind(convert, self.dtype), visible_names
         if hasattr(data, "columns") and hasattr(data, "to_numpy"):
             columns = [str(column) if isinstance(column, str) else column for column in data.columns]
             if visible_names is None:
@@ -500,7 +504,18 @@ class Trainer:
             raise ParameterTypeError(f"progress must be True or False, got {describe(progress)}")
         callbacks = _check_callbacks(callbacks)
         visible_names = self._visible_names_of(model_or_size, data)
-        train, visible_names = self._check_data(data, visible_names, "data", stream=True)
+        from ._streamed import StreamedRows, is_out_of_core
+
+        for what, value in (("data", data), ("validation", validation)):
+            if isinstance(value, StreamedRows) and not (what == "data" and self._streams_data):
+                raise ValidationError(
+                    f"{what}: {type(self).__name__} takes its {what} in memory, not streamed; pass an array "
+                    "(ContrastiveDivergence reads its training data a block at a time)"
+                )
+        if self._streams_data and is_out_of_core(data):
+            train, visible_names = self._check_streamed(data, visible_names)
+        else:
+            train, visible_names = self._check_data(data, visible_names, "data")
         valid = None if validation is None else self._check_data(validation, visible_names, "validation")[0]  # in memory
         if self.batch_size is None and not isinstance(train, np.ndarray):
             raise ValidationError(
@@ -571,7 +586,7 @@ class Trainer:
         try:
             for epoch in range(start + 1, self.epochs + 1):
                 began = time.perf_counter()
-                order = (train.epoch_order(generator) if streaming
+                order = (train._epoch_order(generator) if streaming
                          else generator.permutation(n_rows).astype(np.int64, copy=False))
                 # Overflow is expected when training diverges; it is reported below, not warned about.
                 with np.errstate(over="ignore", invalid="ignore"):

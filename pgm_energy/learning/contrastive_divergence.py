@@ -94,7 +94,8 @@ def initial_rbm(n_hidden: int, data: np.ndarray, visible_names, rng: np.random.G
     rng = check_rng(rng)
     n_visible = data.shape[1]
     weights = rng.normal(0.0, 0.01, size=(n_visible, n_hidden))
-    p = np.clip(data.mean(axis=0, dtype=np.float64), _BIAS_PROBABILITY_CLIP, 1.0 - _BIAS_PROBABILITY_CLIP)
+    means = data._column_means() if isinstance(data, StreamedRows) else data.mean(axis=0, dtype=np.float64)
+    p = np.clip(means, _BIAS_PROBABILITY_CLIP, 1.0 - _BIAS_PROBABILITY_CLIP)
     return RestrictedBoltzmannMachine(weights, np.log(p) - np.log1p(-p), np.zeros(n_hidden), visible_names=visible_names)
 
 

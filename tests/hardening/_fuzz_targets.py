@@ -986,13 +986,14 @@ def _gibbs_new(ctx):
 
 
 @target("pgm_energy.samplers.gibbs.GibbsSampler.sample",
-        ["model", "n_samples", "n_chains", "evidence", "initial_states", "temperature", "rng", "progress", "keep"],
+        ["model", "n_samples", "n_chains", "evidence", "initial_states", "temperature", "rng", "progress", "keep",
+         "client"],
         aliases=MODEL_ALIASES)
 def _gibbs_sample(ctx):
     model = bm()
     return _samplers().GibbsSampler(burn_in=3).sample, dict(
         model=model, n_samples=4, n_chains=2, evidence={"v0": 1}, initial_states=_states(model, 2),
-        temperature=None, rng=0, progress=False, keep="all")
+        temperature=None, rng=0, progress=False, keep="all", client=None)
 
 
 @target("GibbsSampler(chromatic,sparse).sample", ["model", "n_samples", "evidence", "initial_states", "temperature"],
@@ -1018,11 +1019,11 @@ def _sa_new(ctx):
 
 
 @target("pgm_energy.samplers.annealing.SimulatedAnnealingSampler.sample",
-        ["model", "n_samples", "evidence", "initial_states", "rng"], aliases=MODEL_ALIASES)
+        ["model", "n_samples", "evidence", "initial_states", "rng", "client"], aliases=MODEL_ALIASES)
 def _sa_sample(ctx):
     model = bm()
     return _samplers().SimulatedAnnealingSampler(n_sweeps=10).sample, dict(
-        model=model, n_samples=3, evidence={"v1": 0}, initial_states=_states(model, 3), rng=0)
+        model=model, n_samples=3, evidence={"v1": 0}, initial_states=_states(model, 3), rng=0, client=None)
 
 
 @target("SimulatedAnnealingSampler(schedule).sample", ["schedule"], covers=())
@@ -1048,11 +1049,13 @@ def _pt_new(ctx):
 
 
 @target("pgm_energy.samplers.tempering.ParallelTemperingSampler.sample",
-        ["model", "n_samples", "n_chains", "evidence", "initial_states", "rng", "progress"], aliases=MODEL_ALIASES)
+        ["model", "n_samples", "n_chains", "evidence", "initial_states", "rng", "progress", "client"],
+        aliases=MODEL_ALIASES)
 def _pt_sample(ctx):
     model = bm()
     return _samplers().ParallelTemperingSampler([1.0, 2.0], burn_in=3).sample, dict(
-        model=model, n_samples=4, n_chains=2, evidence=None, initial_states=_states(model, 2), rng=0, progress=False)
+        model=model, n_samples=4, n_chains=2, evidence=None, initial_states=_states(model, 2), rng=0, progress=False,
+        client=None)
 
 
 @target("ParallelTemperingSampler(temperatures).sample", ["temperatures"], covers=())
@@ -1689,6 +1692,27 @@ def _pretrain_deep(ctx):
     return _deep_learning().pretrain_deep_boltzmann, dict(data=DATA.copy(), hidden_sizes=[2, 2], epochs=2,
                                                            learning_rate=0.05, weight_decay=2e-4, batch_size=2,
                                                            binarize=None, rng=0, return_errors=True)
+
+
+@target("pgm_energy.learning._streamed.streamed", ["data", "block_rows"])
+def _streamed(ctx):
+    # the wrapper is lazy: the call builds it and fits, which reads and checks the rows block by block
+    def build_and_fit(data, block_rows):
+        rows = _learning().streamed(data, block_rows=block_rows)
+        return _learning().ContrastiveDivergence(epochs=1, batch_size=2, monitor=None).fit(2, rows, rng=0,
+                                                                                           progress=False)
+
+    return build_and_fit, dict(data=DATA.copy(), block_rows=3)
+
+
+@target("pgm_energy.learning._streamed.StreamedRows", ["source", "block_rows"])
+def _streamed_rows(ctx):
+    def build_and_fit(source, block_rows):
+        rows = importlib.import_module("pgm_energy.learning._streamed").StreamedRows(source, block_rows)
+        return _learning().ContrastiveDivergence(epochs=1, batch_size=2, monitor=None).fit(2, rows, rng=0,
+                                                                                           progress=False)
+
+    return build_and_fit, dict(source=DATA.copy(), block_rows=3)
 
 
 @target("pgm_energy.distributed.fit_many", ["runs", "data", "validation", "rng", "client"])

@@ -77,8 +77,8 @@ def test_data_of_one_block_train_as_the_plain_in_memory_fit(tmp_path):
 
 def test_an_epoch_visits_blocks_then_rows_within_each_and_batches_cross_blocks():
     rows = StreamedRows(np.arange(23 * 2).reshape(23, 2), block_rows=5)
-    bound = rows.bind(lambda block, first: np.ascontiguousarray(block, dtype=np.float64), np.dtype(np.float64))
-    order = bound.epoch_order(np.random.default_rng(0))
+    bound = rows._bind(lambda block, first: np.ascontiguousarray(block, dtype=np.float64), np.dtype(np.float64))
+    order = bound._epoch_order(np.random.default_rng(0))
     assert sorted(order.tolist()) == list(range(23))
     # the blocks of 5 rows (the last of 3) are visited whole, one after the other, in a shuffled order
     block_of = (order // 5).tolist()
@@ -86,7 +86,7 @@ def test_an_epoch_visits_blocks_then_rows_within_each_and_batches_cross_blocks()
     assert sorted(runs) == [0, 1, 2, 3, 4] and runs != [0, 1, 2, 3, 4]
     assert all(block_of.count(block) == (3 if block == 4 else 5) for block in runs)
     batches = []
-    for window, local in bound.windows(order, 4):
+    for window, local in bound._windows(order, 4):
         batches += [window[local[i:i + 4], 0] // 2 for i in range(0, local.shape[0], 4)]
     expected = [order[i:i + 4] for i in range(0, 23, 4)]
     assert [b.tolist() for b in batches] == [e.tolist() for e in expected]
@@ -116,8 +116,10 @@ def test_refusals_are_named():
     data = _data(100, 6)
     with pytest.raises(ValidationError, match="batch_size=None"):
         ContrastiveDivergence(epochs=1, batch_size=None).fit(3, streamed(data, block_rows=10), progress=False)
-    with pytest.raises(ValidationError, match="ExactGradient takes its data in memory"):
+    with pytest.raises(ValidationError, match="data: ExactGradient takes its data in memory"):
         ExactGradient(epochs=1).fit(3, streamed(data), progress=False)
+    with pytest.raises(ValidationError, match="validation: ContrastiveDivergence takes its validation in memory"):
+        ContrastiveDivergence(epochs=1, batch_size=10).fit(3, data, validation=streamed(data), progress=False)
     with pytest.raises(ParameterTypeError, match="block_rows"):
         streamed(data, block_rows=2.5)
     with pytest.raises(ValidationError, match="block_rows"):
@@ -146,18 +148,21 @@ def test_a_checkpointed_streamed_run_resumes_to_the_uninterrupted_model(tmp_path
     np.testing.assert_array_equal(resumed.model.weights, whole.model.weights)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_reading_a_memmap_keeps_one_block_in_memory(tmp_path):
     """A pass over a 512 MB memmap (a sparse file of zeros) in 8 MB blocks raises the peak memory by far less."""
     script = textwrap.dedent(f"""
-        import resource, numpy as np
+        import numpy as np
         from pgm_energy.learning._streamed import StreamedRows
         rows = np.lib.format.open_memmap({str(tmp_path / 'big.npy')!r}, mode="w+", dtype=np.uint8,
                                          shape=(2**19, 1024))
         del rows
         data = np.load({str(tmp_path / 'big.npy')!r}, mmap_mode="r")
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        bound = StreamedRows(data, 8192).bind(lambda block, first: block, np.dtype(np.uint8))
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        def peak():  # kB; VmHWM, not ru_maxrss, which a child inherits from its parent's peak
+            return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+        before = peak()
+        bound = StreamedRows(data, 8192)._bind(lambda block, first: block, np.dtype(np.uint8))
+        after = peak()
         print(int(bound.column_sums.sum()), (after - before) // 1024)
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
