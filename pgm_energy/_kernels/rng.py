@@ -31,6 +31,7 @@ __all__ = [
     "state_uniform",
     "xorshift_step",
     "next_uniform",
+    "uniforms",
     "uniform_pair32",
     "bernoulli",
     "bernoulli_log_odds",
@@ -133,6 +134,15 @@ def next_uniform(streams, index):
     x, u = xorshift_step(streams[index])
     streams[index] = x
     return u
+
+
+@njit(cache=True, nogil=True)
+def uniforms(streams):
+    """One float64 uniform in [0, 1) from each stream of ``streams`` (uint64, advanced in place): shape (n,)."""
+    out = np.empty(streams.shape[0])
+    for index in range(streams.shape[0]):
+        out[index] = next_uniform(streams, index)
+    return out
 
 
 @njit(cache=True, nogil=True, inline="always")

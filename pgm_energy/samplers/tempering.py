@@ -120,9 +120,8 @@ class ParallelTemperingSampler:
             on how the run is cut).
         client : None, "local", "local:N", scheduler address or distributed.Client, optional
             Run the ensembles in blocks on a Dask cluster; the same ``rng`` gives the in-process
-            draws, bit for bit (see :class:`~pgm_energy.samplers.GibbsSampler`). Binary machines
-            and RBMs only: a Potts machine's exchange rounds and a Gaussian-Bernoulli RBM's
-            shared generator keep those in process.
+            draws, bit for bit (see :class:`~pgm_energy.samplers.GibbsSampler`). Not for a
+            ``GaussianBernoulliRBM``, whose chains share one generator.
 
         Returns
         -------
@@ -134,10 +133,11 @@ class ParallelTemperingSampler:
             ``sweeps``, ``n_threads``, ``unit_updates``, ``unit_updates_per_second``, ``seconds``).
         """
         watch = pipeline.Stopwatch()
-        if isinstance(model, (PottsMachine, CategoricalRBM, GaussianBernoulliRBM)):
+        if isinstance(model, GaussianBernoulliRBM):
             pipeline.refuse_client(client, model)
         if isinstance(model, (PottsMachine, CategoricalRBM)):
-            return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch)
+            return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch,
+                                      client)
         if isinstance(model, GaussianBernoulliRBM):
             return self._sample_gaussian(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch)
         pipeline.check_model(model)
@@ -182,7 +182,7 @@ class ParallelTemperingSampler:
         return pipeline.wrap(original, out, temperature=float(self.temperatures[target]), watch=watch,
                              unit_updates=n_chains * n_ladder * n_sweeps * n_free, info=info)
 
-    def _sample_potts(self, model, n_samples, n_chains, evidence, initial_states, rng, progress, watch):
+    def _sample_potts(self, model, n_samples, n_chains, evidence, initial_states, rng, progress, watch, client):
         """Replica exchange of a Potts machine (:mod:`._potts_tempering`); a categorical RBM as its Potts
         embedding with the chromatic scan (one block-Gibbs step per sweep). Returns a CategoricalSampleSet."""
         from ._potts_tempering import temper_potts
@@ -199,7 +199,7 @@ class ParallelTemperingSampler:
             n_samples=check_int(n_samples, "n_samples", minimum=1), n_chains=check_int(n_chains, "n_chains", minimum=1),
             burn_in=self.burn_in, thin=self.thin, swap_interval=self.swap_interval, scan=scan, evidence=evidence,
             initial_states=initial_states, generator=check_rng(rng), progress=check_bool(progress, "progress"),
-            watch=watch,
+            watch=watch, client=client,
         )
 
     def _sample_gaussian(self, model, n_samples, n_chains, evidence, initial_states, rng, progress, watch):

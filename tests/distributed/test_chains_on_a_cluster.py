@@ -65,6 +65,10 @@ CASES = {
     "tempering": lambda: (ParallelTemperingSampler([1.0, 1.6, 2.5], burn_in=10), _machine(), {"n_chains": 7}),
     "tempering-chromatic": lambda: (ParallelTemperingSampler([1.0, 2.0], burn_in=10, scan="chromatic"), _ring(),
                                     {"n_chains": 7}),
+    "tempering-potts": lambda: (ParallelTemperingSampler([1.0, 1.7, 3.0], burn_in=10, swap_interval=2), _potts(),
+                                {"n_chains": 7, "evidence": {"v1": 2}}),
+    "tempering-categorical-rbm": lambda: (ParallelTemperingSampler([1.0, 2.0], burn_in=10, scan="chromatic"),
+                                          CategoricalRBM.random([3, 2, 4], 5, scale=0.5, rng=1), {"n_chains": 5}),
 }
 
 
@@ -144,8 +148,8 @@ def test_samplers_whose_chains_share_a_generator_refuse_a_client():
     gaussian = GaussianBernoulliRBM(np.full((3, 2), 0.2), np.zeros(3), np.zeros(2), np.ones(3))
     with pytest.raises(ValidationError, match="client='local'.*GaussianBernoulliRBM.*client=None"):
         GibbsSampler(burn_in=1).sample(gaussian, 2, client="local")
-    with pytest.raises(ValidationError, match="client='local'.*PottsMachine"):
-        ParallelTemperingSampler([1.0, 2.0], burn_in=1).sample(_potts(), 2, client="local")
+    with pytest.raises(ValidationError, match="client='local'.*GaussianBernoulliRBM"):
+        ParallelTemperingSampler([1.0, 2.0], burn_in=1).sample(gaussian, 2, client="local")
 
 
 def test_ctrl_c_while_blocks_run_cancels_them(client):
