@@ -16,6 +16,9 @@ Every kernel of the package draws from the definitions here:
   units are updated in parallel blocks, a hash per block instead of one per draw.
 - *Bernoulli draws*: :func:`bernoulli` (a step of a stream and ``u < p``) and
   :func:`bernoulli_log_odds` (``u < sigmoid(log_odds)`` for a given uniform).
+- *rows of draws*: :func:`uniforms` (one per stream), :func:`fill_uniforms` and
+  :func:`fill_normals` (a row of uniforms or standard normals per stream, the normals by the
+  Box-Muller transform), for NumPy code that needs each row's numbers from that row's stream.
 
 Seeds come from a ``numpy.random.Generator`` with :func:`seed_streams`.
 """
@@ -32,6 +35,8 @@ __all__ = [
     "xorshift_step",
     "next_uniform",
     "uniforms",
+    "fill_uniforms",
+    "fill_normals",
     "uniform_pair32",
     "bernoulli",
     "bernoulli_log_odds",
@@ -143,6 +148,37 @@ def uniforms(streams):
     for index in range(streams.shape[0]):
         out[index] = next_uniform(streams, index)
     return out
+
+
+@njit(cache=True, nogil=True)
+def fill_uniforms(streams, out):
+    """Row ``i`` of ``out`` (float64, shape (n, k)) from stream ``i`` of ``streams`` (uint64, advanced in place)."""
+    for row in range(out.shape[0]):
+        x = streams[row]
+        for column in range(out.shape[1]):
+            x, out[row, column] = xorshift_step(x)
+        streams[row] = x
+
+
+@njit(cache=True, nogil=True)
+def fill_normals(streams, out):
+    """Row ``i`` of ``out`` (float64, shape (n, k)): standard normals from stream ``i`` (advanced in place).
+
+    Box-Muller: each pair of uniforms ``(u1, u2)`` gives ``r cos(2 pi u2)`` and ``r sin(2 pi u2)``
+    with ``r = sqrt(-2 log(1 - u1))`` (``1 - u1`` lies in (0, 1]); an odd last column uses the
+    cosine of a fresh pair.
+    """
+    for row in range(out.shape[0]):
+        x = streams[row]
+        for column in range(0, out.shape[1], 2):
+            x, first = xorshift_step(x)
+            x, second = xorshift_step(x)
+            radius = np.sqrt(-2.0 * np.log1p(-first))
+            angle = 2.0 * np.pi * second
+            out[row, column] = radius * np.cos(angle)
+            if column + 1 < out.shape[1]:
+                out[row, column + 1] = radius * np.sin(angle)
+        streams[row] = x
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -34,7 +34,7 @@ from .sampleset import SampleSet
 
 __all__ = [
     "KEEP", "MAX_SWEEPS_PER_CALL", "SCANS", "Stopwatch", "Sweeps", "allocate_draws", "check_draw_sizes", "check_initial_states", "check_model",
-    "check_scan", "energies", "free_units", "record_slots", "refuse_client", "run_chains", "run_sweeps", "starting_states", "thread_count", "with_cluster", "wrap",
+    "check_scan", "energies", "free_units", "record_slots", "run_chains", "run_sweeps", "starting_states", "thread_count", "with_cluster", "wrap",
 ]
 
 SCANS = ("sequential", "random", "chromatic")
@@ -298,15 +298,6 @@ def with_cluster(info: dict, client, n_blocks: int) -> dict:
 
         info["cluster"] = {"workers": n_workers(client), "blocks": n_blocks}
     return info
-
-
-def refuse_client(client, model) -> None:
-    """A named error for ``client=`` on a model whose chains cannot be split (they share one generator)."""
-    if client is not None:
-        raise ValidationError(
-            f"client={describe(client)}: the chains of a {type(model).__name__} draw from one shared generator, "
-            "sweep by sweep, so they cannot be split across workers; sample it in process (client=None)"
-        )
 
 
 # ---------------------------------------------------------------------------- results

@@ -149,8 +149,10 @@ class GibbsSampler:
             Run the chains in blocks on a Dask cluster (``pip install "pgm_energy[distributed]"``;
             see :mod:`pgm_energy.distributed`). Each chain's stream and starting state are drawn
             here from ``rng``, so the draws are the in-process draws, bit for bit, whatever the
-            number of workers; the progress bar then counts finished chains. Not for a
-            ``GaussianBernoulliRBM``, whose chains share one generator.
+            number of workers; the progress bar then counts finished chains. Block Gibbs (RBMs,
+            deep and Gaussian-Bernoulli machines) multiplies fixed groups of 16 chains on a
+            cluster: the same bits for every number of workers, the in-process bits up to 16 chains
+            (beyond, up to the products' rounding: docs/scaling_out.md).
 
         Returns
         -------
@@ -183,9 +185,8 @@ class GibbsSampler:
                                      initial_states=initial_states, temperature=temperature, rng=rng,
                                      progress=progress, keep=keep, client=client)
         if isinstance(model, GaussianBernoulliRBM):
-            pipeline.refuse_client(client, model)
             return self._sample_gaussian(model, n_samples, n_chains, evidence, initial_states, temperature, rng,
-                                         progress, keep, watch)
+                                         progress, keep, watch, client)
         if isinstance(model, (PottsMachine, CategoricalRBM)):
             return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, temperature, rng,
                                       progress, keep, watch, client)
@@ -231,7 +232,7 @@ class GibbsSampler:
                          info=draws.info)
 
     def _sample_gaussian(self, model, n_samples, n_chains, evidence, initial_states, temperature, rng, progress, keep,
-                         watch):
+                         watch, client):
         """Block Gibbs of a Gaussian-Bernoulli RBM (:mod:`._gaussian`); returns a RealSampleSet."""
         from ._gaussian import sample_gaussian_rbm
 
@@ -250,7 +251,7 @@ class GibbsSampler:
             model, temperatures=np.array([temperature]), target=0, swap_interval=1, n_samples=n_samples,
             n_chains=n_chains, burn_in=self.burn_in, thin=self.thin, keep=keep, evidence=evidence,
             initial_states=initial_states, generator=check_rng(rng), progress=check_bool(progress, "progress"),
-            watch=watch, sampler="GibbsSampler",
+            watch=watch, sampler="GibbsSampler", client=client,
         )
 
     def _sample_potts(self, model, n_samples, n_chains, evidence, initial_states, temperature, rng, progress, keep,

@@ -120,8 +120,8 @@ class ParallelTemperingSampler:
             on how the run is cut).
         client : None, "local", "local:N", scheduler address or distributed.Client, optional
             Run the ensembles in blocks on a Dask cluster; the same ``rng`` gives the in-process
-            draws, bit for bit (see :class:`~pgm_energy.samplers.GibbsSampler`). Not for a
-            ``GaussianBernoulliRBM``, whose chains share one generator.
+            draws, bit for bit (see :class:`~pgm_energy.samplers.GibbsSampler`; a
+            ``GaussianBernoulliRBM``'s ensembles run in fixed groups of 16, as block Gibbs).
 
         Returns
         -------
@@ -133,13 +133,12 @@ class ParallelTemperingSampler:
             ``sweeps``, ``n_threads``, ``unit_updates``, ``unit_updates_per_second``, ``seconds``).
         """
         watch = pipeline.Stopwatch()
-        if isinstance(model, GaussianBernoulliRBM):
-            pipeline.refuse_client(client, model)
         if isinstance(model, (PottsMachine, CategoricalRBM)):
             return self._sample_potts(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch,
                                       client)
         if isinstance(model, GaussianBernoulliRBM):
-            return self._sample_gaussian(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch)
+            return self._sample_gaussian(model, n_samples, n_chains, evidence, initial_states, rng, progress, watch,
+                                         client)
         pipeline.check_model(model)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
@@ -202,7 +201,7 @@ class ParallelTemperingSampler:
             watch=watch, client=client,
         )
 
-    def _sample_gaussian(self, model, n_samples, n_chains, evidence, initial_states, rng, progress, watch):
+    def _sample_gaussian(self, model, n_samples, n_chains, evidence, initial_states, rng, progress, watch, client):
         """Replica exchange of block-Gibbs chains of a Gaussian-Bernoulli RBM (:mod:`._gaussian`)."""
         from ._gaussian import sample_gaussian_rbm
 
@@ -214,7 +213,7 @@ class ParallelTemperingSampler:
             swap_interval=self.swap_interval, n_samples=check_int(n_samples, "n_samples", minimum=1),
             n_chains=check_int(n_chains, "n_chains", minimum=1), burn_in=self.burn_in, thin=self.thin, keep="all",
             evidence=evidence, initial_states=initial_states, generator=check_rng(rng),
-            progress=check_bool(progress, "progress"), watch=watch, sampler="ParallelTemperingSampler",
+            progress=check_bool(progress, "progress"), watch=watch, sampler="ParallelTemperingSampler", client=client,
         )
 
     def _exchange(self, model, states, clamped, target, n_samples, n_sweeps, generator, progress, watch, client):

@@ -22,7 +22,6 @@ from pgm_energy import (  # noqa: E402
     RestrictedBoltzmannMachine,
 )
 from pgm_energy import _cluster  # noqa: E402
-from pgm_energy.exceptions import ValidationError  # noqa: E402
 from pgm_energy.samplers import GibbsSampler, ParallelTemperingSampler, SimulatedAnnealingSampler  # noqa: E402
 
 
@@ -45,6 +44,11 @@ def _potts(n=9, q=3, seed=2):
     return PottsMachine([q] * n, None, {(i, i + 1): g.normal(0, 0.6, (q, q)) for i in range(n - 1)})
 
 
+def _gaussian():
+    g = np.random.default_rng(6)
+    return GaussianBernoulliRBM(g.normal(0, 0.3, (5, 4)), g.normal(size=5), g.normal(size=4), np.full(5, 0.8))
+
+
 CASES = {
     "gibbs-sequential": lambda: (GibbsSampler(burn_in=20, scan="sequential"), _machine(), {"n_chains": 9}),
     "gibbs-random": lambda: (GibbsSampler(burn_in=20, scan="random"), _machine(), {"n_chains": 9}),
@@ -65,6 +69,8 @@ CASES = {
     "tempering": lambda: (ParallelTemperingSampler([1.0, 1.6, 2.5], burn_in=10), _machine(), {"n_chains": 7}),
     "tempering-chromatic": lambda: (ParallelTemperingSampler([1.0, 2.0], burn_in=10, scan="chromatic"), _ring(),
                                     {"n_chains": 7}),
+    "gaussian": lambda: (GibbsSampler(burn_in=10), _gaussian(), {"n_chains": 11, "evidence": {"v1": 0.3}}),
+    "tempering-gaussian": lambda: (ParallelTemperingSampler([1.0, 1.8], burn_in=10), _gaussian(), {"n_chains": 6}),
     "tempering-potts": lambda: (ParallelTemperingSampler([1.0, 1.7, 3.0], burn_in=10, swap_interval=2), _potts(),
                                 {"n_chains": 7, "evidence": {"v1": 2}}),
     "tempering-categorical-rbm": lambda: (ParallelTemperingSampler([1.0, 2.0], burn_in=10, scan="chromatic"),
@@ -86,7 +92,7 @@ def test_the_cluster_draws_the_in_process_states_bit_for_bit(client, case, monke
         there = _draw(case, client=client)
         np.testing.assert_array_equal(there.states, here.states)
         assert there.info["cluster"]["workers"] == 2
-        group = 16 if case.startswith("block") else 1  # block Gibbs spreads groups of 16 chains
+        group = 16 if case.startswith("block") or "gaussian" in case else 1  # block Gibbs: groups of 16 chains
         assert there.info["cluster"]["blocks"] == min(2 * blocks_per_worker, -(-there.n_chains // group))
     np.testing.assert_array_equal(there.energies, here.energies)
     for key in ("swap_acceptance", "swap_attempts"):  # pooled over every ensemble of every block
@@ -144,12 +150,16 @@ def test_block_gibbs_of_many_chains_draws_the_same_bits_for_every_split(client, 
     np.testing.assert_array_equal(here.states, runs[0].states)
 
 
-def test_samplers_whose_chains_share_a_generator_refuse_a_client():
-    gaussian = GaussianBernoulliRBM(np.full((3, 2), 0.2), np.zeros(3), np.zeros(2), np.ones(3))
-    with pytest.raises(ValidationError, match="client='local'.*GaussianBernoulliRBM.*client=None"):
-        GibbsSampler(burn_in=1).sample(gaussian, 2, client="local")
-    with pytest.raises(ValidationError, match="client='local'.*GaussianBernoulliRBM"):
-        ParallelTemperingSampler([1.0, 2.0], burn_in=1).sample(gaussian, 2, client="local")
+def test_gaussian_rbm_chains_beyond_one_group_draw_the_same_bits_for_every_split(client, monkeypatch):
+    sampler = ParallelTemperingSampler([1.0, 1.5], burn_in=5)
+    runs = []
+    for blocks_per_worker in (1, 2):
+        monkeypatch.setattr(_cluster, "BLOCKS_PER_WORKER", blocks_per_worker)
+        runs.append(sampler.sample(_gaussian(), 6, n_chains=37, rng=8, progress=False, client=client))
+    np.testing.assert_array_equal(runs[1].states, runs[0].states)
+    np.testing.assert_array_equal(runs[1].info["swap_attempts"], runs[0].info["swap_attempts"])
+    here = sampler.sample(_gaussian(), 6, n_chains=37, rng=8, progress=False)
+    np.testing.assert_allclose(here.states, runs[0].states, rtol=0, atol=1e-12)  # the products' rounding at most
 
 
 def test_ctrl_c_while_blocks_run_cancels_them(client):

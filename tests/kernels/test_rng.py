@@ -86,3 +86,25 @@ def test_bernoulli_log_odds_is_the_sigmoid_comparison_and_never_overflows():
     with np.errstate(over="ignore"):
         expected = (uniforms < 1.0 / (1.0 + np.exp(-log_odds))).astype(np.uint8)
     np.testing.assert_array_equal(_log_odds_draws(log_odds, uniforms), expected)
+
+
+def test_rows_of_uniforms_and_normals_come_from_their_own_streams():
+    """fill_uniforms / fill_normals: row i depends on stream i only, and the numbers have the right law."""
+    from scipy import stats
+
+    from pgm_energy._kernels.rng import fill_normals, fill_uniforms, seed_streams, uniforms
+
+    streams = seed_streams(np.random.default_rng(0), 4)
+    rows = np.empty((4, 100_001))
+    fill_normals(streams.copy(), rows)
+    alone = np.empty((1, 100_001))
+    fill_normals(streams[2:3].copy(), alone)
+    np.testing.assert_array_equal(alone[0], rows[2])
+    # Kolmogorov-Smirnov against N(0, 1) at a 1e-4 false-failure rate per row (fixed seed)
+    assert min(stats.kstest(row, "norm").pvalue for row in rows) > 1e-4
+    assert abs(rows.mean()) < 5 * (1 / np.sqrt(rows.size)) and abs(rows.var() - 1) < 5 * np.sqrt(2 / rows.size)
+    flat = np.empty((4, 50_000))
+    fill_uniforms(streams.copy(), flat)
+    assert min(stats.kstest(row, "uniform").pvalue for row in flat) > 1e-4
+    one_each = uniforms(streams.copy())
+    np.testing.assert_array_equal(one_each, flat[:, 0])  # the first uniform of each stream
