@@ -14,7 +14,7 @@ matrix products per sweep). With a ladder of temperatures, every ``swap_interval
 neighbouring temperatures ``T_k < T_k+1`` exchange the states of each ensemble with probability
 ``min(1, exp((1/T_k - 1/T_k+1) (E_k - E_k+1)))``, even and odd pairs in alternate rounds, as for
 binary machines. Every replica draws its numbers from a stream of its own (uniforms for the
-hidden layer, Box-Muller normals for the visible one) and every ensemble its exchanges, so the
+hidden layer, polar-method normals for the visible one) and every ensemble its exchanges, so the
 draws do not depend on how the run is cut into the time-bounded calls that let Ctrl-C through,
 nor on which chains run together but through the products' rounding (a run on a Dask cluster
 multiplies fixed groups of chains: :func:`gaussian_chain_groups`).

@@ -202,8 +202,12 @@ def test_a_worker_killed_mid_run_changes_nothing():
         result = {}
         runner = threading.Thread(target=lambda: result.update(there=sampler.sample(model, 1, **options, client=client)))
         runner.start()
-        time.sleep(0.25)
-        busy = bool(client.processing().get(next(a for a, p in client.run(os.getpid).items() if p == victim), ()))
+        address = next(a for a, p in client.run(os.getpid).items() if p == victim)
+        deadline = time.monotonic() + 20
+        busy = False
+        while not busy and time.monotonic() < deadline:  # kill it while it runs a block (a loaded machine is slow)
+            busy = bool(client.processing().get(address, ()))
+            time.sleep(0.005)
         os.kill(victim, signal.SIGKILL)
         runner.join(timeout=120)
         assert "there" in result, "the run did not finish after a worker was killed"
