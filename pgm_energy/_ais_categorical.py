@@ -41,7 +41,9 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import check_categorical_states, check_int, check_rng, describe, refuse_out_of_memory
+from ._validation import (
+    check_bool, check_categorical_states, check_int, check_rng, describe, refuse_out_of_memory,
+)
 from .ais import _BASES, AISResult, LikelihoodEstimate, _check_betas, _summarise
 from .exceptions import EvidenceError, ParameterTypeError, StateError, ValidationError
 from .models.categorical_rbm import CategoricalRBM
@@ -138,7 +140,7 @@ def _log_z_base(model: CategoricalRBM, base_bias: np.ndarray) -> float:
     return total + model.n_hidden * math.log(2.0)
 
 
-def _run(model, n_runs, betas, base, data, rng, client=None):
+def _run(model, n_runs, betas, base, data, rng, client=None, progress=False):
     """Validate, run the kernel: ``(log_weights, final states, log Z_A, schedule)``."""
     _check_model(model)
     n_runs = check_int(n_runs, "n_runs", minimum=1)
@@ -157,13 +159,13 @@ def _run(model, n_runs, betas, base, data, rng, client=None):
             resolve_client(client), kernels.ais_log_weights,
             (model.weights / temperature, model.hidden_bias / temperature, base_bias,
              model.visible_bias / temperature - base_bias, model.field_offsets, schedule),
-            streams,
+            streams, progress=check_bool(progress, "progress"), description="AIS", unit="run",
         )
     return log_weights, states, _log_z_base(model, base_bias), schedule
 
 
 def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=None, rng=None,
-                           client=None) -> AISResult:
+                           client=None, progress=True) -> AISResult:
     """AIS estimate of ``log Z`` of a categorical RBM at its own temperature.
 
     Parameters
@@ -190,19 +192,19 @@ def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=Non
     -------
     AISResult
     """
-    log_weights, _, log_z_base, schedule = _run(model, n_runs, betas, base, data, rng, client)
+    log_weights, _, log_z_base, schedule = _run(model, n_runs, betas, base, data, rng, client, progress)
     return _summarise(log_weights, log_z_base, schedule.shape[0] - 1)
 
 
 def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None,
-                            client=None) -> LikelihoodEstimate:
+                            client=None, progress=True) -> LikelihoodEstimate:
     """Mean ``log p(v) = -F_T(v) / T - log Z`` of rows of visible states, ``log Z`` estimated by AIS.
 
     Parameters
     ----------
     model : CategoricalRBM
     data : array_like of state indices, shape (n_samples, n_visible) or (n_visible,), or a pandas DataFrame
-    n_runs, betas, base, rng, client
+    n_runs, betas, base, rng, client, progress
         As in :func:`log_partition_function` (``base=None`` is ``"data"``, built from ``data``).
 
     Returns
@@ -214,7 +216,7 @@ def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, r
     uses_data = base is None or (isinstance(base, str) and base == "data")
     log_z = log_partition_function(
         model, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng,
-        client=client,
+        client=client, progress=progress,
     )
     mean_log_numerator = float(np.mean(-model.free_energy(batch) / model.temperature))
     return LikelihoodEstimate(

@@ -82,7 +82,7 @@ def _base_bias(model: DeepBoltzmannMachine, rbm, base, data) -> np.ndarray:
 
 
 def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=None, rng=None,
-                           client=None) -> AISResult:
+                           client=None, progress=True) -> AISResult:
     """AIS estimate of ``log Z`` of a deep Boltzmann machine at its own temperature.
 
     Parameters
@@ -124,10 +124,10 @@ def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=Non
     rbm = model.to_bipartite_rbm()
     base_bias = _base_bias(model, rbm, base, data)
     generator = check_rng(rng)
-    return _run(rbm, n_runs, schedule, base_bias, generator, client)
+    return _run(rbm, n_runs, schedule, base_bias, generator, client, progress)
 
 
-def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None, client=None):
+def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None, client=None, progress=True):
     """Refused: a deep Boltzmann machine's ``log p*(v)`` has no closed form.
 
     Raises

@@ -64,7 +64,7 @@ import math
 
 import numpy as np
 
-from ._validation import check_int, check_rng, describe, refuse_out_of_memory
+from ._validation import check_bool, check_int, check_rng, describe, refuse_out_of_memory
 from .ais import AISResult, LikelihoodEstimate, _check_betas, _summarise
 from .exceptions import ParameterTypeError, StateError, ValidationError
 from .models._gaussian_parts import check_real_states
@@ -145,7 +145,7 @@ def _whitened(model: GaussianBernoulliRBM, means: np.ndarray):
     return weights, hidden_bias, base_mean, delta, std
 
 
-def _run(model, n_runs, betas, base, data, rng, client=None):
+def _run(model, n_runs, betas, base, data, rng, client=None, progress=False):
     """Validate, run the kernel: ``(log_weights, final states in v units, log Z_A, schedule)``."""
     _check_model(model)
     n_runs = check_int(n_runs, "n_runs", minimum=1)
@@ -160,8 +160,10 @@ def _run(model, n_runs, betas, base, data, rng, client=None):
 
     with refuse_out_of_memory(f"n_runs={n_runs} AIS runs of {model.n_visible} visible units"):
         streams = seed_streams(generator, n_runs * kernels.LANES).reshape(n_runs, kernels.LANES)
-        log_weights, states = run_by_blocks(resolve_client(client), kernels.ais_log_weights,
-                                            (weights, hidden_bias, base_mean, delta, schedule), streams)
+        log_weights, states = run_by_blocks(
+            resolve_client(client), kernels.ais_log_weights, (weights, hidden_bias, base_mean, delta, schedule),
+            streams, progress=check_bool(progress, "progress"), description="AIS", unit="run",
+        )
     if not np.all(np.isfinite(log_weights)):
         raise ValidationError(
             "AIS weights overflowed float64: the model's parameters are too large relative to its visible "
@@ -172,7 +174,7 @@ def _run(model, n_runs, betas, base, data, rng, client=None):
 
 
 def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=None, rng=None,
-                           client=None) -> AISResult:
+                           client=None, progress=True) -> AISResult:
     """AIS estimate of ``log Z`` of a Gaussian-Bernoulli RBM at its own temperature (``Z`` a density's normaliser).
 
     Parameters
@@ -198,19 +200,19 @@ def log_partition_function(model, *, n_runs=100, betas=None, base=None, data=Non
     -------
     AISResult
     """
-    log_weights, _, log_z_base, schedule = _run(model, n_runs, betas, base, data, rng, client)
+    log_weights, _, log_z_base, schedule = _run(model, n_runs, betas, base, data, rng, client, progress)
     return _summarise(log_weights, log_z_base, schedule.shape[0] - 1)
 
 
 def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, rng=None,
-                            client=None) -> LikelihoodEstimate:
+                            client=None, progress=True) -> LikelihoodEstimate:
     """Mean log density ``log p(v) = -F_T(v) / T - log Z`` of rows of visible values, ``log Z`` estimated by AIS.
 
     Parameters
     ----------
     model : GaussianBernoulliRBM
     data : array_like of real numbers, shape (n_samples, n_visible) or (n_visible,), or a pandas DataFrame
-    n_runs, betas, base, rng, client
+    n_runs, betas, base, rng, client, progress
         As in :func:`log_partition_function` (``base=None`` is ``"data"``, built from ``data``).
 
     Returns
@@ -223,7 +225,7 @@ def estimate_log_likelihood(model, data, *, n_runs=100, betas=None, base=None, r
     uses_data = base is None or (isinstance(base, str) and base == "data")
     log_z = log_partition_function(
         model, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng,
-        client=client,
+        client=client, progress=progress,
     )
     free_energies = model._free_energies(batch, "data")
     with np.errstate(over="ignore"):

@@ -19,6 +19,7 @@ import threading
 
 import numpy as np
 
+from ._progress import progress_bar
 from ._validation import describe
 from .exceptions import ParameterTypeError, ValidationError
 
@@ -130,7 +131,8 @@ def _is_scalar(value) -> bool:
     return value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic, np.dtype))
 
 
-def run_by_blocks(client, function, args: tuple, pieces, *, multiple: int = 1, on_block=None):
+def run_by_blocks(client, function, args: tuple, pieces, *, multiple: int = 1, progress: bool = False,
+                  description: str = "blocks", unit: str = "piece", on_block=None):
     """``function(*args, *pieces)``, in process or split by blocks of pieces across a cluster.
 
     ``function`` computes independent pieces, one per row of each array of ``pieces`` (their
@@ -150,8 +152,11 @@ def run_by_blocks(client, function, args: tuple, pieces, *, multiple: int = 1, o
     multiple : int >= 1, default 1
         Blocks start at multiples of this many pieces (see :func:`block_bounds`): for a
         ``function`` that works on fixed groups of pieces.
+    progress : bool, default False
+        On a cluster, a progress bar (``description``, counting ``unit``) over the pieces of the
+        blocks done, on stderr when it is a terminal. In process, ``function`` shows its own.
     on_block : callable(int), optional
-        Called in the calling process with the pieces of each block as it completes (a progress bar).
+        Also called in the calling process with the pieces of each block as it completes.
 
     Returns
     -------
@@ -179,12 +184,16 @@ def run_by_blocks(client, function, args: tuple, pieces, *, multiple: int = 1, o
                       pure=False)
         for first, last in blocks
     ]
+    sizes = {future.key: last - first for future, (first, last) in zip(futures, blocks)}
+    label = f"{description} on {len(blocks)} blocks, {n_workers(client)} workers"
     try:
-        if on_block is not None:
-            sizes = {future.key: last - first for future, (first, last) in zip(futures, blocks)}
-            for future in as_completed(futures, loop=client.loop):
-                on_block(sizes[future.key])
-        results = client.gather(futures)
+        with progress_bar(progress, pieces[0].shape[0], unit=unit, description=label) as bar:
+            if bar.shown or on_block is not None:
+                for future in as_completed(futures, loop=client.loop):
+                    bar.update(sizes[future.key])
+                    if on_block is not None:
+                        on_block(sizes[future.key])
+            results = client.gather(futures)
     except BaseException:
         client.cancel(futures)  # Ctrl-C (or a failed block): nothing keeps running for this call
         raise

@@ -57,6 +57,7 @@ from ._validation import (
     DEFAULT_MAX_UNITS,
     MarkedDefault,
     check_array_size,
+    check_bool,
     check_finite_array,
     check_int,
     check_rng,
@@ -259,7 +260,8 @@ def _summarise(log_weights: np.ndarray, log_z_base: float, n_steps: int) -> AISR
     return AISResult(log_z, error / mean, lower, upper, log_weights, log_z_base, n_steps)
 
 
-def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None, rng=None, client=None) -> AISResult:
+def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None, rng=None, client=None,
+                           progress=True) -> AISResult:
     """AIS estimate of ``log Z`` of an RBM at its own temperature.
 
     A :class:`~pgm_energy.CategoricalRBM`, :class:`~pgm_energy.GaussianBernoulliRBM` or
@@ -294,6 +296,10 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None,
         Where the runs go (:mod:`pgm_energy._cluster`): in process (None), or split in blocks across
         a Dask cluster. The same ``rng`` gives the same bits either way: every run's random
         streams are drawn here before any run starts.
+    progress : bool, default True
+        On a cluster, a tqdm progress bar over the runs of the blocks done, on stderr when it is a
+        terminal and the call lasts more than half a second. In process the runs are one parallel
+        kernel call, with no bar.
 
     Returns
     -------
@@ -323,16 +329,17 @@ def log_partition_function(rbm, *, n_runs=100, betas=None, base=None, data=None,
 
     if (estimator := _estimator(rbm)) is not None:
         return estimator.log_partition_function(rbm, n_runs=n_runs, betas=betas, base=base, data=data, rng=rng,
-                                                client=client)
+                                                client=client, progress=progress)
     _check_rbm(rbm)
     n_runs = check_int(n_runs, "n_runs", minimum=1)
     schedule = _check_betas(betas)
     base_bias = _base_bias(rbm, base, data)
     generator = check_rng(rng)
-    return _run(rbm, n_runs, schedule, base_bias, generator, client)
+    return _run(rbm, n_runs, schedule, base_bias, generator, client, progress)
 
 
-def _run(rbm, n_runs: int, schedule: np.ndarray, base_bias: np.ndarray, generator, client=None) -> AISResult:
+def _run(rbm, n_runs: int, schedule: np.ndarray, base_bias: np.ndarray, generator, client=None,
+         progress=False) -> AISResult:
     """AIS from the base with visible bias ``base_bias`` (at T = 1) to ``rbm``, all arguments checked.
 
     Apart from :func:`log_partition_function` so that a model whose exact embedding is an RBM
@@ -351,14 +358,14 @@ def _run(rbm, n_runs: int, schedule: np.ndarray, base_bias: np.ndarray, generato
             resolve_client(client), kernels.ais_log_weights,
             (weights, np.ascontiguousarray(weights.T), rbm.hidden_bias / temperature, base_bias, delta,
              kernels.visible_margins(weights, base_bias, delta), schedule),
-            streams,
+            streams, progress=check_bool(progress, "progress"), description="AIS", unit="run",
         )
     log_z_base = rbm.n_hidden * math.log(2.0) + float(np.sum(softplus(base_bias)))
     return _summarise(log_weights, log_z_base, schedule.shape[0] - 1)
 
 
 def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng=None,
-                            client=None) -> LikelihoodEstimate:
+                            client=None, progress=True) -> LikelihoodEstimate:
     """Mean log-likelihood of visible data, with ``log Z`` estimated by AIS.
 
     ``log p(v) = -F_T(v) / T - log Z`` (``F_T`` the model's :meth:`free_energy`); the
@@ -370,7 +377,7 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng
     rbm : RestrictedBoltzmannMachine
     data : array_like of 0/1, shape (n_samples, n_visible) or (n_visible,)
         A pandas DataFrame is reordered by its column names.
-    n_runs, betas, base, rng, client
+    n_runs, betas, base, rng, client, progress
         As in :func:`log_partition_function`.
 
     Returns
@@ -387,12 +394,13 @@ def estimate_log_likelihood(rbm, data, *, n_runs=100, betas=None, base=None, rng
     """
     if (estimator := _estimator(rbm)) is not None:
         return estimator.estimate_log_likelihood(rbm, data, n_runs=n_runs, betas=betas, base=base, rng=rng,
-                                                 client=client)
+                                                 client=client, progress=progress)
     _check_rbm(rbm)
     batch = visible_rows(rbm, data)
     uses_data = base is None or (isinstance(base, str) and base == "data")
     log_z = log_partition_function(
         rbm, n_runs=n_runs, betas=betas, base=base, data=batch if uses_data else None, rng=rng, client=client,
+        progress=progress,
     )
     mean_log_numerator = float(np.mean(-rbm.free_energy(batch) / rbm.temperature))
     return LikelihoodEstimate(

@@ -600,7 +600,7 @@ def run_logz(arguments, out=None) -> int:
     _check_memory(4 * 8 * arguments.runs * model.n_units, f"--runs {arguments.runs} with {model.n_units} units")
     base = "model" if data is None else "data"  # the zero-weight base with the model's own visible bias
     estimate = ais.log_partition_function(model, n_runs=arguments.runs, base=base, data=data, rng=arguments.seed,
-                                          client=arguments.scheduler)
+                                          client=arguments.scheduler, progress=arguments.progress)
     where = "" if arguments.scheduler is None else f" on {arguments.scheduler}"
     print(
         f"log Z = {estimate.log_z:.10g} +- {estimate.log_z_std:.3g} (AIS{where}, {arguments.runs} runs, {base} base; "
@@ -709,7 +709,9 @@ def _parser() -> argparse.ArgumentParser:
     logz.add_argument("--seed", type=_seed, default=None)
     logz.add_argument("--scheduler", type=_scheduler, default=None,
                       help="run AIS on a Dask cluster: 'local' (a worker process per core), 'local:N', or a "
-                           "scheduler address (extra [distributed]); the same --seed gives the same result")
+                           "scheduler address (extra [distributed]); the same --seed gives the same result; the "
+                           "progress bar counts finished runs")
+    _progress_option(logz)
 
     sample = commands.add_parser("sample", help="Gibbs samples of a model saved with model.save(): CSV (default, to stdout) or .npy")
     sample.add_argument("model", help="a .npz model file")

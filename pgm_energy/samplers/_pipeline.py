@@ -283,12 +283,10 @@ def run_chains(client, function, args: tuple, per_chain: tuple, *, progress: boo
     if client is None:
         result = function(*args, progress, *per_chain)
         return tuple(value if isinstance(value, np.ndarray) else [value] for value in result)
-    from .._cluster import n_workers, run_by_blocks
+    from .._cluster import run_by_blocks
 
-    n_chains = per_chain[0].shape[0]
-    label = f"{description} on {n_workers(client)} workers"
-    with progress_bar(progress, n_chains, unit="chain", description=label) as bar:
-        return run_by_blocks(client, function, (*args, False), per_chain, multiple=multiple, on_block=bar.update)
+    return run_by_blocks(client, function, (*args, False), per_chain, multiple=multiple, progress=progress,
+                         description=description, unit="chain")
 
 
 def with_cluster(info: dict, client, n_blocks: int) -> dict:

@@ -236,3 +236,35 @@ def test_the_cli_samples_on_a_scheduler_with_the_same_draws(tmp_path, capsys):
     np.testing.assert_array_equal(np.load(tmp_path / "there.npy"), np.load(tmp_path / "here.npy"))
     assert main([*arguments, "--scheduler", "nowhere"]) == 2
     assert "argument --scheduler" in capsys.readouterr().err
+
+
+def test_the_progress_bar_counts_chains_and_runs_across_workers(client, monkeypatch):
+    """The bar of a run on a cluster is updated as blocks finish, by their chains (or AIS runs)."""
+    from pgm_energy import ais
+
+    bars = []
+
+    class Bar:
+        shown = True
+
+        def __init__(self, enabled, total, *, unit, description):
+            self.enabled, self.total, self.unit, self.description, self.counts = enabled, total, unit, description, []
+            bars.append(self)
+
+        def update(self, count):
+            self.counts.append(count)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            return None
+
+    monkeypatch.setattr(_cluster, "progress_bar", Bar)
+    model = RestrictedBoltzmannMachine.random(40, 20, scale=0.05, rng=0)
+    GibbsSampler(burn_in=10).sample(model, 1, n_chains=40, keep="last", rng=0, client=client)
+    ais.log_partition_function(model, n_runs=8, betas=30, rng=0, client=client, progress=False)
+    gibbs, runs = bars
+    assert (gibbs.enabled, gibbs.total, gibbs.unit) == (True, 40, "chain")
+    assert gibbs.description == "block Gibbs on 3 blocks, 2 workers" and sorted(gibbs.counts) == [8, 16, 16]
+    assert (runs.enabled, runs.total, runs.unit, sum(runs.counts)) == (False, 8, "run", 8)
