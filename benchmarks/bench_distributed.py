@@ -85,8 +85,8 @@ def _predictions(sections, rows, per_worker, rbm, n_runs, n_chains):
     groups = {"AIS": n_runs, "block Gibbs": -(-n_chains // 16)}
     print("\n## Beyond this machine, on paper\n")
     print(f"Model sent once to each worker: {model_bytes / 1e6:.1f} MB (at {BANDWIDTH / 1e9:.0f} GB/s). Per task: "
-          "in, the block's streams (AIS: 64 B a run, 8 lanes of uint64; Gibbs: 16 chains x ({rbm.n_units} B state + 8 B "
-          "stream)); out, one float64 per AIS run, or the kept draws (n_chains x n_draws x n_units bytes). "
+          "in, the block's streams (AIS: 64 B a run, 8 lanes of uint64; Gibbs: 16 chains x "
+          f"({rbm.n_units} B state + 8 B stream)); out, one float64 per AIS run, or the kept draws (n_chains x n_draws x n_units bytes). "
           "Predicted by `predicted_time` from the measured 1-worker time and overhead per task:\n")
     print("| job | pieces | 1 worker (s) | 8 workers | 64 workers | 512 workers |")
     print("|---|---:|---:|---:|---:|---:|")
