@@ -184,7 +184,7 @@ def test_ctrl_c_while_blocks_run_cancels_them(client):
     assert not any(client.processing().values())
 
 
-def test_a_worker_killed_mid_run_changes_nothing():
+def test_a_worker_killed_mid_run_changes_nothing(disposable_client):
     """SIGKILL one of two worker processes while its chains run: Dask runs them again, same streams, same bits."""
     import os
     import signal
@@ -195,24 +195,23 @@ def test_a_worker_killed_mid_run_changes_nothing():
     sampler = GibbsSampler(burn_in=3000)
     options = dict(n_chains=64, keep="last", rng=9, progress=False)  # 4 blocks of 16 chains, about 0.5 s each
     here = sampler.sample(model, 1, **options)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-            distributed.Client(cluster, set_as_default=False) as client:
-        GibbsSampler(burn_in=1).sample(model, 1, n_chains=4, client=client)  # the workers load the package
-        victim = next(iter(client.run(os.getpid).values()))
-        result = {}
-        runner = threading.Thread(target=lambda: result.update(there=sampler.sample(model, 1, **options, client=client)))
-        runner.start()
-        address = next(a for a, p in client.run(os.getpid).items() if p == victim)
-        deadline = time.monotonic() + 20
-        busy = False
-        while not busy and time.monotonic() < deadline:  # kill it while it runs a block (a loaded machine is slow)
-            busy = bool(client.processing().get(address, ()))
-            time.sleep(0.005)
-        os.kill(victim, signal.SIGKILL)
-        runner.join(timeout=120)
-        assert "there" in result, "the run did not finish after a worker was killed"
-        assert busy, "the killed worker had no block running: the test proves nothing (make the run longer)"
-        np.testing.assert_array_equal(here.states, result["there"].states)
+    client = disposable_client()  # shared by the killing tests: its nanny restarts the killed worker
+    GibbsSampler(burn_in=1).sample(model, 1, n_chains=4, client=client)  # the workers load the package
+    victim = next(iter(client.run(os.getpid).values()))
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(there=sampler.sample(model, 1, **options, client=client)))
+    runner.start()
+    address = next(a for a, p in client.run(os.getpid).items() if p == victim)
+    deadline = time.monotonic() + 20
+    busy = False
+    while not busy and time.monotonic() < deadline:  # kill it while it runs a block (a loaded machine is slow)
+        busy = bool(client.processing().get(address, ()))
+        time.sleep(0.005)
+    os.kill(victim, signal.SIGKILL)
+    runner.join(timeout=120)
+    assert "there" in result, "the run did not finish after a worker was killed"
+    assert busy, "the killed worker had no block running: the test proves nothing (make the run longer)"
+    np.testing.assert_array_equal(here.states, result["there"].states)
 
 
 def test_the_cli_samples_on_a_scheduler_with_the_same_draws(tmp_path, capsys):
