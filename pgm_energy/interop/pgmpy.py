@@ -34,6 +34,7 @@ __all__ = [
     "variable_elimination_query",
     "BINARY_STATES",
     "GibbsSampling",
+    "BayesianModelSampling",
 ]
 
 #: the state names given to every binary variable: state index = unit value
@@ -405,3 +406,4 @@ def variable_elimination_query(markov_network, variables, *, evidence=None):
 
 
 from .pgmpy_gibbs import GibbsSampling  # noqa: E402
+from .pgmpy_sampling import BayesianModelSampling  # noqa: E402

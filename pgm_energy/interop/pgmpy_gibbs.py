@@ -53,6 +53,7 @@ import numpy as np
 
 from .._kernels.discrete_gibbs import FactorGraph, count_impossible, factor_positions, gibbs_run, repair_state
 from .._kernels.rng import seed_streams
+from .pgmpy_sampling import compile_network
 from .._launch import first_chunk, run_chunked
 from .._math import is_sparse
 from .._validation import check_array_size, check_bool, check_int, check_sweeps, describe, refuse_out_of_memory
@@ -62,6 +63,8 @@ __all__ = ["GibbsSampling", "compile_factors"]
 
 _REPAIR_SWEEPS = 2000
 _REPAIR_NOISE = 0.1
+#: likelihood-weighted forward draws a Bayesian network's chain tries for a start of positive probability
+_FORWARD_START_ROWS = 1 << 16
 
 
 class _Stuck(Exception):
@@ -353,6 +356,8 @@ class GibbsSampling:
             if node is None or (isinstance(node, str) and not node):
                 raise ConversionError(f"variable names must be non-empty, got {node!r}")
         self._compiled, self.state_names, self.cardinalities = compile_factors(factors, nodes)
+        # a Bayesian network starts its chains at a forward (likelihood-weighted) draw: positive probability
+        self._network = compile_network(model).network if isinstance(model, DiscreteBayesianNetwork) else None
         self.variables = np.array(nodes)
         self._nodes = nodes
         self.latents = set(getattr(model, "latents", None) or ())
@@ -547,13 +552,21 @@ class GibbsSampling:
         factor_positions(state, c.factor_offset, c.factor_ptr, c.factor_vars, c.factor_strides, position)
         if clamp:
             self._check_evidence_possible(clamp, position)
+        if random_start and self._network is not None:
+            found = self._forward_start(clamp, generator)
+            if found is not None:
+                state = found
+                factor_positions(state, c.factor_offset, c.factor_ptr, c.factor_vars, c.factor_strides, position)
         if random_start and count_impossible(c.log_table, position) > 0:
             left = repair_state(c.graph, state, position, free, streams, 0, _REPAIR_SWEEPS, _REPAIR_NOISE)
             if left > 0:
                 error = EvidenceError if clamp else ValidationError
+                searched = (f"{_FORWARD_START_ROWS:,} likelihood-weighted forward draws and " if self._network
+                            is not None else "")
                 raise error(
-                    f"no state of positive probability found to start from after {_REPAIR_SWEEPS} sweeps"
-                    + (" (the evidence may have probability zero)" if clamp else "")
+                    f"no state of positive probability found to start from after {searched}{_REPAIR_SWEEPS} "
+                    "sweeps of a search over the zero entries"
+                    + (": the evidence has probability zero, or nearly" if clamp else "")
                     + "; pass a start_state of positive probability"
                 )
         with refuse_out_of_memory(f"size={size} rows of {state.shape[0]} variables"):
@@ -573,6 +586,31 @@ class GibbsSampling:
         if not include_latents and self.latents:
             frame = frame.drop(columns=[str(v) for v in self.latents if str(v) in frame.columns])
         return self._named(frame) if state_names else frame
+
+    def _forward_start(self, clamp: dict, generator) -> np.ndarray | None:
+        """A state of positive probability of a Bayesian network: the first likelihood-weighted forward draw
+        (the evidence fixed, every other node drawn from its CPD) of positive weight, or None.
+
+        Without evidence every forward draw has positive probability; with evidence, draws are made
+        in growing batches, :data:`_FORWARD_START_ROWS` in all.
+        """
+        from .._kernels.ancestral import forward_rows
+
+        fixed = np.full(len(self._nodes), -1, dtype=np.int64)
+        for i, k in clamp.items():
+            fixed[i] = k
+        key = np.uint64(generator.integers(1, 2**63))
+        first, batch = 0, 1 if not clamp else 64
+        while first < _FORWARD_START_ROWS:
+            rows = np.empty((batch, len(self._nodes)), dtype=np.int64)
+            weights = np.empty(batch)
+            forward_rows(self._network, fixed, key, first, rows, weights)
+            positive = np.flatnonzero(weights > 0)
+            if positive.size:
+                return rows[positive[0]].copy()
+            first += batch
+            batch = min(batch * 8, _FORWARD_START_ROWS - first)
+        return None
 
     def _named(self, frame):
         """``frame`` with each state index replaced by the state's name (pgmpy's ``Series.map``)."""

@@ -57,17 +57,22 @@ class StreamedRows:
     Made by :func:`streamed` (or by ``fit`` itself for a memmap or a Dask array). A trainer binds
     it to its conversion (dtype, ``binarize``), reading every block once to check the values.
 
+    Parameters
+    ----------
+    data : array sliceable by rows, shape (n_samples, n_visible)
+    block_rows : int >= 1, optional
+
     Attributes
     ----------
+    source : the array read
     shape : tuple (n_rows, n_columns)
     block_rows : int or None
         Rows per block; None until bound, then ``DEFAULT_BLOCK_BYTES`` worth of rows of the
         training dtype unless given.
     """
 
-    def __init__(self, source, block_rows=None):
-        if isinstance(source, StreamedRows):
-            source = source.source
+    def __init__(self, data, block_rows=None):
+        source = data.source if isinstance(data, StreamedRows) else data
         shape = getattr(source, "shape", None)
         if not hasattr(source, "__getitem__") or shape is None or getattr(source, "dtype", None) is None:
             raise ParameterTypeError(

@@ -1705,14 +1705,14 @@ def _streamed(ctx):
     return build_and_fit, dict(data=DATA.copy(), block_rows=3)
 
 
-@target("pgm_energy.learning._streamed.StreamedRows", ["source", "block_rows"])
+@target("pgm_energy.learning._streamed.StreamedRows", ["data", "block_rows"])
 def _streamed_rows(ctx):
-    def build_and_fit(source, block_rows):
-        rows = importlib.import_module("pgm_energy.learning._streamed").StreamedRows(source, block_rows)
+    def build_and_fit(data, block_rows):
+        rows = importlib.import_module("pgm_energy.learning._streamed").StreamedRows(data, block_rows)
         return _learning().ContrastiveDivergence(epochs=1, batch_size=2, monitor=None).fit(2, rows, rng=0,
                                                                                            progress=False)
 
-    return build_and_fit, dict(source=DATA.copy(), block_rows=3)
+    return build_and_fit, dict(data=DATA.copy(), block_rows=3)
 
 
 @target("pgm_energy.distributed.fit_many", ["runs", "data", "validation", "rng", "client"])
@@ -2059,6 +2059,37 @@ def _pgmpy_gibbs_generate(ctx):
 @target("pgm_energy.interop.pgmpy_gibbs.GibbsSampling.set_start_state", ["start_state"])
 def _pgmpy_gibbs_start(ctx):
     return _interop("pgmpy_gibbs").GibbsSampling(markov_network()).set_start_state, dict(start_state=None)
+
+
+@target("pgm_energy.interop.pgmpy_sampling.BayesianModelSampling", ["model"])
+def _pgmpy_sampling_new(ctx):
+    return _interop("pgmpy_sampling").BayesianModelSampling, dict(model=bayesian_network())
+
+
+@target("pgm_energy.interop.pgmpy_sampling.compile_network", ["model"])
+def _pgmpy_compile_network(ctx):
+    return _interop("pgmpy_sampling").compile_network, dict(model=bayesian_network())
+
+
+@target("pgm_energy.interop.pgmpy_sampling.BayesianModelSampling.forward_sample",
+        ["size", "include_latents", "seed", "show_progress", "partial_samples", "n_jobs"])
+def _pgmpy_forward(ctx):
+    return _interop("pgmpy_sampling").BayesianModelSampling(bayesian_network()).forward_sample, dict(
+        size=5, include_latents=False, seed=0, show_progress=False, partial_samples=None, n_jobs=-1)
+
+
+@target("pgm_energy.interop.pgmpy_sampling.BayesianModelSampling.likelihood_weighted_sample",
+        ["evidence", "size", "include_latents", "seed", "show_progress", "n_jobs"])
+def _pgmpy_weighted(ctx):
+    return _interop("pgmpy_sampling").BayesianModelSampling(bayesian_network()).likelihood_weighted_sample, dict(
+        evidence=[], size=5, include_latents=False, seed=0, show_progress=False, n_jobs=-1)
+
+
+@target("pgm_energy.interop.pgmpy_sampling.BayesianModelSampling.rejection_sample",
+        ["evidence", "size", "include_latents", "seed", "show_progress", "partial_samples"])
+def _pgmpy_rejection(ctx):
+    return _interop("pgmpy_sampling").BayesianModelSampling(bayesian_network()).rejection_sample, dict(
+        evidence=[], size=5, include_latents=False, seed=0, show_progress=False, partial_samples=None)
 
 
 @target("pgm_energy.interop.pgmpy_gibbs.compile_factors", ["factors", "variables"])

@@ -1,0 +1,230 @@
+"""The pgmpy BayesianModelSampling drop-in, and Gibbs start states on networks pgmpy ships.
+
+Forward and rejection rows are independent draws, so their joint (or, on larger networks, each
+node's marginal) is checked against pgmpy's VariableElimination by a χ² test at a declared
+false-failure rate; likelihood-weighted estimates within 5 standard errors of the weighted mean
+(Kish's effective sample size). Seeds are fixed, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2
+
+from pgm_energy.exceptions import EvidenceError, ParameterTypeError, ValidationError
+from pgm_energy.interop.pgmpy import BayesianModelSampling, GibbsSampling
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r".*pgmpy\.estimators\.StructureScore.*")
+    from pgmpy.factors.discrete import State, TabularCPD
+    from pgmpy.inference import VariableElimination
+    from pgmpy.models import DiscreteBayesianNetwork
+    from pgmpy.sampling import BayesianModelSampling as PgmpySampling
+
+ALPHA = 1e-3  # declared false-failure rate of each χ² test (a family of k tests uses ALPHA / k each)
+MIN_EXPECTED = 5.0
+
+
+@functools.lru_cache(maxsize=None)
+def bundled(name):
+    """A network pgmpy ships (no download)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgmpy.utils import get_example_model
+
+        return get_example_model(name)
+
+
+def student():
+    network = DiscreteBayesianNetwork([("diff", "grade"), ("intel", "grade"), ("grade", "letter")])
+    network.add_cpds(
+        TabularCPD("diff", 2, [[0.6], [0.4]], state_names={"diff": ["easy", "hard"]}),
+        TabularCPD("intel", 2, [[0.7], [0.3]], state_names={"intel": ["low", "high"]}),
+        TabularCPD("grade", 3, [[0.3, 0.05, 0.9, 0.5], [0.4, 0.25, 0.08, 0.3], [0.3, 0.7, 0.02, 0.2]],
+                   evidence=["intel", "diff"], evidence_card=[2, 2],
+                   state_names={"grade": ["A", "B", "C"], "intel": ["low", "high"], "diff": ["easy", "hard"]}),
+        TabularCPD("letter", 2, [[0.1, 0.4, 0.99], [0.9, 0.6, 0.01]], evidence=["grade"], evidence_card=[3],
+                   state_names={"letter": ["weak", "strong"], "grade": ["A", "B", "C"]}),
+    )
+    return network
+
+
+def chi2_pvalue(counts, probs):
+    counts, probs = np.asarray(counts, float).ravel(), np.asarray(probs, float).ravel()
+    support = probs > 0
+    assert counts[~support].sum() == 0, "a state of probability zero was drawn"
+    expected = counts.sum() * probs[support]
+    if expected.min() < MIN_EXPECTED:
+        pytest.fail(f"χ² test refused: expected count {expected.min():.2f} < {MIN_EXPECTED}")
+    return float(chi2.sf(float(np.sum((counts[support] - expected) ** 2 / expected)), support.sum() - 1))
+
+
+def exact_marginal(model, variable, evidence=None):
+    result = VariableElimination(model).query([variable], evidence=evidence, show_progress=False)
+    names = list(model.get_cpds(variable).state_names[variable])
+    values = np.array([result.get_value(**{variable: name}) for name in names])
+    return names, values / values.sum()
+
+
+def exact_joint(model, variables, evidence=None):
+    result = VariableElimination(model).query(variables, evidence=evidence, joint=True, show_progress=False)
+    values = np.transpose(result.values, [result.variables.index(v) for v in variables])
+    for axis, v in enumerate(variables):
+        names = list(model.get_cpds(v).state_names[v])
+        values = np.take(values, [list(result.state_names[v]).index(name) for name in names], axis=axis)
+    return values / values.sum()
+
+
+def joint_counts(frame, model, variables):
+    codes = [pd.Categorical(frame[v], categories=list(model.get_cpds(v).state_names[v])).codes for v in variables]
+    shape = [len(model.get_cpds(v).state_names[v]) for v in variables]
+    return np.bincount(np.ravel_multi_index(codes, shape), minlength=int(np.prod(shape))).reshape(shape)
+
+
+# --------------------------------------------------------------------------- distributions
+def test_forward_rows_follow_the_joint_distribution():
+    model = student()
+    frame = BayesianModelSampling(model).forward_sample(size=300_000, seed=1)
+    variables = ["diff", "intel", "grade", "letter"]
+    assert chi2_pvalue(joint_counts(frame, model, variables), exact_joint(model, variables)) > ALPHA
+
+
+def test_forward_marginals_of_alarm_match_variable_elimination():
+    model = bundled("alarm")
+    frame = BayesianModelSampling(model).forward_sample(size=40_000, seed=2)
+    nodes = list(model.nodes())
+    for node in nodes:  # 37 tests: ALPHA / 37 each, ALPHA for the family
+        names, marginal = exact_marginal(model, node)
+        keep = marginal * len(frame) >= MIN_EXPECTED  # states too rare to test are checked for absence below
+        counts = frame[node].value_counts().reindex(names, fill_value=0).to_numpy()
+        assert counts[marginal == 0].sum() == 0
+        observed = np.append(counts[keep], counts[~keep].sum())
+        expected = np.append(marginal[keep], marginal[~keep].sum())
+        if expected[-1] * len(frame) < MIN_EXPECTED:  # fold the rare states into the last kept one
+            observed, expected = observed[:-1], expected[:-1]
+            observed[-1] += counts[~keep].sum()
+            expected[-1] += marginal[~keep].sum()
+        if expected.shape[0] > 1:
+            assert chi2_pvalue(observed, expected) > ALPHA / len(nodes), node
+
+
+def test_rejection_rows_follow_the_conditional_distribution():
+    model = student()
+    frame = BayesianModelSampling(model).rejection_sample(evidence=[State("letter", "strong")], size=150_000, seed=3)
+    assert (frame["letter"] == "strong").all()
+    variables = ["diff", "intel", "grade"]
+    assert chi2_pvalue(joint_counts(frame, model, variables),
+                       exact_joint(model, variables, {"letter": "strong"})) > ALPHA
+
+
+@pytest.mark.parametrize("name, evidence", [("asia", {"dysp": "yes", "xray": "no"}), ("child", {"LowerBodyO2": "<5"})])
+def test_likelihood_weighted_estimates_match_the_posterior(name, evidence):
+    model = bundled(name)
+    frame = BayesianModelSampling(model).likelihood_weighted_sample(evidence=list(evidence.items()), size=60_000,
+                                                                  seed=4)
+    weights = frame["_weight"].to_numpy()
+    assert (weights >= 0).all() and weights.max() <= 1.0
+    ess = weights.sum() ** 2 / (weights ** 2).sum()
+    for node in model.nodes():
+        if node in evidence:
+            assert (frame[node] == evidence[node]).all()
+            continue
+        names, posterior = exact_marginal(model, node, evidence)
+        for state, p in zip(names, posterior):
+            estimate = weights[(frame[node] == state).to_numpy()].sum() / weights.sum()
+            assert abs(estimate - p) <= 5 * np.sqrt(max(p * (1 - p), 1e-4) / ess) + 1e-9, (node, state)
+
+
+# --------------------------------------------------------------------------- pgmpy's layout
+def test_frames_have_pgmpys_columns_and_values():
+    model = bundled("asia")
+    ours, theirs = BayesianModelSampling(model), PgmpySampling(model)
+    mine = ours.forward_sample(size=200, seed=0)
+    reference = theirs.forward_sample(size=200, seed=0, show_progress=False)
+    assert list(mine.columns) == list(reference.columns) and len(mine) == 200
+    for column in mine.columns:
+        assert set(mine[column].astype(str)) <= set(model.get_cpds(column).state_names[column])
+    assert (mine.astype(str).dtypes == reference.dtypes).all()  # pgmpy's str columns, after astype(str)
+    weighted = ours.likelihood_weighted_sample(evidence=[State("smoke", "yes")], size=10, seed=0)
+    reference = theirs.likelihood_weighted_sample(evidence=[State("smoke", "yes")], size=10, seed=0,
+                                                  show_progress=False)
+    assert list(weighted.columns) == list(reference.columns) and weighted.columns[-1] == "_weight"
+
+
+def test_same_seed_same_rows_and_the_global_rng_untouched():
+    sampler = BayesianModelSampling(bundled("asia"))
+    np.random.seed(5)
+    before = np.random.random()
+    np.random.seed(5)
+    first = sampler.forward_sample(size=1000, seed=7)
+    assert np.random.random() == before
+    pd.testing.assert_frame_equal(first, sampler.forward_sample(size=1000, seed=7))
+    assert not first.equals(sampler.forward_sample(size=1000, seed=8))
+    generator = np.random.default_rng(3)
+    pd.testing.assert_frame_equal(sampler.forward_sample(size=50, seed=generator),
+                                  sampler.forward_sample(size=50, seed=np.random.default_rng(3)))
+
+
+def test_partial_samples_and_latents():
+    model = student()
+    model.latents = {"intel"}
+    sampler = BayesianModelSampling(model)
+    partial = pd.DataFrame({"diff": ["hard", "easy", "hard"]})
+    frame = sampler.forward_sample(size=3, seed=0, partial_samples=partial)
+    assert list(frame["diff"].astype(str)) == ["hard", "easy", "hard"] and "intel" not in frame.columns
+    assert "intel" in sampler.forward_sample(size=3, seed=0, include_latents=True).columns
+    assert len(sampler.forward_sample(size=0)) == 0
+
+
+def test_bad_arguments_are_named():
+    sampler = BayesianModelSampling(student())
+    with pytest.raises(EvidenceError, match="'mood'"):
+        sampler.likelihood_weighted_sample(evidence=[State("mood", "low")])
+    with pytest.raises(EvidenceError, match="no state 'D'"):
+        sampler.rejection_sample(evidence={"grade": "D"})
+    with pytest.raises(ParameterTypeError, match="seed"):
+        sampler.forward_sample(seed=-1)
+    with pytest.raises(ValidationError, match="size"):
+        sampler.forward_sample(size=-2)
+    with pytest.raises(ParameterTypeError, match="DiscreteBayesianNetwork"):
+        BayesianModelSampling("asia")
+    with pytest.raises(ValidationError, match="partial_samples"):
+        sampler.forward_sample(size=2, partial_samples=pd.DataFrame({"diff": ["easy"]}))
+
+
+def test_rejection_of_impossible_evidence_is_named_instead_of_looping():
+    model = student()
+    model.get_cpds("letter").values[1, 2] = 0.0  # grade C never gets a strong letter
+    model.get_cpds("letter").values[0, 2] = 1.0
+    sampler = BayesianModelSampling(model)
+    frame = sampler.rejection_sample(evidence={"letter": "strong", "grade": "B"}, size=100, seed=0)
+    assert (frame["grade"] == "B").all()
+    with pytest.raises(EvidenceError, match="probability zero"):
+        sampler.rejection_sample(evidence={"letter": "strong", "grade": "C"}, size=3, seed=0)
+
+
+# --------------------------------------------------------------------------- Gibbs starts
+@pytest.mark.parametrize("name", ["insurance", "water"])
+def test_gibbs_starts_on_networks_with_deterministic_cpds(name):
+    """These networks have zero CPD entries: a random start had probability zero and could not be repaired."""
+    model = bundled(name)
+    sampler = GibbsSampling(model)
+    frame = sampler.sample(size=50, seed=0)
+    assert frame.shape == (50, len(model.nodes()))
+    node = next(iter(model.nodes()))
+    state = model.get_cpds(node).state_names[node][0]
+    evidence_run = GibbsSampling(model).sample(size=20, seed=1, evidence={node: state})
+    assert (evidence_run[node] == 0).all()
+
+
+def test_gibbs_names_evidence_of_probability_zero():
+    model = student()
+    model.get_cpds("letter").values[1, 2] = 0.0
+    model.get_cpds("letter").values[0, 2] = 1.0
+    with pytest.raises(EvidenceError, match="probability zero"):
+        GibbsSampling(model).sample(size=5, seed=0, evidence={"letter": "strong", "grade": "C"})
