@@ -20,6 +20,7 @@ __all__ = [
     "UnknownMetricError",
     "UnknownUnitError",
     "ConvergenceWarning",
+    "MixingWarning",
 ]
 
 
@@ -128,4 +129,15 @@ class ConvergenceWarning(UserWarning):
 
     The answer returned is the last iterate (e.g. the mean-field posterior of a deep Boltzmann
     machine); raise the cap, loosen the tolerance, or check the answer against a sampler.
+    """
+
+
+class MixingWarning(UserWarning):
+    """A sampler's chain may not reach every state of positive probability.
+
+    Single-site Gibbs sampling changes one variable at a time; where a model has deterministic
+    relations (zero probabilities), two states of positive probability can be separated by
+    states of probability zero, which the chain never enters, so it stays in one region of the
+    support and its frequencies are those of that region. The warning names the remedy the
+    sampler offers (for example restarts from independent draws).
     """

@@ -57,7 +57,7 @@ from .pgmpy_sampling import compile_network
 from .._launch import first_chunk, run_chunked
 from .._math import is_sparse
 from .._validation import check_array_size, check_bool, check_int, check_sweeps, describe, refuse_out_of_memory
-from ..exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
+from ..exceptions import ConversionError, EvidenceError, MixingWarning, ParameterTypeError, ValidationError
 
 __all__ = ["GibbsSampling", "compile_factors"]
 
@@ -65,6 +65,8 @@ _REPAIR_SWEEPS = 2000
 _REPAIR_NOISE = 0.1
 #: likelihood-weighted forward draws a Bayesian network's chain tries for a start of positive probability
 _FORWARD_START_ROWS = 1 << 16
+#: likelihood-weighted draws resampled for the start states of ``restarts`` (at least 64 per start)
+_RESTART_POOL = 1 << 15
 
 
 class _Stuck(Exception):
@@ -327,6 +329,9 @@ class GibbsSampling:
 
     def __init__(self, model=None):
         self._compiled = None
+        self._network = None
+        self._deterministic: list = []
+        self._warned = False
         self._column_index = None
         self._state = None
         self._rng = np.random.default_rng()
@@ -367,6 +372,15 @@ class GibbsSampling:
         self._index = {node: i for i, node in enumerate(nodes)}
         for i, column in enumerate(self._columns):
             self._index.setdefault(column, i)
+        c = self._compiled
+        # factors with a zero: deterministic relations, which single-site updates may not cross
+        zero_entries = np.isneginf(c.log_table)
+        self._deterministic = [
+            self._factor_scope_label(f) for f in range(c.n_factors)
+            if zero_entries[c.factor_offset[f]:(c.factor_offset[f + 1] if f + 1 < c.n_factors
+                                                 else c.log_table.shape[0])].any()
+        ]
+        self._warned = False
 
     # ------------------------------------------------------------------ helpers
     def _require_model(self):
@@ -479,7 +493,7 @@ class GibbsSampling:
         self._state = None if start_state is None else self._start_state(start_state, {})
 
     def sample(self, start_state=None, size=1, seed=None, include_latents=False, *,
-               evidence=None, burn_in=0, thin=1, state_names=False):
+               evidence=None, burn_in=0, thin=1, state_names=False, restarts=None):
         """Draw ``size`` rows of a Gibbs chain (row 0 is the start state).
 
         Parameters
@@ -505,6 +519,14 @@ class GibbsSampling:
         state_names : bool, default False, keyword-only
             Return each variable's state names (``self.state_names[variable][index]``)
             instead of state indices.
+        restarts : int >= 1, optional, keyword-only
+            A Bayesian network with deterministic relations: run this many chains instead of
+            one, each from a likelihood-weighted forward draw (the evidence fixed) resampled in
+            proportion to its weight from a pool of at least 32,768 draws, so that the regions of
+            the support that single-site updates cannot move between are visited in proportion to
+            their posterior probability. Each chain runs ``burn_in`` sweeps, then gives its share
+            of the ``size`` rows (the first chains one more when ``size`` does not divide),
+            chain after chain; the sampler continues from the last chain. Not with ``start_state``.
 
         Returns
         -------
@@ -520,8 +542,6 @@ class GibbsSampling:
             Bad argument (the message names it); sampling reaches a variable every state of
             which has probability zero (then the chain is left unchanged).
         """
-        import pandas as pd
-
         self._require_model()
         size = check_int(size, "size", minimum=1)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
@@ -536,6 +556,10 @@ class GibbsSampling:
             generator = self._rng
         clamp = self._evidence(evidence)
         c = self._compiled
+        if restarts is not None:
+            return self._sample_restarts(restarts, start_state, size, generator, clamp, burn_in, thin,
+                                         include_latents, state_names)
+        self._warn_deterministic()
         random_start = False
         if start_state is not None:
             state = self._start_state(start_state, clamp)
@@ -580,12 +604,91 @@ class GibbsSampling:
                 "pass a start_state of positive probability"
             )
         self._state = state
+        return self._frame(out, include_latents, state_names)
+
+    def _frame(self, out, include_latents, state_names):
+        import pandas as pd
+
         if self._column_index is None:
             self._column_index = pd.Index(self._columns)
         frame = pd.DataFrame(out, columns=self._column_index, copy=False)
         if not include_latents and self.latents:
             frame = frame.drop(columns=[str(v) for v in self.latents if str(v) in frame.columns])
         return self._named(frame) if state_names else frame
+
+    def _sample_restarts(self, restarts, start_state, size, generator, clamp, burn_in, thin, include_latents,
+                         state_names):
+        """:meth:`sample` with ``restarts`` chains from resampled likelihood-weighted draws (arguments checked)."""
+        restarts = check_int(restarts, "restarts", minimum=1)
+        if self._network is None:
+            raise ValidationError("restarts needs a Bayesian network (its forward draws start the chains)")
+        if start_state is not None:
+            raise ValidationError("restarts draws its own start states: pass start_state or restarts, not both")
+        if restarts > size:
+            raise ValidationError(f"restarts={restarts} chains need at least as many rows, got size={size}")
+        c = self._compiled
+        starts = self._resampled_starts(clamp, restarts, generator)
+        free = np.array([i for i in range(len(self._nodes)) if i not in clamp], dtype=np.int64)
+        with refuse_out_of_memory(f"size={size} rows of {len(self._nodes)} variables"):
+            out = np.empty((size, len(self._nodes)), dtype=np.int64)
+        shares = np.full(restarts, size // restarts)
+        shares[: size % restarts] += 1
+        first = 0
+        for start, share in zip(starts, shares.tolist()):
+            state = start.copy()
+            position = np.empty(c.n_factors, dtype=np.int64)
+            factor_positions(state, c.factor_offset, c.factor_ptr, c.factor_vars, c.factor_strides, position)
+            variable, sweep = self._run(state, free, position, seed_streams(generator, 1), burn_in, thin,
+                                        out[first:first + share])
+            if variable >= 0:  # a resampled draw has positive probability: a chain from it cannot get stuck
+                raise ValidationError(f"Gibbs sampling is stuck at sweep {sweep} of a restarted chain")
+            first += share
+            self._state = state
+        return self._frame(out, include_latents, state_names)
+
+    def _factor_scope_label(self, f: int) -> str:
+        c = self._compiled
+        return "(" + ", ".join(str(self._nodes[int(v)]) for v in c.factor_vars[c.factor_ptr[f]:c.factor_ptr[f + 1]]) + ")"
+
+    def _warn_deterministic(self) -> None:
+        """Say once per sampler what zero entries mean for mixing, and the remedy."""
+        if self._warned or not self._deterministic:
+            return
+        self._warned = True
+        shown = ", ".join(self._deterministic[:5]) + (" ..." if len(self._deterministic) > 5 else "")
+        remedy = ("pass restarts=N to run N chains from independent likelihood-weighted draws resampled by weight"
+                  if self._network is not None else "compare runs from several start states")
+        warnings.warn(
+            f"{len(self._deterministic)} factors hold zero probabilities (deterministic relations), over {shown}: "
+            "single-site Gibbs cannot cross states of probability zero, so a chain may stay in one region of the "
+            f"support and give that region's frequencies; {remedy}",
+            MixingWarning, stacklevel=3,
+        )
+
+    def _resampled_starts(self, clamp: dict, count: int, generator) -> np.ndarray:
+        """``count`` start states of a Bayesian network, drawn from the posterior by sampling-importance-resampling.
+
+        :data:`_RESTART_POOL` (or 64 per start, if more) likelihood-weighted forward draws with the
+        evidence fixed, resampled with replacement in proportion to their weights: as the pool
+        grows, each start's region of the support is drawn with its posterior probability, which
+        the chains' single-site updates (that stay in their region) cannot correct.
+        """
+        from .._kernels.ancestral import forward_rows
+
+        fixed = np.full(len(self._nodes), -1, dtype=np.int64)
+        for i, k in clamp.items():
+            fixed[i] = k
+        pool = max(_RESTART_POOL, 64 * count)
+        rows = np.empty((pool, len(self._nodes)), dtype=np.int64)
+        weights = np.empty(pool)
+        forward_rows(self._network, fixed, np.uint64(generator.integers(1, 2**63)), 0, rows, weights)
+        total = weights.sum()
+        if not total > 0:
+            raise EvidenceError(
+                f"no likelihood-weighted draw of {pool:,} gave the evidence a positive weight: it has probability "
+                "zero, or nearly"
+            )
+        return rows[generator.choice(pool, size=count, p=weights / total)]
 
     def _forward_start(self, clamp: dict, generator) -> np.ndarray | None:
         """A state of positive probability of a Bayesian network: the first likelihood-weighted forward draw

@@ -2045,6 +2045,11 @@ def _pgmpy_gibbs_sample(ctx):
         start_state=None, size=5, seed=0, include_latents=False, evidence=None, burn_in=2, thin=1, state_names=False)
 
 
+@target("GibbsSampling(BayesianNetwork).sample(restarts)", ["size", "evidence", "restarts"], covers=())
+def _pgmpy_gibbs_restarts(ctx):
+    return _interop("pgmpy_gibbs").GibbsSampling(bayesian_network()).sample, dict(size=6, evidence=None, restarts=3)
+
+
 @target("pgm_energy.interop.pgmpy_gibbs.GibbsSampling.generate_sample",
         ["start_state", "size", "include_latents", "seed", "evidence"])
 def _pgmpy_gibbs_generate(ctx):

@@ -228,3 +228,53 @@ def test_gibbs_names_evidence_of_probability_zero():
     model.get_cpds("letter").values[0, 2] = 1.0
     with pytest.raises(EvidenceError, match="probability zero"):
         GibbsSampling(model).sample(size=5, seed=0, evidence={"letter": "strong", "grade": "C"})
+
+
+def deterministic_chain():
+    """x -> y = x -> z = y, and x -> w noisy: single-site Gibbs cannot flip x (y and z would disagree)."""
+    network = DiscreteBayesianNetwork([("x", "y"), ("y", "z"), ("x", "w")])
+    copy = [[1.0, 0.0], [0.0, 1.0]]
+    network.add_cpds(TabularCPD("x", 2, [[0.3], [0.7]]),
+                     TabularCPD("y", 2, copy, evidence=["x"], evidence_card=[2]),
+                     TabularCPD("z", 2, copy, evidence=["y"], evidence_card=[2]),
+                     TabularCPD("w", 2, [[0.9, 0.2], [0.1, 0.8]], evidence=["x"], evidence_card=[2]))
+    return network
+
+
+def test_plain_gibbs_is_trapped_by_deterministic_relations_and_restarts_reach_the_marginals():
+    from scipy.stats import binomtest
+
+    from pgm_energy.exceptions import MixingWarning
+
+    sampler = GibbsSampling(deterministic_chain())
+    with pytest.warns(MixingWarning, match=r"restarts=N"):
+        trapped = sampler.sample(size=4000, seed=0)
+    assert trapped["x"].nunique() == 1  # one region only: P(x = 1) estimated as 0 or 1, exactly 0.7
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MixingWarning)
+        sampler.sample(size=10, seed=1)  # said once per sampler
+    chains = 400
+    frame = GibbsSampling(deterministic_chain()).sample(size=chains * 10, seed=0, restarts=chains, burn_in=3)
+    regions = frame["x"].to_numpy().reshape(chains, 10)
+    assert (regions == regions[:, :1]).all()  # each chain stays in its region...
+    # ... and the regions are drawn with their probabilities: P(x = 1) = 0.7 (binomial test at ALPHA)
+    assert binomtest(int(regions[:, 0].sum()), chains, 0.7).pvalue > ALPHA
+    given = GibbsSampling(deterministic_chain()).sample(size=chains * 10, seed=1, restarts=chains, burn_in=3,
+                                                         evidence={"w": 1})
+    posterior = 0.7 * 0.8 / (0.3 * 0.1 + 0.7 * 0.8)
+    assert binomtest(int(given["x"].to_numpy()[::10].sum()), chains, posterior).pvalue > ALPHA
+
+
+def test_restarts_are_refused_where_they_cannot_work():
+    from pgm_energy import BoltzmannMachine
+
+    sampler = GibbsSampling(deterministic_chain())
+    with pytest.raises(ValidationError, match="start_state or restarts"):
+        sampler.sample(start_state={"x": 0, "y": 0, "z": 0, "w": 0}, size=4, restarts=2)
+    with pytest.raises(ValidationError, match="restarts=5 chains need"):
+        sampler.sample(size=4, restarts=5)
+    with pytest.raises(ValidationError, match="restarts"):
+        sampler.sample(size=4, restarts=0)
+    markov = GibbsSampling(BoltzmannMachine([[0.0, 1.0], [1.0, 0.0]], [0.0, 0.0]).to_markov_network())
+    with pytest.raises(ValidationError, match="Bayesian network"):
+        markov.sample(size=4, restarts=2)
