@@ -35,6 +35,7 @@ __all__ = [
     "BINARY_STATES",
     "GibbsSampling",
     "BayesianModelSampling",
+    "ApproxInference",
 ]
 
 #: the state names given to every binary variable: state index = unit value
@@ -406,4 +407,4 @@ def variable_elimination_query(markov_network, variables, *, evidence=None):
 
 
 from .pgmpy_gibbs import GibbsSampling  # noqa: E402
-from .pgmpy_sampling import BayesianModelSampling  # noqa: E402
+from .pgmpy_sampling import ApproxInference, BayesianModelSampling  # noqa: E402

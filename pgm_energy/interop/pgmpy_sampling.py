@@ -42,7 +42,7 @@ from .._launch import first_chunk, run_chunked
 from .._validation import check_bool, check_int, describe, refuse_out_of_memory
 from ..exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
 
-__all__ = ["BayesianModelSampling", "compile_network"]
+__all__ = ["ApproxInference", "BayesianModelSampling", "compile_network"]
 
 #: draws a row of ``rejection_sample`` makes before the evidence is called (nearly) impossible
 MAX_REJECTION_TRIES = 10**6
@@ -326,3 +326,99 @@ class BayesianModelSampling:
 
         run_chunked(size, run, first=first_chunk(float(len(compiled.variables))))
         return self._frame(states, include_latents)
+
+
+class ApproxInference:
+    """Drop-in for ``pgmpy.inference.ApproxInference`` on a Bayesian network: answers from fast samples.
+
+    ``query`` and ``map_query`` have pgmpy's signatures and return what pgmpy's return (a
+    ``DiscreteFactor``, a dict of them with ``joint=False``, or a dict ``{variable: state name}``).
+    The samples come from :class:`BayesianModelSampling`: forward draws without evidence, and with
+    evidence likelihood-weighted draws whose weights make the frequencies (pgmpy draws by rejection,
+    which fails on rare evidence; both estimate the same conditional distribution). The factors'
+    states follow the model's state names (pgmpy orders them as first seen in the samples).
+    ``virtual_evidence`` is not supported (a named error).
+
+    Parameters
+    ----------
+    model : pgmpy DiscreteBayesianNetwork
+
+    Examples
+    --------
+    >>> from pgmpy.utils import get_example_model  # doctest: +SKIP
+    >>> answer = ApproxInference(get_example_model("asia")).query(["lung"], evidence={"smoke": "yes"}, seed=0)
+    ... # doctest: +SKIP
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self._sampler = BayesianModelSampling(model)
+
+    def _frequencies(self, variables, n_samples, samples, evidence, virtual_evidence, state_names, seed):
+        """Normalised (weighted) joint frequencies over ``variables`` and their state names."""
+        compiled = self._sampler._compiled
+        if virtual_evidence is not None:
+            raise ValidationError("virtual_evidence is not supported by this drop-in; use pgmpy's ApproxInference")
+        if isinstance(variables, str) or not isinstance(variables, (list, tuple)) or not variables:
+            raise ParameterTypeError(f"variables must be a non-empty list of node names, got {describe(variables)}")
+        for variable in variables:
+            if variable not in compiled.index:
+                raise ValidationError(f"variables names {variable!r}, which is not a node of the model")
+        if samples is None:
+            n_samples = check_int(n_samples, "n_samples", minimum=1)
+            if evidence:
+                samples = self._sampler.likelihood_weighted_sample(evidence=evidence, size=n_samples, seed=seed,
+                                                                    include_latents=True)
+            else:
+                samples = self._sampler.forward_sample(size=n_samples, seed=seed, include_latents=True)
+        elif not hasattr(samples, "columns"):
+            raise ParameterTypeError(f"samples must be a pandas DataFrame, got {describe(samples)}")
+        names = {v: list(state_names[v]) if state_names and v in state_names
+                 else list(compiled.state_names[compiled.index[v]]) for v in variables}
+        codes = []
+        for v in variables:
+            if v not in samples.columns:
+                raise ValidationError(f"samples have no column {v!r}")
+            import pandas as pd
+
+            code = pd.Categorical(samples[v], categories=names[v]).codes.astype(np.int64)
+            if (code < 0).any():
+                bad = samples[v].iloc[int(np.flatnonzero(code < 0)[0])]
+                raise ValidationError(f"samples: {v!r} holds {bad!r}, not one of its states {names[v]!r}")
+            codes.append(code)
+        shape = [len(names[v]) for v in variables]
+        weights = samples["_weight"].to_numpy(dtype=np.float64) if "_weight" in samples.columns else None
+        flat = np.ravel_multi_index(codes, shape) if codes[0].shape[0] else np.zeros(0, dtype=np.int64)
+        counts = np.bincount(flat, weights=weights, minlength=int(np.prod(shape))).astype(np.float64)
+        if not counts.sum() > 0:
+            raise EvidenceError("no sample carries weight: the evidence has probability zero, or nearly")
+        return (counts / counts.sum()).reshape(shape), names
+
+    def query(self, variables, n_samples=10000, samples=None, evidence=None, virtual_evidence=None, joint=True,
+              state_names=None, show_progress=True, seed=None):
+        """The (weighted) sample frequencies of ``variables`` given ``evidence``: a DiscreteFactor, or a dict of them.
+
+        Parameters as pgmpy's ``ApproxInference.query`` (``show_progress`` is ignored).
+        """
+        from pgmpy.factors.discrete import DiscreteFactor
+
+        check_bool(show_progress, "show_progress")
+        joint = check_bool(joint, "joint")
+        table, names = self._frequencies(variables, n_samples, samples, evidence, virtual_evidence, state_names,
+                                         seed)
+        if joint:
+            return DiscreteFactor(list(variables), list(table.shape), table, state_names=names)
+        factors = {}
+        for axis, v in enumerate(variables):
+            marginal = table.sum(axis=tuple(k for k in range(table.ndim) if k != axis))
+            factors[v] = DiscreteFactor([v], [marginal.shape[0]], marginal, state_names={v: names[v]})
+        return factors
+
+    def map_query(self, variables, n_samples=10000, samples=None, evidence=None, virtual_evidence=None,
+                  state_names=None, show_progress=True, seed=None):
+        """The most frequent joint state of ``variables`` in the (weighted) samples: ``{variable: state name}``."""
+        check_bool(show_progress, "show_progress")
+        table, names = self._frequencies(variables, n_samples, samples, evidence, virtual_evidence, state_names,
+                                         seed)
+        best = np.unravel_index(int(np.argmax(table)), table.shape)
+        return {v: names[v][int(k)] for v, k in zip(variables, best)}

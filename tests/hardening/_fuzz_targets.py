@@ -2097,6 +2097,32 @@ def _pgmpy_rejection(ctx):
         evidence=[], size=5, include_latents=False, seed=0, show_progress=False, partial_samples=None)
 
 
+@target("pgm_energy.interop.pgmpy_sampling.ApproxInference", ["model"])
+def _approx_new(ctx):
+    return _interop("pgmpy_sampling").ApproxInference, dict(model=bayesian_network())
+
+
+def _first_node():
+    return list(bayesian_network().nodes())[0]
+
+
+@target("pgm_energy.interop.pgmpy_sampling.ApproxInference.query",
+        ["variables", "n_samples", "samples", "evidence", "virtual_evidence", "joint", "state_names", "show_progress",
+         "seed"])
+def _approx_query(ctx):
+    return _interop("pgmpy_sampling").ApproxInference(bayesian_network()).query, dict(
+        variables=[_first_node()], n_samples=50, samples=None, evidence=None, virtual_evidence=None, joint=True,
+        state_names=None, show_progress=False, seed=0)
+
+
+@target("pgm_energy.interop.pgmpy_sampling.ApproxInference.map_query",
+        ["variables", "n_samples", "samples", "evidence", "virtual_evidence", "state_names", "show_progress", "seed"])
+def _approx_map(ctx):
+    return _interop("pgmpy_sampling").ApproxInference(bayesian_network()).map_query, dict(
+        variables=[_first_node()], n_samples=50, samples=None, evidence=None, virtual_evidence=None,
+        state_names=None, show_progress=False, seed=0)
+
+
 @target("pgm_energy.interop.pgmpy_gibbs.compile_factors", ["factors", "variables"])
 def _compile_factors(ctx):
     network = markov_network()

@@ -278,3 +278,35 @@ def test_restarts_are_refused_where_they_cannot_work():
     markov = GibbsSampling(BoltzmannMachine([[0.0, 1.0], [1.0, 0.0]], [0.0, 0.0]).to_markov_network())
     with pytest.raises(ValidationError, match="Bayesian network"):
         markov.sample(size=4, restarts=2)
+
+
+def test_approx_inference_answers_as_pgmpys_from_fast_samples():
+    from pgmpy.inference import ApproxInference as PgmpyApproxInference
+
+    from pgm_energy.interop.pgmpy import ApproxInference
+
+    model = bundled("asia")
+    evidence = {"smoke": "yes", "dysp": "yes"}
+    ours = ApproxInference(model)
+    answer = ours.query(["lung", "bronc"], evidence=evidence, n_samples=100_000, seed=0)
+    exact = VariableElimination(model).query(["lung", "bronc"], evidence=evidence, show_progress=False)
+    theirs = PgmpyApproxInference(model).query(["lung", "bronc"], evidence=evidence, n_samples=2000, seed=0,
+                                               show_progress=False)
+    assert type(answer) is type(theirs) and set(answer.variables) == set(theirs.variables)
+    for lung in ("yes", "no"):
+        for bronc in ("yes", "no"):
+            assert abs(answer.get_value(lung=lung, bronc=bronc) - exact.get_value(lung=lung, bronc=bronc)) < 0.01
+    marginals = ours.query(["lung", "bronc"], joint=False, n_samples=50_000, seed=1)
+    assert set(marginals) == {"lung", "bronc"} and abs(marginals["lung"].get_value(lung="yes") - 0.055) < 0.01
+    assert ours.map_query(["lung", "bronc"], evidence=evidence, seed=0) == {"lung": "no", "bronc": "yes"}
+    # samples given: their (weighted) frequencies
+    samples = BayesianModelSampling(model).likelihood_weighted_sample(evidence=list(evidence.items()), size=20_000,
+                                                                      seed=2)
+    from_samples = ours.query(["lung"], samples=samples)
+    weights = samples["_weight"].to_numpy()
+    expected = weights[(samples["lung"] == "yes").to_numpy()].sum() / weights.sum()
+    assert abs(from_samples.get_value(lung="yes") - expected) < 1e-12
+    with pytest.raises(ValidationError, match="virtual_evidence"):
+        ours.query(["lung"], virtual_evidence=[object()])
+    with pytest.raises(ValidationError, match="'mood'"):
+        ours.query(["mood"])
