@@ -209,7 +209,7 @@ def test_rejection_of_impossible_evidence_is_named_instead_of_looping():
 
 
 # --------------------------------------------------------------------------- Gibbs starts
-@pytest.mark.parametrize("name", ["insurance", "water"])
+@pytest.mark.parametrize("name", ["insurance"])  # the full sweep over all 24: benchmarks/bench_pgmpy_networks.py
 def test_gibbs_starts_on_networks_with_deterministic_cpds(name):
     """These networks have zero CPD entries: a random start had probability zero and could not be repaired."""
     model = bundled(name)
