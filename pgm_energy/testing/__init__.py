@@ -1,5 +1,6 @@
-"""Public hypothesis strategies for property-testing code built on pgm_energy (binary, Potts, categorical and
-Gaussian-Bernoulli models).
+"""A testing kit for code built on pgm_energy: hypothesis strategies (binary, Potts, categorical,
+Gaussian-Bernoulli and deep models) and statistical asserts with declared error rates
+(:mod:`pgm_energy.testing.asserts`).
 
 Importing this module imports hypothesis (``pip install hypothesis``);
 ``import pgm_energy`` alone never does.
@@ -32,6 +33,13 @@ from .categorical_strategies import (
     potts_machines,
     real_states,
 )
+from .asserts import (
+    DistributionMismatch,
+    TooFewSamples,
+    assert_marginals_match,
+    assert_same_distribution,
+    assert_samples_match,
+)
 from .deep_strategies import deep_boltzmann_machines
 from .strategies import (
     binary_states,
@@ -58,4 +66,9 @@ __all__ = [
     "real_states",
     "categorical_evidence",
     "deep_boltzmann_machines",
+    "assert_samples_match",
+    "assert_marginals_match",
+    "assert_same_distribution",
+    "DistributionMismatch",
+    "TooFewSamples",
 ]

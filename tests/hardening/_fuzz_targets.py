@@ -1715,6 +1715,30 @@ def _streamed_rows(ctx):
     return build_and_fit, dict(data=DATA.copy(), block_rows=3)
 
 
+def _asserts():
+    return importlib.import_module("pgm_energy.testing.asserts")
+
+
+@target("pgm_energy.testing.asserts.assert_samples_match",
+        ["samples", "target", "variables", "cardinalities", "alpha", "test", "min_expected"])
+def _assert_samples(ctx):
+    draws = np.random.default_rng(0).choice(3, size=(300, 2), p=[0.2, 0.3, 0.5])
+    return _asserts().assert_samples_match, dict(samples=draws, target=[0.2, 0.3, 0.5], variables=[0],
+                                                 cardinalities=[3], alpha=1e-3, test="chi2", min_expected=5.0)
+
+
+@target("pgm_energy.testing.asserts.assert_marginals_match", ["samples", "marginals", "alpha", "test", "min_expected"])
+def _assert_marginals(ctx):
+    draws = (np.random.default_rng(0).random((300, 2)) < 0.4).astype(np.int64)
+    return _asserts().assert_marginals_match, dict(samples=draws, marginals=[0.4, 0.4], alpha=1e-3, test="g",
+                                                   min_expected=5.0)
+
+
+@target("pgm_energy.testing.asserts.assert_same_distribution", ["model_a", "model_b", "max_units", "rtol", "atol"])
+def _assert_same(ctx):
+    return _asserts().assert_same_distribution, dict(model_a=bm(), model_b=bm(), max_units=20, rtol=1e-9, atol=1e-12)
+
+
 @target("pgm_energy.distributed.fit_many", ["runs", "data", "validation", "rng", "client"])
 def _fit_many(ctx):
     learning = importlib.import_module("pgm_energy.learning")

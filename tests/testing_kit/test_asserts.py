@@ -1,0 +1,113 @@
+"""The testing kit's statistical asserts keep their declared error rates, and reject what they should.
+
+Rates are measured over many seeds and compared with the declared ones by binomial tests at
+1e-4 (so each of these meta-tests fails by chance with probability at most about 1e-4; the
+seeds are fixed, so a run is reproducible).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest, chi2, ncx2
+
+from pgm_energy import BoltzmannMachine, RestrictedBoltzmannMachine, exact
+from pgm_energy.exceptions import ValidationError
+from pgm_energy.samplers import GibbsSampler
+from pgm_energy.testing import (
+    DistributionMismatch,
+    TooFewSamples,
+    assert_marginals_match,
+    assert_same_distribution,
+    assert_samples_match,
+)
+
+TARGET = np.array([0.2, 0.3, 0.5])
+META = 1e-4  # false-failure rate of each rate check below
+
+
+def _rate(check, seeds) -> int:
+    failures = 0
+    for seed in seeds:
+        try:
+            check(np.random.default_rng(seed))
+        except DistributionMismatch:
+            failures += 1
+    return failures
+
+
+@pytest.mark.parametrize("test", ["chi2", "g"])
+def test_samples_of_the_target_fail_at_the_declared_rate(test):
+    seeds = range(600)
+    failures = _rate(lambda g: assert_samples_match(g.choice(3, size=(400, 1), p=TARGET), TARGET, cardinalities=[3],
+                                                    alpha=0.05, test=test), seeds)
+    assert binomtest(failures, len(seeds), 0.05).pvalue > META, f"{failures} of {len(seeds)} failed at alpha 0.05"
+
+
+def test_a_wrong_distribution_is_rejected_at_the_chi2_power():
+    wrong = np.array([0.25, 0.3, 0.45])
+    n = 600
+    noncentrality = n * float(np.sum((wrong - TARGET) ** 2 / TARGET))
+    power = float(ncx2.sf(chi2.isf(0.05, 2), 2, noncentrality))  # 0.83 here
+    seeds = range(500)
+    rejections = _rate(lambda g: assert_samples_match(g.choice(3, size=(n, 1), p=wrong), TARGET, cardinalities=[3],
+                                                      alpha=0.05), seeds)
+    assert binomtest(rejections, len(seeds), power).pvalue > META, (rejections, power)
+
+
+def test_correlated_chains_keep_the_rate_through_their_autocorrelation_time():
+    """A lazy two-state chain (it stays put with probability 0.9): its draws are worth ~19x fewer."""
+
+    def chains(g, n_chains=4, n_draws=3000):
+        # each step redraws the state (p(1) = 0.3) with probability 0.1, else keeps it: a state is the
+        # fresh draw of the chain's last redraw (the first step always redraws)
+        moves = g.random((n_chains, n_draws)) < 0.1
+        moves[:, 0] = True
+        fresh = (g.random((n_chains, n_draws)) < 0.3).astype(np.int64)
+        last = np.maximum.accumulate(np.where(moves, np.arange(n_draws), 0), axis=1)
+        return np.take_along_axis(fresh, last, axis=1)[:, :, None]
+
+    seeds = range(200)
+    target = [0.7, 0.3]
+    corrected = _rate(lambda g: assert_samples_match(chains(g), target, alpha=0.05), seeds)
+    naive = _rate(lambda g: assert_samples_match(chains(g).reshape(-1, 1), target, alpha=0.05), seeds)
+    assert naive > 4 * corrected  # treating the draws as independent fails most of the time
+    assert binomtest(corrected, len(seeds), 0.05, alternative="greater").pvalue > META, corrected
+
+
+def test_refusals_and_zero_probability_draws():
+    with pytest.raises(TooFewSamples, match="expected count"):
+        assert_samples_match(np.zeros((20, 1), dtype=int), [0.9, 0.1])
+    with pytest.raises(DistributionMismatch, match="p-value 0"):
+        assert_samples_match(np.array([[0], [1]] * 50), [1.0, 0.0])  # a state of probability zero was drawn
+    with pytest.raises(ValueError, match="alpha"):
+        assert_samples_match(np.zeros((50, 1), dtype=int), [0.5, 0.5], alpha=1.5)
+    with pytest.raises(ValueError, match="sum to 1"):
+        assert_samples_match(np.zeros((50, 1), dtype=int), [0.5, 0.6])
+    with pytest.raises(ValueError, match="outside the cardinalities"):
+        assert_samples_match(np.full((50, 1), 3), [0.5, 0.5])
+
+
+def test_gibbs_draws_pass_and_wrong_marginals_fail():
+    g = np.random.default_rng(1)
+    w = np.triu(g.normal(0, 0.6, (6, 6)), 1)
+    model = BoltzmannMachine(w + w.T, g.normal(0, 0.5, 6))
+    draws = GibbsSampler(burn_in=100).sample(model, 4000, n_chains=4, rng=2)
+    marginals = exact.marginals(model)
+    assert len(assert_marginals_match(draws, marginals)) == 6
+    joint = exact.query(model, ["v0", "v1", "v2"]).values.ravel()
+    assert_samples_match(draws, joint, variables=[0, 1, 2])
+    shifted = np.clip(np.asarray(marginals) + 0.08, 0, 1)
+    with pytest.raises(DistributionMismatch, match="marginals rejected"):
+        assert_marginals_match(draws, shifted)
+
+
+def test_same_distribution_holds_for_temperature_and_rescaled_weights_and_fails_otherwise():
+    rbm = RestrictedBoltzmannMachine.random(5, 3, scale=0.8, rng=0)
+    hot = RestrictedBoltzmannMachine(rbm.weights, rbm.visible_bias, rbm.hidden_bias, temperature=2.0)
+    scaled = RestrictedBoltzmannMachine(rbm.weights / 2, rbm.visible_bias / 2, rbm.hidden_bias / 2)
+    assert_same_distribution(hot, scaled)  # a model at T is the model with parameters / T
+    with pytest.raises(DistributionMismatch, match="differ at"):
+        assert_same_distribution(rbm, scaled)
+    with pytest.raises(ValidationError, match="max_units"):
+        assert_same_distribution(rbm, rbm, max_units=4)
