@@ -41,6 +41,7 @@ from .asserts import (
     assert_samples_match,
 )
 from .deep_strategies import deep_boltzmann_machines
+from .pgmpy_strategies import discrete_bayesian_networks, discrete_markov_networks, pgmpy_evidence
 from .strategies import (
     binary_states,
     boltzmann_machines,
@@ -66,6 +67,9 @@ __all__ = [
     "real_states",
     "categorical_evidence",
     "deep_boltzmann_machines",
+    "discrete_bayesian_networks",
+    "discrete_markov_networks",
+    "pgmpy_evidence",
     "assert_samples_match",
     "assert_marginals_match",
     "assert_same_distribution",

@@ -2401,6 +2401,19 @@ target("pgm_energy.testing.deep_strategies.deep_boltzmann_machines",
                  dict(min_layers=3, max_layers=4, min_units=1, max_units=2, weight_scale=2.0, bias_scale=None,
                       temperature=1.0)))
 
+target("pgm_energy.testing.pgmpy_strategies.discrete_bayesian_networks",
+       ["dag", "min_nodes", "max_nodes", "max_parents", "max_cardinality", "state_names", "zero_probability"])(
+    lambda ctx: (_draw(_testing().discrete_bayesian_networks),
+                 dict(dag=None, min_nodes=1, max_nodes=3, max_parents=2, max_cardinality=3, state_names=True,
+                      zero_probability=0.2)))
+target("pgm_energy.testing.pgmpy_strategies.discrete_markov_networks",
+       ["graph", "min_nodes", "max_nodes", "max_degree", "max_cardinality", "state_names", "zero_probability"])(
+    lambda ctx: (_draw(_testing().discrete_markov_networks),
+                 dict(graph=None, min_nodes=1, max_nodes=3, max_degree=2, max_cardinality=3, state_names=True,
+                      zero_probability=0.2)))
+target("pgm_energy.testing.pgmpy_strategies.pgmpy_evidence", ["model", "max_size"])(
+    lambda ctx: (_draw(_testing().pgmpy_evidence), dict(model=bayesian_network(), max_size=2)))
+
 for _name, _factory, _valid in (("categorical_states", potts, dict(batch=2)),
                                 ("real_states", grbm, dict(batch=2, scale=3.0)),
                                 ("categorical_evidence", potts, dict(min_size=0, max_size=2))):
