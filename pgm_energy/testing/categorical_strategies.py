@@ -14,6 +14,7 @@ from hypothesis.strategies import SearchStrategy
 
 from .._validation import describe
 from ..exceptions import ParameterTypeError, ValidationError
+from ._reproduce import noted
 from ..models import CategoricalRBM, GaussianBernoulliRBM, PottsMachine
 from .strategies import (
     _as_strategy,
@@ -111,7 +112,7 @@ def potts_machines(*, min_variables=1, max_variables=5, min_states=1, max_states
             labels = {name: _state_labels(draw, k, True) for name, k in zip(model.names, cards)}
             model = PottsMachine(cards, fields, couplings, visible=visible, state_names=labels,
                                  temperature=model.temperature, offset=model.offset)
-        return model
+        return noted(model)
 
     return draw_machine()
 
@@ -148,8 +149,8 @@ def categorical_rbms(*, min_visible=1, max_visible=4, min_states=2, max_states=4
         weights = np.array(draw(st.lists(weight_elements, min_size=total * n_hidden, max_size=total * n_hidden)))
         visible_bias = np.array(draw(st.lists(bias_elements, min_size=total, max_size=total)))
         hidden_bias = np.array(draw(st.lists(bias_elements, min_size=n_hidden, max_size=n_hidden)))
-        return CategoricalRBM(weights.reshape(total, n_hidden), visible_bias, hidden_bias, cardinalities=cards,
-                              temperature=draw(temperature_strategy))
+        return noted(CategoricalRBM(weights.reshape(total, n_hidden), visible_bias, hidden_bias,
+                                    cardinalities=cards, temperature=draw(temperature_strategy)))
 
     return draw_rbm()
 
@@ -179,12 +180,12 @@ def gaussian_bernoulli_rbms(*, min_visible=1, max_visible=4, min_hidden=1, max_h
         n_hidden = draw(st.integers(min_hidden, max_hidden))
         size = n_visible * n_hidden
         weights = np.array(draw(st.lists(weight_elements, min_size=size, max_size=size))).reshape(n_visible, n_hidden)
-        return GaussianBernoulliRBM(
+        return noted(GaussianBernoulliRBM(
             weights, np.array(draw(st.lists(bias_elements, min_size=n_visible, max_size=n_visible))),
             np.array(draw(st.lists(bias_elements, min_size=n_hidden, max_size=n_hidden))),
             np.array(draw(st.lists(sigma_elements, min_size=n_visible, max_size=n_visible))),
             temperature=draw(temperature_strategy),
-        )
+        ))
 
     return draw_rbm()
 

@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
 from ..models import DeepBoltzmannMachine
+from ._reproduce import noted
 from .strategies import _as_strategy, _bounded_floats, _check_energy_budget, _check_range, _check_scale, _check_temperature_value
 
 __all__ = ["deep_boltzmann_machines"]
@@ -63,6 +64,6 @@ def deep_boltzmann_machines(*, min_layers=3, max_layers=4, min_units=1, max_unit
         sizes = draw(st.lists(st.integers(min_units, max_units), min_size=min_layers, max_size=max_layers))
         weights = [draw(hnp.arrays(np.float64, (a, b), elements=weight_elements)) for a, b in zip(sizes[:-1], sizes[1:])]
         biases = [draw(hnp.arrays(np.float64, (n,), elements=bias_elements)) for n in sizes]
-        return DeepBoltzmannMachine(weights, biases, temperature=draw(temperature_strategy))
+        return noted(DeepBoltzmannMachine(weights, biases, temperature=draw(temperature_strategy)))
 
     return draw_machine()

@@ -27,6 +27,7 @@ from hypothesis.strategies import SearchStrategy
 from .._math import is_sparse
 from .._validation import MAX_ENERGY_SCALE, check_array_size, check_int, describe
 from ..exceptions import ParameterTypeError, ValidationError
+from ._reproduce import noted
 from ..models import BoltzmannMachine, RestrictedBoltzmannMachine
 
 __all__ = [
@@ -301,14 +302,14 @@ def boltzmann_machines(
         if names is not None:
             unit_names = draw(st.lists(names, min_size=n_units, max_size=n_units, unique=True))
         stored = sp.csr_array(weights) if draw(sparse_strategy) else weights
-        return BoltzmannMachine(
+        return noted(BoltzmannMachine(
             stored,
             biases,
             visible=visible,
             names=unit_names,
             temperature=draw(temperature_strategy),
             offset=draw(offset_strategy),
-        )
+        ))
 
     return draw_machine()
 
@@ -385,14 +386,14 @@ def restricted_boltzmann_machines(
         if names is not None:
             unit_names = draw(st.lists(names, min_size=n_visible + n_hidden, max_size=n_visible + n_hidden, unique=True))
             visible_names, hidden_names = unit_names[:n_visible], unit_names[n_visible:]
-        return RestrictedBoltzmannMachine(
+        return noted(RestrictedBoltzmannMachine(
             weights,
             visible_bias,
             hidden_bias,
             visible_names=visible_names,
             hidden_names=hidden_names,
             temperature=draw(temperature_strategy),
-        )
+        ))
 
     return draw_rbm()
 
