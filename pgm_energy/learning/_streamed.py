@@ -23,6 +23,7 @@ import numbers
 
 import numpy as np
 
+from .._math import is_sparse
 from .._validation import check_int, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
 
@@ -74,6 +75,8 @@ class StreamedRows:
     def __init__(self, data, block_rows=None):
         source = data.source if isinstance(data, StreamedRows) else data
         shape = getattr(source, "shape", None)
+        if is_sparse(source):
+            raise ParameterTypeError(f"data must be dense rows (a sparse matrix is not streamed), got {describe(source)}")
         if not hasattr(source, "__getitem__") or shape is None or getattr(source, "dtype", None) is None:
             raise ParameterTypeError(
                 f"data must be an array sliceable by rows (NumPy array or memmap, Dask array, HDF5 or zarr "
