@@ -41,6 +41,7 @@ from .asserts import (
     assert_samples_match,
 )
 from .deep_strategies import deep_boltzmann_machines
+from .invariants import check_conditionals, check_conversion, check_log_probability
 from .pgmpy_strategies import discrete_bayesian_networks, discrete_markov_networks, pgmpy_evidence
 from .strategies import (
     binary_states,
@@ -74,5 +75,8 @@ __all__ = [
     "assert_marginals_match",
     "assert_same_distribution",
     "DistributionMismatch",
+    "check_log_probability",
+    "check_conditionals",
+    "check_conversion",
     "TooFewSamples",
 ]

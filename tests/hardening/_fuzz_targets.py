@@ -1739,6 +1739,40 @@ def _assert_same(ctx):
     return _asserts().assert_same_distribution, dict(model_a=bm(), model_b=bm(), max_units=20, rtol=1e-9, atol=1e-12)
 
 
+def _invariants():
+    return importlib.import_module("pgm_energy.testing.invariants")
+
+
+@target("pgm_energy.testing.invariants.check_log_probability", ["model", "log_unnormalised", "max_units", "atol"],
+        aliases=MODEL_ALIASES)
+def _check_log_probability(ctx):
+    model = bm()
+    return _invariants().check_log_probability, dict(
+        model=model, log_unnormalised=lambda s: float(-model.energy(s)) / model.temperature, max_units=16, atol=1e-9)
+
+
+@target("pgm_energy.testing.invariants.check_conditionals", ["model", "conditional", "max_units", "atol"],
+        aliases=MODEL_ALIASES)
+def _check_conditionals(ctx):
+    model = bm()
+
+    def conditional(state, unit):
+        options = np.repeat(state[None, :], 2, axis=0)
+        options[:, unit] = [0, 1]
+        logits = -np.asarray(model.energy(options)) / model.temperature
+        return np.exp(logits - np.logaddexp(*logits))
+
+    return _invariants().check_conditionals, dict(model=model, conditional=conditional, max_units=16, atol=1e-9)
+
+
+@target("pgm_energy.testing.invariants.check_conversion",
+        ["model", "network", "max_units", "evidence_per_unit", "atol"], aliases=MODEL_ALIASES)
+def _check_conversion(ctx):
+    model = bm()
+    return _invariants().check_conversion, dict(model=model, network=model.to_markov_network(), max_units=16,
+                                                evidence_per_unit=False, atol=1e-9)
+
+
 @target("pgm_energy.distributed.fit_many", ["runs", "data", "validation", "rng", "client"])
 def _fit_many(ctx):
     learning = importlib.import_module("pgm_energy.learning")

@@ -1,0 +1,182 @@
+"""Invariant checks to call on your own models, samplers' conditionals and conversions, by exact enumeration.
+
+Each check enumerates every joint state of a small model (``max_units``, 16 by default) and raises
+:class:`~pgm_energy.testing.DistributionMismatch` (an ``AssertionError``) naming the first state
+where the invariant fails:
+
+- :func:`check_log_probability`: your unnormalised log-probability equals ``-E(x) / T`` up to a
+  constant;
+- :func:`check_conditionals`: your conditional ``p(x_i = k | rest)`` equals the normalised
+  ``exp(-E / T)`` over the states of unit ``i`` (the rule Gibbs samplers use);
+- :func:`check_conversion`: a pgmpy network made from a model (by your conversion) answers every
+  single-variable query, with and without evidence, as the model's exact distribution does
+  (pgmpy's ``VariableElimination`` is the reference engine for the network).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from .._validation import check_int, describe
+from ..exceptions import ParameterTypeError, ValidationError
+from .asserts import DistributionMismatch
+
+__all__ = ["check_conditionals", "check_conversion", "check_log_probability"]
+
+
+def _states(model, max_units: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every joint state of ``model`` (rows, C order: the last unit fastest) and its cardinalities."""
+    from ..models import BoltzmannMachine, PottsMachine, RestrictedBoltzmannMachine
+
+    if not isinstance(model, (BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine)):
+        raise ParameterTypeError(
+            f"model must be a BoltzmannMachine, RestrictedBoltzmannMachine or PottsMachine, got {describe(model)}")
+    max_units = check_int(max_units, "max_units", minimum=1)
+    cards = (np.asarray(model.cardinalities, dtype=np.int64) if isinstance(model, PottsMachine)
+             else np.full(model.n_units, 2, dtype=np.int64))
+    if cards.shape[0] > max_units:
+        raise ValidationError(f"the checks enumerate every state: the model has {cards.shape[0]} units > "
+                              f"max_units={max_units}")
+    states = np.array(list(itertools.product(*[range(int(c)) for c in cards])), dtype=np.int64)
+    return states.reshape(-1, cards.shape[0]), cards
+
+
+def _energies(model, states: np.ndarray) -> np.ndarray:
+    from ..models import RestrictedBoltzmannMachine
+
+    if isinstance(model, RestrictedBoltzmannMachine):
+        return np.asarray(model.energy(states[:, : model.n_visible], states[:, model.n_visible:]), dtype=np.float64)
+    return np.asarray(model.energy(states), dtype=np.float64)
+
+
+def _check_tolerance(atol) -> float:
+    if isinstance(atol, bool) or not isinstance(atol, (int, float)) or not 0.0 <= float(atol) < math.inf:
+        raise ValidationError(f"atol must be a non-negative number, got {describe(atol)}")
+    return float(atol)
+
+
+def check_log_probability(model, log_unnormalised, *, max_units=16, atol=1e-9) -> None:
+    """Check that ``log_unnormalised(state)`` is ``-E(state) / T`` plus one constant, for every state.
+
+    Parameters
+    ----------
+    model : BoltzmannMachine, RestrictedBoltzmannMachine or PottsMachine
+    log_unnormalised : callable(ndarray of shape (n_units,)) -> float
+        Yours: for example the log of a product of your converted factors.
+    max_units : int, default 16
+    atol : float, default 1e-9
+        Tolerance on the differences (nats).
+
+    Raises
+    ------
+    DistributionMismatch
+        Naming the state where the difference moves away from the first state's.
+    """
+    if not callable(log_unnormalised):
+        raise ParameterTypeError(f"log_unnormalised must be a callable, got {describe(log_unnormalised)}")
+    atol = _check_tolerance(atol)
+    states, _ = _states(model, max_units)
+    reference = -_energies(model, states) / model.temperature
+    yours = np.array([float(log_unnormalised(state)) for state in states])
+    gaps = yours - reference
+    moved = np.flatnonzero(np.abs(gaps - gaps[0]) > atol)
+    if moved.size:
+        k = int(moved[0])
+        raise DistributionMismatch(
+            f"log_unnormalised is not -E/T plus a constant: at state {states[k].tolist()} it differs from -E/T by "
+            f"{gaps[k]:.12g}, at state {states[0].tolist()} by {gaps[0]:.12g}"
+        )
+
+
+def check_conditionals(model, conditional, *, max_units=16, atol=1e-9) -> None:
+    """Check ``conditional(state, unit)`` against ``p(x_unit = k | rest) ∝ exp(-E / T)`` at every state and unit.
+
+    Parameters
+    ----------
+    conditional : callable(ndarray of shape (n_units,), int) -> array of shape (cardinality,)
+        Yours: the distribution of unit ``unit`` given the other units of ``state`` (the value of
+        ``state[unit]`` must not matter).
+    """
+    if not callable(conditional):
+        raise ParameterTypeError(f"conditional must be a callable, got {describe(conditional)}")
+    atol = _check_tolerance(atol)
+    states, cards = _states(model, max_units)
+    for state in states:
+        for unit in range(cards.shape[0]):
+            options = np.repeat(state[None, :], cards[unit], axis=0)
+            options[:, unit] = np.arange(cards[unit])
+            logits = -_energies(model, options) / model.temperature
+            exact = np.exp(logits - logits.max())
+            exact /= exact.sum()
+            yours = np.asarray(conditional(state.copy(), unit), dtype=np.float64).ravel()
+            if yours.shape != exact.shape or not np.allclose(yours, exact, rtol=0.0, atol=atol):
+                raise DistributionMismatch(
+                    f"conditional at state {state.tolist()}, unit {unit}: {yours.tolist()} against the energy's "
+                    f"{exact.tolist()}"
+                )
+
+
+def check_conversion(model, network, *, max_units=16, evidence_per_unit=True, atol=1e-9) -> None:
+    """Check that a pgmpy network converted from ``model`` answers every single-variable query as ``model`` does.
+
+    For each variable: its marginal without evidence and, with ``evidence_per_unit``, given each
+    state of each other variable (of positive probability). The network is asked through pgmpy's
+    ``VariableElimination`` (normalised), the model through :func:`pgm_energy.exact.query`.
+
+    Parameters
+    ----------
+    network : pgmpy DiscreteMarkovNetwork or DiscreteBayesianNetwork
+        Its variables are the model's names; states are matched by position (index ``k`` of
+        ``network``'s state names is state ``k`` of the model).
+    """
+    import warnings
+
+    from .. import exact
+
+    states, cards = _states(model, max_units)
+    atol = _check_tolerance(atol)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*pgmpy\.estimators\.StructureScore.*")
+        from pgmpy.inference import VariableElimination
+    engine = VariableElimination(network)
+    names = list(model.names)
+    if set(map(str, network.nodes())) != set(names):
+        raise DistributionMismatch(f"the network's variables {sorted(map(str, network.nodes()))[:6]} are not the "
+                                   f"model's {sorted(names)[:6]}")
+    joint = np.asarray(exact.query(model, names, max_units=max_units).values, dtype=np.float64)
+    cases = [{}]
+    if evidence_per_unit:
+        cases += [{names[j]: k} for j in range(len(names)) for k in range(int(cards[j]))]
+    for case in cases:
+        for i, name in enumerate(names):
+            if name in case:
+                continue
+            table = joint
+            for j, k in ((names.index(v), k) for v, k in case.items()):
+                table = np.take(table, [k], axis=j)
+            marginal = table.sum(axis=tuple(a for a in range(table.ndim) if a != i)).ravel()
+            if marginal.sum() <= 0:
+                continue  # evidence of probability zero: no query to compare
+            marginal /= marginal.sum()
+            pgmpy_evidence = {v: _state_name(network, v, k) for v, k in case.items()}
+            answer = engine.query([name], evidence=pgmpy_evidence or None, show_progress=False)
+            theirs = np.asarray(answer.values, dtype=np.float64).ravel()
+            theirs = theirs / theirs.sum()
+            if theirs.shape != marginal.shape or not np.allclose(theirs, marginal, rtol=0.0, atol=atol):
+                raise DistributionMismatch(
+                    f"the network's p({name} | {case or 'no evidence'}) = {theirs.tolist()}, the model's "
+                    f"{marginal.tolist()}"
+                )
+
+
+def _state_name(network, variable, index):
+    """The name of state ``index`` of ``variable`` in a Bayesian network's CPD or a Markov network's factors."""
+    factors = [cpd.to_factor() for cpd in network.get_cpds()] if hasattr(network, "cpds") and network.cpds \
+        else network.get_factors()
+    for factor in factors:
+        if variable in factor.variables:
+            return factor.state_names[variable][index]
+    raise DistributionMismatch(f"the network has no factor over {variable!r}")
