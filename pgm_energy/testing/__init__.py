@@ -40,7 +40,7 @@ from .asserts import (
     assert_same_distribution,
     assert_samples_match,
 )
-from .deep_strategies import deep_boltzmann_machines
+from .deep_strategies import deep_belief_networks, deep_boltzmann_machines, sigmoid_belief_networks
 from .invariants import check_conditionals, check_conversion, check_log_probability
 from .pgmpy_strategies import discrete_bayesian_networks, discrete_markov_networks, pgmpy_evidence
 from .strategies import (
@@ -68,6 +68,8 @@ __all__ = [
     "real_states",
     "categorical_evidence",
     "deep_boltzmann_machines",
+    "sigmoid_belief_networks",
+    "deep_belief_networks",
     "discrete_bayesian_networks",
     "discrete_markov_networks",
     "pgmpy_evidence",

@@ -24,7 +24,7 @@ def model_source(model) -> str:
     Parameters
     ----------
     model : BoltzmannMachine, RestrictedBoltzmannMachine, PottsMachine, CategoricalRBM,
-        GaussianBernoulliRBM or DeepBoltzmannMachine
+        GaussianBernoulliRBM, DeepBoltzmannMachine, SigmoidBeliefNetwork or DeepBeliefNetwork
 
     Returns
     -------
@@ -34,7 +34,14 @@ def model_source(model) -> str:
 
     kind = type(model).__name__
     common = f"temperature={model.temperature!r}"
-    if isinstance(model, models.DeepBoltzmannMachine):
+    if isinstance(model, models.DeepBeliefNetwork):
+        weights = ", ".join(_array(w) for w in model.weights)
+        biases = ", ".join(_array(b) for b in model.biases)
+        recognition = ", ".join(_array(w) for w in model.recognition_weights)
+        recognition_biases = ", ".join(_array(b) for b in model.recognition_biases)
+        return (f"pgm_energy.{kind}([{weights}], [{biases}], recognition_weights=[{recognition}], "
+                f"recognition_biases=[{recognition_biases}], names={list(model.names)!r})")
+    if isinstance(model, (models.DeepBoltzmannMachine, models.SigmoidBeliefNetwork)):
         weights = ", ".join(_array(w) for w in model.weights)
         biases = ", ".join(_array(b) for b in model.biases)
         return f"pgm_energy.{kind}([{weights}], [{biases}], names={list(model.names)!r}, {common})"

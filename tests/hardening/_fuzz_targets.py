@@ -2435,6 +2435,15 @@ target("pgm_energy.testing.deep_strategies.deep_boltzmann_machines",
                  dict(min_layers=3, max_layers=4, min_units=1, max_units=2, weight_scale=2.0, bias_scale=None,
                       temperature=1.0)))
 
+target("pgm_energy.testing.deep_strategies.sigmoid_belief_networks",
+       ["min_layers", "max_layers", "min_units", "max_units", "weight_scale", "bias_scale", "temperature"])(
+    lambda ctx: (_draw(_testing().sigmoid_belief_networks),
+                 dict(min_layers=2, max_layers=3, min_units=1, max_units=2, weight_scale=2.0, bias_scale=None,
+                      temperature=1.0)))
+target("pgm_energy.testing.deep_strategies.deep_belief_networks",
+       ["min_layers", "max_layers", "min_units", "max_units", "weight_scale", "bias_scale"])(
+    lambda ctx: (_draw(_testing().deep_belief_networks),
+                 dict(min_layers=3, max_layers=4, min_units=1, max_units=2, weight_scale=2.0, bias_scale=None)))
 target("pgm_energy.testing.pgmpy_strategies.discrete_bayesian_networks",
        ["dag", "min_nodes", "max_nodes", "max_parents", "max_cardinality", "state_names", "zero_probability"])(
     lambda ctx: (_draw(_testing().discrete_bayesian_networks),

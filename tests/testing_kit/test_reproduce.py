@@ -12,10 +12,12 @@ from pgm_energy import exact
 from pgm_energy.testing import (
     boltzmann_machines,
     categorical_rbms,
+    deep_belief_networks,
     deep_boltzmann_machines,
     gaussian_bernoulli_rbms,
     potts_machines,
     restricted_boltzmann_machines,
+    sigmoid_belief_networks,
 )
 from pgm_energy.testing._reproduce import model_source
 
@@ -26,6 +28,8 @@ STRATEGIES = {
     "categorical": categorical_rbms(max_visible=2, max_hidden=2),
     "gaussian": gaussian_bernoulli_rbms(max_visible=2, max_hidden=2),
     "deep": deep_boltzmann_machines(max_units=2),
+    "sigmoid-belief": sigmoid_belief_networks(max_units=2, temperature=st.floats(0.5, 2.0)),
+    "deep-belief": deep_belief_networks(max_units=2),
 }
 
 
@@ -39,6 +43,13 @@ def test_the_note_rebuilds_the_model(kind, data):
     if kind == "gaussian":
         for name in ("weights", "visible_bias", "hidden_bias", "sigma"):
             np.testing.assert_array_equal(getattr(rebuilt, name), getattr(model, name))
+        return
+    if kind.endswith("belief"):
+        for mine, theirs in zip((*model.weights, *model.biases), (*rebuilt.weights, *rebuilt.biases)):
+            np.testing.assert_array_equal(theirs, mine)
+        states = np.array(np.meshgrid(*[[0, 1]] * model.n_units)).reshape(model.n_units, -1).T
+        np.testing.assert_array_equal(rebuilt.log_probability(states), model.log_probability(states))
+        assert rebuilt.temperature == model.temperature
         return
     # the same distribution, exactly: the same log Z and the same energies of every state
     assert exact.log_partition_function(rebuilt) == exact.log_partition_function(model)
