@@ -52,6 +52,17 @@ def _column(network, node, row_states):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _draw_state(cumulative, start, card, x):
+    """A state of the CPD column whose running sums start at ``start``: ``(new x, state)``."""
+    x, u = xorshift_step(x)
+    target = u * cumulative[start + card - 1]
+    state = 0
+    while state < card - 1 and not target < cumulative[start + state]:
+        state += 1
+    return x, state
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _draw_row(network, fixed, x, row_states):
     """One ancestral draw into ``row_states`` from stream state ``x``: ``(new x, weight of the fixed nodes)``."""
     weight = 1.0
@@ -66,11 +77,7 @@ def _draw_row(network, fixed, x, row_states):
             weight *= (cumulative[start + state] - below) / cumulative[start + card - 1]
             row_states[node] = state
             continue
-        x, u = xorshift_step(x)
-        target = u * cumulative[start + card - 1]
-        state = 0
-        while state < card - 1 and not target < cumulative[start + state]:
-            state += 1
+        x, state = _draw_state(cumulative, start, card, x)
         row_states[node] = state
     return x, weight
 
@@ -83,11 +90,7 @@ def _draw_matching(network, wanted, x, row_states):
         node = network.order[position]
         start = _column(network, node, row_states)
         card = cards[node]
-        x, u = xorshift_step(x)
-        target = u * cumulative[start + card - 1]
-        state = 0
-        while state < card - 1 and not target < cumulative[start + state]:
-            state += 1
+        x, state = _draw_state(cumulative, start, card, x)
         row_states[node] = state
         if wanted[node] >= 0 and state != wanted[node]:
             return x, False

@@ -673,15 +673,8 @@ class GibbsSampling:
         grows, each start's region of the support is drawn with its posterior probability, which
         the chains' single-site updates (that stay in their region) cannot correct.
         """
-        from .._kernels.ancestral import forward_rows
-
-        fixed = np.full(len(self._nodes), -1, dtype=np.int64)
-        for i, k in clamp.items():
-            fixed[i] = k
         pool = max(_RESTART_POOL, 64 * count)
-        rows = np.empty((pool, len(self._nodes)), dtype=np.int64)
-        weights = np.empty(pool)
-        forward_rows(self._network, fixed, np.uint64(generator.integers(1, 2**63)), 0, rows, weights)
+        rows, weights = self._weighted_draws(clamp, np.uint64(generator.integers(1, 2**63)), 0, pool)
         total = weights.sum()
         if not total > 0:
             raise EvidenceError(
@@ -690,6 +683,19 @@ class GibbsSampling:
             )
         return rows[generator.choice(pool, size=count, p=weights / total)]
 
+    def _weighted_draws(self, clamp: dict, key, first: int, count: int):
+        """Rows ``first .. first + count - 1`` of the likelihood-weighted forward draws keyed ``key`` (the
+        evidence ``clamp`` fixed): states (count, n_variables) and weights (count,)."""
+        from .._kernels.ancestral import forward_rows
+
+        fixed = np.full(len(self._nodes), -1, dtype=np.int64)
+        for i, k in clamp.items():
+            fixed[i] = k
+        rows = np.empty((count, len(self._nodes)), dtype=np.int64)
+        weights = np.empty(count)
+        forward_rows(self._network, fixed, key, first, rows, weights)
+        return rows, weights
+
     def _forward_start(self, clamp: dict, generator) -> np.ndarray | None:
         """A state of positive probability of a Bayesian network: the first likelihood-weighted forward draw
         (the evidence fixed, every other node drawn from its CPD) of positive weight, or None.
@@ -697,17 +703,10 @@ class GibbsSampling:
         Without evidence every forward draw has positive probability; with evidence, draws are made
         in growing batches, :data:`_FORWARD_START_ROWS` in all.
         """
-        from .._kernels.ancestral import forward_rows
-
-        fixed = np.full(len(self._nodes), -1, dtype=np.int64)
-        for i, k in clamp.items():
-            fixed[i] = k
         key = np.uint64(generator.integers(1, 2**63))
         first, batch = 0, 1 if not clamp else 64
         while first < _FORWARD_START_ROWS:
-            rows = np.empty((batch, len(self._nodes)), dtype=np.int64)
-            weights = np.empty(batch)
-            forward_rows(self._network, fixed, key, first, rows, weights)
+            rows, weights = self._weighted_draws(clamp, key, first, batch)
             positive = np.flatnonzero(weights > 0)
             if positive.size:
                 return rows[positive[0]].copy()

@@ -51,28 +51,34 @@ def deep_boltzmann_machines(*, min_layers=3, max_layers=4, min_units=1, max_unit
     ...     assert np.isclose(dbm.energy(state), dbm.to_boltzmann_machine().energy(state))
     >>> test_embedding_keeps_energies()
     """
-    min_layers, max_layers = _check_range(min_layers, max_layers, "min_layers", "max_layers", lower=3)
-    min_units, max_units = _check_range(min_units, max_units, "min_units", "max_units", lower=1)
-    weight_scale = _check_scale(weight_scale, "weight_scale")
-    bias_scale = weight_scale if bias_scale is None else _check_scale(bias_scale, "bias_scale")
-    _check_energy_budget((max_layers - 1) * max_units**2, max_layers * max_units, weight_scale, bias_scale)
+    layers = _layer_parameters(min_layers, max_layers, min_units, max_units, weight_scale, bias_scale, fewest=3)
     temperature_strategy = _as_strategy(temperature, _check_temperature_value)
-    weight_elements, bias_elements = _bounded_floats(weight_scale), _bounded_floats(bias_scale)
 
     @st.composite
     def draw_machine(draw):
-        sizes = draw(st.lists(st.integers(min_units, max_units), min_size=min_layers, max_size=max_layers))
-        weights = [draw(hnp.arrays(np.float64, (a, b), elements=weight_elements)) for a, b in zip(sizes[:-1], sizes[1:])]
-        biases = [draw(hnp.arrays(np.float64, (n,), elements=bias_elements)) for n in sizes]
+        weights, biases = draw(layers)
         return noted(DeepBoltzmannMachine(weights, biases, temperature=draw(temperature_strategy)))
 
     return draw_machine()
 
 
-def _layered_arrays(draw, sizes, weight_elements, bias_elements):
-    weights = [draw(hnp.arrays(np.float64, (a, b), elements=weight_elements)) for a, b in zip(sizes[:-1], sizes[1:])]
-    biases = [draw(hnp.arrays(np.float64, (n,), elements=bias_elements)) for n in sizes]
-    return weights, biases
+def _layer_parameters(min_layers, max_layers, min_units, max_units, weight_scale, bias_scale, *, fewest: int):
+    """The checked bounds' strategy of ``(weights, biases)`` of a layered model (layers bottom first)."""
+    min_layers, max_layers = _check_range(min_layers, max_layers, "min_layers", "max_layers", lower=fewest)
+    min_units, max_units = _check_range(min_units, max_units, "min_units", "max_units", lower=1)
+    weight_scale = _check_scale(weight_scale, "weight_scale")
+    bias_scale = weight_scale if bias_scale is None else _check_scale(bias_scale, "bias_scale")
+    _check_energy_budget((max_layers - 1) * max_units**2, max_layers * max_units, weight_scale, bias_scale)
+    weight_elements, bias_elements = _bounded_floats(weight_scale), _bounded_floats(bias_scale)
+
+    @st.composite
+    def draw_layers(draw):
+        sizes = draw(st.lists(st.integers(min_units, max_units), min_size=min_layers, max_size=max_layers))
+        weights = [draw(hnp.arrays(np.float64, (a, b), elements=weight_elements)) for a, b in zip(sizes[:-1], sizes[1:])]
+        biases = [draw(hnp.arrays(np.float64, (n,), elements=bias_elements)) for n in sizes]
+        return weights, biases
+
+    return draw_layers()
 
 
 def sigmoid_belief_networks(*, min_layers=2, max_layers=3, min_units=1, max_units=3, weight_scale=2.0, bias_scale=None,
@@ -90,18 +96,12 @@ def sigmoid_belief_networks(*, min_layers=2, max_layers=3, min_units=1, max_unit
     -------
     SearchStrategy of SigmoidBeliefNetwork
     """
-    min_layers, max_layers = _check_range(min_layers, max_layers, "min_layers", "max_layers", lower=2)
-    min_units, max_units = _check_range(min_units, max_units, "min_units", "max_units", lower=1)
-    weight_scale = _check_scale(weight_scale, "weight_scale")
-    bias_scale = weight_scale if bias_scale is None else _check_scale(bias_scale, "bias_scale")
-    _check_energy_budget((max_layers - 1) * max_units**2, max_layers * max_units, weight_scale, bias_scale)
+    layers = _layer_parameters(min_layers, max_layers, min_units, max_units, weight_scale, bias_scale, fewest=2)
     temperature_strategy = _as_strategy(temperature, _check_temperature_value)
-    weight_elements, bias_elements = _bounded_floats(weight_scale), _bounded_floats(bias_scale)
 
     @st.composite
     def draw_network(draw):
-        sizes = draw(st.lists(st.integers(min_units, max_units), min_size=min_layers, max_size=max_layers))
-        weights, biases = _layered_arrays(draw, sizes, weight_elements, bias_elements)
+        weights, biases = draw(layers)
         return noted(SigmoidBeliefNetwork(weights, biases, temperature=draw(temperature_strategy)))
 
     return draw_network()
@@ -122,17 +122,11 @@ def deep_belief_networks(*, min_layers=3, max_layers=4, min_units=1, max_units=3
     -------
     SearchStrategy of DeepBeliefNetwork
     """
-    min_layers, max_layers = _check_range(min_layers, max_layers, "min_layers", "max_layers", lower=3)
-    min_units, max_units = _check_range(min_units, max_units, "min_units", "max_units", lower=1)
-    weight_scale = _check_scale(weight_scale, "weight_scale")
-    bias_scale = weight_scale if bias_scale is None else _check_scale(bias_scale, "bias_scale")
-    _check_energy_budget((max_layers - 1) * max_units**2, max_layers * max_units, weight_scale, bias_scale)
-    weight_elements, bias_elements = _bounded_floats(weight_scale), _bounded_floats(bias_scale)
+    layers = _layer_parameters(min_layers, max_layers, min_units, max_units, weight_scale, bias_scale, fewest=3)
 
     @st.composite
     def draw_network(draw):
-        sizes = draw(st.lists(st.integers(min_units, max_units), min_size=min_layers, max_size=max_layers))
-        weights, biases = _layered_arrays(draw, sizes, weight_elements, bias_elements)
+        weights, biases = draw(layers)
         return noted(DeepBeliefNetwork(weights, biases))
 
     return draw_network()

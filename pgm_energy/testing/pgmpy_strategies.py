@@ -25,17 +25,18 @@ from ..exceptions import ParameterTypeError, ValidationError
 from .strategies import _check_range
 
 
-def _check_cardinality(value) -> int:
-    value = check_int(value, "max_cardinality", minimum=2)
-    if value > 16:
-        raise ValidationError(f"max_cardinality must be at most 16, got {value}")
-    return value
-
-
-def _check_fraction(value, name: str) -> float:
+def _check_common(min_nodes, max_nodes, max_cardinality, state_names, zero_probability) -> tuple:
+    """The options both network strategies take, checked by name."""
+    min_nodes, max_nodes = _check_range(min_nodes, max_nodes, "min_nodes", "max_nodes", lower=1)
+    if max_nodes > 64:
+        raise ValidationError(f"max_nodes must be at most 64, got {max_nodes}")
+    max_cardinality = check_int(max_cardinality, "max_cardinality", minimum=2)
+    if max_cardinality > 16:
+        raise ValidationError(f"max_cardinality must be at most 16, got {max_cardinality}")
+    value = zero_probability
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
-        raise ValidationError(f"{name} must be a probability in [0, 1], got {describe(value)}")
-    return float(value)
+        raise ValidationError(f"zero_probability must be a probability in [0, 1], got {describe(value)}")
+    return min_nodes, max_nodes, max_cardinality, check_bool(state_names, "state_names"), float(value)
 
 __all__ = ["discrete_bayesian_networks", "discrete_markov_networks", "pgmpy_evidence"]
 
@@ -98,13 +99,9 @@ def discrete_bayesian_networks(*, dag=None, min_nodes=1, max_nodes=5, max_parent
     """
     import networkx as nx
 
-    min_nodes, max_nodes = _check_range(min_nodes, max_nodes, "min_nodes", "max_nodes", lower=1)
-    if max_nodes > 64:
-        raise ValidationError(f"max_nodes must be at most 64, got {max_nodes}")
+    min_nodes, max_nodes, max_cardinality, state_names, zero_probability = _check_common(
+        min_nodes, max_nodes, max_cardinality, state_names, zero_probability)
     max_parents = check_int(max_parents, "max_parents", minimum=0)
-    max_cardinality = _check_cardinality(max_cardinality)
-    state_names = check_bool(state_names, "state_names")
-    zero_probability = _check_fraction(zero_probability, "zero_probability")
     if dag is not None:
         if not isinstance(dag, nx.DiGraph) or not nx.is_directed_acyclic_graph(dag) or dag.number_of_nodes() == 0:
             raise ParameterTypeError(f"dag must be a non-empty networkx DiGraph without cycles, got {describe(dag)}")
@@ -183,13 +180,9 @@ def discrete_markov_networks(*, graph=None, min_nodes=1, max_nodes=5, max_degree
     """
     import networkx as nx
 
-    min_nodes, max_nodes = _check_range(min_nodes, max_nodes, "min_nodes", "max_nodes", lower=1)
-    if max_nodes > 64:
-        raise ValidationError(f"max_nodes must be at most 64, got {max_nodes}")
+    min_nodes, max_nodes, max_cardinality, state_names, zero_probability = _check_common(
+        min_nodes, max_nodes, max_cardinality, state_names, zero_probability)
     max_degree = check_int(max_degree, "max_degree", minimum=0)
-    max_cardinality = _check_cardinality(max_cardinality)
-    state_names = check_bool(state_names, "state_names")
-    zero_probability = _check_fraction(zero_probability, "zero_probability")
     if graph is not None and (not isinstance(graph, nx.Graph) or graph.is_directed() or graph.number_of_nodes() == 0):
         raise ParameterTypeError(f"graph must be a non-empty undirected networkx Graph, got {describe(graph)}")
 

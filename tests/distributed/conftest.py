@@ -31,3 +31,38 @@ def disposable_client():
     yield ready
     client.close()
     cluster.close()
+
+
+@pytest.fixture(scope="session")
+def run_killing_a_worker(disposable_client):
+    """``run(call, warm_up)``: ``call(client)`` on the disposable cluster while one worker is SIGKILLed mid-block.
+
+    ``warm_up(client)`` runs first (the workers load the kernels). The worker is killed as soon as
+    it runs one of the call's blocks (a loaded machine is slow to start them); the test fails if it
+    never did, or if the call did not finish. Returns the call's result.
+    """
+    import os
+    import signal
+    import threading
+    import time
+
+    def run(call, warm_up):
+        client = disposable_client()
+        warm_up(client)
+        victim = next(iter(client.run(os.getpid).values()))
+        result = {}
+        runner = threading.Thread(target=lambda: result.update(value=call(client)))
+        runner.start()
+        address = next(a for a, p in client.run(os.getpid).items() if p == victim)
+        deadline = time.monotonic() + 20
+        busy = False
+        while not busy and time.monotonic() < deadline:
+            busy = bool(client.processing().get(address, ()))
+            time.sleep(0.005)
+        os.kill(victim, signal.SIGKILL)
+        runner.join(timeout=120)
+        assert "value" in result, "the run did not finish after a worker was killed"
+        assert busy, "the killed worker had no block running: the test proves nothing (make the run longer)"
+        return result["value"]
+
+    return run
