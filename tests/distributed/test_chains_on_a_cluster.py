@@ -101,6 +101,14 @@ def test_the_cluster_draws_the_in_process_states_bit_for_bit(client, case, monke
     assert "cluster" not in here.info
 
 
+def test_workers_are_counted_by_the_scheduler_not_the_clients_cached_identity(client, monkeypatch):
+    """The client's periodic refresh can leave a cached identity listing no workers (a 2-worker cluster
+    was once counted as 1 in CI): the count must not read that cache."""
+    monkeypatch.setattr(client, "scheduler_info", lambda *a, **k: {"workers": {}})
+    assert _cluster.n_workers(client) == 2
+    assert _draw("gibbs-sequential", client=client).info["cluster"]["workers"] == 2
+
+
 def test_diagnostics_span_every_chain_of_every_block(client):
     here, there = _draw("gibbs-sequential"), _draw("gibbs-sequential", client=client)
     assert there.n_chains == 9 and there.info["cluster"]["blocks"] == 4
