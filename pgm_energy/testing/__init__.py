@@ -35,10 +35,13 @@ from .categorical_strategies import (
 )
 from .asserts import (
     DistributionMismatch,
+    GoodnessOfFit,
     TooFewSamples,
     assert_marginals_match,
     assert_same_distribution,
     assert_samples_match,
+    joint_frequencies,
+    total_variation,
 )
 from .deep_strategies import deep_belief_networks, deep_boltzmann_machines, sigmoid_belief_networks
 from .invariants import check_conditionals, check_conversion, check_log_probability
@@ -77,6 +80,9 @@ __all__ = [
     "assert_marginals_match",
     "assert_same_distribution",
     "DistributionMismatch",
+    "GoodnessOfFit",
+    "joint_frequencies",
+    "total_variation",
     "check_log_probability",
     "check_conditionals",
     "check_conversion",

@@ -18,7 +18,10 @@ rows of a 2-D array are taken as independent draws.
 
 - :func:`assert_samples_match`: the joint of a few variables against target probabilities.
 - :func:`assert_marginals_match`: each variable's marginal, one test per variable.
+- :class:`GoodnessOfFit`: several joints and marginals of one sample set, checked together at one rate.
 - :func:`assert_same_distribution`: two models' normalised distributions, exactly (enumeration).
+- :func:`joint_frequencies` and :func:`total_variation`: the empirical joint, and its distance to a
+  target (a descriptive bound, no declared rate).
 """
 
 from __future__ import annotations
@@ -34,10 +37,13 @@ from ..exceptions import ParameterTypeError, StateError, ValidationError
 
 __all__ = [
     "DistributionMismatch",
+    "GoodnessOfFit",
     "TooFewSamples",
     "assert_marginals_match",
     "assert_same_distribution",
     "assert_samples_match",
+    "joint_frequencies",
+    "total_variation",
 ]
 
 #: smallest expected count per cell for which the χ² / G approximation is trusted
@@ -64,12 +70,16 @@ class TooFewSamples(ValidationError):
 
 
 # ---------------------------------------------------------------------------- inputs
-def _as_draws(samples) -> np.ndarray:
-    """Integer draws, shape (n_chains, n_draws, n_variables): chains of a sample set, or independent rows."""
+def _as_draws(samples) -> tuple[np.ndarray, bool]:
+    """Integer draws of shape (n_chains, n_draws, n_variables), and whether they are chains.
+
+    A sample set or a 3-D array holds chains (their autocorrelation is measured); a 2-D array or
+    a DataFrame holds independent rows (one "chain" of them).
+    """
     if hasattr(samples, "states") and hasattr(samples, "info"):  # a SampleSet of the package
-        states = np.asarray(samples.states)
+        states, chains = np.asarray(samples.states), True
     elif hasattr(samples, "columns") and hasattr(samples, "to_numpy"):  # a DataFrame of state indices
-        states = samples.to_numpy()[None, :, :]
+        states, chains = samples.to_numpy()[None, :, :], False
     else:
         if samples is None or isinstance(samples, (str, bytes, Mapping)) or not hasattr(samples, "__len__"):
             raise ParameterTypeError(f"samples must be an array of state indices or a SampleSet, got "
@@ -78,6 +88,7 @@ def _as_draws(samples) -> np.ndarray:
             states = np.asarray(samples)
         except (TypeError, ValueError) as error:
             raise StateError(f"samples must be an array of state indices, got {describe(samples)}") from error
+        chains = states.ndim == 3
         if states.ndim == 2:
             states = states[None, :, :]
     if states.ndim != 3 or states.shape[1] == 0 or states.shape[2] == 0:
@@ -89,7 +100,7 @@ def _as_draws(samples) -> np.ndarray:
         numeric = np.issubdtype(states.dtype, np.number) and not np.iscomplexobj(states)
         if not numeric or not np.all(np.isfinite(states)) or not np.all(np.equal(np.mod(states, 1), 0)):
             raise StateError("samples must hold state indices (integers); real-valued draws need another test")
-    return states.astype(np.int64, copy=False)
+    return states.astype(np.int64, copy=False), chains
 
 
 def _check_level(alpha) -> float:
@@ -187,8 +198,8 @@ def _columns_and_cards(draws, target, variables, cardinalities) -> tuple[list, l
         if isinstance(variables, (str, bytes)) or not hasattr(variables, "__iter__"):
             raise ParameterTypeError(f"variables must be a sequence of column indices, got {describe(variables)}")
         columns = [check_int(v, "variables", minimum=0) for v in variables]
-        if not columns or max(columns) >= draws.shape[2]:
-            raise ValidationError(f"variables must be columns of samples (0 to {draws.shape[2] - 1}), got "
+        if not columns or max(columns) >= draws.shape[2] or len(set(columns)) < len(columns):
+            raise ValidationError(f"variables must be distinct columns of samples (0 to {draws.shape[2] - 1}), got "
                                   f"{describe(variables)}")
     if cardinalities is None:
         shape = np.shape(getattr(target, "values", target))
@@ -203,6 +214,34 @@ def _columns_and_cards(draws, target, variables, cardinalities) -> tuple[list, l
     return columns, cards
 
 
+def _cells(draws: np.ndarray, columns: list, cards: list) -> np.ndarray:
+    """Joint cell of each draw over ``columns`` in C order (the first column slowest), shape (n_chains, n_draws)."""
+    picked = draws[:, :, columns]
+    if np.any(picked < 0) or np.any(picked >= np.array(cards)):
+        raise StateError(f"samples hold states outside the cardinalities {cards} of variables {columns}")
+    return np.ravel_multi_index(tuple(np.moveaxis(picked, -1, 0)), tuple(cards))
+
+
+class _Fit:
+    """One goodness-of-fit test of a joint: its counts, target, autocorrelation time and p-value."""
+
+    def __init__(self, draws, chains, target, variables, cardinalities, test, min_expected):
+        self.columns, self.cards = _columns_and_cards(draws, target, variables, cardinalities)
+        self.table = _target_table(target, self.cards).ravel()
+        cells = _cells(draws, self.columns, self.cards)
+        self.counts = np.bincount(cells.ravel(), minlength=self.table.size).astype(np.float64)
+        self.tau = _integrated_time(cells, self.table.size) if chains else 1.0
+        self.test = test
+        self.p_value = _statistic(self.counts, self.table, self.tau, test, min_expected)
+
+    def describe(self) -> str:
+        frequencies = self.counts / self.counts.sum()
+        worst = int(np.argmax(np.abs(frequencies - self.table)))
+        return (f"variables {self.columns}: {self.test} p-value {self.p_value:.3g}; largest gap at cell "
+                f"{tuple(int(i) for i in np.unravel_index(worst, tuple(self.cards)))}: frequency {frequencies[worst]:.4f} against "
+                f"{self.table[worst]:.4f} (N = {self.counts.sum():g}, tau = {self.tau:.3g})")
+
+
 # ---------------------------------------------------------------------------- asserts
 def assert_samples_match(samples, target, *, variables=None, cardinalities=None, alpha=1e-3, test="chi2",
                          min_expected=MIN_EXPECTED) -> float:
@@ -211,8 +250,9 @@ def assert_samples_match(samples, target, *, variables=None, cardinalities=None,
     Parameters
     ----------
     samples : SampleSet, DataFrame of state indices, or array of state indices
-        Shape (n_draws, n_variables) (independent rows) or (n_chains, n_draws, n_variables)
-        (chains: their autocorrelation is accounted for).
+        Shape (n_draws, n_variables) or a DataFrame (independent rows), or
+        (n_chains, n_draws, n_variables) or a sample set (chains: their autocorrelation is
+        accounted for; pass one chain's rows as shape (1, n_draws, n_variables)).
     target : array_like of probabilities
         The joint over ``variables`` in C order (the last variable fastest), shape
         ``cardinalities`` or flat; a pgmpy ``DiscreteFactor`` with its variables in that order
@@ -247,28 +287,9 @@ def assert_samples_match(samples, target, *, variables=None, cardinalities=None,
     >>> draws = np.random.default_rng(0).choice(3, size=(5000, 1), p=[0.2, 0.3, 0.5])
     >>> p = assert_samples_match(draws, [0.2, 0.3, 0.5], cardinalities=[3])
     """
-    alpha = _check_level(alpha)
-    min_expected = _check_options(test, min_expected)
-    draws = _as_draws(samples)
-    columns, cards = _columns_and_cards(draws, target, variables, cardinalities)
-    table = _target_table(target, cards)
-    picked = draws[:, :, columns]
-    if np.any(picked < 0) or np.any(picked >= np.array(cards)):
-        raise StateError(f"samples hold states outside the cardinalities {cards}")
-    cells = np.ravel_multi_index(tuple(np.moveaxis(picked, -1, 0)), tuple(cards))
-    n_cells = int(np.prod(cards))
-    counts = np.bincount(cells.ravel(), minlength=n_cells).astype(np.float64)
-    tau = _integrated_time(cells, n_cells) if draws.shape[0] > 1 or hasattr(samples, "info") else 1.0
-    p_value = _statistic(counts, table.ravel(), tau, test, min_expected)
-    if p_value < alpha:
-        frequencies = counts / counts.sum()
-        worst = int(np.argmax(np.abs(frequencies - table.ravel())))
-        raise DistributionMismatch(
-            f"the samples of variables {columns} do not follow the target: {test} p-value {p_value:.3g} < "
-            f"alpha={alpha:g}; largest gap at cell {np.unravel_index(worst, tuple(cards))}: frequency "
-            f"{frequencies[worst]:.4f} against {table.ravel()[worst]:.4f} (N = {counts.sum():g}, tau = {tau:.3g})",
-            p_value,
-        )
+    checks = GoodnessOfFit(samples, alpha=alpha, test=test, min_expected=min_expected)
+    p_value = checks.joint(variables, target, cardinalities=cardinalities)
+    checks.check()
     return p_value
 
 
@@ -289,24 +310,90 @@ def assert_marginals_match(samples, marginals, *, alpha=1e-3, test="chi2", min_e
     list of float
         The p-values, in column order.
     """
-    alpha = _check_level(alpha)
-    _check_options(test, min_expected)
-    items = _marginal_items(marginals)
-    level = alpha / len(items)
-    p_values, failures = [], []
-    for column, distribution in items:
-        try:
-            p_values.append(assert_samples_match(samples, distribution, variables=[column],
-                                                 cardinalities=[distribution.size], alpha=level, test=test,
-                                                 min_expected=min_expected))
-        except DistributionMismatch as error:
-            p_values.append(error.p_value)
-            failures.append(str(error))
-    if failures:
-        raise DistributionMismatch(
-            f"{len(failures)} of {len(items)} marginals rejected at level {level:.3g} each (alpha={alpha:g}):\n"
-            + "\n".join(failures), min(p_values))
+    checks = GoodnessOfFit(samples, alpha=alpha, test=test, min_expected=min_expected)
+    p_values = checks.marginals(marginals)
+    checks.check()
     return p_values
+
+
+class GoodnessOfFit:
+    """Several goodness-of-fit tests of one sample set, checked together at one false-failure rate.
+
+    Add the joints and marginals to test with :meth:`joint` and :meth:`marginals` (each computes
+    its p-value at once, and refuses with :class:`TooFewSamples` where the test's approximation
+    fails), then call :meth:`check`: it runs each of the ``m`` tests at level ``alpha / m``
+    (Bonferroni), so the whole collection fails with probability at most ``alpha`` when the samples
+    come from the targets, however the tests depend on each other.
+
+    Parameters
+    ----------
+    samples : as :func:`assert_samples_match`
+    alpha : float in (0, 1), default 1e-3
+        The false-failure rate of :meth:`check`.
+    test : {"chi2", "g"}, default "chi2"
+    min_expected : float, default 5
+
+    Attributes
+    ----------
+    p_values : list of (tuple of int, float)
+        The columns and p-value of each test added, in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> draws = np.random.default_rng(1).integers(0, 2, size=(8000, 3))
+    >>> checks = GoodnessOfFit(draws, alpha=1e-3)
+    >>> _ = checks.marginals([0.5, 0.5, 0.5])
+    >>> _ = checks.joint([0, 2], np.full((2, 2), 0.25))
+    >>> checks.check()
+    """
+
+    def __init__(self, samples, *, alpha=1e-3, test="chi2", min_expected=MIN_EXPECTED):
+        self.alpha = _check_level(alpha)
+        self._min_expected = _check_options(test, min_expected)
+        self._test = test
+        self._draws, self._chains = _as_draws(samples)
+        self._fits: list[_Fit] = []
+
+    @property
+    def p_values(self) -> list:
+        return [(tuple(fit.columns), fit.p_value) for fit in self._fits]
+
+    def joint(self, variables, target, *, cardinalities=None) -> float:
+        """Add the test of the joint of ``variables`` against ``target`` (as in :func:`assert_samples_match`).
+
+        Returns
+        -------
+        float
+            Its p-value.
+        """
+        fit = _Fit(self._draws, self._chains, target, variables, cardinalities, self._test, self._min_expected)
+        self._fits.append(fit)
+        return fit.p_value
+
+    def marginals(self, marginals) -> list:
+        """Add one test per variable of ``marginals`` (the forms of :func:`assert_marginals_match`).
+
+        Returns
+        -------
+        list of float
+            Their p-values, in the order given.
+        """
+        return [self.joint([column], distribution, cardinalities=[distribution.size])
+                for column, distribution in _marginal_items(marginals)]
+
+    def check(self) -> None:
+        """Raise :class:`DistributionMismatch` naming every test whose p-value is below ``alpha / m``."""
+        if not self._fits:
+            raise StateError("GoodnessOfFit.check: no test was added (call joint or marginals first)")
+        level = self.alpha / len(self._fits)
+        failed = [fit for fit in self._fits if fit.p_value < level]
+        if failed:
+            what = "the samples do not follow the target" if len(self._fits) == 1 else \
+                f"{len(failed)} of {len(self._fits)} tests rejected at level {level:.3g} each"
+            raise DistributionMismatch(
+                f"{what} (alpha={self.alpha:g}):\n" + "\n".join(fit.describe() for fit in failed),
+                min(fit.p_value for fit in failed))
 
 
 def _marginal_items(marginals) -> list:
@@ -330,6 +417,48 @@ def _marginal_items(marginals) -> list:
         if distribution.ndim != 1 or distribution.size == 0:
             raise ValidationError(f"marginals[{column}] must be a 1-D distribution, got {describe(distribution)}")
     return items
+
+
+def joint_frequencies(samples, *, variables=None, cardinalities=None) -> np.ndarray:
+    """Empirical joint distribution of ``variables`` in ``samples``, pooled over chains and draws.
+
+    Parameters
+    ----------
+    samples : as :func:`assert_samples_match`
+    variables : sequence of int, optional
+        Columns (default: all).
+    cardinalities : sequence of int, optional
+        States of each variable (default: 2 each).
+
+    Returns
+    -------
+    ndarray of float64, shape ``cardinalities``
+        Frequencies in C order (the first variable slowest), summing to 1.
+    """
+    draws, _ = _as_draws(samples)
+    columns, cards = _columns_and_cards(draws, None, variables, cardinalities)
+    counts = np.bincount(_cells(draws, columns, cards).ravel(), minlength=int(np.prod(cards)))
+    return (counts / counts.sum()).reshape(tuple(cards))
+
+
+def total_variation(samples, target, *, variables=None, cardinalities=None) -> float:
+    """Total-variation distance between the empirical joint of ``variables`` and ``target``.
+
+    A descriptive distance (half the L1 distance, in [0, 1]), not a test: it has no declared
+    error rate, and an exact sampler's distance shrinks like ``sqrt(cells / N)``.
+
+    Parameters
+    ----------
+    samples, target, variables, cardinalities : as :func:`assert_samples_match`
+
+    Returns
+    -------
+    float
+    """
+    draws, _ = _as_draws(samples)
+    columns, cards = _columns_and_cards(draws, target, variables, cardinalities)
+    table = _target_table(target, cards)
+    return 0.5 * float(np.abs(joint_frequencies(draws, variables=columns, cardinalities=cards) - table).sum())
 
 
 def assert_same_distribution(model_a, model_b, *, max_units=20, rtol=1e-9, atol=1e-12) -> None:

@@ -12,14 +12,17 @@ import pytest
 from scipy.stats import binomtest, chi2, ncx2
 
 from pgm_energy import BoltzmannMachine, RestrictedBoltzmannMachine, exact
-from pgm_energy.exceptions import ValidationError
+from pgm_energy.exceptions import StateError, ValidationError
 from pgm_energy.samplers import GibbsSampler
 from pgm_energy.testing import (
     DistributionMismatch,
+    GoodnessOfFit,
     TooFewSamples,
     assert_marginals_match,
     assert_same_distribution,
     assert_samples_match,
+    joint_frequencies,
+    total_variation,
 )
 
 TARGET = np.array([0.2, 0.3, 0.5])
@@ -98,7 +101,7 @@ def test_gibbs_draws_pass_and_wrong_marginals_fail():
     joint = exact.query(model, ["v0", "v1", "v2"]).values.ravel()
     assert_samples_match(draws, joint, variables=[0, 1, 2])
     shifted = np.clip(np.asarray(marginals) + 0.08, 0, 1)
-    with pytest.raises(DistributionMismatch, match="marginals rejected"):
+    with pytest.raises(DistributionMismatch, match="of 6 tests rejected"):
         assert_marginals_match(draws, shifted)
 
 
@@ -111,3 +114,55 @@ def test_same_distribution_holds_for_temperature_and_rescaled_weights_and_fails_
         assert_same_distribution(rbm, scaled)
     with pytest.raises(ValidationError, match="max_units"):
         assert_same_distribution(rbm, rbm, max_units=4)
+
+
+def test_a_collection_of_tests_keeps_the_rate_of_its_alpha():
+    """Five tests of one sample set (four marginals and a joint, not independent) fail together at <= alpha."""
+
+    def check(g):
+        draws = g.integers(0, 2, size=(300, 4))
+        checks = GoodnessOfFit(draws, alpha=0.05)
+        checks.marginals([0.5] * 4)
+        checks.joint([0, 1], np.full((2, 2), 0.25))
+        checks.check()
+
+    seeds = range(800)
+    failures = _rate(check, seeds)
+    # Bonferroni bounds the rate from above (here about 0.04: the tests are positively dependent)
+    assert binomtest(failures, len(seeds), 0.05, alternative="greater").pvalue > META, failures
+    assert failures > 0.02 * len(seeds)  # and is not so loose that the collection never fails
+
+
+def test_a_collection_names_every_rejected_test_and_refuses_to_check_nothing():
+    draws = np.random.default_rng(3).integers(0, 2, size=(4000, 3))
+    checks = GoodnessOfFit(draws)
+    assert checks.marginals({0: [0.5, 0.5], 2: [0.8, 0.2]})[0] > 1e-3
+    checks.joint([1, 0], np.full((2, 2), 0.25))
+    assert [columns for columns, _ in checks.p_values] == [(0,), (2,), (1, 0)]
+    with pytest.raises(DistributionMismatch, match=r"1 of 3 tests rejected[\s\S]*variables \[2\]") as caught:
+        checks.check()
+    assert caught.value.p_value == checks.p_values[1][1]
+    with pytest.raises(StateError, match="no test was added"):
+        GoodnessOfFit(draws).check()
+    with pytest.raises(ValidationError, match="distinct"):
+        GoodnessOfFit(draws).joint([1, 1], np.full((2, 2), 0.25))
+
+
+def test_one_chain_given_as_three_dimensions_is_measured_as_a_chain():
+    """Shape (1, n_draws, n_variables) is one chain (autocorrelated); shape (n_draws, n_variables) is independent rows."""
+    g = np.random.default_rng(4)
+    sticky = np.repeat(g.integers(0, 2, 400), 25)[:, None]  # each fresh draw repeated 25 times
+    target = [0.5, 0.5]
+    as_chain = GoodnessOfFit(sticky[None]).joint([0], target)
+    as_rows = GoodnessOfFit(sticky).joint([0], target)
+    assert as_rows < 1e-9 < 1e-2 < as_chain  # the chain's statistic is divided by its autocorrelation time
+
+
+def test_joint_frequencies_and_total_variation_are_the_empirical_ones():
+    draws = np.array([[0, 1], [0, 1], [1, 2], [0, 0]])
+    frequencies = joint_frequencies(draws, cardinalities=[2, 3])
+    np.testing.assert_array_equal(frequencies, [[0.25, 0.5, 0.0], [0.0, 0.0, 0.25]])
+    assert joint_frequencies(draws[:, :1]).tolist() == [0.75, 0.25]
+    target = np.full((2, 3), 1 / 6)
+    assert total_variation(draws, target) == pytest.approx(0.5 * np.abs(frequencies - target).sum())
+    assert total_variation(draws, [0.75, 0.25], variables=[0]) == 0.0
