@@ -1,4 +1,4 @@
-"""Shared test configuration: hypothesis profiles and pgmpy's progress bars."""
+"""Shared test configuration: hypothesis profiles (the testing kit's) and pgmpy's progress bars."""
 
 import os
 import signal
@@ -10,20 +10,19 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # pgmpy's inference bars ignore its 
 # into the checkout's own Numba cache (Python >= 3.11; the same as ``python -P``).
 os.environ["PYTHONSAFEPATH"] = "1"
 
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
-# 'ci': derandomized (reproducible on every run) and no deadline, since the first
-# call of a Numba kernel compiles for seconds. 'dev': random exploration, still no deadline.
-settings.register_profile(
-    "ci",
-    derandomize=True,
-    deadline=None,
-    max_examples=40,
-    suppress_health_check=[HealthCheck.too_slow],
-    print_blob=True,
-)
-settings.register_profile("dev", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+from pgm_energy.testing.pytest_plugin import register_profiles
+
+# The suite runs on the testing kit's profiles (derandomised 'ci': reproducible on every run; no
+# deadline in either, since the first call of a Numba kernel compiles for seconds), with a smaller
+# budget of 40 examples: some 300 property tests must fit CI's time. The plugin registers them at
+# pytest_configure, after this file is read, so they are registered here first (idempotent);
+# --pgm-energy-profile or PGM_ENERGY_HYPOTHESIS_PROFILE still loads one of the kit's own.
+register_profiles()
+settings.register_profile("suite-ci", settings.get_profile("pgm-energy-ci"), max_examples=40)
+settings.register_profile("suite-dev", settings.get_profile("pgm-energy-dev"), max_examples=40)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite-ci" if os.environ.get("CI") else "suite-dev"))
 
 # A shell that starts the suite in the background without job control (``pytest &``, nohup)
 # sets SIGINT to "ignore", and child processes inherit that: every Ctrl-C test would then

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
 from .._validation import check_int, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
+from ._samples import NO_TARGET, Draws, is_factor, probabilities_array, sequence
 
 __all__ = [
     "DistributionMismatch",
@@ -69,40 +70,7 @@ class TooFewSamples(ValidationError):
     """An expected count is below the minimum for which the test's approximation holds: draw more."""
 
 
-# ---------------------------------------------------------------------------- inputs
-def _as_draws(samples) -> tuple[np.ndarray, bool]:
-    """Integer draws of shape (n_chains, n_draws, n_variables), and whether they are chains.
-
-    A sample set or a 3-D array holds chains (their autocorrelation is measured); a 2-D array or
-    a DataFrame holds independent rows (one "chain" of them).
-    """
-    if hasattr(samples, "states") and hasattr(samples, "info"):  # a SampleSet of the package
-        states, chains = np.asarray(samples.states), True
-    elif hasattr(samples, "columns") and hasattr(samples, "to_numpy"):  # a DataFrame of state indices
-        states, chains = samples.to_numpy()[None, :, :], False
-    else:
-        if samples is None or isinstance(samples, (str, bytes, Mapping)) or not hasattr(samples, "__len__"):
-            raise ParameterTypeError(f"samples must be an array of state indices or a SampleSet, got "
-                                     f"{describe(samples)}")
-        try:
-            states = np.asarray(samples)
-        except (TypeError, ValueError) as error:
-            raise StateError(f"samples must be an array of state indices, got {describe(samples)}") from error
-        chains = states.ndim == 3
-        if states.ndim == 2:
-            states = states[None, :, :]
-    if states.ndim != 3 or states.shape[1] == 0 or states.shape[2] == 0:
-        raise StateError(
-            f"samples must be draws of shape (n_draws, n_variables) or (n_chains, n_draws, n_variables), "
-            f"got shape {states.shape}"
-        )
-    if not (np.issubdtype(states.dtype, np.integer) or states.dtype == np.bool_):
-        numeric = np.issubdtype(states.dtype, np.number) and not np.iscomplexobj(states)
-        if not numeric or not np.all(np.isfinite(states)) or not np.all(np.equal(np.mod(states, 1), 0)):
-            raise StateError("samples must hold state indices (integers); real-valued draws need another test")
-    return states.astype(np.int64, copy=False), chains
-
-
+# ---------------------------------------------------------------------------- options
 def _check_level(alpha) -> float:
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
         raise ParameterTypeError(f"alpha must be a probability in (0, 1), got {describe(alpha)}")
@@ -111,9 +79,11 @@ def _check_level(alpha) -> float:
     return float(alpha)
 
 
-def _check_options(test, min_expected) -> float:
+def _check_options(test, min_expected, rare) -> float:
     if not isinstance(test, str) or test not in _TESTS:
         raise ValidationError(f"test must be 'chi2' or 'g', got {describe(test)}")
+    if not isinstance(rare, str) or rare not in ("refuse", "pool"):
+        raise ValidationError(f"rare must be 'refuse' or 'pool', got {describe(rare)}")
     if isinstance(min_expected, bool) or not isinstance(min_expected, numbers.Real):
         raise ParameterTypeError(f"min_expected must be a positive number, got {describe(min_expected)}")
     if not 0.0 < float(min_expected) < math.inf:
@@ -149,7 +119,8 @@ def _integrated_time(cells: np.ndarray, n_cells: int) -> float:
     return worst
 
 
-def _statistic(counts: np.ndarray, probabilities: np.ndarray, tau: float, test: str, min_expected: float) -> float:
+def _statistic(counts: np.ndarray, probabilities: np.ndarray, tau: float, test: str, min_expected: float,
+               pool: bool) -> float:
     """p-value of the goodness-of-fit test of ``counts`` (draws worth ``N / tau`` independent ones)."""
     from scipy.stats import chi2
 
@@ -159,13 +130,17 @@ def _statistic(counts: np.ndarray, probabilities: np.ndarray, tau: float, test: 
         return 0.0  # a state of probability zero was drawn: no distribution test is needed
     probabilities = probabilities[support]
     counts = counts[support]
+    if pool:
+        counts, probabilities = _pooled(counts, probabilities, total / tau, min_expected)
     effective = total / tau * probabilities
     if effective.min() < min_expected:
         raise TooFewSamples(
             f"samples: an expected count is {effective.min():.3g} < min_expected={min_expected:g} (N = {total:g} draws worth "
             f"{total / tau:.3g} independent ones, smallest probability {probabilities.min():.3g}): draw more "
-            "samples or test fewer variables together"
+            "samples, test fewer variables together, or pass rare='pool'"
         )
+    if probabilities.size < 2:
+        return 1.0  # one cell (all the mass, or all pooled): nothing to test
     expected = total * probabilities
     if test == "chi2":
         statistic = float(np.sum((counts - expected) ** 2 / expected))
@@ -175,64 +150,39 @@ def _statistic(counts: np.ndarray, probabilities: np.ndarray, tau: float, test: 
     return float(chi2.sf(statistic / tau, probabilities.size - 1))
 
 
-def _target_table(target, cards: Sequence[int]) -> np.ndarray:
-    try:
-        table = np.asarray(getattr(target, "values", target), dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ParameterTypeError(f"target must be an array of probabilities, got {describe(target)}") from error
-    if table.size != int(np.prod(cards)):
-        raise ValidationError(f"target must hold {int(np.prod(cards))} probabilities (cardinalities {list(cards)}), "
-                              f"got {table.size}")
-    if np.any(table < 0) or not np.all(np.isfinite(table)):
-        raise ValidationError("target must hold finite non-negative probabilities")
-    total = table.sum()
-    if not abs(total - 1.0) <= 1e-9:
-        raise ValidationError(f"target probabilities must sum to 1, got {total!r}")
-    return table.reshape(tuple(cards))
+def _pooled(counts: np.ndarray, probabilities: np.ndarray, n_effective: float, min_expected: float):
+    """Cells expected fewer than ``min_expected`` times pooled into one; a pool still too small joins the
+    least likely of the other cells."""
+    rare = n_effective * probabilities < min_expected
+    if not rare.any() or rare.all():
+        return counts, probabilities  # nothing to pool, or nothing to pool into (refused by the caller)
+    kept_counts, kept_p = counts[~rare], probabilities[~rare]
+    pool_count, pool_p = counts[rare].sum(), probabilities[rare].sum()
+    if n_effective * pool_p >= min_expected:
+        return np.append(kept_counts, pool_count), np.append(kept_p, pool_p)
+    smallest = int(np.argmin(kept_p))
+    kept_counts, kept_p = kept_counts.copy(), kept_p.copy()
+    kept_counts[smallest] += pool_count
+    kept_p[smallest] += pool_p
+    return kept_counts, kept_p
 
 
-def _columns_and_cards(draws, target, variables, cardinalities) -> tuple[list, list]:
-    if variables is None:
-        columns = list(range(draws.shape[2]))
-    else:
-        if isinstance(variables, (str, bytes)) or not hasattr(variables, "__iter__"):
-            raise ParameterTypeError(f"variables must be a sequence of column indices, got {describe(variables)}")
-        columns = [check_int(v, "variables", minimum=0) for v in variables]
-        if not columns or max(columns) >= draws.shape[2] or len(set(columns)) < len(columns):
-            raise ValidationError(f"variables must be distinct columns of samples (0 to {draws.shape[2] - 1}), got "
-                                  f"{describe(variables)}")
-    if cardinalities is None:
-        shape = np.shape(getattr(target, "values", target))
-        cardinalities = list(shape) if len(shape) == len(columns) else [2] * len(columns)
-    if isinstance(cardinalities, (str, bytes)) or not hasattr(cardinalities, "__iter__"):
-        raise ParameterTypeError(f"cardinalities must be a sequence of ints, got {describe(cardinalities)}")
-    cards = [check_int(c, "cardinalities", minimum=1) for c in cardinalities]
-    if len(cards) != len(columns):
-        raise ValidationError(f"cardinalities must give one count per variable ({len(columns)}), got {cards}")
-    if int(np.prod(cards)) > 2**24:
-        raise ValidationError(f"cardinalities {cards} make {int(np.prod(cards))} cells: test fewer variables")
-    return columns, cards
-
-
-def _cells(draws: np.ndarray, columns: list, cards: list) -> np.ndarray:
-    """Joint cell of each draw over ``columns`` in C order (the first column slowest), shape (n_chains, n_draws)."""
-    picked = draws[:, :, columns]
-    if np.any(picked < 0) or np.any(picked >= np.array(cards)):
-        raise StateError(f"samples hold states outside the cardinalities {cards} of variables {columns}")
+def _cells(picked: np.ndarray, cards: list) -> np.ndarray:
+    """Joint cell of each draw in C order (the first variable slowest), shape (n_chains, n_draws)."""
     return np.ravel_multi_index(tuple(np.moveaxis(picked, -1, 0)), tuple(cards))
 
 
 class _Fit:
     """One goodness-of-fit test of a joint: its counts, target, autocorrelation time and p-value."""
 
-    def __init__(self, draws, chains, target, variables, cardinalities, test, min_expected):
-        self.columns, self.cards = _columns_and_cards(draws, target, variables, cardinalities)
-        self.table = _target_table(target, self.cards).ravel()
-        cells = _cells(draws, self.columns, self.cards)
+    def __init__(self, draws: Draws, target, variables, cardinalities, state_names, test, min_expected, pool):
+        picked, self.columns, self.cards, table = draws.select(variables, target, cardinalities, state_names)
+        self.table = table.ravel()
+        cells = _cells(picked, self.cards)
         self.counts = np.bincount(cells.ravel(), minlength=self.table.size).astype(np.float64)
-        self.tau = _integrated_time(cells, self.table.size) if chains else 1.0
+        self.tau = _integrated_time(cells, self.table.size) if draws.chains else 1.0
         self.test = test
-        self.p_value = _statistic(self.counts, self.table, self.tau, test, min_expected)
+        self.p_value = _statistic(self.counts, self.table, self.tau, test, min_expected, pool)
 
     def describe(self) -> str:
         frequencies = self.counts / self.counts.sum()
@@ -243,31 +193,45 @@ class _Fit:
 
 
 # ---------------------------------------------------------------------------- asserts
-def assert_samples_match(samples, target, *, variables=None, cardinalities=None, alpha=1e-3, test="chi2",
-                         min_expected=MIN_EXPECTED) -> float:
+def assert_samples_match(samples, target, *, variables=None, cardinalities=None, state_names=None, alpha=1e-3,
+                         test="chi2", min_expected=MIN_EXPECTED, rare="refuse") -> float:
     """Assert that the joint of ``variables`` in ``samples`` has the distribution ``target``.
 
     Parameters
     ----------
-    samples : SampleSet, DataFrame of state indices, or array of state indices
-        Shape (n_draws, n_variables) or a DataFrame (independent rows), or
-        (n_chains, n_draws, n_variables) or a sample set (chains: their autocorrelation is
-        accounted for; pass one chain's rows as shape (1, n_draws, n_variables)).
-    target : array_like of probabilities
-        The joint over ``variables`` in C order (the last variable fastest), shape
-        ``cardinalities`` or flat; a pgmpy ``DiscreteFactor`` with its variables in that order
-        (normalised) works too.
-    variables : sequence of int, optional
-        Columns of ``samples`` (default: all of them). Test a few together: the cells multiply.
+    samples : SampleSet, pandas DataFrame, or array of state indices
+        Shape (n_draws, n_variables) or a DataFrame (independent rows, as pgmpy's
+        ``forward_sample`` returns), or (n_chains, n_draws, n_variables) or a sample set (chains:
+        their autocorrelation is accounted for; pass one chain's rows as shape
+        (1, n_draws, n_variables)). A frame's columns hold state indices or state names.
+    target : array_like of probabilities, or a pgmpy ``DiscreteFactor``
+        An array is the joint over ``variables`` in C order (the last variable fastest), shape
+        ``cardinalities`` or flat, summing to 1. A factor (``VariableElimination.query(...,
+        joint=True)``, ``exact.query``) is matched to the samples by variable and state names
+        where the samples have them (frames, sample sets), and normalised.
+    variables : sequence, optional
+        The columns to test together: labels of a frame's columns, names or positions of a
+        sample set's variables, positions of an array's columns (default: the factor's
+        variables, else every column). The cells multiply: test a few at a time.
     cardinalities : sequence of int, optional
-        States of each variable (default: the target's shape, else 2 each).
+        States of each variable (default: the factor's, else the array target's shape, else 2 each).
+    state_names : mapping of column -> sequence of states, optional
+        For frames holding state names: a column's states in index order (pgmpy's
+        ``model.states``). A factor target supplies its own.
     alpha : float in (0, 1), default 1e-3
         The false-failure rate: the probability that this assert fails for samples that do
         come from ``target``.
     test : {"chi2", "g"}, default "chi2"
         Pearson's χ² or the G-test (likelihood ratio); the same asymptotic distribution.
     min_expected : float, default 5
-        Refuse to test when an expected count (in independent-draw units) is below this.
+        The smallest expected count (in independent-draw units) the test's approximation is
+        trusted with.
+    rare : {"refuse", "pool"}, default "refuse"
+        What to do with cells expected fewer than ``min_expected`` times: refuse to test
+        (:class:`TooFewSamples`), or pool them into one cell (folded into the least likely
+        other cell if the pool is still too small), the usual remedy for rare states (a drawn
+        state of probability zero still fails; a test left with one cell has nothing to test and
+        passes).
 
     Returns
     -------
@@ -279,7 +243,8 @@ def assert_samples_match(samples, target, *, variables=None, cardinalities=None,
     DistributionMismatch
         When the p-value is below ``alpha`` (also when a state of target probability zero was drawn).
     TooFewSamples
-        When an expected count is below ``min_expected``.
+        When an expected count is below ``min_expected`` (``rare="refuse"``, or too few draws
+        for even two pooled cells).
 
     Examples
     --------
@@ -287,30 +252,35 @@ def assert_samples_match(samples, target, *, variables=None, cardinalities=None,
     >>> draws = np.random.default_rng(0).choice(3, size=(5000, 1), p=[0.2, 0.3, 0.5])
     >>> p = assert_samples_match(draws, [0.2, 0.3, 0.5], cardinalities=[3])
     """
-    checks = GoodnessOfFit(samples, alpha=alpha, test=test, min_expected=min_expected)
+    checks = GoodnessOfFit(samples, alpha=alpha, test=test, min_expected=min_expected, rare=rare,
+                           state_names=state_names)
     p_value = checks.joint(variables, target, cardinalities=cardinalities)
     checks.check()
     return p_value
 
 
-def assert_marginals_match(samples, marginals, *, alpha=1e-3, test="chi2", min_expected=MIN_EXPECTED) -> list:
+def assert_marginals_match(samples, marginals, *, state_names=None, alpha=1e-3, test="chi2",
+                           min_expected=MIN_EXPECTED, rare="refuse") -> list:
     """Assert that each variable's marginal in ``samples`` is its target marginal: one test per variable.
 
     Parameters
     ----------
     samples : as :func:`assert_samples_match`
-    marginals : sequence or mapping (column -> probabilities), or 2-D array for binary units
-        ``marginals[k]`` is the distribution of column ``k`` over its states; a 1-D array of
-        numbers is read as ``p(s_k = 1)`` of binary units.
-    alpha : float in (0, 1), default 1e-3
-        The false-failure rate of the whole assert: each of the ``m`` tests runs at ``alpha / m``.
+    marginals : sequence, or mapping of variable -> distribution
+        A mapping's keys are variables as in :func:`assert_samples_match`; a sequence gives the
+        columns in order. Each distribution is an array over the variable's states, a pgmpy
+        factor of that one variable, or a number: ``p(s = 1)`` of a binary unit (so a 1-D array
+        gives every binary unit's marginal).
+    state_names, alpha, test, min_expected, rare : as :func:`assert_samples_match`
+        ``alpha`` is the rate of the whole assert: each of the ``m`` tests runs at ``alpha / m``.
 
     Returns
     -------
     list of float
-        The p-values, in column order.
+        The p-values, in the order given.
     """
-    checks = GoodnessOfFit(samples, alpha=alpha, test=test, min_expected=min_expected)
+    checks = GoodnessOfFit(samples, alpha=alpha, test=test, min_expected=min_expected, rare=rare,
+                           state_names=state_names)
     p_values = checks.marginals(marginals)
     checks.check()
     return p_values
@@ -327,16 +297,14 @@ class GoodnessOfFit:
 
     Parameters
     ----------
-    samples : as :func:`assert_samples_match`
+    samples, state_names, test, min_expected, rare : as :func:`assert_samples_match`
     alpha : float in (0, 1), default 1e-3
         The false-failure rate of :meth:`check`.
-    test : {"chi2", "g"}, default "chi2"
-    min_expected : float, default 5
 
     Attributes
     ----------
-    p_values : list of (tuple of int, float)
-        The columns and p-value of each test added, in order.
+    p_values : list of (tuple, float)
+        The variables and p-value of each test added, in order.
 
     Examples
     --------
@@ -348,11 +316,13 @@ class GoodnessOfFit:
     >>> checks.check()
     """
 
-    def __init__(self, samples, *, alpha=1e-3, test="chi2", min_expected=MIN_EXPECTED):
+    def __init__(self, samples, *, alpha=1e-3, test="chi2", min_expected=MIN_EXPECTED, rare="refuse",
+                 state_names=None):
         self.alpha = _check_level(alpha)
-        self._min_expected = _check_options(test, min_expected)
-        self._test = test
-        self._draws, self._chains = _as_draws(samples)
+        self._min_expected = _check_options(test, min_expected, rare)
+        self._test, self._pool = test, rare == "pool"
+        self._draws = Draws(samples)
+        self._state_names = state_names
         self._fits: list[_Fit] = []
 
     @property
@@ -367,7 +337,8 @@ class GoodnessOfFit:
         float
             Its p-value.
         """
-        fit = _Fit(self._draws, self._chains, target, variables, cardinalities, self._test, self._min_expected)
+        fit = _Fit(self._draws, target, variables, cardinalities, self._state_names, self._test,
+                   self._min_expected, self._pool)
         self._fits.append(fit)
         return fit.p_value
 
@@ -379,8 +350,14 @@ class GoodnessOfFit:
         list of float
             Their p-values, in the order given.
         """
-        return [self.joint([column], distribution, cardinalities=[distribution.size])
-                for column, distribution in _marginal_items(marginals)]
+        p_values = []
+        for variable, distribution in _marginal_items(marginals, self._draws):
+            cardinalities = None if is_factor(distribution) else [distribution.size]
+            try:
+                p_values.append(self.joint([variable], distribution, cardinalities=cardinalities))
+            except (StateError, ValidationError) as error:  # TooFewSamples too: say which marginal
+                raise type(error)(f"marginals[{variable!r}]: {error}") from error
+        return p_values
 
     def check(self) -> None:
         """Raise :class:`DistributionMismatch` naming every test whose p-value is below ``alpha / m``."""
@@ -396,52 +373,50 @@ class GoodnessOfFit:
                 min(fit.p_value for fit in failed))
 
 
-def _marginal_items(marginals) -> list:
-    """``[(column, distribution)]`` from the forms :func:`assert_marginals_match` takes."""
-    if marginals is None or isinstance(marginals, (str, bytes)) or not hasattr(marginals, "__iter__"):
-        raise ParameterTypeError(f"marginals must be a sequence or a mapping of distributions, got "
-                                 f"{describe(marginals)}")
-    try:
-        if isinstance(marginals, Mapping):
-            items = [(check_int(column, "marginals", minimum=0), np.asarray(p, dtype=np.float64))
-                     for column, p in marginals.items()]
-        elif all(np.ndim(p) == 0 for p in marginals):  # p(s_k = 1) of binary units
-            items = [(k, np.array([1.0 - float(p), float(p)])) for k, p in enumerate(marginals)]
-        else:
-            items = [(k, np.asarray(p, dtype=np.float64)) for k, p in enumerate(marginals)]
-    except (TypeError, ValueError) as error:
-        raise ParameterTypeError(f"marginals must hold probabilities, got {describe(marginals)}") from error
+def _marginal_items(marginals, draws: Draws) -> list:
+    """``[(variable, distribution or factor)]`` from the forms :func:`assert_marginals_match` takes."""
+    if isinstance(marginals, Mapping):
+        items = list(marginals.items())
+    else:
+        values = sequence(marginals, "marginals")
+        if len(values) > draws.shape[2]:
+            raise ValidationError(f"marginals gives {len(values)} distributions for {draws.shape[2]} columns")
+        items = [(draws.label(k), value) for k, value in enumerate(values)]
     if not items:
         raise ValidationError("marginals must name at least one variable")
-    for column, distribution in items:
-        if distribution.ndim != 1 or distribution.size == 0:
-            raise ValidationError(f"marginals[{column}] must be a 1-D distribution, got {describe(distribution)}")
-    return items
+    return [(variable, value if is_factor(value) else _distribution(value, variable)) for variable, value in items]
 
 
-def joint_frequencies(samples, *, variables=None, cardinalities=None) -> np.ndarray:
+def _distribution(p, variable) -> np.ndarray:
+    """A variable's distribution over its states; a number is ``p(s = 1)`` of a binary unit."""
+    distribution = probabilities_array(p, f"marginals[{variable!r}]")
+    if distribution.ndim == 0:  # p(s = 1) of a binary unit
+        distribution = np.array([1.0 - float(distribution), float(distribution)])
+    if distribution.ndim != 1 or distribution.size == 0:
+        raise ValidationError(f"marginals[{variable!r}] must be a 1-D distribution, got {describe(p)}")
+    return distribution
+
+
+def joint_frequencies(samples, *, variables=None, cardinalities=None, state_names=None) -> np.ndarray:
     """Empirical joint distribution of ``variables`` in ``samples``, pooled over chains and draws.
 
     Parameters
     ----------
-    samples : as :func:`assert_samples_match`
-    variables : sequence of int, optional
-        Columns (default: all).
+    samples, variables, state_names : as :func:`assert_samples_match`
     cardinalities : sequence of int, optional
-        States of each variable (default: 2 each).
+        States of each variable (default: the number of ``state_names``, else 2 each).
 
     Returns
     -------
     ndarray of float64, shape ``cardinalities``
         Frequencies in C order (the first variable slowest), summing to 1.
     """
-    draws, _ = _as_draws(samples)
-    columns, cards = _columns_and_cards(draws, None, variables, cardinalities)
-    counts = np.bincount(_cells(draws, columns, cards).ravel(), minlength=int(np.prod(cards)))
+    picked, _, cards, _ = Draws(samples).select(variables, NO_TARGET, cardinalities, state_names)
+    counts = np.bincount(_cells(picked, cards).ravel(), minlength=int(np.prod(cards)))
     return (counts / counts.sum()).reshape(tuple(cards))
 
 
-def total_variation(samples, target, *, variables=None, cardinalities=None) -> float:
+def total_variation(samples, target, *, variables=None, cardinalities=None, state_names=None) -> float:
     """Total-variation distance between the empirical joint of ``variables`` and ``target``.
 
     A descriptive distance (half the L1 distance, in [0, 1]), not a test: it has no declared
@@ -449,16 +424,15 @@ def total_variation(samples, target, *, variables=None, cardinalities=None) -> f
 
     Parameters
     ----------
-    samples, target, variables, cardinalities : as :func:`assert_samples_match`
+    samples, target, variables, cardinalities, state_names : as :func:`assert_samples_match`
 
     Returns
     -------
     float
     """
-    draws, _ = _as_draws(samples)
-    columns, cards = _columns_and_cards(draws, target, variables, cardinalities)
-    table = _target_table(target, cards)
-    return 0.5 * float(np.abs(joint_frequencies(draws, variables=columns, cardinalities=cards) - table).sum())
+    picked, _, cards, table = Draws(samples).select(variables, target, cardinalities, state_names)
+    counts = np.bincount(_cells(picked, cards).ravel(), minlength=table.size)
+    return 0.5 * float(np.abs(counts / counts.sum() - table.ravel()).sum())
 
 
 def assert_same_distribution(model_a, model_b, *, max_units=20, rtol=1e-9, atol=1e-12) -> None:

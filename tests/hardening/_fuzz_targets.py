@@ -1720,18 +1720,68 @@ def _asserts():
 
 
 @target("pgm_energy.testing.asserts.assert_samples_match",
-        ["samples", "target", "variables", "cardinalities", "alpha", "test", "min_expected"])
+        ["samples", "target", "variables", "cardinalities", "alpha", "test", "min_expected", "rare"])
 def _assert_samples(ctx):
-    draws = np.random.default_rng(0).choice(3, size=(300, 2), p=[0.2, 0.3, 0.5])
-    return _asserts().assert_samples_match, dict(samples=draws, target=[0.2, 0.3, 0.5], variables=[0],
-                                                 cardinalities=[3], alpha=1e-3, test="chi2", min_expected=5.0)
+    draws = np.random.default_rng(0).choice(2, size=(300, 2), p=[0.4, 0.6])  # 0/1: a bool copy is the same draws
+    return _asserts().assert_samples_match, dict(samples=draws, target=[0.4, 0.6], variables=[0],
+                                                 cardinalities=[2], alpha=1e-3, test="chi2", min_expected=5.0,
+                                                 rare="refuse")
 
 
-@target("pgm_energy.testing.asserts.assert_marginals_match", ["samples", "marginals", "alpha", "test", "min_expected"])
+def _named_frame():
+    """300 independent draws of a 3-state column 'a' holding state names."""
+    import pandas as pd
+
+    names = np.array(["x", "y", "z"], dtype=object)[np.random.default_rng(0).choice(3, 300, p=[0.2, 0.3, 0.5])]
+    return pd.DataFrame({"a": pd.Series(names, dtype=object)})  # object: junk may put a number among the names
+
+
+NAMED_STATES = {"a": ["x", "y", "z"]}
+
+
+@target("pgm_energy.testing.asserts.assert_marginals_match",
+        ["samples", "marginals", "state_names", "alpha", "test", "min_expected", "rare"])
 def _assert_marginals(ctx):
-    draws = (np.random.default_rng(0).random((300, 2)) < 0.4).astype(np.int64)
-    return _asserts().assert_marginals_match, dict(samples=draws, marginals=[0.4, 0.4], alpha=1e-3, test="g",
-                                                   min_expected=5.0)
+    return _asserts().assert_marginals_match, dict(samples=_named_frame(), marginals={"a": [0.2, 0.3, 0.5]},
+                                                   state_names=dict(NAMED_STATES), alpha=1e-3, test="g",
+                                                   min_expected=5.0, rare="pool")
+
+
+@target("pgm_energy.testing.asserts.GoodnessOfFit", ["samples", "alpha", "test", "min_expected", "rare", "state_names"],
+        covers=("pgm_energy.testing.asserts.GoodnessOfFit", "pgm_energy.testing.asserts.GoodnessOfFit.check"))
+def _goodness_of_fit(ctx):
+    def build_and_check(**options):
+        checks = _asserts().GoodnessOfFit(**options)
+        checks.joint(["a"], [0.2, 0.3, 0.5])
+        checks.check()
+        return checks.p_values
+
+    return build_and_check, dict(samples=_named_frame(), alpha=1e-3, test="chi2", min_expected=5.0, rare="refuse",
+                                 state_names=dict(NAMED_STATES))
+
+
+@target("pgm_energy.testing.asserts.GoodnessOfFit.joint", ["variables", "target", "cardinalities"])
+def _goodness_of_fit_joint(ctx):
+    checks = _asserts().GoodnessOfFit(_named_frame(), state_names=dict(NAMED_STATES))
+    return checks.joint, dict(variables=["a"], target=[0.2, 0.3, 0.5], cardinalities=[3])
+
+
+@target("pgm_energy.testing.asserts.GoodnessOfFit.marginals", ["marginals"])
+def _goodness_of_fit_marginals(ctx):
+    checks = _asserts().GoodnessOfFit(_named_frame(), state_names=dict(NAMED_STATES))
+    return checks.marginals, dict(marginals=[[0.2, 0.3, 0.5]])
+
+
+@target("pgm_energy.testing.asserts.joint_frequencies", ["samples", "variables", "cardinalities", "state_names"])
+def _joint_frequencies(ctx):
+    return _asserts().joint_frequencies, dict(samples=_named_frame(), variables=["a"], cardinalities=[3],
+                                              state_names=dict(NAMED_STATES))
+
+
+@target("pgm_energy.testing.asserts.total_variation", ["samples", "target", "variables", "cardinalities", "state_names"])
+def _total_variation(ctx):
+    return _asserts().total_variation, dict(samples=_named_frame(), target=[0.2, 0.3, 0.5], variables=["a"],
+                                            cardinalities=[3], state_names=dict(NAMED_STATES))
 
 
 @target("pgm_energy.testing.asserts.assert_same_distribution", ["model_a", "model_b", "max_units", "rtol", "atol"])

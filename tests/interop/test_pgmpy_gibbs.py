@@ -4,10 +4,11 @@ Statistical tests compare sampled frequencies with pgmpy's VariableElimination (
 independent oracle; normalized by hand, since on Markov networks it returns unnormalized
 tables). The rows of one Gibbs chain are dependent, so every statistical test first
 computes the exact transition matrix of one systematic-scan sweep from the VE joint and
-thins the chain until the correlation left between rows (|λ₂|^thin) is below 1%; a χ²
-test at a declared false-failure rate ``ALPHA`` (per test; seeds are fixed, so a run is
-reproducible) then applies. The χ² helper refuses to run when an expected count is
-below 5. A total-variation bound (≤ 0.02 at 10^5 draws) is checked on every joint.
+thins the chain until the correlation left between rows (|λ₂|^thin) is below 1%; χ² tests
+of the joint and of every marginal (``pgm_energy.testing.GoodnessOfFit``) then apply, at a
+declared false-failure rate ``ALPHA`` per test function (seeds are fixed, so a run is
+reproducible); they refuse to run when an expected count is below 5. A total-variation bound
+(≤ 0.02 at 10^5 draws) is checked on every joint.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import chi2
 
 from pgm_energy.exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
 from pgm_energy.interop.pgmpy import GibbsSampling
+from pgm_energy.testing import GoodnessOfFit, total_variation
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r".*pgmpy\.estimators\.StructureScore.*")
@@ -32,10 +33,9 @@ with warnings.catch_warnings():
     from pgmpy.sampling import BayesianModelSampling
     from pgmpy.sampling import GibbsSampling as PgmpyGibbsSampling
 
-ALPHA = 1e-3  # declared false-failure rate of each χ² test
+ALPHA = 1e-3  # declared false-failure rate of each test function
 N_DRAWS = 100_000
 TV_BOUND = 0.02
-MIN_EXPECTED = 5.0
 
 
 # --------------------------------------------------------------------------- models
@@ -151,25 +151,6 @@ def thin_for(joint, residual=0.01, limit=60):
     return thin
 
 
-def chi2_pvalue(counts, probs):
-    """p-value of Pearson's χ² goodness of fit; refuses when an expected count is below MIN_EXPECTED."""
-    counts = np.asarray(counts, dtype=float).ravel()
-    probs = np.asarray(probs, dtype=float).ravel()
-    n = counts.sum()
-    support = probs > 0
-    assert counts[~support].sum() == 0, "a state of probability zero was sampled"
-    expected = n * probs[support]
-    if expected.min() < MIN_EXPECTED:
-        pytest.fail(f"χ² test refused: expected count {expected.min():.2f} < {MIN_EXPECTED} (too few samples)")
-    statistic = float(np.sum((counts[support] - expected) ** 2 / expected))
-    return float(chi2.sf(statistic, support.sum() - 1))
-
-
-def empirical_joint(frame, free, shape):
-    codes = np.ravel_multi_index([frame[str(v)].to_numpy() for v in free], shape)
-    return np.bincount(codes, minlength=int(np.prod(shape))).reshape(shape)
-
-
 def check_against_oracle(model, sampler, seed, evidence=None):
     free, joint = exact_joint(model, sampler, evidence)
     thin = thin_for(joint)
@@ -177,16 +158,15 @@ def check_against_oracle(model, sampler, seed, evidence=None):
     if evidence:
         for name, value in evidence.items():
             assert (frame[name] == sampler.state_names[name].index(value)).all()
-    counts = empirical_joint(frame, free, joint.shape)
-    assert chi2_pvalue(counts, joint) > ALPHA
-    total_variation = 0.5 * np.abs(counts / N_DRAWS - joint).sum()
-    assert total_variation <= TV_BOUND
-    for axis, v in enumerate(free):  # each single-variable marginal against its own VE query
+    # the thinned rows are independent to within 1%: tested as rows, state indices in the sampler's order
+    checks = GoodnessOfFit(frame, alpha=ALPHA)
+    checks.joint(free, joint)
+    assert total_variation(frame, joint, variables=free) <= TV_BOUND
+    for v in free:  # each single-variable marginal against its own VE query
         result = VariableElimination(model).query([v], evidence=evidence or None, show_progress=False)
-        marginal = np.array([result.get_value(**{v: name}) for name in sampler.state_names[v]])
-        marginal /= marginal.sum()
-        observed = np.bincount(frame[str(v)], minlength=len(marginal))
-        assert chi2_pvalue(observed, marginal) > ALPHA
+        checks.joint([v], np.array([result.get_value(**{v: name}) for name in sampler.state_names[v]]) /
+                     result.values.sum())
+    checks.check()
     return thin
 
 
@@ -217,13 +197,6 @@ def test_bayesian_network_with_zero_cpd_entries_matches_variable_elimination():
 def test_bayesian_network_with_evidence_matches_conditional():
     bn = student_network()
     check_against_oracle(bn, GibbsSampling(bn), seed=22, evidence={"letter": "yes", "sat": "good"})
-
-
-def test_chi2_helper_refuses_too_few_samples_and_detects_a_wrong_distribution():
-    with pytest.raises(pytest.fail.Exception, match="refused"):
-        chi2_pvalue([3, 1], [0.5, 0.5])
-    assert chi2_pvalue([5200, 4800], [0.5, 0.5]) < ALPHA
-    assert chi2_pvalue([5020, 4980], [0.5, 0.5]) > ALPHA
 
 
 # --------------------------------------------------------------------------- pgmpy compatibility

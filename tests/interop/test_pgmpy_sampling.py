@@ -2,7 +2,8 @@
 
 Forward and rejection rows are independent draws, so their joint (or, on larger networks, each
 node's marginal) is checked against pgmpy's VariableElimination by a χ² test at a declared
-false-failure rate; likelihood-weighted estimates within 5 standard errors of the weighted mean
+false-failure rate (``pgm_energy.testing``, matching the frames' state names to VE's factors);
+likelihood-weighted estimates within 5 standard errors of the weighted mean
 (Kish's effective sample size). Seeds are fixed, so a run is reproducible.
 """
 
@@ -14,10 +15,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import chi2
 
 from pgm_energy.exceptions import EvidenceError, ParameterTypeError, ValidationError
 from pgm_energy.interop.pgmpy import BayesianModelSampling, GibbsSampling
+from pgm_energy.testing import GoodnessOfFit, assert_samples_match
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r".*pgmpy\.estimators\.StructureScore.*")
@@ -26,8 +27,7 @@ with warnings.catch_warnings():
     from pgmpy.models import DiscreteBayesianNetwork
     from pgmpy.sampling import BayesianModelSampling as PgmpySampling
 
-ALPHA = 1e-3  # declared false-failure rate of each χ² test (a family of k tests uses ALPHA / k each)
-MIN_EXPECTED = 5.0
+ALPHA = 1e-3  # declared false-failure rate of each test function
 
 
 @functools.lru_cache(maxsize=None)
@@ -54,16 +54,6 @@ def student():
     return network
 
 
-def chi2_pvalue(counts, probs):
-    counts, probs = np.asarray(counts, float).ravel(), np.asarray(probs, float).ravel()
-    support = probs > 0
-    assert counts[~support].sum() == 0, "a state of probability zero was drawn"
-    expected = counts.sum() * probs[support]
-    if expected.min() < MIN_EXPECTED:
-        pytest.fail(f"χ² test refused: expected count {expected.min():.2f} < {MIN_EXPECTED}")
-    return float(chi2.sf(float(np.sum((counts[support] - expected) ** 2 / expected)), support.sum() - 1))
-
-
 def exact_marginal(model, variable, evidence=None):
     result = VariableElimination(model).query([variable], evidence=evidence, show_progress=False)
     names = list(model.get_cpds(variable).state_names[variable])
@@ -72,18 +62,7 @@ def exact_marginal(model, variable, evidence=None):
 
 
 def exact_joint(model, variables, evidence=None):
-    result = VariableElimination(model).query(variables, evidence=evidence, joint=True, show_progress=False)
-    values = np.transpose(result.values, [result.variables.index(v) for v in variables])
-    for axis, v in enumerate(variables):
-        names = list(model.get_cpds(v).state_names[v])
-        values = np.take(values, [list(result.state_names[v]).index(name) for name in names], axis=axis)
-    return values / values.sum()
-
-
-def joint_counts(frame, model, variables):
-    codes = [pd.Categorical(frame[v], categories=list(model.get_cpds(v).state_names[v])).codes for v in variables]
-    shape = [len(model.get_cpds(v).state_names[v]) for v in variables]
-    return np.bincount(np.ravel_multi_index(codes, shape), minlength=int(np.prod(shape))).reshape(shape)
+    return VariableElimination(model).query(variables, evidence=evidence, joint=True, show_progress=False)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -91,26 +70,16 @@ def test_forward_rows_follow_the_joint_distribution():
     model = student()
     frame = BayesianModelSampling(model).forward_sample(size=300_000, seed=1)
     variables = ["diff", "intel", "grade", "letter"]
-    assert chi2_pvalue(joint_counts(frame, model, variables), exact_joint(model, variables)) > ALPHA
+    assert_samples_match(frame, exact_joint(model, variables), alpha=ALPHA)
 
 
 def test_forward_marginals_of_alarm_match_variable_elimination():
     model = bundled("alarm")
     frame = BayesianModelSampling(model).forward_sample(size=40_000, seed=2)
-    nodes = list(model.nodes())
-    for node in nodes:  # 37 tests: ALPHA / 37 each, ALPHA for the family
-        names, marginal = exact_marginal(model, node)
-        keep = marginal * len(frame) >= MIN_EXPECTED  # states too rare to test are checked for absence below
-        counts = frame[node].value_counts().reindex(names, fill_value=0).to_numpy()
-        assert counts[marginal == 0].sum() == 0
-        observed = np.append(counts[keep], counts[~keep].sum())
-        expected = np.append(marginal[keep], marginal[~keep].sum())
-        if expected[-1] * len(frame) < MIN_EXPECTED:  # fold the rare states into the last kept one
-            observed, expected = observed[:-1], expected[:-1]
-            observed[-1] += counts[~keep].sum()
-            expected[-1] += marginal[~keep].sum()
-        if expected.shape[0] > 1:
-            assert chi2_pvalue(observed, expected) > ALPHA / len(nodes), node
+    checks = GoodnessOfFit(frame, alpha=ALPHA, rare="pool")  # 37 tests: ALPHA / 37 each, ALPHA for the family
+    for node in model.nodes():  # states too rare to test alone are pooled; states of probability zero must be absent
+        checks.joint([node], VariableElimination(model).query([node], show_progress=False))
+    checks.check()
 
 
 def test_rejection_rows_follow_the_conditional_distribution():
@@ -118,8 +87,7 @@ def test_rejection_rows_follow_the_conditional_distribution():
     frame = BayesianModelSampling(model).rejection_sample(evidence=[State("letter", "strong")], size=150_000, seed=3)
     assert (frame["letter"] == "strong").all()
     variables = ["diff", "intel", "grade"]
-    assert chi2_pvalue(joint_counts(frame, model, variables),
-                       exact_joint(model, variables, {"letter": "strong"})) > ALPHA
+    assert_samples_match(frame, exact_joint(model, variables, {"letter": "strong"}), alpha=ALPHA)
 
 
 @pytest.mark.parametrize("name, evidence", [("asia", {"dysp": "yes", "xray": "no"}), ("child", {"LowerBodyO2": "<5"})])

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,18 +11,7 @@ from pgm_energy.learning import ContrastiveDivergence
 from pgm_energy.learning._cd_engine import new_state
 from pgm_energy.learning._tempered import new_tempered_state, swap_rates, tempered_epoch
 from pgm_energy.learning.contrastive_divergence import DEFAULT_MAX_TEMPERATURE
-
-
-def _load_gof():
-    spec = importlib.util.spec_from_file_location(
-        "pgm_energy_tests_gof", Path(__file__).parents[1] / "statistical" / "_gof.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gof = _load_gof()
+from pgm_energy.testing import GoodnessOfFit, total_variation
 
 
 def _visible_distribution(model) -> np.ndarray:
@@ -65,12 +51,12 @@ def test_replicas_sample_the_exact_tempered_distributions_when_parameters_are_fr
     assert np.all(accepted > 0.05 * n_steps * n_chains / 2)  # the swaps do happen (each pair every other step)
     # (n_chains, n_draws, n_temperatures * 4): particle c's ladder side by side, temperature t in columns 4t..4t+3
     states = draws.reshape(n_steps, len(temperatures), n_chains, 4).transpose(2, 0, 1, 3).reshape(n_chains, n_steps, -1)
-    fit = gof.GoodnessOfFit(states)
+    fit = GoodnessOfFit(states, alpha=1e-4)
     for t, temperature in enumerate(temperatures):
         exact_p = _visible_distribution(model.with_temperature(temperature))
         columns = range(4 * t, 4 * t + 4)
-        fit.add(columns, exact_p)
-        assert gof.total_variation(gof.joint_counts(states, columns), exact_p) < 0.02
+        fit.joint(columns, exact_p)
+        assert total_variation(states, exact_p, variables=columns) < 0.02
     fit.check()
 
 

@@ -9,9 +9,9 @@ Design
   transition matrix of the visible chain (the joint chain mixes at the same rate) and asserts
   ``|lambda_2| ** BURN_IN <= 1e-9``, so the draws' distribution is within 1e-9 of the target
   in total variation per unit of initial distance.
-* Chi-squared tests: each test function runs ``m`` of them at level ``ALPHA / m`` (Bonferroni),
-  so it fails by chance with probability at most ``ALPHA = 1e-4``; a test refuses to run
-  (fails with "too few samples") when an expected cell count is below 5.
+* Chi-squared tests (``pgm_energy.testing.GoodnessOfFit``): each test function runs ``m`` of them
+  at level ``ALPHA / m`` (Bonferroni), so it fails by chance with probability at most
+  ``ALPHA = 1e-4``; a test refuses to run (``TooFewSamples``) when an expected cell count is below 5.
 * Total variation on the joint of four units must be at most 0.02 with 1e5 draws (the sampling
   noise alone is about 0.005 there).
 * float32 samples the machine whose parameters are rounded to float32; the difference in
@@ -23,41 +23,18 @@ import itertools
 import numpy as np
 import pytest
 from scipy.special import expit
-from scipy.stats import chi2
 
 from pgm_energy import RestrictedBoltzmannMachine, exact
 from pgm_energy.samplers._block import sample_rbm
+from pgm_energy.testing import GoodnessOfFit, total_variation
 
-ALPHA = 1e-4
-MIN_EXPECTED = 5.0
+ALPHA = 1e-4  # false-failure rate of each test function
 N_DRAWS = 100_000
 BURN_IN = 60
 TV_BOUND = 0.02
 
 
 # ------------------------------------------------------------------ helpers
-def chi2_p_value(counts, probabilities):
-    """Pearson's chi-squared p-value; refuses expected counts below MIN_EXPECTED."""
-    counts = np.asarray(counts, dtype=np.float64)
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    expected = counts.sum() * probabilities
-    if expected.min() < MIN_EXPECTED:
-        pytest.fail(f"too few samples for a chi-squared test: smallest expected count {expected.min():.3g} "
-                    f"< {MIN_EXPECTED}; draw more or merge cells")
-    statistic = float(((counts - expected) ** 2 / expected).sum())
-    return float(chi2.sf(statistic, df=len(counts) - 1))
-
-
-def cells(states, columns):
-    """Joint cell of each draw over columns, the first column most significant (C order of exact.query)."""
-    weights = 1 << np.arange(len(columns) - 1, -1, -1)
-    return states[:, columns].astype(np.int64) @ weights
-
-
-def cell_counts(states, columns):
-    return np.bincount(cells(states, columns), minlength=2 ** len(columns))
-
-
 def _all_states(n):
     return np.array(list(itertools.product((0, 1), repeat=n)), dtype=np.float64)
 
@@ -124,25 +101,17 @@ def test_marginals_pairs_and_joint(spec, dtype):
     names = rbm.names
     n = rbm.n_units
 
-    tests = []  # (counts, probabilities)
-    single = exact.marginals(rbm).to_numpy()
-    for i in range(n):
-        ones = states[:, i].sum()
-        tests.append((np.array([N_DRAWS - ones, ones]), np.array([1 - single[i], single[i]])))
+    gof = GoodnessOfFit(states, alpha=ALPHA)  # independent draws: one per chain
+    gof.marginals(exact.marginals(rbm).to_numpy())
     # visible-hidden, visible-visible and hidden-hidden pairs
     pairs = [(0, n_visible), (1, n - 1), (0, 1), (n_visible, n_visible + 1), (n_visible - 1, n_visible)]
     for a, b in pairs:
-        joint = exact.query(rbm, [names[a], names[b]]).values.ravel()
-        tests.append((cell_counts(states, [a, b]), joint))
+        gof.joint([a, b], exact.query(rbm, [names[a], names[b]]).values)
     four = [0, 1, n_visible, n - 1]
-    joint4 = exact.query(rbm, [names[c] for c in four]).values.ravel()
-    counts4 = cell_counts(states, four)
-    tests.append((counts4, joint4))
-
-    level = ALPHA / len(tests)
-    p_values = [chi2_p_value(counts, probabilities) for counts, probabilities in tests]
-    assert min(p_values) > level, f"chi-squared p-values {np.round(p_values, 6)} (level {level:.2e})"
-    tv = 0.5 * np.abs(counts4 / N_DRAWS - joint4).sum()
+    joint4 = exact.query(rbm, [names[c] for c in four]).values
+    gof.joint(four, joint4)
+    gof.check()
+    tv = total_variation(states, joint4, variables=four)
     assert tv <= TV_BOUND, f"total variation {tv:.4f} > {TV_BOUND} on units {four}"
 
 
@@ -156,31 +125,19 @@ def test_clamped_sampling_matches_exact_conditionals(dtype):
     for name, value in evidence.items():
         assert np.all(states[:, names.index(name)] == value)
     free = [i for i, name in enumerate(names) if name not in evidence]
+    gof = GoodnessOfFit(states, alpha=ALPHA)
     expected = exact.marginals(rbm, evidence=evidence).to_numpy()
-    tests = []
-    for i in free:
-        ones = states[:, i].sum()
-        tests.append((np.array([N_DRAWS - ones, ones]), np.array([1 - expected[i], expected[i]])))
+    gof.marginals({i: expected[i] for i in free})
     three = [free[0], free[2], free[-1]]
-    joint = exact.query(rbm, [names[c] for c in three], evidence=evidence).values.ravel()
-    counts = cell_counts(states, three)
-    tests.append((counts, joint))
-    level = ALPHA / len(tests)
-    p_values = [chi2_p_value(c, p) for c, p in tests]
-    assert min(p_values) > level, f"chi-squared p-values {np.round(p_values, 6)} (level {level:.2e})"
-    tv = 0.5 * np.abs(counts / N_DRAWS - joint).sum()
-    assert tv <= TV_BOUND
+    joint = exact.query(rbm, [names[c] for c in three], evidence=evidence).values
+    gof.joint(three, joint)
+    gof.check()
+    assert total_variation(states, joint, variables=three) <= TV_BOUND
 
 
 def test_the_checks_can_fail():
     """The same checks reject a wrong sampler: draws of the model at T = 1 against the oracle at T = 1.3."""
     rbm = random_rbm(6, 4, 101, 1.0)
     states = draws(rbm, "float64", 1)
-    wrong = exact.query(rbm.with_temperature(1.3), ["v0", "v1", "h0", "h3"]).values.ravel()
-    counts = cell_counts(states, [0, 1, 6, 9])
-    assert chi2_p_value(counts, wrong) < ALPHA
-
-
-def test_chi2_refuses_small_expected_counts():
-    with pytest.raises(pytest.fail.Exception, match="too few samples"):
-        chi2_p_value(np.array([95, 5]), np.array([0.99, 0.01]))
+    wrong = exact.query(rbm.with_temperature(1.3), ["v0", "v1", "h0", "h3"]).values
+    assert GoodnessOfFit(states).joint([0, 1, 6, 9], wrong) < ALPHA

@@ -1,4 +1,4 @@
-"""Samplers against the exact oracle, with declared error rates (see _gof.py).
+"""Samplers against the exact oracle, with declared error rates (``pgm_energy.testing.GoodnessOfFit``).
 
 Every chi-squared test function fails by chance with probability <= ALPHA = 1e-4
 (Bonferroni over its tests, autocorrelation-corrected counts). Total variation
@@ -6,16 +6,16 @@ on a joint over 6 units must be <= 0.02 at 1e5 draws (expected ~0.01 for an exac
 Seeds are fixed, so the suite is deterministic.
 """
 
-import itertools
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _gof import ALPHA, GoodnessOfFit, TooFewSamples, chi2_p_value, joint_counts, total_variation
 
 from pgm_energy import BoltzmannMachine, exact
 from pgm_energy.samplers import GibbsSampler, ParallelTemperingSampler, SimulatedAnnealingSampler
 from pgm_energy.samplers import _layout as layout_module
+from pgm_energy.testing import DistributionMismatch, GoodnessOfFit, total_variation
+
+ALPHA = 1e-4  # false-failure rate of each test function
 
 SCANS = ["sequential", "random", "chromatic"]
 N_DRAWS = 100_000  # pooled over chains
@@ -43,14 +43,15 @@ def check_against_exact(model, states, *, evidence=None, temperature=None):
     target = model if temperature is None else model.with_temperature(temperature)
     clamped = {model.index(name) for name in (evidence or {})}
     free = [i for i in range(model.n_units) if i not in clamped]
-    gof = GoodnessOfFit(states)
-    gof.add_marginals(free, exact.marginals(target, evidence=evidence).to_numpy())
+    gof = GoodnessOfFit(states, alpha=ALPHA)
+    on = exact.marginals(target, evidence=evidence).to_numpy()
+    gof.marginals({c: on[c] for c in free})
     for pair in [(free[0], free[1]), (free[2], free[-1]), (free[1], free[-2])]:
-        gof.add(pair, exact_joint(target, pair, evidence))
-    gof.add(free[:4], exact_joint(target, free[:4], evidence))
-    gof.check(ALPHA)
+        gof.joint(pair, exact_joint(target, pair, evidence))
+    gof.joint(free[:4], exact_joint(target, free[:4], evidence))
+    gof.check()
     six = free[:6]
-    distance = total_variation(joint_counts(states, six), exact_joint(target, six, evidence))
+    distance = total_variation(states, exact_joint(target, six, evidence), variables=six)
     assert distance <= TV_BOUND, f"total variation {distance:.4f} > {TV_BOUND} on units {six}"
 
 
@@ -117,12 +118,12 @@ def test_tempering_with_evidence_matches_exact_conditionals():
 def test_annealing_at_a_constant_temperature_matches_exact(scan, acceptance):
     # A constant schedule makes each read an independent chain of 60 sweeps at T = 1.3
     # from a uniform start; on this weakly coupled 10-unit machine 60 sweeps mix fully,
-    # so the final states are independent draws (pooled as one chain of independent draws).
+    # so the final states are independent draws (passed as rows).
     model = random_machine(81, scale=1.0)
     sampler = SimulatedAnnealingSampler(schedule=np.full(60, 1.3), scan=scan, acceptance=acceptance)
     result = sampler.sample(model, N_DRAWS, rng=12)
     assert result.info["acceptance"] == acceptance
-    check_against_exact(model, result.states.reshape(1, N_DRAWS, model.n_units), temperature=1.3)
+    check_against_exact(model, result.states.reshape(N_DRAWS, model.n_units), temperature=1.3)
 
 
 def brute_force_ground_energy(model):
@@ -162,32 +163,13 @@ def test_sampleset_energies_equal_model_energies():
         np.testing.assert_allclose(result.energies.ravel(), model.energy(flat), rtol=0, atol=1e-12)
 
 
-# ---------------------------------------------------------------------------- the helpers themselves
-def test_chi2_helper_refuses_too_few_expected_counts():
-    with pytest.raises(TooFewSamples):
-        chi2_p_value(np.array([98, 2]), np.array([0.99, 0.01]))
-    with pytest.raises(TooFewSamples):  # enough raw counts, too few effective ones
-        chi2_p_value(np.array([900, 100]), np.array([0.9, 0.1]), tau=30.0)
-
-
-def test_gof_rejects_a_wrong_distribution():
-    # Draws from the model at T = 1 tested against the model at T = 1.3: must be rejected.
+# ---------------------------------------------------------------------------- the check has power on chains
+def test_gof_rejects_draws_of_the_model_at_another_temperature():
+    # Gibbs chains of the model at T = 1 tested against the model at T = 1.3: must be rejected.
     model = random_machine(81)
     result = GibbsSampler(burn_in=100, thin=2).sample(model, N_DRAWS // 4, rng=11)
-    gof = GoodnessOfFit(result.states)
+    gof = GoodnessOfFit(result.states, alpha=ALPHA)
     columns = [0, 1, 2, 3]
-    gof.add(columns, exact_joint(model.with_temperature(1.3), columns))
-    with pytest.raises(AssertionError):
-        gof.check(ALPHA)
-
-
-def test_gof_accepts_independent_draws_from_the_exact_joint():
-    rng = np.random.default_rng(12)
-    probabilities = np.array([0.1, 0.2, 0.3, 0.4])
-    cells = rng.choice(4, size=(4, 25_000), p=probabilities)
-    states = np.stack([(cells >> 1) & 1, cells & 1], axis=-1).astype(np.uint8)
-    gof = GoodnessOfFit(states)
-    assert gof.add([0, 1], probabilities) > 1e-3
-    gof.check(ALPHA)
-    assert all(len(c) for c, _ in gof.tests)
-    assert list(itertools.chain.from_iterable(c for c, _ in gof.tests)) == [0, 1]
+    gof.joint(columns, exact_joint(model.with_temperature(1.3), columns))
+    with pytest.raises(DistributionMismatch):
+        gof.check()

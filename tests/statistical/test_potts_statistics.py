@@ -1,4 +1,5 @@
-"""Gibbs sampling of Potts machines against the exact oracle, with declared error rates (see _gof.py).
+"""Gibbs sampling of Potts machines against the exact oracle, with declared error rates
+(``pgm_energy.testing.GoodnessOfFit``).
 
 Each test function runs m chi-squared tests at level ALPHA / m (Bonferroni; counts corrected for
 autocorrelation), so it fails by chance with probability <= ALPHA = 1e-4. Seeds are fixed.
@@ -8,10 +9,12 @@ import itertools
 
 import numpy as np
 import pytest
-from _gof import ALPHA, chi2_p_value, integrated_time
 
 from pgm_energy import PottsMachine, exact
 from pgm_energy.samplers import GibbsSampler
+from pgm_energy.testing import GoodnessOfFit
+
+ALPHA = 1e-4  # false-failure rate of each test function
 
 
 def random_potts(seed, cardinalities, *, scale=1.0, p_edge=0.6, temperature=1.0):
@@ -22,25 +25,13 @@ def random_potts(seed, cardinalities, *, scale=1.0, p_edge=0.6, temperature=1.0)
                         temperature=temperature, state_names={"v0": [f"s{a}" for a in range(cardinalities[0])]})
 
 
-def mixed_radix_cells(states, columns, cardinalities):
-    """Cell of each draw over ``columns`` in C order (the first column slowest), as exact.query's values."""
-    cells = np.zeros(states.shape[:-1], dtype=np.int64)
-    for c in columns:
-        cells = cells * cardinalities[c] + states[..., c].astype(np.int64)
-    return cells
-
-
-def p_values(samples, model, groups, evidence=None):
-    cards = model.cardinalities
-    values = []
+def goodness_of_fit(samples, model, groups, evidence=None) -> GoodnessOfFit:
+    """One χ² test per group of variables (their exact joint in C order), at ALPHA for them all."""
+    gof = GoodnessOfFit(samples, alpha=ALPHA)
     for columns in groups:
         factor = exact.query(model, [model.names[c] for c in columns], evidence=evidence)
-        probabilities = factor.values.ravel()
-        n_cells = probabilities.size
-        cells = mixed_radix_cells(samples.states, columns, cards)
-        counts = np.bincount(cells.ravel(), minlength=n_cells)
-        values.append(chi2_p_value(counts, probabilities, integrated_time(cells, n_cells)))
-    return values
+        gof.joint(columns, factor.values, cardinalities=[model.cardinalities[c] for c in columns])
+    return gof
 
 
 @pytest.mark.parametrize("scan", ["sequential", "chromatic"])
@@ -50,9 +41,7 @@ def test_gibbs_joints_match_exact(scan, seed, cardinalities):
     samples = GibbsSampler(burn_in=200, scan=scan).sample(model, 25_000, n_chains=4, rng=seed, progress=False)
     n = len(cardinalities)
     groups = [[i] for i in range(n)] + [[0, n - 1], [1, 2]]
-    values = p_values(samples, model, groups)
-    level = ALPHA / len(values)
-    assert min(values) >= level, (values, level)
+    goodness_of_fit(samples, model, groups).check()
     # the marginals agree with exact.marginals within a few standard errors
     error = (samples.marginals() - exact.marginals(model)).abs()
     assert (error <= 6 * samples.marginal_standard_errors() + 1e-3).all()
@@ -63,8 +52,7 @@ def test_clamped_sampling_follows_the_conditional():
     evidence = {"v0": "s2", "v3": 1}
     samples = GibbsSampler(burn_in=200).sample(model, 25_000, n_chains=4, rng=5, evidence=evidence, progress=False)
     assert (samples.states[:, :, 0] == 2).all() and (samples.states[:, :, 3] == 1).all()
-    values = p_values(samples, model, [[1], [2], [1, 2]], evidence=evidence)
-    assert min(values) >= ALPHA / len(values), values
+    goodness_of_fit(samples, model, [[1], [2], [1, 2]], evidence=evidence).check()
 
 
 def test_the_check_can_fail():
@@ -72,7 +60,7 @@ def test_the_check_can_fail():
     model = random_potts(4, (3, 3, 3))
     other = random_potts(5, (3, 3, 3))
     samples = GibbsSampler(burn_in=100).sample(other, 20_000, n_chains=4, rng=0, progress=False)
-    assert min(p_values(samples, model, [[0, 1, 2]])) < 1e-6
+    assert goodness_of_fit(samples, model, [[0, 1, 2]]).p_values[0][1] < 1e-6
 
 
 def test_categorical_rbm_block_gibbs_matches_exact():
@@ -83,8 +71,7 @@ def test_categorical_rbm_block_gibbs_matches_exact():
     assert samples.info["scan"] == "chromatic" and samples.states.shape[2] == 6
     embedded = rbm.to_potts_machine()
     groups = [[0], [1], [2], [3], [4], [5], [0, 3], [2, 5]]
-    values = p_values(samples, embedded, groups)
-    assert min(values) >= ALPHA / len(values), values
+    goodness_of_fit(samples, embedded, groups).check()
     # the categorical RBM's own exact answers index the same (variable, state) cells
     np.testing.assert_allclose(exact.marginals(rbm).to_numpy(), exact.marginals(embedded).to_numpy(), atol=1e-12)
 
@@ -111,8 +98,7 @@ def test_tempering_draws_match_exact_where_gibbs_is_trapped(scan):
     assert tempered.temperature == 1.0 and tempered.info["target_index"] == 0
     assert (tempered.info["swap_acceptance"] > 0.05).all()
     n = model.n_variables
-    values = p_values(tempered, model, [[0], [2], [n - 1]])  # each variable: which aligned mode, and how often
-    assert min(values) >= ALPHA / len(values), values
+    goodness_of_fit(tempered, model, [[0], [2], [n - 1]]).check()  # each variable: which aligned mode, how often
     # plain Gibbs from the same start stays in its mode: the first variable's marginal is far off
     plain = GibbsSampler(burn_in=200, scan=scan).sample(model, 2_000, n_chains=4, initial_states=start, rng=5,
                                                         progress=False)
@@ -142,5 +128,4 @@ def test_tempering_a_categorical_rbm_matches_its_exact_visible_marginals():
         rbm, 8_000, n_chains=4, rng=1, progress=False)
     assert samples.info["scan"] == "chromatic"
     potts = rbm.to_potts_machine()
-    values = p_values(samples, potts, [[0], [1], [2], [0, 2]])
-    assert min(values) >= ALPHA / len(values), values
+    goodness_of_fit(samples, potts, [[0], [1], [2], [0, 2]]).check()

@@ -1,4 +1,5 @@
-"""Sigmoid belief network samplers against exact enumeration, with declared error rates (see _gof.py).
+"""Sigmoid belief network samplers against exact enumeration, with declared error rates
+(``pgm_energy.testing.GoodnessOfFit``).
 
 Each chi-squared test function fails by chance with probability <= ALPHA = 1e-4 (Bonferroni over
 its tests, autocorrelation-corrected counts). Total variation on a joint over 6 units must be
@@ -9,10 +10,11 @@ tests/models/test_sigmoid_belief.py. Seeds are fixed, so the suite is determinis
 
 import numpy as np
 import pytest
-from _gof import ALPHA, GoodnessOfFit, joint_counts, total_variation
 
 from pgm_energy import SigmoidBeliefNetwork
+from pgm_energy.testing import GoodnessOfFit, total_variation
 
+ALPHA = 1e-4  # false-failure rate of each test function
 N_DRAWS = 100_000  # pooled over chains
 TV_BOUND = 0.02
 
@@ -37,14 +39,15 @@ def check_against_exact(sbn, states, evidence=None):
     clamped = {sbn.index(name) for name in (evidence or {})}
     free = [i for i in range(sbn.n_units) if i not in clamped]
     assert len(free) >= 6
-    gof = GoodnessOfFit(states)
-    gof.add_marginals(free, exact_marginals(sbn, evidence))
+    gof = GoodnessOfFit(states, alpha=ALPHA)
+    on = exact_marginals(sbn, evidence)
+    gof.marginals({c: on[c] for c in free})
     for pair in [(free[0], free[-1]), (free[1], free[2]), (free[-2], free[-3])]:
-        gof.add(pair, exact_joint(sbn, pair, evidence))
-    gof.add(free[-4:], exact_joint(sbn, free[-4:], evidence))
-    gof.check(ALPHA)
+        gof.joint(pair, exact_joint(sbn, pair, evidence))
+    gof.joint(free[-4:], exact_joint(sbn, free[-4:], evidence))
+    gof.check()
     six = free[-6:]
-    distance = total_variation(joint_counts(states, six), exact_joint(sbn, six, evidence))
+    distance = total_variation(states, exact_joint(sbn, six, evidence), variables=six)
     assert distance <= TV_BOUND, f"total variation {distance:.4f} > {TV_BOUND} on units {six}"
 
 

@@ -166,3 +166,84 @@ def test_joint_frequencies_and_total_variation_are_the_empirical_ones():
     target = np.full((2, 3), 1 / 6)
     assert total_variation(draws, target) == pytest.approx(0.5 * np.abs(frequencies - target).sum())
     assert total_variation(draws, [0.75, 0.25], variables=[0]) == 0.0
+
+
+# ---------------------------------------------------------------------------- pgmpy frames and factors
+def _student():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgmpy.factors.discrete import TabularCPD
+        from pgmpy.models import DiscreteBayesianNetwork
+
+    network = DiscreteBayesianNetwork([("diff", "grade"), ("intel", "grade")])
+    network.add_cpds(
+        TabularCPD("diff", 2, [[0.6], [0.4]], state_names={"diff": ["easy", "hard"]}),
+        TabularCPD("intel", 2, [[0.7], [0.3]], state_names={"intel": ["low", "high"]}),
+        TabularCPD("grade", 3, [[0.3, 0.05, 0.9, 0.5], [0.4, 0.25, 0.08, 0.3], [0.3, 0.7, 0.02, 0.2]],
+                   evidence=["intel", "diff"], evidence_card=[2, 2],
+                   state_names={"grade": ["A", "B", "C"], "intel": ["low", "high"], "diff": ["easy", "hard"]}),
+    )
+    return network
+
+
+def test_frames_of_state_names_are_matched_to_pgmpy_factors_by_name():
+    from pgmpy.inference import VariableElimination
+
+    from pgm_energy.interop.pgmpy import BayesianModelSampling
+
+    model = _student()
+    frame = BayesianModelSampling(model).forward_sample(size=20_000, seed=1)
+    ve = VariableElimination(model)
+    joint = ve.query(["grade", "diff"], joint=True, show_progress=False)  # not the frame's column order
+    assert_samples_match(frame, joint)  # variables, cardinalities and states from the factor
+    assert_samples_match(frame, joint, variables=["diff", "grade"])  # the factor's axes follow the variables
+    assert_marginals_match(frame, {v: ve.query([v], show_progress=False) for v in ("diff", "intel", "grade")})
+    conditional = ve.query(["grade"], evidence={"intel": "high"}, show_progress=False)
+    with pytest.raises(DistributionMismatch, match=r"variables \['grade'\]"):
+        assert_samples_match(frame, conditional)
+    # the same frame by explicit state names, against an array target
+    names = {"diff": ["easy", "hard"], "grade": ["A", "B", "C"]}
+    table = np.transpose(joint.values, [1, 0]) if list(joint.variables) == ["grade", "diff"] else joint.values
+    table = np.take(table, [list(joint.state_names["grade"]).index(g) for g in names["grade"]], axis=1)
+    assert_samples_match(frame, table, variables=["diff", "grade"], state_names=names)
+    frequencies = joint_frequencies(frame, variables=["diff", "grade"], state_names=names)
+    assert frequencies.shape == (2, 3) and total_variation(frame, joint) < 0.02
+
+
+def test_frames_of_indices_a_markov_factor_and_named_refusals():
+    from pgmpy.factors.discrete import DiscreteFactor
+
+    g = np.random.default_rng(5)
+    p = np.array([[0.1, 0.3], [0.4, 0.2]])
+    cells = g.choice(4, size=5000, p=p.ravel())
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": cells // 2, "b": cells % 2})
+    unnormalised = DiscreteFactor(["a", "b"], [2, 2], 7 * p, state_names={"a": ["x", "y"], "b": ["u", "v"]})
+    assert_samples_match(frame, unnormalised)  # integer columns are indices; a factor is normalised
+    with pytest.raises(ValidationError, match="not over the tested variables"):
+        assert_samples_match(frame, unnormalised, variables=["a"])
+    with pytest.raises(ValidationError, match="'c' is not a column"):
+        assert_samples_match(frame, [0.5, 0.5], variables=["c"])
+    named = pd.DataFrame({"a": np.where(cells // 2 == 1, "y", "x"), "b": "u"})
+    with pytest.raises(StateError, match="pass state_names"):
+        assert_samples_match(named, [0.5, 0.5], variables=["a"])
+    with pytest.raises(StateError, match="'b' holds 'u', which is not one of its states"):
+        assert_samples_match(named, [0.5, 0.5], variables=["b"], state_names={"b": ["on", "off"]})
+    with pytest.raises(ValidationError, match="state_names applies to DataFrame"):
+        assert_samples_match(cells[:, None] % 2, [0.5, 0.5], state_names={0: ["x", "y"]})
+
+
+def test_pooling_rare_cells_keeps_the_declared_rate():
+    target = np.array([0.6, 0.37, 0.02, 0.01])  # 200 draws: the last two cells are expected 4 and 2 times
+    with pytest.raises(TooFewSamples, match="rare='pool'"):
+        assert_samples_match(np.zeros((200, 1), dtype=int), target, cardinalities=[4])
+    seeds = range(600)
+    failures = _rate(lambda g: assert_samples_match(g.choice(4, size=(200, 1), p=target), target, alpha=0.05,
+                                                    rare="pool"), seeds)
+    assert binomtest(failures, len(seeds), 0.05).pvalue > META, failures
+    with pytest.raises(DistributionMismatch, match="p-value 0"):  # a state of probability zero still fails
+        assert_samples_match(np.array([[0]] * 99 + [[2]]), [0.5, 0.5, 0.0], rare="pool")
+    assert assert_samples_match(np.zeros((100, 1), dtype=int), [0.999, 0.001], rare="pool") == 1.0  # one cell left
