@@ -33,7 +33,7 @@ with warnings.catch_warnings():
     from pgmpy.sampling import BayesianModelSampling
     from pgmpy.sampling import GibbsSampling as PgmpyGibbsSampling
 
-ALPHA = 1e-3  # declared false-failure rate of each test function
+ALPHA = 1e-4  # declared false-failure rate of each test function
 N_DRAWS = 100_000
 TV_BOUND = 0.02
 

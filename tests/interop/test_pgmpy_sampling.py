@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     from pgmpy.models import DiscreteBayesianNetwork
     from pgmpy.sampling import BayesianModelSampling as PgmpySampling
 
-ALPHA = 1e-3  # declared false-failure rate of each test function
+ALPHA = 1e-4  # declared false-failure rate of each test function
 
 
 @functools.lru_cache(maxsize=None)
