@@ -44,7 +44,7 @@ from .asserts import (
     total_variation,
 )
 from .deep_strategies import deep_belief_networks, deep_boltzmann_machines, sigmoid_belief_networks
-from .invariants import check_conditionals, check_conversion, check_log_probability
+from .invariants import check_conditionals, check_conversion, check_log_probability, check_temperature_scaling
 from .pgmpy_strategies import discrete_bayesian_networks, discrete_markov_networks, pgmpy_evidence
 from .strategies import (
     binary_states,
@@ -86,5 +86,6 @@ __all__ = [
     "check_log_probability",
     "check_conditionals",
     "check_conversion",
+    "check_temperature_scaling",
     "TooFewSamples",
 ]

@@ -10,21 +10,25 @@ where the invariant fails:
   ``exp(-E / T)`` over the states of unit ``i`` (the rule Gibbs samplers use);
 - :func:`check_conversion`: a pgmpy network made from a model (by your conversion) answers every
   single-variable query, with and without evidence, as the model's exact distribution does
-  (pgmpy's ``VariableElimination`` is the reference engine for the network).
+  (pgmpy's ``VariableElimination`` is the reference engine for the network);
+- :func:`check_temperature_scaling`: the model your code makes for a temperature ``T`` has the
+  distribution ``exp(-E(x) / T) / Z``: a model at ``T`` is the model with its parameters over ``T``.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import numbers
 
 import numpy as np
 
 from .._validation import check_int, describe
 from ..exceptions import ParameterTypeError, ValidationError
+from ._samples import sequence
 from .asserts import DistributionMismatch
 
-__all__ = ["check_conditionals", "check_conversion", "check_log_probability"]
+__all__ = ["check_conditionals", "check_conversion", "check_log_probability", "check_temperature_scaling"]
 
 
 def _states(model, max_units: int) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +121,60 @@ def check_conditionals(model, conditional, *, max_units=16, atol=1e-9) -> None:
                     f"conditional at state {state.tolist()}, unit {unit}: {yours.tolist()} against the energy's "
                     f"{exact.tolist()}"
                 )
+
+
+def check_temperature_scaling(model, at_temperature, *, temperatures=(0.5, 2.0), max_units=16, atol=1e-9) -> None:
+    """Check that ``at_temperature(T)`` is ``model`` at temperature ``T``: ``p(x) = exp(-E(x) / T) / Z``.
+
+    ``E`` is ``model``'s energy, which does not depend on the temperature, so the model at ``T``
+    is also the model with every parameter divided by ``T`` at temperature 1: the check holds
+    for either construction and catches a parameter left unscaled, or a temperature applied twice.
+
+    Parameters
+    ----------
+    model : BoltzmannMachine, RestrictedBoltzmannMachine or PottsMachine
+    at_temperature : callable(float) -> model of the same units
+        Yours: for example a schedule's model builder, or a conversion round trip of
+        ``model.with_temperature(T)``.
+    temperatures : sequence of positive float, default (0.5, 2.0)
+    max_units : int, default 16
+    atol : float, default 1e-9
+        Tolerance on the probabilities.
+
+    Raises
+    ------
+    DistributionMismatch
+        Naming the temperature and the state with the largest difference.
+    """
+    if not callable(at_temperature):
+        raise ParameterTypeError(f"at_temperature must be a callable, got {describe(at_temperature)}")
+    atol = _check_tolerance(atol)
+    temperatures = sequence(temperatures, "temperatures")
+    if not temperatures or not all(isinstance(t, numbers.Real) and not isinstance(t, bool) and 0 < t < math.inf
+                                   for t in temperatures):
+        raise ValidationError(f"temperatures must be positive numbers, got {describe(temperatures)}")
+    states, _ = _states(model, max_units)
+    energies = _energies(model, states)
+    for temperature in temperatures:
+        other = at_temperature(float(temperature))
+        if type(other) is not type(model):
+            raise ParameterTypeError(f"at_temperature({temperature}) must return a {type(model).__name__}, returned "
+                                     f"{describe(other)}")
+        if list(other.names) != list(model.names):
+            raise DistributionMismatch(f"at_temperature({temperature}) returned a model over {list(other.names)[:6]}, "
+                                       f"not over the model's units {list(model.names)[:6]}")
+        expected = _normalised(-energies / temperature)
+        yours = _normalised(-_energies(other, states) / other.temperature)
+        worst = int(np.argmax(np.abs(yours - expected)))
+        if abs(yours[worst] - expected[worst]) > atol:
+            raise DistributionMismatch(
+                f"at_temperature({temperature}) is not the model at T = {temperature}: at state "
+                f"{states[worst].tolist()} p = {yours[worst]:.12g} against exp(-E/T)/Z = {expected[worst]:.12g}")
+
+
+def _normalised(log_weights: np.ndarray) -> np.ndarray:
+    weights = np.exp(log_weights - log_weights.max())
+    return weights / weights.sum()
 
 
 def check_conversion(model, network, *, max_units=16, evidence_per_unit=True, atol=1e-9) -> None:

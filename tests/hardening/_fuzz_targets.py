@@ -1801,6 +1801,14 @@ def _check_log_probability(ctx):
         model=model, log_unnormalised=lambda s: float(-model.energy(s)) / model.temperature, max_units=16, atol=1e-9)
 
 
+@target("pgm_energy.testing.invariants.check_temperature_scaling",
+        ["model", "at_temperature", "temperatures", "max_units", "atol"], aliases=MODEL_ALIASES)
+def _check_temperature_scaling(ctx):
+    model = bm()
+    return _invariants().check_temperature_scaling, dict(model=model, at_temperature=model.with_temperature,
+                                                         temperatures=(0.5, 2.0), max_units=16, atol=1e-9)
+
+
 @target("pgm_energy.testing.invariants.check_conditionals", ["model", "conditional", "max_units", "atol"],
         aliases=MODEL_ALIASES)
 def _check_conditionals(ctx):

@@ -14,6 +14,7 @@ from pgm_energy.testing import (
     check_conditionals,
     check_conversion,
     check_log_probability,
+    check_temperature_scaling,
 )
 
 
@@ -67,6 +68,22 @@ def test_the_packages_conversions_pass_and_a_broken_one_is_caught():
     factor.values = factor.values[::-1].copy()  # a conversion that swaps a factor's states
     with pytest.raises(DistributionMismatch, match="the network's p"):
         check_conversion(model, broken)
+
+
+def test_temperature_scaling_holds_for_both_constructions_and_catches_an_unscaled_bias():
+    model = machine()  # at T = 1.5
+    check_temperature_scaling(model, model.with_temperature)
+    check_temperature_scaling(model, lambda t: BoltzmannMachine(model.weights / t, model.biases / t),
+                              temperatures=[0.4, 1.0, 3.0])  # parameters over T, at temperature 1
+    with pytest.raises(DistributionMismatch, match=r"at_temperature\(0.5\) is not the model at T = 0.5"):
+        check_temperature_scaling(model, lambda t: BoltzmannMachine(model.weights / t, model.biases))
+    rbm = RestrictedBoltzmannMachine.random(3, 2, scale=0.9, rng=2)
+    check_temperature_scaling(rbm, lambda t: RestrictedBoltzmannMachine(rbm.weights / t, rbm.visible_bias / t,
+                                                                        rbm.hidden_bias / t))
+    with pytest.raises(ParameterTypeError, match="must return a RestrictedBoltzmannMachine"):
+        check_temperature_scaling(rbm, lambda t: model)
+    with pytest.raises(ValidationError, match="temperatures"):
+        check_temperature_scaling(model, model.with_temperature, temperatures=[0.0])
 
 
 def test_bad_arguments_are_named():
