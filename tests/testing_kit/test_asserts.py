@@ -47,15 +47,33 @@ def test_samples_of_the_target_fail_at_the_declared_rate(test):
     assert binomtest(failures, len(seeds), 0.05).pvalue > META, f"{failures} of {len(seeds)} failed at alpha 0.05"
 
 
-def test_a_wrong_distribution_is_rejected_at_the_chi2_power():
+@pytest.mark.parametrize("test", ["chi2", "g"])
+def test_a_wrong_distribution_is_rejected_at_the_predicted_power(test):
     wrong = np.array([0.25, 0.3, 0.45])
     n = 600
-    noncentrality = n * float(np.sum((wrong - TARGET) ** 2 / TARGET))
-    power = float(ncx2.sf(chi2.isf(0.05, 2), 2, noncentrality))  # 0.83 here
+    # noncentrality: Pearson's n * sum((q - p)^2 / p); the G-test's 2n KL(q || p) (both ~ 4.6 here)
+    noncentrality = n * float(np.sum((wrong - TARGET) ** 2 / TARGET)) if test == "chi2" else \
+        2 * n * float(np.sum(wrong * np.log(wrong / TARGET)))
+    power = float(ncx2.sf(chi2.isf(0.05, 2), 2, noncentrality))  # 0.83 / 0.84 here
     seeds = range(500)
     rejections = _rate(lambda g: assert_samples_match(g.choice(3, size=(n, 1), p=wrong), TARGET, cardinalities=[3],
-                                                      alpha=0.05), seeds)
+                                                      alpha=0.05, test=test), seeds)
     assert binomtest(rejections, len(seeds), power).pvalue > META, (rejections, power)
+
+
+def test_marginals_keep_the_rate_and_reject_one_shifted_marginal_at_the_predicted_power():
+    p = np.array([0.3, 0.5, 0.7, 0.4])
+    seeds = range(600)
+    draws = lambda g, q: (g.random((500, 4)) < q).astype(np.int64)  # noqa: E731
+    failures = _rate(lambda g: assert_marginals_match(draws(g, p), p, alpha=0.05), seeds)
+    # four independent tests at 0.05 / 4 each: the whole assert fails at 1 - (1 - 0.0125)^4 = 4.9%
+    assert binomtest(failures, len(seeds), 1 - (1 - 0.05 / 4) ** 4).pvalue > META, failures
+    shifted = p + np.array([0.0, 0.0, 0.0, 0.08])  # only the last unit is wrong
+    noncentrality = 500 * (0.08 ** 2 / 0.4 + 0.08 ** 2 / 0.6)
+    single = float(ncx2.sf(chi2.isf(0.05 / 4, 1), 1, noncentrality))  # the shifted unit's test at 0.0125
+    power = 1 - (1 - single) * (1 - 0.05 / 4) ** 3  # or any of the three right ones, by chance
+    rejections = _rate(lambda g: assert_marginals_match(draws(g, shifted), p, alpha=0.05), range(400))
+    assert binomtest(rejections, 400, power).pvalue > META, (rejections, power)
 
 
 def test_correlated_chains_keep_the_rate_through_their_autocorrelation_time():
