@@ -40,7 +40,7 @@ import numpy as np
 from .._kernels.ancestral import Network, forward_rows, rejection_rows
 from .._launch import first_chunk, run_chunked
 from .._validation import check_bool, check_int, describe, refuse_out_of_memory
-from ..exceptions import ConversionError, EvidenceError, ParameterTypeError, ValidationError
+from ..exceptions import ConversionError, EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
 
 __all__ = ["ApproxInference", "BayesianModelSampling", "compile_network"]
 
@@ -362,19 +362,27 @@ class ApproxInference:
         if isinstance(variables, str) or not isinstance(variables, (list, tuple)) or not variables:
             raise ParameterTypeError(f"variables must be a non-empty list of node names, got {describe(variables)}")
         for variable in variables:
-            if variable not in compiled.index:
-                raise ValidationError(f"variables names {variable!r}, which is not a node of the model")
+            try:
+                known = variable in compiled.index
+            except TypeError:  # unhashable: an array, a list
+                known = False
+            if not known:
+                raise ValidationError(f"variables names {describe(variable)}, which is not a node of the model")
         if samples is None:
             n_samples = check_int(n_samples, "n_samples", minimum=1)
-            if evidence:
-                samples = self._sampler.likelihood_weighted_sample(evidence=evidence, size=n_samples, seed=seed,
-                                                                    include_latents=True)
-            else:
-                samples = self._sampler.forward_sample(size=n_samples, seed=seed, include_latents=True)
+            empty = isinstance(evidence, (Mapping, list, tuple)) and len(evidence) == 0
+            try:
+                if evidence is not None and not empty:  # anything else is checked (and named) by the sampler
+                    samples = self._sampler.likelihood_weighted_sample(evidence=evidence, size=n_samples, seed=seed,
+                                                                        include_latents=True)
+                else:
+                    samples = self._sampler.forward_sample(size=n_samples, seed=seed, include_latents=True)
+            except ModelSizeError as error:
+                raise ModelSizeError(f"n_samples={n_samples}: {error}") from error
         elif not hasattr(samples, "columns"):
             raise ParameterTypeError(f"samples must be a pandas DataFrame, got {describe(samples)}")
-        names = {v: list(state_names[v]) if state_names and v in state_names
-                 else list(compiled.state_names[compiled.index[v]]) for v in variables}
+        given = _check_state_names(state_names)
+        names = {v: given[v] if v in given else list(compiled.state_names[compiled.index[v]]) for v in variables}
         codes = []
         for v in variables:
             if v not in samples.columns:
@@ -384,7 +392,8 @@ class ApproxInference:
             code = pd.Categorical(samples[v], categories=names[v]).codes.astype(np.int64)
             if (code < 0).any():
                 bad = samples[v].iloc[int(np.flatnonzero(code < 0)[0])]
-                raise ValidationError(f"samples: {v!r} holds {bad!r}, not one of its states {names[v]!r}")
+                source = " (from state_names)" if v in given else ""
+                raise ValidationError(f"samples: {v!r} holds {bad!r}, not one of its states {names[v]!r}{source}")
             codes.append(code)
         shape = [len(names[v]) for v in variables]
         weights = samples["_weight"].to_numpy(dtype=np.float64) if "_weight" in samples.columns else None
@@ -422,3 +431,18 @@ class ApproxInference:
                                          seed)
         best = np.unravel_index(int(np.argmax(table)), table.shape)
         return {v: names[v][int(k)] for v, k in zip(variables, best)}
+
+
+def _check_state_names(state_names) -> dict:
+    """``{variable: [state, ...]}`` from ``query``'s ``state_names`` (None: the model's own)."""
+    if state_names is None:
+        return {}
+    if not isinstance(state_names, Mapping):
+        raise ParameterTypeError(f"state_names must map a variable to its states, got {describe(state_names)}")
+    checked = {}
+    for variable, states in state_names.items():
+        if isinstance(states, (str, bytes)) or not isinstance(states, (list, tuple)) or not states:
+            raise ParameterTypeError(f"state_names[{variable!r}] must be a non-empty list of states, got "
+                                     f"{describe(states)}")
+        checked[variable] = list(states)
+    return checked

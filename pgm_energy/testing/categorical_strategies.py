@@ -86,7 +86,7 @@ def potts_machines(*, min_variables=1, max_variables=5, min_states=1, max_states
     coupling_scale = _check_scale(coupling_scale, "coupling_scale")
     field_scale = coupling_scale if field_scale is None else _check_scale(field_scale, "field_scale")
     _check_energy_budget(max_variables * (max_variables - 1) // 2 * max_states**2, max_variables * max_states,
-                         coupling_scale, field_scale)
+                         coupling_scale, field_scale, ("coupling_scale", "field_scale"))
     hidden = _check_bool_value(hidden, "hidden")
     named_strategy = _as_strategy(state_names, lambda value: _check_bool_value(value, "state_names"))
     temperature_strategy = _as_strategy(temperature, _check_temperature_value)

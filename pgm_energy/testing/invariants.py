@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_int, describe
+from .._validation import check_bool, check_int, describe
 from ..exceptions import ParameterTypeError, ValidationError
 from ._samples import sequence
 from .asserts import DistributionMismatch
@@ -56,10 +56,37 @@ def _energies(model, states: np.ndarray) -> np.ndarray:
     return np.asarray(model.energy(states), dtype=np.float64)
 
 
+#: the smallest tolerance the checks accept: two float64 routes to one number differ by rounding
+MIN_ATOL = 1e-15
+
+
 def _check_tolerance(atol) -> float:
-    if isinstance(atol, bool) or not isinstance(atol, (int, float)) or not 0.0 <= float(atol) < math.inf:
-        raise ValidationError(f"atol must be a non-negative number, got {describe(atol)}")
+    if isinstance(atol, bool) or not isinstance(atol, numbers.Real) or not MIN_ATOL <= float(atol) < math.inf:
+        raise ValidationError(f"atol must be a number of at least {MIN_ATOL:g} (two float64 computations of one "
+                              f"number differ by rounding), got {describe(atol)}")
     return float(atol)
+
+
+def _probabilities(value, name: str) -> np.ndarray:
+    """A user function's returned distribution as float64, or a ParameterTypeError naming the function."""
+    try:
+        array = np.asarray(value)
+        if np.iscomplexobj(array) or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+            raise TypeError(array.dtype)
+        array = array.astype(np.float64).ravel()
+    except (TypeError, ValueError) as error:
+        raise ParameterTypeError(f"{name} must return probabilities, returned {describe(value)}") from error
+    if not np.all(np.isfinite(array)):
+        raise ParameterTypeError(f"{name} must return finite probabilities, returned {describe(value)}")
+    return array
+
+
+def _number(value, name: str) -> float:
+    """A user function's returned number, or a ParameterTypeError naming the function."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) and not (
+            isinstance(value, np.ndarray) and value.size == 1 and np.isrealobj(value)):
+        raise ParameterTypeError(f"{name} must return a real number, returned {describe(value)}")
+    return float(value)
 
 
 def check_log_probability(model, log_unnormalised, *, max_units=16, atol=1e-9) -> None:
@@ -84,7 +111,7 @@ def check_log_probability(model, log_unnormalised, *, max_units=16, atol=1e-9) -
     atol = _check_tolerance(atol)
     states, _ = _states(model, max_units)
     reference = -_energies(model, states) / model.temperature
-    yours = np.array([float(log_unnormalised(state)) for state in states])
+    yours = np.array([_number(log_unnormalised(state), "log_unnormalised") for state in states])
     gaps = yours - reference
     moved = np.flatnonzero(np.abs(gaps - gaps[0]) > atol)
     if moved.size:
@@ -115,7 +142,7 @@ def check_conditionals(model, conditional, *, max_units=16, atol=1e-9) -> None:
             logits = -_energies(model, options) / model.temperature
             exact = np.exp(logits - logits.max())
             exact /= exact.sum()
-            yours = np.asarray(conditional(state.copy(), unit), dtype=np.float64).ravel()
+            yours = _probabilities(conditional(state.copy(), unit), "conditional")
             if yours.shape != exact.shape or not np.allclose(yours, exact, rtol=0.0, atol=atol):
                 raise DistributionMismatch(
                     f"conditional at state {state.tolist()}, unit {unit}: {yours.tolist()} against the energy's "
@@ -196,6 +223,11 @@ def check_conversion(model, network, *, max_units=16, evidence_per_unit=True, at
 
     states, cards = _states(model, max_units)
     atol = _check_tolerance(atol)
+    evidence_per_unit = check_bool(evidence_per_unit, "evidence_per_unit")
+    if not (hasattr(network, "nodes") and hasattr(network, "check_model")) or isinstance(network, type) or \
+            not (hasattr(network, "get_factors") or hasattr(network, "get_cpds")):
+        raise ParameterTypeError(f"network must be a pgmpy DiscreteMarkovNetwork or DiscreteBayesianNetwork, got "
+                                 f"{describe(network)}")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*pgmpy\.estimators\.StructureScore.*")
         from pgmpy.inference import VariableElimination

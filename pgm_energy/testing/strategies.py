@@ -58,12 +58,16 @@ def _check_scale(value, name: str) -> float:
     return scale
 
 
-def _check_energy_budget(n_weights: int, n_biases: int, weight_scale: float, bias_scale: float) -> None:
-    """Refuse scales whose largest drawable model the constructors would refuse (its energy bound beyond 1e150)."""
+def _check_energy_budget(n_weights: int, n_biases: int, weight_scale: float, bias_scale: float,
+                         names: tuple = ("weight_scale", "bias_scale")) -> None:
+    """Refuse scales whose largest drawable model the constructors would refuse (its energy bound beyond 1e150).
+
+    ``names``: the strategy's own names of the two scales (a Potts machine's couplings and fields).
+    """
     bound = n_weights * weight_scale + n_biases * bias_scale
     if bound > MAX_ENERGY_SCALE:
         raise ValidationError(
-            f"weight_scale={weight_scale!r} and bias_scale={bias_scale!r} are too large: the largest model drawn "
+            f"{names[0]}={weight_scale!r} and {names[1]}={bias_scale!r} are too large: the largest model drawn "
             f"would have parameters whose absolute values sum to {bound:.3g}, beyond MAX_ENERGY_SCALE "
             f"({MAX_ENERGY_SCALE:.0e}), which the model constructors refuse"
         )

@@ -86,6 +86,25 @@ def test_temperature_scaling_holds_for_both_constructions_and_catches_an_unscale
         check_temperature_scaling(model, model.with_temperature, temperatures=[0.0])
 
 
+def test_a_bayesian_network_is_checked_too():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgmpy.factors.discrete import TabularCPD
+        from pgmpy.models import DiscreteBayesianNetwork
+
+    model = BoltzmannMachine(np.zeros((2, 2)), np.array([0.3, -0.7]))  # uncoupled: a network without edges
+    on = sigmoid(np.array([0.3, -0.7]))
+    network = DiscreteBayesianNetwork()
+    network.add_nodes_from(model.names)
+    network.add_cpds(*[TabularCPD(name, 2, [[1 - p], [p]]) for name, p in zip(model.names, on)])
+    check_conversion(model, network)
+    network.get_cpds("v1").values = network.get_cpds("v1").values[::-1].copy()
+    with pytest.raises(DistributionMismatch, match="v1"):
+        check_conversion(model, network)
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ParameterTypeError, match="log_unnormalised"):
         check_log_probability(machine(), 3)
@@ -93,3 +112,11 @@ def test_bad_arguments_are_named():
         check_conditionals(machine(), lambda s, i: [0.5, 0.5], max_units=2)
     with pytest.raises(ParameterTypeError, match="model"):
         check_log_probability("bm", lambda s: 0.0)
+    with pytest.raises(ParameterTypeError, match="log_unnormalised must return a real number"):
+        check_log_probability(machine(), lambda s: None)
+    with pytest.raises(ParameterTypeError, match="conditional must return finite probabilities"):
+        check_conditionals(machine(), lambda s, i: [np.nan, 1.0])
+    with pytest.raises(ParameterTypeError, match="network"):
+        check_conversion(machine(), "network.bif")
+    with pytest.raises(ValidationError, match="atol"):
+        check_log_probability(machine(), lambda s: 0.0, atol=0.0)
