@@ -139,8 +139,9 @@ def _whitened(model: GaussianBernoulliRBM, means: np.ndarray):
         half_norm = 0.5 * float(delta @ delta)
     if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(base_mean)) and math.isfinite(half_norm)):
         raise ValidationError(
-            "the base means are too far from the model's visible biases in units of its standard deviations "
-            "(sigma * sqrt(temperature)): the AIS weights would overflow float64"
+            "the base means (the data's column means with base='data') are too far from the model's visible "
+            "biases in units of its standard deviations (sigma * sqrt(temperature)): the AIS weights would "
+            "overflow float64"
         )
     return weights, hidden_bias, base_mean, delta, std
 
