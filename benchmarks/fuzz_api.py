@@ -11,6 +11,7 @@ Usage::
 
     python benchmarks/fuzz_api.py                      # 5000 cases, derandomized
     python benchmarks/fuzz_api.py --examples 20000 --seed 7 --json fuzz.json
+    python benchmarks/fuzz_api.py --sweep all --no-slow   # every entry x parameter x junk kind, once
 
 Prints: tried / returned fine / named error / slow / anything else, then one line per
 distinct failure (entry, parameters, outcome, count) with a reproducer.
@@ -40,7 +41,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-slow", action="store_true", help="leave out the entries whose valid call takes > 1 s")
     parser.add_argument("--sweep", default=None, metavar="KIND[,KIND...]",
                         help="instead of hypothesis: every parameter of every entry with each of these junk kinds "
-                             "(e.g. sparse_bad_index,sparse_bad_indptr)")
+                             "(e.g. sparse_bad_index,sparse_bad_indptr), or 'all' for every applicable kind "
+                             "(about 95,000 cases, a few minutes)")
     parser.add_argument("--json", type=Path, default=None, help="also write counts and failures here")
     parser.add_argument("--log", type=Path, default=None, help="worker stderr log (default: a temporary file)")
     arguments = parser.parse_args(argv)
@@ -65,11 +67,11 @@ def main(argv=None) -> int:
 
     try:
         if arguments.sweep:
-            kinds = arguments.sweep.split(",")
+            kinds = None if arguments.sweep == "all" else arguments.sweep.split(",")
             for name in names:
                 entry = F.REGISTRY[name]
                 for param in entry.params:
-                    for kind in kinds:
+                    for kind in F.applicable_junk(entry) if kinds is None else kinds:
                         if kind in F.applicable_junk(entry):
                             case = (name, ((param, kind),))
                             record(case, worker.run(case))

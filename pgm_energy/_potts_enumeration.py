@@ -18,7 +18,7 @@ from scipy.special import logsumexp
 
 from ._launch import run_blocks
 from ._validation import check_bool, check_int, describe
-from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
+from .exceptions import EvidenceError, ModelSizeError, ParameterTypeError, StateError, ValidationError
 from .models._potts_parts import neighbour_lists
 from .models.potts import PottsMachine
 
@@ -109,7 +109,8 @@ def _flatten(model: PottsMachine, clamped: dict[int, int], leading: list[int]) -
 
 def _guard(model: PottsMachine, clamped: dict[int, int], max_units: int) -> None:
     states = math.prod(k for i, k in enumerate(model.cardinalities) if i not in clamped)
-    if states > 2**max_units:
+    # compared by bit length first: 2**max_units of a huge max_units would take forever to build
+    if max_units < states.bit_length() and states > 2**max_units:
         seconds = states * (1 + 2 * model.n_edges / max(model.n_variables, 1)) / _VISITS_PER_SECOND
         raise ModelSizeError(
             f"exact enumeration of this PottsMachine visits {states:.3g} joint states of its "
@@ -239,7 +240,8 @@ def query(model, variables, *, evidence=None, joint=True, max_units):
 def _check_variables(model, variables, clamped) -> list[str]:
     from ._validation import MAX_QUERY_VARIABLES
 
-    if isinstance(variables, (str, bytes)) or not isinstance(variables, (list, tuple, np.ndarray)):
+    if isinstance(variables, (str, bytes)) or not isinstance(variables, (list, tuple, np.ndarray)) \
+            or (isinstance(variables, np.ndarray) and variables.ndim != 1):
         raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}")
     variables = [str(v) if isinstance(v, np.str_) else v for v in variables]
     if not variables or len(set(map(repr, variables))) != len(variables):
@@ -278,8 +280,12 @@ def log_likelihood(model, data, *, max_units) -> float:
         if missing:
             raise ValidationError(f"data is missing columns for visible variables {missing[:5]!r}")
         frame = data[list(visible_names)]
-        data = np.array([[model.state_index(name, value) for name, value in zip(visible_names, row)]
-                         for row in frame.itertuples(index=False)], dtype=np.int64).reshape(len(frame), len(visible_names))
+        try:
+            data = np.array([[model.state_index(name, value) for name, value in zip(visible_names, row)]
+                             for row in frame.itertuples(index=False)],
+                            dtype=np.int64).reshape(len(frame), len(visible_names))
+        except EvidenceError as error:
+            raise StateError(f"data: {error}") from error
     cards = np.array([model.cardinalities[i] for i in visible_index], dtype=np.int64)
     batch, _ = check_categorical_states(data, cards, "data")
     if batch.shape[0] == 0:

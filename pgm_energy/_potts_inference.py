@@ -38,7 +38,8 @@ class PottsExactInference(ExactInference):
         clamped = check_evidence(model, evidence)
         if variables is None:
             return clamped, [name for i, name in enumerate(model.names) if i not in clamped]
-        if isinstance(variables, (str, bytes)) or not isinstance(variables, (list, tuple, np.ndarray)):
+        if isinstance(variables, (str, bytes)) or not isinstance(variables, (list, tuple, np.ndarray)) \
+                or (isinstance(variables, np.ndarray) and variables.ndim != 1):
             raise ParameterTypeError(f"variables must be a list of variable names, got {describe(variables)}")
         variables = list(variables)
         for name in variables:

@@ -560,6 +560,21 @@ def check_energy_scale(parameters: Mapping[str, np.ndarray], what: str) -> float
     )
 
 
+def check_sequence(value, name: str) -> list:
+    """``list(value)`` of a sequence parameter, or a ParameterTypeError naming it.
+
+    Refuses strings, mappings and sparse matrices (whose iteration builds rows and may fail inside
+    scipy on a damaged one), and anything whose iteration fails (a 0-d array).
+    """
+    if value is None or isinstance(value, (str, bytes, Mapping)) or hasattr(value, "nnz") \
+            or not hasattr(value, "__iter__"):
+        raise ParameterTypeError(f"{name} must be a sequence, got {describe(value)}")
+    try:
+        return list(value)
+    except (TypeError, ValueError) as error:
+        raise ParameterTypeError(f"{name} must be a sequence, got {describe(value)}") from error
+
+
 def check_bool(value, name: str) -> bool:
     """Return ``value`` as a bool; only ``True``/``False`` (or NumPy bools) are accepted, not any truthy object."""
     if not isinstance(value, (bool, np.bool_)):

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._cluster import resolve_client
 from ._validation import check_rng, describe
-from .exceptions import ModelSizeError, ParameterTypeError, ValidationError
+from .exceptions import ModelSizeError, ParameterTypeError, StateError, ValidationError
 
 __all__ = ["fit_many", "SweepResult"]
 
@@ -70,11 +70,18 @@ def _fit_one(trainer, model_or_size, data, validation, seed):
 
 def _score(model, validation, seed) -> tuple[float, str]:
     """Mean validation log-likelihood: exact when enumerable, else AIS (RBMs) or the mean-field bound (DBMs)."""
+    if validation is None:
+        return math.nan, "none"
+    try:
+        return _scored(model, validation, seed)
+    except (StateError, ValidationError) as error:  # the scorers name their input "data"
+        raise type(error)(f"validation: {error}") from error
+
+
+def _scored(model, validation, seed) -> tuple[float, str]:
     from . import ais, exact
     from .models import DeepBoltzmannMachine
 
-    if validation is None:
-        return math.nan, "none"
     try:
         return float(exact.log_likelihood(model, validation)), "exact"
     except ModelSizeError:

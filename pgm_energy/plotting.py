@@ -294,7 +294,7 @@ def save_figure(figure, path, *, dpi=100) -> Path:
     if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real):
         raise ParameterTypeError(f"dpi must be a real number > 0, got {describe(dpi)}")
     dpi = float(dpi)
-    width, height = figure.get_size_inches()
+    width, height = (float(side) for side in figure.get_size_inches())  # Python floats: inf, not a warning, on overflow
     if not dpi >= _MIN_DPI or not width * height * dpi * dpi <= _MAX_PIXELS:
         raise ValidationError(
             f"dpi must be >= {_MIN_DPI:g} and keep the {width:g} x {height:g} inch figure within {_MAX_PIXELS} pixels, "

@@ -53,7 +53,9 @@ def check_real_data(data, visible_names, name: str, dtype: np.dtype) -> tuple[np
         raise StateError(f"{name} must be 2-D (n_samples, n_visible), got shape {array.shape}")
     n_features = array.shape[1] if visible_names is None else len(visible_names)
     if array.shape[1] != n_features:
-        raise ValidationError(f"{name} must have {n_features} columns (one per visible unit), got shape {array.shape}")
+        raise ValidationError(f"{name} must have {n_features} columns (one per visible unit"
+                              + (" of the model" if name == "data" else ", as in the model and data")
+                              + f"), got shape {array.shape}")
     if array.shape[0] == 0:
         raise ValidationError(f"{name} must hold at least one sample, got shape {array.shape}")
     if array.shape[1] == 0:

@@ -407,7 +407,8 @@ class Trainer:
         n_features = shape[1] if visible_names is None else len(visible_names)
         if shape[1] != n_features:
             raise ValidationError(
-                f"{name} must have {n_features} columns (one per visible unit), got shape {tuple(shape)}"
+                f"{name} must have {n_features} columns (one per visible unit"
+                + (" of the model" if name == "data" else ", as in the model and data") + f"), got shape {tuple(shape)}"
             )
         if shape[0] == 0:
             raise ValidationError(f"{name} must hold at least one sample, got shape {tuple(shape)}")

@@ -68,7 +68,7 @@ import numpy as np
 
 from .._kernels.categorical_cd import CategoricalCDState
 from .._kernels.rng import seed_streams
-from .._validation import check_names, describe
+from .._validation import check_names, check_sequence, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
 from ..models import CategoricalRBM
 from ..models._base import MAX_PARAMETERS
@@ -120,7 +120,10 @@ def initial_categorical_rbm(n_hidden, data, cardinalities, rng, *, visible_names
 
     n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
     cards = np.asarray(CategoricalCD._check_cardinalities(cardinalities), dtype=np.int64)
-    data, _ = check_categorical_states(data, cards, "data")
+    try:
+        data, _ = check_categorical_states(data, cards, "data")
+    except StateError as error:  # the data and the cardinalities disagree: say with which
+        raise StateError(f"{error} (cardinalities={cards.tolist()})") from error
     if data.shape[0] == 0:
         raise ValidationError("data must hold at least one sample, got 0 rows")
     total = int(cards.sum())
@@ -275,11 +278,12 @@ class CategoricalCD(Trainer):
     # ------------------------------------------------------------------ option checks
     @staticmethod
     def _check_cardinalities(cardinalities) -> tuple[int, ...]:
-        if isinstance(cardinalities, (str, bytes, dict)) or not hasattr(cardinalities, "__len__"):
+        if isinstance(cardinalities, (str, bytes, dict, set, frozenset)) or not hasattr(cardinalities, "__len__"):
             raise ParameterTypeError(f"cardinalities must be a sequence of ints >= 1, got {describe(cardinalities)}")
         values = []
         for i, value in enumerate(np.asarray(cardinalities, dtype=object).ravel().tolist()
-                                  if isinstance(cardinalities, np.ndarray) else list(cardinalities)):
+                                  if isinstance(cardinalities, np.ndarray) else check_sequence(cardinalities,
+                                                                                                 "cardinalities")):
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
                 raise ParameterTypeError(f"cardinalities[{i}] must be an int >= 1, got {describe(value)}")
             if not 1 <= int(value) <= 2**31:
@@ -392,7 +396,9 @@ class CategoricalCD(Trainer):
                 raise StateError(f"{name} must be 2-D (n_samples, n_visible), got shape {array.shape}")
         n_features = array.shape[1] if visible_names is None else len(visible_names)
         if array.shape[1] != n_features:
-            raise ValidationError(f"{name} must have {n_features} columns (one per visible variable), got shape {array.shape}")
+            raise ValidationError(f"{name} must have {n_features} columns (one per visible variable"
+                              + (" of the model" if name == "data" else ", as in the model and data")
+                              + f"), got shape {array.shape}")
         if array.shape[0] == 0:
             raise ValidationError(f"{name} must hold at least one sample, got shape {array.shape}")
         if array.shape[1] == 0:

@@ -57,6 +57,7 @@ from ..exceptions import ParameterTypeError, ValidationError
 from ..models import DeepBoltzmannMachine
 from ..models._base import MAX_PARAMETERS
 from ._trainer import (
+    MAX_EPOCHS,
     MAX_GIBBS_STEPS,
     RUNAWAY_BOUND,
     Deferred,
@@ -207,7 +208,7 @@ def pretrain_deep_boltzmann(data, hidden_sizes, *, epochs=20, learning_rate=0.05
         Its columns name the visible units of the machine.
     hidden_sizes : sequence of int >= 1, at least 2
         Units of ``h1, ..., hL``.
-    epochs : int >= 1, default 20
+    epochs : int, 1 to 10**9 (the trainers' ``MAX_EPOCHS``), default 20
         CD-1 epochs per RBM.
     learning_rate : float > 0, default 0.05
     weight_decay : float >= 0, default 2e-4
@@ -233,7 +234,7 @@ def pretrain_deep_boltzmann(data, hidden_sizes, *, epochs=20, learning_rate=0.05
     (12, 8, 4)
     """
     sizes = _check_hidden_sizes(hidden_sizes, "hidden_sizes")
-    epochs = check_positive_int(epochs, "epochs")
+    epochs = check_positive_int(epochs, "epochs", maximum=MAX_EPOCHS)
     learning_rate = check_nonnegative_float(learning_rate, "learning_rate", strict=True)
     weight_decay = check_nonnegative_float(weight_decay, "weight_decay")
     batch_size = check_positive_int(batch_size, "batch_size")

@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import DEFAULT_MAX_UNITS, describe
-from ..exceptions import ModelSizeError, ParameterTypeError, ValidationError
+from ..exceptions import ModelSizeError, ParameterTypeError, StateError, ValidationError
 from ..models.gaussian_rbm import GaussianBernoulliRBM
 from ._gaussian_likelihood import GaussianLikelihoodGradient, likelihood_gradient
 from ._trainer import check_nonnegative_float
@@ -93,8 +93,12 @@ def gaussian_log_likelihood_gradient(model: GaussianBernoulliRBM, data, *, max_u
     rows, single = check_real_states(data, model.n_visible, "data")
     if single or rows.shape[0] == 0:
         raise ValidationError(f"data must have shape (n_samples >= 1, {model.n_visible}), got {np.shape(data)}")
-    return likelihood_gradient(np.array(model.weights), np.array(model.visible_bias), np.array(model.hidden_bias),
-                               np.log(model.sigma), rows)
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name, rather than warned about
+        gradient = likelihood_gradient(np.array(model.weights), np.array(model.visible_bias),
+                                       np.array(model.hidden_bias), np.log(model.sigma), rows)
+    if not all(np.all(np.isfinite(part)) for part in gradient):
+        raise StateError("data holds values so large that the log-likelihood or its gradient overflows float64")
+    return gradient
 
 
 class _GaussianState(NamedTuple):

@@ -614,7 +614,8 @@ def build_monitors(spec, template, train: np.ndarray, validation: np.ndarray | N
     # The trainer has checked the data; only its layout is checked here (no float64 copy of it
     # all), and the rows the monitors use are checked as states below.
     # (or streamed training data, a bound StreamedRows: the subset below is all the monitors read of it)
-    if not hasattr(train, "shape") or train.ndim != 2 or train.shape[0] == 0 or train.shape[1] != n_visible:
+    if not hasattr(train, "shape") or hasattr(train, "nnz") or train.ndim != 2 or train.shape[0] == 0 \
+            or train.shape[1] != n_visible:  # a sparse matrix is not among the trainers' checked data
         raise ValidationError(f"train must be an array of shape (n_rows >= 1, {n_visible}), got {describe(train)}")
     if validation is not None:
         validation = _check_rows(template, validation, "validation")

@@ -98,8 +98,8 @@ class PseudoLikelihood(Trainer):
     def _visible_names_of(self, model_or_size, data):
         if isinstance(model_or_size, numbers.Integral) and not isinstance(model_or_size, bool):
             raise ParameterTypeError(
-                "PseudoLikelihood fits a given PottsMachine (its edges and cardinalities are the structure); "
-                f"got a number, {model_or_size!r}"
+                "PseudoLikelihood fits a given PottsMachine (its edges and cardinalities are the structure): "
+                f"model_or_size must be one, got a number, {model_or_size!r}"
             )
         names = super()._visible_names_of(model_or_size, data)
         self._structure = model_or_size  # the data are read with its cardinalities and state names

@@ -42,7 +42,8 @@ def check_fields(fields, cardinalities: np.ndarray) -> np.ndarray:
                 f"for cardinalities {describe(cardinalities.tolist())}"
             )
         return check_finite_array(fields, "fields").ravel().copy()
-    if isinstance(fields, (str, bytes, Mapping)) or not isinstance(fields, (Sequence, np.ndarray)):
+    if isinstance(fields, (str, bytes, Mapping)) or not isinstance(fields, (Sequence, np.ndarray)) \
+            or (isinstance(fields, np.ndarray) and fields.ndim == 0):
         raise ParameterTypeError(f"fields must be a sequence of {n} vectors (one per variable), got {describe(fields)}")
     if len(fields) != n:
         raise ValidationError(f"fields must hold {n} vectors (one per variable), got {len(fields)}")
@@ -50,7 +51,7 @@ def check_fields(fields, cardinalities: np.ndarray) -> np.ndarray:
     for i, (vector, k) in enumerate(zip(fields, cardinalities.tolist())):
         part = check_finite_array(vector, f"fields[{i}]", ndim=1)
         if part.shape[0] != k:
-            raise ValidationError(f"fields[{i}] must have length {k} (the cardinality of variable {i}), got {part.shape[0]}")
+            raise ValidationError(f"fields[{i}] must have length {k} (cardinalities[{i}] = {k}), got {part.shape[0]}")
         parts.append(part)
     return np.concatenate(parts)
 

@@ -235,7 +235,7 @@ class PottsMachine(EnergyModel):
                     and 0 <= int(state) < len(labels):
                 return int(state)
         raise EvidenceError(
-            f"{state!r} is not a state of {self._names[i]!r}, whose states are {list(labels)!r}"
+            f"{state!r} is not a state of variable {self._names[i]!r}, whose states are {list(labels)!r}"
         )
 
     def _replace(self, **changes) -> "PottsMachine":

@@ -236,11 +236,12 @@ class SimulatedAnnealingSampler:
             n_samples, n_reads, name="n_samples", old_name="n_reads", where="SimulatedAnnealingSampler.sample",
             default=_DEFAULT_SAMPLES,
         )
-        if isinstance(model, PottsMachine):
-            return self._anneal_potts(model, check_int(n_samples, count_name, minimum=1), evidence, initial_states,
-                                      rng, progress, watch, client)
-        pipeline.check_model(model)
         n_samples = check_int(n_samples, count_name, minimum=1)
+        if isinstance(model, PottsMachine):
+            check_array_size(n_samples * model.n_variables, f"{count_name}={n_samples} runs of {model.n_variables} "
+                             "variables")
+            return self._anneal_potts(model, n_samples, evidence, initial_states, rng, progress, watch, client)
+        pipeline.check_model(model)
         runs = f"{count_name}={n_samples} runs of {model.n_units} units"
         check_array_size(n_samples * model.n_units, runs)  # before the initial states are blamed for it
         original, model = model, as_boltzmann_machine(model)

@@ -13,24 +13,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .._validation import check_int, describe
+from .._validation import check_int, check_sequence, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
 
 #: most cells one test may have (the counts are a dense array)
 MAX_CELLS = 2**24
 #: ``Draws.select``'s target when there is none (frequencies only)
 NO_TARGET = object()
-
-
-def sequence(value, name: str) -> list:
-    """``list(value)`` of a sequence parameter, or a ParameterTypeError naming it."""
-    if value is None or isinstance(value, (str, bytes, Mapping)) or hasattr(value, "nnz") \
-            or not hasattr(value, "__iter__"):
-        raise ParameterTypeError(f"{name} must be a sequence, got {describe(value)}")
-    try:
-        return list(value)
-    except (TypeError, ValueError) as error:  # a 0-d array, a damaged container
-        raise ParameterTypeError(f"{name} must be a sequence, got {describe(value)}") from error
 
 
 def probabilities_array(values, name: str) -> np.ndarray:
@@ -109,7 +98,7 @@ class Draws:
                 variables = list(factor.variables)
             else:
                 return list(range(self.shape[2]))
-        positions = [self._position(v) for v in sequence(variables, "variables")]
+        positions = [self._position(v) for v in check_sequence(variables, "variables")]
         if not positions or len(set(positions)) < len(positions):
             raise ValidationError(f"variables must name distinct columns of samples, got {describe(variables)}")
         return positions
@@ -239,7 +228,7 @@ def _cardinalities(cardinalities, k, target, factor, labels, state_names) -> lis
         else:
             shape = np.shape(target) if target is not NO_TARGET and not hasattr(target, "nnz") else ()
             cardinalities = list(shape) if len(shape) == k else [2] * k
-    cards = [check_int(c, "cardinalities", minimum=1) for c in sequence(cardinalities, "cardinalities")]
+    cards = [check_int(c, "cardinalities", minimum=1) for c in check_sequence(cardinalities, "cardinalities")]
     if len(cards) != k:
         raise ValidationError(f"cardinalities must give one count per variable ({k}), got {cards}")
     if int(np.prod(cards)) > MAX_CELLS:

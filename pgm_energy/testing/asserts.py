@@ -32,9 +32,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_int, describe
+from .._validation import check_int, check_sequence, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
-from ._samples import NO_TARGET, Draws, is_factor, probabilities_array, sequence
+from ._samples import NO_TARGET, Draws, is_factor, probabilities_array
 
 __all__ = [
     "DistributionMismatch",
@@ -378,7 +378,7 @@ def _marginal_items(marginals, draws: Draws) -> list:
     if isinstance(marginals, Mapping):
         items = list(marginals.items())
     else:
-        values = sequence(marginals, "marginals")
+        values = check_sequence(marginals, "marginals")
         if len(values) > draws.shape[2]:
             raise ValidationError(f"marginals gives {len(values)} distributions for {draws.shape[2]} columns")
         items = [(draws.label(k), value) for k, value in enumerate(values)]

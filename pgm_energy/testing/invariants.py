@@ -23,9 +23,8 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_bool, check_int, describe
+from .._validation import check_bool, check_int, check_sequence, describe
 from ..exceptions import ParameterTypeError, ValidationError
-from ._samples import sequence
 from .asserts import DistributionMismatch
 
 __all__ = ["check_conditionals", "check_conversion", "check_log_probability", "check_temperature_scaling"]
@@ -176,7 +175,7 @@ def check_temperature_scaling(model, at_temperature, *, temperatures=(0.5, 2.0),
     if not callable(at_temperature):
         raise ParameterTypeError(f"at_temperature must be a callable, got {describe(at_temperature)}")
     atol = _check_tolerance(atol)
-    temperatures = sequence(temperatures, "temperatures")
+    temperatures = check_sequence(temperatures, "temperatures")
     if not temperatures or not all(isinstance(t, numbers.Real) and not isinstance(t, bool) and 0 < t < math.inf
                                    for t in temperatures):
         raise ValidationError(f"temperatures must be positive numbers, got {describe(temperatures)}")

@@ -86,10 +86,10 @@ def test_evidence_by_state_name_index_and_hidden_value():
 
 
 @pytest.mark.parametrize("evidence, error, message", [
-    ({"v2": 1}, EvidenceError, "not a state of 'v2'"),
-    ({"v0": "d"}, EvidenceError, "not a state of 'v0'"),
-    ({"h0": 2}, EvidenceError, "not a state of 'h0'"),
-    ({"h0": 0.5}, EvidenceError, "not a state of 'h0'"),
+    ({"v2": 1}, EvidenceError, "not a state of variable 'v2'"),
+    ({"v0": "d"}, EvidenceError, "not a state of variable 'v0'"),
+    ({"h0": 2}, EvidenceError, "not a state of variable 'h0'"),
+    ({"h0": 0.5}, EvidenceError, "not a state of variable 'h0'"),
     ({"zz": 1}, EvidenceError, "not a variable"),
     ({1: 1}, EvidenceError, "not a variable"),
     ([("v1", 1)], ParameterTypeError, "evidence must be a dict"),
@@ -125,7 +125,7 @@ def test_log_likelihood_of_a_dataframe_reorders_columns_and_reads_state_names():
         categorical.log_likelihood(model, codes, **MAX), abs=1e-14)
     with pytest.raises(ValidationError, match="missing columns"):
         categorical.log_likelihood(model, frame.drop(columns="v1"), **MAX)
-    with pytest.raises(EvidenceError, match="not a state of 'v2'"):
+    with pytest.raises(EvidenceError, match="not a state of variable 'v2'"):
         categorical.log_likelihood(model, frame.assign(v2=[1, 2, 3]), **MAX)
     with pytest.raises(StateError, match="not a state of variable 2"):
         categorical.log_likelihood(model, [[0, 0, 4]], **MAX)

@@ -58,7 +58,7 @@ def test_evidence_by_state_name_or_index():
     np.testing.assert_array_equal(marginals["v0"].to_numpy(), [0.0, 0.0, 1.0])
     np.testing.assert_allclose(marginals["v1"].to_numpy(), [p[states[:, 1] == a].sum() for a in range(2)], atol=1e-13)
     assert list(marginals["v2"].index) == [10, 11, 12, 13]
-    with pytest.raises(EvidenceError, match="not a state of 'v2'"):
+    with pytest.raises(EvidenceError, match="not a state of variable 'v2'"):
         exact.log_partition_function(model, evidence={"v2": 1})
     with pytest.raises(EvidenceError, match="not a variable"):
         exact.log_partition_function(model, evidence={"zz": 1})

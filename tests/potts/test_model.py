@@ -88,7 +88,7 @@ def test_state_names_and_state_index_follow_pgmpy():
     assert model.state_index("colour", 1) == 1  # string names: an index is accepted too
     assert model.state_index("size", 1) == 1
     assert model.state_index("code", 20) == 1
-    with pytest.raises(EvidenceError, match="not a state of 'code'"):
+    with pytest.raises(EvidenceError, match="not a state of variable 'code'"):
         model.state_index("code", 1)  # integer names are names, not indices
     with pytest.raises(EvidenceError):
         model.state_index("colour", "purple")

@@ -45,7 +45,7 @@ def test_evidence_initial_states_and_scans_are_checked():
     sampler = GibbsSampler(burn_in=2)
     draws = sampler.sample(model, 10, n_chains=2, evidence={"v0": "c", "v2": 3}, rng=0, progress=False)
     assert (draws.states[:, :, 0] == 2).all() and (draws.states[:, :, 2] == 3).all()
-    with pytest.raises(EvidenceError, match="not a state of 'v2'"):
+    with pytest.raises(EvidenceError, match="not a state of variable 'v2'"):
         sampler.sample(model, 5, evidence={"v2": 4}, rng=0, progress=False)
     with pytest.raises(StateError, match="not a state of variable 1"):
         sampler.sample(model, 5, n_chains=2, initial_states=[0, 2, 0, 0], rng=0, progress=False)
