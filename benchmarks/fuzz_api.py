@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sweep", default=None, metavar="KIND[,KIND...]",
                         help="instead of hypothesis: every parameter of every entry with each of these junk kinds "
                              "(e.g. sparse_bad_index,sparse_bad_indptr), or 'all' for every applicable kind "
-                             "(about 95,000 cases, a few minutes)")
+                             "(about 95,000 cases: some 30 minutes in the restartable worker)")
     parser.add_argument("--json", type=Path, default=None, help="also write counts and failures here")
     parser.add_argument("--log", type=Path, default=None, help="worker stderr log (default: a temporary file)")
     arguments = parser.parse_args(argv)
