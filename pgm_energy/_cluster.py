@@ -23,7 +23,7 @@ from ._progress import progress_bar
 from ._validation import describe
 from .exceptions import ParameterTypeError, ValidationError
 
-__all__ = ["resolve_client", "run_by_blocks", "block_bounds", "n_workers"]
+__all__ = ["resolve_client", "run_by_blocks", "block_bounds", "n_workers", "share"]
 
 _LOCAL_CLIENTS: dict[int, object] = {}
 _LOCK = threading.Lock()
@@ -132,6 +132,27 @@ def _apply(function, pieces, *args, numba_threads=None):
     return function(*args, *pieces)
 
 
+def _held(value):
+    """A task's answer: the value it was given (see :func:`share`)."""
+    return value
+
+
+def share(client, value):
+    """``value`` on the cluster, as a future Dask computes again if the worker holding it dies.
+
+    ``client.scatter`` would lose it: scattered data live only on workers, and Dask's active memory
+    manager drops the extra replicas even of a broadcast, so killing the one worker left holding
+    them loses them for good ("can't be recovered"), and every block needing them is cancelled
+    (seen in a test that SIGKILLs a worker). The argument of a task stays in the scheduler's
+    graph, so a lost answer is recomputed. The value travels to each worker once either way.
+    """
+    import warnings
+
+    with warnings.catch_warnings():  # the value is in the graph on purpose: the warning's advice is scatter
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+        return client.submit(_held, value, pure=False)
+
+
 def _is_scalar(value) -> bool:
     return value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic, np.dtype))
 
@@ -180,8 +201,7 @@ def run_by_blocks(client, function, args: tuple, pieces, *, multiple: int = 1, p
     from distributed import as_completed
 
     blocks = block_bounds(pieces[0].shape[0], BLOCKS_PER_WORKER * n_workers(client), multiple)
-    # hash=False: a fresh key per call (identical data scattered by an earlier call may be being released)
-    shared = [arg if _is_scalar(arg) else client.scatter(arg, broadcast=True, hash=False) for arg in args]
+    shared = [arg if _is_scalar(arg) else share(client, arg) for arg in args]
     # the embedded clusters run one worker per core: one Numba thread each (a user's cluster keeps its own setting)
     threads = 1 if any(client is local for local in _LOCAL_CLIENTS.values()) else None
     futures = [

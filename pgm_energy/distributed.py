@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._cluster import resolve_client
+from ._cluster import resolve_client, share
 from ._validation import check_rng, describe
 from .exceptions import ModelSizeError, ParameterTypeError, StateError, ValidationError
 
@@ -134,8 +134,8 @@ def fit_many(runs, data, *, validation=None, rng=None, client=None) -> SweepResu
     if cluster is None:
         results = [_fit_one(trainer, model, data, validation, seed) for (trainer, model), seed in zip(pairs, seeds)]
     else:
-        shared_data = cluster.scatter(data, broadcast=True, hash=False)
-        shared_validation = None if validation is None else cluster.scatter(validation, broadcast=True, hash=False)
+        shared_data = share(cluster, data)  # recomputed, not lost, if the worker holding it dies
+        shared_validation = None if validation is None else share(cluster, validation)
         futures = [cluster.submit(_fit_one, trainer, model, shared_data, shared_validation, seed, pure=False)
                    for (trainer, model), seed in zip(pairs, seeds)]
         results = cluster.gather(futures)

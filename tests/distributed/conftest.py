@@ -51,7 +51,14 @@ def run_killing_a_worker(disposable_client):
         warm_up(client)
         victim = next(iter(client.run(os.getpid).values()))
         result = {}
-        runner = threading.Thread(target=lambda: result.update(value=call(client)))
+
+        def run_call():
+            try:
+                result["value"] = call(client)
+            except BaseException as error:  # shown by the assert below
+                result["error"] = error
+
+        runner = threading.Thread(target=run_call)
         runner.start()
         address = next(a for a, p in client.run(os.getpid).items() if p == victim)
         deadline = time.monotonic() + 20
@@ -61,7 +68,8 @@ def run_killing_a_worker(disposable_client):
             time.sleep(0.005)
         os.kill(victim, signal.SIGKILL)
         runner.join(timeout=120)
-        assert "value" in result, "the run did not finish after a worker was killed"
+        assert "value" in result, (f"the run did not finish after a worker was killed: "
+                                   f"{result.get('error', 'still running after 120 s')!r}")
         assert busy, "the killed worker had no block running: the test proves nothing (make the run longer)"
         return result["value"]
 

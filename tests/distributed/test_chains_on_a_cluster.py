@@ -256,3 +256,18 @@ def test_the_progress_bar_counts_chains_and_runs_across_workers(client, monkeypa
     assert (gibbs.enabled, gibbs.total, gibbs.unit) == (True, 40, "chain")
     assert gibbs.description == "block Gibbs on 3 blocks, 2 workers" and sorted(gibbs.counts) == [8, 16, 16]
     assert (runs.enabled, runs.total, runs.unit, sum(runs.counts)) == (False, 8, "run", 8)
+
+
+def test_shared_arguments_survive_the_death_of_every_worker_holding_them(disposable_client):
+    """A model shared with the workers is computed again when its holders die (scattered data would be lost)."""
+    import os
+    import signal
+
+    client = disposable_client()
+    value = np.arange(1000.0)
+    shared = _cluster.share(client, value)
+    shared.result(timeout=60)
+    pids = client.run(os.getpid)
+    for address in client.who_has([shared])[shared.key]:
+        os.kill(pids[address], signal.SIGKILL)
+    assert client.submit(np.sum, shared, pure=False).result(timeout=120) == value.sum()
