@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 
 import numpy as np
 
@@ -146,8 +147,6 @@ def share(client, value):
     (seen in a test that SIGKILLs a worker). The argument of a task stays in the scheduler's
     graph, so a lost answer is recomputed. The value travels to each worker once either way.
     """
-    import warnings
-
     with warnings.catch_warnings():  # the value is in the graph on purpose: the warning's advice is scatter
         warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
         return client.submit(_held, value, pure=False)

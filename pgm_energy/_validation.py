@@ -575,6 +575,19 @@ def check_sequence(value, name: str) -> list:
         raise ParameterTypeError(f"{name} must be a sequence, got {describe(value)}") from error
 
 
+def check_state_names_map(state_names, name: str = "state_names") -> dict:
+    """``{variable: [state, ...]}`` from a mapping of each variable to a non-empty sequence of its states."""
+    if not isinstance(state_names, Mapping):
+        raise ParameterTypeError(f"{name} must map a variable to its states, got {describe(state_names)}")
+    checked = {}
+    for variable, states in state_names.items():
+        if isinstance(states, (str, bytes)) or not isinstance(states, Sequence) or len(states) == 0:
+            raise ParameterTypeError(f"{name}[{variable!r}] must be a non-empty sequence of states, got "
+                                     f"{describe(states)}")
+        checked[variable] = list(states)
+    return checked
+
+
 def check_bool(value, name: str) -> bool:
     """Return ``value`` as a bool; only ``True``/``False`` (or NumPy bools) are accepted, not any truthy object."""
     if not isinstance(value, (bool, np.bool_)):

@@ -39,7 +39,7 @@ import numpy as np
 
 from .._kernels.ancestral import Network, forward_rows, rejection_rows
 from .._launch import first_chunk, run_chunked
-from .._validation import check_bool, check_int, describe, refuse_out_of_memory
+from .._validation import check_bool, check_int, check_state_names_map, describe, refuse_out_of_memory
 from ..exceptions import ConversionError, EvidenceError, ModelSizeError, ParameterTypeError, ValidationError
 
 __all__ = ["ApproxInference", "BayesianModelSampling", "compile_network"]
@@ -381,7 +381,7 @@ class ApproxInference:
                 raise ModelSizeError(f"n_samples={n_samples}: {error}") from error
         elif not hasattr(samples, "columns"):
             raise ParameterTypeError(f"samples must be a pandas DataFrame, got {describe(samples)}")
-        given = _check_state_names(state_names)
+        given = {} if state_names is None else check_state_names_map(state_names)
         names = {v: given[v] if v in given else list(compiled.state_names[compiled.index[v]]) for v in variables}
         codes = []
         for v in variables:
@@ -431,18 +431,3 @@ class ApproxInference:
                                          seed)
         best = np.unravel_index(int(np.argmax(table)), table.shape)
         return {v: names[v][int(k)] for v, k in zip(variables, best)}
-
-
-def _check_state_names(state_names) -> dict:
-    """``{variable: [state, ...]}`` from ``query``'s ``state_names`` (None: the model's own)."""
-    if state_names is None:
-        return {}
-    if not isinstance(state_names, Mapping):
-        raise ParameterTypeError(f"state_names must map a variable to its states, got {describe(state_names)}")
-    checked = {}
-    for variable, states in state_names.items():
-        if isinstance(states, (str, bytes)) or not isinstance(states, (list, tuple)) or not states:
-            raise ParameterTypeError(f"state_names[{variable!r}] must be a non-empty list of states, got "
-                                     f"{describe(states)}")
-        checked[variable] = list(states)
-    return checked

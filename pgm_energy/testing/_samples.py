@@ -9,11 +9,11 @@ variables and state names: the draws' columns and states are matched to them by 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_int, check_sequence, describe
+from .._validation import check_int, check_sequence, check_state_names_map, describe
 from ..exceptions import ParameterTypeError, StateError, ValidationError
 
 #: most cells one test may have (the counts are a dense array)
@@ -194,14 +194,10 @@ def _indices(values: np.ndarray, name: str) -> np.ndarray:
 def _check_state_names(state_names, frame: bool):
     if state_names is None:
         return None
-    if not isinstance(state_names, Mapping):
-        raise ParameterTypeError(f"state_names must map a column to its states, got {describe(state_names)}")
+    checked = check_state_names_map(state_names)
     if not frame:
         raise ValidationError("state_names applies to DataFrame samples (arrays and sample sets hold state indices)")
-    for label, names in state_names.items():
-        if isinstance(names, (str, bytes)) or not isinstance(names, Sequence) or len(names) == 0:
-            raise ParameterTypeError(f"state_names[{label!r}] must be a sequence of states, got {describe(names)}")
-    return dict(state_names)
+    return checked
 
 
 def _aligned_factor(factor, labels):

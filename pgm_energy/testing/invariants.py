@@ -23,8 +23,9 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_bool, check_int, check_sequence, describe
+from .._validation import check_bool, check_int, check_positive_temperature, check_sequence, describe
 from ..exceptions import ParameterTypeError, ValidationError
+from ._samples import probabilities_array
 from .asserts import DistributionMismatch
 
 __all__ = ["check_conditionals", "check_conversion", "check_log_probability", "check_temperature_scaling"]
@@ -68,13 +69,7 @@ def _check_tolerance(atol) -> float:
 
 def _probabilities(value, name: str) -> np.ndarray:
     """A user function's returned distribution as float64, or a ParameterTypeError naming the function."""
-    try:
-        array = np.asarray(value)
-        if np.iscomplexobj(array) or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-            raise TypeError(array.dtype)
-        array = array.astype(np.float64).ravel()
-    except (TypeError, ValueError) as error:
-        raise ParameterTypeError(f"{name} must return probabilities, returned {describe(value)}") from error
+    array = probabilities_array(value, f"what {name} returns").ravel()
     if not np.all(np.isfinite(array)):
         raise ParameterTypeError(f"{name} must return finite probabilities, returned {describe(value)}")
     return array
@@ -175,14 +170,14 @@ def check_temperature_scaling(model, at_temperature, *, temperatures=(0.5, 2.0),
     if not callable(at_temperature):
         raise ParameterTypeError(f"at_temperature must be a callable, got {describe(at_temperature)}")
     atol = _check_tolerance(atol)
-    temperatures = check_sequence(temperatures, "temperatures")
-    if not temperatures or not all(isinstance(t, numbers.Real) and not isinstance(t, bool) and 0 < t < math.inf
-                                   for t in temperatures):
-        raise ValidationError(f"temperatures must be positive numbers, got {describe(temperatures)}")
+    temperatures = [check_positive_temperature(t, f"temperatures[{k}]")
+                    for k, t in enumerate(check_sequence(temperatures, "temperatures"))]
+    if not temperatures:
+        raise ValidationError("temperatures must hold at least one temperature, got none")
     states, _ = _states(model, max_units)
     energies = _energies(model, states)
     for temperature in temperatures:
-        other = at_temperature(float(temperature))
+        other = at_temperature(temperature)
         if type(other) is not type(model):
             raise ParameterTypeError(f"at_temperature({temperature}) must return a {type(model).__name__}, returned "
                                      f"{describe(other)}")

@@ -74,3 +74,16 @@ def run_killing_a_worker(disposable_client):
         return result["value"]
 
     return run
+
+
+@pytest.fixture
+def embedded_cluster_closed():
+    """Close the embedded ``"local:1"`` cluster a test made (``_cluster`` keeps it for reuse otherwise)."""
+    yield
+    from pgm_energy import _cluster
+
+    client = _cluster._LOCAL_CLIENTS.pop(1, None)
+    if client is not None:
+        cluster = client.cluster
+        client.close()
+        cluster.close()

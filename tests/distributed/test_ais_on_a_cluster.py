@@ -82,23 +82,16 @@ def test_a_bad_client_is_named(value, error, match):
         ais.log_partition_function(models()["rbm"], n_runs=2, betas=10, client=value)
 
 
-def test_local_names_an_embedded_cluster_made_once_and_reused():
+def test_local_names_an_embedded_cluster_made_once_and_reused(embedded_cluster_closed):
     from pgm_energy import _cluster
 
-    try:
-        first = resolve_client("local:1")
-        assert resolve_client("local:1") is first
-        assert _cluster.n_workers(first) == 1
-        model = models()["rbm"]
-        here = ais.log_partition_function(model, n_runs=5, betas=50, rng=2)
-        there = ais.log_partition_function(model, n_runs=5, betas=50, rng=2, client="local:1")
-        np.testing.assert_array_equal(here.log_weights, there.log_weights)
-    finally:
-        client = _cluster._LOCAL_CLIENTS.pop(1, None)
-        if client is not None:
-            cluster = client.cluster
-            client.close()
-            cluster.close()
+    first = resolve_client("local:1")
+    assert resolve_client("local:1") is first
+    assert _cluster.n_workers(first) == 1
+    model = models()["rbm"]
+    here = ais.log_partition_function(model, n_runs=5, betas=50, rng=2)
+    there = ais.log_partition_function(model, n_runs=5, betas=50, rng=2, client="local:1")
+    np.testing.assert_array_equal(here.log_weights, there.log_weights)
 
 
 def test_a_worker_killed_mid_run_changes_nothing(run_killing_a_worker):
@@ -111,24 +104,17 @@ def test_a_worker_killed_mid_run_changes_nothing(run_killing_a_worker):
     np.testing.assert_array_equal(here.log_weights, there.log_weights)
 
 
-def test_the_cli_runs_ais_on_a_scheduler_with_the_same_result(tmp_path, capsys):
-    from pgm_energy import _cluster, save
+def test_the_cli_runs_ais_on_a_scheduler_with_the_same_result(tmp_path, capsys, embedded_cluster_closed):
+    from pgm_energy import save
     from pgm_energy.cli import main
 
     path = tmp_path / "dbm.npz"
     save(models()["deep"], path)
     arguments = ["logz", str(path), "--method", "ais", "--runs", "6", "--seed", "4"]
-    try:
-        assert main(arguments) == 0
-        here = capsys.readouterr().out
-        assert main([*arguments, "--scheduler", "local:1"]) == 0
-        there = capsys.readouterr().out
-    finally:
-        client = _cluster._LOCAL_CLIENTS.pop(1, None)
-        if client is not None:
-            cluster = client.cluster
-            client.close()
-            cluster.close()
+    assert main(arguments) == 0
+    here = capsys.readouterr().out
+    assert main([*arguments, "--scheduler", "local:1"]) == 0
+    there = capsys.readouterr().out
     assert "on local:1" in there
     assert here.split("(")[0] == there.split("(")[0]  # "log Z = ... +- ..." to the printed digits
     assert main([*arguments, "--scheduler", "cluster"]) == 2  # a one-line usage error

@@ -203,23 +203,16 @@ def test_a_worker_killed_mid_run_changes_nothing(run_killing_a_worker):
     np.testing.assert_array_equal(here.states, there.states)
 
 
-def test_the_cli_samples_on_a_scheduler_with_the_same_draws(tmp_path, capsys):
-    from pgm_energy import _cluster, save
+def test_the_cli_samples_on_a_scheduler_with_the_same_draws(tmp_path, capsys, embedded_cluster_closed):
+    from pgm_energy import save
     from pgm_energy.cli import main
 
     path = tmp_path / "bm.npz"
     save(_machine(), path)
     arguments = ["sample", str(path), "-n", "5", "--chains", "6", "--burn-in", "10", "--seed", "4"]
-    try:
-        assert main([*arguments, "-o", str(tmp_path / "here.npy")]) == 0
-        assert main([*arguments, "--scheduler", "local:1", "-o", str(tmp_path / "there.npy")]) == 0
-        message = capsys.readouterr().err
-    finally:
-        client = _cluster._LOCAL_CLIENTS.pop(1, None)
-        if client is not None:
-            cluster = client.cluster
-            client.close()
-            cluster.close()
+    assert main([*arguments, "-o", str(tmp_path / "here.npy")]) == 0
+    assert main([*arguments, "--scheduler", "local:1", "-o", str(tmp_path / "there.npy")]) == 0
+    message = capsys.readouterr().err
     assert "on 1 workers" in message
     np.testing.assert_array_equal(np.load(tmp_path / "there.npy"), np.load(tmp_path / "here.npy"))
     assert main([*arguments, "--scheduler", "nowhere"]) == 2

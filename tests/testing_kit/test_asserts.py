@@ -187,47 +187,40 @@ def test_joint_frequencies_and_total_variation_are_the_empirical_ones():
 
 
 # ---------------------------------------------------------------------------- pgmpy frames and factors
-def _student():
+def test_frames_of_state_names_are_matched_to_pgmpy_factors_by_name():
     import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pgmpy.factors.discrete import TabularCPD
-        from pgmpy.models import DiscreteBayesianNetwork
-
-    network = DiscreteBayesianNetwork([("diff", "grade"), ("intel", "grade")])
-    network.add_cpds(
-        TabularCPD("diff", 2, [[0.6], [0.4]], state_names={"diff": ["easy", "hard"]}),
-        TabularCPD("intel", 2, [[0.7], [0.3]], state_names={"intel": ["low", "high"]}),
-        TabularCPD("grade", 3, [[0.3, 0.05, 0.9, 0.5], [0.4, 0.25, 0.08, 0.3], [0.3, 0.7, 0.02, 0.2]],
-                   evidence=["intel", "diff"], evidence_card=[2, 2],
-                   state_names={"grade": ["A", "B", "C"], "intel": ["low", "high"], "diff": ["easy", "hard"]}),
-    )
-    return network
-
-
-def test_frames_of_state_names_are_matched_to_pgmpy_factors_by_name():
     from pgmpy.inference import VariableElimination
 
     from pgm_energy.interop.pgmpy import BayesianModelSampling
 
-    model = _student()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgmpy.utils import get_example_model
+
+        model = get_example_model("sachs")  # 11 nodes of states LOW, AVG, HIGH; Erk -> Akt
     frame = BayesianModelSampling(model).forward_sample(size=20_000, seed=1)
     ve = VariableElimination(model)
-    joint = ve.query(["grade", "diff"], joint=True, show_progress=False)  # not the frame's column order
-    assert_samples_match(frame, joint)  # variables, cardinalities and states from the factor
-    assert_samples_match(frame, joint, variables=["diff", "grade"])  # the factor's axes follow the variables
-    assert_marginals_match(frame, {v: ve.query([v], show_progress=False) for v in ("diff", "intel", "grade")})
-    conditional = ve.query(["grade"], evidence={"intel": "high"}, show_progress=False)
-    with pytest.raises(DistributionMismatch, match=r"variables \['grade'\]"):
-        assert_samples_match(frame, conditional)
-    # the same frame by explicit state names, against an array target
-    names = {"diff": ["easy", "hard"], "grade": ["A", "B", "C"]}
-    table = np.transpose(joint.values, [1, 0]) if list(joint.variables) == ["grade", "diff"] else joint.values
-    table = np.take(table, [list(joint.state_names["grade"]).index(g) for g in names["grade"]], axis=1)
-    assert_samples_match(frame, table, variables=["diff", "grade"], state_names=names)
-    frequencies = joint_frequencies(frame, variables=["diff", "grade"], state_names=names)
-    assert frequencies.shape == (2, 3) and total_variation(frame, joint) < 0.02
+    joint = ve.query(["Akt", "Erk"], joint=True, show_progress=False)
+    # some cells are expected under 5 times: refused, unless pooled
+    with pytest.raises(TooFewSamples, match="rare='pool'"):
+        assert_samples_match(frame, joint)
+    assert_samples_match(frame, joint, rare="pool")  # variables, cardinalities and states from the factor
+    assert_samples_match(frame, joint, variables=["Erk", "Akt"], rare="pool")  # the axes follow the variables
+    assert_marginals_match(frame, {v: ve.query([v], show_progress=False) for v in ("Akt", "Erk", "Mek")},
+                           rare="pool")
+    conditional = ve.query(["Akt"], evidence={"Erk": "HIGH"}, show_progress=False)
+    with pytest.raises(DistributionMismatch, match=r"variables \['Akt'\]"):
+        assert_samples_match(frame, conditional, rare="pool")
+    # the same frame by explicit state names (here in another order), against an array target
+    names = {"Akt": ["HIGH", "AVG", "LOW"], "Erk": ["HIGH", "AVG", "LOW"]}
+    table = np.transpose(joint.values, [list(joint.variables).index(v) for v in ("Akt", "Erk")])
+    for axis, v in enumerate(("Akt", "Erk")):
+        table = np.take(table, [list(joint.state_names[v]).index(s) for s in names[v]], axis=axis)
+    assert_samples_match(frame, table, variables=["Akt", "Erk"], state_names=names, rare="pool")
+    frequencies = joint_frequencies(frame, variables=["Akt", "Erk"], state_names=names)
+    assert frequencies.shape == (3, 3) and total_variation(frame, joint) < 0.02
+    np.testing.assert_allclose(frequencies, table, atol=0.02)
 
 
 def test_frames_of_indices_a_markov_factor_and_named_refusals():
